@@ -1,0 +1,94 @@
+"""pfconf: read, check and change Postfix's main.cf and master.cf exactly as Postfix reads them.
+
+The facade: ``loads``/``dumps`` and ``load``/``dump`` round-trip a file byte for byte, and the
+returned MainCf or MasterCf answers what Postfix would make of it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal, Optional, Union, overload
+
+from .errors import ParseError, PfconfError
+from .io import decode, encode, kind_of, write_atomic
+from .model import (
+    Argument,
+    Document,
+    Item,
+    MainCf,
+    MasterCf,
+    Override,
+    Parameter,
+    PhysicalLine,
+    Service,
+    Span,
+)
+from .syntax.parser import parse_lines
+
+__all__ = [
+    "Argument",
+    "Document",
+    "Item",
+    "MainCf",
+    "MasterCf",
+    "Override",
+    "Parameter",
+    "ParseError",
+    "PfconfError",
+    "PhysicalLine",
+    "Service",
+    "Span",
+    "dump",
+    "dumps",
+    "load",
+    "loads",
+]
+
+__version__ = "0.1.0"
+
+Kind = Literal["main", "master"]
+
+
+@overload
+def loads(data: Union[bytes, str], kind: Literal["main"] = ..., *, path: Optional[str] = ...) -> MainCf: ...
+@overload
+def loads(data: Union[bytes, str], kind: Literal["master"], *, path: Optional[str] = ...) -> MasterCf: ...
+def loads(data: Union[bytes, str], kind: str = "main", *, path: Optional[str] = None) -> Document:
+    """Parse the text of a main.cf (``kind="main"``) or master.cf (``kind="master"``).
+
+    Raises ParseError, naming ``path`` when given, for what Postfix itself would refuse.
+    """
+    if kind not in ("main", "master"):
+        raise ValueError(f'kind must be "main" or "master", not {kind!r}')
+    binary = isinstance(data, (bytes, bytearray))
+    text = decode(bytes(data)) if binary else data  # type: ignore[arg-type]
+    try:
+        nodes = tuple(parse_lines(text, kind, path))
+    except ParseError:
+        raise
+    doc: Document
+    if kind == "main":
+        doc = MainCf(nodes, path=path, binary=binary)  # type: ignore[arg-type]
+    else:
+        doc = MasterCf(nodes, path=path, binary=binary)  # type: ignore[arg-type]
+    doc.validate()
+    return doc
+
+
+def dumps(doc: Document) -> Union[bytes, str]:
+    """The document's text: bytes if it was loaded from bytes, str if from str."""
+    text = doc.dumps()
+    return encode(text) if doc.binary else text
+
+
+def load(path: Union[str, "os.PathLike[str]"], kind: Optional[str] = None) -> Document:
+    """Read and parse a file; ``kind`` defaults to what the file name says (master.cf or main.cf)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return loads(data, kind or kind_of(path), path=os.fspath(path))  # type: ignore[call-overload, no-any-return]
+
+
+def dump(doc: Document, path: Union[str, "os.PathLike[str]"]) -> None:
+    """Write the document to ``path`` atomically (temporary file, fsync, rename)."""
+    data = dumps(doc)
+    write_atomic(path, data if isinstance(data, bytes) else encode(data))

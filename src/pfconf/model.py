@@ -1,0 +1,581 @@
+"""main.cf and master.cf as Postfix reads them: documents over the syntax tree.
+
+MainCf and MasterCf own the node tuples from pfconf.syntax and answer what Postfix would make
+of them (effective values, services, overrides), with file positions for every answer.  The
+reading rules follow Postfix 3.x: readllines() joins a logical line, split_nameval() splits
+``name = value``, argv_splitq() splits a service line.  Nothing here edits or writes files.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Iterator, Optional, Union
+
+import attrs
+
+from .errors import ParseError
+from .syntax.nodes import (
+    BlankLine,
+    CommentLine,
+    ContinuationLine,
+    Entry,
+    MainNode,
+    MasterNode,
+    Orphan,
+    ServiceEntry,
+)
+from .values import BLANKS, ISSPACE, Token, split_list, strip_braces
+
+
+@attrs.frozen
+class Span:
+    """A range in a file: 1-based ``line`` and ``column``; ``end_column`` is just past the end.
+
+    Columns count characters of the decoded text (a byte that is not UTF-8 counts as one).
+    """
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@attrs.frozen
+class Item:
+    """One item of a list value, such as ``reject_rbl_client list.dsbl.org``'s words, with its span."""
+
+    text: str
+    span: Span
+
+
+@attrs.frozen
+class PhysicalLine:
+    """One physical line of an entry's value: its number, the text Postfix keeps, and its span."""
+
+    text: str
+    span: Span
+
+
+class _Segments:
+    """Maps offsets in a joined logical line back to physical lines and columns."""
+
+    def __init__(self, pieces: list[tuple[int, str]]) -> None:
+        # pieces: (line number, text that line contributes), in order
+        self.starts: list[int] = []
+        self.lines: list[int] = []
+        self.texts: list[str] = []
+        offset = 0
+        for line, text in pieces:
+            self.starts.append(offset)
+            self.lines.append(line)
+            self.texts.append(text)
+            offset += len(text)
+        self.joined = "".join(self.texts)
+
+    def position(self, offset: int, end: bool = False) -> tuple[int, int]:
+        """(line, column) of ``offset``; with ``end``, an offset at a line break stays on that line."""
+        import bisect
+
+        index = bisect.bisect_right(self.starts, offset) - 1
+        if end and index > 0 and offset == self.starts[index]:
+            index -= 1
+        index = max(index, 0)
+        return self.lines[index], offset - self.starts[index] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.position(start)
+        end_line, end_column = self.position(end, end=True)
+        return Span(line, column, end_line, end_column)
+
+
+def _cut_nul(text: str) -> str:
+    # Postfix handles the logical line as a C string: a NUL ends it.
+    nul = text.find("\x00")
+    return text if nul < 0 else text[:nul]
+
+
+def split_nameval(logical: str) -> tuple[Optional[str], int, int, int, int]:
+    """Postfix's split_nameval(): (error, name start, name end, value start, value end)."""
+    n = len(logical)
+    i = 0
+    while i < n and logical[i] in ISSPACE:
+        i += 1
+    if i >= n or logical[i] == "=":
+        return "missing parameter name", i, i, i, i
+    name_start = i
+    while i < n and logical[i] not in ISSPACE and logical[i] != "=":
+        i += 1
+    name_end = i
+    while i < n and logical[i] in ISSPACE:
+        i += 1
+    if i >= n or logical[i] != "=":
+        return "missing '=' after parameter name", name_start, name_end, i, i
+    i += 1
+    while i < n and logical[i] in ISSPACE:
+        i += 1
+    value_start = i
+    j = n
+    while j > value_start and logical[j - 1] in ISSPACE:
+        j -= 1
+    return None, name_start, name_end, value_start, j
+
+
+@attrs.frozen(slots=False)
+class Parameter:
+    """What Postfix reads from one main.cf entry: name, value and where each part is.
+
+    ``node`` is the syntax node that owns the bytes; ``raw`` is those bytes as text.
+    """
+
+    node: Entry
+
+    @functools.cached_property
+    def _reading(self) -> tuple[_Segments, str, int, int, int, int]:
+        entry = self.node
+        pieces = [(entry.line, entry.head_content)]
+        pieces += [(c.line, c.content) for c in entry.continuations]
+        segments = _Segments(pieces)
+        logical = _cut_nul(segments.joined)
+        error, ns, ne, vs, ve = split_nameval(logical)
+        if error is not None:
+            shown = logical[ns:ne] if ne > ns else ""
+            message = f'{error} "{shown}"' if shown else error
+            raise ParseError(message, line=entry.line, column=ns + 1, text=entry.head_content)
+        return segments, logical, ns, ne, vs, ve
+
+    @property
+    def name(self) -> str:
+        _, logical, ns, ne, _, _ = self._reading
+        return logical[ns:ne]
+
+    @property
+    def value(self) -> str:
+        """The value Postfix uses: the joined logical line after ``=``, trimmed, ``$name`` unexpanded."""
+        _, logical, _, _, vs, ve = self._reading
+        return logical[vs:ve]
+
+    @property
+    def raw(self) -> str:
+        return self.node.dump()
+
+    @property
+    def line(self) -> int:
+        return self.node.line
+
+    @property
+    def name_span(self) -> Span:
+        segments, _, ns, ne, _, _ = self._reading
+        return segments.span(ns, ne)
+
+    @property
+    def value_span(self) -> Span:
+        segments, _, _, _, vs, ve = self._reading
+        if ve <= vs:
+            return segments.span(vs, vs)
+        return segments.span(vs, ve)
+
+    @property
+    def lines(self) -> tuple[PhysicalLine, ...]:
+        """Each physical line of the entry that holds name or value text (comments skipped)."""
+        segments = self._reading[0]
+        result = []
+        for line, text in zip(segments.lines, segments.texts):
+            shown = text[:-1] if text.endswith("\r") else text
+            result.append(PhysicalLine(shown, Span(line, 1, line, len(shown) + 1)))
+        return tuple(result)
+
+    @property
+    def end_line(self) -> int:
+        return self._reading[0].lines[-1]
+
+    @functools.cached_property
+    def items(self) -> tuple[Item, ...]:
+        """The value split as a Postfix list (commas and/or blanks, ``{ }`` groups), with spans."""
+        segments, _, _, _, vs, _ = self._reading
+        return tuple(
+            Item(token.text, segments.span(vs + token.start, vs + token.end))
+            for token in split_list(self.value)
+        )
+
+    def item_span(self, token: Token) -> Span:
+        """The span of a token found by splitting :attr:`value` some other way."""
+        segments, _, _, _, vs, _ = self._reading
+        return segments.span(vs + token.start, vs + token.end)
+
+
+@attrs.define(eq=False)
+class MainCf:
+    """A parsed main.cf.
+
+    ``nodes`` is the syntax tree (entries, comment, blank and orphan lines); ``dumps`` writes
+    it back byte for byte.  Equality compares the trees.
+    """
+
+    nodes: tuple[MainNode, ...]
+    path: Optional[str] = None
+    #: Whether it was read from bytes (dumps then returns bytes).
+    binary: bool = False
+
+    kind = "main"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MainCf) and self.nodes == other.nodes
+
+    @functools.cached_property
+    def entries(self) -> tuple[Parameter, ...]:
+        return tuple(Parameter(node) for node in self.nodes if isinstance(node, Entry))
+
+    def effective(self) -> dict[str, str]:
+        """Every parameter the file defines with the value Postfix uses (the last one wins)."""
+        result: dict[str, str] = {}
+        for entry in self.entries:
+            result[entry.name] = entry.value
+        return result
+
+    def get(self, name: str) -> Optional[Parameter]:
+        """The definition of ``name`` that takes effect (the last one), or None."""
+        return self._last.get(name)
+
+    def definitions(self, name: str) -> tuple[Parameter, ...]:
+        """Every definition of ``name``, first to last."""
+        return tuple(entry for entry in self.entries if entry.name == name)
+
+    @functools.cached_property
+    def _last(self) -> dict[str, Parameter]:
+        return {entry.name: entry for entry in self.entries}
+
+    @property
+    def orphans(self) -> tuple[Orphan, ...]:
+        return tuple(node for node in self.nodes if isinstance(node, Orphan))
+
+    def dumps(self) -> str:
+        return "".join(node.dump() for node in self.nodes)
+
+    def validate(self) -> None:
+        """Raise ParseError for the first entry Postfix would refuse (needs the logical line)."""
+        for entry in self.entries:
+            try:
+                entry._reading
+            except ParseError as exc:
+                raise exc.with_path(self.path) if self.path else exc
+
+
+# ---------------------------------------------------------------------------------------------
+# master.cf
+
+#: Service types postconf accepts (pcf_valid_master_types).
+SERVICE_TYPES = ("unix", "fifo", "inet", "pass", "unix-dgram")
+FIELD_NAMES = (
+    "service",
+    "type",
+    "private",
+    "unprivileged",
+    "chroot",
+    "wakeup",
+    "process_limit",
+    "command",
+)
+
+
+@attrs.frozen
+class Argument:
+    """One word of a service entry as Postfix splits it, braces kept, with its span."""
+
+    text: str
+    span: Span
+
+
+@attrs.frozen
+class Override:
+    """One ``-o name=value`` (or ``-o { name = value }``) of a service.
+
+    ``name`` and ``value`` are what postconf -P shows; ``option`` is the span of the ``-o``
+    word, ``argument`` the span of the ``name=value`` word (braces included), and ``braced``
+    tells which form was written.
+    """
+
+    name: str
+    value: str
+    option: Span
+    argument: Span
+    braced: bool
+    text: str
+
+
+@attrs.frozen(slots=False)
+class Service:
+    """What Postfix reads from one master.cf entry.
+
+    Fields are the text as written (``-``, ``n``, ``100?``); ``command`` is the program and
+    ``args`` its arguments as postconf -F shows them (options split, ``{ }`` removed).
+    ``overrides`` maps each ``-o`` name to its value, the last one winning, like postconf -P.
+    """
+
+    node: ServiceEntry
+
+    @functools.cached_property
+    def _reading(self) -> tuple[_Segments, list[Token]]:
+        entry = self.node
+        pieces = [(entry.line, entry.head_content)]
+        pieces += [(c.line, c.content) for c in entry.inner if isinstance(c, ContinuationLine)]
+        segments = _Segments(pieces)
+        logical = _cut_nul(segments.joined)
+        words = split_list(logical, BLANKS)
+        if len(words) < 8:
+            raise ParseError(
+                f"service entry has {len(words)} field{'s' if len(words) != 1 else ''}, 8 expected",
+                line=entry.line,
+                column=1,
+                text=entry.head,
+            )
+        _check_fields([w.text for w in words], entry, segments, words)
+        return segments, words
+
+    @property
+    def arguments(self) -> tuple[Argument, ...]:
+        """Every word of the entry (fields, command, arguments) as split from the logical line."""
+        segments, words = self._reading
+        return tuple(Argument(w.text, segments.span(w.start, w.end)) for w in words)
+
+    def _field(self, index: int) -> str:
+        return self._reading[1][index].text
+
+    @property
+    def name(self) -> str:
+        return self._field(0)
+
+    @property
+    def type(self) -> str:
+        return self._field(1)
+
+    @property
+    def private(self) -> str:
+        return self._field(2)
+
+    @property
+    def unprivileged(self) -> str:
+        return self._field(3)
+
+    @property
+    def chroot(self) -> str:
+        return self._field(4)
+
+    @property
+    def wakeup(self) -> str:
+        return self._field(5)
+
+    @property
+    def process_limit(self) -> str:
+        return self._field(6)
+
+    @property
+    def command(self) -> str:
+        return self._field(7)
+
+    @property
+    def key(self) -> str:
+        """``name/type``, the way Postfix names a service."""
+        return f"{self.name}/{self.type}"
+
+    @property
+    def line(self) -> int:
+        return self.node.line
+
+    def field_span(self, index_or_name: Union[int, str]) -> Span:
+        index = FIELD_NAMES.index(index_or_name) if isinstance(index_or_name, str) else index_or_name
+        segments, words = self._reading
+        word = words[index]
+        return segments.span(word.start, word.end)
+
+    @functools.cached_property
+    def _normalized(self) -> tuple[tuple[str, ...], tuple[Override, ...]]:
+        segments, words = self._reading
+        return _normalize_args(segments, words[8:])
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        """The command's arguments as postconf -F prints them (before brace re-quoting)."""
+        return self._normalized[0]
+
+    @property
+    def override_list(self) -> tuple[Override, ...]:
+        """Every ``-o`` override in order, duplicates included."""
+        return self._normalized[1]
+
+    @property
+    def overrides(self) -> dict[str, str]:
+        result: dict[str, str] = {}
+        for override in self.override_list:
+            result[override.name] = override.value
+        return result
+
+    def override(self, name: str) -> Optional[Override]:
+        """The ``-o`` override of ``name`` that takes effect, or None."""
+        found = None
+        for override in self.override_list:
+            if override.name == name:
+                found = override
+        return found
+
+
+def _check_fields(fields: list[str], entry: ServiceEntry, segments: _Segments, words: list[Token]) -> None:
+    """postconf's pcf_check_master_entry(): the same checks, with file positions."""
+
+    def fail(index: int, what: str) -> None:
+        span = segments.span(words[index].start, words[index].end)
+        raise ParseError(
+            f'invalid {what} field "{fields[index]}"', line=span.line, column=span.column, text=entry.head
+        )
+
+    if fields[1] not in SERVICE_TYPES:
+        fail(1, "type")
+    for index in (2, 3, 4):
+        if len(fields[index]) != 1 or fields[index] not in "yn-":
+            fail(index, FIELD_NAMES[index])
+    wakeup = fields[5]
+    digits = wakeup[:-1] if wakeup.endswith("?") else wakeup
+    if not (wakeup[0] == "-" and len(digits) == 1) and not all(c in "0123456789" for c in digits):
+        fail(5, "wakeup")
+    limit = fields[6]
+    if limit != "-" and not all(c in "0123456789" for c in limit):
+        fail(6, "process_limit")
+
+
+_OPTIONS_WITH_VALUE = "o"
+
+
+def _normalize_args(segments: _Segments, words: list[Token]) -> tuple[tuple[str, ...], tuple[Override, ...]]:
+    """postconf's pcf_normalize_daemon_args(), keeping where each override came from.
+
+    Options are read as getopt reads them: only the arguments before the first one that does
+    not start with ``-`` (or ``--``) are options, so a ``-o`` after a plain argument is a plain
+    argument too.
+    """
+    # (text, start, end) with offsets into the logical line, split like postconf splits them
+    args: list[tuple[str, int, int]] = [(w.text, w.start, w.end) for w in words]
+    out: list[str] = []
+    overrides: list[Override] = []
+    i = 0
+    while i < len(args):
+        text, start, end = args[i]
+        if not text.startswith("-") or text == "--":
+            break
+        # "-vo" is "-v" then "-o": split before the first option letter that takes a value.
+        for k in range(2, len(text)):
+            if text[k] in _OPTIONS_WITH_VALUE:
+                args[i] = (text[:k], start, start + k)
+                args.insert(i + 1, ("-" + text[k:], start + k - 1, end))
+                text, start, end = args[i]
+                break
+        if len(text) < 2 or text[1] not in _OPTIONS_WITH_VALUE:
+            out.append(text)
+            i += 1
+            continue
+        if len(text) > 2:
+            # "-oname=value" is "-o" then "name=value"
+            args[i] = (text[:2], start, start + 2)
+            args.insert(i + 1, (text[2:], start + 2, end))
+            text, start, end = args[i]
+        out.append(text)
+        if i + 1 >= len(args):
+            i += 1
+            continue
+        value, vstart, vend = args[i + 1]
+        braced = value.startswith("{")
+        if braced:
+            value = _extract(value)
+            if text == "-o":
+                value = _normalize_nameval(value)
+        out.append(value)
+        if text == "-o":
+            error, ns, ne, vs, ve = split_nameval(value)
+            if error is None:
+                overrides.append(
+                    Override(
+                        value[ns:ne],
+                        value[vs:ve],
+                        segments.span(start, end),
+                        segments.span(vstart, vend),
+                        braced,
+                        segments.joined[vstart:vend],
+                    )
+                )
+        i += 2
+    for text, _, _ in args[i:]:
+        out.append(_extract(text) if text.startswith("{") else text)
+    return tuple(out), tuple(overrides)
+
+
+def _extract(text: str) -> str:
+    """Postfix's extpar() with EXTPAR_FLAG_STRIP, including its recovery from bad braces."""
+    inside = strip_braces(text)
+    if inside is not None:
+        return inside
+    # Unbalanced or with text after "}": Postfix warns and keeps what it can.
+    level = 0
+    for index, ch in enumerate(text):
+        if ch == "{":
+            level += 1
+        elif ch == "}":
+            level -= 1
+            if level == 0:
+                return text[1:index].strip(ISSPACE)
+    return text[1:].strip(ISSPACE)
+
+
+def _normalize_nameval(text: str) -> str:
+    error, ns, ne, vs, ve = split_nameval(text)
+    if error is not None:
+        return text
+    return f"{text[ns:ne]}={text[vs:ve]}"
+
+
+@attrs.define(eq=False)
+class MasterCf:
+    """A parsed master.cf: ``nodes`` is the syntax tree, ``services`` what Postfix runs."""
+
+    nodes: tuple[MasterNode, ...]
+    path: Optional[str] = None
+    binary: bool = False
+
+    kind = "master"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MasterCf) and self.nodes == other.nodes
+
+    @functools.cached_property
+    def services(self) -> tuple[Service, ...]:
+        return tuple(Service(node) for node in self.nodes if isinstance(node, ServiceEntry))
+
+    def service(self, name: str, type: str) -> Optional[Service]:
+        """The service ``name/type`` (the first one, as postconf -M shows), or None."""
+        for service in self.services:
+            if service.name == name and service.type == type:
+                return service
+        return None
+
+    @property
+    def orphans(self) -> tuple[Orphan, ...]:
+        return tuple(node for node in self.nodes if isinstance(node, Orphan))
+
+    def dumps(self) -> str:
+        return "".join(node.dump() for node in self.nodes)
+
+    def validate(self) -> None:
+        for service in self.services:
+            try:
+                service._reading
+            except ParseError as exc:
+                raise exc.with_path(self.path) if self.path else exc
+
+
+Document = Union[MainCf, MasterCf]
+
+
+def iter_lines(nodes: tuple[Any, ...]) -> Iterator[Union[BlankLine, CommentLine, ContinuationLine]]:
+    """Every stand-alone or inner comment, blank and continuation line, in file order."""
+    for node in nodes:
+        if isinstance(node, (BlankLine, CommentLine)):
+            yield node
+        elif isinstance(node, (Entry, ServiceEntry, Orphan)):
+            yield from node.inner

@@ -1,0 +1,210 @@
+"""Turn main.cf and master.cf text into syntax nodes with the Lark grammars in grammar/.
+
+This is the one module that sees Lark: its trees and exceptions stop here, and callers get
+pfconf.syntax.nodes objects or a pfconf.errors.ParseError.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+import lark
+
+from ..errors import ParseError
+from ..resources import grammar_dir
+from .nodes import (
+    BlankLine,
+    CommentLine,
+    ContinuationLine,
+    Entry,
+    Inner,
+    MainNode,
+    MasterNode,
+    Orphan,
+    ServiceEntry,
+)
+
+
+@functools.lru_cache(maxsize=None)
+def _parser(kind: str) -> lark.Lark:
+    # Built once per process: LALR tables for these small grammars take a few milliseconds, but
+    # lint and edit runs parse many files.
+    path = Path(grammar_dir()) / f"{kind}.lark"
+    return lark.Lark.open(
+        str(path),
+        parser="lalr",
+        lexer="contextual",
+        strict=True,
+        maybe_placeholders=False,
+        propagate_positions=False,
+    )
+
+
+class _Lines:
+    """Per-parse state shared by the tree builders: where the text ends, and its line ending."""
+
+    def __init__(self, text: str, appended_eol: bool) -> None:
+        self.end = len(text)
+        self.appended_eol = appended_eol
+
+    def eol(self, token: lark.Token) -> str:
+        # The loader appended the final "\n" when the file had none; it is not the user's.
+        if self.appended_eol and token.end_pos == self.end:
+            return ""
+        return "\n"
+
+
+def _split_cr(parts: list[str], eol: str) -> tuple[list[str], str]:
+    """Move the ``\\r`` of a CRLF line ending from the line's last text into its ending."""
+    if eol == "\n" and parts and parts[-1].endswith("\r"):
+        parts[-1] = parts[-1][:-1]
+        return parts, "\r\n"
+    return parts, eol
+
+
+def _inner_line(lines: _Lines, tree: lark.Tree) -> Inner:
+    kind = tree.data
+    tokens: list[lark.Token] = tree.children  # type: ignore[assignment]
+    eol_token = tokens[-1]
+    first = tokens[0]
+    parts, eol = _split_cr([str(t) for t in tokens[:-1]], lines.eol(eol_token))
+    if kind == "comment_line":
+        return CommentLine(parts[0], eol, line=first.line)
+    if kind == "blank_line":
+        return BlankLine(parts[0] if parts else "", eol, line=first.line)
+    # value_line / arg_line: INDENT, then the text (one VALUE, or words and blanks)
+    return ContinuationLine(parts[0], "".join(parts[1:]), eol, line=first.line)
+
+
+def _gather(lines: _Lines, children: list[Any]) -> tuple[list[Inner], list[Inner]]:
+    """Split an entry's following lines into its own and the stand-alone ones after it.
+
+    Postfix's reader consumes comment and blank lines after a value too, but they belong to no
+    value; giving them to the document keeps one owner per byte that an editor can move.
+    """
+    inner = [_inner_line(lines, child) for child in children]
+    last = len(inner)
+    while last and not isinstance(inner[last - 1], ContinuationLine):
+        last -= 1
+    return inner[:last], inner[last:]
+
+
+def _build_main(lines: _Lines, tree: lark.Tree) -> list[MainNode]:
+    nodes: list[MainNode] = []
+    for child in tree.children:
+        kind = child.data
+        if kind in ("comment_line", "blank_line"):
+            nodes.append(_inner_line(lines, child))
+        elif kind == "orphan":
+            nodes.extend(_orphan(lines, child))
+        else:
+            tokens: list[lark.Token] = []
+            rest: list[Any] = []
+            for item in child.children:
+                if isinstance(item, lark.Token):
+                    tokens.append(item)
+                else:
+                    rest.append(item)
+            nodes.extend(_entry(lines, tokens, rest))
+    return nodes
+
+
+def _orphan(lines: _Lines, tree: lark.Tree) -> list[Any]:
+    own, after = _gather(lines, tree.children)
+    return [Orphan(tuple(own), line=own[0].line), *after]
+
+
+def _entry(lines: _Lines, tokens: list[lark.Token], rest: list[Any]) -> list[MainNode]:
+    name = str(tokens[0])
+    before_eq = equals = after_eq = value = ""
+    seen_eq = False
+    for token in tokens[1:-1]:
+        if token.type == "EQUAL":
+            equals = "="
+            seen_eq = True
+        elif token.type == "SP":
+            if seen_eq:
+                after_eq = str(token)
+            else:
+                before_eq = str(token)
+        else:
+            value = str(token)
+    parts = [before_eq, equals, after_eq, value]
+    # The "\r" of a CRLF ending sits in the last non-empty part of the head line.
+    last = max((i for i, p in enumerate(parts) if p), default=-1)
+    if last >= 0:
+        tail, eol = _split_cr([parts[last]], lines.eol(tokens[-1]))
+        parts[last] = tail[0]
+    else:
+        name_parts, eol = _split_cr([name], lines.eol(tokens[-1]))
+        name = name_parts[0]
+    own, after = _gather(lines, rest)
+    entry = Entry(name, parts[0], parts[1], parts[2], parts[3], eol, tuple(own), line=tokens[0].line)
+    return [entry, *after]
+
+
+def _build_master(lines: _Lines, tree: lark.Tree) -> list[MasterNode]:
+    nodes: list[MasterNode] = []
+    for child in tree.children:
+        kind = child.data
+        if kind in ("comment_line", "blank_line"):
+            nodes.append(_inner_line(lines, child))
+        elif kind == "orphan":
+            nodes.extend(_orphan(lines, child))
+        else:
+            head_tokens = []
+            rest = []
+            for item in child.children:
+                if isinstance(item, lark.Token):
+                    head_tokens.append(item)
+                else:
+                    rest.append(item)
+            parts, eol = _split_cr([str(t) for t in head_tokens[:-1]], lines.eol(head_tokens[-1]))
+            own, after = _gather(lines, rest)
+            nodes.append(ServiceEntry("".join(parts), eol, tuple(own), line=head_tokens[0].line))
+            nodes.extend(after)
+    return nodes
+
+
+def parse_lines(text: str, kind: str, path: Optional[str] = None) -> list[Any]:
+    """Parse the text of a main.cf (``kind="main"``) or master.cf (``"master"``) into nodes.
+
+    Raises ParseError for what the grammar cannot read: a line that starts with ``=`` or a
+    NUL in main.cf, a name followed by text other than ``=``.  Errors that need the whole
+    logical line (``name`` with no ``=`` anywhere) are found by pfconf.model.
+    """
+    appended = not text.endswith("\n")
+    source = text + "\n" if appended else text
+    try:
+        tree = _parser(kind).parse(source)
+    except lark.exceptions.UnexpectedInput as exc:
+        raise _error(source, kind, path, exc) from None
+    lines = _Lines(source, appended)
+    if kind == "main":
+        return _build_main(lines, tree)
+    return _build_master(lines, tree)
+
+
+_NAME_AT = re.compile(r"[^ \t\v\f\r\n=\x00]*")
+
+
+def _error(source: str, kind: str, path: Optional[str], exc: lark.exceptions.UnexpectedInput) -> ParseError:
+    """Name the situation Postfix itself would report, in an administrator's words."""
+    line_no = exc.line if exc.line > 0 else 1
+    column = exc.column if exc.column > 0 else 1
+    start = source.rfind("\n", 0, exc.pos_in_stream or 0) + 1 if exc.pos_in_stream is not None else 0
+    end = source.find("\n", start)
+    physical = source[start : end if end >= 0 else len(source)].rstrip("\r")
+    offset = column - 1
+    if kind == "main":
+        if offset == 0:
+            message = "missing parameter name"
+        else:
+            name = _NAME_AT.match(physical).group(0)  # type: ignore[union-attr]
+            message = f'missing \'=\' after parameter name "{name}"'
+    else:
+        message = "unexpected text"
+    return ParseError(message, path=path, line=line_no, column=column, text=physical)

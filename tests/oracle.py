@@ -1,0 +1,106 @@
+"""Ask the installed Postfix (postconf) how it reads a main.cf or master.cf.
+
+Every call copies the text into a fresh directory beside an empty partner file, as
+shared/corpus-real/ORACLE.tsv was made, and parses what postconf prints.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from typing import Optional
+
+import attrs
+import pytest
+
+POSTCONF = shutil.which("postconf") or ("/usr/sbin/postconf" if os.path.exists("/usr/sbin/postconf") else None)
+
+
+def require_postconf() -> str:
+    """The postconf path; skip the test without it, except in CI where that is a failure."""
+    if POSTCONF is None:
+        if os.environ.get("CI"):
+            pytest.fail("postconf is not installed, and CI must run the comparisons with Postfix")
+        pytest.skip("postconf is not installed (apt-get install postfix)")
+    return POSTCONF
+
+
+@attrs.frozen
+class Reading:
+    accepted: bool
+    error: str
+    error_line: Optional[int]
+    values: dict  # name -> value as postconf shows it
+    raw: dict  # name -> value from "unused parameter" warnings (non-printables as "?")
+    warnings: tuple
+
+
+_UNUSED = re.compile(
+    r"^\S*postconf: warning: .*?/(?:main|master)\.cf: "
+    r"(?:unused parameter|read-only parameter assignment): ([^=]*)=(.*)$"
+)
+_LINE = re.compile(r"line (\d+)")
+
+
+def _run(args: list[str], files: dict) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory(prefix="pfconf-oracle-") as directory:
+        for name, data in files.items():
+            with open(os.path.join(directory, name), "wb") as handle:
+                handle.write(data)
+        proc = subprocess.run(
+            [require_postconf(), "-c", directory, *args],
+            capture_output=True,
+            timeout=60,
+        )
+        proc.directory = directory  # type: ignore[attr-defined]
+        return proc
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def read_main(data: bytes) -> Reading:
+    proc = _run(["-n"], {"main.cf": data, "master.cf": b""})
+    stderr = _decode(proc.stderr)
+    values: dict = {}
+    directory = proc.directory  # type: ignore[attr-defined]
+    for line in _decode(proc.stdout).splitlines():
+        name, _, value = line.partition(" =")
+        values[name] = value[1:] if value.startswith(" ") else value
+    if values.get("config_directory") == directory:
+        del values["config_directory"]
+    raw: dict = {}
+    warnings = []
+    error = ""
+    for line in stderr.split("\n"):
+        match = _UNUSED.match(line)
+        if match:
+            raw[match.group(1)] = match.group(2)
+        elif line:
+            warnings.append(line.replace(directory, "D"))
+        if "fatal:" in line:
+            error = line.replace(directory, "D")
+    error_line = int(_LINE.search(error).group(1)) if _LINE.search(error) else None
+    return Reading(proc.returncode == 0, error, error_line, values, raw, tuple(warnings))
+
+
+def read_master(data: bytes, what: str) -> tuple[int, str, list[str]]:
+    """(exit status, stderr, stdout lines) of ``postconf -F`` or ``-P`` on a master.cf."""
+    proc = _run([what], {"main.cf": b"", "master.cf": data})
+    directory = proc.directory  # type: ignore[attr-defined]
+    return proc.returncode, _decode(proc.stderr).replace(directory, "D"), _decode(proc.stdout).splitlines()
+
+
+def fold(value: str) -> str:
+    """postconf -n's display: runs of blanks folded to one space, ends trimmed."""
+    return " ".join(re.split(r"[ \t\r\n]+", value)).strip(" ")
+
+
+def printable(value: str) -> str:
+    """How postconf's warnings print a raw value: every byte outside ASCII 32-126 as "?"."""
+    data = value.encode("utf-8", "surrogateescape")
+    return "".join(chr(b) if 32 <= b < 127 else "?" for b in data)
