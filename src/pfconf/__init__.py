@@ -82,10 +82,10 @@ def dumps(doc: Document) -> Union[bytes, str]:
 
 
 def load(path: Union[str, "os.PathLike[str]"], kind: Optional[str] = None) -> Document:
-    """Read and parse a file; ``kind`` defaults to what the file name says (master.cf or main.cf)."""
+    """Read and parse a file; ``kind`` defaults to what the file's name (or content) says."""
     with open(path, "rb") as handle:
         data = handle.read()
-    return loads(data, kind or kind_of(path), path=os.fspath(path))  # type: ignore[call-overload, no-any-return]
+    return loads(data, kind or kind_of(path, data), path=os.fspath(path))  # type: ignore[call-overload, no-any-return]
 
 
 def dump(doc: Document, path: Union[str, "os.PathLike[str]"]) -> None:

@@ -26,10 +26,37 @@ def encode(text: str) -> bytes:
     return text.encode(ENCODING, ERRORS)
 
 
-def kind_of(path: PathLike) -> str:
-    """``"master"`` for master.cf-like names (``master.cf``, ``master.cf.proto``), else ``"main"``."""
+_SERVICE_TYPES = ("unix", "fifo", "inet", "pass", "unix-dgram")
+
+
+def kind_of(path: PathLike, data: Optional[bytes] = None) -> str:
+    """Which file ``path`` is: ``"master"`` or ``"main"``.
+
+    The name decides when it says (``master.cf``, ``main.cf.proto``); otherwise the content
+    does: a first entry like ``smtp inet n - y - - smtpd`` (a service type as second word, no
+    ``=`` in the first word) is a master.cf.
+    """
     name = Path(path).name.lower()
-    return "master" if name.startswith("master") or "master" in name else "main"
+    if "master" in name:
+        return "master"
+    if "main" in name or data is None:
+        return "main"
+    looked = 0
+    for line in decode(data).split("\n"):
+        if not line.strip(" \t\v\f\r") or line.lstrip(" \t\v\f\r").startswith("#"):
+            continue
+        if line[0] in " \t\v\f\r":
+            continue
+        words = line.split()
+        if len(words) >= 2 and "=" not in words[0] and words[1] in _SERVICE_TYPES:
+            return "master"
+        if "=" in line:
+            return "main"
+        looked += 1
+        if looked >= 20:
+            break
+    return "main"
+    return "main"
 
 
 def write_atomic(path: PathLike, data: bytes) -> None:

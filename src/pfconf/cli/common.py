@@ -1,0 +1,55 @@
+"""What both commands share: reading a configuration directory and reporting errors in one line.
+
+A ParseError or unreadable file becomes ``path:line: message`` on stderr and exit status 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import click
+
+from .. import load
+from ..errors import ParseError
+from ..model import Document
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+DEFAULT_DIR = "/etc/postfix"
+
+
+def echo(text: str, err: bool = False) -> None:
+    """Print a line that may hold undecodable bytes from a file (kept as surrogate escapes)."""
+    click.echo(text.encode("utf-8", "surrogateescape"), err=err)
+
+
+def fail(message: str) -> "click.exceptions.Exit":
+    """Report an error in one line on stderr; the caller raises the result (exit status 2)."""
+    echo(message, err=True)
+    return click.exceptions.Exit(EXIT_ERROR)
+
+
+def read(path: str, kind: str, required: bool = True) -> Optional[Document]:
+    """Load one file; a missing optional file is None, anything else wrong exits with status 2."""
+    try:
+        return load(path, kind)
+    except FileNotFoundError:
+        if required:
+            raise fail(f"{path}: no such file")
+        return None
+    except IsADirectoryError:
+        raise fail(f"{path}: is a directory")
+    except PermissionError:
+        raise fail(f"{path}: permission denied")
+    except OSError as exc:
+        raise fail(f"{path}: {exc.strerror or exc}")
+    except ParseError as exc:
+        raise fail(str(exc.with_path(path)))
+
+
+def config_paths(directory: str) -> tuple[str, str]:
+    return os.path.join(directory, "main.cf"), os.path.join(directory, "master.cf")
