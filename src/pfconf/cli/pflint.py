@@ -16,7 +16,7 @@ from .common import DEFAULT_DIR, EXIT_CLEAN, EXIT_FINDINGS, echo, fail
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.version_option(__version__, prog_name="pflint")
 def cli(paths: tuple[str, ...]) -> None:
     """Check Postfix configuration files (default: /etc/postfix)."""
@@ -31,7 +31,10 @@ def cli(paths: tuple[str, ...]) -> None:
             if not os.access(file, os.R_OK):
                 raise fail(f"{file}: permission denied")
         files.extend(found)
-    findings = lint_paths(files)
+    try:
+        findings = lint_paths(files)
+    except OSError as exc:
+        raise fail(f"{exc.filename}: {exc.strerror or exc}")
     for finding in findings:
         echo(
             f"{finding.path}:{finding.line}:{finding.column}: "

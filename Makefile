@@ -1,0 +1,29 @@
+# Two entry points, both working on a fresh machine:
+#   make demo   set up .venv and run pfedit and pflint on the bundled example (corpus/demo)
+#   make test   set up .venv and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/pfedit -c corpus/demo show
+	@echo
+	@# pflint exits 1 when it finds something, which is the point of the demo
+	$(BIN)/pflint corpus/demo; test $$? -le 1
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/parse_throughput.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis
