@@ -61,16 +61,13 @@ def loads(data: Union[bytes, str], kind: str = "main", *, path: Optional[str] = 
     if kind not in ("main", "master"):
         raise ValueError(f'kind must be "main" or "master", not {kind!r}')
     binary = isinstance(data, (bytes, bytearray))
-    text = decode(bytes(data)) if binary else data  # type: ignore[arg-type]
-    try:
-        nodes = tuple(parse_lines(text, kind, path))
-    except ParseError:
-        raise
+    text = decode(bytes(data)) if isinstance(data, (bytes, bytearray)) else data
+    nodes = tuple(parse_lines(text, kind, path))
     doc: Document
     if kind == "main":
-        doc = MainCf(nodes, path=path, binary=binary)  # type: ignore[arg-type]
+        doc = MainCf(nodes, path=path, binary=binary)
     else:
-        doc = MasterCf(nodes, path=path, binary=binary)  # type: ignore[arg-type]
+        doc = MasterCf(nodes, path=path, binary=binary)
     doc.validate()
     return doc
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import lark
 
@@ -65,21 +65,33 @@ def _split_cr(parts: list[str], eol: str) -> tuple[list[str], str]:
     return parts, eol
 
 
-def _inner_line(lines: _Lines, tree: lark.Tree) -> Inner:
+Gap = Union[CommentLine, BlankLine]
+
+
+def _line_of(token: lark.Token) -> int:
+    return token.line or 0
+
+
+def _inner_line(lines: _Lines, tree: lark.Tree[Any]) -> Inner:
     kind = tree.data
     tokens: list[lark.Token] = tree.children  # type: ignore[assignment]
-    eol_token = tokens[-1]
     first = tokens[0]
-    parts, eol = _split_cr([str(t) for t in tokens[:-1]], lines.eol(eol_token))
+    parts, eol = _split_cr([str(t) for t in tokens[:-1]], lines.eol(tokens[-1]))
     if kind == "comment_line":
-        return CommentLine(parts[0], eol, line=first.line)
+        return CommentLine(parts[0], eol, line=_line_of(first))
     if kind == "blank_line":
-        return BlankLine(parts[0] if parts else "", eol, line=first.line)
+        return BlankLine(parts[0] if parts else "", eol, line=_line_of(first))
     # value_line / arg_line: INDENT, then the text (one VALUE, or words and blanks)
-    return ContinuationLine(parts[0], "".join(parts[1:]), eol, line=first.line)
+    return ContinuationLine(parts[0], "".join(parts[1:]), eol, line=_line_of(first))
 
 
-def _gather(lines: _Lines, children: list[Any]) -> tuple[list[Inner], list[Inner]]:
+def _gap_line(lines: _Lines, tree: lark.Tree[Any]) -> Gap:
+    node = _inner_line(lines, tree)
+    assert not isinstance(node, ContinuationLine)
+    return node
+
+
+def _gather(lines: _Lines, children: list[Any]) -> tuple[list[Inner], list[Gap]]:
     """Split an entry's following lines into its own and the stand-alone ones after it.
 
     Postfix's reader consumes comment and blank lines after a value too, but they belong to no
@@ -89,15 +101,16 @@ def _gather(lines: _Lines, children: list[Any]) -> tuple[list[Inner], list[Inner
     last = len(inner)
     while last and not isinstance(inner[last - 1], ContinuationLine):
         last -= 1
-    return inner[:last], inner[last:]
+    after = [node for node in inner[last:] if not isinstance(node, ContinuationLine)]
+    return inner[:last], after
 
 
-def _build_main(lines: _Lines, tree: lark.Tree) -> list[MainNode]:
+def _build_main(lines: _Lines, tree: lark.Tree[Any]) -> list[MainNode]:
     nodes: list[MainNode] = []
     for child in tree.children:
         kind = child.data
         if kind in ("comment_line", "blank_line"):
-            nodes.append(_inner_line(lines, child))
+            nodes.append(_gap_line(lines, child))
         elif kind == "orphan":
             nodes.extend(_orphan(lines, child))
         else:
@@ -112,7 +125,7 @@ def _build_main(lines: _Lines, tree: lark.Tree) -> list[MainNode]:
     return nodes
 
 
-def _orphan(lines: _Lines, tree: lark.Tree) -> list[Any]:
+def _orphan(lines: _Lines, tree: lark.Tree[Any]) -> list[Union[Orphan, Gap]]:
     own, after = _gather(lines, tree.children)
     return [Orphan(tuple(own), line=own[0].line), *after]
 
@@ -142,16 +155,18 @@ def _entry(lines: _Lines, tokens: list[lark.Token], rest: list[Any]) -> list[Mai
         name_parts, eol = _split_cr([name], lines.eol(tokens[-1]))
         name = name_parts[0]
     own, after = _gather(lines, rest)
-    entry = Entry(name, parts[0], parts[1], parts[2], parts[3], eol, tuple(own), line=tokens[0].line)
-    return [entry, *after]
+    entry = Entry(name, parts[0], parts[1], parts[2], parts[3], eol, tuple(own), line=_line_of(tokens[0]))
+    result: list[MainNode] = [entry]
+    result.extend(after)
+    return result
 
 
-def _build_master(lines: _Lines, tree: lark.Tree) -> list[MasterNode]:
+def _build_master(lines: _Lines, tree: lark.Tree[Any]) -> list[MasterNode]:
     nodes: list[MasterNode] = []
     for child in tree.children:
         kind = child.data
         if kind in ("comment_line", "blank_line"):
-            nodes.append(_inner_line(lines, child))
+            nodes.append(_gap_line(lines, child))
         elif kind == "orphan":
             nodes.extend(_orphan(lines, child))
         else:
@@ -164,7 +179,7 @@ def _build_master(lines: _Lines, tree: lark.Tree) -> list[MasterNode]:
                     rest.append(item)
             parts, eol = _split_cr([str(t) for t in head_tokens[:-1]], lines.eol(head_tokens[-1]))
             own, after = _gather(lines, rest)
-            nodes.append(ServiceEntry("".join(parts), eol, tuple(own), line=head_tokens[0].line))
+            nodes.append(ServiceEntry("".join(parts), eol, tuple(own), line=_line_of(head_tokens[0])))
             nodes.extend(after)
     return nodes
 
