@@ -77,8 +77,12 @@ def time_postconf(postconf: str, data: bytes, repeat: int) -> tuple[float, int]:
         best = float("inf")
         for _ in range(repeat):
             start = time.perf_counter()
-            subprocess.run([postconf, "-c", directory, "-n"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=False)
+            subprocess.run(
+                [postconf, "-c", directory, "-n"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
             best = min(best, time.perf_counter() - start)
     rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return best, rss_kib * 1024
@@ -104,18 +108,26 @@ def main() -> int:
         rows.append(row)
 
     print(f"{'lines':>8}  {'pfconf lines/s':>15}  {'peak MiB':>9}", end="")
-    print(f"  {'postconf lines/s':>16}  {'time ratio':>10}  {'postconf max RSS MiB':>20}" if have_postconf else "")
+    print(
+        f"  {'postconf lines/s':>16}  {'time ratio':>10}  {'postconf max RSS MiB':>20}"
+        if have_postconf
+        else ""
+    )
     for row in rows:
         print(f"{row['lines']:>8}  {row['rate']:>15,.0f}  {row['peak'] / 2**20:>9.1f}", end="")
         if have_postconf:
-            print(f"  {row['pc_rate']:>16,.0f}  {row['seconds'] / row['pc_seconds']:>9.1f}x"
-                  f"  {row['pc_rss'] / 2**20:>20.1f}")
+            print(
+                f"  {row['pc_rate']:>16,.0f}  {row['seconds'] / row['pc_seconds']:>9.1f}x"
+                f"  {row['pc_rss'] / 2**20:>20.1f}"
+            )
         else:
             print()
     small, large = rows
     per_line_ratio = (large["seconds"] / large["lines"]) / (small["seconds"] / small["lines"])
-    print(f"per-line cost, {large['lines']:,} lines vs {small['lines']:,}: {per_line_ratio:.2f} "
-          f"(target: at most 1.5)")
+    print(
+        f"per-line cost, {large['lines']:,} lines vs {small['lines']:,}: {per_line_ratio:.2f} "
+        f"(target: at most 1.5)"
+    )
     if not have_postconf:
         print("postconf not found: ratios against Postfix not measured", file=sys.stderr)
     return 0

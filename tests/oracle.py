@@ -16,7 +16,9 @@ from typing import Optional
 import attrs
 import pytest
 
-POSTCONF = shutil.which("postconf") or ("/usr/sbin/postconf" if os.path.exists("/usr/sbin/postconf") else None)
+POSTCONF = shutil.which("postconf") or (
+    "/usr/sbin/postconf" if os.path.exists("/usr/sbin/postconf") else None
+)
 
 
 def require_postconf() -> str:
@@ -96,7 +98,11 @@ def read_master(data: bytes, what: str) -> tuple[int, str, list[str]]:
     """(exit status, stderr, stdout lines) of ``postconf -F`` or ``-P`` on a master.cf."""
     proc = _run([what], {"main.cf": b"", "master.cf": data})
     directory = proc.directory  # type: ignore[attr-defined]
-    return proc.returncode, _decode(proc.stderr).replace(directory, "D"), _decode(proc.stdout).splitlines()
+    return (
+        proc.returncode,
+        _decode(proc.stderr).replace(directory, "D"),
+        _decode(proc.stdout).splitlines(),
+    )
 
 
 def fold(value: str) -> str:

@@ -12,7 +12,9 @@ from pfconf.cli.pfedit import cli as pfedit
 from pfconf.cli.pflint import cli as pflint
 
 MAIN = "myhostname = mail.example.com\nmydestination = $myhostname,\n  localhost\nmy_own = x\n"
-MASTER = "smtp inet n - y - - smtpd\n  -o { smtpd_client_restrictions = permit_mynetworks, reject }\n"
+MASTER = (
+    "smtp inet n - y - - smtpd\n  -o { smtpd_client_restrictions = permit_mynetworks, reject }\n"
+)
 
 
 def run(command, args):
@@ -43,7 +45,9 @@ def test_show_json(confdir):
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert data["main"]["mydestination"] == "$myhostname,  localhost"
-    assert data["master"][0]["overrides"] == {"smtpd_client_restrictions": "permit_mynetworks, reject"}
+    assert data["master"][0]["overrides"] == {
+        "smtpd_client_restrictions": "permit_mynetworks, reject"
+    }
 
 
 def test_show_undecodable_bytes(tmp_path):
@@ -57,7 +61,9 @@ def test_show_parse_error_is_one_line(tmp_path):
     (tmp_path / "main.cf").write_text("myhostname = a\nbogus\n")
     result = CliRunner().invoke(pfedit, ["-c", str(tmp_path), "show"])
     assert result.exit_code == 2
-    assert result.output.strip() == f"{tmp_path}/main.cf:2: missing '=' after parameter name \"bogus\""
+    assert (
+        result.output.strip() == f"{tmp_path}/main.cf:2: missing '=' after parameter name \"bogus\""
+    )
 
 
 def test_show_missing_directory(tmp_path):
@@ -85,7 +91,11 @@ def test_lint_syntax_error_with_position(tmp_path):
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         f"{path}:2:7: SYN001 error missing '=' after parameter name \"bogus\"",
+        "  bogus value",
+        "        ^",
         f"{tmp_path}/master.cf:1:1: SYN001 error service entry has 7 fields, 8 expected",
+        "  smtp inet n - y - -",
+        "  ^",
     ]
 
 
@@ -124,7 +134,7 @@ def test_lint_read_error(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("pfconf.load", refuse)
+    monkeypatch.setattr("pfconf.lint.engine.load", refuse)
     result = CliRunner().invoke(pflint, [str(path)])
     assert result.exit_code == 2
     assert result.output.strip() == f"{path}: Permission denied"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 
 import pytest
-
-import pfconf
 from conftest import real_files
 from oracle import fold, printable, read_main, read_master
+
+import pfconf
 from pfconf.show import command_line
 
 MAIN = real_files("main")
@@ -72,14 +72,18 @@ def test_main_values_equal_postconf(path):
             assert printable(name) in reading.raw, f"postconf does not list {name}"
             assert printable(value) == reading.raw[printable(name)], name
     shown = {printable(name) for name in effective}
-    assert set(reading.values) | set(reading.raw) <= shown | {printable(n) for n in reading.values if n in effective}
+    assert set(reading.values) | set(reading.raw) <= shown | {
+        printable(n) for n in reading.values if n in effective
+    }
 
 
 def _fields_as_postconf(doc) -> list[str]:
     lines = []
     for service in doc.services:
         for index, field in enumerate(pfconf.model.FIELD_NAMES[:7]):
-            lines.append(f"{service.key}/{field} = {getattr(service, field if field != 'service' else 'name')}")
+            lines.append(
+                f"{service.key}/{field} = {getattr(service, field if field != 'service' else 'name')}"
+            )
         lines.append(f"{service.key}/command = {command_line(service)}")
     return lines
 

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from oracle import fold, printable, read_main
 
 import pfconf
-from oracle import fold, printable, read_main
 from pfconf.syntax.nodes import BlankLine, CommentLine, ContinuationLine, Entry, Orphan
 
 if sys.version_info >= (3, 11):
@@ -174,7 +174,13 @@ dovecot   unix  -       n       n       -       -       pipe
 def test_services():
     doc = pfconf.loads(MASTER, "master")
     smtp, submission, dovecot = doc.services
-    assert (smtp.name, smtp.type, smtp.private, smtp.unprivileged, smtp.chroot) == ("smtp", "inet", "n", "-", "y")
+    assert (smtp.name, smtp.type, smtp.private, smtp.unprivileged, smtp.chroot) == (
+        "smtp",
+        "inet",
+        "n",
+        "-",
+        "y",
+    )
     assert (smtp.wakeup, smtp.process_limit, smtp.command) == ("-", "-", "smtpd")
     assert smtp.overrides == {
         "smtpd_tls_security_level": "may",
@@ -182,8 +188,17 @@ def test_services():
     }
     braced = smtp.override("smtpd_client_restrictions")
     assert braced.braced and braced.option.line == 6 and braced.argument.column == 6
-    assert submission.args == ("-v", "-o", "syslog_name=postfix/submission", "-o", "smtpd_sasl_auth_enable=yes")
-    assert submission.overrides == {"syslog_name": "postfix/submission", "smtpd_sasl_auth_enable": "yes"}
+    assert submission.args == (
+        "-v",
+        "-o",
+        "syslog_name=postfix/submission",
+        "-o",
+        "smtpd_sasl_auth_enable=yes",
+    )
+    assert submission.overrides == {
+        "syslog_name": "postfix/submission",
+        "smtpd_sasl_auth_enable": "yes",
+    }
     # getopt: options end at the first argument that is not an option
     assert dovecot.overrides == {}
     assert dovecot.args[-2:] == ("-o", "not=override")

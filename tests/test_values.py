@@ -16,8 +16,10 @@ def texts(tokens):
     [
         ("a, b c,,d", ["a", "b", "c", "d"]),
         ("  a\t\r\nb ", ["a", "b"]),
-        ("check_policy_service { inet:127.0.0.1:10023, timeout=10s }, permit",
-         ["check_policy_service", "{ inet:127.0.0.1:10023, timeout=10s }", "permit"]),
+        (
+            "check_policy_service { inet:127.0.0.1:10023, timeout=10s }, permit",
+            ["check_policy_service", "{ inet:127.0.0.1:10023, timeout=10s }", "permit"],
+        ),
         ("inline:{ a=b, { c = d e } }", ["inline:{ a=b, { c = d e } }"]),
         ("a}b, c", ["a}b", "c"]),
         ("{unclosed a, b", ["{unclosed a, b"]),
@@ -50,8 +52,10 @@ def test_strip_braces():
         ("${a?{x $b y}}", [("a", "${name?value}"), ("b", "$name")]),
         ("${a:{$b}}", [("a", "${name:value}"), ("b", "$name")]),
         ("${a?{$b}:{$c}}", [("a", "${name?value}"), ("b", "$name"), ("c", "$name")]),
-        ("${{$compatibility_level} <level {1} ? {$a} : {${b}}}",
-         [("compatibility_level", "$name"), ("a", "$name"), ("b", "${name}")]),
+        (
+            "${{$compatibility_level} <level {1} ? {$a} : {${b}}}",
+            [("compatibility_level", "$name"), ("a", "$name"), ("b", "${name}")],
+        ),
         ("$$notref $", []),
         ("price $5", [("5", "$name")]),
         ("${truncated", []),
@@ -77,7 +81,11 @@ def test_parse_table():
     t = parse_table("hash:/etc/postfix/virtual")
     assert (t.type, t.name) == ("hash", "/etc/postfix/virtual")
     t = parse_table("proxy:mysql:/etc/postfix/mysql.cf")
-    assert t.type == "proxy" and t.tables[0].type == "mysql" and t.tables[0].name == "/etc/postfix/mysql.cf"
+    assert (
+        t.type == "proxy"
+        and t.tables[0].type == "mysql"
+        and t.tables[0].name == "/etc/postfix/mysql.cf"
+    )
     t = parse_table("inline:{ a=b, { c = d e } }")
     assert t.type == "inline" and t.entries == ("a=b", "c = d e")
     t = parse_table("pipemap:{ regexp:/etc/a, hash:/etc/b }")

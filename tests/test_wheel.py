@@ -8,7 +8,6 @@ import subprocess
 import sys
 import venv
 import zipfile
-from pathlib import Path
 
 from conftest import ROOT
 
@@ -16,7 +15,16 @@ from conftest import ROOT
 def test_wheel_installs_and_parses(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -32,11 +40,15 @@ def test_wheel_installs_and_parses(tmp_path):
     python = env_dir / "bin" / "python"
     # Dependencies come from the running environment's wheels cache or the index; --no-index is
     # not possible on a fresh machine, so let pip resolve them as a user would.
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True
+    )
 
     sample = tmp_path / "elsewhere" / "main.cf"
     sample.parent.mkdir()
-    sample.write_bytes(b"myhostname = mail.example.com\r\nmydestination = $myhostname,\r\n  localhost")
+    sample.write_bytes(
+        b"myhostname = mail.example.com\r\nmydestination = $myhostname,\r\n  localhost"
+    )
     script = (
         "import sys, pfconf; d = pfconf.load(sys.argv[1]); "
         "assert pfconf.dumps(d) == open(sys.argv[1], 'rb').read(); "
@@ -52,5 +64,7 @@ def test_wheel_installs_and_parses(tmp_path):
     ).stdout.splitlines()
     assert str(env_dir) in out[0], "the installed copy, not the checkout, was imported"
     assert out[1] == repr("$myhostname,\r  localhost")
-    lint = subprocess.run([str(env_dir / "bin" / "pflint"), str(sample)], capture_output=True, text=True)
+    lint = subprocess.run(
+        [str(env_dir / "bin" / "pflint"), str(sample)], capture_output=True, text=True
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr

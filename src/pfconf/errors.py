@@ -41,4 +41,6 @@ class ParseError(PfconfError, ValueError):
         return f"{where}: {self.message}"
 
     def with_path(self, path: str) -> "ParseError":
-        return ParseError(self.message, path=path, line=self.line, column=self.column, text=self.text)
+        return ParseError(
+            self.message, path=path, line=self.line, column=self.column, text=self.text
+        )

@@ -382,7 +382,9 @@ class Service:
         return self.node.line
 
     def field_span(self, index_or_name: Union[int, str]) -> Span:
-        index = FIELD_NAMES.index(index_or_name) if isinstance(index_or_name, str) else index_or_name
+        index = (
+            FIELD_NAMES.index(index_or_name) if isinstance(index_or_name, str) else index_or_name
+        )
         segments, words = self._reading
         word = words[index]
         return segments.span(word.start, word.end)
@@ -418,13 +420,18 @@ class Service:
         return found
 
 
-def _check_fields(fields: list[str], entry: ServiceEntry, segments: _Segments, words: list[Token]) -> None:
+def _check_fields(
+    fields: list[str], entry: ServiceEntry, segments: _Segments, words: list[Token]
+) -> None:
     """postconf's pcf_check_master_entry(): the same checks, with file positions."""
 
     def fail(index: int, what: str) -> None:
         span = segments.span(words[index].start, words[index].end)
         raise ParseError(
-            f'invalid {what} field "{fields[index]}"', line=span.line, column=span.column, text=entry.head
+            f'invalid {what} field "{fields[index]}"',
+            line=span.line,
+            column=span.column,
+            text=entry.head,
         )
 
     if fields[1] not in SERVICE_TYPES:
@@ -444,7 +451,9 @@ def _check_fields(fields: list[str], entry: ServiceEntry, segments: _Segments, w
 _OPTIONS_WITH_VALUE = "o"
 
 
-def _normalize_args(segments: _Segments, words: list[Token]) -> tuple[tuple[str, ...], tuple[Override, ...]]:
+def _normalize_args(
+    segments: _Segments, words: list[Token]
+) -> tuple[tuple[str, ...], tuple[Override, ...]]:
     """postconf's pcf_normalize_daemon_args(), keeping where each override came from.
 
     Options are read as getopt reads them: only the arguments before the first one that does

@@ -47,8 +47,15 @@ def command_line(service: Service) -> str:
 
 def service_line(service: Service) -> str:
     """One service as postconf -M prints it (without folding long lines)."""
-    fields = [service.name, service.type, service.private, service.unprivileged, service.chroot,
-              service.wakeup, service.process_limit]
+    fields = [
+        service.name,
+        service.type,
+        service.private,
+        service.unprivileged,
+        service.chroot,
+        service.wakeup,
+        service.process_limit,
+    ]
     line = ""
     for column, text in zip(_COLUMNS, fields):
         if line:

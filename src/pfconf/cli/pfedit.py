@@ -50,8 +50,11 @@ def show(config_dir: str, as_json_output: bool) -> None:
     assert main is None or isinstance(main, MainCf)
     assert master is None or isinstance(master, MasterCf)
     if as_json_output:
-        click.echo(json.dumps(as_json(main, master), indent=2, ensure_ascii=False, default=str)
-                   .encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+        click.echo(
+            json.dumps(as_json(main, master), indent=2, ensure_ascii=False, default=str)
+            .encode("utf-8", "surrogateescape")
+            .decode("utf-8", "replace")
+        )
         return
     if main is not None:
         echo(f"# {main_path}")

@@ -1,46 +1,242 @@
-"""``pflint``: report problems in main.cf and master.cf as ``path:line:col: CODE severity message``.
+"""``pflint``: report problems in main.cf and master.cf, in the conventions of ruff and hadolint.
 
-A thin layer over pfconf.lint.  Exit status: 0 clean, 1 findings, 2 usage error or unreadable
-path.
+A thin layer over pfconf.lint: flags and configuration in, one lint run, a report out.  Exit
+status: 0 nothing at or above the threshold, 1 findings, 2 usage error or unreadable path.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+from typing import Optional
 
 import click
 
 from .. import __version__
-from ..lint import discover, lint_paths
-from .common import DEFAULT_DIR, EXIT_CLEAN, EXIT_FINDINGS, echo, fail
+from ..kb import KnowledgeBase, parse_version, version_text
+from ..lint.baseline import BaselineError, filter_new, write_baseline
+from ..lint.config import ConfigError, Settings, load_settings
+from ..lint.engine import Options, exit_status, lint
+from ..lint.finding import SEVERITIES
+from ..lint.rule import all_rules, rule_for
+from ..report import FORMATS, as_json, github, sarif, text
+from .common import DEFAULT_DIR, EXIT_CLEAN, echo, fail
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, metavar="[PATH]...")
-@click.version_option(__version__, prog_name="pflint")
-def cli(paths: tuple[str, ...]) -> None:
-    """Check Postfix configuration files (default: /etc/postfix)."""
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        code.strip().upper() for value in values for code in value.split(",") if code.strip()
+    )
+
+
+def _files(paths: tuple[str, ...]) -> list[str]:
     files: list[str] = []
-    for path in paths or (DEFAULT_DIR,):
+    for path in paths:
         if not os.path.exists(path):
             raise fail(f"{path}: no such file or directory")
-        found = discover(path)
-        if not found:
-            raise fail(f"{path}: no main.cf or master.cf in this directory")
+        if os.path.isdir(path):
+            found = [
+                os.path.join(path, n)
+                for n in ("main.cf", "master.cf")
+                if os.path.isfile(os.path.join(path, n))
+            ]
+            if not found:
+                raise fail(f"{path}: no main.cf or master.cf in this directory")
+        else:
+            found = [path]
         for file in found:
             if not os.access(file, os.R_OK):
                 raise fail(f"{file}: permission denied")
         files.extend(found)
+    return files
+
+
+def _local_version() -> str:
+    postconf = shutil.which("postconf") or "/usr/sbin/postconf"
     try:
-        findings = lint_paths(files)
+        out = subprocess.run(
+            [postconf, "-h", "mail_version"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        raise fail(
+            "--postfix-version auto: postconf is not available here; name a version like 3.9"
+        )
+    version = out.stdout.strip()
+    try:
+        parse_version(version)
+    except ValueError:
+        raise fail(f"--postfix-version auto: postconf reported {version!r}")
+    return version
+
+
+def _list_rules() -> None:
+    for cls in all_rules():
+        echo(f"{cls.code}  {cls.name:<34} {cls.severity:<8} {cls.summary}")
+
+
+def _explain(code: str) -> None:
+    try:
+        cls = rule_for(code)
+    except KeyError:
+        raise fail(f"--explain: no rule {code!r} (see pflint --list-rules)")
+    aliases = f" (formerly {', '.join(cls.aliases)})" if cls.aliases else ""
+    echo(f"{cls.code} {cls.name}{aliases}: {cls.summary}")
+    echo(f"Default severity: {cls.severity}. Fix: {cls.fix_safety}.")
+    echo("")
+    echo(cls.doc())
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option(
+    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Only these rules (codes or prefixes, comma-separated).",
+)
+@click.option("--ignore", multiple=True, metavar="CODES", help="Not these rules.")
+@click.option(
+    "--severity-threshold",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Lowest severity that makes the exit status 1 [default: info].",
+)
+@click.option(
+    "--postfix-version",
+    metavar="X.Y|auto",
+    help="Judge for this Postfix version [default: newest known].",
+)
+@click.option(
+    "--baseline", "baseline_path", metavar="FILE", help="Report only findings not recorded in FILE."
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline_path",
+    metavar="FILE",
+    help="Record today's findings in FILE.",
+)
+@click.option(
+    "--config", "config_path", metavar="FILE", help="Read settings from FILE instead of searching."
+)
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option(
+    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
+)
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("--explain", metavar="CODE", help="Explain one rule and exit.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Say which files gave context and what was assumed."
+)
+@click.version_option(__version__, prog_name="pflint")
+def cli(
+    paths: tuple[str, ...],
+    output_format: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    severity_threshold: Optional[str],
+    postfix_version: Optional[str],
+    baseline_path: Optional[str],
+    write_baseline_path: Optional[str],
+    config_path: Optional[str],
+    isolated: bool,
+    color: str,
+    list_rules: bool,
+    explain: Optional[str],
+    verbose: bool,
+) -> None:
+    """Check Postfix's main.cf and master.cf (default: /etc/postfix)."""
+    if list_rules:
+        _list_rules()
+        return
+    if explain:
+        _explain(explain)
+        return
+    files = _files(paths or (DEFAULT_DIR,))
+
+    try:
+        if isolated:
+            settings = Settings()
+        elif config_path:
+            settings = load_settings(config_path) if os.path.isfile(config_path) else None  # type: ignore[assignment]
+            if settings is None or settings.path is None:
+                raise fail(f"{config_path}: no pflint settings in this file")
+        else:
+            settings = load_settings(files[0])
+    except ConfigError as exc:
+        raise fail(str(exc))
+
+    version_text_ = postfix_version or settings.postfix_version
+    if version_text_ == "auto":
+        version_text_ = _local_version()
+    target = None
+    if version_text_:
+        try:
+            target = parse_version(version_text_)
+        except ValueError:
+            raise fail(f"--postfix-version: {version_text_!r} is not a version like 3.9")
+    options = Options(
+        select=_split(select) or settings.select,
+        ignore=_split(ignore) + settings.ignore,
+        severities=settings.severities,
+        per_file_ignores=settings.per_file_ignores,
+        target=target,
+    )
+    for code in (*options.select, *options.ignore, *options.severities):
+        if code != "ALL" and not any(c.startswith(code) for c in _all_codes()):
+            raise fail(f"unknown rule code or prefix {code!r} (see pflint --list-rules)")
+
+    try:
+        run = lint(files, options)
     except OSError as exc:
         raise fail(f"{exc.filename}: {exc.strerror or exc}")
-    for finding in findings:
+    findings = run.findings
+    if verbose:
+        kb = KnowledgeBase(target)
+        echo(f"pflint: judging for Postfix {version_text(kb.target)}", err=True)
+        if settings.path:
+            echo(f"pflint: settings from {settings.path}", err=True)
+        for note in run.notes:
+            echo(f"pflint: {note}", err=True)
+
+    if write_baseline_path:
+        count = write_baseline(write_baseline_path, findings)
         echo(
-            f"{finding.path}:{finding.line}:{finding.column}: "
-            f"{finding.code} {finding.severity} {finding.message}"
+            f"pflint: recorded {count} finding{'s' if count != 1 else ''} in {write_baseline_path}",
+            err=True,
         )
-    raise click.exceptions.Exit(EXIT_FINDINGS if findings else EXIT_CLEAN)
+        raise click.exceptions.Exit(EXIT_CLEAN)
+    if baseline_path:
+        try:
+            findings = filter_new(findings, baseline_path)
+        except BaselineError as exc:
+            raise fail(str(exc))
+
+    if output_format == "json":
+        output = as_json(findings)
+    elif output_format == "sarif":
+        output = sarif(findings, __version__)
+    elif output_format == "github":
+        output = github(findings)
+    else:
+        use_color = color == "always" or (
+            color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        )
+        output = text(findings, color=use_color)
+    if output:
+        click.echo(output.encode("utf-8", "surrogateescape"), nl=False)
+    threshold = severity_threshold or settings.severity_threshold or "info"
+    raise click.exceptions.Exit(exit_status(findings, threshold))
+
+
+def _all_codes() -> list[str]:
+    from ..lint.rule import iter_codes
+
+    return list(iter_codes())
 
 
 def main() -> None:

@@ -94,7 +94,12 @@ class Entry:
     def head_content(self) -> str:
         """The head line as Postfix's readllines() keeps it."""
         return (
-            self.name + self.before_eq + self.equals + self.after_eq + self.head_value + _cr(self.eol)
+            self.name
+            + self.before_eq
+            + self.equals
+            + self.after_eq
+            + self.head_value
+            + _cr(self.eol)
         )
 
     @property

@@ -155,7 +155,9 @@ def _entry(lines: _Lines, tokens: list[lark.Token], rest: list[Any]) -> list[Mai
         name_parts, eol = _split_cr([name], lines.eol(tokens[-1]))
         name = name_parts[0]
     own, after = _gather(lines, rest)
-    entry = Entry(name, parts[0], parts[1], parts[2], parts[3], eol, tuple(own), line=_line_of(tokens[0]))
+    entry = Entry(
+        name, parts[0], parts[1], parts[2], parts[3], eol, tuple(own), line=_line_of(tokens[0])
+    )
     result: list[MainNode] = [entry]
     result.extend(after)
     return result
@@ -179,7 +181,9 @@ def _build_master(lines: _Lines, tree: lark.Tree[Any]) -> list[MasterNode]:
                     rest.append(item)
             parts, eol = _split_cr([str(t) for t in head_tokens[:-1]], lines.eol(head_tokens[-1]))
             own, after = _gather(lines, rest)
-            nodes.append(ServiceEntry("".join(parts), eol, tuple(own), line=_line_of(head_tokens[0])))
+            nodes.append(
+                ServiceEntry("".join(parts), eol, tuple(own), line=_line_of(head_tokens[0]))
+            )
             nodes.extend(after)
     return nodes
 
@@ -206,11 +210,15 @@ def parse_lines(text: str, kind: str, path: Optional[str] = None) -> list[Any]:
 _NAME_AT = re.compile(r"[^ \t\v\f\r\n=\x00]*")
 
 
-def _error(source: str, kind: str, path: Optional[str], exc: lark.exceptions.UnexpectedInput) -> ParseError:
+def _error(
+    source: str, kind: str, path: Optional[str], exc: lark.exceptions.UnexpectedInput
+) -> ParseError:
     """Name the situation Postfix itself would report, in an administrator's words."""
     line_no = exc.line if exc.line > 0 else 1
     column = exc.column if exc.column > 0 else 1
-    start = source.rfind("\n", 0, exc.pos_in_stream or 0) + 1 if exc.pos_in_stream is not None else 0
+    start = (
+        source.rfind("\n", 0, exc.pos_in_stream or 0) + 1 if exc.pos_in_stream is not None else 0
+    )
     end = source.find("\n", start)
     physical = source[start : end if end >= 0 else len(source)].rstrip("\r")
     offset = column - 1
@@ -219,7 +227,7 @@ def _error(source: str, kind: str, path: Optional[str], exc: lark.exceptions.Une
             message = "missing parameter name"
         else:
             name = _NAME_AT.match(physical).group(0)  # type: ignore[union-attr]
-            message = f'missing \'=\' after parameter name "{name}"'
+            message = f"missing '=' after parameter name \"{name}\""
     else:
         message = "unexpected text"
     return ParseError(message, path=path, line=line_no, column=column, text=physical)

@@ -1,0 +1,74 @@
+"""The knowledge base in rules/: Postfix parameters and restrictions by version, as data.
+
+Loaded once per process from the TOML files that tools/ generate; rules ask it questions
+(is this name known in 3.9? what replaced it?) and never hard-code Postfix facts.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Optional
+
+from . import _toml as tomllib
+from .resources import rules_dir
+
+Version = tuple[int, ...]
+
+
+def parse_version(text: str) -> Version:
+    """``"3.9"`` -> (3, 9); ``"3.7.11"`` -> (3, 7, 11).  ValueError for anything else."""
+    parts = text.strip().split(".")
+    if not parts or not all(p.isdigit() for p in parts):
+        raise ValueError(f"not a Postfix version: {text!r}")
+    return tuple(int(p) for p in parts)
+
+
+def version_text(version: Version) -> str:
+    return ".".join(str(p) for p in version)
+
+
+@functools.lru_cache(maxsize=None)
+def load_table(name: str) -> dict[str, Any]:
+    """One TOML file of rules/ (``parameters``, ``restrictions``, ``dnsbl``...), or {} if absent."""
+    path = rules_dir() / f"{name}.toml"
+    if not path.is_file():
+        return {}
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+class KnowledgeBase:
+    """Questions about parameters and restrictions, answered for a target Postfix version."""
+
+    def __init__(self, target: Optional[Version] = None) -> None:
+        self.parameters: dict[str, dict[str, Any]] = load_table("parameters").get("parameters", {})
+        self.restrictions: dict[str, dict[str, Any]] = load_table("restrictions").get(
+            "restrictions", {}
+        )
+        self.target = target or self.newest
+
+    @property
+    def newest(self) -> Version:
+        versions = load_table("parameters").get("meta", {}).get("postfix_versions", [])
+        return max((parse_version(v) for v in versions), default=(3, 12))
+
+    def parameter(self, name: str) -> Optional[dict[str, Any]]:
+        return self.parameters.get(name)
+
+    def known(self, name: str, version: Optional[Version] = None) -> bool:
+        """Whether Postfix ``version`` (default: the target) knows the parameter ``name``."""
+        info = self.parameters.get(name)
+        if info is None:
+            return False
+        version = version or self.target
+        introduced = parse_version(info.get("introduced", "2.0"))
+        if version[:2] < introduced[:2] and introduced > (2, 0):
+            return False
+        removed = info.get("removed")
+        return not (removed and version[:2] >= parse_version(removed)[:2])
+
+    def names(self, version: Optional[Version] = None) -> list[str]:
+        return [name for name in self.parameters if self.known(name, version)]
+
+    def restriction(self, name: str) -> Optional[dict[str, Any]]:
+        return self.restrictions.get(name.lower())

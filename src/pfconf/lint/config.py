@@ -1,0 +1,129 @@
+"""pflint's settings from ``[tool.pflint]`` in pyproject.toml or from ``.pflint.toml``.
+
+Found by walking up from the first target to the filesystem root, nearest file first, like
+ruff and yamllint.  Command-line flags override what the file says.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+import attrs
+
+from .. import _toml as tomllib
+from ..kb import parse_version
+from .finding import SEVERITIES
+
+
+class ConfigError(ValueError):
+    """A configuration file pflint cannot use; the message names the file."""
+
+
+@attrs.define
+class Settings:
+    path: Optional[str] = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severities: dict[str, str] = attrs.Factory(dict)
+    per_file_ignores: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    postfix_version: Optional[str] = None
+    severity_threshold: Optional[str] = None
+
+
+def find_config(start: str) -> Optional[tuple[str, dict[str, Any]]]:
+    """The nearest ``.pflint.toml`` or pyproject.toml with ``[tool.pflint]`` above ``start``."""
+    directory = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+    while True:
+        own = os.path.join(directory, ".pflint.toml")
+        if os.path.isfile(own):
+            data = _read(own)
+            return own, data.get("tool", {}).get("pflint", data)
+        pyproject = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(pyproject):
+            data = _read(pyproject)
+            if "pflint" in data.get("tool", {}):
+                return pyproject, data["tool"]["pflint"]
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def _read(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+
+
+def _codes(path: str, key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: {key} must be a list of rule codes")
+    return tuple(v.upper() for v in value)
+
+
+def load_settings(start: str) -> Settings:
+    found = find_config(start)
+    if found is None:
+        return Settings()
+    path, table = found
+    settings = Settings(path=path)
+    known = {
+        "select",
+        "ignore",
+        "severity",
+        "per-file-ignores",
+        "postfix-version",
+        "severity-threshold",
+    }
+    for key, value in table.items():
+        normalized = key.replace("_", "-")
+        if normalized not in known:
+            raise ConfigError(f"{path}: unknown pflint setting {key!r}")
+        if normalized == "select":
+            settings.select = _codes(path, key, value)
+        elif normalized == "ignore":
+            settings.ignore = _codes(path, key, value)
+        elif normalized == "severity":
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f'{path}: severity must be a table of CODE = "error"|"warning"|"info"'
+                )
+            for code, level in value.items():
+                if level not in SEVERITIES:
+                    raise ConfigError(
+                        f"{path}: severity of {code} must be one of {', '.join(SEVERITIES)}"
+                    )
+                settings.severities[code.upper()] = level
+        elif normalized == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: per-file-ignores must be a table of glob = [codes]")
+            base = os.path.dirname(path)
+            for pattern, codes in value.items():
+                settings.per_file_ignores[pattern] = _codes(path, key, codes)
+                if not os.path.isabs(pattern):
+                    settings.per_file_ignores[os.path.join(base, pattern)] = (
+                        settings.per_file_ignores[pattern]
+                    )
+        elif normalized == "postfix-version":
+            if str(value) != "auto":
+                try:
+                    parse_version(str(value))
+                except ValueError:
+                    raise ConfigError(
+                        f'{path}: postfix-version must look like 3.9 or be "auto"'
+                    ) from None
+            settings.postfix_version = str(value)
+        elif normalized == "severity-threshold":
+            if value not in SEVERITIES:
+                raise ConfigError(
+                    f"{path}: severity-threshold must be one of {', '.join(SEVERITIES)}"
+                )
+            settings.severity_threshold = value
+    return settings

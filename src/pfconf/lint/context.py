@@ -1,0 +1,170 @@
+"""What a rule looks at: one Postfix configuration (main.cf, master.cf) and the target version.
+
+Rules judge smtpd settings per service: main.cf plus that service's ``-o`` overrides, the way
+Postfix runs them.  The Context builds those views and turns syntax positions into findings.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Iterator, Optional, Union
+
+import attrs
+
+from .. import load
+from ..kb import KnowledgeBase, Version
+from ..model import Item, MainCf, MasterCf, Override, Parameter, Service, Span
+from ..resources import rules_dir
+from .finding import Finding, Fix
+
+
+def stock_master() -> MasterCf:
+    """Postfix's own master.cf, assumed when a main.cf has none beside it."""
+    doc = load(str(rules_dir() / "stock-master.cf"), "master")
+    assert isinstance(doc, MasterCf)
+    return doc
+
+
+Origin = Union[Parameter, Override, None]
+
+
+@attrs.define
+class ServiceConfig:
+    """The settings one master.cf service runs with: its overrides, then main.cf."""
+
+    service: Service
+    main: Optional[MainCf]
+
+    @property
+    def key(self) -> str:
+        return self.service.key
+
+    def origin(self, name: str) -> Origin:
+        """Where ``name`` is set for this service: an Override, a main.cf Parameter, or None."""
+        override = self.service.override(name)
+        if override is not None:
+            return override
+        if self.main is not None:
+            return self.main.get(name)
+        return None
+
+    def value(self, name: str) -> Optional[str]:
+        """The value set for this service, or None when Postfix's default applies."""
+        origin = self.origin(name)
+        return origin.value if origin is not None else None
+
+
+@attrs.define
+class Context:
+    """One configuration as pflint sees it.
+
+    ``main_path``/``master_path`` name the files; ``master_is_stock`` says that no master.cf
+    was found and Postfix's stock one stands in.  ``kb`` answers for the target version.
+    """
+
+    main: Optional[MainCf]
+    master: Optional[MasterCf]
+    main_path: Optional[str]
+    master_path: Optional[str]
+    kb: KnowledgeBase
+    master_is_stock: bool = False
+
+    @property
+    def target(self) -> Version:
+        return self.kb.target
+
+    @functools.cached_property
+    def services(self) -> tuple[ServiceConfig, ...]:
+        if self.master is None:
+            return ()
+        return tuple(ServiceConfig(service, self.main) for service in self.master.services)
+
+    @property
+    def smtpd_services(self) -> tuple[ServiceConfig, ...]:
+        """Services that run smtpd(8), the SMTP server the restriction and TLS rules are about."""
+        return tuple(s for s in self.services if os.path.basename(s.service.command) == "smtpd")
+
+    # -- building findings -------------------------------------------------------------------
+
+    def _finding(
+        self,
+        rule: type,
+        message: str,
+        path: Optional[str],
+        span: Span,
+        *,
+        parameter: Optional[str] = None,
+        service: Optional[str] = None,
+        fix: Optional[Fix] = None,
+        severity: Optional[str] = None,
+    ) -> Finding:
+        return Finding(
+            rule.code,  # type: ignore[attr-defined]
+            severity or rule.severity,  # type: ignore[attr-defined]
+            message,
+            path or "<unknown>",
+            span.line,
+            span.column,
+            span.end_line,
+            span.end_column,
+            parameter=parameter,
+            service=service,
+            fix=fix,
+        )
+
+    def at_name(self, rule: type, entry: Parameter, message: str, **kw: object) -> Finding:
+        """A finding on a main.cf entry's name."""
+        kw.setdefault("parameter", entry.name)
+        return self._finding(rule, message, self.main_path, entry.name_span, **kw)  # type: ignore[arg-type]
+
+    def at_entry(self, rule: type, entry: Parameter, message: str, **kw: object) -> Finding:
+        """A finding on a main.cf entry's whole head line."""
+        line = entry.lines[0]
+        kw.setdefault("parameter", entry.name)
+        return self._finding(rule, message, self.main_path, line.span, **kw)  # type: ignore[arg-type]
+
+    def at_value(self, rule: type, entry: Parameter, message: str, **kw: object) -> Finding:
+        kw.setdefault("parameter", entry.name)
+        return self._finding(rule, message, self.main_path, entry.value_span, **kw)  # type: ignore[arg-type]
+
+    def at_item(
+        self, rule: type, entry: Parameter, item: Item, message: str, **kw: object
+    ) -> Finding:
+        """A finding on one item of a main.cf list value, on the physical line it sits on."""
+        kw.setdefault("parameter", entry.name)
+        return self._finding(rule, message, self.main_path, item.span, **kw)  # type: ignore[arg-type]
+
+    def at_span(
+        self, rule: type, path: Optional[str], span: Span, message: str, **kw: object
+    ) -> Finding:
+        return self._finding(rule, message, path, span, **kw)  # type: ignore[arg-type]
+
+    def at_override(
+        self, rule: type, config: ServiceConfig, override: Override, message: str, **kw: object
+    ) -> Finding:
+        kw.setdefault("parameter", override.name)
+        kw.setdefault("service", config.key)
+        return self._finding(rule, message, self.master_path, override.argument, **kw)  # type: ignore[arg-type]
+
+    def at_service(self, rule: type, service: Service, message: str, **kw: object) -> Finding:
+        kw.setdefault("service", service.key)
+        span = service.field_span(0)
+        head = Span(span.line, 1, span.line, len(service.node.head) + 1)
+        return self._finding(rule, message, self.master_path, head, **kw)  # type: ignore[arg-type]
+
+    def at_origin(
+        self, rule: type, config: ServiceConfig, name: str, message: str, **kw: object
+    ) -> Optional[Finding]:
+        """A finding where ``name`` is set for ``config``: its override, or its main.cf entry."""
+        origin = config.origin(name)
+        if isinstance(origin, Override):
+            return self.at_override(rule, config, origin, message, **kw)
+        if isinstance(origin, Parameter):
+            kw.setdefault("service", config.key)
+            return self.at_value(rule, origin, message, **kw)
+        return None
+
+    def entries(self) -> Iterator[Parameter]:
+        if self.main is not None:
+            yield from self.main.entries

@@ -1,0 +1,289 @@
+"""Run the rules over files: read them, pair main.cf with master.cf, apply selection and suppressions.
+
+The CLI gives it paths and options and gets findings back; everything between (which files
+give context, which findings are reported, which are silenced) happens here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from typing import Iterable, Optional
+
+import attrs
+
+from .. import load
+from ..errors import ParseError
+from ..kb import KnowledgeBase, Version
+from ..model import MainCf, MasterCf
+from ..syntax.nodes import CommentLine, Entry, ServiceEntry
+from .context import Context, stock_master
+from .finding import Finding, severity_rank
+from .rule import Rule, all_rules, rule_for
+
+#: A file Postfix refuses to read.
+SYNTAX_ERROR = "SYN001"
+#: A suppression comment that silenced nothing.
+UNUSED_SUPPRESSION = "PFL001"
+
+_PRAGMA = re.compile(r"^\s*#\s*pflint:\s*disable=([A-Za-z0-9_, ]+?)\s*(?:--\s*(.*))?$")
+
+
+@attrs.define
+class Options:
+    """What to check and report; the CLI fills it from flags and configuration files."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severities: dict[str, str] = attrs.Factory(dict)
+    per_file_ignores: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    target: Optional[Version] = None
+
+
+@attrs.define
+class FileResult:
+    path: str
+    kind: str
+    doc: Optional[object] = None
+    error: Optional[ParseError] = None
+
+
+@attrs.define
+class Run:
+    """The outcome of one lint run: findings, plus notes for verbose output."""
+
+    findings: list[Finding]
+    notes: list[str]
+    files: list[str]
+
+
+def _matches(code: str, patterns: Iterable[str]) -> bool:
+    """``code`` is selected by a pattern that is the code, an alias, a prefix or ``ALL``."""
+    rule_codes = {code}
+    try:
+        cls = rule_for(code)
+        rule_codes |= {cls.code, *cls.aliases}
+    except KeyError:
+        pass
+    for pattern in patterns:
+        pattern = pattern.strip().upper()
+        if pattern == "ALL" or any(c.startswith(pattern) for c in rule_codes):
+            return True
+    return False
+
+
+def enabled(code: str, options: Options, path: Optional[str] = None) -> bool:
+    if options.select and not _matches(code, options.select):
+        return False
+    if options.ignore and _matches(code, options.ignore):
+        return False
+    if path is not None:
+        for pattern, codes in options.per_file_ignores.items():
+            if _path_matches(path, pattern) and _matches(code, codes):
+                return False
+    return True
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    normalized = path.replace(os.sep, "/")
+    return (
+        fnmatch.fnmatch(normalized, pattern)
+        or fnmatch.fnmatch(os.path.basename(normalized), pattern)
+        or fnmatch.fnmatch(normalized, f"*/{pattern}")
+    )
+
+
+def _read(path: str, kind: str) -> FileResult:
+    try:
+        return FileResult(path, kind, doc=load(path, kind))
+    except ParseError as exc:
+        return FileResult(path, kind, error=exc.with_path(path))
+
+
+def _kind(path: str) -> str:
+    from ..io import kind_of
+
+    with open(path, "rb") as handle:
+        return kind_of(path, handle.read(65536))
+
+
+def _pairs(paths: list[str]) -> list[tuple[Optional[str], Optional[str]]]:
+    """Group the files into (main.cf, master.cf) pairs, adding the partner found beside each."""
+    pairs: dict[str, list[Optional[str]]] = {}
+    for path in paths:
+        kind = _kind(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        key = f"{directory}\0{kind}\0{path}"
+        # a file named main.cf or master.cf pairs with its partner in the same directory
+        base = os.path.basename(path)
+        if base in ("main.cf", "master.cf"):
+            key = directory
+        slot = pairs.setdefault(key, [None, None])
+        slot[0 if kind == "main" else 1] = path
+    result = []
+    for slot in pairs.values():
+        main, master = slot
+        if main is not None and master is None:
+            partner = os.path.join(os.path.dirname(main), "master.cf")
+            if os.path.basename(main) == "main.cf" and os.path.isfile(partner):
+                master = partner
+        if master is not None and main is None:
+            partner = os.path.join(os.path.dirname(master), "main.cf")
+            if os.path.basename(master) == "master.cf" and os.path.isfile(partner):
+                main = partner
+        result.append((main, master))
+    return result
+
+
+def lint(
+    paths: list[str], options: Optional[Options] = None, rules: Optional[list[type[Rule]]] = None
+) -> Run:
+    """Lint the named files; the partner file beside each is read as context only."""
+    options = options or Options()
+    kb = KnowledgeBase(options.target)
+    rule_classes = rules if rules is not None else all_rules()
+    named = {os.path.abspath(p) for p in paths}
+    findings: list[Finding] = []
+    notes: list[str] = []
+
+    for main_path, master_path in _pairs(paths):
+        main_result = _read(main_path, "main") if main_path else None
+        master_result = _read(master_path, "master") if master_path else None
+        docs = []
+        for result in (main_result, master_result):
+            if result is None:
+                continue
+            if result.error is not None and os.path.abspath(result.path) in named:
+                findings.append(_syntax_finding(result.error))
+            docs.append(result)
+        main = main_result.doc if main_result else None
+        master = master_result.doc if master_result else None
+        stock = False
+        if master is None and main is not None and master_path is None:
+            master = stock_master()
+            stock = True
+            notes.append(f"{main_path}: no master.cf beside it; assuming Postfix's stock master.cf")
+        ctx = Context(
+            main if isinstance(main, MainCf) else None,
+            master if isinstance(master, MasterCf) else None,
+            main_path,
+            master_path if not stock else "<stock master.cf>",
+            kb,
+            master_is_stock=stock,
+        )
+        for cls in rule_classes:
+            if not enabled(cls.code, options):
+                continue
+            for finding in cls().check(ctx):
+                if os.path.abspath(finding.path) in named:
+                    findings.append(finding)
+        for result in docs:
+            if result.doc is not None and os.path.abspath(result.path) in named:
+                findings = _suppress(findings, result, options)
+
+    reported = []
+    for finding in findings:
+        if not enabled(finding.code, options, finding.path):
+            continue
+        severity = options.severities.get(finding.code, finding.severity)
+        if severity != finding.severity:
+            finding = attrs.evolve(finding, severity=severity)
+        reported.append(finding)
+    reported.sort(key=lambda f: f.sort_key)
+    return Run(reported, notes, sorted(named))
+
+
+def _syntax_finding(error: ParseError) -> Finding:
+    column = max(error.column, 1)
+    line = error.line or 1
+    return Finding(
+        SYNTAX_ERROR,
+        "error",
+        error.message,
+        error.path or "<unknown>",
+        line,
+        column,
+        line,
+        column + 1,
+    )
+
+
+@attrs.define
+class _Pragma:
+    codes: tuple[str, ...]
+    reason: Optional[str]
+    line: int
+    first: int  # first line of the entry it covers
+    last: int
+    text: str
+    used: set[str] = attrs.Factory(set)
+
+
+def _pragmas(result: FileResult) -> list[_Pragma]:
+    """Suppression comments directly above an entry or service, with the lines they cover."""
+    doc = result.doc
+    assert isinstance(doc, (MainCf, MasterCf))
+    found: list[_Pragma] = []
+    nodes = doc.nodes
+    for index, node in enumerate(nodes):
+        if not isinstance(node, (Entry, ServiceEntry)):
+            continue
+        text = node.dump()
+        last = node.line + text.count("\n") - (1 if text.endswith("\n") else 0)
+        j = index - 1
+        while j >= 0 and isinstance(nodes[j], CommentLine):
+            comment = nodes[j]
+            assert isinstance(comment, CommentLine)
+            match = _PRAGMA.match(comment.text)
+            if match:
+                codes = tuple(c.strip().upper() for c in match.group(1).split(",") if c.strip())
+                found.append(
+                    _Pragma(codes, match.group(2), comment.line, node.line, last, comment.text)
+                )
+            j -= 1
+    return found
+
+
+def _suppress(findings: list[Finding], result: FileResult, options: Options) -> list[Finding]:
+    pragmas = _pragmas(result)
+    if not pragmas:
+        return findings
+    path = os.path.abspath(result.path)
+    kept = []
+    for finding in findings:
+        silenced = False
+        if os.path.abspath(finding.path) == path:
+            for pragma in pragmas:
+                if pragma.first <= finding.line <= pragma.last:
+                    for code in pragma.codes:
+                        if _matches(finding.code, [code]) and finding.code != UNUSED_SUPPRESSION:
+                            pragma.used.add(code)
+                            silenced = True
+        if not silenced:
+            kept.append(finding)
+    if enabled(UNUSED_SUPPRESSION, options, result.path):
+        for pragma in pragmas:
+            for code in pragma.codes:
+                if code in pragma.used:
+                    continue
+                start = pragma.text.upper().find(code) + 1 or 1
+                kept.append(
+                    Finding(
+                        UNUSED_SUPPRESSION,
+                        "warning",
+                        f"suppression of {code} silences nothing here",
+                        result.path,
+                        pragma.line,
+                        start,
+                        pragma.line,
+                        start + len(code),
+                    )
+                )
+    return kept
+
+
+def exit_status(findings: list[Finding], threshold: str) -> int:
+    """1 when a finding is at or above ``threshold``, else 0."""
+    limit = severity_rank(threshold)
+    return 1 if any(severity_rank(f.severity) >= limit for f in findings) else 0

@@ -1,0 +1,88 @@
+"""The shape of a pflint rule, and the registry every rule module adds itself to.
+
+A rule is a small class: a code (public forever, never reused), a short name, a default
+severity, a one-line summary, and a docstring with fixed headings that ``pflint --explain``
+prints.  Its ``check`` looks at a Context and yields findings; facts it needs live in rules/.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
+
+from .finding import SEVERITIES, Finding
+
+if TYPE_CHECKING:
+    from .context import Context
+
+#: Every rule's docstring has these sections, in this order.
+DOC_HEADINGS = ("What it finds", "Why it matters", "Example", "Use instead", "Fix")
+
+_CODE = re.compile(r"^[A-Z]{2,4}\d{3}$")
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[str]
+    summary: ClassVar[str]
+    #: Old codes of this rule, still accepted by --select, --ignore and suppressions.
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: "safe", "unsafe" or "none": whether --fix may apply this rule's fix on its own.
+    fix_safety: ClassVar[str] = "none"
+
+    def check(self, ctx: "Context") -> Iterable[Finding]:
+        raise NotImplementedError
+
+    @classmethod
+    def doc(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def sections(cls) -> dict[str, str]:
+        """The docstring's sections by heading (``## What it finds`` ...)."""
+        sections: dict[str, str] = {}
+        current = None
+        for line in cls.doc().splitlines():
+            if line.startswith("## "):
+                current = line[3:].strip()
+                sections[current] = ""
+            elif current is not None:
+                sections[current] += line + "\n"
+        return {k: v.strip("\n") for k, v in sections.items()}
+
+
+_REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: add a rule to the registry, checking the fields every rule must have."""
+    if not _CODE.match(cls.code):
+        raise ValueError(f"bad rule code {cls.code!r}")
+    if cls.severity not in SEVERITIES:
+        raise ValueError(f"{cls.code}: bad severity {cls.severity!r}")
+    for code in (cls.code, *cls.aliases):
+        if code in _REGISTRY:
+            raise ValueError(f"rule code {code} is used twice")
+        _REGISTRY[code] = cls
+    return cls
+
+
+def all_rules() -> list[type[Rule]]:
+    """Every registered rule once, in code order."""
+    from . import rules  # noqa: F401  (importing the package registers the rules)
+
+    unique = {cls.code: cls for cls in _REGISTRY.values()}
+    return [unique[code] for code in sorted(unique)]
+
+
+def rule_for(code: str) -> type[Rule]:
+    """The rule with this code or alias; KeyError if there is none."""
+    all_rules()
+    return _REGISTRY[code.upper()]
+
+
+def iter_codes() -> Iterator[str]:
+    all_rules()
+    yield from sorted(_REGISTRY)

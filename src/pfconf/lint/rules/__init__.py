@@ -1,0 +1,3 @@
+"""Every pflint rule, one module per rule family; importing this package registers them all."""
+
+from . import syntax  # noqa: F401
