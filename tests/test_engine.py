@@ -1,0 +1,211 @@
+"""The pflint engine and CLI conventions: formats, selection, thresholds, suppressions, baselines,
+configuration files, rule documentation.  Uses the syntax rules, which need no knowledge base."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from conftest import SHARED
+from pfconf import _toml
+from pfconf.cli.pflint import cli as pflint
+from pfconf.lint.rule import DOC_HEADINGS, all_rules
+
+ORPHAN_MAIN = "  stray = 1\nmyhostname = a\n"
+
+
+def run(args, cwd=None):
+    result = CliRunner().invoke(pflint, [str(a) for a in args], catch_exceptions=False)
+    print(result.output)
+    return result
+
+
+@pytest.fixture
+def confdir(tmp_path):
+    (tmp_path / "main.cf").write_text(ORPHAN_MAIN)
+    (tmp_path / "master.cf").write_text("smtp inet n - n - - smtpd\n")
+    return tmp_path
+
+
+def test_json_format(confdir):
+    result = run(["--format", "json", confdir / "main.cf"])
+    assert result.exit_code == 1
+    (finding,) = json.loads(result.output)
+    assert finding == {
+        "code": "SYN002",
+        "severity": "warning",
+        "message": finding["message"],
+        "path": str(confdir / "main.cf"),
+        "line": 1,
+        "column": 1,
+        "end_line": 1,
+        "end_column": 12,
+        "parameter": None,
+        "service": None,
+        "fix": None,
+    }
+
+
+def test_sarif_validates_against_the_schema(confdir):
+    result = run(["--format", "sarif", confdir])
+    schema = json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    document = json.loads(result.output)
+    jsonschema.validate(document, schema)
+    (res,) = document["runs"][0]["results"]
+    assert res["ruleId"] == "SYN002"
+    assert res["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    rules = document["runs"][0]["tool"]["driver"]["rules"]
+    assert rules[res["ruleIndex"]]["id"] == "SYN002"
+
+
+def test_github_format(confdir):
+    result = run(["--format", "github", confdir / "main.cf"])
+    line = result.output.strip()
+    assert line.startswith(
+        f"::warning file={confdir}/main.cf,line=1,col=1,endLine=1,endColumn=12,title=SYN002::SYN002 "
+    )
+
+
+def test_text_format_marks_the_span(confdir):
+    result = run([confdir / "main.cf"])
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"{confdir}/main.cf:1:1: SYN002 warning ")
+    assert lines[1:] == ["    stray = 1", "  ^^^^^^^^^^^"]
+
+
+def test_color_only_when_asked(confdir):
+    assert "\x1b[" not in run([confdir]).output
+    assert "\x1b[" in run(["--color", "always", confdir]).output
+
+
+def test_select_and_ignore(confdir):
+    assert run(["--ignore", "SYN002", confdir]).exit_code == 0
+    assert run(["--select", "SYN", confdir]).exit_code == 1
+    assert run(["--select", "PFL001", confdir]).exit_code == 0
+    result = CliRunner().invoke(pflint, ["--select", "XYZ999", str(confdir)])
+    assert result.exit_code == 2
+
+
+def test_severity_threshold(confdir):
+    assert run(["--severity-threshold", "error", confdir]).exit_code == 0
+    assert run(["--severity-threshold", "warning", confdir]).exit_code == 1
+
+
+def test_findings_only_for_named_files(tmp_path):
+    (tmp_path / "main.cf").write_text(ORPHAN_MAIN)
+    (tmp_path / "master.cf").write_text("  stray\nsmtp inet n - n - - smtpd\n")
+    result = run(["--format", "json", tmp_path / "master.cf"])
+    assert {f["path"] for f in json.loads(result.output)} == {str(tmp_path / "master.cf")}
+
+
+def test_syntax_error_does_not_stop_other_files(tmp_path):
+    (tmp_path / "main.cf").write_text("bogus\n")
+    (tmp_path / "master.cf").write_text("  stray\nsmtp inet n - n - - smtpd\n")
+    codes = [f["code"] for f in json.loads(run(["--format", "json", tmp_path]).output)]
+    assert codes == ["SYN001", "SYN002"]
+
+
+def test_suppression_with_reason(tmp_path):
+    path = tmp_path / "master.cf"
+    path.write_text(
+        "  stray\n# pflint: disable=SYN002 -- inherited from the old host\nsmtp inet n - n - - smtpd\n"
+    )
+    # the orphan is above, not below: the suppression covers the smtp service only
+    codes = [f["code"] for f in json.loads(run(["--format", "json", path]).output)]
+    assert codes == ["SYN002", "PFL001"]
+
+
+def test_suppression_silences_the_entry_below(tmp_path):
+    path = tmp_path / "main.cf"
+    path.write_text("myhostname = a\n# pflint: disable=SYN001\nbogus\n")
+    # a file with a syntax error has no tree, so nothing can be suppressed in it
+    codes = [f["code"] for f in json.loads(run(["--format", "json", path]).output)]
+    assert codes == ["SYN001"]
+
+
+def test_baseline_is_keyed_by_rule_not_line(tmp_path):
+    main = tmp_path / "main.cf"
+    main.write_text(ORPHAN_MAIN)
+    (tmp_path / "master.cf").write_text("smtp inet n - n - - smtpd\n")
+    baseline = tmp_path / "baseline.toml"
+    assert run(["--write-baseline", baseline, tmp_path]).exit_code == 0
+    data = _toml.loads(baseline.read_text())
+    assert data["finding"] == [
+        {"path": "main.cf", "code": "SYN002", "parameter": "", "service": "", "count": 1}
+    ]
+    main.write_text("\n\n# moved down\n" + ORPHAN_MAIN.replace("  stray", "# c\n  stray"))
+    assert run(["--baseline", baseline, tmp_path]).exit_code == 0
+    (tmp_path / "master.cf").write_text("  new\nsmtp inet n - n - - smtpd\n")
+    result = run(["--baseline", baseline, "--format", "json", tmp_path])
+    assert [f["path"] for f in json.loads(result.output)] == [str(tmp_path / "master.cf")]
+
+
+def test_bad_baseline(tmp_path, confdir):
+    result = CliRunner().invoke(pflint, ["--baseline", str(tmp_path / "none.toml"), str(confdir)])
+    assert result.exit_code == 2
+
+
+def test_configuration_file_found_by_walking_up(tmp_path):
+    etc = tmp_path / "fleet" / "host1"
+    etc.mkdir(parents=True)
+    (etc / "main.cf").write_text(ORPHAN_MAIN)
+    (tmp_path / "fleet" / "pyproject.toml").write_text('[tool.pflint]\nignore = ["SYN002"]\n')
+    assert run([etc]).exit_code == 0
+    assert run(["--isolated", etc]).exit_code == 1
+    (tmp_path / "fleet" / "pyproject.toml").write_text(
+        '[tool.pflint]\nseverity = { SYN002 = "info" }\n'
+    )
+    result = run(["--severity-threshold", "warning", etc])
+    assert result.exit_code == 0 and " SYN002 info " in result.output
+
+
+def test_pflint_toml_and_per_file_ignores(tmp_path):
+    (tmp_path / "main.cf").write_text(ORPHAN_MAIN)
+    (tmp_path / "other.cf").write_text(ORPHAN_MAIN)
+    (tmp_path / ".pflint.toml").write_text('per-file-ignores = { "other.cf" = ["SYN"] }\n')
+    result = run(["--format", "json", tmp_path / "main.cf", tmp_path / "other.cf"])
+    assert [f["path"] for f in json.loads(result.output)] == [str(tmp_path / "main.cf")]
+
+
+def test_bad_configuration_is_a_usage_error(tmp_path):
+    (tmp_path / "main.cf").write_text("a = b\n")
+    (tmp_path / ".pflint.toml").write_text("selectt = []\n")
+    result = CliRunner().invoke(pflint, [str(tmp_path / "main.cf")])
+    assert result.exit_code == 2
+    assert "unknown pflint setting 'selectt'" in result.output
+
+
+def test_postfix_version_option(confdir):
+    assert run(["--postfix-version", "3.7", confdir]).exit_code == 1
+    assert CliRunner().invoke(pflint, ["--postfix-version", "three", str(confdir)]).exit_code == 2
+
+
+def test_verbose_says_stock_master(tmp_path):
+    (tmp_path / "main.cf").write_text("myhostname = a\n")
+    result = CliRunner().invoke(pflint, ["-v", str(tmp_path / "main.cf")])
+    assert result.exit_code == 0
+    assert "assuming Postfix's stock master.cf" in result.output
+
+
+def test_list_rules_and_explain():
+    result = run(["--list-rules"])
+    codes = [line.split()[0] for line in result.output.splitlines()]
+    assert codes == sorted(codes) and "SYN001" in codes
+    result = run(["--explain", "SYN002"])
+    assert result.exit_code == 0
+    for heading in DOC_HEADINGS:
+        assert f"## {heading}" in result.output
+    assert CliRunner().invoke(pflint, ["--explain", "NOPE1"]).exit_code == 2
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
+def test_every_rule_is_documented(rule):
+    sections = rule.sections()
+    assert list(sections) == list(DOC_HEADINGS), f"{rule.code} docstring headings"
+    assert all(sections[h].strip() for h in DOC_HEADINGS)
+    assert rule.name == rule.name.lower() and " " not in rule.name
+    assert rule.summary and not rule.summary.endswith(".")
