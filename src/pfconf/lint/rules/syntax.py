@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
-from ...model import MainCf
+from ...model import MainCf, Span
+from ...values import Token
 from ..context import Context
 from ..finding import Finding
 from ..rule import Rule, register
@@ -86,8 +88,6 @@ class OrphanLines(Rule):
             for orphan in doc.orphans:
                 first = orphan.inner[0]
                 text = first.dump().rstrip("\r\n")
-                from ...model import Span
-
                 span = Span(orphan.line, 1, orphan.line, len(text) + 1)
                 yield ctx.at_span(
                     type(self),
@@ -130,3 +130,115 @@ class UnusedSuppression(Rule):
 
     def check(self, ctx: Context) -> Iterable[Finding]:
         return ()  # reported by the engine after suppressions are applied
+
+
+_ASSIGNMENT = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)([ \t]*)=")
+
+
+@register
+class SwallowedAssignment(Rule):
+    """
+    ## What it finds
+    An indented line inside a main.cf value that reads like a parameter assignment, such as
+    `  mynetworks = 10.0.0.0/8` under `message_size_limit = 10240000`.
+
+    ## Why it matters
+    A line that starts with whitespace continues the value above it.  Postfix silently
+    appends the text to the previous parameter (here `message_size_limit` becomes
+    `10240000  mynetworks = 10.0.0.0/8`, which is invalid) and the intended parameter is
+    never set.
+
+    ## Example
+    ```
+    message_size_limit = 10240000
+      mynetworks = 10.0.0.0/8
+    ```
+
+    ## Use instead
+    ```
+    message_size_limit = 10240000
+    mynetworks = 10.0.0.0/8
+    ```
+
+    ## Fix
+    Remove the indentation so that the line starts in column 1.  Not applied automatically:
+    the value above changes too.
+    """
+
+    code = "SYN003"
+    name = "swallowed-assignment"
+    severity = "error"
+    summary = "indented assignment is merged into the value above"
+
+    def check(self, ctx: Context) -> Iterable[Finding]:
+        for entry in ctx.entries():
+            for line in entry.node.continuations:
+                match = _ASSIGNMENT.match(line.text)
+                if not match:
+                    continue
+                name = match.group(1)
+                # "timeout=10s" inside check_policy_service { ... } is an attribute, not an
+                # assignment: only a name Postfix knows, or one written in assignment style
+                # ("name = ..."), reads as a misplaced parameter.
+                if not (ctx.kb.parameter(name) or (match.group(2) and "_" in name)):
+                    continue
+                column = len(line.indent) + 1
+                span = Span(line.line, column, line.line, column + len(name))
+                yield ctx.at_span(
+                    type(self),
+                    ctx.main_path,
+                    span,
+                    f'"{name} = ..." is indented, so Postfix appends it to the value of '
+                    f"{entry.name} and never sets {name}",
+                    parameter=entry.name,
+                )
+
+
+@register
+class TrailingComment(Rule):
+    """
+    ## What it finds
+    A `#` after other text on a main.cf value line, as in `smtpd_banner = $myhostname ESMTP # hi`.
+
+    ## Why it matters
+    Postfix has no trailing comments: a comment must be on a line of its own.  The `#` and
+    everything after it become part of the value, so the banner above really ends in
+    `# hi`, and a list value gains items such as `#` and `hi`.  Postfix 3.8 and later warn
+    about it.
+
+    ## Example
+    ```
+    smtpd_banner = $myhostname ESMTP # no version
+    ```
+
+    ## Use instead
+    ```
+    # no version
+    smtpd_banner = $myhostname ESMTP
+    ```
+
+    ## Fix
+    Move the comment to a line of its own above the entry.
+    """
+
+    code = "SYN004"
+    name = "trailing-comment"
+    severity = "warning"
+    summary = "a # after text is part of the value, not a comment"
+
+    def check(self, ctx: Context) -> Iterable[Finding]:
+        for entry in ctx.entries():
+            value = entry.value
+            for match in re.finditer(r"(?<=[ \t\r])#", value):
+                start = entry.item_span(Token("#", match.start(), match.start() + 1))
+                physical = next(p for p in entry.lines if p.span.line == start.line)
+                comment = physical.text[start.column - 1 :].rstrip(" \t\v\f\r")
+                span = Span(start.line, start.column, start.line, start.column + len(comment))
+                yield ctx.at_span(
+                    type(self),
+                    ctx.main_path,
+                    span,
+                    f'"{comment[:40]}" is part of the value of {entry.name}, not a comment',
+                    parameter=entry.name,
+                )
+                break  # the first one is enough: the rest of the value follows it
