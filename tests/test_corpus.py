@@ -1,0 +1,89 @@
+"""The configurations we wrote (corpus/): each reads exactly as Postfix reads it.
+
+corpus/main and corpus/master hold files Postfix accepts: they round-trip byte for byte and
+pfconf's values, fields and overrides equal postconf's.  corpus/broken holds one situation
+Postfix refuses per file, listed in EXPECTED.tsv with the line both must report.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CORPUS
+from oracle import fold, printable, read_main, read_master
+from test_real_corpus import _fields_as_postconf
+
+import pfconf
+
+GOOD_MAIN = sorted((CORPUS / "main").glob("*.cf")) + [CORPUS / "demo" / "main.cf"]
+GOOD_MASTER = sorted((CORPUS / "master").glob("*.cf")) + [CORPUS / "demo" / "master.cf"]
+BROKEN = CORPUS / "broken"
+
+
+def _expected() -> list[tuple[str, int, str]]:
+    table = BROKEN / "EXPECTED.tsv"
+    if not table.is_file():
+        return []
+    rows = []
+    for row in table.read_text(encoding="utf-8").splitlines()[1:]:
+        if row.strip():
+            name, line, message = row.split("\t")
+            rows.append((name, int(line), message))
+    return rows
+
+
+def _id(path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+def test_corpus_covers_both_files_and_errors():
+    assert len(GOOD_MAIN) >= 10 and len(GOOD_MASTER) >= 5 and len(_expected()) >= 8
+
+
+@pytest.mark.parametrize("path", GOOD_MAIN, ids=_id)
+def test_main(path):
+    data = path.read_bytes()
+    doc = pfconf.loads(data, "main")
+    assert pfconf.dumps(doc) == data
+    reading = read_main(data)
+    assert reading.accepted, reading.error
+    effective = doc.effective()
+    shown = {**{n: v for n, v in reading.values.items()}, **reading.raw}
+    mine = {
+        printable(name): (fold(value) if name in reading.values else printable(value))
+        for name, value in effective.items()
+    }
+    assert mine == shown
+
+
+@pytest.mark.parametrize("path", GOOD_MASTER, ids=_id)
+def test_master(path):
+    data = path.read_bytes()
+    doc = pfconf.loads(data, "master")
+    assert pfconf.dumps(doc) == data
+    status, stderr, fields = read_master(data, "-F")
+    assert status == 0, stderr
+    assert _fields_as_postconf(doc) == fields
+    _, _, params = read_master(data, "-P")
+    mine = [
+        fold(f"{service.key}/{name} = {service.overrides[name]}")
+        for service in doc.services
+        for name in sorted(service.overrides)
+    ]
+    assert mine == params
+
+
+@pytest.mark.parametrize("name, line, message", _expected(), ids=lambda v: str(v))
+def test_broken(name, line, message):
+    path = BROKEN / name
+    data = path.read_bytes()
+    kind = "master" if name.startswith("master") else "main"
+    with pytest.raises(pfconf.ParseError) as info:
+        pfconf.loads(data, kind, path=str(path))
+    assert info.value.line == line
+    assert message in str(info.value)
+    if kind == "main":
+        reading = read_main(data)
+        assert not reading.accepted and reading.error_line == line, reading.error
+    else:
+        status, stderr, _ = read_master(data, "-M")
+        assert status != 0, "postconf accepts it"
