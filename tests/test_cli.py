@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from pfconf.cli.pfedit import cli as pfedit
 from pfconf.cli.pflint import cli as pflint
 
-MAIN = "myhostname = mail.example.com\nmydestination = $myhostname,\n  localhost\nmy_own = x\n"
+MAIN = "compatibility_level = 3.11\nmyhostname = mail.example.com\nmydestination = $myhostname,\n  localhost\nmy_own = x\n"
 MASTER = (
     "smtp inet n - y - - smtpd\n  -o { smtpd_client_restrictions = permit_mynetworks, reject }\n"
 )
@@ -78,6 +78,7 @@ def test_show_empty_directory(tmp_path):
 
 
 def test_lint_clean(confdir):
+    (confdir / "main.cf").write_text(MAIN.replace("my_own = x\n", ""))
     result = run(pflint, [str(confdir)])
     assert result.exit_code == 0
     assert result.output == ""

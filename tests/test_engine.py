@@ -4,7 +4,6 @@ configuration files, rule documentation.  Uses the syntax rules, which need no k
 from __future__ import annotations
 
 import json
-import os
 
 import jsonschema
 import pytest
@@ -15,7 +14,7 @@ from pfconf import _toml
 from pfconf.cli.pflint import cli as pflint
 from pfconf.lint.rule import DOC_HEADINGS, all_rules
 
-ORPHAN_MAIN = "  stray = 1\nmyhostname = a\n"
+ORPHAN_MAIN = "  stray = 1\ncompatibility_level = 3.11\nmyhostname = a\n"
 
 
 def run(args, cwd=None):
@@ -185,7 +184,7 @@ def test_postfix_version_option(confdir):
 
 
 def test_verbose_says_stock_master(tmp_path):
-    (tmp_path / "main.cf").write_text("myhostname = a\n")
+    (tmp_path / "main.cf").write_text("compatibility_level = 3.11\nmyhostname = a\n")
     result = CliRunner().invoke(pflint, ["-v", str(tmp_path / "main.cf")])
     assert result.exit_code == 0
     assert "assuming Postfix's stock master.cf" in result.output

@@ -22,7 +22,18 @@ NAMES = [
     "my_own_1",
     "x",
 ]
-WORDS = ["a", "b,", "$myhostname", "${mydomain}", "#", "x#y", "{ k = v }", "hash:/etc/x", "\xe9", "1"]
+WORDS = [
+    "a",
+    "b,",
+    "$myhostname",
+    "${mydomain}",
+    "#",
+    "x#y",
+    "{ k = v }",
+    "hash:/etc/x",
+    "\xe9",
+    "1",
+]
 BLANKS = st.sampled_from(["", " ", "  ", "\t", " \t "])
 INDENT = st.sampled_from([" ", "  ", "\t", "    ", " \t"])
 EOL = st.sampled_from(["\n", "\n", "\n", "\r\n"])
@@ -164,7 +175,9 @@ def test_junk_is_read_or_refused(data, kind):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.text(alphabet=st.sampled_from(list(" \t\r\n#=${}:,ab_\x00\x0b\x0c\ufeff\xe9")), max_size=200),
+    st.text(
+        alphabet=st.sampled_from(list(" \t\r\n#=${}:,ab_\x00\x0b\x0c\ufeff\xe9")), max_size=200
+    ),
     st.sampled_from(["main", "master"]),
 )
 def test_tricky_text_is_read_or_refused(text, kind):
@@ -214,7 +227,9 @@ def _compare_master(data: bytes) -> None:
     assert mine == simple
     _, _, params = read_master(data, "-P")
     overrides = [
-        fold(f"{s.key}/{name} = {s.overrides[name]}") for s in doc.services for name in sorted(s.overrides)
+        fold(f"{s.key}/{name} = {s.overrides[name]}")
+        for s in doc.services
+        for name in sorted(s.overrides)
     ]
     assert overrides == params
 

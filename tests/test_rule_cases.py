@@ -73,4 +73,6 @@ def test_case(case):
     if case.name.startswith("fire"):
         assert any(e[1] == code for e in expected), "a firing case must expect the rule's code"
     else:
-        assert not any(e[1] == code for e in expected), "a quiet case must not expect the rule's code"
+        assert not any(e[1] == code for e in expected), (
+            "a quiet case must not expect the rule's code"
+        )

@@ -47,7 +47,8 @@ def test_wheel_installs_and_parses(tmp_path):
     sample = tmp_path / "elsewhere" / "main.cf"
     sample.parent.mkdir()
     sample.write_bytes(
-        b"myhostname = mail.example.com\r\nmydestination = $myhostname,\r\n  localhost"
+        b"compatibility_level = 3.11\r\nmyhostname = mail.example.com\r\n"
+        b"mydestination = $myhostname,\r\n  localhost"
     )
     script = (
         "import sys, pfconf; d = pfconf.load(sys.argv[1]); "

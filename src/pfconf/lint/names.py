@@ -1,9 +1,9 @@
 """Which parameter names a configuration makes meaningful, beyond Postfix's built-in ones.
 
 postconf accepts more names than its table lists: ``<service>_<suffix>`` for master.cf
-delivery services, ``<prefix>_<suffix>`` for database tables configured in main.cf
-(``ldap:prefix``), restriction classes, and any name that another value references as
-``$name``.  The rules come from rules/dynamic_names.toml.
+delivery services (the suffixes are in rules/parameters.toml), ``<prefix>_<setting>`` for
+database tables configured in main.cf (``ldap:prefix``), restriction classes, and any name
+that another value references as ``$name``.
 """
 
 from __future__ import annotations
@@ -22,23 +22,25 @@ class NameSpace:
         self.ctx = ctx
 
     @functools.cached_property
-    def _data(self) -> dict:  # type: ignore[type-arg]
-        return load_table("dynamic_names")
+    def _suffixes(self) -> dict[str, list[str]]:
+        services = load_table("parameters").get("services", {})
+        return dict(services.get("suffixes", {}))
 
     @functools.cached_property
     def service_names(self) -> set[str]:
         """``<service><suffix>`` names made valid by the master.cf services."""
         names: set[str] = set()
-        programs = self._data.get("service", {})
         for config in self.ctx.services:
             service = config.service
             program = os.path.basename(service.command)
-            info = programs.get(program)
-            if not info:
-                continue
-            for suffix in info.get("suffixes", []):
+            for suffix in self._suffixes.get(program, []):
                 names.add(service.name + suffix)
         return names
+
+    def could_be_service_name(self, name: str) -> bool:
+        """Whether some master.cf service could make ``name`` valid (any service name)."""
+        suffixes = {s for values in self._suffixes.values() for s in values}
+        return any(name.endswith(suffix) and len(name) > len(suffix) for suffix in suffixes)
 
     def _values(self) -> Iterable[str]:
         for entry in self.ctx.entries():
@@ -48,20 +50,21 @@ class NameSpace:
                 yield override.value
 
     @functools.cached_property
-    def dbms_names(self) -> set[str]:
-        """``<prefix>_<suffix>`` names of database tables configured inside main.cf."""
-        names: set[str] = set()
-        dbms = self._data.get("dbms", {})
-        if not dbms:
-            return names
+    def dbms_prefixes(self) -> set[str]:
+        """Prefixes of database tables configured inside main.cf (``ldap:prefix``).
+
+        postconf then accepts ``prefix_server_host`` and the other settings of that table
+        type; any ``prefix_*`` name is accepted here, which can only err on the quiet side.
+        """
+        prefixes: set[str] = set()
         for value in self._values():
             for table in _all_tables(value):
-                info = dbms.get(table.type)
-                if not info or table.name.startswith("/") or not table.name:
-                    continue
-                for suffix in info.get("suffixes", []):
-                    names.add(f"{table.name}_{suffix}")
-        return names
+                if table.type in _DBMS and table.name and not table.name.startswith("/"):
+                    prefixes.add(table.name + "_")
+        return prefixes
+
+    def _dbms(self, name: str) -> bool:
+        return any(name.startswith(prefix) for prefix in self.dbms_prefixes)
 
     @functools.cached_property
     def referenced(self) -> set[str]:
@@ -76,10 +79,16 @@ class NameSpace:
 
     def accepted(self, name: str) -> bool:
         """Whether postconf would accept ``name`` as a used parameter in this configuration."""
+        if self.ctx.master_is_stock and (
+            self.could_be_service_name(name) or name.endswith("_restrictions")
+        ):
+            # Without the real master.cf, a service of that name, or an -o option that
+            # references the name, may well exist: stay quiet rather than guess.
+            return True
         return (
             self.ctx.kb.known(name)
             or name in self.service_names
-            or name in self.dbms_names
+            or self._dbms(name)
             or name in self.restriction_classes
             or name in self.referenced
         )
@@ -89,11 +98,15 @@ class NameSpace:
         main = self.ctx.main
         if main is not None and main.get(name) is not None:
             return True
-        return self.ctx.kb.known(name) or name in self.service_names or name in self.dbms_names
+        return self.ctx.kb.known(name) or name in self.service_names or self._dbms(name)
 
     def all_defined(self) -> list[str]:
         main_names = [e.name for e in self.ctx.entries()]
         return sorted(set(main_names) | set(self.ctx.kb.names()))
+
+
+# Table types whose settings can live in main.cf under a prefix (postconf_dbms.c).
+_DBMS = frozenset({"ldap", "mysql", "pgsql", "sqlite", "memcache", "mongodb"})
 
 
 def _all_tables(value: str):  # type: ignore[no-untyped-def]

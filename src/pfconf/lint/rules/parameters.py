@@ -12,8 +12,8 @@ import re
 from typing import Iterable, Iterator, Optional
 
 from ...kb import parse_version, version_text
-from ...model import Override, Parameter
-from ...values import find_references, parse_table, split_list
+from ...model import Override, Parameter, Span
+from ...values import LookupTable, Reference, Token, find_references, parse_table, split_list
 from ..context import Context
 from ..finding import Finding, Fix
 from ..names import NameSpace
@@ -21,7 +21,7 @@ from ..rule import Rule, register
 
 
 def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.8)
+    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.88)
     return f"; did you mean {match[0]}?" if match else ""
 
 
@@ -205,7 +205,8 @@ class UndefinedReference(Rule):
     ## Fix
     Correct the name, or define the parameter in main.cf.  Conditional forms
     (`${name?value}`, `${name:value}`) are meant for names that may be undefined and are
-    not reported.
+    not reported; nor are values Postfix does not expand (`mailbox_command`, where
+    `$EXTENSION` is for the command).
     """
 
     code = "PAR004"
@@ -218,9 +219,9 @@ class UndefinedReference(Rule):
             return
         names = NameSpace(ctx)
         for entry in ctx.entries():
-            for ref in find_references(entry.value):
-                if ref.form not in ("$name", "${name}", "$(name)"):
-                    continue
+            if _raw(ctx, entry.name):
+                continue
+            for ref in _plain_references(entry.value):
                 if names.defined(ref.name):
                     continue
                 span = entry.item_span(_token(ref.start, ref.end, entry.value))
@@ -232,29 +233,62 @@ class UndefinedReference(Rule):
                     f"${ref.name} is not defined anywhere and expands to nothing{hint}",
                     parameter=entry.name,
                 )
-        if ctx.master_is_stock:
-            return
+        if ctx.master_is_stock or ctx.main is None:
+            return  # without main.cf every reference would look undefined
         for config in ctx.services:
             local = set(config.service.overrides)
             for override in config.service.override_list:
-                for ref in find_references(override.value):
-                    if ref.form not in ("$name", "${name}", "$(name)"):
-                        continue
+                if _raw(ctx, override.name):
+                    continue
+                for ref in _plain_references(override.value):
                     if ref.name in local or names.defined(ref.name):
                         continue
                     hint = _did_you_mean(ref.name, names.all_defined())
-                    yield ctx.at_override(
-                        type(self),
-                        config,
-                        override,
+                    message = (
                         f"${ref.name} in {config.key}'s -o {override.name} is not defined "
-                        f"in main.cf and expands to nothing{hint}",
+                        f"in main.cf and expands to nothing{hint}"
                     )
+                    written = override.value[ref.start : ref.end]
+                    where = override.argument
+                    at = override.text.find(written)
+                    if at >= 0 and where.line == where.end_line:
+                        span = Span(
+                            where.line,
+                            where.column + at,
+                            where.line,
+                            where.column + at + len(written),
+                        )
+                        yield ctx.at_span(
+                            type(self), ctx.master_path, span, message,
+                            parameter=override.name, service=config.key,
+                        )  # fmt: skip
+                    else:
+                        yield ctx.at_override(type(self), config, override, message)
 
 
-def _token(start: int, end: int, text: str):  # type: ignore[no-untyped-def]
-    from ...values import Token
+def _plain_references(value: str) -> Iterator[Reference]:
+    """Unconditional references: not ``${x?...}``/``${x:...}`` themselves, and not inside the
+    branch of a conditional that tests the same name (``${x?{$x}}`` only expands when x is set).
+    """
+    refs = find_references(value)
+    conditionals = [r for r in refs if r.form in ("${name?value}", "${name:value}")]
+    for ref in refs:
+        if ref.form not in ("$name", "${name}", "$(name)"):
+            continue
+        if any(
+            c.start < ref.start and ref.end <= c.end and c.name == ref.name for c in conditionals
+        ):
+            continue
+        yield ref
 
+
+def _raw(ctx: Context, name: str) -> bool:
+    """Raw parameters (mailbox_command, ...) are not $-expanded: "$EXTENSION" is for the command."""
+    info = ctx.kb.parameter(name)
+    return bool(info and info.get("raw"))
+
+
+def _token(start: int, end: int, text: str) -> Token:
     return Token(text[start:end], start, end)
 
 
@@ -428,7 +462,7 @@ def _report(rule: type, ctx: Context, where: object, message: str) -> Finding:
     if isinstance(where, Parameter):
         return ctx.at_value(rule, where, message)
     config, override = where  # type: ignore[misc]
-    return ctx.at_override(rule, config, override, message)
+    return ctx.at_override(rule, config, override, message)  # type: ignore[has-type]
 
 
 class _ValueRule(Rule):
@@ -670,7 +704,7 @@ class UnknownTableType(Rule):
                         )
 
 
-def _tables(table):  # type: ignore[no-untyped-def]
+def _tables(table: LookupTable) -> Iterator[LookupTable]:
     yield table
     for inner in table.tables:
         yield from _tables(inner)
@@ -786,7 +820,12 @@ class HomeMailboxShadowed(Rule):
     severity = "warning"
     summary = "home_mailbox is never used next to a mailbox command or transport"
 
-    SHADOWS = ("mailbox_transport_maps", "mailbox_transport", "mailbox_command_maps", "mailbox_command")
+    SHADOWS = (
+        "mailbox_transport_maps",
+        "mailbox_transport",
+        "mailbox_command_maps",
+        "mailbox_command",
+    )
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.main is None:
@@ -904,8 +943,9 @@ def _domains(ctx: Context, entry: Parameter, depth: int = 0) -> Iterator[tuple[s
 class DomainInTwoClasses(Rule):
     """
     ## What it finds
-    A domain listed in `mydestination` and also in `virtual_alias_domains`,
-    `virtual_mailbox_domains` or `relay_domains` (or in two of the latter).
+    A domain listed in two address classes that exclude each other: `mydestination` and
+    `virtual_alias_domains` or `virtual_mailbox_domains`, the two virtual classes, or a
+    virtual class and `relay_domains`.
 
     ## Why it matters
     Each domain belongs to exactly one address class, which decides how its mail is
@@ -934,28 +974,43 @@ class DomainInTwoClasses(Rule):
     severity = "error"
     summary = "domain listed in two address classes"
 
-    CLASSES = ("mydestination", "virtual_alias_domains", "virtual_mailbox_domains", "relay_domains")
+    # The pairs trivial-rewrite(8) warns about (src/trivial-rewrite/resolve.c@v3.11.0).
+    # mydestination and relay_domains may overlap: relay_domains = $mydestination was the
+    # default before compatibility level 2.
+    PAIRS = (
+        ("mydestination", "virtual_alias_domains"),
+        ("mydestination", "virtual_mailbox_domains"),
+        ("virtual_alias_domains", "virtual_mailbox_domains"),
+        ("virtual_alias_domains", "relay_domains"),
+        ("virtual_mailbox_domains", "relay_domains"),
+    )
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.main is None:
             return
-        seen: dict[str, str] = {}
-        for name in self.CLASSES:
-            entry = ctx.main.get(name)
-            if entry is None:
+        domains: dict[str, dict[str, object]] = {}
+        for pair in self.PAIRS:
+            for name in pair:
+                entry = ctx.main.get(name)
+                if name not in domains and entry is not None:
+                    found: dict[str, object] = {}
+                    for domain, item in _domains(ctx, entry):
+                        found.setdefault(domain, item)
+                    domains[name] = found
+        reported = set()
+        for first, second in self.PAIRS:
+            if first not in domains or second not in domains:
                 continue
-            reported = set()
-            for domain, item in _domains(ctx, entry):
-                first = seen.get(domain)
-                if first is None:
-                    seen[domain] = name
-                elif first != name and domain not in reported:
-                    reported.add(domain)
+            entry = ctx.main.get(second)
+            assert entry is not None
+            for domain, item in domains[second].items():
+                if domain in domains[first] and (second, domain) not in reported:
+                    reported.add((second, domain))
                     yield ctx.at_item(
                         type(self),
                         entry,
                         item,  # type: ignore[arg-type]
-                        f"{domain} is listed in both {first} and {name}: "
+                        f"{domain} is listed in both {first} and {second}: "
                         "Postfix uses only one of them",
                     )
 
@@ -988,13 +1043,13 @@ class ReadOnlyParameter(Rule):
     summary = "read-only parameter cannot be set in main.cf"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        from ...kb import load_table
-
-        read_only = set(load_table("dynamic_names").get("read_only", {}).get("names", []))
         for entry in ctx.entries():
-            if entry.name in read_only:
+            info = ctx.kb.parameter(entry.name)
+            if info and info.get("read_only"):
                 yield ctx.at_name(
-                    type(self), entry, f"{entry.name} is set by Postfix itself: this line has no effect"
+                    type(self),
+                    entry,
+                    f"{entry.name} is set by Postfix itself: this line has no effect",
                 )
 
 

@@ -1,0 +1,60 @@
+"""The seed article's main.cf (shared/seed/, read in place), linted with Postfix's stock master.cf.
+
+The project exists so that following such an article ends well: every parameter-level
+problem in it is reported at its exact line, and nothing on its correct lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import SHARED
+from pfconf.lint.engine import lint
+
+SEED = SHARED / "seed" / "000_33dab53ce7119c59.txt"
+
+
+def seed_main_cf() -> str:
+    """The complete main.cf the article shows ("This should give you something like this")."""
+    text = SEED.read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    (block,) = [b for b in blocks if "main.cf.dist" in b]
+    return block
+
+
+@pytest.fixture
+def seed_dir(tmp_path):
+    (tmp_path / "main.cf").write_text(seed_main_cf())
+    return tmp_path
+
+
+# (line, code): what the parameter rules must report, and nothing else.
+PARAMETER_FINDINGS = {
+    (4, "PAR013"),  # no compatibility_level: backwards-compatible defaults
+    (10, "PAR002"),  # reject_unknown_recipient_domain = yes: a restriction, not a parameter
+    (23, "PAR014"),  # home_mailbox never used next to mailbox_command (line 27)
+    (30, "PAR016"),  # deimos.fr in both mydestination and virtual_alias_domains
+    (69, "PAR006"),  # smtpd_sasl_application_name: renamed smtpd_sasl_path in 2.3
+    (76, "PAR005"),  # smtp_use_tls: deprecated, use smtp_tls_security_level
+    (77, "PAR005"),  # smtpd_use_tls: deprecated, use smtpd_tls_security_level
+}
+
+
+def test_seed_parameter_findings(seed_dir):
+    run = lint([str(seed_dir / "main.cf")])
+    found = {(f.line, f.code) for f in run.findings if f.code[:3] in ("SYN", "PAR", "PFL")}
+    assert found == PARAMETER_FINDINGS
+    assert any("stock master.cf" in note for note in run.notes)
+
+
+def test_seed_agrees_with_postconf_on_unknown_names(seed_dir):
+    """postconf's only two complaints are among pflint's findings, on the right lines."""
+    from oracle import read_main
+
+    reading = read_main((seed_dir / "main.cf").read_bytes())
+    assert set(reading.raw) == {"smtpd_sasl_application_name", "reject_unknown_recipient_domain"}
+    lines = {f.parameter: f.line for f in lint([str(seed_dir / "main.cf")]).findings}
+    assert lines["reject_unknown_recipient_domain"] == 10
+    assert lines["smtpd_sasl_application_name"] == 69

@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""Generate rules/parameters.toml from the Postfix source history (facts only, no Postfix text).
+
+Usage:  python tools/gen_parameters.py [POSTFIX_GIT_DIR]
+
+POSTFIX_GIT_DIR is a clone (bare is fine) of github.com/vdukhovni/postfix.  For every minor
+release from 2.0 to the newest tag, and for the snapshot at HEAD, the script finds the
+parameter names that release knows the way Postfix's own build does: the configuration
+tables (``CONFIG_BOOL_TABLE``, ``CONFIG_TIME_TABLE``...) in the C sources name ``VAR_*``
+macros, which the headers define as the parameter names.  From those sets it derives when
+each parameter appeared and disappeared; the table type gives its kind; proto/postconf.proto
+gives its default; src/postconf/postconf_unused.c (3.9 and later) gives deprecations.
+What the source cannot tell (enumerations, renames before 3.9) is merged from the
+hand-written rules/parameter_overrides.toml, where each fact names its source.
+
+Kind refinement of string parameters, by name: ``*_restrictions`` restriction_list;
+``*_maps``, ``*_checks``, ``alias_database`` table_list; ``*_directory``, ``*_file``,
+``*_path`` (except SASL paths) path; ``*_domains``, ``*_networks``, ``*_interfaces``,
+``*_clients``, ``*_list``, ``*_classes`` list; everything else text.  ``LONG`` tables and
+``*_size_limit`` names are sizes.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import tomli_w
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MIRROR = "/work/.mirror/vdukhovni+postfix/repo"
+OUT = ROOT / "rules" / "parameters.toml"
+OVERRIDES = ROOT / "rules" / "parameter_overrides.toml"
+
+TABLE_KIND = {
+    "BOOL": "boolean",
+    "NBOOL": "boolean",
+    "INT": "integer",
+    "NINT": "integer",
+    "LONG": "size",
+    "TIME": "time",
+    "STR": "string",
+    "STR_FN": "string",
+    "RAW": "raw",
+    "NAMED_INT": "integer",
+}
+_TABLE_START = re.compile(
+    r"\b(?:static\s+)?(?:const\s+)?CONFIG_([A-Z_]+?)_TABLE\s+\w+\[\]\s*=\s*\{"
+)
+_VAR = re.compile(r"\b(VAR_[A-Z0-9_]+)\b")
+_DEFINE = re.compile(
+    r"^#define[ \t]+([A-Z_][A-Z0-9_]*)[ \t]+((?:\"[^\"\n]*\"|[A-Z_][A-Z0-9_]*|[ \t])+)", re.M
+)
+_DEF_DEFINE = re.compile(r'^#define\s+(DEF_[A-Z0-9_]+)\s+"([^"]*)"', re.M)
+_PARAM = re.compile(r"^%PARAM[ \t]+(\S+)[ \t]*(.*)$", re.M)
+_LEGACY = re.compile(r'\{"([a-z0-9_]+)",\s*""\}')
+
+
+def git(mirror: str, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", mirror, *args], check=True, capture_output=True, text=True, errors="replace"
+    ).stdout
+
+
+def read_files(mirror: str, ref: str, paths: list[str]) -> dict[str, str]:
+    """Read many files at one ref with a single ``git cat-file --batch``."""
+    if not paths:
+        return {}
+    request = "".join(f"{ref}:{p}\n" for p in paths).encode()
+    out = subprocess.run(
+        ["git", "-C", mirror, "cat-file", "--batch"], input=request, check=True, capture_output=True
+    ).stdout
+    result: dict[str, str] = {}
+    pos = 0
+    for path in paths:
+        header_end = out.index(b"\n", pos)
+        header = out[pos:header_end].split()
+        if header[-1] == b"missing":
+            pos = header_end + 1
+            continue
+        size = int(header[2])
+        body = out[header_end + 1 : header_end + 1 + size]
+        result[path] = body.decode("utf-8", "replace")
+        pos = header_end + 1 + size + 1
+    return result
+
+
+def releases(mirror: str) -> list[tuple[str, str]]:
+    """(version, ref) for the newest tag of every minor release, then HEAD as the next one."""
+    tags = git(mirror, "tag").split()
+    first: dict[tuple[int, int], tuple[tuple[int, ...], str]] = {}
+    for tag in tags:
+        match = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)", tag)
+        if not match:
+            continue
+        version = tuple(int(x) for x in match.groups())
+        if version < (2, 0, 0):
+            continue
+        key = version[:2]
+        # the newest patch release: stable branches receive backported parameters
+        if key not in first or version > first[key][0]:
+            first[key] = (version, tag)
+    result = [(f"{k[0]}.{k[1]}", first[k][1]) for k in sorted(first)]
+    head_version = git(mirror, "log", "-1", "--format=%s", "HEAD").strip()
+    match = re.match(r"postfix-(\d+)\.(\d+)", head_version)
+    if match:
+        result.append((f"{match.group(1)}.{match.group(2)}", "HEAD"))
+    return result
+
+
+def scan(mirror: str, ref: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(name -> table kind, name -> default from DEF_ macros, name -> default from proto)."""
+    listing = git(mirror, "ls-tree", "-r", "--name-only", ref, "postfix/src")
+    sources = [p for p in listing.split() if p.endswith(".c")]
+    headers = [p for p in listing.split() if p.endswith(".h")]
+    texts = read_files(mirror, ref, sources + headers + ["postfix/proto/postconf.proto"])
+    raw_defines: dict[str, str] = {}
+    def_values: dict[str, str] = {}
+    for path in headers:
+        for var, body in _DEFINE.findall(texts.get(path, "")):
+            raw_defines[var] = body
+        for macro, value in _DEF_DEFINE.findall(texts.get(path, "")):
+            def_values[macro] = value
+    names = _resolve(raw_defines)
+    kinds: dict[str, str] = {}
+    defaults: dict[str, str] = {}
+    builtin = texts.get("postfix/src/postconf/postconf_builtin.c", "")
+    legacy = builtin[builtin.find("pcf_legacy_str_table") :]
+    for name in _LEGACY.findall(
+        legacy[: legacy.find("};")] if "pcf_legacy_str_table" in builtin else ""
+    ):
+        kinds.setdefault(name, "legacy")
+    for path in sources:
+        text = texts.get(path, "")
+        if "CONFIG_" not in text:
+            continue
+        for match in _TABLE_START.finditer(text):
+            table = match.group(1)
+            kind = TABLE_KIND.get(table)
+            if kind is None:
+                continue
+            end = text.find("};", match.end())
+            body = text[match.end() : end]
+            for line in body.split("\n"):
+                found = _VAR.search(line)
+                if not found or found.group(1) not in names:
+                    continue
+                name = names[found.group(1)]
+                kinds.setdefault(name, kind)
+                def_macro = re.search(r"\b(DEF_[A-Z0-9_]+)\b", line)
+                if def_macro and def_macro.group(1) in def_values:
+                    defaults.setdefault(name, def_values[def_macro.group(1)])
+    proto = {
+        name: value.strip()
+        for name, value in _PARAM.findall(texts.get("postfix/proto/postconf.proto", ""))
+    }
+    return kinds, defaults, proto
+
+
+def _resolve(raw_defines: dict[str, str]) -> dict[str, str]:
+    """Evaluate ``#define VAR_X "prefix_" VAR_Y "_suffix"`` chains into plain names."""
+    resolved: dict[str, str] = {}
+
+    def value(var: str, depth: int = 0) -> str | None:
+        if var in resolved:
+            return resolved[var]
+        body = raw_defines.get(var)
+        if body is None or depth > 10:
+            return None
+        parts = []
+        for token in re.findall(r'"([^"]*)"|([A-Z_][A-Z0-9_]*)', body):
+            if token[1]:
+                inner = value(token[1], depth + 1)
+                if inner is None:
+                    return None
+                parts.append(inner)
+            else:
+                parts.append(token[0])
+        resolved[var] = "".join(parts)
+        return resolved[var]
+
+    for var in raw_defines:
+        value(var)
+    return resolved
+
+
+def service_suffixes(mirror: str, ref: str) -> dict[str, list[str]]:
+    """program -> suffixes that make ``<service name><suffix>`` a parameter (postconf_service.c)."""
+    listing = git(mirror, "ls-tree", "-r", "--name-only", ref, "postfix/src")
+    headers = [p for p in listing.split() if p.endswith(".h")]
+    path = "postfix/src/postconf/postconf_service.c"
+    texts = read_files(mirror, ref, headers + [path])
+    raw: dict[str, str] = {}
+    for header in [*headers, path]:
+        for macro, body in _DEFINE.findall(texts.get(header, "")):
+            raw[macro] = body
+    values = _resolve(raw)
+    text = texts.get(path, "")
+    arrays: dict[str, list[str]] = {}
+    for match in re.finditer(r"PCF_STRING_NV (\w+)\[\] = \{(.*?)\};", text, re.S):
+        body = re.sub(r"/\*.*?\*/", "", match.group(2), flags=re.S)
+        entries = [m for m in re.findall(r"^\s*(_[A-Z0-9_]+),", body, re.M)]
+        arrays[match.group(1)] = [values[m] for m in entries if m in values]
+    # "#define service_params (pipe_params + 1)": every suffix but the first one
+    if "pipe_params" in arrays:
+        arrays["service_params"] = arrays["pipe_params"][1:]
+    result: dict[str, list[str]] = {}
+    defs = text[text.find("service_defs[]") :]
+    for program, params in re.findall(r"(MAIL_PROGRAM_[A-Z]+),\s*(\w+),", defs[: defs.find("};")]):
+        if program in values and params in arrays:
+            result[values[program]] = sorted(arrays[params])
+    return result
+
+
+def deprecations(mirror: str, ref: str) -> dict[str, str]:
+    """name -> replacement hint, from postconf's deprecation table (3.9 and later)."""
+    try:
+        text = git(mirror, "show", f"{ref}:postfix/src/postconf/postconf_unused.c")
+    except subprocess.CalledProcessError:
+        return {}
+    start = text.find("pcf_depr_param_info[]")
+    if start < 0:
+        return {}
+    body = text[start : text.find("};", start)]
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    strings = re.findall(r'"((?:[^"\\]|\\.)*)"\s*,\s*"((?:[^"\\]|\\.)*)"', body)
+    result = {}
+    for name, hint in strings:
+        if name.startswith("deleted-test"):
+            continue
+        hint = hint.replace('\\"', '"')
+        match = re.search(r'"([a-z0-9_]+)', hint) or re.fullmatch(r"([a-z0-9_]+)", hint)
+        result[name] = match.group(1) if match else "leave it at its default"
+    return result
+
+
+def refine(name: str, kind: str) -> str:
+    if kind in ("boolean", "time"):
+        return kind
+    if kind == "integer":
+        return "size" if name.endswith("size_limit") else "integer"
+    if kind == "size":
+        return "size"
+    if name.endswith("_restrictions"):
+        return "restriction_list"
+    if name.endswith(("_maps", "_checks")) or name in ("alias_database",):
+        return "table_list"
+    if name.endswith(("_directory", "_file")) or (name.endswith("_path") and "sasl" not in name):
+        return "path"
+    if name.endswith(("_domains", "_networks", "_interfaces", "_clients", "_list", "_classes")):
+        return "list"
+    return "text"
+
+
+def version_key(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split("."))
+
+
+def main() -> int:
+    mirror = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_MIRROR
+    head = git(mirror, "rev-parse", "HEAD").strip()
+    versions = releases(mirror)
+    known: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    raw: set[str] = set()
+    defaults: dict[str, tuple[str, str]] = {}
+    deprecated: dict[str, tuple[str, str, str]] = {}
+    for version, ref in versions:
+        table_kinds, def_defaults, proto = scan(mirror, ref)
+        tag = ref if ref != "HEAD" else f"HEAD({head[:8]})"
+        for name, kind in table_kinds.items():
+            known.setdefault(name, []).append(version)
+            if kind != "legacy" or name not in kinds:
+                kinds[name] = "string" if kind == "legacy" else kind
+            if kind == "raw":
+                raw.add(name)
+            elif name in raw and kind != "raw":
+                raw.discard(name)
+            if name in proto:
+                defaults[name] = (proto[name], f"proto/postconf.proto@{tag}")
+            elif name in def_defaults and name not in defaults:
+                defaults[name] = (def_defaults[name], f"src/global/mail_params.h@{tag}")
+        for name, replacement in deprecations(mirror, ref).items():
+            if name not in deprecated:
+                deprecated[name] = (version, replacement, f"src/postconf/postconf_unused.c@{tag}")
+        print(f"{version:>5} {ref:<8} {len(table_kinds)} parameters", file=sys.stderr)
+
+    order = [v for v, _ in versions]
+    refs = dict(versions)
+    with open(OVERRIDES, "rb") as handle:
+        import tomllib
+
+        overrides = tomllib.load(handle)
+
+    parameters: dict[str, dict[str, object]] = {}
+    for name in sorted(known):
+        present = known[name]
+        introduced = present[0]
+        info: dict[str, object] = {
+            "kind": refine(name, "string" if kinds[name] == "raw" else kinds[name]),
+            "introduced": introduced,
+        }
+        if name in raw:
+            info["raw"] = True
+        last = present[-1]
+        if last != order[-1]:
+            info["removed"] = order[order.index(last) + 1]
+        if name in defaults:
+            info["default"] = defaults[name][0]
+        sources = [f"configuration tables in src/*/*.c@{refs[introduced]}"]
+        if name in defaults:
+            sources.append(defaults[name][1])
+        if name in deprecated:
+            since, replacement, source = deprecated[name]
+            info["deprecated"] = since
+            info["replacement"] = replacement
+            sources.append(source)
+        if info["kind"] == "time":
+            unit = re.search(r"([smhdw])$", str(info.get("default", "")))
+            info["unit"] = unit.group(1) if unit else "s"
+        info["sources"] = sources
+        parameters[name] = info
+
+    for name, extra in overrides.get("parameters", {}).items():
+        info = parameters.setdefault(name, {"introduced": "2.0", "sources": []})
+        for key, value in extra.items():
+            if key == "source":
+                info.setdefault("sources", []).append(value)  # type: ignore[union-attr]
+            elif value is False:
+                info.pop(key, None)  # an override can retract a derived fact
+            else:
+                info[key] = value
+
+    suffixes = service_suffixes(mirror, versions[-1][1])
+    document = {
+        "services": {
+            "note": "master.cf services running these programs make <service><suffix> a parameter",
+            "source": f"src/postconf/postconf_service.c@HEAD({head[:8]})",
+            "suffixes": suffixes,
+        },
+        "meta": {
+            "generated_by": "tools/gen_parameters.py",
+            "note": "generated from the Postfix source history; edit rules/parameter_overrides.toml instead",
+            "postfix_source": f"github.com/vdukhovni/postfix at {head}",
+            "postfix_versions": order,
+        },
+        "compatibility": overrides.get("compatibility", {}),
+        "parameters": parameters,
+    }
+    header = "# Generated by tools/gen_parameters.py; do not edit by hand (see rules/SOURCES.md).\n"
+    OUT.write_text(header + tomli_w.dumps(document))
+    print(f"wrote {OUT} with {len(parameters)} parameters", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
