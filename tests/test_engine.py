@@ -208,3 +208,35 @@ def test_every_rule_is_documented(rule):
     assert all(sections[h].strip() for h in DOC_HEADINGS)
     assert rule.name == rule.name.lower() and " " not in rule.name
     assert rule.summary and not rule.summary.endswith(".")
+
+
+def test_postfix_version_auto_asks_postconf(confdir):
+    from oracle import require_postconf
+
+    require_postconf()
+    result = CliRunner().invoke(pflint, ["-v", "--postfix-version", "auto", str(confdir)])
+    assert "judging for Postfix 3." in result.output
+
+
+def test_service_view_is_main_cf_plus_overrides(tmp_path):
+    """Rules judge smtpd settings per service: the service's -o options win over main.cf."""
+    from pfconf import load
+    from pfconf.kb import KnowledgeBase
+    from pfconf.lint.context import Context
+    from pfconf.model import Override, Parameter
+
+    (tmp_path / "main.cf").write_text("smtpd_tls_security_level = encrypt\nsmtpd_sasl_auth_enable = yes\n")
+    (tmp_path / "master.cf").write_text(
+        "smtp inet n - n - - smtpd -o smtpd_tls_security_level=may\n"
+        "submission inet n - n - - smtpd\n"
+        "pickup unix n - n 60 1 pickup\n"
+    )
+    main, master = load(tmp_path / "main.cf"), load(tmp_path / "master.cf")
+    ctx = Context(main, master, str(tmp_path / "main.cf"), str(tmp_path / "master.cf"), KnowledgeBase())
+    smtp, submission = ctx.smtpd_services
+    assert smtp.value("smtpd_tls_security_level") == "may"
+    assert isinstance(smtp.origin("smtpd_tls_security_level"), Override)
+    assert submission.value("smtpd_tls_security_level") == "encrypt"
+    assert isinstance(submission.origin("smtpd_tls_security_level"), Parameter)
+    assert smtp.value("smtpd_sasl_auth_enable") == "yes"
+    assert smtp.value("smtpd_helo_required") is None

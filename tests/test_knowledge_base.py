@@ -1,0 +1,73 @@
+"""The generated knowledge base agrees with the installed Postfix and is well formed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from oracle import require_postconf
+from pfconf.kb import KnowledgeBase, load_table, parse_version
+
+KINDS = {"boolean", "time", "integer", "size", "list", "table_list", "restriction_list", "enum", "path", "text"}
+
+
+def _installed_version() -> tuple[int, ...]:
+    out = subprocess.run([require_postconf(), "-h", "mail_version"], capture_output=True, text=True)
+    return parse_version(out.stdout.strip())
+
+
+def test_known_names_equal_postconf_d():
+    postconf = require_postconf()
+    version = _installed_version()
+    out = subprocess.run([postconf, "-d"], capture_output=True, text=True).stdout
+    shown = {line.split(" = ")[0].split(" =")[0] for line in out.splitlines()}
+    kb = KnowledgeBase(version[:2])
+    known = set(kb.names())
+    # postconf -d also lists <service>_<suffix> names for its built-in master.cf services
+    suffixes = {s for v in load_table("parameters")["services"]["suffixes"].values() for s in v}
+    service_made = {n for n in shown - known if any(n.endswith(s) for s in suffixes)}
+    assert shown - known - service_made == set()
+    # what pfconf knows beyond postconf -d is postconf's table of accepted legacy names
+    legacy = {n for n in known - shown if kb.parameter(n).get("replacement")}
+    assert known - shown - legacy == set()
+
+
+def test_entries_are_well_formed():
+    kb = KnowledgeBase()
+    assert len(kb.parameters) > 900
+    for name, info in kb.parameters.items():
+        assert re.fullmatch(r"[a-z0-9_]+|[A-Za-z0-9_]+", name), name
+        assert info["kind"] in KINDS, name
+        assert info["sources"], name
+        parse_version(info["introduced"])
+        if "removed" in info:
+            assert parse_version(info["removed"]) > parse_version(info["introduced"]), name
+
+
+def test_known_facts():
+    kb = KnowledgeBase()
+    assert kb.parameter("smtpd_use_tls")["deprecated"] == "3.9"
+    assert kb.parameter("smtpd_use_tls")["replacement"] == "smtpd_tls_security_level"
+    assert kb.parameter("smtpd_relay_restrictions")["introduced"] == "2.10"
+    assert kb.parameter("smtpd_tls_security_level")["introduced"] == "2.3"
+    assert kb.parameter("message_size_limit")["kind"] == "size"
+    assert kb.parameter("maximal_queue_lifetime")["unit"] == "d"
+    assert kb.parameter("smtpd_sasl_application_name")["removed"] == "2.3"
+    assert not kb.known("smtpd_sasl_application_name")
+    assert kb.known("smtpd_sasl_application_name", (2, 2))
+    assert kb.restriction("reject_invalid_hostname")["replacement"] == "reject_invalid_helo_hostname"
+    assert kb.restriction("reject_rbl_client")["argument"] == "dns_zone"
+    assert kb.restriction("check_client_access")["argument"] == "table"
+
+
+def test_defaults_match_postconf_where_unchanged():
+    postconf = require_postconf()
+    out = subprocess.run([postconf, "-d"], capture_output=True, text=True).stdout
+    kb = KnowledgeBase()
+    checked = 0
+    for line in out.splitlines():
+        name, _, value = line.partition(" = ")
+        if name in ("message_size_limit", "mailbox_size_limit", "smtpd_banner", "maximal_queue_lifetime"):
+            assert " ".join(str(kb.parameter(name)["default"]).split()) == value.strip(), name
+            checked += 1
+    assert checked == 4
