@@ -70,6 +70,14 @@ class UnknownParameter(Rule):
             if ctx.kb.restriction(name) is not None:
                 continue  # PAR002 says it better
             seen.add(name)
+            if name.startswith("\ufeff"):
+                yield ctx.at_name(
+                    type(self),
+                    entry,
+                    f"the file starts with a byte-order mark, which Postfix reads as part of the "
+                    f"name {name[1:]}: this line is ignored; save the file without the mark",
+                )
+                continue
             hint = _did_you_mean(name, ctx.kb.names())
             yield ctx.at_name(type(self), entry, f"unknown parameter {name}{hint}")
 
@@ -894,7 +902,14 @@ class MailboxSmallerThanMessage(Rule):
         if message is None:
             return
         for limit_name in ("mailbox_size_limit", "virtual_mailbox_limit"):
-            if limit_name == "virtual_mailbox_limit" and not _set(ctx, "virtual_mailbox_domains"):
+            # The check is made by the delivery agent, so it matters only where local(8) or
+            # virtual(8) delivers: not for a null client (local_transport = error:...) nor
+            # when virtual mailboxes go to Dovecot (virtual_transport = lmtp:...).
+            if limit_name == "virtual_mailbox_limit" and not (
+                _set(ctx, "virtual_mailbox_domains") and _transport(ctx, "virtual_transport", "virtual")
+            ):
+                continue
+            if limit_name == "mailbox_size_limit" and not _transport(ctx, "local_transport", "local"):
                 continue
             limit = _number(ctx, limit_name)
             if limit is None or limit == 0:
@@ -915,6 +930,17 @@ class MailboxSmallerThanMessage(Rule):
                 f"{problem}: {'local' if limit_name == 'mailbox_size_limit' else 'virtual'}(8) "
                 "will refuse to start",
             )
+
+
+def _transport(ctx: Context, name: str, agent: str) -> bool:
+    """Whether the transport parameter ``name`` (default: ``agent``) still names ``agent``."""
+    entry = ctx.main.get(name) if ctx.main else None
+    if entry is None:
+        return True
+    value = entry.value
+    if "$" in value:
+        return True  # unknown until expanded: keep checking
+    return value.split(":", 1)[0] == agent
 
 
 def _set(ctx: Context, name: str) -> bool:
