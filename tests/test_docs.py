@@ -10,6 +10,8 @@ from conftest import ROOT
 
 def test_rule_docs_are_current():
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "gen_rule_docs.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(ROOT / "tools" / "gen_rule_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr

@@ -225,14 +225,18 @@ def test_service_view_is_main_cf_plus_overrides(tmp_path):
     from pfconf.lint.context import Context
     from pfconf.model import Override, Parameter
 
-    (tmp_path / "main.cf").write_text("smtpd_tls_security_level = encrypt\nsmtpd_sasl_auth_enable = yes\n")
+    (tmp_path / "main.cf").write_text(
+        "smtpd_tls_security_level = encrypt\nsmtpd_sasl_auth_enable = yes\n"
+    )
     (tmp_path / "master.cf").write_text(
         "smtp inet n - n - - smtpd -o smtpd_tls_security_level=may\n"
         "submission inet n - n - - smtpd\n"
         "pickup unix n - n 60 1 pickup\n"
     )
     main, master = load(tmp_path / "main.cf"), load(tmp_path / "master.cf")
-    ctx = Context(main, master, str(tmp_path / "main.cf"), str(tmp_path / "master.cf"), KnowledgeBase())
+    ctx = Context(
+        main, master, str(tmp_path / "main.cf"), str(tmp_path / "master.cf"), KnowledgeBase()
+    )
     smtp, submission = ctx.smtpd_services
     assert smtp.value("smtpd_tls_security_level") == "may"
     assert isinstance(smtp.origin("smtpd_tls_security_level"), Override)

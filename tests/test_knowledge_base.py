@@ -8,7 +8,18 @@ import subprocess
 from oracle import require_postconf
 from pfconf.kb import KnowledgeBase, load_table, parse_version
 
-KINDS = {"boolean", "time", "integer", "size", "list", "table_list", "restriction_list", "enum", "path", "text"}
+KINDS = {
+    "boolean",
+    "time",
+    "integer",
+    "size",
+    "list",
+    "table_list",
+    "restriction_list",
+    "enum",
+    "path",
+    "text",
+}
 
 
 def _installed_version() -> tuple[int, ...]:
@@ -55,7 +66,9 @@ def test_known_facts():
     assert kb.parameter("smtpd_sasl_application_name")["removed"] == "2.3"
     assert not kb.known("smtpd_sasl_application_name")
     assert kb.known("smtpd_sasl_application_name", (2, 2))
-    assert kb.restriction("reject_invalid_hostname")["replacement"] == "reject_invalid_helo_hostname"
+    assert (
+        kb.restriction("reject_invalid_hostname")["replacement"] == "reject_invalid_helo_hostname"
+    )
     assert kb.restriction("reject_rbl_client")["argument"] == "dns_zone"
     assert kb.restriction("check_client_access")["argument"] == "table"
 
@@ -67,7 +80,12 @@ def test_defaults_match_postconf_where_unchanged():
     checked = 0
     for line in out.splitlines():
         name, _, value = line.partition(" = ")
-        if name in ("message_size_limit", "mailbox_size_limit", "smtpd_banner", "maximal_queue_lifetime"):
+        if name in (
+            "message_size_limit",
+            "mailbox_size_limit",
+            "smtpd_banner",
+            "maximal_queue_lifetime",
+        ):
             assert " ".join(str(kb.parameter(name)["default"]).split()) == value.strip(), name
             checked += 1
     assert checked == 4

@@ -58,3 +58,30 @@ def test_seed_agrees_with_postconf_on_unknown_names(seed_dir):
     lines = {f.parameter: f.line for f in lint([str(seed_dir / "main.cf")]).findings}
     assert lines["reject_unknown_recipient_domain"] == 10
     assert lines["smtpd_sasl_application_name"] == 69
+
+
+# (line, code): the DNS blocklist findings, each on the physical line of its item.
+DNSBL_FINDINGS = {
+    (34, "RBL006"),  # bl.spamcop.net in the client list, before the recipient list's permits
+    (45, "RBL001"),  # blackhole.securitysage.com: down since 2007
+    (46, "RBL001"),
+    (47, "RBL002"),  # list.dsbl.org: reported to list every address
+    (48, "RBL001"),  # cbl.abuseat.org: replaced by zen.spamhaus.org
+    (49, "RBL001"),  # dul.dnsbl.sorbs.net: SORBS closed in 2024
+    (50, "RBL005"),  # multi.uribl.com: a URI list, not an IP list
+    (51, "RBL001"),  # dsn.rfc-ignorant.org: closed in 2012
+    (51, "RBL005"),  # ... and a domain list
+    (52, "RBL001"),
+    (52, "RBL003"),  # dul.dnsbl.sorbs.net again
+    (53, "RBL001"),  # sbl-xbl.spamhaus.org: replaced by zen.spamhaus.org
+    (54, "RBL003"),  # bl.spamcop.net again (line 34)
+    (55, "RBL001"),
+    (55, "RBL003"),  # cbl.abuseat.org again
+    (56, "RBL001"),  # ix.dnsbl.manitu.net: closed in 2025
+}
+
+
+def test_seed_dnsbl_findings(seed_dir):
+    run = lint([str(seed_dir / "main.cf")])
+    found = {(f.line, f.code) for f in run.findings if f.code.startswith("RBL")}
+    assert found == DNSBL_FINDINGS

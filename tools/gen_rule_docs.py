@@ -32,9 +32,17 @@ def render() -> str:
         "|---|---|---|---|",
     ]
     for cls in rules:
-        lines.append(f"| [{cls.code}](#{cls.code.lower()}) | {cls.name} | {cls.severity} | {cls.summary} |")
+        lines.append(
+            f"| [{cls.code}](#{cls.code.lower()}) | {cls.name} | {cls.severity} | {cls.summary} |"
+        )
     for cls in rules:
-        lines += ["", f"## {cls.code}", "", f"**{cls.name}** ({cls.severity}; fix: {cls.fix_safety})", ""]
+        lines += [
+            "",
+            f"## {cls.code}",
+            "",
+            f"**{cls.name}** ({cls.severity}; fix: {cls.fix_safety})",
+            "",
+        ]
         for heading, body in cls.sections().items():
             lines += [f"### {heading}", "", body, ""]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -45,7 +53,9 @@ def main() -> int:
     if "--check" in sys.argv:
         current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
         if current != text:
-            print("docs/rules.md is out of date: run python tools/gen_rule_docs.py", file=sys.stderr)
+            print(
+                "docs/rules.md is out of date: run python tools/gen_rule_docs.py", file=sys.stderr
+            )
             return 1
         return 0
     OUT.write_text(text, encoding="utf-8")

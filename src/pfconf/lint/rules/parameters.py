@@ -906,10 +906,13 @@ class MailboxSmallerThanMessage(Rule):
             # virtual(8) delivers: not for a null client (local_transport = error:...) nor
             # when virtual mailboxes go to Dovecot (virtual_transport = lmtp:...).
             if limit_name == "virtual_mailbox_limit" and not (
-                _set(ctx, "virtual_mailbox_domains") and _transport(ctx, "virtual_transport", "virtual")
+                _set(ctx, "virtual_mailbox_domains")
+                and _transport(ctx, "virtual_transport", "virtual")
             ):
                 continue
-            if limit_name == "mailbox_size_limit" and not _transport(ctx, "local_transport", "local"):
+            if limit_name == "mailbox_size_limit" and not _transport(
+                ctx, "local_transport", "local"
+            ):
                 continue
             limit = _number(ctx, limit_name)
             if limit is None or limit == 0:

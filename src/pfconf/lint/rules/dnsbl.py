@@ -1,0 +1,496 @@
+"""Rules about DNS blocklists in restriction lists: dead zones, zones that list everything,
+duplicates, zones inside other zones, the wrong kind of lookup, and unsafe placement.
+
+Which zone is what comes from rules/dnsbl.toml, each fact with its source.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional
+
+from ...kb import load_table
+from ..context import Context
+from ..finding import Finding, Fix
+from ..restrictions import Restriction, configurations
+from ..rule import Rule, register
+
+IP_LOOKUPS = {"reject_rbl_client", "reject_rbl", "permit_dnswl_client"}
+DOMAIN_LOOKUPS = {
+    "reject_rhsbl_client",
+    "reject_rhsbl_sender",
+    "reject_rhsbl_helo",
+    "reject_rhsbl_recipient",
+    "reject_rhsbl_reverse_client",
+    "permit_rhswl_client",
+}
+
+
+def split_zone(argument: str) -> tuple[str, Optional[str]]:
+    """``zen.spamhaus.org=127.0.0.[2..11]`` -> ("zen.spamhaus.org", "127.0.0.[2..11]")."""
+    zone, _, result_filter = argument.partition("=")
+    return zone.lower().rstrip("."), (result_filter or None)
+
+
+def zone_info(zone: str) -> Optional[dict[str, Any]]:
+    data = load_table("dnsbl")
+    info = data.get("zones", {}).get(zone)
+    if info is not None:
+        return dict(info)
+    for family, facts in data.get("families", {}).items():
+        if zone == family or zone.endswith("." + family):
+            return dict(facts)
+    return None
+
+
+def dnsbl_queries(ctx: Context) -> Iterator[tuple[Restriction, str, Optional[str]]]:
+    """Every DNS list query, once per place in the files (services share main.cf's lists)."""
+    seen = set()
+    for _, lists in configurations(ctx):
+        for restrictions in lists.values():
+            for restriction in restrictions:
+                name = restriction.lowered
+                if name not in IP_LOOKUPS | DOMAIN_LOOKUPS or not restriction.argument:
+                    continue
+                key = (restriction.path, restriction.span)
+                if key in seen:
+                    continue
+                seen.add(key)
+                zone, result_filter = split_zone(restriction.argument)
+                yield restriction, zone, result_filter
+
+
+def _at(ctx: Context, rule: type, restriction: Restriction, message: str, **kw: Any) -> Finding:
+    kw.setdefault("parameter", restriction.list_name)
+    return ctx.at_span(rule, restriction.path, restriction.span, message, **kw)
+
+
+def _kind_fits(restriction: Restriction, info: dict[str, Any]) -> bool:
+    kind = info.get("kind")
+    if restriction.lowered in IP_LOOKUPS:
+        return kind == "ip"
+    return kind in ("domain", "uri")
+
+
+@register
+class DeadDnsbl(Rule):
+    """
+    ## What it finds
+    A DNS blocklist that no longer works: shut down (list.dsbl.org, dsn.rfc-ignorant.org,
+    blackhole.securitysage.com, every SORBS zone, ix.dnsbl.manitu.net...) or replaced by
+    another zone (sbl-xbl.spamhaus.org and cbl.abuseat.org by zen.spamhaus.org).
+
+    ## Why it matters
+    A dead list blocks nothing and costs a DNS query per recipient; many dead domains are
+    later parked or bought, and a domain that starts answering for every address makes
+    Postfix reject all mail (see RBL002).
+
+    ## Example
+    ```
+    smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,
+        reject_rbl_client sbl-xbl.spamhaus.org
+    ```
+
+    ## Use instead
+    ```
+    smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,
+        reject_rbl_client zen.spamhaus.org=127.0.0.[2..11]
+    ```
+
+    ## Fix
+    Remove the item (safe: the zone blocks nothing), or use its successor.
+    """
+
+    code = "RBL001"
+    name = "dead-dnsbl"
+    severity = "warning"
+    summary = "DNS blocklist that has shut down or been replaced"
+    fix_safety = "safe"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for restriction, zone, _ in dnsbl_queries(ctx):
+            info = zone_info(zone)
+            if not info:
+                continue
+            status = info.get("status")
+            since = f" since {info['since']}" if info.get("since") else ""
+            if status == "dead":
+                message = f"{zone} has not worked{since}: remove it"
+            elif status == "superseded":
+                message = f"{zone} was replaced by {info['superseded_by']}"
+            else:
+                continue
+            yield _at(
+                ctx, type(self), restriction, message, fix=Fix(f"remove {restriction.name} {zone}")
+            )
+
+
+@register
+class DnsblListsEverything(Rule):
+    """
+    ## What it finds
+    A DNS blocklist whose zone, after it was shut down, answers "listed" for every address
+    or domain: list.dsbl.org, dnsbl.njabl.org, relays.ordb.org, the AHBL zones,
+    bl.spamcannibal.org and others in the knowledge base.
+
+    ## Why it matters
+    `reject_rbl_client` rejects when the zone answers at all, so such a zone rejects every
+    client: all incoming mail is refused with "blocked using ...".  This has happened to
+    real sites each time one of these domains lapsed.
+
+    ## Example
+    ```
+    smtpd_client_restrictions = reject_rbl_client dnsbl.njabl.org
+    ```
+
+    ## Use instead
+    ```
+    smtpd_client_restrictions = reject_rbl_client zen.spamhaus.org=127.0.0.[2..11]
+    ```
+
+    ## Fix
+    Remove the item now.
+    """
+
+    code = "RBL002"
+    name = "dnsbl-lists-everything"
+    severity = "error"
+    summary = "dead DNS blocklist that now lists every address"
+    fix_safety = "safe"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for restriction, zone, _ in dnsbl_queries(ctx):
+            info = zone_info(zone)
+            if info and info.get("status") == "lists-everything":
+                since = f" (shut down {info['since']})" if info.get("since") else ""
+                yield _at(
+                    ctx,
+                    type(self),
+                    restriction,
+                    f'{zone}{since} has been reported to answer "listed" for every query: '
+                    "it can reject all mail; remove it",
+                    fix=Fix(f"remove {restriction.name} {zone}"),
+                )
+
+
+def _lookup_key(restriction: Restriction) -> str:
+    name = restriction.lowered
+    return "reject_rbl_client" if name == "reject_rbl" else name
+
+
+@register
+class DuplicateDnsbl(Rule):
+    """
+    ## What it finds
+    The same DNS list queried twice with the same kind of lookup, in one restriction list
+    or across the client, helo, sender and recipient lists (which all run for every
+    recipient while `smtpd_delay_reject = yes`, the default).  Case and a `=127.0.0.x`
+    result filter do not make a zone different.
+
+    ## Why it matters
+    The second query can only repeat the first one's answer: it adds nothing but a line to
+    maintain, and usually shows that two configurations were pasted together.
+
+    ## Example
+    ```
+    smtpd_recipient_restrictions = ...,
+        reject_rbl_client bl.spamcop.net,
+        reject_rbl_client bl.spamcop.net
+    ```
+
+    ## Use instead
+    ```
+    smtpd_recipient_restrictions = ...,
+        reject_rbl_client bl.spamcop.net
+    ```
+
+    ## Fix
+    Remove the later occurrence (safe).
+    """
+
+    code = "RBL003"
+    name = "duplicate-dnsbl"
+    severity = "warning"
+    summary = "DNS list queried twice"
+    fix_safety = "safe"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        reported = set()
+        for config, lists in configurations(ctx):
+            first: dict[tuple[str, str], Restriction] = {}
+            for restrictions in lists.values():
+                for restriction in restrictions:
+                    if (
+                        restriction.lowered not in IP_LOOKUPS | DOMAIN_LOOKUPS
+                        or not restriction.argument
+                    ):
+                        continue
+                    zone, _ = split_zone(restriction.argument)
+                    key = (_lookup_key(restriction), zone)
+                    if key not in first:
+                        first[key] = restriction
+                        continue
+                    where = (restriction.path, restriction.span)
+                    if where in reported:
+                        continue
+                    reported.add(where)
+                    earlier = first[key]
+                    yield _at(
+                        ctx,
+                        type(self),
+                        restriction,
+                        f"{zone} is already queried by {earlier.name} on line {earlier.span.line}",
+                        fix=Fix(f"remove this {restriction.name} {zone}"),
+                    )
+
+
+@register
+class ContainedDnsbl(Rule):
+    """
+    ## What it finds
+    A DNS list whose entries are already part of another list that is queried too, such as
+    sbl.spamhaus.org, xbl.spamhaus.org, pbl.spamhaus.org or cbl.abuseat.org next to
+    zen.spamhaus.org.
+
+    ## Why it matters
+    The combined zone already answers for these addresses, so the extra query adds nothing;
+    Spamhaus asks users not to query zen together with its parts.
+
+    ## Example
+    ```
+    reject_rbl_client zen.spamhaus.org, reject_rbl_client xbl.spamhaus.org
+    ```
+
+    ## Use instead
+    ```
+    reject_rbl_client zen.spamhaus.org
+    ```
+
+    ## Fix
+    Remove the contained list.
+    """
+
+    code = "RBL004"
+    name = "contained-dnsbl"
+    severity = "warning"
+    summary = "DNS list already contained in another list that is queried"
+    fix_safety = "safe"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        queries = list(dnsbl_queries(ctx))
+        zones = {zone for _, zone, _ in queries}
+        for restriction, zone, _ in queries:
+            info = zone_info(zone) or {}
+            for container in info.get("contained_in", []):
+                if container in zones:
+                    yield _at(
+                        ctx,
+                        type(self),
+                        restriction,
+                        f"{zone} is part of {container}, which is queried too",
+                        fix=Fix(f"remove {restriction.name} {zone}"),
+                    )
+                    break
+
+
+@register
+class WrongDnsblKind(Rule):
+    """
+    ## What it finds
+    A DNS list used with the wrong kind of lookup: a domain list (dbl.spamhaus.org,
+    dsn.rfc-ignorant.org) or a URI list (multi.uribl.com, multi.surbl.org) with
+    `reject_rbl_client`, which looks up the client's IP address, or an IP address list with
+    a `reject_rhsbl_*` restriction, which looks up a domain name.
+
+    ## Why it matters
+    The query asks the list a question it does not answer, so it never matches (or, for
+    lists whose error answers look like listings, matches wrongly).  URI lists hold
+    domains seen in message bodies and belong in a content filter such as SpamAssassin or
+    rspamd.
+
+    ## Example
+    ```
+    reject_rbl_client multi.uribl.com
+    ```
+
+    ## Use instead
+    ```
+    reject_rhsbl_sender dbl.spamhaus.org=127.0.1.[2..99]
+    ```
+    (and query URI lists from the content filter)
+
+    ## Fix
+    Use the restriction that matches the list, or remove it.
+    """
+
+    code = "RBL005"
+    name = "wrong-dnsbl-kind"
+    severity = "error"
+    summary = "DNS list queried with the wrong kind of lookup"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for restriction, zone, _ in dnsbl_queries(ctx):
+            info = zone_info(zone)
+            if not info:
+                continue
+            kind = info.get("kind")
+            name = restriction.lowered
+            if name in IP_LOOKUPS and kind in ("domain", "uri"):
+                what = (
+                    "a domain list"
+                    if kind == "domain"
+                    else "a list of domains found in message bodies"
+                )
+                yield _at(
+                    ctx,
+                    type(self),
+                    restriction,
+                    f"{zone} is {what}, but {restriction.name} looks up the client's IP address: "
+                    "it never matches",
+                )
+            elif name in DOMAIN_LOOKUPS and kind == "ip":
+                yield _at(
+                    ctx,
+                    type(self),
+                    restriction,
+                    f"{zone} lists IP addresses, but {restriction.name} looks up a domain name: "
+                    "it never matches",
+                )
+
+
+_PERMITS = ("permit_mynetworks", "permit_sasl_authenticated")
+
+
+@register
+class DnsblBeforePermit(Rule):
+    """
+    ## What it finds
+    An IP address blocklist that smtpd checks before `permit_mynetworks` or
+    `permit_sasl_authenticated`: earlier in the same list, or in a list evaluated earlier
+    (client before helo before sender before relay and recipient).
+
+    ## Why it matters
+    Your own users connect from home and mobile networks, whose dynamic addresses are on
+    many blocklists (Spamhaus PBL, SpamCop).  Checked first, the blocklist rejects them
+    before the permit that was meant for them is reached, and they cannot send mail.
+
+    ## Example
+    ```
+    smtpd_client_restrictions = reject_rbl_client zen.spamhaus.org
+    smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,
+        reject_unauth_destination
+    ```
+
+    ## Use instead
+    ```
+    smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,
+        reject_unauth_destination, reject_rbl_client zen.spamhaus.org
+    ```
+
+    ## Fix
+    Move the blocklist after the permits.
+    """
+
+    code = "RBL006"
+    name = "dnsbl-before-permit"
+    severity = "warning"
+    summary = "IP blocklist checked before your own users are permitted"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        reported = set()
+        for config, lists in configurations(ctx):
+            ordered = [r for restrictions in lists.values() for r in restrictions]
+            for position, restriction in enumerate(ordered):
+                if restriction.lowered not in ("reject_rbl_client", "reject_rbl"):
+                    continue
+                # A permit earlier in the same list already lets those users through this
+                # list (a permit ends only the list it is in).
+                protected = {
+                    r.lowered
+                    for r in lists[restriction.list_name][: restriction.index]
+                    if r.lowered in _PERMITS
+                }
+                later = [
+                    r
+                    for r in ordered[position + 1 :]
+                    if r.lowered in _PERMITS and r.lowered not in protected
+                ]
+                if not later:
+                    continue
+                where = (restriction.path, restriction.span)
+                if where in reported:
+                    continue
+                reported.add(where)
+                zone, _ = split_zone(restriction.argument or "")
+                permit = later[0]
+                yield _at(
+                    ctx,
+                    type(self),
+                    restriction,
+                    f"{zone} is checked before {permit.name} (line {permit.span.line}): "
+                    "your own users on listed addresses are rejected",
+                    service=config.key if config else None,
+                )
+
+
+@register
+class UnfilteredDnsbl(Rule):
+    """
+    ## What it finds
+    A query to a DNS list whose refusal answers look like listings, without a result
+    filter: Spamhaus answers 127.255.255.254 to queries through public resolvers, URIBL
+    answers 127.0.0.1 to refused queries.
+
+    ## Why it matters
+    Without a filter, `reject_rbl_client zone` rejects on any answer, so the day the server
+    uses a public or shared resolver every client is "listed" and mail is refused.  Postfix
+    2.8 and later accept a filter such as `zen.spamhaus.org=127.0.0.[2..11]` that matches
+    only real listings.
+
+    ## Example
+    ```
+    reject_rbl_client zen.spamhaus.org
+    ```
+
+    ## Use instead
+    ```
+    reject_rbl_client zen.spamhaus.org=127.0.0.[2..11]
+    ```
+
+    ## Fix
+    Add the filter given in the message.
+    """
+
+    code = "RBL007"
+    name = "unfiltered-dnsbl"
+    severity = "warning"
+    summary = "DNS list queried without a result filter"
+    fix_safety = "safe"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.target[:2] < (2, 8):
+            return
+        for restriction, zone, result_filter in dnsbl_queries(ctx):
+            info = zone_info(zone)
+            if (
+                not info
+                or result_filter
+                or not info.get("error_codes")
+                or info.get("status") != "live"
+            ):
+                continue
+            if not _kind_fits(restriction, info):
+                continue  # RBL005 says what is wrong
+            suggestion = f"{zone}={info['filter']}" if info.get("filter") else None
+            use = (
+                f"; use {suggestion}"
+                if suggestion
+                else "; add a =127.0.0.x filter for real listings"
+            )
+            yield _at(
+                ctx,
+                type(self),
+                restriction,
+                f"{zone} answers {', '.join(info['error_codes'])} when it refuses a query, "
+                f"and without a filter that counts as listed{use}",
+                fix=Fix(f"filter the answers of {zone}", value=suggestion),
+            )
