@@ -85,3 +85,12 @@ def test_seed_dnsbl_findings(seed_dir):
     run = lint([str(seed_dir / "main.cf")])
     found = {(f.line, f.code) for f in run.findings if f.code.startswith("RBL")}
     assert found == DNSBL_FINDINGS
+
+
+def test_seed_restriction_findings(seed_dir):
+    run = lint([str(seed_dir / "main.cf")])
+    found = {(f.line, f.code) for f in run.findings if f.code.startswith("RLY")}
+    # reject_invalid_hostname: renamed reject_invalid_helo_hostname in Postfix 2.3.  The final
+    # "permit" ends the list, so nothing after it is unreachable; the list has a working
+    # reject_unauth_destination after the permits for mynetworks and SASL: no open relay.
+    assert found == {(40, "RLY001")}
