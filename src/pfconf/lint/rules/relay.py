@@ -6,12 +6,13 @@ Names, replacements and versions come from rules/restrictions.toml.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from ...kb import parse_version
+from ...model import Parameter
 from ..context import Context
 from ..finding import Finding, Fix
-from ..restrictions import configurations
+from ..restrictions import Restriction, configurations
 from ..rule import Rule, register
 
 _UNCONDITIONAL = {"permit", "reject", "defer"}
@@ -157,3 +158,236 @@ class UnreachableRestriction(Rule):
                         )
                     elif restriction.lowered in _UNCONDITIONAL:
                         stop = restriction
+
+
+# The restrictions smtpd's start-up check accepts as "working" relay protection
+# (src/smtpd/smtpd_check.c@v3.11.0: at least one, before any permit, in one of the lists).
+_WORKING = {
+    "reject_unauth_destination",
+    "defer_unauth_destination",
+    "reject",
+    "defer",
+    "defer_if_permit",
+    "check_relay_domains",
+}
+_DEFAULT_RELAY_LIST = "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"
+
+
+def _working(restrictions: list[Restriction]) -> bool:
+    """smtpd's start-up check: a working relay restriction before any permit."""
+    skip = False
+    for r in restrictions:
+        if skip:
+            skip = False
+            continue
+        if r.lowered == "warn_if_reject":
+            skip = True  # the restriction it modifies only warns
+            continue
+        if r.lowered == "permit":
+            return False
+        if r.lowered in _WORKING:
+            return True
+    return False
+
+
+def _open_network(item: str) -> bool:
+    """0.0.0.0/0, ::/0 or a public range of /8 or wider."""
+    import ipaddress
+
+    text = item.strip().strip("[]").replace("]/", "/").lstrip("[")
+    if text in ("0/0", "0.0.0.0/0", "::/0", "0::/0"):
+        return True
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    if network.version == 4:
+        return network.prefixlen <= 8 and not (network.is_private or network.is_loopback)
+    return network.prefixlen <= 16 and not (
+        network.is_private or network.is_loopback or network.is_link_local
+    )
+
+
+@register
+class OpenRelay(Rule):
+    """
+    ## What it finds
+    An smtpd service that lets an anonymous client outside `mynetworks` send mail to any
+    domain: `smtpd_relay_restrictions` and then `smtpd_recipient_restrictions` are
+    evaluated for such a client, and the restriction that lets it through is reported: a
+    bare `permit` reached before any check of the destination, `permit_mynetworks` with a
+    `mynetworks` that contains 0.0.0.0/0, ::/0 or a huge public range, or
+    `permit_mx_backup` without `permit_mx_backup_networks`.  A service whose lists contain
+    no working `reject_unauth_destination` (or `defer_unauth_destination`, `reject`,
+    `defer`) before a `permit` is reported too: smtpd refuses to start with it.
+
+    ## Why it matters
+    An open relay is found by spammers within hours; the server's address then lands on
+    every blocklist and its own users' mail is refused everywhere.
+
+    ## Example
+    ```
+    mynetworks = 0.0.0.0/0
+    smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+    ```
+
+    ## Use instead
+    ```
+    mynetworks = 127.0.0.0/8, [::1]/128
+    smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+    ```
+
+    ## Fix
+    Remove the permit that opens the relay, narrow `mynetworks`, and keep
+    `reject_unauth_destination` before any `permit` that is not limited to your own users.
+    Lookups (`check_client_access ...`) whose results pflint cannot know are reported as
+    info, not guessed.
+    """
+
+    code = "RLY003"
+    name = "open-relay"
+    severity = "error"
+    summary = "anonymous clients can relay mail to any domain"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        reported: set[tuple[object, ...]] = set()
+        for config, lists in configurations(ctx):
+            label = f" on {config.key}" if config else ""
+
+            def report(
+                restriction: Restriction, message: str, severity: Optional[str] = None
+            ) -> Optional[Finding]:
+                key = (restriction.path, restriction.span, message)
+                if key in reported:
+                    return None
+                reported.add(key)
+                return ctx.at_span(
+                    type(self),
+                    restriction.path,
+                    restriction.span,
+                    message,
+                    parameter=restriction.list_name,
+                    service=config.key if config else None,
+                    severity=severity,
+                )
+
+            relay = lists["smtpd_relay_restrictions"]
+            origin = config.origin("smtpd_relay_restrictions") if config else None
+            if origin is None and (
+                ctx.main is None or ctx.main.get("smtpd_relay_restrictions") is None
+            ):
+                level = ctx.main.get("compatibility_level") if ctx.main else None
+                if level is not None and level.value not in ("", "0"):
+                    relay = []  # the default list is safe; nothing to report in it
+                    relay_default_safe = True
+                else:
+                    relay_default_safe = False
+            else:
+                relay_default_safe = False
+            recipient = lists["smtpd_recipient_restrictions"]
+
+            if any(r.name.startswith("$") for r in relay + recipient):
+                continue  # a list built from $name references: its content is not known here
+            if not relay_default_safe and not _working(relay) and not _working(recipient):
+                anchor = (recipient or relay or [None])[0]  # type: ignore[list-item]
+                if anchor is not None:
+                    origin = anchor.origin
+                    message = (
+                        f"no working reject_unauth_destination before a permit in "
+                        f"smtpd_relay_restrictions or smtpd_recipient_restrictions{label}: "
+                        "smtpd refuses to start (and would otherwise relay for anyone)"
+                    )
+                    key = (anchor.path, anchor.list_name, message)
+                    if key not in reported:
+                        reported.add(key)
+                        if isinstance(origin, Parameter):
+                            yield ctx.at_name(
+                                type(self), origin, message, service=config.key if config else None
+                            )
+                        elif config is not None:
+                            yield ctx.at_override(type(self), config, origin, message)
+                continue
+
+            mynetworks_entry = ctx.main.get("mynetworks") if ctx.main else None
+            mynetworks = (
+                config.value("mynetworks")
+                if config
+                else (mynetworks_entry.value if mynetworks_entry else None)
+            )
+            open_networks = [
+                n for n in (mynetworks or "").replace(",", " ").split() if _open_network(n)
+            ]
+            mx_networks = config.value("permit_mx_backup_networks") if config else None
+
+            if any(r.name.startswith("$") for r in relay + recipient):
+                continue  # a list built from $name references: its content is not known here
+
+            # Evaluate the lists in order for an anonymous client outside mynetworks sending to
+            # a remote domain: the first list that rejects makes the service safe; a permit
+            # only ends its own list.
+            culprits: list[tuple[Restriction, str]] = []
+            notes: list[tuple[Restriction, str, Optional[str]]] = []
+            safe = relay_default_safe
+            if relay_default_safe and open_networks:
+                # the default relay list starts with permit_mynetworks
+                safe = False
+                where = (
+                    config.origin("mynetworks")
+                    if config
+                    else (ctx.main.get("mynetworks") if ctx.main else None)
+                )
+                if isinstance(where, Parameter):
+                    yield ctx.at_value(
+                        type(self),
+                        where,
+                        f"mynetworks contains {open_networks[0]}, and the default "
+                        f"smtpd_relay_restrictions begins with permit_mynetworks{label}: "
+                        "the whole Internet can relay",
+                        service=config.key if config else None,
+                    )
+                    continue
+            for restrictions in (relay, recipient):
+                if safe:
+                    break
+                lookups = []
+                for r in restrictions:
+                    name = r.lowered
+                    if name == "permit":
+                        culprits.append(
+                            (r, f"'permit' is reached before any check of the destination{label}: "
+                                "anyone can relay mail through this server")
+                        )  # fmt: skip
+                        break
+                    if name == "permit_mynetworks" and open_networks:
+                        culprits.append(
+                            (r, f"permit_mynetworks with mynetworks = {mynetworks}{label}: "
+                                f"{open_networks[0]} lets the whole Internet relay")
+                        )  # fmt: skip
+                        break
+                    if name == "permit_mx_backup" and not mx_networks:
+                        notes.append(
+                            (r, "permit_mx_backup without permit_mx_backup_networks relays for any "
+                                "domain that names this host as a backup MX", None)
+                        )  # fmt: skip
+                    if (
+                        name.startswith("check_") and name.endswith("_access")
+                    ) or name == "check_policy_service":
+                        lookups.append(r)
+                    if name in _WORKING:
+                        for lookup in lookups:
+                            notes.append(
+                                (lookup, f"{lookup.name} {lookup.argument or ''} comes before "
+                                         f"{r.name}{label}: whether it lets clients relay depends on "
+                                         "its contents, which pflint cannot see", "info")
+                            )  # fmt: skip
+                        safe = True
+                        break
+            if not safe and culprits:
+                restriction, message = culprits[0]
+                finding = report(restriction, message)
+                if finding:
+                    yield finding
+            for restriction, message, severity in notes:
+                finding = report(restriction, message, severity)
+                if finding:
+                    yield finding
