@@ -114,3 +114,80 @@ def printable(value: str) -> str:
     """How postconf's warnings print a raw value: every byte outside ASCII 32-126 as "?"."""
     data = value.encode("utf-8", "surrogateescape")
     return "".join(chr(b) if 32 <= b < 127 else "?" for b in data)
+
+
+# ------------------------------------------------------------------ pfconf against postconf
+
+
+def main_as_postconf_shows_it(doc, reading: Reading) -> dict:
+    """pfconf's effective values in postconf's display: -n's folding for the names -n lists,
+    the warnings' "?" rendering for the others."""
+    return {
+        printable(name): (fold(value) if name in reading.values else printable(value))
+        for name, value in doc.effective().items()
+    }
+
+
+def assert_main_reads_like_postconf(data: bytes) -> None:
+    """pfconf and postconf agree on a main.cf: both accept it with the same values, or both
+    reject it at the same line."""
+    import pfconf
+
+    reading = read_main(data)
+    try:
+        doc = pfconf.loads(data, "main")
+    except pfconf.ParseError as exc:
+        assert not reading.accepted, f"pfconf rejects what postconf accepts: {exc}"
+        assert exc.line == reading.error_line, (str(exc), reading.error)
+        return
+    assert reading.accepted, f"postconf rejects what pfconf accepts: {reading.error}"
+    assert main_as_postconf_shows_it(doc, reading) == {**reading.values, **reading.raw}
+
+
+def fields_as_postconf_shows_them(doc) -> list:
+    """``postconf -F`` lines for every service of a MasterCf."""
+    from pfconf.show import command_line
+
+    lines = []
+    for service in doc.services:
+        for field, value in zip(
+            ("service", "type", "private", "unprivileged", "chroot", "wakeup", "process_limit"),
+            (service.name, service.type, service.private, service.unprivileged, service.chroot,
+             service.wakeup, service.process_limit),
+        ):  # fmt: skip
+            lines.append(f"{service.key}/{field} = {value}")
+        lines.append(f"{service.key}/command = {command_line(service)}")
+    return lines
+
+
+def overrides_as_postconf_shows_them(doc) -> list:
+    """``postconf -P`` lines for every service of a MasterCf."""
+    return [
+        fold(f"{service.key}/{name} = {service.overrides[name]}")
+        for service in doc.services
+        for name in sorted(service.overrides)
+    ]
+
+
+def assert_master_reads_like_postconf(data: bytes, command_too: bool = True) -> None:
+    """pfconf and postconf agree on a master.cf: fields (-F) and overrides (-P), or both
+    reject it."""
+    import pfconf
+
+    status, stderr, fields = read_master(data, "-F")
+    try:
+        doc = pfconf.loads(data, "master")
+    except pfconf.ParseError as exc:
+        assert status != 0, f"pfconf rejects what postconf accepts: {exc}"
+        match = re.search(r"line (\d+)", stderr)
+        if match:
+            assert int(match.group(1)) == exc.line, (str(exc), stderr)
+        return
+    assert status == 0, f"postconf rejects what pfconf accepts: {stderr}"
+    mine = fields_as_postconf_shows_them(doc)
+    if not command_too:
+        mine = [line for line in mine if "/command = " not in line]
+        fields = [line for line in fields if "/command = " not in line]
+    assert mine == fields
+    _, _, params = read_master(data, "-P")
+    assert overrides_as_postconf_shows_them(doc) == params

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import pytest
 from conftest import CORPUS
-from oracle import fold, printable, read_main, read_master
-from test_real_corpus import _fields_as_postconf
+from oracle import (
+    assert_main_reads_like_postconf,
+    assert_master_reads_like_postconf,
+    read_main,
+    read_master,
+)
 
 import pfconf
 
@@ -42,34 +46,17 @@ def test_corpus_covers_both_files_and_errors():
 @pytest.mark.parametrize("path", GOOD_MAIN, ids=_id)
 def test_main(path):
     data = path.read_bytes()
-    doc = pfconf.loads(data, "main")
-    assert pfconf.dumps(doc) == data
+    assert pfconf.dumps(pfconf.loads(data, "main")) == data
     reading = read_main(data)
     assert reading.accepted, reading.error
-    effective = doc.effective()
-    shown = {**{n: v for n, v in reading.values.items()}, **reading.raw}
-    mine = {
-        printable(name): (fold(value) if name in reading.values else printable(value))
-        for name, value in effective.items()
-    }
-    assert mine == shown
+    assert_main_reads_like_postconf(data)
 
 
 @pytest.mark.parametrize("path", GOOD_MASTER, ids=_id)
 def test_master(path):
     data = path.read_bytes()
-    doc = pfconf.loads(data, "master")
-    assert pfconf.dumps(doc) == data
-    status, stderr, fields = read_master(data, "-F")
-    assert status == 0, stderr
-    assert _fields_as_postconf(doc) == fields
-    _, _, params = read_master(data, "-P")
-    mine = [
-        fold(f"{service.key}/{name} = {service.overrides[name]}")
-        for service in doc.services
-        for name in sorted(service.overrides)
-    ]
-    assert mine == params
+    assert pfconf.dumps(pfconf.loads(data, "master")) == data
+    assert_master_reads_like_postconf(data)
 
 
 @pytest.mark.parametrize("name, line, message", _expected(), ids=lambda v: str(v))

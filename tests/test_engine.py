@@ -8,8 +8,8 @@ import json
 import jsonschema
 import pytest
 from click.testing import CliRunner
-
 from conftest import SHARED
+
 from pfconf import _toml
 from pfconf.cli.pflint import cli as pflint
 from pfconf.lint.rule import DOC_HEADINGS, all_rules

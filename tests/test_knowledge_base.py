@@ -6,6 +6,7 @@ import re
 import subprocess
 
 from oracle import require_postconf
+
 from pfconf.kb import KnowledgeBase, load_table, parse_version
 
 KINDS = {

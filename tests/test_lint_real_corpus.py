@@ -9,8 +9,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import real_files
+
 from pfconf.lint.engine import lint
 from pfconf.lint.finding import SEVERITIES
 from pfconf.lint.rule import rule_for

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS
+
 from pfconf.kb import parse_version
 from pfconf.lint.engine import Options, lint
 from pfconf.lint.rule import all_rules

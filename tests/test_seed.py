@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import SHARED
+
 from pfconf.lint.engine import lint
 
 SEED = SHARED / "seed" / "000_33dab53ce7119c59.txt"
