@@ -1,0 +1,372 @@
+"""TLS rules, judged per smtpd service: obsolete switches that contradict the security level,
+mandatory TLS on the public port 25, TLS offered without a certificate, and protocol lists
+that allow broken protocols.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Optional
+
+from ...model import Override, Parameter
+from ..context import Context, ServiceConfig
+from ..finding import Finding
+from ..rule import Rule, register
+
+# The obsolete switches and what they mean as a security level (DEPRECATION_README@v3.9.0).
+_SWITCH_LEVELS = {
+    "smtpd": ("smtpd_use_tls", "smtpd_enforce_tls", "smtpd_tls_security_level"),
+    "smtp": ("smtp_use_tls", "smtp_enforce_tls", "smtp_tls_security_level"),
+}
+
+
+def _switch_level(use: Optional[str], enforce: Optional[str]) -> Optional[str]:
+    """The security level the obsolete switches ask for, or None when neither is set."""
+    if enforce is not None and enforce.lower() == "yes":
+        return "encrypt"
+    if use is not None and use.lower() == "yes":
+        return "may"
+    if use is not None:
+        return "none"
+    # "smtpd_enforce_tls = no" alone only says "not required": it asks for no level
+    return None
+
+
+def _value(ctx: Context, config: Optional[ServiceConfig], name: str) -> Optional[str]:
+    if config is not None:
+        return config.value(name)
+    entry = ctx.main.get(name) if ctx.main else None
+    return entry.value if entry else None
+
+
+def _origin(ctx: Context, config: Optional[ServiceConfig], name: str):  # type: ignore[no-untyped-def]
+    if config is not None:
+        return config.origin(name)
+    return ctx.main.get(name) if ctx.main else None
+
+
+def _at(
+    ctx: Context, rule: type, config: Optional[ServiceConfig], name: str, message: str
+) -> Optional[Finding]:
+    origin = _origin(ctx, config, name)
+    service = config.key if config else None
+    if isinstance(origin, Override) and config is not None:
+        return ctx.at_override(rule, config, origin, message)
+    if isinstance(origin, Parameter):
+        return ctx.at_value(rule, origin, message, service=service)
+    return None
+
+
+def _configs(ctx: Context) -> list[Optional[ServiceConfig]]:
+    services: list[Optional[ServiceConfig]] = list(ctx.smtpd_services)
+    return services if services else [None]
+
+
+@register
+class TlsSwitchConflict(Rule):
+    """
+    ## What it finds
+    An obsolete TLS switch (`smtpd_use_tls`, `smtpd_enforce_tls`, `smtp_use_tls`,
+    `smtp_enforce_tls`) set together with the `*_tls_security_level` that replaced it, to a
+    different meaning: `smtpd_use_tls = yes` means level `may`, `smtpd_enforce_tls = yes`
+    means `encrypt`, `no` means `none`.
+
+    ## Why it matters
+    A non-empty security level silently wins; the switch is ignored.  Whoever reads only
+    the switch believes TLS is required (or off) when it is not.
+
+    ## Example
+    ```
+    smtpd_enforce_tls = yes
+    smtpd_tls_security_level = may
+    ```
+
+    ## Use instead
+    ```
+    smtpd_tls_security_level = may
+    ```
+
+    ## Fix
+    Delete the switch and keep the security level that says what you want.
+    """
+
+    code = "TLS001"
+    name = "tls-switch-conflict"
+    severity = "warning"
+    summary = "obsolete TLS switch contradicts the security level that overrides it"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        seen = set()
+        for config in _configs(ctx):
+            for use_name, enforce_name, level_name in _SWITCH_LEVELS.values():
+                level = _value(ctx, config, level_name)
+                wanted = _switch_level(
+                    _value(ctx, config, use_name), _value(ctx, config, enforce_name)
+                )
+                if not level or wanted is None or level.lower() == wanted:
+                    continue
+                enforce = _value(ctx, config, enforce_name)
+                switch = enforce_name if enforce is not None and enforce.lower() == "yes" else use_name
+                message = (
+                    f"{switch} asks for TLS level {wanted!r}, but {level_name} = {level} "
+                    f"overrides it: the switch is ignored"
+                )
+                finding = _at(ctx, type(self), config, switch, message)
+                if finding is not None and (finding.path, finding.line, finding.column) not in seen:
+                    seen.add((finding.path, finding.line, finding.column))
+                    yield finding
+
+
+def _public_smtp(config: ServiceConfig) -> bool:
+    """The service that listens on port 25: smtp/inet, or an address:25 / address:smtp."""
+    service = config.service
+    if service.type != "inet":
+        return False
+    port = service.name.rsplit(":", 1)[-1]
+    return port in ("smtp", "25")
+
+
+@register
+class EncryptOnPort25(Rule):
+    """
+    ## What it finds
+    Mandatory TLS (`smtpd_tls_security_level = encrypt`, or `smtpd_enforce_tls = yes`) on
+    the public SMTP service, port 25.
+
+    ## Why it matters
+    RFC 3207 forbids a publicly referenced mail server to require TLS: servers that cannot
+    or do not use it get "530 Must issue a STARTTLS command first" and their mail to you is
+    lost or bounced.  Mandatory TLS belongs on the submission ports (587, 465).
+
+    ## Example
+    ```
+    smtpd_tls_security_level = encrypt
+    ```
+
+    ## Use instead
+    ```
+    smtpd_tls_security_level = may
+    ```
+    and `-o smtpd_tls_security_level=encrypt` on the submission service in master.cf.
+
+    ## Fix
+    Use `may` for port 25.
+    """
+
+    code = "TLS002"
+    name = "encrypt-on-port-25"
+    severity = "error"
+    summary = "TLS required on the public port 25 service"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for config in ctx.smtpd_services:
+            if not _public_smtp(config):
+                continue
+            level = config.value("smtpd_tls_security_level")
+            if level and level.lower() == "encrypt":
+                finding = _at(
+                    ctx, type(self), config, "smtpd_tls_security_level",
+                    f"smtpd_tls_security_level = encrypt on {config.key} (port 25): servers "
+                    "without TLS cannot deliver mail to you; use may",
+                )  # fmt: skip
+            elif not level and (config.value("smtpd_enforce_tls") or "").lower() == "yes":
+                finding = _at(
+                    ctx, type(self), config, "smtpd_enforce_tls",
+                    f"smtpd_enforce_tls = yes on {config.key} (port 25): servers without TLS "
+                    "cannot deliver mail to you",
+                )  # fmt: skip
+            else:
+                continue
+            if finding is not None:
+                yield finding
+
+
+_CERT = ("smtpd_tls_cert_file", "smtpd_tls_eccert_file", "smtpd_tls_dcert_file")
+_KEY = ("smtpd_tls_key_file", "smtpd_tls_eckey_file", "smtpd_tls_dkey_file")
+
+
+@register
+class TlsWithoutCertificate(Rule):
+    """
+    ## What it finds
+    An smtpd service that offers TLS (`smtpd_tls_security_level` `may` or `encrypt`, or the
+    obsolete `smtpd_use_tls = yes`) with no certificate and key (`smtpd_tls_chain_files`, or
+    `smtpd_tls_cert_file` with `smtpd_tls_key_file`), or with a certificate but no key.
+
+    ## Why it matters
+    Without a certificate smtpd logs "No server certs available. TLS won't be enabled" and
+    silently offers no STARTTLS: mail arrives in clear, and with `encrypt` no client can
+    send at all.
+
+    ## Example
+    ```
+    smtpd_tls_security_level = may
+    ```
+
+    ## Use instead
+    ```
+    smtpd_tls_security_level = may
+    smtpd_tls_chain_files = /etc/ssl/private/mail.key, /etc/ssl/certs/mail.fullchain.pem
+    ```
+
+    ## Fix
+    Configure the certificate and key, or set the level to `none`.
+    """
+
+    code = "TLS003"
+    name = "tls-without-certificate"
+    severity = "error"
+    summary = "TLS offered without a certificate and key"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        seen = set()
+        for config in _configs(ctx):
+            level = (_value(ctx, config, "smtpd_tls_security_level") or "").lower()
+            use = (_value(ctx, config, "smtpd_use_tls") or "").lower()
+            wrapper = (_value(ctx, config, "smtpd_tls_wrappermode") or "").lower() == "yes"
+            offers = level in ("may", "encrypt") or (not level and use == "yes") or wrapper
+            if not offers:
+                continue
+            if _value(ctx, config, "smtpd_tls_chain_files"):
+                continue
+            certs = [n for n in _CERT if _value(ctx, config, n)]
+            keys = [n for n in _KEY if _value(ctx, config, n)]
+            name = (
+                "smtpd_tls_security_level"
+                if level
+                else ("smtpd_use_tls" if use else "smtpd_tls_wrappermode")
+            )
+            if not certs and not keys:
+                message = (
+                    f"TLS is offered ({name}) but no certificate and key are configured: "
+                    "smtpd will not offer STARTTLS"
+                )
+            elif certs and not keys and not any(n.replace("cert", "key") in keys for n in certs):
+                # A key inside the certificate file is allowed when both name the same file.
+                name, message = certs[0], f"{certs[0]} is set but its key file is not"
+                message += "; set smtpd_tls_key_file (it may name the same file)"
+            elif keys and not certs:
+                name, message = keys[0], f"{keys[0]} is set but no certificate file is"
+            else:
+                continue
+            finding = _at(ctx, type(self), config, name, message)
+            if finding is not None and (finding.path, finding.line) not in seen:
+                seen.add((finding.path, finding.line))
+                yield finding
+
+
+_PROTOCOL_PARAMS = (
+    "smtpd_tls_protocols",
+    "smtpd_tls_mandatory_protocols",
+    "smtp_tls_protocols",
+    "smtp_tls_mandatory_protocols",
+    "lmtp_tls_protocols",
+    "lmtp_tls_mandatory_protocols",
+)
+_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+_BROKEN = {"SSLv2", "SSLv3"}
+_WEAK = {"TLSv1", "TLSv1.1"}
+
+
+def enabled_protocols(value: str) -> Optional[set[str]]:
+    """The protocols a ``*_tls_protocols`` value leaves enabled, or None if it cannot be read.
+
+    Separators are blanks, commas and colons.  ``!X`` excludes X; ``>=X`` and ``<=X`` bound
+    the range (3.6 and later); a list of plain names enables only those names.
+    """
+    items = [i for i in re.split(r"[\s,:]+", value) if i]
+    if not items:
+        return set(_PROTOCOLS)
+    lowered = {p.lower(): p for p in _PROTOCOLS}
+    enabled = set(_PROTOCOLS)
+    positives = set()
+    for item in items:
+        if item.startswith(">=") or item.startswith("<="):
+            bound = lowered.get(item[2:].lower())
+            if bound is None:
+                return None
+            index = _PROTOCOLS.index(bound)
+            keep = _PROTOCOLS[index:] if item.startswith(">=") else _PROTOCOLS[: index + 1]
+            enabled &= set(keep)
+        elif item.startswith("!"):
+            name = lowered.get(item[1:].lower())
+            if name is None:
+                return None
+            enabled.discard(name)
+        else:
+            name = lowered.get(item.lower())
+            if name is None:
+                return None
+            positives.add(name)
+    if positives:
+        enabled &= positives
+    return enabled
+
+
+@register
+class BrokenTlsProtocols(Rule):
+    """
+    ## What it finds
+    A `*_tls_protocols` or `*_tls_mandatory_protocols` value that leaves SSLv2 or SSLv3
+    enabled (error), or that leaves TLSv1 or TLSv1.1 enabled for mandatory TLS (warning).
+    Both syntaxes are read: exclusions (`!SSLv2, !SSLv3`) and ranges (`>=TLSv1.2`, Postfix
+    3.6 and later), including the trap that a list of plain names (`SSLv3, TLSv1`) enables
+    only those names.  The range syntax on a target older than 3.6 is an error too: those
+    versions reject the list and disable TLS.
+
+    ## Why it matters
+    SSLv2 and SSLv3 are broken (DROWN, POODLE).  TLSv1 and 1.1 are deprecated (RFC 8996);
+    opportunistic TLS may keep them (better than plaintext), but where TLS is mandatory,
+    such as submission, only TLSv1.2 and later should be accepted.
+
+    ## Example
+    ```
+    smtpd_tls_mandatory_protocols = SSLv3, TLSv1
+    ```
+
+    ## Use instead
+    ```
+    smtpd_tls_mandatory_protocols = >=TLSv1.2
+    ```
+    (or `!SSLv2, !SSLv3, !TLSv1, !TLSv1.1` before Postfix 3.6)
+
+    ## Fix
+    Use the value the message suggests for the target version.
+    """
+
+    code = "TLS004"
+    name = "broken-tls-protocols"
+    severity = "error"
+    summary = "TLS protocol list allows broken or deprecated protocols"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        suggestion = ">=TLSv1.2" if ctx.target[:2] >= (3, 6) else "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"
+        for entry in ctx.entries():
+            if entry.name not in _PROTOCOL_PARAMS or not entry.value or "$" in entry.value:
+                continue
+            if ">=" in entry.value or "<=" in entry.value:
+                if ctx.target[:2] < (3, 6):
+                    yield ctx.at_value(
+                        type(self), entry,
+                        f"{entry.name} uses the >=/<= syntax of Postfix 3.6, but Postfix "
+                        f"{'.'.join(map(str, ctx.target))} rejects the list and disables TLS; "
+                        f"use {suggestion}",
+                    )  # fmt: skip
+                    continue
+            enabled = enabled_protocols(entry.value)
+            if enabled is None:
+                continue
+            broken = sorted(enabled & _BROKEN)
+            weak = sorted(enabled & _WEAK) if "mandatory" in entry.name else []
+            if broken:
+                yield ctx.at_value(
+                    type(self), entry,
+                    f"{entry.name} = {entry.value} leaves {', '.join(broken)} enabled; use {suggestion}",
+                )  # fmt: skip
+            elif weak:
+                yield ctx.at_value(
+                    type(self), entry,
+                    f"{entry.name} = {entry.value} leaves {', '.join(weak)} enabled for mandatory "
+                    f"TLS; use {suggestion}",
+                    severity="warning",
+                )  # fmt: skip
