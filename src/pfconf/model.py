@@ -9,14 +9,12 @@ reading rules follow Postfix 3.x: readllines() joins a logical line, split_namev
 from __future__ import annotations
 
 import functools
-from typing import Any, Iterator, Optional, Union
+from typing import Optional, Union
 
 import attrs
 
 from .errors import ParseError
 from .syntax.nodes import (
-    BlankLine,
-    CommentLine,
     ContinuationLine,
     Entry,
     MainNode,
@@ -579,12 +577,3 @@ class MasterCf:
 
 
 Document = Union[MainCf, MasterCf]
-
-
-def iter_lines(nodes: tuple[Any, ...]) -> Iterator[Union[BlankLine, CommentLine, ContinuationLine]]:
-    """Every stand-alone or inner comment, blank and continuation line, in file order."""
-    for node in nodes:
-        if isinstance(node, (BlankLine, CommentLine)):
-            yield node
-        elif isinstance(node, (Entry, ServiceEntry, Orphan)):
-            yield from node.inner

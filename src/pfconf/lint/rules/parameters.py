@@ -12,7 +12,7 @@ import re
 from typing import Iterable, Iterator, Optional
 
 from ...kb import parse_version, version_text
-from ...model import Override, Parameter, Span
+from ...model import Parameter, Span
 from ...values import LookupTable, Reference, Token, find_references, parse_table, split_list
 from ..context import Context
 from ..finding import Finding, Fix
@@ -1081,5 +1081,3 @@ class ReadOnlyParameter(Rule):
                     f"{entry.name} is set by Postfix itself: this line has no effect",
                 )
 
-
-__all__ = ["Override"]
