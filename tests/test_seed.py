@@ -94,3 +94,12 @@ def test_seed_restriction_findings(seed_dir):
     # "permit" ends the list, so nothing after it is unreachable; the list has a working
     # reject_unauth_destination after the permits for mynetworks and SASL: no open relay.
     assert found == {(40, "RLY001")}
+
+
+def test_seed_tls_and_sasl_findings(seed_dir):
+    """The article's headline mistake: AUTH on port 25 with smtpd_tls_auth_only = no."""
+    run = lint([str(seed_dir / "main.cf")])
+    found = {(f.line, f.code) for f in run.findings if f.code.startswith(("TLS", "SASL"))}
+    assert found == {(75, "SASL001")}
+    (finding,) = [f for f in run.findings if f.code == "SASL001"]
+    assert finding.service == "smtp/inet" and finding.fix is not None

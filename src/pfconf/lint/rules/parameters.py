@@ -1080,4 +1080,3 @@ class ReadOnlyParameter(Rule):
                     entry,
                     f"{entry.name} is set by Postfix itself: this line has no effect",
                 )
-

@@ -106,7 +106,9 @@ class TlsSwitchConflict(Rule):
                 if not level or wanted is None or level.lower() == wanted:
                     continue
                 enforce = _value(ctx, config, enforce_name)
-                switch = enforce_name if enforce is not None and enforce.lower() == "yes" else use_name
+                switch = (
+                    enforce_name if enforce is not None and enforce.lower() == "yes" else use_name
+                )
                 message = (
                     f"{switch} asks for TLS level {wanted!r}, but {level_name} = {level} "
                     f"overrides it: the switch is ignored"
