@@ -78,6 +78,8 @@ DNSBL_FINDINGS = {
     (55, "RBL001"),
     (55, "RBL003"),  # cbl.abuseat.org again
     (56, "RBL001"),  # ix.dnsbl.manitu.net: closed in 2025
+    (57, "RBL001"),  # combined.rbl.msrbl.net: discontinued
+    (58, "RBL001"),  # rabl.nuclearelephant.com: gone since the 2000s
 }
 
 

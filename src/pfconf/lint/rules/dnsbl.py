@@ -112,9 +112,11 @@ class DeadDnsbl(Rule):
             if not info:
                 continue
             status = info.get("status")
-            since = f" since {info['since']}" if info.get("since") else ""
             if status == "dead":
-                message = f"{zone} has not worked{since}: remove it"
+                if info.get("since"):
+                    message = f"{zone} has not worked since {info['since']}: remove it"
+                else:
+                    message = f"{zone} no longer works: remove it"
             elif status == "superseded":
                 message = f"{zone} was replaced by {info['superseded_by']}"
             else:
