@@ -102,6 +102,11 @@ def test_seed_tls_and_sasl_findings(seed_dir):
     """The article's headline mistake: AUTH on port 25 with smtpd_tls_auth_only = no."""
     run = lint([str(seed_dir / "main.cf")])
     found = {(f.line, f.code) for f in run.findings if f.code.startswith(("TLS", "SASL"))}
-    assert found == {(75, "SASL001")}
+    assert found == {
+        (64, "SASL003"),  # smtp_sasl_auth_enable without smtp_sasl_password_maps
+        (66, "SASL002"),  # smtp_sasl_security_options left empty
+        (68, "SASL004"),  # broken_sasl_auth_clients, for 1990s clients
+        (75, "SASL001"),  # AUTH offered on port 25 without TLS
+    }
     (finding,) = [f for f in run.findings if f.code == "SASL001"]
     assert finding.service == "smtp/inet" and finding.fix is not None

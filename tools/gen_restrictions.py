@@ -101,7 +101,9 @@ def scan(mirror: str, ref: str) -> set[str]:
     texts = read_files(mirror, ref, headers + ["postfix/src/smtpd/smtpd_check.c"])
     raw: dict[str, str] = {}
     for path in headers:
-        for macro, body in _DEFINE.findall(texts.get(path, "")):
+        # mail_params.h continues some restriction names on the next line with a backslash
+        text = re.sub(r"\\\n[ \t]*", " ", texts.get(path, ""))
+        for macro, body in _DEFINE.findall(text):
             raw[macro] = body
     values = _resolve(raw)
     names = set()

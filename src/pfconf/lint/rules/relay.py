@@ -10,10 +10,12 @@ from typing import Iterator, Optional
 
 from ...kb import parse_version
 from ...model import Parameter
+from ...values import split_list
 from ..context import Context
 from ..finding import Finding, Fix
 from ..restrictions import Restriction, configurations
 from ..rule import Rule, register
+from .tls import _configs, _value
 
 _UNCONDITIONAL = {"permit", "reject", "defer"}
 
@@ -391,3 +393,172 @@ class OpenRelay(Rule):
                 finding = report(restriction, message, severity)
                 if finding:
                     yield finding
+
+
+#: The stage each list runs at when smtpd_delay_reject = no (smtpd_check.c).
+_LIST_STAGE = {
+    "smtpd_client_restrictions": "client",
+    "smtpd_helo_restrictions": "helo",
+    "smtpd_sender_restrictions": "sender",
+    "smtpd_relay_restrictions": "relay",
+    "smtpd_recipient_restrictions": "recipient",
+    "smtpd_data_restrictions": "data",
+    "smtpd_end_of_data_restrictions": "end_of_data",
+}
+_EARLY_LISTS = {
+    "smtpd_client_restrictions",
+    "smtpd_helo_restrictions",
+    "smtpd_sender_restrictions",
+    "smtpd_relay_restrictions",
+    "smtpd_recipient_restrictions",
+}
+_WHAT = {"helo": "HELO name", "sender": "sender address", "recipient": "recipient address"}
+
+
+@register
+class MisplacedRestriction(Rule):
+    """
+    ## What it finds
+    A restriction in a list where it does nothing or does less than its reader thinks:
+    - with `smtpd_delay_reject = no`, a restriction that needs information the client has
+      not sent yet when the list runs: a HELO check in `smtpd_client_restrictions`, a
+      sender check before MAIL FROM, a recipient check (`reject_unauth_destination`,
+      `check_recipient_access`...) before RCPT TO.  smtpd skips such a restriction
+      silently;
+    - `reject_unauth_pipelining` outside `smtpd_data_restrictions`, where it runs before
+      the client has sent DATA and so misses clients that send DATA too early (info: it
+      still catches clients that pipelined earlier commands).
+
+    ## Why it matters
+    The restriction looks like protection but never fires: with `smtpd_delay_reject = no`
+    a `reject_unauth_destination` in `smtpd_client_restrictions` relays for anyone if
+    nothing later stops it.
+
+    ## Example
+    ```
+    smtpd_delay_reject = no
+    smtpd_client_restrictions = permit_mynetworks, reject_unauth_destination
+    ```
+
+    ## Use instead
+    ```
+    smtpd_delay_reject = no
+    smtpd_client_restrictions = permit_mynetworks
+    smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+    ```
+
+    ## Fix
+    Move the restriction to the list of its stage (or leave `smtpd_delay_reject` at its
+    default, `yes`, which runs every list at RCPT TO or later).
+    """
+
+    code = "RLY004"
+    name = "misplaced-restriction"
+    severity = "warning"
+    summary = "restriction in a list where it does nothing"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        seen = set()
+        for config, lists in configurations(ctx):
+            delay = _value(ctx, config, "smtpd_delay_reject")
+            delayed = (delay or "yes").strip().lower() != "no"
+            for list_name, restrictions in lists.items():
+                stage = _LIST_STAGE[list_name]
+                for restriction in restrictions:
+                    key = (restriction.path, restriction.span)
+                    if key in seen:
+                        continue
+                    message = None
+                    severity = None
+                    info = ctx.kb.restriction(restriction.name) or {}
+                    if restriction.lowered == "reject_unauth_pipelining":
+                        if list_name in _EARLY_LISTS:
+                            severity = "info"  # it still catches some clients there
+                            message = (
+                                f"reject_unauth_pipelining in {list_name} runs before the client "
+                                "sends DATA and misses clients that send it too early; move it "
+                                "to smtpd_data_restrictions"
+                            )
+                    elif not delayed and info.get("lists") and stage not in info["lists"]:
+                        needs = str(info.get("stage"))
+                        message = (
+                            f"{restriction.name} in {list_name} does nothing with "
+                            f"smtpd_delay_reject = no: the {_WHAT.get(needs, needs)} is not known "
+                            f"yet when this list runs"
+                        )
+                    if message is None:
+                        continue
+                    seen.add(key)
+                    yield ctx.at_span(
+                        type(self), restriction.path, restriction.span, message,
+                        parameter=list_name, service=config.key if config else None,
+                        severity=severity,
+                    )  # fmt: skip
+
+
+@register
+class UnknownRestriction(Rule):
+    """
+    ## What it finds
+    A word in an smtpd restriction list that is no restriction Postfix knows (for the
+    target version), no lookup table (`type:name`), and no name from
+    `smtpd_restriction_classes`: usually a typo such as `reject_unauth_destinaton` or
+    `permit_sasl_authentificated`.
+
+    ## Why it matters
+    When smtpd reaches an unknown restriction it logs "unknown smtpd restriction" and
+    answers the client "451 4.3.5 Server configuration error": every message that gets
+    that far is deferred, and nothing is delivered until the name is fixed.
+
+    ## Example
+    ```
+    smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destinaton
+    ```
+
+    ## Use instead
+    ```
+    smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+    ```
+
+    ## Fix
+    Correct the spelling (the message suggests the closest known name), or define the
+    name in `smtpd_restriction_classes`.
+    """
+
+    code = "RLY005"
+    name = "unknown-restriction"
+    severity = "error"
+    summary = "restriction name Postfix does not know: the server answers 451 to everyone"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        import difflib
+
+        classes: set[str] = set()
+        for config in _configs(ctx):
+            value = _value(ctx, config, "smtpd_restriction_classes")
+            classes |= {t.text for t in split_list(value or "")}
+        known = sorted(ctx.kb.restrictions)
+        for _, restriction in _unique(ctx):
+            name = restriction.name
+            if ":" in name or "$" in name or "{" in name or name in classes:
+                continue
+            info = ctx.kb.restriction(name)
+            if info is not None:
+                introduced = info.get("introduced")
+                if introduced and ctx.target[:2] < parse_version(introduced)[:2]:
+                    yield ctx.at_span(
+                        type(self), restriction.path, restriction.span,
+                        f"{name} is not available before Postfix {introduced}: smtpd answers "
+                        "451 Server configuration error",
+                        parameter=restriction.list_name,
+                    )  # fmt: skip
+                continue
+            close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.8)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            yield ctx.at_span(
+                type(self), restriction.path, restriction.span,
+                f"unknown restriction '{name}' in {restriction.list_name}: smtpd answers "
+                f"451 Server configuration error{hint}",
+                parameter=restriction.list_name,
+                fix=Fix(f"rename {name} to {close[0]}", safe=False, value=close[0]) if close else None,
+            )  # fmt: skip

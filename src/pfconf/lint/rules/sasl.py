@@ -3,13 +3,15 @@ network in clear."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from ...model import Parameter
 from ...values import split_list
-from ..context import Context
+from ..context import Context, ServiceConfig
 from ..finding import Finding, Fix
+from ..restrictions import configurations
 from ..rule import Rule, register
-from .tls import _at
+from .tls import _at, _configs, _origin, _value, client_configs
 
 
 @register
@@ -96,3 +98,320 @@ class AuthInClear(Rule):
                 finding.column, finding.end_line, finding.end_column, finding.parameter,
                 finding.service, Fix("set smtpd_tls_auth_only = yes", parameter="smtpd_tls_auth_only", value="yes"),
             )  # fmt: skip
+
+
+def _enabled(ctx: Context, config: Optional[ServiceConfig], name: str) -> bool:
+    return (_value(ctx, config, name) or "no").lower() == "yes"
+
+
+@register
+class EmptyClientSaslOptions(Rule):
+    """
+    ## What it finds
+    `smtp_sasl_security_options` set to nothing while the SMTP client authenticates
+    (`smtp_sasl_auth_enable = yes`).
+
+    ## Why it matters
+    An empty list lifts every restriction: the client accepts anonymous mechanisms and
+    uses PLAIN and LOGIN on connections without TLS, so the relay password can cross the
+    network in clear.  Articles copy the empty value to make PLAIN work, when
+    `noanonymous` is all that is needed.
+
+    ## Example
+    ```
+    smtp_sasl_auth_enable = yes
+    smtp_sasl_security_options =
+    ```
+
+    ## Use instead
+    ```
+    smtp_sasl_auth_enable = yes
+    smtp_sasl_security_options = noanonymous
+    smtp_tls_security_level = encrypt
+    ```
+
+    ## Fix
+    Set `smtp_sasl_security_options = noanonymous` and require TLS to the server that
+    receives the password.
+    """
+
+    code = "SASL002"
+    name = "empty-client-sasl-options"
+    severity = "warning"
+    summary = "smtp_sasl_security_options is empty: anonymous and plaintext mechanisms allowed"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        seen = set()
+        for config in client_configs(ctx):
+            if not _enabled(ctx, config, "smtp_sasl_auth_enable"):
+                continue
+            origin = _origin(ctx, config, "smtp_sasl_security_options")
+            if origin is None or origin.value.strip(" \t,"):
+                continue
+            message = (
+                "smtp_sasl_security_options is empty: the SMTP client may send the password "
+                "with PLAIN or LOGIN without TLS and accepts anonymous mechanisms; use "
+                "noanonymous"
+            )
+            if isinstance(origin, Parameter):  # an empty value has no span of its own
+                finding: Optional[Finding] = ctx.at_entry(type(self), origin, message)
+            else:
+                finding = _at(ctx, type(self), config, "smtp_sasl_security_options", message)
+            if finding is not None and (finding.path, finding.line) not in seen:
+                seen.add((finding.path, finding.line))
+                yield finding
+
+
+@register
+class ClientSaslWithoutPasswords(Rule):
+    """
+    ## What it finds
+    `smtp_sasl_auth_enable = yes` where no SMTP client service has
+    `smtp_sasl_password_maps`.
+
+    ## Why it matters
+    The client looks up the user name and password for each server in
+    `smtp_sasl_password_maps`; without that table it never authenticates, and a relay host
+    that requires AUTH refuses the mail.  The setting suggests SASL is working when it
+    cannot be.  Often the setting was copied next to `smtpd_sasl_auth_enable` (the server
+    side) by mistake.
+
+    ## Example
+    ```
+    smtp_sasl_auth_enable = yes
+    ```
+
+    ## Use instead
+    ```
+    smtp_sasl_auth_enable = yes
+    smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd
+    ```
+    or no `smtp_sasl_auth_enable` at all when this server does not log in to a relay.
+
+    ## Fix
+    Add `smtp_sasl_password_maps`, or remove `smtp_sasl_auth_enable`.
+    """
+
+    code = "SASL003"
+    name = "client-sasl-without-passwords"
+    severity = "warning"
+    summary = "smtp_sasl_auth_enable without smtp_sasl_password_maps does nothing"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        # Group the client services by where their smtp_sasl_auth_enable = yes comes from:
+        # a main.cf setting is fine as long as one service using it has passwords.
+        groups: dict[int, tuple[list[Optional[ServiceConfig]], bool]] = {}
+        for config in client_configs(ctx):
+            origin = _origin(ctx, config, "smtp_sasl_auth_enable")
+            if origin is None or origin.value.strip().lower() != "yes":
+                continue
+            configs, has_maps = groups.setdefault(id(origin), ([], False))
+            configs.append(config)
+            maps = bool(_value(ctx, config, "smtp_sasl_password_maps"))
+            groups[id(origin)] = (configs, has_maps or maps)
+        for configs, has_maps in groups.values():
+            if has_maps:
+                continue
+            finding = _at(
+                ctx, type(self), configs[0], "smtp_sasl_auth_enable",
+                "smtp_sasl_auth_enable = yes, but smtp_sasl_password_maps is not set: the "
+                "SMTP client has no password to send and never authenticates",
+            )  # fmt: skip
+            if finding is not None:
+                yield finding
+
+
+@register
+class BrokenSaslAuthClients(Rule):
+    """
+    ## What it finds
+    `broken_sasl_auth_clients = yes`.
+
+    ## Why it matters
+    It makes smtpd announce AUTH a second time in the pre-standard `AUTH=` form, for
+    clients that implement a draft of the AUTH command older than RFC 2554; Postfix's
+    documentation names Outlook Express 4 and Exchange 5.0.  No
+    client in use today needs it, and it is a sign that the surrounding SASL settings were
+    copied from an old article and deserve a review.
+
+    ## Example
+    ```
+    broken_sasl_auth_clients = yes
+    ```
+
+    ## Use instead
+    ```
+    # (no broken_sasl_auth_clients)
+    ```
+
+    ## Fix
+    Remove the line.
+    """
+
+    code = "SASL004"
+    name = "broken-sasl-auth-clients"
+    severity = "info"
+    summary = "broken_sasl_auth_clients only serves clients from the 1990s"
+    fix_safety = "safe"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        message = (
+            "broken_sasl_auth_clients = yes only helps clients that speak a draft form of AUTH "
+            "older than RFC 2554 (Outlook Express 4, Exchange 5.0); remove it"
+        )
+        entry = ctx.main.get("broken_sasl_auth_clients") if ctx.main else None
+        if entry is not None and entry.value.strip().lower() == "yes":
+            yield ctx.at_entry(type(self), entry, message)
+        for config in ctx.smtpd_services:
+            override = config.service.override("broken_sasl_auth_clients")
+            if override is not None and override.value.strip().lower() == "yes":
+                yield ctx.at_override(type(self), config, override, message)
+
+
+@register
+class SaslPermitWithoutSasl(Rule):
+    """
+    ## What it finds
+    `permit_sasl_authenticated` in a restriction list while no smtpd service enables SASL
+    (`smtpd_sasl_auth_enable = yes` in main.cf or in a master.cf `-o`).  Lists left at
+    Postfix's own default value are not reported, and nothing is reported when no
+    master.cf was found (its services may enable SASL).
+
+    ## Why it matters
+    No client can authenticate, so the restriction never matches: users who were meant to
+    relay after logging in are rejected with "Relay access denied".  Either SASL was
+    forgotten, or the restriction is dead weight that misleads the next reader.
+
+    ## Example
+    ```
+    smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,
+        reject_unauth_destination
+    ```
+
+    ## Use instead
+    ```
+    smtpd_sasl_auth_enable = yes
+    smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,
+        reject_unauth_destination
+    ```
+
+    ## Fix
+    Enable SASL where users log in (normally only on the submission services), or remove
+    `permit_sasl_authenticated`.
+    """
+
+    code = "SASL005"
+    name = "sasl-permit-without-sasl"
+    severity = "warning"
+    summary = "permit_sasl_authenticated where no service enables SASL"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.master_is_stock:
+            return  # the real master.cf, not seen, may well enable SASL on submission
+        configs = _configs(ctx)
+        if any(_enabled(ctx, config, "smtpd_sasl_auth_enable") for config in configs):
+            return
+        seen = set()
+        for _config, lists in configurations(ctx):
+            for list_name, restrictions in lists.items():
+                if not restrictions:
+                    continue
+                origin = restrictions[0].origin
+                default = (ctx.kb.parameter(list_name) or {}).get("default")
+                if (
+                    isinstance(origin, Parameter)
+                    and default is not None
+                    and [t.text for t in split_list(origin.value)]
+                    == [t.text for t in split_list(default)]
+                ):
+                    continue  # Postfix's default, written out (Debian does): not a choice
+                for restriction in restrictions:
+                    if restriction.lowered != "permit_sasl_authenticated":
+                        continue
+                    key = (restriction.path, restriction.span)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    yield ctx.at_span(
+                        type(self), restriction.path, restriction.span,
+                        f"permit_sasl_authenticated in {list_name} never matches: no smtpd "
+                        "service sets smtpd_sasl_auth_enable = yes",
+                        parameter=list_name,
+                    )  # fmt: skip
+
+
+def _socket_like(path: str) -> bool:
+    return "/" in path or path.lower().startswith("inet:")
+
+
+@register
+class SaslTypePathMismatch(Rule):
+    """
+    ## What it finds
+    An smtpd service with SASL enabled whose `smtpd_sasl_type` and `smtpd_sasl_path` do not
+    fit together: `dovecot` with the path left at `smtpd` (the default, Cyrus's
+    application name), or `cyrus` (the default type) with a socket path such as
+    `private/auth` or `inet:host:port`.
+
+    ## Why it matters
+    For Dovecot the path names the authentication socket (relative to the queue directory,
+    or `inet:host:port`); for Cyrus it names the application, whose settings Cyrus reads
+    from `NAME.conf`.  With the two mixed up, smtpd cannot reach the authentication service
+    and logs "SASL authentication failure" for every login.
+
+    ## Example
+    ```
+    smtpd_sasl_auth_enable = yes
+    smtpd_sasl_path = private/auth
+    ```
+
+    ## Use instead
+    ```
+    smtpd_sasl_auth_enable = yes
+    smtpd_sasl_type = dovecot
+    smtpd_sasl_path = private/auth
+    ```
+
+    ## Fix
+    Set the type that matches the path: `dovecot` for a socket path, or for Cyrus a plain
+    application name such as `smtpd`.
+    """
+
+    code = "SASL006"
+    name = "sasl-type-path-mismatch"
+    severity = "error"
+    summary = "smtpd_sasl_type and smtpd_sasl_path do not fit together"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        seen = set()
+        for config in _configs(ctx):
+            if not _enabled(ctx, config, "smtpd_sasl_auth_enable"):
+                continue
+            kind = (_value(ctx, config, "smtpd_sasl_type") or "cyrus").strip().lower()
+            path = (_value(ctx, config, "smtpd_sasl_path") or "smtpd").strip()
+            if "$" in path:
+                continue
+            # A Dovecot socket may sit in the queue directory itself ("auth-dovecot"), so
+            # only Cyrus's application name, the default, is certainly not one.
+            if kind == "dovecot" and path == "smtpd":
+                anchor = (
+                    "smtpd_sasl_path"
+                    if _origin(ctx, config, "smtpd_sasl_path")
+                    else "smtpd_sasl_type"
+                )
+                message = (
+                    f"smtpd_sasl_type = dovecot needs the socket in smtpd_sasl_path (such as "
+                    f"private/auth), not {path!r}"
+                )
+            elif kind == "cyrus" and _socket_like(path):
+                anchor = "smtpd_sasl_path"
+                message = (
+                    f"smtpd_sasl_path = {path} is a socket path, but smtpd_sasl_type is cyrus, "
+                    "which reads it as an application name; set smtpd_sasl_type = dovecot"
+                )
+            else:
+                continue
+            finding = _at(ctx, type(self), config, anchor, message)
+            if finding is not None and (finding.path, finding.line, finding.column) not in seen:
+                seen.add((finding.path, finding.line, finding.column))
+                yield finding

@@ -372,3 +372,188 @@ class BrokenTlsProtocols(Rule):
                     f"TLS; use {suggestion}",
                     severity="warning",
                 )  # fmt: skip
+
+
+def client_configs(ctx: Context) -> list[Optional[ServiceConfig]]:
+    """The services that run the SMTP client, smtp(8); main.cf alone when there are none."""
+    services: list[Optional[ServiceConfig]] = [
+        s for s in ctx.services if s.service.command.rsplit("/", 1)[-1] == "smtp"
+    ]
+    return services if services else [None]
+
+
+#: Security levels at which the SMTP client refuses to continue without TLS.
+_MANDATORY_CLIENT_LEVELS = {"encrypt", "dane-only", "fingerprint", "verify", "secure"}
+
+
+def client_tls_level(ctx: Context, config: Optional[ServiceConfig]) -> tuple[str, str]:
+    """The SMTP client's effective TLS level and the parameter that decides it."""
+    level = (_value(ctx, config, "smtp_tls_security_level") or "").lower()
+    if level:
+        return level, "smtp_tls_security_level"
+    # An empty level falls back to the obsolete switches (DEPRECATION_README@v3.9.0).
+    if (_value(ctx, config, "smtp_enforce_tls") or "").lower() == "yes":
+        return "encrypt", "smtp_enforce_tls"
+    if (_value(ctx, config, "smtp_use_tls") or "").lower() == "yes":
+        return "may", "smtp_use_tls"
+    return "none", "smtp_tls_security_level"
+
+
+def _options(value: Optional[str], default: str) -> set[str]:
+    text = default if value is None else value
+    return {item.lower() for item in re.split(r"[\s,]+", text) if item}
+
+
+@register
+class SaslToRelayWithoutTls(Rule):
+    """
+    ## What it finds
+    The SMTP client configured to send SASL credentials (`smtp_sasl_auth_enable = yes`
+    with `smtp_sasl_password_maps`) and allowed to use plaintext mechanisms
+    (`smtp_sasl_security_options` without `noplaintext`), while TLS to the server is
+    optional: `smtp_tls_security_level` is `may`, `none` or unset, and no
+    `smtp_tls_policy_maps` could require more.
+
+    ## Why it matters
+    With opportunistic TLS, an attacker between you and the relay host removes STARTTLS
+    from the server's EHLO answer; Postfix then sends AUTH PLAIN or LOGIN in clear, and the
+    relay account's password is read off the wire.
+
+    ## Example
+    ```
+    relayhost = [smtp.example.net]:587
+    smtp_sasl_auth_enable = yes
+    smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd
+    smtp_sasl_security_options = noanonymous
+    smtp_tls_security_level = may
+    ```
+
+    ## Use instead
+    ```
+    relayhost = [smtp.example.net]:587
+    smtp_sasl_auth_enable = yes
+    smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd
+    smtp_sasl_security_options = noanonymous
+    smtp_tls_security_level = encrypt
+    ```
+
+    ## Fix
+    Require TLS to the relay: `smtp_tls_security_level = encrypt` when all mail goes to
+    the relay host, or an `encrypt` entry for it in `smtp_tls_policy_maps`.
+    """
+
+    code = "TLS005"
+    name = "sasl-to-relay-without-tls"
+    severity = "error"
+    summary = "SMTP client sends SASL passwords without mandatory TLS"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        seen = set()
+        for config in client_configs(ctx):
+            if (_value(ctx, config, "smtp_sasl_auth_enable") or "no").lower() != "yes":
+                continue
+            if not _value(ctx, config, "smtp_sasl_password_maps"):
+                continue
+            if "noplaintext" in _options(
+                _value(ctx, config, "smtp_sasl_security_options"), "noplaintext, noanonymous"
+            ):
+                continue
+            if _value(ctx, config, "smtp_tls_policy_maps"):
+                continue  # a per-destination policy may well require TLS to the relay
+            if (_value(ctx, config, "smtp_tls_wrappermode") or "").lower() == "yes":
+                continue
+            level, decided_by = client_tls_level(ctx, config)
+            if level in _MANDATORY_CLIENT_LEVELS:
+                continue
+            relayhost = _value(ctx, config, "relayhost")
+            to = f"to {relayhost}" if relayhost else "to the servers it authenticates to"
+            where = f" ({config.key})" if config is not None else ""
+            message = (
+                f"SASL passwords are sent {to} with TLS level {level!r}{where}: an attacker "
+                "who strips STARTTLS reads them; set smtp_tls_security_level = encrypt"
+            )
+            name = decided_by if _origin(ctx, config, decided_by) else "smtp_sasl_password_maps"
+            finding = _at(ctx, type(self), config, name, message)
+            if finding is not None and (finding.path, finding.line) not in seen:
+                seen.add((finding.path, finding.line))
+                yield finding
+
+
+_CIPHER_PARAMS = (
+    "smtpd_tls_ciphers",
+    "smtpd_tls_mandatory_ciphers",
+    "smtp_tls_ciphers",
+    "smtp_tls_mandatory_ciphers",
+    "lmtp_tls_ciphers",
+    "lmtp_tls_mandatory_ciphers",
+    "tlsproxy_tls_ciphers",
+    "tlsproxy_tls_mandatory_ciphers",
+)
+
+
+@register
+class WeakCipherGrade(Rule):
+    """
+    ## What it finds
+    A `*_tls_ciphers` or `*_tls_mandatory_ciphers` setting (main.cf or a master.cf `-o`)
+    that selects the `export` or `low` cipher grade, or `null` (no encryption at all) for
+    the SMTP server.  Postfix 3.8 and later treat `export` and `low` as `medium`; for them
+    the setting is reported as obsolete, not as weak.
+
+    ## Why it matters
+    Before Postfix 3.8, `export` allows 40- and 56-bit ciphers that can be broken in hours
+    (FREAK, Logjam) and `low` allows single DES; with `null` smtpd encrypts nothing, while
+    clients and logs say "TLS".
+
+    ## Example
+    ```
+    smtpd_tls_mandatory_ciphers = export
+    ```
+
+    ## Use instead
+    ```
+    smtpd_tls_mandatory_ciphers = medium
+    ```
+
+    ## Fix
+    Remove the setting (the default, `medium`, is right for almost everyone) or use
+    `high`.
+    """
+
+    code = "TLS006"
+    name = "weak-cipher-grade"
+    severity = "error"
+    summary = "TLS cipher grade export, low or null"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        modern = ctx.target[:2] >= (3, 8)
+        places: list[tuple[str, str, object, Optional[ServiceConfig]]] = []
+        for entry in ctx.entries():
+            places.append((entry.name, entry.value, entry, None))
+        for config in ctx.services:
+            for override in config.service.override_list:
+                places.append((override.name, override.value, override, config))
+        for name, value, origin, where in places:
+            if name not in _CIPHER_PARAMS:
+                continue
+            grade = value.strip().lower()
+            if grade == "null" and name.startswith(("smtpd_", "tlsproxy_")):
+                message, severity = (
+                    f"{name} = null: TLS sessions are not encrypted at all; use medium", "error"
+                )  # fmt: skip
+            elif grade in ("export", "low") and modern:
+                message, severity = (
+                    f"{name} = {grade} is an obsolete grade that Postfix 3.8 and later treat "
+                    "as medium; say medium", "info",
+                )  # fmt: skip
+            elif grade in ("export", "low"):
+                message, severity = (
+                    f"{name} = {grade} allows ciphers that can be broken (before Postfix 3.8); "
+                    "use medium", "error" if grade == "export" else "warning",
+                )  # fmt: skip
+            else:
+                continue
+            if isinstance(origin, Override) and where is not None:
+                yield ctx.at_override(type(self), where, origin, message, severity=severity)
+            elif isinstance(origin, Parameter):
+                yield ctx.at_value(type(self), origin, message, severity=severity)
