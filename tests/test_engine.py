@@ -244,3 +244,21 @@ def test_service_view_is_main_cf_plus_overrides(tmp_path):
     assert isinstance(submission.origin("smtpd_tls_security_level"), Parameter)
     assert smtp.value("smtpd_sasl_auth_enable") == "yes"
     assert smtp.value("smtpd_helo_required") is None
+
+
+def test_master_cf_without_main_cf_skips_rules_that_need_it(tmp_path):
+    """What main.cf leaves unset is unknown without main.cf: no guessing from defaults."""
+    from pfconf.lint.engine import lint
+
+    master = tmp_path / "master.cf"
+    master.write_text(
+        "smtp      inet  n       -       n       -       -       smtpd\n"
+        "submission inet n       -       n       -       -       smtpd\n"
+        "  -o smtpd_sasl_auth_enable=yes\n"
+    )
+    run = lint([str(master)])
+    assert not [f for f in run.findings if f.code in ("SASL001", "TLS003")]
+    assert any("no main.cf beside it" in note and "SASL001" in note for note in run.notes)
+    (tmp_path / "main.cf").write_text("compatibility_level = 3.11\n")
+    with_main = lint([str(master)])
+    assert [f.line for f in with_main.findings if f.code == "SASL001"] == [3]

@@ -1,7 +1,9 @@
-"""The seed article's main.cf (shared/seed/, read in place), linted with Postfix's stock master.cf.
+"""The seed article's main.cf (shared/seed/, read in place), linted with Postfix's stock master.cf
+beside it.
 
-The project exists so that following such an article ends well: every parameter-level
-problem in it is reported at its exact line, and nothing on its correct lines.
+The project exists so that following such an article ends well: every problem in it is
+reported at its exact line, each blocklist item on its own physical line, and nothing on its
+correct lines.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pytest
 from conftest import SHARED
 
 from pfconf.lint.engine import lint
+from pfconf.resources import rules_dir
 
 SEED = SHARED / "seed" / "000_33dab53ce7119c59.txt"
 
@@ -26,8 +29,21 @@ def seed_main_cf() -> str:
 
 @pytest.fixture
 def seed_dir(tmp_path):
-    (tmp_path / "main.cf").write_text(seed_main_cf())
-    return tmp_path
+    """The seed's main.cf next to Postfix's stock master.cf (the services a fresh install has)."""
+    path = tmp_path / "with-master"
+    path.mkdir()
+    (path / "main.cf").write_text(seed_main_cf())
+    (path / "master.cf").write_bytes((rules_dir() / "stock-master.cf").read_bytes())
+    return path
+
+
+@pytest.fixture
+def seed_alone(tmp_path):
+    """The seed's main.cf with no master.cf: pflint assumes the stock one and says so."""
+    path = tmp_path / "alone"
+    path.mkdir()
+    (path / "main.cf").write_text(seed_main_cf())
+    return path
 
 
 # (line, code): what the parameter rules must report, and nothing else.
@@ -46,7 +62,7 @@ def test_seed_parameter_findings(seed_dir):
     run = lint([str(seed_dir / "main.cf")])
     found = {(f.line, f.code) for f in run.findings if f.code[:3] in ("SYN", "PAR", "PFL")}
     assert found == PARAMETER_FINDINGS
-    assert any("stock master.cf" in note for note in run.notes)
+    assert not any("stock master.cf" in note for note in run.notes)
 
 
 def test_seed_agrees_with_postconf_on_unknown_names(seed_dir):
@@ -110,3 +126,41 @@ def test_seed_tls_and_sasl_findings(seed_dir):
     }
     (finding,) = [f for f in run.findings if f.code == "SASL001"]
     assert finding.service == "smtp/inet" and finding.fix is not None
+
+
+CROSS_FILE_FINDINGS = {
+    (91, "XF001"),  # content_filter = amavis:...: no amavis service in the stock master.cf
+    (91, "XF002"),  # ... and no reinjection listener (127.0.0.1:10025) for the filtered mail
+}
+
+
+def test_seed_cross_file_findings(seed_dir):
+    run = lint([str(seed_dir / "main.cf")])
+    found = {(f.line, f.code) for f in run.findings if f.code.startswith(("XF", "MST"))}
+    assert found == CROSS_FILE_FINDINGS
+    xf001 = [f for f in run.findings if f.code == "XF001"]
+    assert xf001[0].column == 18 and xf001[0].end_column == 24  # the word "amavis"
+
+
+def test_seed_every_finding_is_expected(seed_dir):
+    """Nothing else: each finding is one of the problems named above, on its line."""
+    run = lint([str(seed_dir / "main.cf")])
+    expected = (
+        PARAMETER_FINDINGS
+        | DNSBL_FINDINGS
+        | {(40, "RLY001")}
+        | {(64, "SASL003"), (66, "SASL002"), (68, "SASL004"), (75, "SASL001")}
+        | CROSS_FILE_FINDINGS
+    )
+    assert {(f.line, f.code) for f in run.findings} == expected
+    assert all(f.path.endswith("main.cf") for f in run.findings)
+
+
+def test_seed_alone_assumes_the_stock_master_cf(seed_alone, seed_dir):
+    """Without master.cf the same main.cf findings, minus what needs the real master.cf."""
+    alone = lint([str(seed_alone / "main.cf")])
+    assert any("stock master.cf" in note for note in alone.notes)
+    beside = lint([str(seed_dir / "main.cf")])
+    assert {(f.line, f.code) for f in alone.findings} == {
+        (f.line, f.code) for f in beside.findings if not f.code.startswith("XF")
+    }

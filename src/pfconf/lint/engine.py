@@ -172,12 +172,21 @@ def lint(
             kb,
             master_is_stock=stock,
         )
+        skipped = []
         for cls in rule_classes:
             if not enabled(cls.code, options):
+                continue
+            if cls.needs_main and ctx.main is None and ctx.master is not None:
+                skipped.append(cls.code)
                 continue
             for finding in cls().check(ctx):
                 if os.path.abspath(finding.path) in named:
                     findings.append(finding)
+        if skipped:
+            notes.append(
+                f"{master_path}: no main.cf beside it; skipped the rules that need its "
+                f"settings ({', '.join(skipped)})"
+            )
         for result in docs:
             if result.doc is not None and os.path.abspath(result.path) in named:
                 findings = _suppress(findings, result, options)

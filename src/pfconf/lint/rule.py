@@ -31,6 +31,9 @@ class Rule:
     aliases: ClassVar[tuple[str, ...]] = ()
     #: "safe", "unsafe" or "none": whether --fix may apply this rule's fix on its own.
     fix_safety: ClassVar[str] = "none"
+    #: The rule judges services by main.cf's settings too, so it cannot judge a master.cf
+    #: whose main.cf was not found (what main.cf leaves unset is not known to be unset).
+    needs_main: ClassVar[bool] = False
 
     def check(self, ctx: "Context") -> Iterable[Finding]:
         raise NotImplementedError

@@ -250,6 +250,7 @@ class OpenRelay(Rule):
     name = "open-relay"
     severity = "error"
     summary = "anonymous clients can relay mail to any domain"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         reported: set[tuple[object, ...]] = set()
@@ -456,6 +457,7 @@ class MisplacedRestriction(Rule):
     name = "misplaced-restriction"
     severity = "warning"
     summary = "restriction in a list where it does nothing"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
@@ -529,6 +531,7 @@ class UnknownRestriction(Rule):
     name = "unknown-restriction"
     severity = "error"
     summary = "restriction name Postfix does not know: the server answers 451 to everyone"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         import difflib

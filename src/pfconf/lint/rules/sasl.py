@@ -54,6 +54,7 @@ class AuthInClear(Rule):
     severity = "error"
     summary = "SASL authentication offered without TLS: passwords in clear"
     fix_safety = "safe"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
@@ -139,6 +140,7 @@ class EmptyClientSaslOptions(Rule):
     name = "empty-client-sasl-options"
     severity = "warning"
     summary = "smtp_sasl_security_options is empty: anonymous and plaintext mechanisms allowed"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
@@ -196,6 +198,7 @@ class ClientSaslWithoutPasswords(Rule):
     name = "client-sasl-without-passwords"
     severity = "warning"
     summary = "smtp_sasl_auth_enable without smtp_sasl_password_maps does nothing"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         # Group the client services by where their smtp_sasl_auth_enable = yes comes from:
@@ -304,6 +307,7 @@ class SaslPermitWithoutSasl(Rule):
     name = "sasl-permit-without-sasl"
     severity = "warning"
     summary = "permit_sasl_authenticated where no service enables SASL"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.master_is_stock:
@@ -381,6 +385,7 @@ class SaslTypePathMismatch(Rule):
     name = "sasl-type-path-mismatch"
     severity = "error"
     summary = "smtpd_sasl_type and smtpd_sasl_path do not fit together"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()

@@ -94,6 +94,7 @@ class TlsSwitchConflict(Rule):
     name = "tls-switch-conflict"
     severity = "warning"
     summary = "obsolete TLS switch contradicts the security level that overrides it"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
@@ -159,6 +160,7 @@ class EncryptOnPort25(Rule):
     name = "encrypt-on-port-25"
     severity = "error"
     summary = "TLS required on the public port 25 service"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for config in ctx.smtpd_services:
@@ -219,6 +221,7 @@ class TlsWithoutCertificate(Rule):
     name = "tls-without-certificate"
     severity = "error"
     summary = "TLS offered without a certificate and key"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
@@ -446,6 +449,7 @@ class SaslToRelayWithoutTls(Rule):
     name = "sasl-to-relay-without-tls"
     severity = "error"
     summary = "SMTP client sends SASL passwords without mandatory TLS"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
