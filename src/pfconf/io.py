@@ -56,7 +56,6 @@ def kind_of(path: PathLike, data: Optional[bytes] = None) -> str:
         if looked >= 20:
             break
     return "main"
-    return "main"
 
 
 def write_atomic(path: PathLike, data: bytes) -> None:

@@ -1,0 +1,559 @@
+"""Editing main.cf: set, add, unset, comment out, uncomment, rename, and list items.
+
+Style is taken from the file: a changed entry keeps its own spacing around ``=``; a new entry
+copies the spacing most entries use; a list laid out one item per line stays that way, with
+the indentation and commas of its other lines.  A new parameter goes next to its relatives
+(the entries sharing the longest ``a_b_`` prefix, or under a comment that names its topic),
+or at the end of the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Optional
+
+from ..model import MainCf, Parameter
+from ..syntax.nodes import BlankLine, CommentLine, Entry
+from ..values import split_list
+from .base import Change, EditError, Editor, split_lines
+
+
+def _items(value: str) -> list[str]:
+    return [token.text for token in split_list(value)]
+
+
+#: Words in a comment that name the topic of a parameter family.
+_TOPICS = {
+    "tls": ("tls", "ssl", "starttls"),
+    "sasl": ("sasl", "auth"),
+    "restrictions": ("restriction", "spam", "relay"),
+    "milter": ("milter", "dkim", "opendkim", "rspamd"),
+    "virtual": ("virtual",),
+    "alias": ("alias",),
+}
+
+
+class MainEditor(Editor[MainCf]):
+    """Changes to one main.cf, each verified before it is kept (see pfconf.edit)."""
+
+    kind = "main"
+    file_label = "main.cf"
+
+    # -- where things are ----------------------------------------------------------------------
+
+    def _span(self, entry: Parameter) -> tuple[int, int]:
+        """0-based [start, end) of the entry's physical lines."""
+        start = entry.line - 1
+        return start, start + len(split_lines(entry.node.dump()))
+
+    def _style(self) -> tuple[str, str]:
+        """The spacing around ``=`` that most entries use (``" = "`` when there are none)."""
+        spacing: Counter[tuple[str, str]] = Counter()
+        for entry in self.doc.entries:
+            node = entry.node
+            if node.equals:
+                spacing[(node.before_eq, node.after_eq if node.head_value else " ")] += 1
+        return spacing.most_common(1)[0][0] if spacing else (" ", " ")
+
+    # -- operations ----------------------------------------------------------------------------
+
+    def get(self, name: str) -> Optional[str]:
+        entry = self.doc.get(name)
+        return entry.value if entry is not None else None
+
+    def set(self, name: str, value: str, reason: str = "", secret: bool = False) -> bool:
+        """Give ``name`` the value ``value``: in place when it is defined, else as a new entry.
+
+        Returns False (and changes nothing) when the value is already that.
+        """
+        _check_name(name)
+        _check_value(value)
+        entry = self.doc.get(name)
+        old = entry.value if entry is not None else None
+        if old == value:
+            return False
+        change = Change(self.file_label, "set", name, old, value, reason, secret)
+        if entry is None:
+            self._add(name, value, change)
+        elif entry.node.continuations and _is_list(name, entry.value, value):
+            self._set_list(entry, value, change)
+        else:
+            self._set_inline(entry, value, change)
+        return True
+
+    def _expect(self, name: str, value: Optional[str]):  # type: ignore[no-untyped-def]
+        before = self.doc.effective()
+
+        def check(doc: MainCf) -> Optional[str]:
+            after = doc.effective()
+            wanted = dict(before)
+            if value is None:
+                wanted.pop(name, None)
+            else:
+                wanted[name] = value
+            if name in after and value is not None and _items(after[name]) == _items(value):
+                after = {**after, name: value}  # a list reads the same whatever its layout
+            if after != wanted:
+                changed = sorted(
+                    k for k in set(after) | set(wanted) if after.get(k) != wanted.get(k)
+                )
+                return f"the edit would change {', '.join(changed)} in an unintended way"
+            return None
+
+        return check
+
+    def _set_inline(self, entry: Parameter, value: str, change: Change) -> None:
+        """Rewrite the entry on its head line, keeping its spacing; continuation lines go,
+        comment and blank lines among them stay."""
+        node = entry.node
+        start, end = self._span(entry)
+        if not node.equals:
+            before_eq, after_eq = self._style()
+        else:
+            before_eq, after_eq = node.before_eq, node.after_eq or " "
+        head = node.name + before_eq + "=" + (after_eq + value if value else "")
+        eol = node.eol if node.eol else ("" if end == len(self.lines) else self.eol)
+        kept = [n.dump() for n in node.inner if isinstance(n, (CommentLine, BlankLine))]
+        new = [head + (eol or (self.eol if kept else ""))] + kept
+        self._commit(start, end, new, self._expect(entry.name, value), change)
+
+    def _set_list(self, entry: Parameter, value: str, change: Change) -> None:
+        """A multi-line list: remove and insert items so that the layout and comments stay."""
+        import difflib
+
+        old_groups = _groups(_items(entry.value))
+        new_groups = _groups(_items(value))
+        old_texts = [g[1] for g in old_groups]
+        new_texts = [g[1] for g in new_groups]
+        matcher = difflib.SequenceMatcher(a=old_texts, b=new_texts, autojunk=False)
+        # From the end, so that the token positions of earlier groups stay valid.
+        for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+            if tag == "equal":
+                continue
+            at = old_groups[i1][0] if i1 < len(old_groups) else len(_items(entry.value))
+            for index in reversed(range(i1, i2)):
+                first = old_groups[index][0]
+                for token in reversed(range(first, first + len(_items(old_groups[index][1])))):
+                    self._list_remove_at(entry.name, token, None)
+            for text in reversed(new_texts[j1:j2]):
+                self._list_insert_at(entry.name, at, text, None)
+        self.changes.append(change)
+        final = self.doc.get(entry.name)
+        if final is None or _items(final.value) != _items(value):
+            raise EditError(f"{entry.name}: the list edit did not give the intended value")
+
+    def _add(self, name: str, value: str, change: Change) -> None:
+        before_eq, after_eq = self._style()
+        line = name + before_eq + "=" + (after_eq + value if value else "") + self.eol
+        at = self._place(name)
+        self._commit(at, at, [line], self._expect(name, value), change)
+
+    def _place(self, name: str) -> int:
+        """The 0-based line before which a new ``name`` entry goes."""
+        entries = self.doc.entries
+        lines = self.lines
+        # 1. Right after a commented-out definition of the same name ("#name = ...").
+        pattern = re.compile(r"#\s*" + re.escape(name) + r"\s*=")
+        for node in reversed(self.doc.nodes):
+            if isinstance(node, CommentLine) and pattern.match(node.text):
+                return node.line  # the line after it (0-based index of the next line)
+        # 2. After the last entry of the closest family: the longest shared prefix of words.
+        words = name.split("_")
+        for size in range(len(words) - 1, 0, -1):
+            prefix = "_".join(words[:size]) + "_"
+            family = [e for e in entries if e.name.startswith(prefix)]
+            if family and (size >= 2 or len(family) >= 1):
+                return self._span(family[-1])[1]
+        # 3. Under a comment that names the topic: after the block of entries that follows it.
+        topics = [t for t, keys in _TOPICS.items() if any(k in name for k in (t, *keys))]
+        for node in self.doc.nodes:
+            if not isinstance(node, CommentLine):
+                continue
+            text = node.text.lower()
+            if any(k in text for t in topics for k in _TOPICS[t]):
+                last = None
+                for entry in entries:
+                    if entry.line > node.line:
+                        gap = lines[(last or node.line) : entry.line - 1]
+                        if last is not None and any(not g.strip() for g in gap):
+                            break
+                        last = self._span(entry)[1]
+                if last is not None:
+                    return last
+        # 4. At the end of the file.
+        return len(lines)
+
+    def unset(self, name: str, reason: str = "") -> bool:
+        """Remove every definition of ``name`` (like postconf -X); False if there is none."""
+        definitions = self.doc.definitions(name)
+        if not definitions:
+            return False
+        old = definitions[-1].value
+        for entry in reversed(definitions):
+            start, end = self._span(self.doc.definitions(name)[-1])
+            last = end == len(self.lines)
+            self._commit(start, end, [], self._expect_removed(name, last), None)
+        self.changes.append(Change(self.file_label, "unset", name, old, None, reason))
+        return True
+
+    def _expect_removed(self, name: str, last: bool):  # type: ignore[no-untyped-def]
+        before = self.doc.effective()
+        remaining = self.doc.definitions(name)[:-1]
+
+        def check(doc: MainCf) -> Optional[str]:
+            wanted = dict(before)
+            if remaining:
+                wanted[name] = remaining[-1].value
+            else:
+                wanted.pop(name, None)
+            if doc.effective() != wanted:
+                return f"removing {name} would change other parameters"
+            return None
+
+        return check
+
+    def comment(self, name: str, reason: str = "") -> bool:
+        """Comment out every definition of ``name`` with a ``#`` per line (like postconf -#)."""
+        definitions = self.doc.definitions(name)
+        if not definitions:
+            return False
+        old = definitions[-1].value
+        for _ in definitions:
+            entry = self.doc.definitions(name)[-1]
+            start, end = self._span(entry)
+            new = [
+                line if line.lstrip().startswith("#") else "#" + line
+                for line in self.lines[start:end]
+            ]
+            if not new[-1].endswith("\n") and end == len(self.lines):
+                pass  # the file ends without a newline: keep it that way
+            self._commit(start, end, new, self._expect_removed(name, False), None)
+        self.changes.append(Change(self.file_label, "comment out", name, old, None, reason))
+        return True
+
+    def uncomment(self, name: str, reason: str = "") -> bool:
+        """Turn the last commented-out definition of ``name`` back into an entry.
+
+        The head line loses its ``#`` and the blanks after it; following comment lines that
+        continue it (``#`` then blanks then text) lose only the ``#``, so they stay indented.
+        False when there is no such comment or ``name`` is already defined.
+        """
+        if self.doc.get(name) is not None:
+            return False
+        head = re.compile(r"#\s*" + re.escape(name) + r"\s*=")
+        # postconf -# keeps a continuation line's indentation after the "#"; a comment with
+        # a single blank after "#" is prose.
+        more = re.compile(r"#(\t|  )[ \t]*\S")
+        lines = self.lines
+        found = None
+        for index, line in enumerate(lines):
+            if head.match(line):
+                found = index
+        if found is None:
+            return False
+        end = found + 1
+        while (
+            end < len(lines) and more.match(lines[end]) and not re.match(r"#\s*\w+\s*=", lines[end])
+        ):
+            end += 1
+        new = [re.sub(r"^#\s*", "", lines[found])] + [line[1:] for line in lines[found + 1 : end]]
+        text = "".join(new)
+        value_start = text.index("=") + 1
+        value = " ".join(text[value_start:].split())
+
+        def check(doc: MainCf) -> Optional[str]:
+            entry = doc.get(name)
+            if entry is None or _items(entry.value) != _items(value):
+                return f"uncommenting {name} would not define it as written"
+            return None
+
+        self._commit(
+            found, end, new, check, Change(self.file_label, "uncomment", name, None, value, reason)
+        )
+        return True
+
+    def rename(self, old: str, new: str, value: Optional[str] = None, reason: str = "") -> bool:
+        """Rename the effective definition of ``old`` in place (its value kept, or ``value``)."""
+        _check_name(new)
+        entry = self.doc.get(old)
+        if entry is None:
+            return False
+        if self.doc.get(new) is not None:
+            raise EditError(f"cannot rename {old} to {new}: {new} is already defined")
+        node = entry.node
+        start, _ = self._span(entry)
+        head = self.lines[start]
+        if not head.startswith(node.name):
+            raise EditError(f"{old}: the entry does not start with its name")
+        new_head = new + head[len(node.name) :]
+        kept_value = entry.value
+
+        earlier = self.doc.definitions(old)[:-1]
+
+        def check(doc: MainCf) -> Optional[str]:
+            renamed = doc.get(new)
+            still = doc.get(old)
+            if renamed is None or renamed.value != kept_value:
+                return f"renaming {old} to {new} did not keep its value"
+            if (still.value if still else None) != (earlier[-1].value if earlier else None):
+                return f"renaming {old} to {new} changed {old}'s earlier definitions"
+            return None
+
+        self._commit(
+            start,
+            start + 1,
+            [new_head],
+            check,
+            Change(self.file_label, "rename", old, None, new, reason),
+        )
+        if value is not None:
+            self.set(new, value, reason)
+        return True
+
+    # -- list items ----------------------------------------------------------------------------
+
+    def list_remove(self, name: str, item: str, reason: str = "") -> bool:
+        """Remove one item (``reject_rbl_client zone`` counts as one) from a list value."""
+        entry = self.doc.get(name)
+        if entry is None:
+            return False
+        words = _items(item)
+        items = _items(entry.value)
+        for index in range(len(items) - len(words) + 1):
+            if [w.lower() for w in items[index : index + len(words)]] == [w.lower() for w in words]:
+                for k in reversed(range(index, index + len(words))):
+                    self._list_remove_at(name, k, None)
+                self.changes.append(Change(self.file_label, "remove", name, None, item, reason))
+                return True
+        return False
+
+    def list_add(
+        self,
+        name: str,
+        item: str,
+        *,
+        after: Optional[str] = None,
+        before: Optional[str] = None,
+        reason: str = "",
+    ) -> bool:
+        """Add an item to a list value (at the end, or after/before an existing item)."""
+        entry = self.doc.get(name)
+        if entry is None:
+            self.set(name, item, reason)
+            return True
+        items = _items(entry.value)
+        words = _items(item)
+        lowered = [w.lower() for w in items]
+        for index in range(len(items) - len(words) + 1):
+            if lowered[index : index + len(words)] == [w.lower() for w in words]:
+                return False
+        position = len(items)
+        if after is not None and after.lower() in lowered:
+            position = lowered.index(after.lower()) + 1
+            # keep a restriction's argument with it
+            while position < len(items) and _is_argument(items, position):
+                position += 1
+        elif before is not None and before.lower() in lowered:
+            position = lowered.index(before.lower())
+        if len(words) == 1:
+            self._list_insert_at(name, position, item, None)
+        else:
+            self._list_insert_at(name, position, " ".join(words), None)
+        self.changes.append(Change(self.file_label, "add", name, None, item, reason))
+        return True
+
+    def _list_remove_at(self, name: str, index: int, change: Optional[Change]) -> None:
+        entry = self.doc.get(name)
+        assert entry is not None
+        tokens = split_list(entry.value)
+        items = [t.text for t in tokens]
+        token = tokens[index]
+        span = entry.item_span(token)
+        start, end = self._span(entry)
+        lines = self.lines[start:end]
+        node = entry.node
+        row = span.line - entry.line
+        line = lines[row]
+        body, eol = _cut_eol(line)
+        col = span.column - 1
+        col_end = span.end_column - 1
+        # The item and the separator after it (", " or blanks), or before it when it is last
+        # on its line.
+        after = col_end
+        while after < len(body) and body[after] in " \t,":
+            after += 1
+        before = col
+        if after == len(body):
+            while before > 0 and body[before - 1] in " \t,":
+                before -= 1
+        rest = body[:before] + body[after:] if after < len(body) else body[:before]
+        new_lines = list(lines)
+        if row > 0 and not rest.strip(" \t,"):
+            del new_lines[row]  # the item had the line to itself
+        else:
+            new_lines[row] = rest + eol
+        remaining = items[:index] + items[index + 1 :]
+        if index == len(items) - 1 and remaining:
+            # The last item went: the one now last keeps no comma that separated them.
+            last = max(
+                r for r, text in enumerate(new_lines)
+                if r == 0 or (text.strip() and not text.lstrip().startswith("#"))
+            )  # fmt: skip
+            body_last, eol_last = _cut_eol(new_lines[last])
+            stripped = body_last.rstrip()
+            if stripped.endswith(","):
+                new_lines[last] = stripped[:-1] + body_last[len(stripped) :] + eol_last
+        text = "".join(new_lines)
+        expected = remaining
+
+        def check(doc: MainCf) -> Optional[str]:
+            found = doc.get(name)
+            value = found.value if found else ""
+            if _items(value) != expected:
+                return f"{name}: removing {token.text} would not leave the intended list"
+            return None
+
+        self._commit(start, end, split_lines(text), check, change)
+
+    def _list_insert_at(self, name: str, index: int, item: str, change: Optional[Change]) -> None:
+        entry = self.doc.get(name)
+        assert entry is not None
+        tokens = split_list(entry.value)
+        items = [t.text for t in tokens]
+        start, end = self._span(entry)
+        lines = self.lines[start:end]
+        node = entry.node
+        expected = items[:index] + _items(item) + items[index:]
+        comma = "," in entry.value
+        per_line = len(node.continuations) > 0
+        new_lines = list(lines)
+        if per_line:
+            indent = _indent(node)
+            trailing = _trailing_commas(lines)
+            if index < len(tokens):
+                # before the item at ``index``: a new line above that item's line when it
+                # starts its line, else on that line before it
+                span = entry.item_span(tokens[index])
+                row = span.line - entry.line
+                body, eol = _cut_eol(lines[row])
+                col = span.column - 1
+                if row > 0 and not body[:col].strip(" \t,"):
+                    new = indent + item + ("," if trailing else "") + (eol or self.eol)
+                    new_lines.insert(row, new)
+                else:
+                    sep = ", " if comma else " "
+                    new_lines[row] = body[:col] + item + sep + body[col:] + eol
+            else:
+                # after the last item: its line gets a comma if the style wants one, and the
+                # new item a line of its own
+                last_row = _last_value_row(node)
+                body, eol = _cut_eol(new_lines[last_row])
+                if trailing and not body.rstrip().endswith(","):
+                    stripped = body.rstrip()
+                    body = stripped + "," + body[len(stripped) :]
+                new_lines[last_row] = body + (eol or self.eol)
+                new = indent + item + (eol if eol else "")
+                new_lines.insert(last_row + 1, new)
+        else:
+            body, eol = _cut_eol(new_lines[0])
+            value_span = entry.value_span
+            if index < len(tokens):
+                span = entry.item_span(tokens[index])
+                col = span.column - 1
+                sep = ", " if comma else " "
+                new_lines[0] = body[:col] + item + sep + body[col:] + eol
+            elif not tokens:
+                before_eq, after_eq = (node.before_eq, node.after_eq or " ")
+                new_lines[0] = node.name + before_eq + "=" + after_eq + item + eol
+            else:
+                span = entry.item_span(tokens[-1])
+                col = span.end_column - 1
+                sep = ", " if comma else " "
+                new_lines[0] = body[:col] + sep + item + body[col:] + eol
+            del value_span
+        self._commit(
+            start, end, split_lines("".join(new_lines)),
+            lambda doc: None if doc.get(name) is not None and _items(doc.get(name).value) == expected  # type: ignore[union-attr]
+            else f"{name}: adding {item} would not give the intended list",
+            change,
+        )  # fmt: skip
+
+
+def _is_list(name: str, old: str, new: str) -> bool:
+    """Whether ``name`` holds a list (so a multi-line value is laid out item by item)."""
+    from ..kb import KnowledgeBase
+
+    info = KnowledgeBase().parameter(name) or {}
+    if info.get("kind") in ("list", "restriction_list", "table_list"):
+        return True
+    return not info and ("," in old or "," in new)
+
+
+def _groups(items: list[str]) -> list[tuple[int, str]]:
+    """Items with a restriction's argument joined to it: (index of the first token, text)."""
+    groups: list[tuple[int, str]] = []
+    i = 0
+    while i < len(items):
+        if i + 1 < len(items) and _is_argument(items, i + 1):
+            groups.append((i, f"{items[i]} {items[i + 1]}"))
+            i += 2
+        else:
+            groups.append((i, items[i]))
+            i += 1
+    return groups
+
+
+def _cut_eol(line: str) -> tuple[str, str]:
+    if line.endswith("\r\n"):
+        return line[:-2], "\r\n"
+    if line.endswith("\n"):
+        return line[:-1], "\n"
+    return line, ""
+
+
+def _indent(node: Entry) -> str:
+    counts: Counter[str] = Counter(c.indent for c in node.continuations)
+    return counts.most_common(1)[0][0] if counts else "    "
+
+
+def _trailing_commas(lines: list[str]) -> bool:
+    """Whether a list's value lines end with a comma (all but the last one)."""
+    bodies = [
+        _cut_eol(line)[0].rstrip()
+        for line in lines
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if len(bodies) < 2:
+        return True
+    return sum(b.endswith(",") for b in bodies[:-1]) * 2 >= len(bodies) - 1
+
+
+def _last_value_row(node: Entry) -> int:
+    """The entry's last physical line that holds value text (row 0 is the head line; row k
+    is ``node.inner[k - 1]``, each inner node being one line)."""
+    row = len(node.inner)
+    while row > 0 and isinstance(node.inner[row - 1], (CommentLine, BlankLine)):
+        row -= 1
+    return row
+
+
+def _is_argument(items: list[str], position: int) -> bool:
+    """Whether items[position] is the argument of the restriction before it."""
+    from ..kb import KnowledgeBase
+
+    info = KnowledgeBase().restriction(items[position - 1]) if position > 0 else None
+    return bool(info) and info.get("argument", "none") != "none"  # type: ignore[union-attr]
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name):
+        raise EditError(f"{name!r} is not a parameter name")
+
+
+def _check_value(value: str) -> None:
+    if "\n" in value or "\r" in value or "\x00" in value:
+        raise EditError("a value must be one line")

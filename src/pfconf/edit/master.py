@@ -1,0 +1,316 @@
+"""Editing master.cf: one ``-o`` override at a time, and whole services.
+
+Unlike postconf -P, which reprints the whole entry (and moves the comments inside it), an
+override is changed in place: only the ``name=value`` word, or one new ``-o`` line.  Values
+with blanks are written as ``-o { name = value }`` (Postfix 3.0 and later).  A service that
+the stock master.cf ships commented out (submission, submissions/smtps) is re-enabled where
+it is rather than added a second time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Optional
+
+from .. import loads
+from ..errors import ParseError
+from ..model import MasterCf, Service
+from .base import Change, EditError, Editor, split_lines
+from .main import _cut_eol
+
+_PLAIN = re.compile(r"^[^\s{}]*$")
+
+
+def override_word(name: str, value: str) -> str:
+    """How ``-o name=value`` is written: plain when it can be, braced when it has blanks."""
+    if _PLAIN.match(value) and not value.startswith("{"):
+        return f"{name}={value}"
+    if "}" in value and value.count("{") != value.count("}"):
+        raise EditError(f"{name}: unbalanced braces in {value!r}")
+    return "{ " + f"{name} = {value}" + " }"
+
+
+class MasterEditor(Editor[MasterCf]):
+    """Changes to one master.cf, each verified before it is kept (see pfconf.edit)."""
+
+    kind = "master"
+    file_label = "master.cf"
+
+    def _find(self, key: str) -> Service:
+        name, _, type_ = key.rpartition("/")
+        service = self.doc.service(name, type_) if name else None
+        if service is None:
+            raise EditError(f"master.cf has no service {key}")
+        return service
+
+    def _span(self, service: Service) -> tuple[int, int]:
+        start = service.line - 1
+        return start, start + len(split_lines(service.node.dump()))
+
+    def _snapshot(self) -> list[tuple[str, tuple[str, ...], dict[str, str]]]:
+        return [
+            (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in self.doc.services
+        ]
+
+    def _expect(self, key: Optional[str], overrides: Optional[dict[str, str]]):  # type: ignore[no-untyped-def]
+        """A check: every service as before, except ``key`` whose overrides become these."""
+        before = self._snapshot()
+
+        def check(doc: MasterCf) -> Optional[str]:
+            after = [
+                (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in doc.services
+            ]
+            wanted = [
+                (k, fields, overrides if k == key and overrides is not None else o)
+                for k, fields, o in before
+            ]
+            if after != wanted:
+                return "the edit would change master.cf in an unintended way"
+            return None
+
+        return check
+
+    # -- overrides -----------------------------------------------------------------------------
+
+    def get_override(self, key: str, name: str) -> Optional[str]:
+        return self._find(key).overrides.get(name)
+
+    def set_override(self, key: str, name: str, value: str, reason: str = "") -> bool:
+        """Set ``-o name=value`` on the service ``key`` (``submission/inet``)."""
+        service = self._find(key)
+        old = service.overrides.get(name)
+        if old == value:
+            return False
+        wanted = {**service.overrides, name: value}
+        word = override_word(name, value)
+        change = Change(self.file_label, "set", f"{key}: -o {name}", old, value, reason)
+        start, end = self._span(service)
+        lines = self.lines[start:end]
+        override = service.override(name)
+        if override is not None:
+            # Replace the name=value word where it is; its "-o" and its neighbours stay.
+            span = override.argument
+            if span.line != span.end_line:
+                raise EditError(f"{key}: -o {name} spans lines; change it by hand")
+            row = span.line - service.line
+            body, eol = _cut_eol(lines[row])
+            lines[row] = body[: span.column - 1] + word + body[span.end_column - 1 :] + eol
+        else:
+            row = self._insert_row(service)
+            lines.insert(row, f"{self._indent(service)}-o {word}{self.eol}")
+            if row == len(lines) - 1 and not lines[row - 1].endswith("\n"):
+                lines[row - 1] += self.eol
+                lines[row] = lines[row][: -len(self.eol)]
+        self._commit(start, end, lines, self._expect(key, wanted), change)
+        return True
+
+    def unset_override(self, key: str, name: str, reason: str = "") -> bool:
+        """Remove every ``-o name=...`` of the service ``key``."""
+        service = self._find(key)
+        if name not in service.overrides:
+            return False
+        old = service.overrides[name]
+        wanted = {k: v for k, v in service.overrides.items() if k != name}
+        start, end = self._span(service)
+        lines = self.lines[start:end]
+        for override in reversed([o for o in service.override_list if o.name == name]):
+            first, last = override.option, override.argument
+            if first.line != last.end_line:
+                raise EditError(f"{key}: -o {name} spans lines; change it by hand")
+            row = first.line - service.line
+            body, eol = _cut_eol(lines[row])
+            cut_from, cut_to = first.column - 1, last.end_column - 1
+            rest = body[:cut_from] + body[cut_to:]
+            if row > 0 and not rest.strip():
+                del lines[row]
+                continue
+            # drop the blanks the pair leaves behind, but keep the line's own indentation
+            if body[cut_to:].strip():
+                right = body[cut_to:].lstrip(" \t")
+                left = body[:cut_from]
+            else:
+                left, right = body[:cut_from].rstrip(" \t"), ""
+            lines[row] = left + right + eol
+        if lines and not lines[-1].endswith("\n") and end < len(self.lines):
+            lines[-1] += self.eol
+        self._commit(
+            start, end, lines, self._expect(key, wanted),
+            Change(self.file_label, "unset", f"{key}: -o {name}", old, None, reason),
+        )  # fmt: skip
+        return True
+
+    def _indent(self, service: Service) -> str:
+        """The indentation of the file's ``-o`` lines (two blanks when there are none)."""
+        counts: Counter[str] = Counter()
+        for line in self.lines:
+            match = re.match(r"^([ \t]+)-o\b", line)
+            if match:
+                counts[match.group(1)] += 1
+        return counts.most_common(1)[0][0] if counts else "  "
+
+    def _insert_row(self, service: Service) -> int:
+        """Where a new ``-o`` line goes in the entry: after its last option, before any plain
+        argument (getopt stops at the first one: a later ``-o`` would be an argument)."""
+        arguments = service.arguments[8:]
+        options_end = len(arguments)
+        i = 0
+        while i < len(arguments):
+            text = arguments[i].text
+            if not text.startswith("-") or text == "--":
+                options_end = i
+                break
+            i += 2 if text in ("-o",) else 1
+        if options_end < len(arguments):
+            first_plain = arguments[options_end].span
+            row = first_plain.line - service.line
+            body, _ = _cut_eol(self.lines[service.line - 1 + row])
+            if row == 0 or body[: first_plain.column - 1].strip():
+                raise EditError(
+                    f"{service.key}: its arguments do not leave room for an -o line; edit it by hand"
+                )
+            return row
+        # after the entry's last line that holds fields or arguments
+        node = service.node
+        rows = [0] + [
+            k + 1
+            for k, inner in enumerate(node.inner)
+            if type(inner).__name__ == "ContinuationLine"
+        ]
+        return rows[-1] + 1
+
+    # -- services ------------------------------------------------------------------------------
+
+    def add_service(self, text: str, reason: str = "", after: Optional[str] = None) -> bool:
+        """Add a service entry (its lines as in master.cf) at the end, or after ``after``."""
+        lines = [line + self.eol for line in text.rstrip("\n").split("\n")]
+        try:
+            probe = loads("".join(lines), "master")
+        except ParseError as exc:
+            raise EditError(f"not a master.cf service entry: {exc}") from exc
+        if len(probe.services) != 1:
+            raise EditError("add_service takes exactly one service entry")
+        new = probe.services[0]
+        if self.doc.service(new.name, new.type) is not None:
+            return False
+        at = len(self.lines)
+        if after is not None:
+            at = self._span(self._find(after))[1]
+        before = self._snapshot()
+        index = sum(1 for s in self.doc.services if s.line - 1 < at)
+        added = (new.key, tuple(a.text for a in new.arguments[:8]), new.overrides)
+
+        def check(doc: MasterCf) -> Optional[str]:
+            wanted = before[:index] + [added] + before[index:]
+            after_ = [
+                (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in doc.services
+            ]
+            return None if after_ == wanted else "adding the service would change others"
+
+        self._commit(
+            at,
+            at,
+            lines,
+            check,
+            Change(self.file_label, "add service", new.key, None, None, reason),
+        )
+        return True
+
+    def remove_service(self, key: str, reason: str = "") -> bool:
+        """Remove the service ``key`` (its head, continuation and inner comment lines)."""
+        name, _, type_ = key.rpartition("/")
+        service = self.doc.service(name, type_)
+        if service is None:
+            return False
+        start, end = self._span(service)
+        before = [entry for entry in self._snapshot() if entry[0] != key]
+
+        def check(doc: MasterCf) -> Optional[str]:
+            after = [
+                (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in doc.services
+            ]
+            return None if after == before else "removing the service would change others"
+
+        self._commit(
+            start,
+            end,
+            [],
+            check,
+            Change(self.file_label, "remove service", key, None, None, reason),
+        )
+        return True
+
+    def enable_service(
+        self, key: str, overrides: Optional[dict[str, str]] = None, reason: str = ""
+    ) -> bool:
+        """Turn a commented-out service (``#submission inet n - y - - smtpd``) back on.
+
+        The head line loses its ``#``; of the commented ``#  -o name=value`` lines after it,
+        those whose name is in ``overrides`` are uncommented with the new value, the others
+        stay comments.  Overrides not found there are added as new ``-o`` lines.  False when
+        there is no such comment; an EditError when the service is already active.
+        """
+        name, _, type_ = key.rpartition("/")
+        overrides = dict(overrides or {})
+        if self.doc.service(name, type_) is not None:
+            raise EditError(f"{key} is already defined")
+        head = re.compile(r"^#\s*" + re.escape(name) + r"\s+" + re.escape(type_) + r"\s")
+        option = re.compile(r"^#([ \t]+)-o[ \t]+(\{[^}]*\}|\S+)")
+        lines = self.lines
+        found = None
+        for index, line in enumerate(lines):
+            if head.match(line):
+                found = index
+                break
+        if found is None:
+            return False
+        new = [re.sub(r"^#\s*", "", lines[found])]
+        end = found + 1
+        used = set()
+        while end < len(lines):
+            match = option.match(lines[end])
+            if not match:
+                break
+            word = match.group(2)
+            inner = word[1:-1] if word.startswith("{") else word
+            oname = inner.split("=", 1)[0].strip()
+            if oname in overrides and oname not in used:
+                body, eol = _cut_eol(lines[end])
+                new.append(f"{match.group(1)}-o {override_word(oname, overrides[oname])}{eol}")
+                used.add(oname)
+            else:
+                new.append(lines[end])
+            end += 1
+        before = self._snapshot()
+
+        def check(doc: MasterCf) -> Optional[str]:
+            service = doc.service(name, type_)
+            if service is None:
+                return f"uncommenting {key} did not define it"
+            rest = [
+                (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides)
+                for s in doc.services
+                if s.key != key
+            ]
+            if rest != before:
+                return f"enabling {key} would change other services"
+            for k in used:
+                if service.overrides.get(k) != overrides[k]:
+                    return f"{key}: -o {k} did not get its value"
+            return None
+
+        self._commit(
+            found,
+            end,
+            new,
+            check,
+            Change(self.file_label, "enable service", key, None, None, reason),
+        )
+        for oname in sorted(used):
+            self.changes.append(
+                Change(self.file_label, "set", f"{key}: -o {oname}", None, overrides[oname], reason)
+            )
+        for oname, value in overrides.items():
+            if oname not in used:
+                self.set_override(key, oname, value, reason)
+        return True

@@ -1,0 +1,165 @@
+"""The editing API: every case of tests/data/edit_cases.toml, byte for byte, and edits on the
+real corpus checked with postconf."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from pfconf import loads
+from pfconf.edit import EditError, MainEditor, MasterEditor
+
+CASES = tomllib.loads((Path(__file__).parent / "data" / "edit_cases.toml").read_text())["case"]
+
+
+def apply(editor, op):  # type: ignore[no-untyped-def]
+    verb, *args = op
+    if verb == "list_add_after":
+        name, item, after = args
+        return editor.list_add(name, item, after=after)
+    return getattr(editor, verb)(*args)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_case(case):
+    kind = case.get("kind", "main")
+    doc = loads(case["input"], kind)
+    editor = MainEditor(doc) if kind == "main" else MasterEditor(doc)
+    for op in case["ops"]:
+        apply(editor, op)
+    assert editor.text == case["expected"]
+    # the result reads back as the same text
+    assert loads(editor.text, kind).dumps() == case["expected"]
+
+
+def test_a_failed_edit_changes_nothing():
+    editor = MainEditor(loads("a = 1\n"))
+    with pytest.raises(EditError):
+        editor.set("bad name", "x")
+    with pytest.raises(EditError):
+        editor.set("b", "two\nlines")
+    assert editor.text == "a = 1\n" and editor.changes == []
+
+
+def test_rename_refuses_to_overwrite():
+    editor = MainEditor(loads("smtpd_use_tls = yes\nsmtpd_tls_security_level = may\n"))
+    with pytest.raises(EditError):
+        editor.rename("smtpd_use_tls", "smtpd_tls_security_level")
+
+
+def test_changes_are_recorded_and_secrets_hidden():
+    editor = MainEditor(loads("relayhost =\n"))
+    editor.set("relayhost", "[smtp.example.net]:587", reason="relay")
+    editor.set("smtp_sasl_password_maps", "hash:/etc/postfix/sasl_passwd", secret=True)
+    described = [c.describe() for c in editor.changes]
+    assert described[0] == "main.cf: relayhost:  -> [smtp.example.net]:587 (relay)"
+    assert "***" in described[1] and "sasl_passwd" not in described[1]
+
+
+# ---------------------------------------------------------------- the real corpus, with postconf
+
+from conftest import oracle_table, real_files  # noqa: E402
+
+from pfconf.kb import KnowledgeBase  # noqa: E402
+
+_ACCEPTED = {name for name, (accepted, _) in oracle_table().items() if accepted == "yes"}
+
+
+def _accepted(kind: str) -> list[Path]:
+    return [p for p in real_files(kind) if f"{kind}/{p.name}" in _ACCEPTED]
+
+
+def _outside(before: str, after: str) -> tuple[list[str], list[str]]:
+    """The lines the two texts share at the start and at the end."""
+    a, b = before.splitlines(True), after.splitlines(True)
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    return a[head : len(a) - tail], b[head : len(b) - tail]
+
+
+@pytest.mark.parametrize("path", _accepted("main"), ids=lambda p: p.name)
+def test_real_main_cf_edits(path):
+    """No-op: byte-identical.  Set and unset one parameter: postconf -n shows exactly that
+    change, and only that entry's lines differ."""
+    from oracle import read_main, require_postconf
+
+    require_postconf()
+    data = path.read_bytes()
+    doc = loads(data, "main")
+    editor = MainEditor(doc)
+    assert editor.dumps() == data
+    before = read_main(data)
+    kb = KnowledgeBase()
+    # parameters postconf -n shows without judging the value (it refuses a bad inet_protocols)
+    names = [
+        e.name
+        for e in doc.entries
+        if e.name in before.values
+        and (kb.parameter(e.name) or {}).get("kind") in ("text", "table_list", "path")
+    ]
+    # (a file with no such parameter still gets the added-parameter check below)
+    for name in names[len(names) // 2 :][:1]:
+        _set_and_unset(doc, before, name)
+    if "smtpd_tls_auth_only" not in before.values:
+        added = MainEditor(doc)
+        added.set("smtpd_tls_auth_only", "yes")
+        shown = read_main(added.dumps())  # type: ignore[arg-type]
+        assert shown.values == {**before.values, "smtpd_tls_auth_only": "yes"}
+
+
+def _set_and_unset(doc, before, name):  # type: ignore[no-untyped-def]
+    from oracle import read_main
+
+    editor = MainEditor(doc)
+    entry = doc.get(name)
+    editor.set(name, "pfconf-edited")
+    after = read_main(editor.dumps())  # type: ignore[arg-type]
+    assert after.values == {**before.values, name: "pfconf-edited"}
+    assert after.raw == before.raw
+    old_lines, new_lines = _outside(doc.dumps(), editor.text)
+    assert "".join(old_lines).count("\n") <= entry.node.dump().count("\n") + 1
+    assert len(new_lines) == 1 and new_lines[0].startswith(name)
+
+    editor.unset(name)
+    gone = read_main(editor.dumps())  # type: ignore[arg-type]
+    wanted = dict(before.values)
+    del wanted[name]
+    assert gone.values == wanted
+
+
+@pytest.mark.parametrize("path", _accepted("master"), ids=lambda p: p.name)
+def test_real_master_cf_edits(path):
+    """No-op: byte-identical.  Set and unset an override: postconf -P shows exactly that."""
+    from oracle import read_master, require_postconf
+
+    require_postconf()
+    data = path.read_bytes()
+    doc = loads(data, "master")
+    editor = MasterEditor(doc)
+    assert editor.dumps() == data
+    smtpd = [s for s in doc.services if s.command.endswith("smtpd")] or list(doc.services)
+    key = smtpd[-1].key
+    _, _, before = read_master(data, "-P")
+    try:
+        editor.set_override(key, "smtpd_tls_security_level", "encrypt")
+    except EditError:
+        # Only when a plain argument ends the options in mid-line (master/053:
+        # "-o smtpd_sasl_type = dovecot" makes "=" the first plain argument): a new -o
+        # anywhere would be read as an argument.  Nothing was changed.
+        assert editor.text == doc.dumps()
+        service = doc.service(*key.split("/"))
+        words = [a.text for a in service.arguments[8:]]
+        assert any(not w.startswith("-") and words[i - 1] != "-o" for i, w in enumerate(words))
+        return
+    _, _, after = read_master(editor.dumps(), "-P")  # type: ignore[arg-type]
+    line = f"{key}/smtpd_tls_security_level = encrypt"
+    assert sorted(after) == sorted([l for l in before if not l.startswith(f"{key}/smtpd_tls_security_level =")] + [line])
+    editor.unset_override(key, "smtpd_tls_security_level")
+    _, _, unset = read_master(editor.dumps(), "-P")  # type: ignore[arg-type]
+    assert sorted(unset) == sorted(l for l in before if not l.startswith(f"{key}/smtpd_tls_security_level ="))
