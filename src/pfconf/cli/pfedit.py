@@ -1,18 +1,25 @@
-"""``pfedit``: show and (in later releases) change main.cf and master.cf.
+"""``pfedit``: show and change main.cf and master.cf, modelled on postconf.
 
-A thin layer over pfconf: options in, one library call, output and an exit status out.
+A thin layer over pfconf.edit: options in, library calls, output and an exit status out.
+Every writing command takes ``--diff`` (print a unified diff, write nothing), ``--check``
+(exit 1 if anything would change, write nothing) and ``--backup[=SUFFIX]``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from typing import Any, Callable, Optional
 
 import click
 
 from .. import MainCf, MasterCf, __version__
-from ..show import as_json, main_lines, master_lines
-from .common import DEFAULT_DIR, EXIT_ERROR, config_paths, echo, fail, read
+from ..edit import EditError
+from ..edit.workspace import ConcurrentChange, Workspace
+from ..errors import ParseError
+from ..show import as_json, fold, main_lines, master_lines, service_line
+from .common import DEFAULT_DIR, EXIT_ERROR, EXIT_FINDINGS, config_paths, echo, fail, read
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,17 +36,18 @@ from .common import DEFAULT_DIR, EXIT_ERROR, config_paths, echo, fail, read
 @click.pass_context
 def cli(ctx: click.Context, config_dir: str) -> None:
     """Read and change Postfix's main.cf and master.cf without losing a byte."""
-    ctx.obj = config_dir
+    ctx.obj = _Config(config_dir)
 
 
 @cli.command()
 @click.option("--json", "as_json_output", is_flag=True, help="Print raw values as JSON.")
 @click.pass_obj
-def show(config_dir: str, as_json_output: bool) -> None:
+def show(config: "_Config", as_json_output: bool) -> None:
     """Print main.cf's effective values and master.cf's services and overrides.
 
     Like postconf -n (but listing names Postfix does not know too), then postconf -M and -P.
     """
+    config_dir = config.path
     if not os.path.isdir(config_dir):
         raise fail(f"{config_dir}: no such directory")
     main_path, master_path = config_paths(config_dir)
@@ -66,6 +74,236 @@ def show(config_dir: str, as_json_output: bool) -> None:
         echo(f"# {master_path}")
         for line in master_lines(master):
             echo(line)
+
+
+# -- writing commands ----------------------------------------------------------------------------
+
+
+def writing(command: Callable[..., None]) -> Callable[..., None]:
+    """Add --diff, --check and --backup to a command that edits a Workspace."""
+
+    @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
+    @click.option("--check", is_flag=True, help="Exit 1 if anything would change; write nothing.")
+    @click.option(
+        "--backup",
+        is_flag=False,
+        flag_value=".bak",
+        default=None,
+        metavar="[SUFFIX]",
+        help="Keep a copy of each changed file with this suffix (default .bak).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, show_diff: bool, check: bool, backup: Optional[str], **kw: Any) -> None:
+        config_dir = click.get_current_context().find_object(_Config)
+        assert config_dir is not None
+        workspace = open_workspace(config_dir.path)
+        try:
+            command(workspace, *args, **kw)
+        except EditError as exc:
+            raise fail(f"pfedit: {exc}")
+        finish(workspace, show_diff=show_diff, check=check, backup=backup)
+
+    return wrapper
+
+
+class _Config:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+def open_workspace(directory: str) -> Workspace:
+    if not os.path.isdir(directory):
+        raise fail(f"{directory}: no such directory")
+    try:
+        return Workspace(directory)
+    except FileNotFoundError as exc:
+        raise fail(f"{exc.filename}: no such file")
+    except PermissionError as exc:
+        raise fail(f"{exc.filename}: permission denied")
+    except ParseError as exc:
+        raise fail(str(exc))
+
+
+def finish(workspace: Workspace, *, show_diff: bool, check: bool, backup: Optional[str]) -> None:
+    """Report the changes, then write them unless --diff or --check says not to."""
+    if show_diff:
+        text = workspace.diff()
+        if text:
+            click.echo(text.encode("utf-8", "surrogateescape"), nl=False)
+        return
+    for change in workspace.changes:
+        echo(change.describe())
+    if check:
+        if workspace.changed:
+            raise click.exceptions.Exit(EXIT_FINDINGS)
+        return
+    if not workspace.changed:
+        return
+    try:
+        workspace.write(backup=backup)
+    except ConcurrentChange as exc:
+        raise fail(f"pfedit: {exc}")
+    except OSError as exc:
+        raise fail(f"pfedit: {exc.filename or ''}: {exc.strerror or exc}")
+
+
+def _assignments(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
+    result = []
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise fail(f"pfedit: {pair!r}: expected NAME=VALUE")
+        result.append((name.strip(), value.strip()))
+    return result
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def get(config_dir: _Config, names: tuple[str, ...]) -> None:
+    """Print the value main.cf gives each NAME (like postconf -n NAME...)."""
+    main_path, _ = config_paths(config_dir.path)
+    main = read(main_path, "main")
+    assert isinstance(main, MainCf)
+    missing = False
+    for name in names:
+        entry = main.get(name)
+        if entry is None:
+            echo(f"pfedit: {name}: not set in {main_path}", err=True)
+            missing = True
+            continue
+        echo(f"{name} = {fold(entry.value)}".rstrip(" "))
+    if missing:
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+@cli.command(name="set")
+@click.argument("assignments", nargs=-1, required=True, metavar="NAME=VALUE...")
+@writing
+def set_(workspace: Workspace, assignments: tuple[str, ...]) -> None:
+    """Set parameters in main.cf, each in place or next to its relatives."""
+    for name, value in _assignments(assignments):
+        workspace.main.set(name, value)
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@writing
+def unset(workspace: Workspace, names: tuple[str, ...]) -> None:
+    """Remove parameters from main.cf (like postconf -X)."""
+    for name in names:
+        workspace.main.unset(name)
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@writing
+def comment(workspace: Workspace, names: tuple[str, ...]) -> None:
+    """Comment out parameters in main.cf (like postconf -#)."""
+    for name in names:
+        workspace.main.comment(name)
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@writing
+def uncomment(workspace: Workspace, names: tuple[str, ...]) -> None:
+    """Bring back commented-out parameters of main.cf."""
+    for name in names:
+        workspace.main.uncomment(name)
+
+
+# -- master.cf --------------------------------------------------------------------------------
+
+
+@cli.group()
+def service() -> None:
+    """List and change master.cf services (like postconf -M, -F and -P)."""
+
+
+def _master(workspace: Workspace):  # type: ignore[no-untyped-def]
+    if workspace.master is None:
+        raise fail(f"{workspace.master_path}: no such file")
+    return workspace.master
+
+
+@service.command(name="list")
+@click.pass_obj
+def service_list(config_dir: _Config) -> None:
+    """Print every service, one line each (like postconf -M)."""
+    _, master_path = config_paths(config_dir.path)
+    master = read(master_path, "master")
+    assert isinstance(master, MasterCf)
+    for item in master.services:
+        echo(service_line(item))
+
+
+@service.command(name="show")
+@click.argument("key", metavar="NAME/TYPE")
+@click.pass_obj
+def service_show(config_dir: _Config, key: str) -> None:
+    """Print one service and its -o overrides (like postconf -M and -P)."""
+    _, master_path = config_paths(config_dir.path)
+    master = read(master_path, "master")
+    assert isinstance(master, MasterCf)
+    name, _, type_ = key.rpartition("/")
+    item = master.service(name, type_)
+    if item is None:
+        raise fail(f"pfedit: {master_path} has no service {key}")
+    echo(service_line(item))
+    for option, value in sorted(item.overrides.items()):
+        echo(f"{key}/{option} = {fold(value)}".rstrip(" "))
+
+
+@service.command(name="set")
+@click.argument("key", metavar="NAME/TYPE")
+@click.argument("assignments", nargs=-1, required=True, metavar="NAME=VALUE...")
+@writing
+def service_set(workspace: Workspace, key: str, assignments: tuple[str, ...]) -> None:
+    """Set -o overrides of a service, each in place or as one new line."""
+    master = _master(workspace)
+    for name, value in _assignments(assignments):
+        master.set_override(key, name, value)
+
+
+@service.command(name="unset")
+@click.argument("key", metavar="NAME/TYPE")
+@click.argument("names", nargs=-1, required=True)
+@writing
+def service_unset(workspace: Workspace, key: str, names: tuple[str, ...]) -> None:
+    """Remove -o overrides from a service."""
+    master = _master(workspace)
+    for name in names:
+        master.unset_override(key, name)
+
+
+@service.command(name="add")
+@click.argument("entry", metavar="'NAME TYPE PRIVATE UNPRIV CHROOT WAKEUP MAXPROC COMMAND...'")
+@writing
+def service_add(workspace: Workspace, entry: str) -> None:
+    """Add a service (a commented-out stock one is re-enabled instead)."""
+    master = _master(workspace)
+    words = entry.split()
+    if len(words) < 8:
+        raise fail(
+            "pfedit: a service needs 8 fields: name type private unpriv chroot wakeup maxproc command"
+        )
+    key = f"{words[0]}/{words[1]}"
+    name, _, type_ = key.rpartition("/")
+    if master.doc.service(name, type_) is not None:
+        return
+    if not master.enable_service(key):
+        master.add_service(entry)
+
+
+@service.command(name="remove")
+@click.argument("key", metavar="NAME/TYPE")
+@writing
+def service_remove(workspace: Workspace, key: str) -> None:
+    """Remove a service and its continuation lines."""
+    master = _master(workspace)
+    if not master.remove_service(key):
+        raise EditError(f"{workspace.master_path} has no service {key}")
 
 
 def main() -> None:

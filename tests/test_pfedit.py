@@ -1,0 +1,123 @@
+"""pfedit's commands: writing, --diff, --check, --backup, safe writes and one-line errors."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+from pfconf.cli.pfedit import cli
+
+MAIN = "# TLS\nsmtpd_tls_security_level = may\nsmtpd_tls_auth_only = no\n"
+MASTER = (
+    "smtp      inet  n       -       y       -       -       smtpd\n"
+    "#submission inet n       -       y       -       -       smtpd\n"
+    "#  -o syslog_name=postfix/submission\n"
+    "pickup    unix  n       -       y       60      1       pickup\n"
+)
+
+
+@pytest.fixture
+def confdir(tmp_path):
+    (tmp_path / "main.cf").write_text(MAIN)
+    (tmp_path / "master.cf").write_text(MASTER)
+    return tmp_path
+
+
+def run(confdir, *args):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, ["-c", str(confdir), *args])
+
+
+def test_set_writes_and_reports(confdir):
+    result = run(confdir, "set", "smtpd_tls_auth_only=yes")
+    assert result.exit_code == 0, result.output
+    assert "smtpd_tls_auth_only: no -> yes" in result.output
+    assert (confdir / "main.cf").read_text() == MAIN.replace("only = no", "only = yes")
+
+
+def test_diff_and_check_write_nothing(confdir):
+    result = run(confdir, "set", "smtpd_tls_auth_only=yes", "--diff")
+    assert result.exit_code == 0
+    assert "-smtpd_tls_auth_only = no\n+smtpd_tls_auth_only = yes" in result.output
+    assert run(confdir, "set", "smtpd_tls_auth_only=yes", "--check").exit_code == 1
+    assert (confdir / "main.cf").read_text() == MAIN
+    run(confdir, "set", "smtpd_tls_auth_only=yes")
+    assert run(confdir, "set", "smtpd_tls_auth_only=yes", "--check").exit_code == 0
+
+
+def test_backup_and_mode_kept(confdir):
+    os.chmod(confdir / "main.cf", 0o640)
+    assert run(confdir, "unset", "smtpd_tls_auth_only", "--backup").exit_code == 0
+    assert (confdir / "main.cf.bak").read_text() == MAIN
+    assert stat.S_IMODE(os.stat(confdir / "main.cf").st_mode) == 0o640
+    assert run(confdir, "set", "a=1", "--backup=.orig").exit_code == 0
+    assert (confdir / "main.cf.orig").exists()
+
+
+def test_symlinked_main_cf_is_edited_at_its_target(confdir, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("real") / "main.cf"
+    elsewhere.write_text(MAIN)
+    (confdir / "main.cf").unlink()
+    (confdir / "main.cf").symlink_to(elsewhere)
+    assert run(confdir, "set", "smtpd_tls_auth_only=yes").exit_code == 0
+    assert (confdir / "main.cf").is_symlink()
+    assert "only = yes" in elsewhere.read_text()
+
+
+def test_file_changed_on_disk_is_not_overwritten(confdir, monkeypatch):
+    from pfconf.edit import workspace as ws
+
+    real_pending = ws.Workspace._pending
+
+    def meddle(self):  # type: ignore[no-untyped-def]
+        (confdir / "main.cf").write_text(MAIN + "biff = no\n")  # someone else's edit
+        return real_pending(self)
+
+    monkeypatch.setattr(ws.Workspace, "_pending", meddle)
+    result = run(confdir, "set", "smtpd_tls_auth_only=yes")
+    assert result.exit_code == 2
+    assert "changed on disk" in result.output
+    assert (confdir / "main.cf").read_text() == MAIN + "biff = no\n"
+
+
+def test_unparsable_file_is_a_one_line_error(confdir):
+    (confdir / "main.cf").write_text("=oops\n")
+    result = run(confdir, "set", "a=1")
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "main.cf:1" in result.output
+
+
+def test_bad_assignment(confdir):
+    result = run(confdir, "set", "novalue")
+    assert result.exit_code == 2 and "NAME=VALUE" in result.output
+
+
+def test_get(confdir):
+    result = run(confdir, "get", "smtpd_tls_auth_only")
+    assert result.output == "smtpd_tls_auth_only = no\n"
+    assert run(confdir, "get", "nosuch").exit_code == 1
+
+
+def test_comment_and_uncomment(confdir):
+    run(confdir, "comment", "smtpd_tls_auth_only")
+    assert "#smtpd_tls_auth_only = no\n" in (confdir / "main.cf").read_text()
+    run(confdir, "uncomment", "smtpd_tls_auth_only")
+    assert (confdir / "main.cf").read_text() == MAIN
+
+
+def test_service_commands(confdir):
+    assert run(confdir, "service", "add", "submission inet n - y - - smtpd").exit_code == 0
+    text = (confdir / "master.cf").read_text()
+    assert text.count("submission inet") == 1 and "\nsubmission inet" in text  # re-enabled
+    result = run(confdir, "service", "set", "submission/inet", "smtpd_tls_security_level=encrypt")
+    assert result.exit_code == 0, result.output
+    shown = run(confdir, "service", "show", "submission/inet").output
+    assert "submission/inet/smtpd_tls_security_level = encrypt" in shown
+    run(confdir, "service", "unset", "submission/inet", "smtpd_tls_security_level")
+    assert "encrypt" not in (confdir / "master.cf").read_text()
+    assert run(confdir, "service", "remove", "pickup/unix").exit_code == 0
+    assert "pickup" not in run(confdir, "service", "list").output
+    missing = run(confdir, "service", "set", "nosuch/inet", "a=b")
+    assert missing.exit_code == 2 and "nosuch/inet" in missing.output
