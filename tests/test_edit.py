@@ -3,7 +3,7 @@ real corpus checked with postconf."""
 
 from __future__ import annotations
 
-import tomllib
+from pfconf import _toml
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from pfconf import loads
 from pfconf.edit import EditError, MainEditor, MasterEditor
 
-CASES = tomllib.loads((Path(__file__).parent / "data" / "edit_cases.toml").read_text())["case"]
+CASES = _toml.loads((Path(__file__).parent / "data" / "edit_cases.toml").read_text())["case"]
 
 
 def apply(editor, op):  # type: ignore[no-untyped-def]

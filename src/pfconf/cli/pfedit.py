@@ -131,20 +131,43 @@ def finish(workspace: Workspace, *, show_diff: bool, check: bool, backup: Option
         if text:
             click.echo(text.encode("utf-8", "surrogateescape"), nl=False)
         return
-    for change in workspace.changes:
-        echo(change.describe())
     if check:
+        for change in workspace.changes:
+            echo(change.describe())
         if workspace.changed:
             raise click.exceptions.Exit(EXIT_FINDINGS)
         return
     if not workspace.changed:
         return
     try:
+        # written before anything is printed: a closed pipe on stdout must not stop it
         workspace.write(backup=backup)
     except ConcurrentChange as exc:
         raise fail(f"pfedit: {exc}")
     except OSError as exc:
         raise fail(f"pfedit: {exc.filename or ''}: {exc.strerror or exc}")
+    for change in workspace.changes:
+        echo(change.describe())
+    for table in click.get_current_context().meta.get("pfedit.postmap", []):
+        _postmap(table)
+
+
+def _postmap(path: str) -> None:
+    """Build the indexed table Postfix reads (sasl_passwd.db), or say how to."""
+    import shutil
+    import subprocess
+
+    postmap = shutil.which("postmap") or (
+        "/usr/sbin/postmap" if os.path.exists("/usr/sbin/postmap") else None
+    )
+    if postmap is None:
+        echo(f"pfedit: postmap is not available here: run 'postmap {path}' where Postfix is")
+        return
+    result = subprocess.run([postmap, path], capture_output=True, text=True)
+    if result.returncode != 0:
+        echo(f"pfedit: postmap {path} failed: {result.stderr.strip()}", err=True)
+        raise click.exceptions.Exit(EXIT_ERROR)
+    echo(f"ran postmap {path}")
 
 
 def _assignments(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -304,6 +327,96 @@ def service_remove(workspace: Workspace, key: str) -> None:
     master = _master(workspace)
     if not master.remove_service(key):
         raise EditError(f"{workspace.master_path} has no service {key}")
+
+
+# -- recipes ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("recipe", required=False)
+@click.option(
+    "--recipe-file", type=click.Path(dir_okay=False), help="Apply a recipe from this file."
+)
+@click.option("--list", "list_recipes", is_flag=True, help="List the built-in recipes and exit.")
+@click.option("--sasl", help="sasl-tls: dovecot or cyrus.")
+@click.option("--cert", help="sasl-tls: the certificate file.")
+@click.option("--key", help="sasl-tls: the key file.")
+@click.option("--relayhost", help="relay-client: the relay, such as [smtp.example.net]:587.")
+@click.option("--user", help="relay-client: the account name at the relay.")
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False),
+    help="relay-client: read the password from this file (else $PFEDIT_RELAY_PASSWORD, else ask).",
+)
+@click.option(
+    "-O", "--option", "extra", multiple=True, metavar="NAME=VALUE", help="Any recipe option."
+)
+@click.option(
+    "--postfix-version", metavar="X.Y|auto", default="auto", show_default=True,
+    help="Write settings in the syntax this Postfix understands.",
+)  # fmt: skip
+@writing
+def apply(
+    workspace: Workspace,
+    recipe: Optional[str],
+    recipe_file: Optional[str],
+    list_recipes: bool,
+    extra: tuple[str, ...],
+    postfix_version: str,
+    password_file: Optional[str],
+    **named: Optional[str],
+) -> None:
+    """Apply a recipe (sasl-tls, relay-client, submission-only, tls-hardening) idempotently."""
+    from ..edit.recipes import RecipeError, apply_recipe, builtin_recipes, load_recipe
+    from ..kb import KnowledgeBase, parse_version
+
+    if list_recipes:
+        for name in builtin_recipes():
+            echo(f"{name}: {load_recipe(name).summary}")
+        raise click.exceptions.Exit(0)
+    if not (recipe or recipe_file):
+        raise fail("pfedit apply: name a recipe (pfedit apply --list shows them)")
+    try:
+        loaded = load_recipe(recipe_file or recipe or "")
+    except RecipeError as exc:
+        raise fail(f"pfedit: {exc}")
+    options = {k: v for k, v in named.items() if v is not None}
+    options.update(dict(_assignments(extra)))
+    wanted = {o.name for o in loaded.options}
+    if "password" in wanted and "password" not in options:
+        options["password"] = _password(password_file)
+    if postfix_version == "auto":
+        from .pflint import _local_version
+
+        try:
+            postfix_version = _local_version()
+        except click.exceptions.Exit:
+            postfix_version = ".".join(map(str, KnowledgeBase().newest[:2]))
+    try:
+        target = parse_version(postfix_version)
+    except ValueError:
+        raise fail(f"--postfix-version: {postfix_version!r} is not a version like 3.9")
+    try:
+        outcome = apply_recipe(loaded, workspace, options, target)
+    except RecipeError as exc:
+        raise fail(f"pfedit: {exc}")
+    click.get_current_context().meta["pfedit.postmap"] = outcome.postmap
+
+
+def _password(path: Optional[str]) -> str:
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read().rstrip("\r\n")
+        except OSError as exc:
+            raise fail(f"{path}: {exc.strerror or exc}")
+    if "PFEDIT_RELAY_PASSWORD" in os.environ:
+        return os.environ["PFEDIT_RELAY_PASSWORD"]
+    if not os.isatty(0):
+        raise fail(
+            "pfedit: relay-client needs a password: --password-file or $PFEDIT_RELAY_PASSWORD"
+        )
+    return str(click.prompt("Relay password", hide_input=True))
 
 
 def main() -> None:

@@ -48,6 +48,8 @@ class Change:
             what = f"{self.target} = {new}"
         elif self.action == "set":
             what = f"{self.target}: {old} -> {new}"
+        elif self.action == "rename":
+            what = f"{self.target} renamed {new}"
         elif new is not None:
             what = f"{self.target} {self.action} {new}"
         else:

@@ -305,10 +305,12 @@ class MainEditor(Editor[MainCf]):
             start + 1,
             [new_head],
             check,
-            Change(self.file_label, "rename", old, None, new, reason),
+            None,
         )
-        if value is not None:
-            self.set(new, value, reason)
+        if value is not None and self.set(new, value, reason):
+            self.changes.pop()  # reported as part of the rename
+        shown = new if value is None else f"{new} = {value}"
+        self.changes.append(Change(self.file_label, "rename", old, kept_value, shown, reason))
         return True
 
     # -- list items ----------------------------------------------------------------------------
