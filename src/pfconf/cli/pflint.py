@@ -127,6 +127,15 @@ def _explain(code: str) -> None:
 @click.option(
     "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
 )
+@click.option(
+    "--fix", "apply_fixes", is_flag=True, help="Apply the safe fixes to main.cf, then report."
+)
+@click.option(
+    "--unsafe-fixes", is_flag=True, help="With --fix: also apply fixes that change behaviour."
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="With --fix: print the diff, write nothing."
+)
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Explain one rule and exit.")
 @click.option(
@@ -145,6 +154,9 @@ def cli(
     config_path: Optional[str],
     isolated: bool,
     color: str,
+    apply_fixes: bool,
+    unsafe_fixes: bool,
+    show_diff: bool,
     list_rules: bool,
     explain: Optional[str],
     verbose: bool,
@@ -190,6 +202,10 @@ def cli(
         if code != "ALL" and not any(c.startswith(code) for c in _all_codes()):
             raise fail(f"unknown rule code or prefix {code!r} (see pflint --list-rules)")
 
+    if apply_fixes or show_diff:
+        _fix(files, options, unsafe=unsafe_fixes, show_diff=show_diff)
+        if show_diff:
+            raise click.exceptions.Exit(EXIT_CLEAN)
     try:
         run = lint(files, options)
     except OSError as exc:
@@ -231,6 +247,40 @@ def cli(
         click.echo(output.encode("utf-8", "surrogateescape"), nl=False)
     threshold = severity_threshold or settings.severity_threshold or "info"
     raise click.exceptions.Exit(exit_status(findings, threshold))
+
+
+def _fix(files: list[str], options: Options, *, unsafe: bool, show_diff: bool) -> None:
+    """Fix the main.cf of each directory named; print the diff instead with --diff."""
+    from ..edit.workspace import ConcurrentChange
+    from ..errors import ParseError
+    from ..lint.fixer import fix_directory
+
+    directories = sorted(
+        {os.path.dirname(os.path.abspath(f)) for f in files if f.endswith("main.cf")}
+    )
+    for directory in directories:
+        try:
+            result = fix_directory(directory, options, unsafe=unsafe)
+        except ParseError as exc:
+            raise fail(str(exc))
+        workspace = result.workspace
+        if show_diff:
+            diff = workspace.diff()
+            if diff:
+                click.echo(diff.encode("utf-8", "surrogateescape"), nl=False)
+            continue
+        try:
+            workspace.write()
+        except ConcurrentChange as exc:
+            raise fail(f"pflint: {exc}")
+        count = len(result.applied)
+        if count:
+            echo(
+                f"pflint: fixed {count} finding{'s' if count != 1 else ''} in {workspace.main_path}",
+                err=True,
+            )
+        for finding, why in result.skipped:
+            echo(f"pflint: could not fix {finding.code} at line {finding.line}: {why}", err=True)
 
 
 def _all_codes() -> list[str]:

@@ -315,19 +315,82 @@ class MainEditor(Editor[MainCf]):
 
     # -- list items ----------------------------------------------------------------------------
 
-    def list_remove(self, name: str, item: str, reason: str = "") -> bool:
-        """Remove one item (``reject_rbl_client zone`` counts as one) from a list value."""
+    def _find_item(
+        self, name: str, item: str, at: Optional[tuple[int, int]]
+    ) -> Optional[tuple[int, int]]:
+        """(token index, token count) of ``item`` in the list ``name``: the first occurrence,
+        or the one whose first word starts at ``at`` = (line, column)."""
         entry = self.doc.get(name)
         if entry is None:
-            return False
-        words = _items(item)
-        items = _items(entry.value)
+            return None
+        words = [w.lower() for w in _items(item)]
+        tokens = split_list(entry.value)
+        items = [t.text.lower() for t in tokens]
         for index in range(len(items) - len(words) + 1):
-            if [w.lower() for w in items[index : index + len(words)]] == [w.lower() for w in words]:
-                for k in reversed(range(index, index + len(words))):
-                    self._list_remove_at(name, k, None)
-                self.changes.append(Change(self.file_label, "remove", name, None, item, reason))
-                return True
+            if items[index : index + len(words)] != words:
+                continue
+            if at is not None:
+                span = entry.item_span(tokens[index])
+                if (span.line, span.column) != at:
+                    continue
+            return index, len(words)
+        return None
+
+    def list_remove(
+        self, name: str, item: str, reason: str = "", at: Optional[tuple[int, int]] = None
+    ) -> bool:
+        """Remove one item (``reject_rbl_client zone`` counts as one) from a list value: the
+        first occurrence, or the one starting at ``at`` = (line, column)."""
+        found = self._find_item(name, item, at)
+        if found is None:
+            return False
+        index, count = found
+        for k in reversed(range(index, index + count)):
+            self._list_remove_at(name, k, None)
+        self.changes.append(Change(self.file_label, "remove", name, None, item, reason))
+        return True
+
+    def list_replace(
+        self,
+        name: str,
+        item: str,
+        replacement: str,
+        reason: str = "",
+        at: Optional[tuple[int, int]] = None,
+    ) -> bool:
+        """Replace one item in place (a renamed restriction, a zone with a result filter)."""
+        found = self._find_item(name, item, at)
+        if found is None:
+            return False
+        index, count = found
+        for k in reversed(range(index, index + count)):
+            self._list_remove_at(name, k, None)
+        self._list_insert_at(name, index, replacement, None)
+        self.changes.append(Change(self.file_label, "replace", name, item, replacement, reason))
+        return True
+
+    def remove_definition(self, name: str, line: int, reason: str = "") -> bool:
+        """Remove the one definition of ``name`` that starts on ``line`` (an earlier duplicate)."""
+        for entry in self.doc.definitions(name):
+            if entry.line != line:
+                continue
+            start, end = self._span(entry)
+            others = [e for e in self.doc.definitions(name) if e.line != line]
+            before = self.doc.effective()
+
+            def check(doc: MainCf) -> Optional[str]:
+                wanted = dict(before)
+                if others:
+                    wanted[name] = others[-1].value
+                else:
+                    wanted.pop(name, None)
+                return None if doc.effective() == wanted else f"removing {name} would change more"
+
+            self._commit(start, end, [], check, None)
+            self.changes.append(
+                Change(self.file_label, "remove duplicate", name, entry.value, None, reason)
+            )
+            return True
         return False
 
     def list_add(
@@ -374,7 +437,6 @@ class MainEditor(Editor[MainCf]):
         span = entry.item_span(token)
         start, end = self._span(entry)
         lines = self.lines[start:end]
-        node = entry.node
         row = span.line - entry.line
         line = lines[row]
         body, eol = _cut_eol(line)

@@ -19,12 +19,24 @@ def severity_rank(severity: str) -> int:
 
 @attrs.frozen
 class Fix:
-    """What to change, in words and as a replacement value where one is known."""
+    """What to change: in words, and as an edit ``pflint --fix`` can make.
+
+    ``action`` is one of ``set`` (``parameter`` = ``value``), ``unset`` (``parameter``),
+    ``rename`` (``parameter`` becomes ``value``, keeping or translating its value to
+    ``item``), ``remove_definition`` (the definition of ``parameter`` on ``line``),
+    ``remove_item`` (``item`` of the list ``parameter``, the one at ``line``:``column``) and
+    ``replace_item`` (that item becomes ``value``).  None: described only.  Fixes apply to
+    main.cf only.
+    """
 
     description: str
     safe: bool = True
     parameter: Optional[str] = None
     value: Optional[str] = None
+    action: Optional[str] = None
+    item: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
 
 
 @attrs.frozen

@@ -14,6 +14,7 @@ import attrs
 from ..model import Override, Parameter, Span
 from ..values import Token, split_list
 from .context import Context, ServiceConfig
+from .finding import Fix
 
 #: smtpd's lists in the order it evaluates them (with smtpd_delay_reject = yes, the default,
 #: client, helo and sender checks run at RCPT TO, before the relay and recipient lists).
@@ -126,3 +127,28 @@ def configurations(
         return
     for config in services:
         yield config, service_lists(ctx, config)
+
+
+def item_fix(
+    restriction: Restriction,
+    description: str,
+    *,
+    item: Optional[str] = None,
+    replacement: Optional[str] = None,
+    safe: bool = True,
+) -> Fix:
+    """A fix of one restriction in a main.cf list: removed, or replaced by ``replacement``.
+
+    Items set by a master.cf ``-o`` get a described fix only (pflint --fix edits main.cf).
+    """
+    if not isinstance(restriction.origin, Parameter):
+        return Fix(description, safe=safe, value=replacement)
+    if item is None:
+        item = restriction.name
+        if restriction.argument:
+            item += " " + restriction.argument
+    return Fix(
+        description, safe=safe, parameter=restriction.list_name, value=replacement,
+        action="replace_item" if replacement is not None else "remove_item", item=item,
+        line=restriction.span.line, column=restriction.span.column,
+    )  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any, Iterator, Optional
 from ...kb import load_table
 from ..context import Context
 from ..finding import Finding, Fix
-from ..restrictions import Restriction, configurations
+from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
 
 IP_LOOKUPS = {"reject_rbl_client", "reject_rbl", "permit_dnswl_client"}
@@ -122,7 +122,11 @@ class DeadDnsbl(Rule):
             else:
                 continue
             yield _at(
-                ctx, type(self), restriction, message, fix=Fix(f"remove {restriction.name} {zone}")
+                ctx,
+                type(self),
+                restriction,
+                message,
+                fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
             )
 
 
@@ -170,7 +174,7 @@ class DnsblListsEverything(Rule):
                     restriction,
                     f'{zone}{since} has been reported to answer "listed" for every query: '
                     "it can reject all mail; remove it",
-                    fix=Fix(f"remove {restriction.name} {zone}"),
+                    fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
                 )
 
 
@@ -241,7 +245,7 @@ class DuplicateDnsbl(Rule):
                         type(self),
                         restriction,
                         f"{zone} is already queried by {earlier.name} on line {earlier.span.line}",
-                        fix=Fix(f"remove this {restriction.name} {zone}"),
+                        fix=item_fix(restriction, f"remove this {restriction.name} {zone}"),
                     )
 
 
@@ -289,7 +293,7 @@ class ContainedDnsbl(Rule):
                         type(self),
                         restriction,
                         f"{zone} is part of {container}, which is queried too",
-                        fix=Fix(f"remove {restriction.name} {zone}"),
+                        fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
                     )
                     break
 
@@ -494,5 +498,11 @@ class UnfilteredDnsbl(Rule):
                 restriction,
                 f"{zone} answers {', '.join(info['error_codes'])} when it refuses a query, "
                 f"and without a filter that counts as listed{use}",
-                fix=Fix(f"filter the answers of {zone}", value=suggestion),
+                fix=item_fix(
+                    restriction,
+                    f"filter the answers of {zone}",
+                    replacement=f"{restriction.name} {suggestion}",
+                )
+                if suggestion
+                else Fix(f"filter the answers of {zone}"),  # fmt: skip
             )

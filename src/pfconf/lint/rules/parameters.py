@@ -175,7 +175,13 @@ class DuplicateParameter(Rule):
                         f"{name} is set again to the same value on line {last.line}: "
                         "this definition is redundant",
                         severity="info",
-                        fix=Fix(f"delete this definition of {name}", safe=True, parameter=name),
+                        fix=Fix(
+                            f"delete this definition of {name}",
+                            safe=True,
+                            parameter=name,
+                            action="remove_definition",
+                            line=earlier.line,
+                        ),  # fmt: skip
                     )
                 else:
                     yield ctx.at_name(
@@ -183,7 +189,13 @@ class DuplicateParameter(Rule):
                         earlier,
                         f"{name} is overridden on line {last.line}: "
                         f'this value ("{earlier.value[:40]}") never takes effect',
-                        fix=Fix(f"delete this definition of {name}", safe=False, parameter=name),
+                        fix=Fix(
+                            f"delete this definition of {name}",
+                            safe=False,
+                            parameter=name,
+                            action="remove_definition",
+                            line=earlier.line,
+                        ),  # fmt: skip
                     )
 
 
@@ -349,10 +361,41 @@ class DeprecatedParameter(Rule):
                 type(self),
                 entry,
                 f"{entry.name} is deprecated since Postfix {since}{instead}",
-                fix=Fix(f"replace {entry.name} with {replacement}", parameter=replacement)
-                if replacement and re.fullmatch(r"[a-z0-9_]+", replacement)
-                else None,
+                fix=_deprecated_fix(ctx, entry, replacement),
             )
+
+
+#: The obsolete TLS switches: what each value means as a security level (DEPRECATION_README).
+_SWITCH_VALUES = {
+    "smtpd_use_tls": {"yes": "may", "no": "none"},
+    "smtp_use_tls": {"yes": "may", "no": "none"},
+    "smtpd_enforce_tls": {"yes": "encrypt"},
+    "smtp_enforce_tls": {"yes": "encrypt"},
+}
+
+
+def _deprecated_fix(ctx: Context, entry: Parameter, replacement: Optional[str]) -> Optional[Fix]:
+    """Replace a deprecated parameter: safe where the meaning carries over exactly."""
+    if not replacement or not re.fullmatch(r"[a-z0-9_]+", replacement):
+        return None
+    if ctx.main is not None and ctx.main.get(replacement) is not None:
+        # the replacement is set and wins: the old name only misleads (TLS001 says how)
+        if entry.name in _SWITCH_VALUES:
+            return Fix(f"delete {entry.name}", parameter=entry.name, action="unset")
+        return Fix(f"delete {entry.name}", safe=False, parameter=entry.name, action="unset")
+    values = _SWITCH_VALUES.get(entry.name)
+    if values is not None:
+        translated = values.get(entry.value.strip().lower())
+        if translated is None:
+            return None
+        return Fix(
+            f"replace {entry.name} = {entry.value} with {replacement} = {translated}",
+            parameter=entry.name, value=replacement, item=translated, action="rename",
+        )  # fmt: skip
+    return Fix(
+        f"replace {entry.name} with {replacement}", safe=False,
+        parameter=entry.name, value=replacement, action="rename",
+    )  # fmt: skip
 
 
 @register

@@ -12,8 +12,8 @@ from ...kb import parse_version
 from ...model import Parameter
 from ...values import split_list
 from ..context import Context
-from ..finding import Finding, Fix
-from ..restrictions import Restriction, configurations
+from ..finding import Finding
+from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
 from .tls import _configs, _value
 
@@ -93,7 +93,12 @@ class RenamedRestriction(Rule):
                     f"{restriction.name} is the old name of {replacement} (renamed in Postfix "
                     f"{info['renamed']})",
                     parameter=restriction.list_name,
-                    fix=Fix(f"rename {restriction.name} to {replacement}", value=replacement),
+                    fix=item_fix(
+                        restriction,
+                        f"rename {restriction.name} to {replacement}",
+                        replacement=replacement,
+                        item=restriction.name,
+                    ),  # fmt: skip
                 )
             elif info.get("deprecated") and ctx.target[:2] >= parse_version(info["deprecated"])[:2]:
                 yield ctx.at_span(
@@ -563,5 +568,8 @@ class UnknownRestriction(Rule):
                 f"unknown restriction '{name}' in {restriction.list_name}: smtpd answers "
                 f"451 Server configuration error{hint}",
                 parameter=restriction.list_name,
-                fix=Fix(f"rename {name} to {close[0]}", safe=False, value=close[0]) if close else None,
+                fix=item_fix(
+                    restriction, f"rename {name} to {close[0]}", replacement=close[0],
+                    item=name, safe=False,
+                ) if close else None,
             )  # fmt: skip

@@ -97,7 +97,7 @@ class AuthInClear(Rule):
             yield Finding(
                 finding.code, finding.severity, finding.message, finding.path, finding.line,
                 finding.column, finding.end_line, finding.end_column, finding.parameter,
-                finding.service, Fix("set smtpd_tls_auth_only = yes", parameter="smtpd_tls_auth_only", value="yes"),
+                finding.service, Fix("set smtpd_tls_auth_only = yes", parameter="smtpd_tls_auth_only", value="yes", action="set"),
             )  # fmt: skip
 
 
@@ -264,7 +264,10 @@ class BrokenSaslAuthClients(Rule):
         )
         entry = ctx.main.get("broken_sasl_auth_clients") if ctx.main else None
         if entry is not None and entry.value.strip().lower() == "yes":
-            yield ctx.at_entry(type(self), entry, message)
+            yield ctx.at_entry(
+                type(self), entry, message,
+                fix=Fix("remove broken_sasl_auth_clients", parameter=entry.name, action="unset"),
+            )  # fmt: skip
         for config in ctx.smtpd_services:
             override = config.service.override("broken_sasl_auth_clients")
             if override is not None and override.value.strip().lower() == "yes":

@@ -1,0 +1,87 @@
+"""pflint --fix: safe fixes through pfconf.edit, looped until nothing changes; --diff
+previews; --unsafe-fixes adds the ones that change behaviour."""
+
+from __future__ import annotations
+
+
+import pytest
+from click.testing import CliRunner
+
+from pfconf.cli.pflint import cli
+from pfconf.lint.engine import lint
+from pfconf.lint.fixer import fix_directory
+from pfconf.resources import rules_dir
+
+
+@pytest.fixture
+def seed_dir(tmp_path):
+    from test_seed import seed_main_cf
+
+    (tmp_path / "main.cf").write_text(seed_main_cf())
+    (tmp_path / "master.cf").write_bytes((rules_dir() / "stock-master.cf").read_bytes())
+    return tmp_path
+
+
+def codes(directory):  # type: ignore[no-untyped-def]
+    return {(f.line, f.code) for f in lint([str(directory / "main.cf")]).findings}
+
+
+def test_fix_the_seed(seed_dir):
+    before_text = (seed_dir / "main.cf").read_text()
+    result = CliRunner().invoke(cli, ["--fix", str(seed_dir)])
+    assert "fixed" in result.output
+    after_text = (seed_dir / "main.cf").read_text()
+    remaining = {code for _, code in codes(seed_dir)}
+    for gone in ("RBL001", "RBL002", "RBL003", "RLY001", "SASL001", "SASL004", "PAR005"):
+        assert gone not in remaining
+    # what has no safe fix stays reported
+    assert {"PAR002", "PAR016", "RBL005", "XF001"} <= remaining
+    # every comment kept
+    comments = [l for l in before_text.splitlines() if l.startswith("#")]
+    assert comments == [l for l in after_text.splitlines() if l.startswith("#")]
+    assert "smtpd_tls_auth_only = yes\n" in after_text
+    assert "smtp_tls_security_level = may\n" in after_text  # smtp_use_tls = yes, renamed
+    assert "smtpd_use_tls" not in after_text  # the level is set: the switch only misled
+    assert "reject_invalid_helo_hostname," in after_text
+    # a second run has nothing left to do
+    again = fix_directory(str(seed_dir))
+    assert again.applied == [] and not again.workspace.changed
+
+
+def test_fix_is_checked_by_postconf(seed_dir):
+    from oracle import read_main
+
+    fix = fix_directory(str(seed_dir))
+    assert fix.rounds >= 2  # the last round found nothing more to do
+    data = fix.workspace.main.dumps()
+    reading = read_main(data if isinstance(data, bytes) else data.encode())
+    assert reading.accepted
+    assert reading.values["smtpd_tls_auth_only"] == "yes"
+    assert "list.dsbl.org" not in reading.values["smtpd_recipient_restrictions"]
+    assert reading.values["smtpd_recipient_restrictions"].count("reject_unauth_destination") == 1
+
+
+def test_diff_writes_nothing(seed_dir):
+    before = (seed_dir / "main.cf").read_bytes()
+    result = CliRunner().invoke(cli, ["--fix", "--diff", str(seed_dir)])
+    assert result.exit_code == 0
+    assert "-smtpd_tls_auth_only = no\n" in result.output
+    assert "+smtpd_tls_auth_only = yes\n" in result.output
+    assert (seed_dir / "main.cf").read_bytes() == before
+
+
+def test_unsafe_fixes_only_when_asked(tmp_path):
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destinaton\n"
+    )
+    CliRunner().invoke(cli, ["--fix", str(tmp_path)])
+    assert "destinaton" in (tmp_path / "main.cf").read_text()
+    CliRunner().invoke(cli, ["--fix", "--unsafe-fixes", str(tmp_path)])
+    assert (tmp_path / "main.cf").read_text().endswith("reject_unauth_destination\n")
+
+
+def test_duplicates_removed_keep_the_effective_value(tmp_path):
+    (tmp_path / "main.cf").write_text("biff = no\nmyhostname = a\nbiff = no\n")
+    CliRunner().invoke(cli, ["--fix", str(tmp_path)])
+    assert (tmp_path / "main.cf").read_text() == "myhostname = a\nbiff = no\n"
