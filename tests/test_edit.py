@@ -163,3 +163,38 @@ def test_real_master_cf_edits(path):
     editor.unset_override(key, "smtpd_tls_security_level")
     _, _, unset = read_master(editor.dumps(), "-P")  # type: ignore[arg-type]
     assert sorted(unset) == sorted(l for l in before if not l.startswith(f"{key}/smtpd_tls_security_level ="))
+
+
+STOCK = [
+    Path("/usr/share/postfix/main.cf.dist"),
+    Path("/usr/share/postfix/master.cf.dist"),
+    Path(__file__).resolve().parent.parent / "rules" / "stock-master.cf",
+]
+
+
+@pytest.mark.parametrize("path", STOCK, ids=lambda p: p.name)
+def test_stock_files(path):
+    """Postfix's own files (installed with the package; .ci/run installs it): a no-op edit
+    is byte-identical and an edit is read back by postconf as intended."""
+    from oracle import read_main, read_master, require_postconf
+
+    require_postconf()
+    data = path.read_bytes()
+    if "master" in path.name:
+        editor = MasterEditor(loads(data, "master"))
+        assert editor.dumps() == data
+        assert editor.enable_service("submission/inet", {"smtpd_tls_security_level": "encrypt"}) or (
+            path.name == "stock-master.cf"  # pfconf's copy has no commented examples
+            and editor.add_service("submission inet n - n - - smtpd")
+            and editor.set_override("submission/inet", "smtpd_tls_security_level", "encrypt")
+        )
+        _, _, shown = read_master(editor.dumps(), "-P")  # type: ignore[arg-type]
+        assert "submission/inet/smtpd_tls_security_level = encrypt" in shown
+    else:
+        editor = MainEditor(loads(data, "main"))
+        assert editor.dumps() == data
+        editor.set("smtpd_tls_auth_only", "yes")
+        editor.uncomment("relayhost")
+        reading = read_main(editor.dumps())  # type: ignore[arg-type]
+        assert reading.values["smtpd_tls_auth_only"] == "yes"
+        assert "relayhost" in reading.values

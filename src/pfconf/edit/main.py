@@ -158,14 +158,15 @@ class MainEditor(Editor[MainCf]):
         for node in reversed(self.doc.nodes):
             if isinstance(node, CommentLine) and pattern.match(node.text):
                 return node.line  # the line after it (0-based index of the next line)
-        # 2. After the last entry of the closest family: the longest shared prefix of words.
+        # 2. After the last entry of the closest family sharing two or more words
+        #    (smtpd_tls_*), 3. under a comment naming the topic, 4. after the last entry
+        #    sharing the first word (smtpd_*).
         words = name.split("_")
-        for size in range(len(words) - 1, 0, -1):
+        for size in range(len(words) - 1, 1, -1):
             prefix = "_".join(words[:size]) + "_"
             family = [e for e in entries if e.name.startswith(prefix)]
-            if family and (size >= 2 or len(family) >= 1):
+            if family:
                 return self._span(family[-1])[1]
-        # 3. Under a comment that names the topic: after the block of entries that follows it.
         topics = [t for t, keys in _TOPICS.items() if any(k in name for k in (t, *keys))]
         for node in self.doc.nodes:
             if not isinstance(node, CommentLine):
@@ -181,6 +182,10 @@ class MainEditor(Editor[MainCf]):
                         last = self._span(entry)[1]
                 if last is not None:
                     return last
+        if len(words) > 1:
+            family = [e for e in entries if e.name.startswith(words[0] + "_")]
+            if family:
+                return self._span(family[-1])[1]
         # 4. At the end of the file.
         return len(lines)
 
