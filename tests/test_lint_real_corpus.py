@@ -34,3 +34,32 @@ def test_lints_without_crash(path, tmp_path):
         assert 1 <= finding.line <= finding.end_line <= lines
         assert finding.column >= 1 and finding.end_column >= 1
         assert finding.message
+
+
+def _accepted_masters():  # type: ignore[no-untyped-def]
+    from conftest import oracle_table
+
+    table = oracle_table()
+    return [p for p in real_files("master") if table.get(f"master/{p.name}", ("",))[0] == "yes"]
+
+
+@pytest.mark.parametrize("path", _accepted_masters(), ids=lambda p: p.name)
+def test_unknown_overrides_are_postconfs_unused_parameters(path, tmp_path):
+    """MST002 reports exactly the -o names postconf -P calls "unused parameter"."""
+    import re
+
+    from oracle import read_master, require_postconf
+
+    require_postconf()
+    data = path.read_bytes()
+    status, stderr, _ = read_master(data, "-P")
+    assert status == 0
+    unused = set(re.findall(r"master\.cf: unused parameter: ([^=\s]+)=", stderr))
+    (tmp_path / "master.cf").write_bytes(data)
+    (tmp_path / "main.cf").write_bytes(b"")
+    from pfconf.kb import parse_version
+    from pfconf.lint.engine import Options
+
+    run = lint([str(tmp_path / "master.cf")], Options(target=parse_version("3.7")))  # postconf's
+    reported = {f.parameter for f in run.findings if f.code == "MST002"}
+    assert reported == unused
