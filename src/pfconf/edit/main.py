@@ -526,7 +526,6 @@ class MainEditor(Editor[MainCf]):
                 new_lines.insert(last_row + 1, new)
         else:
             body, eol = _cut_eol(new_lines[0])
-            value_span = entry.value_span
             if index < len(tokens):
                 span = entry.item_span(tokens[index])
                 col = span.column - 1
@@ -540,7 +539,6 @@ class MainEditor(Editor[MainCf]):
                 col = span.end_column - 1
                 sep = ", " if comma else " "
                 new_lines[0] = body[:col] + sep + item + body[col:] + eol
-            del value_span
         self._commit(
             start, end, split_lines("".join(new_lines)),
             lambda doc: None if doc.get(name) is not None and _items(doc.get(name).value) == expected  # type: ignore[union-attr]
