@@ -1,5 +1,6 @@
 # Two entry points, both working on a fresh machine:
-#   make demo   set up .venv and run pfedit and pflint on the bundled example (corpus/demo)
+#   make demo   set up .venv and run pfedit and pflint on the bundled example (corpus/demo),
+#               then preview pflint --fix and the sasl-tls recipe on it
 #   make test   set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -18,6 +19,12 @@ demo: $(BIN)/.installed
 	@echo
 	@# pflint exits 1 when it finds something, which is the point of the demo
 	$(BIN)/pflint corpus/demo; test $$? -le 1
+	@echo
+	@echo "# what pflint --fix would change (--diff: nothing is written)"
+	$(BIN)/pflint --fix --diff corpus/demo
+	@echo
+	@echo "# what the sasl-tls recipe would change (--diff: nothing is written)"
+	$(BIN)/pfedit -c corpus/demo apply sasl-tls --postfix-version 3.7 --diff
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest

@@ -255,10 +255,12 @@ def _fix(files: list[str], options: Options, *, unsafe: bool, show_diff: bool) -
     from ..errors import ParseError
     from ..lint.fixer import fix_directory
 
-    directories = sorted(
-        {os.path.dirname(os.path.abspath(f)) for f in files if f.endswith("main.cf")}
-    )
-    for directory in directories:
+    directories: dict[str, str] = {}  # each directory once, named as the user named it
+    for name in files:
+        if name.endswith("main.cf"):
+            directory = os.path.dirname(name) or "."
+            directories.setdefault(os.path.realpath(directory), directory)
+    for directory in directories.values():
         try:
             result = fix_directory(directory, options, unsafe=unsafe)
         except ParseError as exc:
