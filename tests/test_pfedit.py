@@ -117,6 +117,8 @@ def test_service_commands(confdir):
     assert "submission/inet/smtpd_tls_security_level = encrypt" in shown
     run(confdir, "service", "unset", "submission/inet", "smtpd_tls_security_level")
     assert "encrypt" not in (confdir / "master.cf").read_text()
+    assert run(confdir, "service", "set", "smtp/inet", "chroot=n").exit_code == 0
+    assert "smtp      inet  n       -       n       -       -       smtpd\n" in (confdir / "master.cf").read_text()
     assert run(confdir, "service", "remove", "pickup/unix").exit_code == 0
     assert "pickup" not in run(confdir, "service", "list").output
     missing = run(confdir, "service", "set", "nosuch/inet", "a=b")

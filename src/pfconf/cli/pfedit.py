@@ -283,10 +283,15 @@ def service_show(config_dir: _Config, key: str) -> None:
 @click.argument("assignments", nargs=-1, required=True, metavar="NAME=VALUE...")
 @writing
 def service_set(workspace: Workspace, key: str, assignments: tuple[str, ...]) -> None:
-    """Set -o overrides of a service, each in place or as one new line."""
+    """Set -o overrides of a service, each in place or as one new line; the field names
+    private, unprivileged, chroot, wakeup and process_limit change that column (like
+    postconf -F)."""
     master = _master(workspace)
     for name, value in _assignments(assignments):
-        master.set_override(key, name, value)
+        if name in ("private", "unprivileged", "chroot", "wakeup", "process_limit"):
+            master.set_field(key, name, value)
+        else:
+            master.set_override(key, name, value)
 
 
 @service.command(name="unset")

@@ -154,10 +154,14 @@ class MainEditor(Editor[MainCf]):
         entries = self.doc.entries
         lines = self.lines
         # 1. Right after a commented-out definition of the same name ("#name = ...").
+        #    When more comment follows it, after the end of that comment block instead.
         pattern = re.compile(r"#\s*" + re.escape(name) + r"\s*=")
         for node in reversed(self.doc.nodes):
-            if isinstance(node, CommentLine) and pattern.match(node.text):
-                return node.line  # the line after it (0-based index of the next line)
+            if isinstance(node, CommentLine) and pattern.match(node.text.lstrip()):
+                after = node.line  # 0-based index of the line after it
+                while after < len(lines) and lines[after].lstrip().startswith("#"):
+                    after += 1
+                return after
         # 2. After the last entry of the closest family sharing two or more words
         #    (smtpd_tls_*), 3. under a comment naming the topic, 4. after the last entry
         #    sharing the first word (smtpd_*).

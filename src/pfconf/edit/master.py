@@ -179,6 +179,53 @@ class MasterEditor(Editor[MasterCf]):
         ]
         return rows[-1] + 1
 
+    def set_field(self, key: str, field: str, value: str, reason: str = "") -> bool:
+        """Change one of the first seven fields (``chroot``, ``process_limit``...) in place."""
+        from ..model import FIELD_NAMES
+
+        if field not in FIELD_NAMES[2:7]:
+            raise EditError(f"{field!r} is not a field that can be changed in place")
+        if not value or any(c.isspace() for c in value):
+            raise EditError(f"{field}: {value!r} is not a field value")
+        service = self._find(key)
+        index = FIELD_NAMES.index(field)
+        old = service.arguments[index].text
+        if old == value:
+            return False
+        span = service.field_span(index)
+        start, end = self._span(service)
+        lines = self.lines[start:end]
+        row = span.line - service.line
+        body, eol = _cut_eol(lines[row])
+        # keep the columns aligned when the old value was padded with blanks after it
+        pad = len(old) - len(value)
+        rest = body[span.end_column - 1 :]
+        if pad > 0 and rest[:1] in (" ", "\t"):
+            rest = " " * pad + rest
+        elif pad < 0 and rest.startswith(" " * (-pad + 1)):
+            rest = rest[-pad:]
+        lines[row] = body[: span.column - 1] + value + rest + eol
+        before = self._snapshot()
+
+        def check(doc: MasterCf) -> Optional[str]:
+            after = [
+                (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in doc.services
+            ]
+            wanted = [
+                (k, fields[:index] + (value,) + fields[index + 1 :] if k == key else fields, o)
+                for k, fields, o in before
+            ]
+            return None if after == wanted else f"{key}: changing {field} would change more"
+
+        self._commit(
+            start,
+            end,
+            lines,
+            check,
+            Change(self.file_label, "set", f"{key}: {field}", old, value, reason),
+        )
+        return True
+
     # -- services ------------------------------------------------------------------------------
 
     def add_service(self, text: str, reason: str = "", after: Optional[str] = None) -> bool:
