@@ -199,16 +199,16 @@ class MainEditor(Editor[MainCf]):
         if not definitions:
             return False
         old = definitions[-1].value
-        for entry in reversed(definitions):
+        for _ in definitions:
             start, end = self._span(self.doc.definitions(name)[-1])
-            last = end == len(self.lines)
-            self._commit(start, end, [], self._expect_removed(name, last), None)
+            self._commit(start, end, [], self._expect_removed(name, start + 1), None)
         self.changes.append(Change(self.file_label, "unset", name, old, None, reason))
         return True
 
-    def _expect_removed(self, name: str, last: bool):  # type: ignore[no-untyped-def]
+    def _expect_removed(self, name: str, line: int):  # type: ignore[no-untyped-def]
+        """A check: the definition of ``name`` on ``line`` is gone and nothing else changed."""
         before = self.doc.effective()
-        remaining = self.doc.definitions(name)[:-1]
+        remaining = [e for e in self.doc.definitions(name) if e.line != line]
 
         def check(doc: MainCf) -> Optional[str]:
             wanted = dict(before)
@@ -237,7 +237,7 @@ class MainEditor(Editor[MainCf]):
             ]
             if not new[-1].endswith("\n") and end == len(self.lines):
                 pass  # the file ends without a newline: keep it that way
-            self._commit(start, end, new, self._expect_removed(name, False), None)
+            self._commit(start, end, new, self._expect_removed(name, start + 1), None)
         self.changes.append(Change(self.file_label, "comment out", name, old, None, reason))
         return True
 
@@ -384,18 +384,7 @@ class MainEditor(Editor[MainCf]):
             if entry.line != line:
                 continue
             start, end = self._span(entry)
-            others = [e for e in self.doc.definitions(name) if e.line != line]
-            before = self.doc.effective()
-
-            def check(doc: MainCf) -> Optional[str]:
-                wanted = dict(before)
-                if others:
-                    wanted[name] = others[-1].value
-                else:
-                    wanted.pop(name, None)
-                return None if doc.effective() == wanted else f"removing {name} would change more"
-
-            self._commit(start, end, [], check, None)
+            self._commit(start, end, [], self._expect_removed(name, line), None)
             self.changes.append(
                 Change(self.file_label, "remove duplicate", name, entry.value, None, reason)
             )

@@ -31,6 +31,14 @@ def override_word(name: str, value: str) -> str:
     return "{ " + f"{name} = {value}" + " }"
 
 
+#: What a master.cf says, service by service: key, the eight fields, the -o overrides.
+State = list[tuple[str, tuple[str, ...], dict[str, str]]]
+
+
+def _state(doc: MasterCf) -> State:
+    return [(s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in doc.services]
+
+
 class MasterEditor(Editor[MasterCf]):
     """Changes to one master.cf, each verified before it is kept (see pfconf.edit)."""
 
@@ -48,19 +56,15 @@ class MasterEditor(Editor[MasterCf]):
         start = service.line - 1
         return start, start + len(split_lines(service.node.dump()))
 
-    def _snapshot(self) -> list[tuple[str, tuple[str, ...], dict[str, str]]]:
-        return [
-            (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in self.doc.services
-        ]
+    def _snapshot(self) -> State:
+        return _state(self.doc)
 
     def _expect(self, key: Optional[str], overrides: Optional[dict[str, str]]):  # type: ignore[no-untyped-def]
         """A check: every service as before, except ``key`` whose overrides become these."""
         before = self._snapshot()
 
         def check(doc: MasterCf) -> Optional[str]:
-            after = [
-                (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in doc.services
-            ]
+            after = _state(doc)
             wanted = [
                 (k, fields, overrides if k == key and overrides is not None else o)
                 for k, fields, o in before
@@ -208,9 +212,7 @@ class MasterEditor(Editor[MasterCf]):
         before = self._snapshot()
 
         def check(doc: MasterCf) -> Optional[str]:
-            after = [
-                (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in doc.services
-            ]
+            after = _state(doc)
             wanted = [
                 (k, fields[:index] + (value,) + fields[index + 1 :] if k == key else fields, o)
                 for k, fields, o in before
@@ -249,9 +251,7 @@ class MasterEditor(Editor[MasterCf]):
 
         def check(doc: MasterCf) -> Optional[str]:
             wanted = before[:index] + [added] + before[index:]
-            after_ = [
-                (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in doc.services
-            ]
+            after_ = _state(doc)
             return None if after_ == wanted else "adding the service would change others"
 
         self._commit(
@@ -273,9 +273,7 @@ class MasterEditor(Editor[MasterCf]):
         before = [entry for entry in self._snapshot() if entry[0] != key]
 
         def check(doc: MasterCf) -> Optional[str]:
-            after = [
-                (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in doc.services
-            ]
+            after = _state(doc)
             return None if after == before else "removing the service would change others"
 
         self._commit(
