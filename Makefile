@@ -31,6 +31,7 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/parse_throughput.py
+	$(BIN)/python benchmarks/edit_cost.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis
