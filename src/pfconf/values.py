@@ -7,6 +7,7 @@ files or knows parameter names.
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import attrs
@@ -308,3 +309,42 @@ def find_tables(text: str) -> list[LookupTable]:
         if table is not None:
             tables.append(table)
     return tables
+
+
+#: TLS protocol names as *_tls_protocols lists them, oldest first (postconf(5)).
+TLS_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+
+
+def enabled_protocols(value: str) -> Optional[set[str]]:
+    """The protocols a ``*_tls_protocols`` value leaves enabled, or None if it cannot be read.
+
+    Separators are blanks, commas and colons.  ``!X`` excludes X; ``>=X`` and ``<=X`` bound
+    the range (3.6 and later); a list of plain names enables only those names.
+    """
+    items = [i for i in re.split(r"[\s,:]+", value) if i]
+    if not items:
+        return set(TLS_PROTOCOLS)
+    lowered = {p.lower(): p for p in TLS_PROTOCOLS}
+    enabled = set(TLS_PROTOCOLS)
+    positives = set()
+    for item in items:
+        if item.startswith(">=") or item.startswith("<="):
+            bound = lowered.get(item[2:].lower())
+            if bound is None:
+                return None
+            index = TLS_PROTOCOLS.index(bound)
+            keep = TLS_PROTOCOLS[index:] if item.startswith(">=") else TLS_PROTOCOLS[: index + 1]
+            enabled &= set(keep)
+        elif item.startswith("!"):
+            name = lowered.get(item[1:].lower())
+            if name is None:
+                return None
+            enabled.discard(name)
+        else:
+            name = lowered.get(item.lower())
+            if name is None:
+                return None
+            positives.add(name)
+    if positives:
+        enabled &= positives
+    return enabled

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Optional
+from typing import Callable, Optional
 
 from .. import loads
 from ..errors import ParseError
@@ -59,21 +59,15 @@ class MasterEditor(Editor[MasterCf]):
     def _snapshot(self) -> State:
         return _state(self.doc)
 
-    def _expect(self, key: Optional[str], overrides: Optional[dict[str, str]]):  # type: ignore[no-untyped-def]
+    @staticmethod
+    def _becomes(wanted: State, problem: str) -> Callable[[MasterCf], Optional[str]]:
+        """A check: the edited master.cf says exactly ``wanted``, else ``problem``."""
+        return lambda doc: None if _state(doc) == wanted else problem
+
+    def _expect(self, key: str, overrides: dict[str, str]) -> Callable[[MasterCf], Optional[str]]:
         """A check: every service as before, except ``key`` whose overrides become these."""
-        before = self._snapshot()
-
-        def check(doc: MasterCf) -> Optional[str]:
-            after = _state(doc)
-            wanted = [
-                (k, fields, overrides if k == key and overrides is not None else o)
-                for k, fields, o in before
-            ]
-            if after != wanted:
-                return "the edit would change master.cf in an unintended way"
-            return None
-
-        return check
+        wanted = [(k, f, overrides if k == key else o) for k, f, o in self._snapshot()]
+        return self._becomes(wanted, "the edit would change master.cf in an unintended way")
 
     # -- overrides -----------------------------------------------------------------------------
 
@@ -209,15 +203,11 @@ class MasterEditor(Editor[MasterCf]):
         elif pad < 0 and rest.startswith(" " * (-pad + 1)):
             rest = rest[-pad:]
         lines[row] = body[: span.column - 1] + value + rest + eol
-        before = self._snapshot()
-
-        def check(doc: MasterCf) -> Optional[str]:
-            after = _state(doc)
-            wanted = [
-                (k, fields[:index] + (value,) + fields[index + 1 :] if k == key else fields, o)
-                for k, fields, o in before
-            ]
-            return None if after == wanted else f"{key}: changing {field} would change more"
+        wanted = [
+            (k, fields[:index] + (value,) + fields[index + 1 :] if k == key else fields, o)
+            for k, fields, o in self._snapshot()
+        ]
+        check = self._becomes(wanted, f"{key}: changing {field} would change more")
 
         self._commit(
             start,
@@ -247,12 +237,10 @@ class MasterEditor(Editor[MasterCf]):
             at = self._span(self._find(after))[1]
         before = self._snapshot()
         index = sum(1 for s in self.doc.services if s.line - 1 < at)
-        added = (new.key, tuple(a.text for a in new.arguments[:8]), new.overrides)
-
-        def check(doc: MasterCf) -> Optional[str]:
-            wanted = before[:index] + [added] + before[index:]
-            after_ = _state(doc)
-            return None if after_ == wanted else "adding the service would change others"
+        added = _state(probe)[0]
+        check = self._becomes(
+            before[:index] + [added] + before[index:], "adding the service would change others"
+        )
 
         self._commit(
             at,
@@ -270,11 +258,10 @@ class MasterEditor(Editor[MasterCf]):
         if service is None:
             return False
         start, end = self._span(service)
-        before = [entry for entry in self._snapshot() if entry[0] != key]
-
-        def check(doc: MasterCf) -> Optional[str]:
-            after = _state(doc)
-            return None if after == before else "removing the service would change others"
+        check = self._becomes(
+            [entry for entry in self._snapshot() if entry[0] != key],
+            "removing the service would change others",
+        )
 
         self._commit(
             start,

@@ -40,6 +40,7 @@ from .. import _toml
 from ..errors import PfconfError
 from ..kb import Version, parse_version
 from ..resources import rules_dir
+from ..values import enabled_protocols
 from .base import EditError
 from .workspace import Workspace
 
@@ -210,8 +211,6 @@ def _set(
     if step.get("keep_if_set") and ws.main.get(name):
         return
     if step.get("keep_if_stricter") and ws.main.get(name):
-        from ..lint.rules.tls import enabled_protocols
-
         allowed = enabled_protocols(ws.main.get(name) or "")
         wanted = enabled_protocols(_value(step, values, target))
         if allowed is not None and wanted is not None and allowed <= wanted:

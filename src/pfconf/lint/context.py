@@ -54,6 +54,13 @@ class ServiceConfig:
         origin = self.origin(name)
         return origin.value if origin is not None else None
 
+    @property
+    def port(self) -> Optional[str]:
+        """The port an inet service listens on (``submission`` for ``127.0.0.1:submission``)."""
+        if self.service.type != "inet":
+            return None
+        return self.service.name.rsplit(":", 1)[-1]
+
 
 @attrs.define
 class Context:
@@ -84,6 +91,28 @@ class Context:
     def smtpd_services(self) -> tuple[ServiceConfig, ...]:
         """Services that run smtpd(8), the SMTP server the restriction and TLS rules are about."""
         return tuple(s for s in self.services if os.path.basename(s.service.command) == "smtpd")
+
+    @property
+    def smtpd_configs(self) -> list[Optional[ServiceConfig]]:
+        """The smtpd services, or ``[None]`` (main.cf alone) when there are none."""
+        return list(self.smtpd_services) or [None]
+
+    @property
+    def client_configs(self) -> list[Optional[ServiceConfig]]:
+        """The services that run the SMTP client, smtp(8), or ``[None]`` (main.cf alone)."""
+        services = [s for s in self.services if os.path.basename(s.service.command) == "smtp"]
+        return list(services) or [None]
+
+    def origin(self, config: Optional[ServiceConfig], name: str) -> Origin:
+        """Where ``name`` is set for ``config`` (main.cf alone when None)."""
+        if config is not None:
+            return config.origin(name)
+        return self.main.get(name) if self.main else None
+
+    def value(self, config: Optional[ServiceConfig], name: str) -> Optional[str]:
+        """The value of ``name`` for ``config`` (main.cf alone when None); None: the default."""
+        origin = self.origin(config, name)
+        return origin.value if origin is not None else None
 
     # -- building findings -------------------------------------------------------------------
 
@@ -154,14 +183,15 @@ class Context:
         return self._finding(rule, message, self.master_path, head, **kw)  # type: ignore[arg-type]
 
     def at_origin(
-        self, rule: type, config: ServiceConfig, name: str, message: str, **kw: object
+        self, rule: type, config: Optional[ServiceConfig], name: str, message: str, **kw: object
     ) -> Optional[Finding]:
-        """A finding where ``name`` is set for ``config``: its override, or its main.cf entry."""
-        origin = config.origin(name)
-        if isinstance(origin, Override):
+        """A finding where ``name`` is set for ``config``: its override, or its main.cf entry
+        (None when it is not set, or when nothing says where)."""
+        origin = self.origin(config, name)
+        if isinstance(origin, Override) and config is not None:
             return self.at_override(rule, config, origin, message, **kw)
         if isinstance(origin, Parameter):
-            kw.setdefault("service", config.key)
+            kw.setdefault("service", config.key if config else None)
             return self.at_value(rule, origin, message, **kw)
         return None
 

@@ -15,7 +15,6 @@ from ..context import Context
 from ..finding import Finding
 from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
-from .tls import _configs, _value
 
 _UNCONDITIONAL = {"permit", "reject", "defer"}
 
@@ -467,7 +466,7 @@ class MisplacedRestriction(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
         for config, lists in configurations(ctx):
-            delay = _value(ctx, config, "smtpd_delay_reject")
+            delay = ctx.value(config, "smtpd_delay_reject")
             delayed = (delay or "yes").strip().lower() != "no"
             for list_name, restrictions in lists.items():
                 stage = _LIST_STAGE[list_name]
@@ -542,8 +541,8 @@ class UnknownRestriction(Rule):
         import difflib
 
         classes: set[str] = set()
-        for config in _configs(ctx):
-            value = _value(ctx, config, "smtpd_restriction_classes")
+        for config in ctx.smtpd_configs:
+            value = ctx.value(config, "smtpd_restriction_classes")
             classes |= {t.text for t in split_list(value or "")}
         known = sorted(ctx.kb.restrictions)
         for _, restriction in _unique(ctx):

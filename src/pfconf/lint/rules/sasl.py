@@ -11,7 +11,6 @@ from ..context import Context, ServiceConfig
 from ..finding import Finding, Fix
 from ..restrictions import configurations
 from ..rule import Rule, register
-from .tls import _at, _configs, _origin, _value, client_configs
 
 
 @register
@@ -87,7 +86,7 @@ class AuthInClear(Rule):
                 f"{value('smtpd_tls_auth_only') or 'not set (no)'}: passwords can cross the network "
                 "in clear; set smtpd_tls_auth_only = yes"
             )
-            finding = _at(ctx, type(self), config, anchor, message)
+            finding = ctx.at_origin(type(self), config, anchor, message)
             if finding is None:
                 continue
             key = (finding.path, finding.line, finding.column)
@@ -102,7 +101,7 @@ class AuthInClear(Rule):
 
 
 def _enabled(ctx: Context, config: Optional[ServiceConfig], name: str) -> bool:
-    return (_value(ctx, config, name) or "no").lower() == "yes"
+    return (ctx.value(config, name) or "no").lower() == "yes"
 
 
 @register
@@ -144,10 +143,10 @@ class EmptyClientSaslOptions(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
-        for config in client_configs(ctx):
+        for config in ctx.client_configs:
             if not _enabled(ctx, config, "smtp_sasl_auth_enable"):
                 continue
-            origin = _origin(ctx, config, "smtp_sasl_security_options")
+            origin = ctx.origin(config, "smtp_sasl_security_options")
             if origin is None or origin.value.strip(" \t,"):
                 continue
             message = (
@@ -158,7 +157,7 @@ class EmptyClientSaslOptions(Rule):
             if isinstance(origin, Parameter):  # an empty value has no span of its own
                 finding: Optional[Finding] = ctx.at_entry(type(self), origin, message)
             else:
-                finding = _at(ctx, type(self), config, "smtp_sasl_security_options", message)
+                finding = ctx.at_origin(type(self), config, "smtp_sasl_security_options", message)
             if finding is not None and (finding.path, finding.line) not in seen:
                 seen.add((finding.path, finding.line))
                 yield finding
@@ -204,19 +203,18 @@ class ClientSaslWithoutPasswords(Rule):
         # Group the client services by where their smtp_sasl_auth_enable = yes comes from:
         # a main.cf setting is fine as long as one service using it has passwords.
         groups: dict[int, tuple[list[Optional[ServiceConfig]], bool]] = {}
-        for config in client_configs(ctx):
-            origin = _origin(ctx, config, "smtp_sasl_auth_enable")
+        for config in ctx.client_configs:
+            origin = ctx.origin(config, "smtp_sasl_auth_enable")
             if origin is None or origin.value.strip().lower() != "yes":
                 continue
             configs, has_maps = groups.setdefault(id(origin), ([], False))
             configs.append(config)
-            maps = bool(_value(ctx, config, "smtp_sasl_password_maps"))
+            maps = bool(ctx.value(config, "smtp_sasl_password_maps"))
             groups[id(origin)] = (configs, has_maps or maps)
         for configs, has_maps in groups.values():
             if has_maps:
                 continue
-            finding = _at(
-                ctx, type(self), configs[0], "smtp_sasl_auth_enable",
+            finding = ctx.at_origin(type(self), configs[0], "smtp_sasl_auth_enable",
                 "smtp_sasl_auth_enable = yes, but smtp_sasl_password_maps is not set: the "
                 "SMTP client has no password to send and never authenticates",
             )  # fmt: skip
@@ -315,7 +313,7 @@ class SaslPermitWithoutSasl(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.master_is_stock:
             return  # the real master.cf, not seen, may well enable SASL on submission
-        configs = _configs(ctx)
+        configs = ctx.smtpd_configs
         if any(_enabled(ctx, config, "smtpd_sasl_auth_enable") for config in configs):
             return
         seen = set()
@@ -392,11 +390,11 @@ class SaslTypePathMismatch(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
-        for config in _configs(ctx):
+        for config in ctx.smtpd_configs:
             if not _enabled(ctx, config, "smtpd_sasl_auth_enable"):
                 continue
-            kind = (_value(ctx, config, "smtpd_sasl_type") or "cyrus").strip().lower()
-            path = (_value(ctx, config, "smtpd_sasl_path") or "smtpd").strip()
+            kind = (ctx.value(config, "smtpd_sasl_type") or "cyrus").strip().lower()
+            path = (ctx.value(config, "smtpd_sasl_path") or "smtpd").strip()
             if "$" in path:
                 continue
             # A Dovecot socket may sit in the queue directory itself ("auth-dovecot"), so
@@ -404,7 +402,7 @@ class SaslTypePathMismatch(Rule):
             if kind == "dovecot" and path == "smtpd":
                 anchor = (
                     "smtpd_sasl_path"
-                    if _origin(ctx, config, "smtpd_sasl_path")
+                    if ctx.origin(config, "smtpd_sasl_path")
                     else "smtpd_sasl_type"
                 )
                 message = (
@@ -419,7 +417,7 @@ class SaslTypePathMismatch(Rule):
                 )
             else:
                 continue
-            finding = _at(ctx, type(self), config, anchor, message)
+            finding = ctx.at_origin(type(self), config, anchor, message)
             if finding is not None and (finding.path, finding.line, finding.column) not in seen:
                 seen.add((finding.path, finding.line, finding.column))
                 yield finding

@@ -24,13 +24,6 @@ _SUBMISSIONS = {"submissions", "smtps", "465"}
 _SMTP = {"smtp", "25"}
 
 
-def _port(config: ServiceConfig) -> Optional[str]:
-    """The port an inet service listens on (``submission`` for ``127.0.0.1:submission``)."""
-    if config.service.type != "inet":
-        return None
-    return config.service.name.rsplit(":", 1)[-1]
-
-
 def _yes(value: Optional[str]) -> bool:
     return (value or "").strip().lower() == "yes"
 
@@ -188,7 +181,7 @@ class SubmissionWithoutTls(Rule):
         if not _real(ctx):
             return
         for config in ctx.smtpd_services:
-            if _port(config) not in _SUBMISSION:
+            if config.port not in _SUBMISSION:
                 continue
             if not _yes(config.value("smtpd_sasl_auth_enable")):
                 continue
@@ -248,7 +241,7 @@ class SubmissionsWithoutWrapperMode(Rule):
         if not _real(ctx):
             return
         for config in ctx.smtpd_services:
-            port = _port(config)
+            port = config.port
             wrapper = _yes(config.value("smtpd_tls_wrappermode"))
             if port in _SUBMISSIONS and not wrapper:
                 override = config.service.override("smtpd_tls_wrappermode")
@@ -362,7 +355,7 @@ class SaslServiceNotConfined(Rule):
         if not _real(ctx):
             return
         for config in ctx.smtpd_services:
-            if _port(config) not in _SUBMISSION | _SUBMISSIONS:
+            if config.port not in _SUBMISSION | _SUBMISSIONS:
                 continue
             if not _yes(config.value("smtpd_sasl_auth_enable")):
                 continue

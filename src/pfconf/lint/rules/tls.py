@@ -9,6 +9,7 @@ import re
 from typing import Iterator, Optional
 
 from ...model import Override, Parameter
+from ...values import enabled_protocols
 from ..context import Context, ServiceConfig
 from ..finding import Finding
 from ..rule import Rule, register
@@ -30,36 +31,6 @@ def _switch_level(use: Optional[str], enforce: Optional[str]) -> Optional[str]:
         return "none"
     # "smtpd_enforce_tls = no" alone only says "not required": it asks for no level
     return None
-
-
-def _value(ctx: Context, config: Optional[ServiceConfig], name: str) -> Optional[str]:
-    if config is not None:
-        return config.value(name)
-    entry = ctx.main.get(name) if ctx.main else None
-    return entry.value if entry else None
-
-
-def _origin(ctx: Context, config: Optional[ServiceConfig], name: str):  # type: ignore[no-untyped-def]
-    if config is not None:
-        return config.origin(name)
-    return ctx.main.get(name) if ctx.main else None
-
-
-def _at(
-    ctx: Context, rule: type, config: Optional[ServiceConfig], name: str, message: str
-) -> Optional[Finding]:
-    origin = _origin(ctx, config, name)
-    service = config.key if config else None
-    if isinstance(origin, Override) and config is not None:
-        return ctx.at_override(rule, config, origin, message)
-    if isinstance(origin, Parameter):
-        return ctx.at_value(rule, origin, message, service=service)
-    return None
-
-
-def _configs(ctx: Context) -> list[Optional[ServiceConfig]]:
-    services: list[Optional[ServiceConfig]] = list(ctx.smtpd_services)
-    return services if services else [None]
 
 
 @register
@@ -98,15 +69,13 @@ class TlsSwitchConflict(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
-        for config in _configs(ctx):
+        for config in ctx.smtpd_configs:
             for use_name, enforce_name, level_name in _SWITCH_LEVELS.values():
-                level = _value(ctx, config, level_name)
-                wanted = _switch_level(
-                    _value(ctx, config, use_name), _value(ctx, config, enforce_name)
-                )
+                level = ctx.value(config, level_name)
+                wanted = _switch_level(ctx.value(config, use_name), ctx.value(config, enforce_name))
                 if not level or wanted is None or level.lower() == wanted:
                     continue
-                enforce = _value(ctx, config, enforce_name)
+                enforce = ctx.value(config, enforce_name)
                 switch = (
                     enforce_name if enforce is not None and enforce.lower() == "yes" else use_name
                 )
@@ -114,19 +83,10 @@ class TlsSwitchConflict(Rule):
                     f"{switch} asks for TLS level {wanted!r}, but {level_name} = {level} "
                     f"overrides it: the switch is ignored"
                 )
-                finding = _at(ctx, type(self), config, switch, message)
+                finding = ctx.at_origin(type(self), config, switch, message)
                 if finding is not None and (finding.path, finding.line, finding.column) not in seen:
                     seen.add((finding.path, finding.line, finding.column))
                     yield finding
-
-
-def _public_smtp(config: ServiceConfig) -> bool:
-    """The service that listens on port 25: smtp/inet, or an address:25 / address:smtp."""
-    service = config.service
-    if service.type != "inet":
-        return False
-    port = service.name.rsplit(":", 1)[-1]
-    return port in ("smtp", "25")
 
 
 @register
@@ -164,18 +124,16 @@ class EncryptOnPort25(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for config in ctx.smtpd_services:
-            if not _public_smtp(config):
+            if config.port not in ("smtp", "25"):
                 continue
             level = config.value("smtpd_tls_security_level")
             if level and level.lower() == "encrypt":
-                finding = _at(
-                    ctx, type(self), config, "smtpd_tls_security_level",
+                finding = ctx.at_origin(type(self), config, "smtpd_tls_security_level",
                     f"smtpd_tls_security_level = encrypt on {config.key} (port 25): servers "
                     "without TLS cannot deliver mail to you; use may",
                 )  # fmt: skip
             elif not level and (config.value("smtpd_enforce_tls") or "").lower() == "yes":
-                finding = _at(
-                    ctx, type(self), config, "smtpd_enforce_tls",
+                finding = ctx.at_origin(type(self), config, "smtpd_enforce_tls",
                     f"smtpd_enforce_tls = yes on {config.key} (port 25): servers without TLS "
                     "cannot deliver mail to you",
                 )  # fmt: skip
@@ -225,17 +183,17 @@ class TlsWithoutCertificate(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
-        for config in _configs(ctx):
-            level = (_value(ctx, config, "smtpd_tls_security_level") or "").lower()
-            use = (_value(ctx, config, "smtpd_use_tls") or "").lower()
-            wrapper = (_value(ctx, config, "smtpd_tls_wrappermode") or "").lower() == "yes"
+        for config in ctx.smtpd_configs:
+            level = (ctx.value(config, "smtpd_tls_security_level") or "").lower()
+            use = (ctx.value(config, "smtpd_use_tls") or "").lower()
+            wrapper = (ctx.value(config, "smtpd_tls_wrappermode") or "").lower() == "yes"
             offers = level in ("may", "encrypt") or (not level and use == "yes") or wrapper
             if not offers:
                 continue
-            if _value(ctx, config, "smtpd_tls_chain_files"):
+            if ctx.value(config, "smtpd_tls_chain_files"):
                 continue
-            certs = [n for n in _CERT if _value(ctx, config, n)]
-            keys = [n for n in _KEY if _value(ctx, config, n)]
+            certs = [n for n in _CERT if ctx.value(config, n)]
+            keys = [n for n in _KEY if ctx.value(config, n)]
             name = (
                 "smtpd_tls_security_level"
                 if level
@@ -254,7 +212,7 @@ class TlsWithoutCertificate(Rule):
                 name, message = keys[0], f"{keys[0]} is set but no certificate file is"
             else:
                 continue
-            finding = _at(ctx, type(self), config, name, message)
+            finding = ctx.at_origin(type(self), config, name, message)
             if finding is not None and (finding.path, finding.line) not in seen:
                 seen.add((finding.path, finding.line))
                 yield finding
@@ -268,44 +226,8 @@ _PROTOCOL_PARAMS = (
     "lmtp_tls_protocols",
     "lmtp_tls_mandatory_protocols",
 )
-_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 _BROKEN = {"SSLv2", "SSLv3"}
 _WEAK = {"TLSv1", "TLSv1.1"}
-
-
-def enabled_protocols(value: str) -> Optional[set[str]]:
-    """The protocols a ``*_tls_protocols`` value leaves enabled, or None if it cannot be read.
-
-    Separators are blanks, commas and colons.  ``!X`` excludes X; ``>=X`` and ``<=X`` bound
-    the range (3.6 and later); a list of plain names enables only those names.
-    """
-    items = [i for i in re.split(r"[\s,:]+", value) if i]
-    if not items:
-        return set(_PROTOCOLS)
-    lowered = {p.lower(): p for p in _PROTOCOLS}
-    enabled = set(_PROTOCOLS)
-    positives = set()
-    for item in items:
-        if item.startswith(">=") or item.startswith("<="):
-            bound = lowered.get(item[2:].lower())
-            if bound is None:
-                return None
-            index = _PROTOCOLS.index(bound)
-            keep = _PROTOCOLS[index:] if item.startswith(">=") else _PROTOCOLS[: index + 1]
-            enabled &= set(keep)
-        elif item.startswith("!"):
-            name = lowered.get(item[1:].lower())
-            if name is None:
-                return None
-            enabled.discard(name)
-        else:
-            name = lowered.get(item.lower())
-            if name is None:
-                return None
-            positives.add(name)
-    if positives:
-        enabled &= positives
-    return enabled
 
 
 @register
@@ -377,27 +299,19 @@ class BrokenTlsProtocols(Rule):
                 )  # fmt: skip
 
 
-def client_configs(ctx: Context) -> list[Optional[ServiceConfig]]:
-    """The services that run the SMTP client, smtp(8); main.cf alone when there are none."""
-    services: list[Optional[ServiceConfig]] = [
-        s for s in ctx.services if s.service.command.rsplit("/", 1)[-1] == "smtp"
-    ]
-    return services if services else [None]
-
-
 #: Security levels at which the SMTP client refuses to continue without TLS.
 _MANDATORY_CLIENT_LEVELS = {"encrypt", "dane-only", "fingerprint", "verify", "secure"}
 
 
 def client_tls_level(ctx: Context, config: Optional[ServiceConfig]) -> tuple[str, str]:
     """The SMTP client's effective TLS level and the parameter that decides it."""
-    level = (_value(ctx, config, "smtp_tls_security_level") or "").lower()
+    level = (ctx.value(config, "smtp_tls_security_level") or "").lower()
     if level:
         return level, "smtp_tls_security_level"
     # An empty level falls back to the obsolete switches (DEPRECATION_README@v3.9.0).
-    if (_value(ctx, config, "smtp_enforce_tls") or "").lower() == "yes":
+    if (ctx.value(config, "smtp_enforce_tls") or "").lower() == "yes":
         return "encrypt", "smtp_enforce_tls"
-    if (_value(ctx, config, "smtp_use_tls") or "").lower() == "yes":
+    if (ctx.value(config, "smtp_use_tls") or "").lower() == "yes":
         return "may", "smtp_use_tls"
     return "none", "smtp_tls_security_level"
 
@@ -453,31 +367,31 @@ class SaslToRelayWithoutTls(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         seen = set()
-        for config in client_configs(ctx):
-            if (_value(ctx, config, "smtp_sasl_auth_enable") or "no").lower() != "yes":
+        for config in ctx.client_configs:
+            if (ctx.value(config, "smtp_sasl_auth_enable") or "no").lower() != "yes":
                 continue
-            if not _value(ctx, config, "smtp_sasl_password_maps"):
+            if not ctx.value(config, "smtp_sasl_password_maps"):
                 continue
             if "noplaintext" in _options(
-                _value(ctx, config, "smtp_sasl_security_options"), "noplaintext, noanonymous"
+                ctx.value(config, "smtp_sasl_security_options"), "noplaintext, noanonymous"
             ):
                 continue
-            if _value(ctx, config, "smtp_tls_policy_maps"):
+            if ctx.value(config, "smtp_tls_policy_maps"):
                 continue  # a per-destination policy may well require TLS to the relay
-            if (_value(ctx, config, "smtp_tls_wrappermode") or "").lower() == "yes":
+            if (ctx.value(config, "smtp_tls_wrappermode") or "").lower() == "yes":
                 continue
             level, decided_by = client_tls_level(ctx, config)
             if level in _MANDATORY_CLIENT_LEVELS:
                 continue
-            relayhost = _value(ctx, config, "relayhost")
+            relayhost = ctx.value(config, "relayhost")
             to = f"to {relayhost}" if relayhost else "to the servers it authenticates to"
             where = f" ({config.key})" if config is not None else ""
             message = (
                 f"SASL passwords are sent {to} with TLS level {level!r}{where}: an attacker "
                 "who strips STARTTLS reads them; set smtp_tls_security_level = encrypt"
             )
-            name = decided_by if _origin(ctx, config, decided_by) else "smtp_sasl_password_maps"
-            finding = _at(ctx, type(self), config, name, message)
+            name = decided_by if ctx.origin(config, decided_by) else "smtp_sasl_password_maps"
+            finding = ctx.at_origin(type(self), config, name, message)
             if finding is not None and (finding.path, finding.line) not in seen:
                 seen.add((finding.path, finding.line))
                 yield finding
