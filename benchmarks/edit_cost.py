@@ -19,10 +19,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from parse_throughput import generate  # noqa: E402
+from parse_throughput import generate
 
-import pfconf  # noqa: E402
-from pfconf.edit import MainEditor  # noqa: E402
+import pfconf
+from pfconf.edit import MainEditor
 
 
 def time_pfconf(path: str, repeat: int) -> float:

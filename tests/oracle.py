@@ -8,33 +8,31 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import tempfile
-from typing import Optional
 
 import attrs
 import pytest
 
-POSTCONF = shutil.which("postconf") or (
-    "/usr/sbin/postconf" if os.path.exists("/usr/sbin/postconf") else None
-)
+from pfconf import postfix
+from pfconf.postfix import find_program
 
 
 def require_postconf() -> str:
     """The postconf path; skip the test without it, except in CI where that is a failure."""
-    if POSTCONF is None:
+    path = find_program("postconf")
+    if path is None:
         if os.environ.get("CI"):
             pytest.fail("postconf is not installed, and CI must run the comparisons with Postfix")
         pytest.skip("postconf is not installed (apt-get install postfix)")
-    return POSTCONF
+    return path
 
 
 @attrs.frozen
 class Reading:
     accepted: bool
     error: str
-    error_line: Optional[int]
+    error_line: int | None
     values: dict  # name -> value as postconf shows it
     raw: dict  # name -> value from "unused parameter" warnings (non-printables as "?")
     warnings: tuple
@@ -56,11 +54,8 @@ def _run(args: list[str], files: dict) -> subprocess.CompletedProcess:
             # Postfix rereads a file modified within the last second until it "cools down"
             # (dict_load_file_xt), 300 ms at a time: date it in the past.
             os.utime(path, (0, 0))
-        proc = subprocess.run(
-            [require_postconf(), "-c", directory, *args],
-            capture_output=True,
-            timeout=60,
-        )
+        require_postconf()
+        proc = postfix.run("postconf", args, config_dir=directory, timeout=60)
         proc.directory = directory  # type: ignore[attr-defined]
         return proc
 
@@ -76,7 +71,7 @@ def read_main(data: bytes) -> Reading:
     directory = proc.directory  # type: ignore[attr-defined]
     for line in _decode(proc.stdout).splitlines():
         name, _, value = line.partition(" =")
-        values[name] = value[1:] if value.startswith(" ") else value
+        values[name] = value.removeprefix(" ")
     if values.get("config_directory") == directory:
         del values["config_directory"]
     raw: dict = {}

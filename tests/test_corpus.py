@@ -72,5 +72,5 @@ def test_broken(name, line, message):
         reading = read_main(data)
         assert not reading.accepted and reading.error_line == line, reading.error
     else:
-        status, stderr, _ = read_master(data, "-M")
+        status, _stderr, _ = read_master(data, "-M")
         assert status != 0, "postconf accepts it"

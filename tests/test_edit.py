@@ -3,12 +3,11 @@ real corpus checked with postconf."""
 
 from __future__ import annotations
 
-from pfconf import _toml
 from pathlib import Path
 
 import pytest
 
-from pfconf import loads
+from pfconf import _toml, loads
 from pfconf.edit import EditError, MainEditor, MasterEditor
 
 CASES = _toml.loads((Path(__file__).parent / "data" / "edit_cases.toml").read_text())["case"]
@@ -60,9 +59,9 @@ def test_changes_are_recorded_and_secrets_hidden():
 
 # ---------------------------------------------------------------- the real corpus, with postconf
 
-from conftest import oracle_table, real_files  # noqa: E402
+from conftest import oracle_table, real_files
 
-from pfconf.kb import KnowledgeBase  # noqa: E402
+from pfconf.kb import KnowledgeBase
 
 _ACCEPTED = {name for name, (accepted, _) in oracle_table().items() if accepted == "yes"}
 

@@ -3,7 +3,6 @@ previews; --unsafe-fixes adds the ones that change behaviour."""
 
 from __future__ import annotations
 
-
 import pytest
 from click.testing import CliRunner
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
 
 from oracle import require_postconf
 
+from pfconf import postfix
 from pfconf.kb import KnowledgeBase, load_table, parse_version
 
 KINDS = {
@@ -24,14 +24,22 @@ KINDS = {
 
 
 def _installed_version() -> tuple[int, ...]:
-    out = subprocess.run([require_postconf(), "-h", "mail_version"], capture_output=True, text=True)
-    return parse_version(out.stdout.strip())
+    require_postconf()
+    return parse_version(postfix.installed_version())
+
+
+def _postconf_d() -> str:
+    """postconf -d: every parameter with its compiled-in default (needs no main.cf)."""
+    require_postconf()
+    proc = postfix.run("postconf", ["-d"])
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.decode()
 
 
 def test_known_names_equal_postconf_d():
-    postconf = require_postconf()
+    require_postconf()
     version = _installed_version()
-    out = subprocess.run([postconf, "-d"], capture_output=True, text=True).stdout
+    out = _postconf_d()
     shown = {line.split(" = ")[0].split(" =")[0] for line in out.splitlines()}
     kb = KnowledgeBase(version[:2])
     known = set(kb.names())
@@ -75,8 +83,8 @@ def test_known_facts():
 
 
 def test_defaults_match_postconf_where_unchanged():
-    postconf = require_postconf()
-    out = subprocess.run([postconf, "-d"], capture_output=True, text=True).stdout
+    require_postconf()
+    out = _postconf_d()
     kb = KnowledgeBase()
     checked = 0
     for line in out.splitlines():

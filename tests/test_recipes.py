@@ -134,13 +134,13 @@ def test_sasl_tls(tmp_path, start, postconf):
     services = subprocess.run(
         [postconf, "-c", str(directory), "-M"], capture_output=True, text=True, check=True
     ).stdout
-    assert len(re.findall(r"^submission\s+inet", services, re.M)) == 1
+    assert len(re.findall(r"^submission\s+inet", services, re.MULTILINE)) == 1
 
     after_main = (directory / "main.cf").read_text()
     comments = [l for l in before_main.splitlines() if l.lstrip().startswith("#")]
     assert _subsequence(comments, after_main.splitlines())  # every comment kept, in order
     # every line of an entry the recipe did not touch is byte-identical, in order
-    touched = set(re.findall(r"^main\.cf: ([A-Za-z0-9_.-]+)", result.output, re.M))
+    touched = set(re.findall(r"^main\.cf: ([A-Za-z0-9_.-]+)", result.output, re.MULTILINE))
     untouched = [
         line
         for entry in loads(before_main).entries

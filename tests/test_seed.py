@@ -22,7 +22,7 @@ SEED = SHARED / "seed" / "000_33dab53ce7119c59.txt"
 def seed_main_cf() -> str:
     """The complete main.cf the article shows ("This should give you something like this")."""
     text = SEED.read_text(encoding="utf-8")
-    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.DOTALL)
     (block,) = [b for b in blocks if "main.cf.dist" in b]
     return block
 

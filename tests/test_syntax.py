@@ -118,7 +118,7 @@ def test_item_on_eleventh_physical_line():
     zones = [f"    reject_rbl_client zone{i}.example," for i in range(12)]
     text = "smtpd_client_restrictions =\n" + "\n".join(zones) + "\n"
     entry = pfconf.loads(text).get("smtpd_client_restrictions")
-    item = [i for i in entry.items if i.text == "zone10.example"][0]
+    item = next(i for i in entry.items if i.text == "zone10.example")
     assert item.span == pfconf.Span(12, 23, 12, 37)
 
 

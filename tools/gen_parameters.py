@@ -51,10 +51,10 @@ _TABLE_START = re.compile(
 )
 _VAR = re.compile(r"\b(VAR_[A-Z0-9_]+)\b")
 _DEFINE = re.compile(
-    r"^#define[ \t]+([A-Z_][A-Z0-9_]*)[ \t]+((?:\"[^\"\n]*\"|[A-Z_][A-Z0-9_]*|[ \t])+)", re.M
+    r"^#define[ \t]+([A-Z_][A-Z0-9_]*)[ \t]+((?:\"[^\"\n]*\"|[A-Z_][A-Z0-9_]*|[ \t])+)", re.MULTILINE
 )
-_DEF_DEFINE = re.compile(r'^#define\s+(DEF_[A-Z0-9_]+)\s+"([^"]*)"', re.M)
-_PARAM = re.compile(r"^%PARAM[ \t]+(\S+)[ \t]*(.*)$", re.M)
+_DEF_DEFINE = re.compile(r'^#define\s+(DEF_[A-Z0-9_]+)\s+"([^"]*)"', re.MULTILINE)
+_PARAM = re.compile(r"^%PARAM[ \t]+(\S+)[ \t]*(.*)$", re.MULTILINE)
 _LEGACY = re.compile(r'\{"([a-z0-9_]+)",\s*""\}')
 
 
@@ -199,9 +199,9 @@ def service_suffixes(mirror: str, ref: str) -> dict[str, list[str]]:
     values = _resolve(raw)
     text = texts.get(path, "")
     arrays: dict[str, list[str]] = {}
-    for match in re.finditer(r"PCF_STRING_NV (\w+)\[\] = \{(.*?)\};", text, re.S):
-        body = re.sub(r"/\*.*?\*/", "", match.group(2), flags=re.S)
-        entries = [m for m in re.findall(r"^\s*(_[A-Z0-9_]+),", body, re.M)]
+    for match in re.finditer(r"PCF_STRING_NV (\w+)\[\] = \{(.*?)\};", text, re.DOTALL):
+        body = re.sub(r"/\*.*?\*/", "", match.group(2), flags=re.DOTALL)
+        entries = [m for m in re.findall(r"^\s*(_[A-Z0-9_]+),", body, re.MULTILINE)]
         arrays[match.group(1)] = [values[m] for m in entries if m in values]
     # "#define service_params (pipe_params + 1)": every suffix but the first one
     if "pipe_params" in arrays:
@@ -224,7 +224,7 @@ def deprecations(mirror: str, ref: str) -> dict[str, str]:
     if start < 0:
         return {}
     body = text[start : text.find("};", start)]
-    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.DOTALL)
     strings = re.findall(r'"((?:[^"\\]|\\.)*)"\s*,\s*"((?:[^"\\]|\\.)*)"', body)
     result = {}
     for name, hint in strings:

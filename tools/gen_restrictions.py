@@ -21,7 +21,7 @@ from pathlib import Path
 import tomli_w
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_parameters import DEFAULT_MIRROR, _DEFINE, _resolve, git, read_files, releases  # noqa: E402
+from gen_parameters import _DEFINE, DEFAULT_MIRROR, _resolve, git, read_files, releases
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "rules" / "restrictions.toml"

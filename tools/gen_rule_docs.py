@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from pfconf.lint.rule import all_rules  # noqa: E402
+from pfconf.lint.rule import all_rules
 
 OUT = ROOT / "docs" / "rules.md"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
-from typing import Literal, Optional, Union, overload
+from typing import Literal, overload
 
 from .errors import ParseError, PfconfError
 from .io import decode, encode, kind_of, write_atomic
@@ -52,13 +52,13 @@ Kind = Literal["main", "master"]
 
 @overload
 def loads(
-    data: Union[bytes, str], kind: Literal["main"] = ..., *, path: Optional[str] = ...
+    data: bytes | str, kind: Literal["main"] = ..., *, path: str | None = ...
 ) -> MainCf: ...
 @overload
 def loads(
-    data: Union[bytes, str], kind: Literal["master"], *, path: Optional[str] = ...
+    data: bytes | str, kind: Literal["master"], *, path: str | None = ...
 ) -> MasterCf: ...
-def loads(data: Union[bytes, str], kind: str = "main", *, path: Optional[str] = None) -> Document:
+def loads(data: bytes | str, kind: str = "main", *, path: str | None = None) -> Document:
     """Parse the text of a main.cf (``kind="main"``) or master.cf (``kind="master"``).
 
     Raises ParseError, naming ``path`` when given, for what Postfix itself would refuse.
@@ -86,20 +86,20 @@ def loads(data: Union[bytes, str], kind: str = "main", *, path: Optional[str] = 
     return doc
 
 
-def dumps(doc: Document) -> Union[bytes, str]:
+def dumps(doc: Document) -> bytes | str:
     """The document's text: bytes if it was loaded from bytes, str if from str."""
     text = doc.dumps()
     return encode(text) if doc.binary else text
 
 
-def load(path: Union[str, "os.PathLike[str]"], kind: Optional[str] = None) -> Document:
+def load(path: str | os.PathLike[str], kind: str | None = None) -> Document:
     """Read and parse a file; ``kind`` defaults to what the file's name (or content) says."""
     with open(path, "rb") as handle:
         data = handle.read()
     return loads(data, kind or kind_of(path, data), path=os.fspath(path))  # type: ignore[call-overload, no-any-return]
 
 
-def dump(doc: Document, path: Union[str, "os.PathLike[str]"]) -> None:
+def dump(doc: Document, path: str | os.PathLike[str]) -> None:
     """Write the document to ``path`` atomically (temporary file, fsync, rename)."""
     data = dumps(doc)
     write_atomic(path, data if isinstance(data, bytes) else encode(data))

@@ -5,8 +5,6 @@ Messages are written for administrators, never Lark's or Python's internals.
 
 from __future__ import annotations
 
-from typing import Optional
-
 
 class PfconfError(Exception):
     """Base class of every error pfconf raises on purpose."""
@@ -22,7 +20,7 @@ class ParseError(PfconfError, ValueError):
         self,
         message: str,
         *,
-        path: Optional[str] = None,
+        path: str | None = None,
         line: int = 0,
         column: int = 0,
         text: str = "",
@@ -40,7 +38,7 @@ class ParseError(PfconfError, ValueError):
             where += f":{self.line}"
         return f"{where}: {self.message}"
 
-    def with_path(self, path: str) -> "ParseError":
+    def with_path(self, path: str) -> ParseError:
         return ParseError(
             self.message, path=path, line=self.line, column=self.column, text=self.text
         )

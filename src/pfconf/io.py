@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional, Union
+from typing import Union
 
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
@@ -29,7 +29,7 @@ def encode(text: str) -> bytes:
 _SERVICE_TYPES = ("unix", "fifo", "inet", "pass", "unix-dgram")
 
 
-def kind_of(path: PathLike, data: Optional[bytes] = None) -> str:
+def kind_of(path: PathLike, data: bytes | None = None) -> str:
     """Which file ``path`` is: ``"master"`` or ``"main"``.
 
     The name decides when it says (``master.cf``, ``main.cf.proto``); otherwise the content
@@ -66,7 +66,7 @@ def write_atomic(path: PathLike, data: bytes) -> None:
     target = Path(os.path.realpath(path))
     directory = target.parent
     try:
-        info: Optional[os.stat_result] = target.stat()
+        info: os.stat_result | None = target.stat()
     except FileNotFoundError:
         info = None
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)

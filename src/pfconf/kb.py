@@ -7,7 +7,7 @@ Loaded once per process from the TOML files that tools/ generate; rules ask it q
 from __future__ import annotations
 
 import functools
-from typing import Any, Optional
+from typing import Any
 
 from . import _toml as tomllib
 from .resources import rules_dir
@@ -27,7 +27,7 @@ def version_text(version: Version) -> str:
     return ".".join(str(p) for p in version)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_table(name: str) -> dict[str, Any]:
     """One TOML file of rules/ (``parameters``, ``restrictions``, ``dnsbl``...), or {} if absent."""
     path = rules_dir() / f"{name}.toml"
@@ -40,7 +40,7 @@ def load_table(name: str) -> dict[str, Any]:
 class KnowledgeBase:
     """Questions about parameters and restrictions, answered for a target Postfix version."""
 
-    def __init__(self, target: Optional[Version] = None) -> None:
+    def __init__(self, target: Version | None = None) -> None:
         self.parameters: dict[str, dict[str, Any]] = load_table("parameters").get("parameters", {})
         self.restrictions: dict[str, dict[str, Any]] = load_table("restrictions").get(
             "restrictions", {}
@@ -52,10 +52,10 @@ class KnowledgeBase:
         versions = load_table("parameters").get("meta", {}).get("postfix_versions", [])
         return max((parse_version(v) for v in versions), default=(3, 12))
 
-    def parameter(self, name: str) -> Optional[dict[str, Any]]:
+    def parameter(self, name: str) -> dict[str, Any] | None:
         return self.parameters.get(name)
 
-    def known(self, name: str, version: Optional[Version] = None) -> bool:
+    def known(self, name: str, version: Version | None = None) -> bool:
         """Whether Postfix ``version`` (default: the target) knows the parameter ``name``."""
         info = self.parameters.get(name)
         if info is None:
@@ -67,8 +67,8 @@ class KnowledgeBase:
         removed = info.get("removed")
         return not (removed and version[:2] >= parse_version(removed)[:2])
 
-    def names(self, version: Optional[Version] = None) -> list[str]:
+    def names(self, version: Version | None = None) -> list[str]:
         return [name for name in self.parameters if self.known(name, version)]
 
-    def restriction(self, name: str) -> Optional[dict[str, Any]]:
+    def restriction(self, name: str) -> dict[str, Any] | None:
         return self.restrictions.get(name.lower())

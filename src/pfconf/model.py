@@ -9,7 +9,6 @@ reading rules follow Postfix 3.x: readllines() joins a logical line, split_namev
 from __future__ import annotations
 
 import functools
-from typing import Optional, Union
 
 import attrs
 
@@ -92,7 +91,7 @@ def _cut_nul(text: str) -> str:
     return text if nul < 0 else text[:nul]
 
 
-def split_nameval(logical: str) -> tuple[Optional[str], int, int, int, int]:
+def split_nameval(logical: str) -> tuple[str | None, int, int, int, int]:
     """Postfix's split_nameval(): (error, name start, name end, value start, value end)."""
     n = len(logical)
     i = 0
@@ -178,7 +177,7 @@ class Parameter:
         segments = self._reading[0]
         result = []
         for line, text in zip(segments.lines, segments.texts):
-            shown = text[:-1] if text.endswith("\r") else text
+            shown = text.removesuffix("\r")
             result.append(PhysicalLine(shown, Span(line, 1, line, len(shown) + 1)))
         return tuple(result)
 
@@ -210,7 +209,7 @@ class MainCf:
     """
 
     nodes: tuple[MainNode, ...]
-    path: Optional[str] = None
+    path: str | None = None
     #: Whether it was read from bytes (dumps then returns bytes).
     binary: bool = False
 
@@ -230,7 +229,7 @@ class MainCf:
             result[entry.name] = entry.value
         return result
 
-    def get(self, name: str) -> Optional[Parameter]:
+    def get(self, name: str) -> Parameter | None:
         """The definition of ``name`` that takes effect (the last one), or None."""
         return self._last.get(name)
 
@@ -253,7 +252,7 @@ class MainCf:
         """Raise ParseError for the first entry Postfix would refuse (needs the logical line)."""
         for entry in self.entries:
             try:
-                entry._reading
+                _ = entry._reading  # reading a bad entry raises its ParseError
             except ParseError as exc:
                 raise exc.with_path(self.path) if self.path else exc
 
@@ -379,7 +378,7 @@ class Service:
     def line(self) -> int:
         return self.node.line
 
-    def field_span(self, index_or_name: Union[int, str]) -> Span:
+    def field_span(self, index_or_name: int | str) -> Span:
         index = (
             FIELD_NAMES.index(index_or_name) if isinstance(index_or_name, str) else index_or_name
         )
@@ -409,7 +408,7 @@ class Service:
             result[override.name] = override.value
         return result
 
-    def override(self, name: str) -> Optional[Override]:
+    def override(self, name: str) -> Override | None:
         """The ``-o`` override of ``name`` that takes effect, or None."""
         found = None
         for override in self.override_list:
@@ -438,7 +437,7 @@ def _check_fields(
         if len(fields[index]) != 1 or fields[index] not in "yn-":
             fail(index, FIELD_NAMES[index])
     wakeup = fields[5]
-    digits = wakeup[:-1] if wakeup.endswith("?") else wakeup
+    digits = wakeup.removesuffix("?")
     if not (wakeup[0] == "-" and len(digits) == 1) and not all(c in "0123456789" for c in digits):
         fail(5, "wakeup")
     limit = fields[6]
@@ -542,7 +541,7 @@ class MasterCf:
     """A parsed master.cf: ``nodes`` is the syntax tree, ``services`` what Postfix runs."""
 
     nodes: tuple[MasterNode, ...]
-    path: Optional[str] = None
+    path: str | None = None
     binary: bool = False
 
     kind = "master"
@@ -554,7 +553,7 @@ class MasterCf:
     def services(self) -> tuple[Service, ...]:
         return tuple(Service(node) for node in self.nodes if isinstance(node, ServiceEntry))
 
-    def service(self, name: str, type: str) -> Optional[Service]:
+    def service(self, name: str, type: str) -> Service | None:
         """The service ``name/type`` (the first one, as postconf -M shows), or None."""
         for service in self.services:
             if service.name == name and service.type == type:
@@ -571,9 +570,9 @@ class MasterCf:
     def validate(self) -> None:
         for service in self.services:
             try:
-                service._reading
+                _ = service._reading  # reading a bad entry raises its ParseError
             except ParseError as exc:
                 raise exc.with_path(self.path) if self.path else exc
 
 
-Document = Union[MainCf, MasterCf]
+Document = MainCf | MasterCf

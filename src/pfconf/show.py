@@ -7,7 +7,7 @@ compared with Postfix's own; unlike postconf, names Postfix does not know are li
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 from .model import MainCf, MasterCf, Service
 
@@ -80,7 +80,7 @@ def master_lines(doc: MasterCf) -> list[str]:
     return lines
 
 
-def as_json(main: Optional[MainCf], master: Optional[MasterCf]) -> dict[str, Any]:
+def as_json(main: MainCf | None, master: MasterCf | None) -> dict[str, Any]:
     """Raw values (not folded) for programs."""
     result: dict[str, Any] = {}
     if main is not None:

@@ -8,7 +8,6 @@ files or knows parameter names.
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 import attrs
 
@@ -58,7 +57,7 @@ def split_list(text: str, separators: str = LIST_SEPARATORS, parens: str = "{}")
     return tokens
 
 
-def strip_braces(item: str) -> Optional[str]:
+def strip_braces(item: str) -> str | None:
     """The text inside ``{ ... }`` with blanks trimmed (Postfix's extpar() with STRIP), or None.
 
     Returns None when ``item`` is not a complete, balanced group: callers keep it as it is.
@@ -251,7 +250,7 @@ class LookupTable:
     name: str
     start: int
     end: int
-    tables: tuple["LookupTable", ...] = ()
+    tables: tuple[LookupTable, ...] = ()
     entries: tuple[str, ...] = ()
 
     @property
@@ -259,7 +258,7 @@ class LookupTable:
         return f"{self.type}:{self.name}"
 
 
-def _table_type(text: str) -> Optional[int]:
+def _table_type(text: str) -> int | None:
     colon = text.find(":")
     if colon <= 0:
         return None
@@ -271,7 +270,7 @@ def _table_type(text: str) -> Optional[int]:
     return colon
 
 
-def parse_table(text: str, offset: int = 0) -> Optional[LookupTable]:
+def parse_table(text: str, offset: int = 0) -> LookupTable | None:
     """Parse one ``type:name`` reference; None if ``text`` does not have that shape."""
     colon = _table_type(text)
     if colon is None:
@@ -315,7 +314,7 @@ def find_tables(text: str) -> list[LookupTable]:
 TLS_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 
-def enabled_protocols(value: str) -> Optional[set[str]]:
+def enabled_protocols(value: str) -> set[str] | None:
     """The protocols a ``*_tls_protocols`` value leaves enabled, or None if it cannot be read.
 
     Separators are blanks, commas and colons.  ``!X`` excludes X; ``>=X`` and ``<=X`` bound
@@ -328,7 +327,7 @@ def enabled_protocols(value: str) -> Optional[set[str]]:
     enabled = set(TLS_PROTOCOLS)
     positives = set()
     for item in items:
-        if item.startswith(">=") or item.startswith("<="):
+        if item.startswith((">=", "<=")):
             bound = lowered.get(item[2:].lower())
             if bound is None:
                 return None

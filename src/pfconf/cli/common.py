@@ -7,7 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import IO, Any
 
 import click
 
@@ -27,13 +27,25 @@ def echo(text: str, err: bool = False) -> None:
     click.echo(text.encode("utf-8", "surrogateescape"), err=err)
 
 
-def fail(message: str) -> "click.exceptions.Exit":
-    """Report an error in one line on stderr; the caller raises the result (exit status 2)."""
-    echo(message, err=True)
-    return click.exceptions.Exit(EXIT_ERROR)
+class Failure(click.ClickException):
+    """An error that ends the command with exit status 2 and one line on stderr.
+
+    The line is printed when the exception leaves the command, not when it is made, so a
+    caller that catches it and carries on (a fallback) prints nothing.
+    """
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        echo(self.message, err=True)
 
 
-def read(path: str, kind: str, required: bool = True) -> Optional[Document]:
+def fail(message: str) -> Failure:
+    """An error for the caller to raise: ``raise fail("main.cf: no such file")``."""
+    return Failure(message)
+
+
+def read(path: str, kind: str, required: bool = True) -> Document | None:
     """Load one file; a missing optional file is None, anything else wrong exits with status 2."""
     try:
         return load(path, kind)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -18,6 +19,7 @@ from .. import MainCf, MasterCf, __version__
 from ..edit import EditError
 from ..edit.workspace import ConcurrentChange, Workspace
 from ..errors import ParseError
+from ..postfix import PostfixError, find_program, installed_version, postmap
 from ..show import as_json, fold, main_lines, master_lines, service_line
 from .common import DEFAULT_DIR, EXIT_ERROR, EXIT_FINDINGS, config_paths, echo, fail, read
 
@@ -42,7 +44,7 @@ def cli(ctx: click.Context, config_dir: str) -> None:
 @cli.command()
 @click.option("--json", "as_json_output", is_flag=True, help="Print raw values as JSON.")
 @click.pass_obj
-def show(config: "_Config", as_json_output: bool) -> None:
+def show(config: _Config, as_json_output: bool) -> None:
     """Print main.cf's effective values and master.cf's services and overrides.
 
     Like postconf -n (but listing names Postfix does not know too), then postconf -M and -P.
@@ -93,7 +95,7 @@ def writing(command: Callable[..., None]) -> Callable[..., None]:
         help="Keep a copy of each changed file with this suffix (default .bak).",
     )
     @functools.wraps(command)
-    def wrapper(*args: Any, show_diff: bool, check: bool, backup: Optional[str], **kw: Any) -> None:
+    def wrapper(*args: Any, show_diff: bool, check: bool, backup: str | None, **kw: Any) -> None:
         config_dir = click.get_current_context().find_object(_Config)
         assert config_dir is not None
         workspace = open_workspace(config_dir.path)
@@ -124,7 +126,7 @@ def open_workspace(directory: str) -> Workspace:
         raise fail(str(exc))
 
 
-def finish(workspace: Workspace, *, show_diff: bool, check: bool, backup: Optional[str]) -> None:
+def finish(workspace: Workspace, *, show_diff: bool, check: bool, backup: str | None) -> None:
     """Report the changes, then write them unless --diff or --check says not to."""
     if show_diff:
         text = workspace.diff()
@@ -149,25 +151,21 @@ def finish(workspace: Workspace, *, show_diff: bool, check: bool, backup: Option
     for change in workspace.changes:
         echo(change.describe())
     for table in click.get_current_context().meta.get("pfedit.postmap", []):
-        _postmap(table)
+        _postmap(workspace.directory, table)
 
 
-def _postmap(path: str) -> None:
-    """Build the indexed table Postfix reads (sasl_passwd.db), or say how to."""
-    import shutil
-    import subprocess
-
-    postmap = shutil.which("postmap") or (
-        "/usr/sbin/postmap" if os.path.exists("/usr/sbin/postmap") else None
-    )
-    if postmap is None:
-        echo(f"pfedit: postmap is not available here: run 'postmap {path}' where Postfix is")
+def _postmap(config_dir: str, table: str) -> None:
+    """Build the indexed file Postfix reads (sasl_passwd.db) with the configuration being
+    edited (postmap -c DIR), or say how to where Postfix is not installed."""
+    if find_program("postmap") is None:
+        echo(f"pfedit: postmap is not available here: run 'postmap -c {config_dir} {table}' "
+             "where Postfix is")  # fmt: skip
         return
-    result = subprocess.run([postmap, path], capture_output=True, text=True)
-    if result.returncode != 0:
-        echo(f"pfedit: postmap {path} failed: {result.stderr.strip()}", err=True)
-        raise click.exceptions.Exit(EXIT_ERROR)
-    echo(f"ran postmap {path}")
+    try:
+        postmap(config_dir, table)
+    except PostfixError as exc:
+        raise fail(f"pfedit: {exc}") from None
+    echo(f"ran postmap -c {config_dir} {table}")
 
 
 def _assignments(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -363,17 +361,17 @@ def service_remove(workspace: Workspace, key: str) -> None:
 @writing
 def apply(
     workspace: Workspace,
-    recipe: Optional[str],
-    recipe_file: Optional[str],
+    recipe: str | None,
+    recipe_file: str | None,
     list_recipes: bool,
     extra: tuple[str, ...],
     postfix_version: str,
-    password_file: Optional[str],
-    **named: Optional[str],
+    password_file: str | None,
+    **named: str | None,
 ) -> None:
     """Apply a recipe (sasl-tls, relay-client, submission-only, tls-hardening) idempotently."""
     from ..edit.recipes import RecipeError, apply_recipe, builtin_recipes, load_recipe
-    from ..kb import KnowledgeBase, parse_version
+    from ..kb import KnowledgeBase, parse_version, version_text
 
     if list_recipes:
         for name in builtin_recipes():
@@ -391,12 +389,12 @@ def apply(
     if "password" in wanted and "password" not in options:
         options["password"] = _password(password_file)
     if postfix_version == "auto":
-        from .pflint import _local_version
-
         try:
-            postfix_version = _local_version()
-        except click.exceptions.Exit:
-            postfix_version = ".".join(map(str, KnowledgeBase().newest[:2]))
+            postfix_version = installed_version()
+        except PostfixError as exc:
+            postfix_version = version_text(KnowledgeBase().newest[:2])
+            echo(f"pfedit: --postfix-version auto: {exc}; writing for Postfix "
+                 f"{postfix_version}, the newest known", err=True)  # fmt: skip
     try:
         target = parse_version(postfix_version)
     except ValueError:
@@ -408,7 +406,7 @@ def apply(
     click.get_current_context().meta["pfedit.postmap"] = outcome.postmap
 
 
-def _password(path: Optional[str]) -> str:
+def _password(path: str | None) -> str:
     if path:
         try:
             with open(path, encoding="utf-8") as handle:
@@ -428,4 +426,4 @@ def main() -> None:
     cli(prog_name="pfedit")
 
 
-__all__ = ["cli", "main", "EXIT_ERROR"]
+__all__ = ["EXIT_ERROR", "cli", "main"]

@@ -7,10 +7,7 @@ status: 0 nothing at or above the threshold, 1 findings, 2 usage error or unread
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
-from typing import Optional
 
 import click
 
@@ -21,6 +18,7 @@ from ..lint.config import ConfigError, Settings, load_settings
 from ..lint.engine import Options, exit_status, lint
 from ..lint.finding import SEVERITIES
 from ..lint.rule import all_rules, rule_for
+from ..postfix import PostfixError, installed_version
 from ..report import FORMATS, as_json, github, sarif, text
 from .common import DEFAULT_DIR, EXIT_CLEAN, echo, fail
 
@@ -54,21 +52,11 @@ def _files(paths: tuple[str, ...]) -> list[str]:
 
 
 def _local_version() -> str:
-    postconf = shutil.which("postconf") or "/usr/sbin/postconf"
+    """The installed Postfix's version, for --postfix-version auto."""
     try:
-        out = subprocess.run(
-            [postconf, "-h", "mail_version"], capture_output=True, text=True, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        raise fail(
-            "--postfix-version auto: postconf is not available here; name a version like 3.9"
-        )
-    version = out.stdout.strip()
-    try:
-        parse_version(version)
-    except ValueError:
-        raise fail(f"--postfix-version auto: postconf reported {version!r}")
-    return version
+        return installed_version()
+    except PostfixError as exc:
+        raise fail(f"--postfix-version auto: {exc}; name a version like 3.9") from None
 
 
 def _list_rules() -> None:
@@ -147,18 +135,18 @@ def cli(
     output_format: str,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
-    severity_threshold: Optional[str],
-    postfix_version: Optional[str],
-    baseline_path: Optional[str],
-    write_baseline_path: Optional[str],
-    config_path: Optional[str],
+    severity_threshold: str | None,
+    postfix_version: str | None,
+    baseline_path: str | None,
+    write_baseline_path: str | None,
+    config_path: str | None,
     isolated: bool,
     color: str,
     apply_fixes: bool,
     unsafe_fixes: bool,
     show_diff: bool,
     list_rules: bool,
-    explain: Optional[str],
+    explain: str | None,
     verbose: bool,
 ) -> None:
     """Check Postfix's main.cf and master.cf (default: /etc/postfix)."""

@@ -9,7 +9,8 @@ the replaced range are the same bytes as before.  The operation itself checks th
 
 from __future__ import annotations
 
-from typing import Callable, Generic, Optional, TypeVar, Union
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -35,8 +36,8 @@ class Change:
     file: str
     action: str
     target: str
-    old: Optional[str] = None
-    new: Optional[str] = None
+    old: str | None = None
+    new: str | None = None
     reason: str = ""
     #: Hide the values in reports (passwords, for instance).
     secret: bool = False
@@ -98,8 +99,8 @@ class Editor(Generic[Doc]):
         start: int,
         end: int,
         new_lines: list[str],
-        check: Callable[[Doc], Optional[str]],
-        change: Optional[Change],
+        check: Callable[[Doc], str | None],
+        change: Change | None,
     ) -> None:
         """Replace lines [start, end) (0-based), verify, and keep the result.
 
@@ -132,7 +133,7 @@ class Editor(Generic[Doc]):
         if change is not None:
             self.changes.append(change)
 
-    def dumps(self) -> Union[str, bytes]:
+    def dumps(self) -> str | bytes:
         from .. import dumps
 
         return dumps(self.doc)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Optional
 
 from ..model import MainCf, Parameter
 from ..syntax.nodes import BlankLine, CommentLine, Entry
@@ -58,7 +57,7 @@ class MainEditor(Editor[MainCf]):
 
     # -- operations ----------------------------------------------------------------------------
 
-    def get(self, name: str) -> Optional[str]:
+    def get(self, name: str) -> str | None:
         entry = self.doc.get(name)
         return entry.value if entry is not None else None
 
@@ -82,10 +81,10 @@ class MainEditor(Editor[MainCf]):
             self._set_inline(entry, value, change)
         return True
 
-    def _expect(self, name: str, value: Optional[str]):  # type: ignore[no-untyped-def]
+    def _expect(self, name: str, value: str | None):  # type: ignore[no-untyped-def]
         before = self.doc.effective()
 
-        def check(doc: MainCf) -> Optional[str]:
+        def check(doc: MainCf) -> str | None:
             after = doc.effective()
             wanted = dict(before)
             if value is None:
@@ -210,7 +209,7 @@ class MainEditor(Editor[MainCf]):
         before = self.doc.effective()
         remaining = [e for e in self.doc.definitions(name) if e.line != line]
 
-        def check(doc: MainCf) -> Optional[str]:
+        def check(doc: MainCf) -> str | None:
             wanted = dict(before)
             if remaining:
                 wanted[name] = remaining[-1].value
@@ -271,7 +270,7 @@ class MainEditor(Editor[MainCf]):
         value_start = text.index("=") + 1
         value = " ".join(text[value_start:].split())
 
-        def check(doc: MainCf) -> Optional[str]:
+        def check(doc: MainCf) -> str | None:
             entry = doc.get(name)
             if entry is None or _items(entry.value) != _items(value):
                 return f"uncommenting {name} would not define it as written"
@@ -282,7 +281,7 @@ class MainEditor(Editor[MainCf]):
         )
         return True
 
-    def rename(self, old: str, new: str, value: Optional[str] = None, reason: str = "") -> bool:
+    def rename(self, old: str, new: str, value: str | None = None, reason: str = "") -> bool:
         """Rename the effective definition of ``old`` in place (its value kept, or ``value``)."""
         _check_name(new)
         entry = self.doc.get(old)
@@ -300,7 +299,7 @@ class MainEditor(Editor[MainCf]):
 
         earlier = self.doc.definitions(old)[:-1]
 
-        def check(doc: MainCf) -> Optional[str]:
+        def check(doc: MainCf) -> str | None:
             renamed = doc.get(new)
             still = doc.get(old)
             if renamed is None or renamed.value != kept_value:
@@ -325,8 +324,8 @@ class MainEditor(Editor[MainCf]):
     # -- list items ----------------------------------------------------------------------------
 
     def _find_item(
-        self, name: str, item: str, at: Optional[tuple[int, int]]
-    ) -> Optional[tuple[int, int]]:
+        self, name: str, item: str, at: tuple[int, int] | None
+    ) -> tuple[int, int] | None:
         """(token index, token count) of ``item`` in the list ``name``: the first occurrence,
         or the one whose first word starts at ``at`` = (line, column)."""
         entry = self.doc.get(name)
@@ -346,7 +345,7 @@ class MainEditor(Editor[MainCf]):
         return None
 
     def list_remove(
-        self, name: str, item: str, reason: str = "", at: Optional[tuple[int, int]] = None
+        self, name: str, item: str, reason: str = "", at: tuple[int, int] | None = None
     ) -> bool:
         """Remove one item (``reject_rbl_client zone`` counts as one) from a list value: the
         first occurrence, or the one starting at ``at`` = (line, column)."""
@@ -365,7 +364,7 @@ class MainEditor(Editor[MainCf]):
         item: str,
         replacement: str,
         reason: str = "",
-        at: Optional[tuple[int, int]] = None,
+        at: tuple[int, int] | None = None,
     ) -> bool:
         """Replace one item in place (a renamed restriction, a zone with a result filter)."""
         found = self._find_item(name, item, at)
@@ -396,8 +395,8 @@ class MainEditor(Editor[MainCf]):
         name: str,
         item: str,
         *,
-        after: Optional[str] = None,
-        before: Optional[str] = None,
+        after: str | None = None,
+        before: str | None = None,
         reason: str = "",
     ) -> bool:
         """Add an item to a list value (at the end, or after/before an existing item)."""
@@ -426,7 +425,7 @@ class MainEditor(Editor[MainCf]):
         self.changes.append(Change(self.file_label, "add", name, None, item, reason))
         return True
 
-    def _list_remove_at(self, name: str, index: int, change: Optional[Change]) -> None:
+    def _list_remove_at(self, name: str, index: int, change: Change | None) -> None:
         entry = self.doc.get(name)
         assert entry is not None
         tokens = split_list(entry.value)
@@ -469,7 +468,7 @@ class MainEditor(Editor[MainCf]):
         text = "".join(new_lines)
         expected = remaining
 
-        def check(doc: MainCf) -> Optional[str]:
+        def check(doc: MainCf) -> str | None:
             found = doc.get(name)
             value = found.value if found else ""
             if _items(value) != expected:
@@ -478,7 +477,7 @@ class MainEditor(Editor[MainCf]):
 
         self._commit(start, end, split_lines(text), check, change)
 
-    def _list_insert_at(self, name: str, index: int, item: str, change: Optional[Change]) -> None:
+    def _list_insert_at(self, name: str, index: int, item: str, change: Change | None) -> None:
         entry = self.doc.get(name)
         assert entry is not None
         tokens = split_list(entry.value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from .. import loads
 from ..errors import ParseError
@@ -60,18 +60,18 @@ class MasterEditor(Editor[MasterCf]):
         return _state(self.doc)
 
     @staticmethod
-    def _becomes(wanted: State, problem: str) -> Callable[[MasterCf], Optional[str]]:
+    def _becomes(wanted: State, problem: str) -> Callable[[MasterCf], str | None]:
         """A check: the edited master.cf says exactly ``wanted``, else ``problem``."""
         return lambda doc: None if _state(doc) == wanted else problem
 
-    def _expect(self, key: str, overrides: dict[str, str]) -> Callable[[MasterCf], Optional[str]]:
+    def _expect(self, key: str, overrides: dict[str, str]) -> Callable[[MasterCf], str | None]:
         """A check: every service as before, except ``key`` whose overrides become these."""
         wanted = [(k, f, overrides if k == key else o) for k, f, o in self._snapshot()]
         return self._becomes(wanted, "the edit would change master.cf in an unintended way")
 
     # -- overrides -----------------------------------------------------------------------------
 
-    def get_override(self, key: str, name: str) -> Optional[str]:
+    def get_override(self, key: str, name: str) -> str | None:
         return self._find(key).overrides.get(name)
 
     def set_override(self, key: str, name: str, value: str, reason: str = "") -> bool:
@@ -220,7 +220,7 @@ class MasterEditor(Editor[MasterCf]):
 
     # -- services ------------------------------------------------------------------------------
 
-    def add_service(self, text: str, reason: str = "", after: Optional[str] = None) -> bool:
+    def add_service(self, text: str, reason: str = "", after: str | None = None) -> bool:
         """Add a service entry (its lines as in master.cf) at the end, or after ``after``."""
         lines = [line + self.eol for line in text.rstrip("\n").split("\n")]
         try:
@@ -273,7 +273,7 @@ class MasterEditor(Editor[MasterCf]):
         return True
 
     def enable_service(
-        self, key: str, overrides: Optional[dict[str, str]] = None, reason: str = ""
+        self, key: str, overrides: dict[str, str] | None = None, reason: str = ""
     ) -> bool:
         """Turn a commented-out service (``#submission inet n - y - - smtpd``) back on.
 
@@ -307,7 +307,7 @@ class MasterEditor(Editor[MasterCf]):
             inner = word[1:-1] if word.startswith("{") else word
             oname = inner.split("=", 1)[0].strip()
             if oname in overrides and oname not in used:
-                body, eol = _cut_eol(lines[end])
+                _body, eol = _cut_eol(lines[end])
                 new.append(f"{match.group(1)}-o {override_word(oname, overrides[oname])}{eol}")
                 used.add(oname)
             else:
@@ -315,7 +315,7 @@ class MasterEditor(Editor[MasterCf]):
             end += 1
         before = self._snapshot()
 
-        def check(doc: MasterCf) -> Optional[str]:
+        def check(doc: MasterCf) -> str | None:
             service = doc.service(name, type_)
             if service is None:
                 return f"uncommenting {key} did not define it"

@@ -18,7 +18,8 @@ the same recipe reports no change.  Steps:
                  ``main:smtpd_tls_cert_file``).
 ``file``         a file in the configuration directory holds ``content`` (``{option}``
                  replaced), with ``mode``; ``secret`` keeps it out of reports and diffs;
-                 ``postmap`` says to run postmap on it.
+                 ``postmap`` says to run postmap on it: ``true``, or the table as main.cf
+                 names it (``"{password_maps}"``), which postmap then builds.
 
 Conditions on any step: ``when = {option = "value"}`` (``true``/``false``: the option was
 given or not), ``when_main = {name = "value"}`` (main.cf's value at that point), and
@@ -30,9 +31,8 @@ from __future__ import annotations
 
 import os
 import re
-
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 
@@ -53,7 +53,7 @@ class RecipeError(PfconfError):
 class Option:
     name: str
     help: str = ""
-    default: Optional[str] = None
+    default: str | None = None
     choices: tuple[str, ...] = ()
     required: bool = False
     secret: bool = False
@@ -164,7 +164,7 @@ def _options(recipe: Recipe, given: dict[str, str], config_directory: str) -> di
 
 
 def _applies(
-    step: dict[str, Any], values: dict[str, str], target: Version, ws: Optional[Workspace] = None
+    step: dict[str, Any], values: dict[str, str], target: Version, ws: Workspace | None = None
 ) -> bool:
     for name, wanted in step.get("when", {}).items():
         if isinstance(wanted, bool):
@@ -178,9 +178,7 @@ def _applies(
                 return False
     if "since" in step and target[:2] < parse_version(step["since"])[:2]:
         return False
-    if "before" in step and target[:2] >= parse_version(step["before"])[:2]:
-        return False
-    return True
+    return not ("before" in step and target[:2] >= parse_version(step["before"])[:2])
 
 
 def _value(step: dict[str, Any], values: dict[str, str], target: Version) -> str:
@@ -295,8 +293,12 @@ def _file(
     changed = ws.put_file(
         path, content, mode=mode, secret=bool(step.get("secret")), reason=_reason(step)
     )
-    if step.get("postmap") and changed:
-        outcome.postmap.append(os.path.join(ws.directory, path))
+    postmap = step.get("postmap")
+    if postmap and changed:
+        # the table as main.cf names it (type:path), so that postmap builds the file that
+        # Postfix will open; plain ``true`` takes the directory's default_database_type
+        table = _fill(postmap, values) if isinstance(postmap, str) else ""
+        outcome.postmap.append(table or os.path.join(ws.directory, path))
 
 
 _ACTIONS = {

@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import os
 import shutil
-from typing import Optional
 
 import attrs
 
@@ -33,7 +32,7 @@ class ConcurrentChange(PfconfError):
 @attrs.define
 class ExtraFile:
     path: str
-    old: Optional[bytes]
+    old: bytes | None
     new: bytes
     mode: int
     secret: bool
@@ -46,19 +45,19 @@ class Workspace:
         self.directory = directory
         self.main_path = os.path.join(directory, "main.cf")
         self.master_path = os.path.join(directory, "master.cf")
-        self._original: dict[str, Optional[bytes]] = {}
+        self._original: dict[str, bytes | None] = {}
         main_data = self._read(self.main_path, required=True)
         assert main_data is not None
         self.main = MainEditor(_parse(main_data, "main", self.main_path))  # type: ignore[arg-type]
         master_data = self._read(self.master_path, required=master_required)
-        self.master: Optional[MasterEditor] = (
+        self.master: MasterEditor | None = (
             MasterEditor(_parse(master_data, "master", self.master_path))  # type: ignore[arg-type]
             if master_data is not None
             else None
         )
         self.extra: dict[str, ExtraFile] = {}
 
-    def _read(self, path: str, required: bool) -> Optional[bytes]:
+    def _read(self, path: str, required: bool) -> bytes | None:
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
@@ -78,7 +77,7 @@ class Workspace:
         path = os.path.join(self.directory, name)
         try:
             with open(path, "rb") as handle:
-                old: Optional[bytes] = handle.read()
+                old: bytes | None = handle.read()
         except FileNotFoundError:
             old = None
         new = encode(content)
@@ -97,9 +96,9 @@ class Workspace:
     def changes(self) -> list[Change]:
         return self.main.changes + (self.master.changes if self.master else [])
 
-    def _pending(self) -> list[tuple[str, Optional[bytes], bytes, bool, Optional[int]]]:
+    def _pending(self) -> list[tuple[str, bytes | None, bytes, bool, int | None]]:
         """(path, old bytes, new bytes, secret, mode) of every file that would change."""
-        result: list[tuple[str, Optional[bytes], bytes, bool, Optional[int]]] = []
+        result: list[tuple[str, bytes | None, bytes, bool, int | None]] = []
         for path, editor in ((self.main_path, self.main), (self.master_path, self.master)):
             if editor is None:
                 continue
@@ -137,7 +136,7 @@ class Workspace:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def write(self, backup: Optional[str] = None) -> list[str]:
+    def write(self, backup: str | None = None) -> list[str]:
         """Write every changed file; returns their paths.
 
         Raises ConcurrentChange (writing nothing) when a file changed since it was read.
@@ -147,7 +146,7 @@ class Workspace:
         for path, _, _, _, _ in pending:
             try:
                 with open(path, "rb") as handle:
-                    now: Optional[bytes] = handle.read()
+                    now: bytes | None = handle.read()
             except FileNotFoundError:
                 now = None
             if now != self._original.get(path):

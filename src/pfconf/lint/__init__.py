@@ -9,4 +9,4 @@ from __future__ import annotations
 from .engine import Options, Run, lint
 from .finding import SEVERITIES, Finding, Fix
 
-__all__ = ["Finding", "Fix", "Options", "Run", "SEVERITIES", "lint"]
+__all__ = ["SEVERITIES", "Finding", "Fix", "Options", "Run", "lint"]

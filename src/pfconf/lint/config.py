@@ -7,7 +7,7 @@ ruff and yamllint.  Command-line flags override what the file says.
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 
@@ -22,16 +22,16 @@ class ConfigError(ValueError):
 
 @attrs.define
 class Settings:
-    path: Optional[str] = None
+    path: str | None = None
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     severities: dict[str, str] = attrs.Factory(dict)
     per_file_ignores: dict[str, tuple[str, ...]] = attrs.Factory(dict)
-    postfix_version: Optional[str] = None
-    severity_threshold: Optional[str] = None
+    postfix_version: str | None = None
+    severity_threshold: str | None = None
 
 
-def find_config(start: str) -> Optional[tuple[str, dict[str, Any]]]:
+def find_config(start: str) -> tuple[str, dict[str, Any]] | None:
     """The nearest ``.pflint.toml`` or pyproject.toml with ``[tool.pflint]`` above ``start``."""
     directory = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
     while True:

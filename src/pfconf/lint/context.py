@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Iterator, Optional, Union
+from collections.abc import Iterator
 
 import attrs
 
@@ -26,7 +26,7 @@ def stock_master() -> MasterCf:
     return doc
 
 
-Origin = Union[Parameter, Override, None]
+Origin = Parameter | Override | None
 
 
 @attrs.define
@@ -34,7 +34,7 @@ class ServiceConfig:
     """The settings one master.cf service runs with: its overrides, then main.cf."""
 
     service: Service
-    main: Optional[MainCf]
+    main: MainCf | None
 
     @property
     def key(self) -> str:
@@ -49,13 +49,13 @@ class ServiceConfig:
             return self.main.get(name)
         return None
 
-    def value(self, name: str) -> Optional[str]:
+    def value(self, name: str) -> str | None:
         """The value set for this service, or None when Postfix's default applies."""
         origin = self.origin(name)
         return origin.value if origin is not None else None
 
     @property
-    def port(self) -> Optional[str]:
+    def port(self) -> str | None:
         """The port an inet service listens on (``submission`` for ``127.0.0.1:submission``)."""
         if self.service.type != "inet":
             return None
@@ -70,10 +70,10 @@ class Context:
     was found and Postfix's stock one stands in.  ``kb`` answers for the target version.
     """
 
-    main: Optional[MainCf]
-    master: Optional[MasterCf]
-    main_path: Optional[str]
-    master_path: Optional[str]
+    main: MainCf | None
+    master: MasterCf | None
+    main_path: str | None
+    master_path: str | None
     kb: KnowledgeBase
     master_is_stock: bool = False
 
@@ -93,23 +93,23 @@ class Context:
         return tuple(s for s in self.services if os.path.basename(s.service.command) == "smtpd")
 
     @property
-    def smtpd_configs(self) -> list[Optional[ServiceConfig]]:
+    def smtpd_configs(self) -> list[ServiceConfig | None]:
         """The smtpd services, or ``[None]`` (main.cf alone) when there are none."""
         return list(self.smtpd_services) or [None]
 
     @property
-    def client_configs(self) -> list[Optional[ServiceConfig]]:
+    def client_configs(self) -> list[ServiceConfig | None]:
         """The services that run the SMTP client, smtp(8), or ``[None]`` (main.cf alone)."""
         services = [s for s in self.services if os.path.basename(s.service.command) == "smtp"]
         return list(services) or [None]
 
-    def origin(self, config: Optional[ServiceConfig], name: str) -> Origin:
+    def origin(self, config: ServiceConfig | None, name: str) -> Origin:
         """Where ``name`` is set for ``config`` (main.cf alone when None)."""
         if config is not None:
             return config.origin(name)
         return self.main.get(name) if self.main else None
 
-    def value(self, config: Optional[ServiceConfig], name: str) -> Optional[str]:
+    def value(self, config: ServiceConfig | None, name: str) -> str | None:
         """The value of ``name`` for ``config`` (main.cf alone when None); None: the default."""
         origin = self.origin(config, name)
         return origin.value if origin is not None else None
@@ -120,13 +120,13 @@ class Context:
         self,
         rule: type,
         message: str,
-        path: Optional[str],
+        path: str | None,
         span: Span,
         *,
-        parameter: Optional[str] = None,
-        service: Optional[str] = None,
-        fix: Optional[Fix] = None,
-        severity: Optional[str] = None,
+        parameter: str | None = None,
+        service: str | None = None,
+        fix: Fix | None = None,
+        severity: str | None = None,
     ) -> Finding:
         return Finding(
             rule.code,  # type: ignore[attr-defined]
@@ -165,7 +165,7 @@ class Context:
         return self._finding(rule, message, self.main_path, item.span, **kw)  # type: ignore[arg-type]
 
     def at_span(
-        self, rule: type, path: Optional[str], span: Span, message: str, **kw: object
+        self, rule: type, path: str | None, span: Span, message: str, **kw: object
     ) -> Finding:
         return self._finding(rule, message, path, span, **kw)  # type: ignore[arg-type]
 
@@ -183,8 +183,8 @@ class Context:
         return self._finding(rule, message, self.master_path, head, **kw)  # type: ignore[arg-type]
 
     def at_origin(
-        self, rule: type, config: Optional[ServiceConfig], name: str, message: str, **kw: object
-    ) -> Optional[Finding]:
+        self, rule: type, config: ServiceConfig | None, name: str, message: str, **kw: object
+    ) -> Finding | None:
         """A finding where ``name`` is set for ``config``: its override, or its main.cf entry
         (None when it is not set, or when nothing says where)."""
         origin = self.origin(config, name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 import attrs
 
@@ -38,15 +38,15 @@ class Options:
     ignore: tuple[str, ...] = ()
     severities: dict[str, str] = attrs.Factory(dict)
     per_file_ignores: dict[str, tuple[str, ...]] = attrs.Factory(dict)
-    target: Optional[Version] = None
+    target: Version | None = None
 
 
 @attrs.define
 class FileResult:
     path: str
     kind: str
-    doc: Optional[object] = None
-    error: Optional[ParseError] = None
+    doc: object | None = None
+    error: ParseError | None = None
 
 
 @attrs.define
@@ -73,7 +73,7 @@ def _matches(code: str, patterns: Iterable[str]) -> bool:
     return False
 
 
-def enabled(code: str, options: Options, path: Optional[str] = None) -> bool:
+def enabled(code: str, options: Options, path: str | None = None) -> bool:
     if options.select and not _matches(code, options.select):
         return False
     if options.ignore and _matches(code, options.ignore):
@@ -108,9 +108,9 @@ def _kind(path: str) -> str:
         return kind_of(path, handle.read(65536))
 
 
-def _pairs(paths: list[str]) -> list[tuple[Optional[str], Optional[str]]]:
+def _pairs(paths: list[str]) -> list[tuple[str | None, str | None]]:
     """Group the files into (main.cf, master.cf) pairs, adding the partner found beside each."""
-    pairs: dict[str, list[Optional[str]]] = {}
+    pairs: dict[str, list[str | None]] = {}
     for path in paths:
         kind = _kind(path)
         directory = os.path.dirname(os.path.abspath(path))
@@ -137,7 +137,7 @@ def _pairs(paths: list[str]) -> list[tuple[Optional[str], Optional[str]]]:
 
 
 def lint(
-    paths: list[str], options: Optional[Options] = None, rules: Optional[list[type[Rule]]] = None
+    paths: list[str], options: Options | None = None, rules: list[type[Rule]] | None = None
 ) -> Run:
     """Lint the named files; the partner file beside each is read as context only."""
     options = options or Options()
@@ -221,7 +221,7 @@ def _syntax_finding(error: ParseError) -> Finding:
 @attrs.define
 class _Pragma:
     codes: tuple[str, ...]
-    reason: Optional[str]
+    reason: str | None
     line: int
     first: int  # first line of the entry it covers
     last: int

@@ -5,8 +5,6 @@ Positions are 1-based; ``end_column`` is just past the last character, as in SAR
 
 from __future__ import annotations
 
-from typing import Optional
-
 import attrs
 
 #: From least to most severe; ``--severity-threshold`` picks one of these.
@@ -31,12 +29,12 @@ class Fix:
 
     description: str
     safe: bool = True
-    parameter: Optional[str] = None
-    value: Optional[str] = None
-    action: Optional[str] = None
-    item: Optional[str] = None
-    line: Optional[int] = None
-    column: Optional[int] = None
+    parameter: str | None = None
+    value: str | None = None
+    action: str | None = None
+    item: str | None = None
+    line: int | None = None
+    column: int | None = None
 
 
 @attrs.frozen
@@ -51,9 +49,9 @@ class Finding:
     column: int
     end_line: int
     end_column: int
-    parameter: Optional[str] = None
-    service: Optional[str] = None
-    fix: Optional[Fix] = None
+    parameter: str | None = None
+    service: str | None = None
+    fix: Fix | None = None
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Optional
 
 import attrs
 
@@ -34,7 +33,7 @@ class FixRun:
 
 
 def fix_directory(
-    directory: str, options: Optional[Options] = None, *, unsafe: bool = False
+    directory: str, options: Options | None = None, *, unsafe: bool = False
 ) -> FixRun:
     """Fix the main.cf of ``directory`` (master.cf gives context); nothing is written."""
     workspace = Workspace(directory)
@@ -70,7 +69,7 @@ def fix_directory(
     return run
 
 
-def _lint(workspace: Workspace, scratch: str, options: Optional[Options]) -> list[Finding]:
+def _lint(workspace: Workspace, scratch: str, options: Options | None) -> list[Finding]:
     main = os.path.join(scratch, "main.cf")
     with open(main, "w", encoding="utf-8", errors="surrogateescape") as handle:
         handle.write(workspace.main.text)

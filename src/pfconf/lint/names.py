@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..kb import load_table
 from ..values import find_references, find_tables, split_list

@@ -7,7 +7,7 @@ This module turns those values into Restriction objects that rules can walk.
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Union
+from collections.abc import Iterator
 
 import attrs
 
@@ -34,12 +34,12 @@ class Restriction:
     """One restriction of a list: its name, its argument if it takes one, and where both are."""
 
     name: str
-    argument: Optional[str]
+    argument: str | None
     list_name: str
-    path: Optional[str]
+    path: str | None
     span: Span  # name and argument together
-    argument_span: Optional[Span]
-    origin: Union[Parameter, Override]
+    argument_span: Span | None
+    origin: Parameter | Override
     index: int  # position in its list
 
     @property
@@ -47,7 +47,7 @@ class Restriction:
         return self.name.lower()
 
 
-def _override_span(override: Override, token: Token) -> Optional[Span]:
+def _override_span(override: Override, token: Token) -> Span | None:
     """Where ``token`` (offsets into the override's value) sits in master.cf, if we can tell."""
     where = override.argument
     if where.line != where.end_line:
@@ -64,13 +64,13 @@ def _join(a: Span, b: Span) -> Span:
 
 
 def parse_list(
-    ctx: Context, origin: Union[Parameter, Override], list_name: str
+    ctx: Context, origin: Parameter | Override, list_name: str
 ) -> list[Restriction]:
     value = origin.value
     tokens = split_list(value)
     path = ctx.main_path if isinstance(origin, Parameter) else ctx.master_path
 
-    def span_of(token: Token) -> Optional[Span]:
+    def span_of(token: Token) -> Span | None:
         if isinstance(origin, Parameter):
             return origin.item_span(token)
         return _override_span(origin, token)
@@ -115,7 +115,7 @@ def service_lists(ctx: Context, config: ServiceConfig) -> dict[str, list[Restric
 
 def configurations(
     ctx: Context,
-) -> Iterator[tuple[Optional[ServiceConfig], dict[str, list[Restriction]]]]:
+) -> Iterator[tuple[ServiceConfig | None, dict[str, list[Restriction]]]]:
     """Each smtpd service's lists; main.cf's alone when no service runs smtpd."""
     services = ctx.smtpd_services
     if not services:
@@ -133,8 +133,8 @@ def item_fix(
     restriction: Restriction,
     description: str,
     *,
-    item: Optional[str] = None,
-    replacement: Optional[str] = None,
+    item: str | None = None,
+    replacement: str | None = None,
     safe: bool = True,
 ) -> Fix:
     """A fix of one restriction in a main.cf list: removed, or replaced by ``replacement``.

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, ClassVar
 
 from .finding import SEVERITIES, Finding
 
@@ -35,7 +36,7 @@ class Rule:
     #: whose main.cf was not found (what main.cf leaves unset is not known to be unset).
     needs_main: ClassVar[bool] = False
 
-    def check(self, ctx: "Context") -> Iterable[Finding]:
+    def check(self, ctx: Context) -> Iterable[Finding]:
         raise NotImplementedError
 
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from ..io import decode
 from ..lint.finding import Finding
@@ -19,7 +19,7 @@ FORMATS = ("text", "json", "sarif", "github")
 _COLORS = {"error": "31", "warning": "33", "info": "36"}
 
 
-def _source_line(path: str, line: int, cache: dict[str, list[str]]) -> Optional[str]:
+def _source_line(path: str, line: int, cache: dict[str, list[str]]) -> str | None:
     if path not in cache:
         try:
             with open(path, "rb") as handle:

@@ -7,8 +7,6 @@ by content.
 
 from __future__ import annotations
 
-from typing import Union
-
 import attrs
 
 
@@ -63,7 +61,7 @@ class ContinuationLine:
 
 #: What may follow the head line of an entry or service: its continuation lines and the
 #: comment and blank lines between them.
-Inner = Union[ContinuationLine, CommentLine, BlankLine]
+Inner = ContinuationLine | CommentLine | BlankLine
 
 
 @attrs.frozen
@@ -145,8 +143,8 @@ class Orphan:
         return "".join(node.dump() for node in self.inner)
 
 
-MainNode = Union[BlankLine, CommentLine, Entry, Orphan]
-MasterNode = Union[BlankLine, CommentLine, ServiceEntry, Orphan]
+MainNode = BlankLine | CommentLine | Entry | Orphan
+MasterNode = BlankLine | CommentLine | ServiceEntry | Orphan
 
 
 def _cr(eol: str) -> str:

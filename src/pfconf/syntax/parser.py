@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 import lark
 
@@ -28,7 +28,7 @@ from .nodes import (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parser(kind: str) -> lark.Lark:
     # Built once per process: LALR tables for these small grammars take a few milliseconds, but
     # lint and edit runs parse many files.
@@ -65,7 +65,7 @@ def _split_cr(parts: list[str], eol: str) -> tuple[list[str], str]:
     return parts, eol
 
 
-Gap = Union[CommentLine, BlankLine]
+Gap = CommentLine | BlankLine
 
 
 def _line_of(token: lark.Token) -> int:
@@ -125,7 +125,7 @@ def _build_main(lines: _Lines, tree: lark.Tree[Any]) -> list[MainNode]:
     return nodes
 
 
-def _orphan(lines: _Lines, tree: lark.Tree[Any]) -> list[Union[Orphan, Gap]]:
+def _orphan(lines: _Lines, tree: lark.Tree[Any]) -> list[Orphan | Gap]:
     own, after = _gather(lines, tree.children)
     return [Orphan(tuple(own), line=own[0].line), *after]
 
@@ -188,7 +188,7 @@ def _build_master(lines: _Lines, tree: lark.Tree[Any]) -> list[MasterNode]:
     return nodes
 
 
-def parse_lines(text: str, kind: str, path: Optional[str] = None) -> list[Any]:
+def parse_lines(text: str, kind: str, path: str | None = None) -> list[Any]:
     """Parse the text of a main.cf (``kind="main"``) or master.cf (``"master"``) into nodes.
 
     Raises ParseError for what the grammar cannot read: a line that starts with ``=`` or a
@@ -211,7 +211,7 @@ _NAME_AT = re.compile(r"[^ \t\v\f\r\n=\x00]*")
 
 
 def _error(
-    source: str, kind: str, path: Optional[str], exc: lark.exceptions.UnexpectedInput
+    source: str, kind: str, path: str | None, exc: lark.exceptions.UnexpectedInput
 ) -> ParseError:
     """Name the situation Postfix itself would report, in an administrator's words."""
     line_no = exc.line if exc.line > 0 else 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Iterator, Optional, Union
+from collections.abc import Iterator
 
 import attrs
 
@@ -47,8 +47,8 @@ class TransportUse:
     parameter: str
     transport: str
     nexthop: str
-    origin: Union[Parameter, Override]
-    config: Optional[ServiceConfig]
+    origin: Parameter | Override
+    config: ServiceConfig | None
     span: Span
 
 
@@ -57,8 +57,8 @@ def _split(value: str) -> tuple[str, str]:
     return transport, nexthop
 
 
-def _direct(ctx: Context, origin: Union[Parameter, Override], config: Optional[ServiceConfig],
-            name: str) -> Optional[TransportUse]:  # fmt: skip
+def _direct(ctx: Context, origin: Parameter | Override, config: ServiceConfig | None,
+            name: str) -> TransportUse | None:  # fmt: skip
     value = origin.value
     transport, nexthop = _split(value)
     if not transport or "$" in transport or "{" in transport:

@@ -6,7 +6,8 @@ Which zone is what comes from rules/dnsbl.toml, each fact with its source.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 from ...kb import load_table
 from ..context import Context
@@ -25,13 +26,13 @@ DOMAIN_LOOKUPS = {
 }
 
 
-def split_zone(argument: str) -> tuple[str, Optional[str]]:
+def split_zone(argument: str) -> tuple[str, str | None]:
     """``zen.spamhaus.org=127.0.0.[2..11]`` -> ("zen.spamhaus.org", "127.0.0.[2..11]")."""
     zone, _, result_filter = argument.partition("=")
     return zone.lower().rstrip("."), (result_filter or None)
 
 
-def zone_info(zone: str) -> Optional[dict[str, Any]]:
+def zone_info(zone: str) -> dict[str, Any] | None:
     data = load_table("dnsbl")
     info = data.get("zones", {}).get(zone)
     if info is not None:
@@ -42,7 +43,7 @@ def zone_info(zone: str) -> Optional[dict[str, Any]]:
     return None
 
 
-def dnsbl_queries(ctx: Context) -> Iterator[tuple[Restriction, str, Optional[str]]]:
+def dnsbl_queries(ctx: Context) -> Iterator[tuple[Restriction, str, str | None]]:
     """Every DNS list query, once per place in the files (services share main.cf's lists)."""
     seen = set()
     for _, lists in configurations(ctx):
@@ -504,5 +505,5 @@ class UnfilteredDnsbl(Rule):
                     replacement=f"{restriction.name} {suggestion}",
                 )
                 if suggestion
-                else Fix(f"filter the answers of {zone}"),  # fmt: skip
+                else Fix(f"filter the answers of {zone}"),
             )

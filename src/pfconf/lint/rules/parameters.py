@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
 
 from ...kb import parse_version, version_text
 from ...model import Parameter, Span
@@ -181,7 +181,7 @@ class DuplicateParameter(Rule):
                             parameter=name,
                             action="remove_definition",
                             line=earlier.line,
-                        ),  # fmt: skip
+                        ),
                     )
                 else:
                     yield ctx.at_name(
@@ -195,7 +195,7 @@ class DuplicateParameter(Rule):
                             parameter=name,
                             action="remove_definition",
                             line=earlier.line,
-                        ),  # fmt: skip
+                        ),
                     )
 
 
@@ -374,7 +374,7 @@ _SWITCH_VALUES = {
 }
 
 
-def _deprecated_fix(ctx: Context, entry: Parameter, replacement: Optional[str]) -> Optional[Fix]:
+def _deprecated_fix(ctx: Context, entry: Parameter, replacement: str | None) -> Fix | None:
     """Replace a deprecated parameter: safe where the meaning carries over exactly."""
     if not replacement or not re.fullmatch(r"[a-z0-9_]+", replacement):
         return None
@@ -519,7 +519,7 @@ def _report(rule: type, ctx: Context, where: object, message: str) -> Finding:
 class _ValueRule(Rule):
     kind: str = ""
 
-    def bad(self, info: dict, value: str) -> Optional[str]:  # type: ignore[type-arg]
+    def bad(self, info: dict, value: str) -> str | None:  # type: ignore[type-arg]
         raise NotImplementedError
 
     def check(self, ctx: Context) -> Iterator[Finding]:
@@ -564,7 +564,7 @@ class InvalidBoolean(_ValueRule):
     summary = "yes/no parameter with another value"
     kind = "boolean"
 
-    def bad(self, info: dict, value: str) -> Optional[str]:  # type: ignore[type-arg]
+    def bad(self, info: dict, value: str) -> str | None:  # type: ignore[type-arg]
         if value.lower() in ("yes", "no"):
             return None
         return "Postfix accepts only yes or no here"
@@ -601,7 +601,7 @@ class InvalidTime(_ValueRule):
     summary = "time value Postfix cannot read"
     kind = "time"
 
-    def bad(self, info: dict, value: str) -> Optional[str]:  # type: ignore[type-arg]
+    def bad(self, info: dict, value: str) -> str | None:  # type: ignore[type-arg]
         if _TIME.match(value):
             return None
         return "a time is a number with an optional unit s, m, h, d or w, like 3600s or 1h"
@@ -681,7 +681,7 @@ class InvalidChoice(_ValueRule):
     summary = "value is not one of the parameter's choices"
     kind = "enum"
 
-    def bad(self, info: dict, value: str) -> Optional[str]:  # type: ignore[type-arg]
+    def bad(self, info: dict, value: str) -> str | None:  # type: ignore[type-arg]
         choices = [str(v) for v in info.get("values", [])]
         if not choices:
             return None
@@ -895,7 +895,7 @@ class HomeMailboxShadowed(Rule):
                 return
 
 
-def _number(ctx: Context, name: str) -> Optional[int]:
+def _number(ctx: Context, name: str) -> int | None:
     entry = ctx.main.get(name) if ctx.main else None
     if entry is not None:
         value = entry.value

@@ -6,7 +6,7 @@ Names, replacements and versions come from rules/restrictions.toml.
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from ...kb import parse_version
 from ...model import Parameter
@@ -97,7 +97,7 @@ class RenamedRestriction(Rule):
                         f"rename {restriction.name} to {replacement}",
                         replacement=replacement,
                         item=restriction.name,
-                    ),  # fmt: skip
+                    ),
                 )
             elif info.get("deprecated") and ctx.target[:2] >= parse_version(info["deprecated"])[:2]:
                 yield ctx.at_span(
@@ -262,8 +262,8 @@ class OpenRelay(Rule):
             label = f" on {config.key}" if config else ""
 
             def report(
-                restriction: Restriction, message: str, severity: Optional[str] = None
-            ) -> Optional[Finding]:
+                restriction: Restriction, message: str, severity: str | None = None
+            ) -> Finding | None:
                 key = (restriction.path, restriction.span, message)
                 if key in reported:
                     return None
@@ -274,7 +274,7 @@ class OpenRelay(Rule):
                     restriction.span,
                     message,
                     parameter=restriction.list_name,
-                    service=config.key if config else None,
+                    service=config.key if config else None,  # noqa: B023 (called in this iteration only)
                     severity=severity,
                 )
 
@@ -333,7 +333,7 @@ class OpenRelay(Rule):
             # a remote domain: the first list that rejects makes the service safe; a permit
             # only ends its own list.
             culprits: list[tuple[Restriction, str]] = []
-            notes: list[tuple[Restriction, str, Optional[str]]] = []
+            notes: list[tuple[Restriction, str, str | None]] = []
             safe = relay_default_safe
             if relay_default_safe and open_networks:
                 # the default relay list starts with permit_mynetworks
@@ -361,20 +361,20 @@ class OpenRelay(Rule):
                     name = r.lowered
                     if name == "permit":
                         culprits.append(
-                            (r, f"'permit' is reached before any check of the destination{label}: "
-                                "anyone can relay mail through this server")
+                            (r, (f"'permit' is reached before any check of the destination{label}: "
+                                "anyone can relay mail through this server"))
                         )  # fmt: skip
                         break
                     if name == "permit_mynetworks" and open_networks:
                         culprits.append(
-                            (r, f"permit_mynetworks with mynetworks = {mynetworks}{label}: "
-                                f"{open_networks[0]} lets the whole Internet relay")
+                            (r, (f"permit_mynetworks with mynetworks = {mynetworks}{label}: "
+                                f"{open_networks[0]} lets the whole Internet relay"))
                         )  # fmt: skip
                         break
                     if name == "permit_mx_backup" and not mx_networks:
                         notes.append(
-                            (r, "permit_mx_backup without permit_mx_backup_networks relays for any "
-                                "domain that names this host as a backup MX", None)
+                            (r, ("permit_mx_backup without permit_mx_backup_networks relays for any "
+                                "domain that names this host as a backup MX"), None)
                         )  # fmt: skip
                     if (
                         name.startswith("check_") and name.endswith("_access")
@@ -383,9 +383,9 @@ class OpenRelay(Rule):
                     if name in _WORKING:
                         for lookup in lookups:
                             notes.append(
-                                (lookup, f"{lookup.name} {lookup.argument or ''} comes before "
+                                (lookup, (f"{lookup.name} {lookup.argument or ''} comes before "
                                          f"{r.name}{label}: whether it lets clients relay depends on "
-                                         "its contents, which pflint cannot see", "info")
+                                         "its contents, which pflint cannot see"), "info")
                             )  # fmt: skip
                         safe = True
                         break

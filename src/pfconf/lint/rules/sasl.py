@@ -3,7 +3,7 @@ network in clear."""
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from ...model import Parameter
 from ...values import split_list
@@ -100,7 +100,7 @@ class AuthInClear(Rule):
             )  # fmt: skip
 
 
-def _enabled(ctx: Context, config: Optional[ServiceConfig], name: str) -> bool:
+def _enabled(ctx: Context, config: ServiceConfig | None, name: str) -> bool:
     return (ctx.value(config, name) or "no").lower() == "yes"
 
 
@@ -155,7 +155,7 @@ class EmptyClientSaslOptions(Rule):
                 "noanonymous"
             )
             if isinstance(origin, Parameter):  # an empty value has no span of its own
-                finding: Optional[Finding] = ctx.at_entry(type(self), origin, message)
+                finding: Finding | None = ctx.at_entry(type(self), origin, message)
             else:
                 finding = ctx.at_origin(type(self), config, "smtp_sasl_security_options", message)
             if finding is not None and (finding.path, finding.line) not in seen:
@@ -202,7 +202,7 @@ class ClientSaslWithoutPasswords(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         # Group the client services by where their smtp_sasl_auth_enable = yes comes from:
         # a main.cf setting is fine as long as one service using it has passwords.
-        groups: dict[int, tuple[list[Optional[ServiceConfig]], bool]] = {}
+        groups: dict[int, tuple[list[ServiceConfig | None], bool]] = {}
         for config in ctx.client_configs:
             origin = ctx.origin(config, "smtp_sasl_auth_enable")
             if origin is None or origin.value.strip().lower() != "yes":

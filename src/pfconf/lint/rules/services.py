@@ -10,7 +10,7 @@ that pflint assumes when none was found.
 from __future__ import annotations
 
 import os
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from ...values import split_list
 from ..context import Context, ServiceConfig
@@ -24,7 +24,7 @@ _SUBMISSIONS = {"submissions", "smtps", "465"}
 _SMTP = {"smtp", "25"}
 
 
-def _yes(value: Optional[str]) -> bool:
+def _yes(value: str | None) -> bool:
     return (value or "").strip().lower() == "yes"
 
 
@@ -291,7 +291,7 @@ def _confined(lists: dict[str, list[str]]) -> bool:
     return False
 
 
-def _resolved(ctx: Context, config: ServiceConfig) -> Optional[dict[str, list[str]]]:
+def _resolved(ctx: Context, config: ServiceConfig) -> dict[str, list[str]] | None:
     """Each list's restriction names, a ``$name`` value looked up in main.cf; None when a
     list refers to something main.cf does not define."""
     result: dict[str, list[str]] = {}

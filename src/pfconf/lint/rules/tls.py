@@ -6,7 +6,7 @@ that allow broken protocols.
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from ...model import Override, Parameter
 from ...values import enabled_protocols
@@ -21,7 +21,7 @@ _SWITCH_LEVELS = {
 }
 
 
-def _switch_level(use: Optional[str], enforce: Optional[str]) -> Optional[str]:
+def _switch_level(use: str | None, enforce: str | None) -> str | None:
     """The security level the obsolete switches ask for, or None when neither is set."""
     if enforce is not None and enforce.lower() == "yes":
         return "encrypt"
@@ -271,15 +271,14 @@ class BrokenTlsProtocols(Rule):
         for entry in ctx.entries():
             if entry.name not in _PROTOCOL_PARAMS or not entry.value or "$" in entry.value:
                 continue
-            if ">=" in entry.value or "<=" in entry.value:
-                if ctx.target[:2] < (3, 6):
-                    yield ctx.at_value(
-                        type(self), entry,
-                        f"{entry.name} uses the >=/<= syntax of Postfix 3.6, but Postfix "
-                        f"{'.'.join(map(str, ctx.target))} rejects the list and disables TLS; "
-                        f"use {suggestion}",
-                    )  # fmt: skip
-                    continue
+            if (">=" in entry.value or "<=" in entry.value) and ctx.target[:2] < (3, 6):
+                yield ctx.at_value(
+                    type(self), entry,
+                    f"{entry.name} uses the >=/<= syntax of Postfix 3.6, but Postfix "
+                    f"{'.'.join(map(str, ctx.target))} rejects the list and disables TLS; "
+                    f"use {suggestion}",
+                )  # fmt: skip
+                continue
             enabled = enabled_protocols(entry.value)
             if enabled is None:
                 continue
@@ -303,7 +302,7 @@ class BrokenTlsProtocols(Rule):
 _MANDATORY_CLIENT_LEVELS = {"encrypt", "dane-only", "fingerprint", "verify", "secure"}
 
 
-def client_tls_level(ctx: Context, config: Optional[ServiceConfig]) -> tuple[str, str]:
+def client_tls_level(ctx: Context, config: ServiceConfig | None) -> tuple[str, str]:
     """The SMTP client's effective TLS level and the parameter that decides it."""
     level = (ctx.value(config, "smtp_tls_security_level") or "").lower()
     if level:
@@ -316,7 +315,7 @@ def client_tls_level(ctx: Context, config: Optional[ServiceConfig]) -> tuple[str
     return "none", "smtp_tls_security_level"
 
 
-def _options(value: Optional[str], default: str) -> set[str]:
+def _options(value: str | None, default: str) -> set[str]:
     text = default if value is None else value
     return {item.lower() for item in re.split(r"[\s,]+", text) if item}
 
@@ -445,7 +444,7 @@ class WeakCipherGrade(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         modern = ctx.target[:2] >= (3, 8)
-        places: list[tuple[str, str, object, Optional[ServiceConfig]]] = []
+        places: list[tuple[str, str, object, ServiceConfig | None]] = []
         for entry in ctx.entries():
             places.append((entry.name, entry.value, entry, None))
         for config in ctx.services:
@@ -461,13 +460,13 @@ class WeakCipherGrade(Rule):
                 )  # fmt: skip
             elif grade in ("export", "low") and modern:
                 message, severity = (
-                    f"{name} = {grade} is an obsolete grade that Postfix 3.8 and later treat "
-                    "as medium; say medium", "info",
+                    (f"{name} = {grade} is an obsolete grade that Postfix 3.8 and later treat "
+                    "as medium; say medium"), "info",
                 )  # fmt: skip
             elif grade in ("export", "low"):
                 message, severity = (
-                    f"{name} = {grade} allows ciphers that can be broken (before Postfix 3.8); "
-                    "use medium", "error" if grade == "export" else "warning",
+                    (f"{name} = {grade} allows ciphers that can be broken (before Postfix 3.8); "
+                    "use medium"), "error" if grade == "export" else "warning",
                 )  # fmt: skip
             else:
                 continue
