@@ -287,8 +287,8 @@ class Override:
     """One ``-o name=value`` (or ``-o { name = value }``) of a service.
 
     ``name`` and ``value`` are what postconf -P shows; ``option`` is the span of the ``-o``
-    word, ``argument`` the span of the ``name=value`` word (braces included), and ``braced``
-    tells which form was written.
+    (of the letter ``o`` alone in a bundle such as ``-vo``), ``argument`` the span of the
+    ``name=value`` word (braces included), and ``braced`` tells which form was written.
     """
 
     name: str
@@ -387,19 +387,27 @@ class Service:
         return segments.span(word.start, word.end)
 
     @functools.cached_property
-    def _normalized(self) -> tuple[tuple[str, ...], tuple[Override, ...]]:
+    def daemon_arguments(self) -> DaemonArguments:
+        """The command's arguments as getopt reads them: the one reading that ``show``, the
+        editor and the rules share."""
         segments, words = self._reading
-        return _normalize_args(segments, words[8:])
+        return _read_arguments(segments, words)
 
     @property
     def args(self) -> tuple[str, ...]:
         """The command's arguments as postconf -F prints them (before brace re-quoting)."""
-        return self._normalized[0]
+        return self.daemon_arguments.args
+
+    @property
+    def options_end(self) -> int:
+        """The index in ``arguments`` of the first word that is not an option or an option's
+        value (a plain argument or ``--``); ``len(arguments)`` when there is none."""
+        return self.daemon_arguments.options_end
 
     @property
     def override_list(self) -> tuple[Override, ...]:
         """Every ``-o`` override in order, duplicates included."""
-        return self._normalized[1]
+        return self.daemon_arguments.overrides
 
     @property
     def overrides(self) -> dict[str, str]:
@@ -445,48 +453,74 @@ def _check_fields(
         fail(6, "process_limit")
 
 
+#: The daemon options that take a value (postconf_master.c: pcf_daemon_options_expecting_value).
 _OPTIONS_WITH_VALUE = "o"
 
 
-def _normalize_args(
-    segments: _Segments, words: list[Token]
-) -> tuple[tuple[str, ...], tuple[Override, ...]]:
-    """postconf's pcf_normalize_daemon_args(), keeping where each override came from.
+@attrs.frozen
+class DaemonArguments:
+    """A service's command arguments as getopt reads them, computed once for every reader.
 
-    Options are read as getopt reads them: only the arguments before the first one that does
-    not start with ``-`` (or ``--``) are options, so a ``-o`` after a plain argument is a plain
-    argument too.
+    ``args`` are the arguments as postconf -F prints them (options split, ``{ }`` removed);
+    the first ``option_count`` of them are options and their values.  ``options_end`` is the
+    index, in the entry's words (fields included), of the first word getopt does not read as
+    an option or an option's value: the first plain argument, or the ``--`` that ends the
+    options; the number of words when every argument is an option.
     """
-    # (text, start, end) with offsets into the logical line, split like postconf splits them
-    args: list[tuple[str, int, int]] = [(w.text, w.start, w.end) for w in words]
+
+    args: tuple[str, ...]
+    option_count: int
+    options_end: int
+    overrides: tuple[Override, ...]
+
+
+def _read_arguments(segments: _Segments, words: list[Token]) -> DaemonArguments:
+    """postconf's pcf_normalize_daemon_args() and getopt's scan, keeping where each override
+    came from.
+
+    Only the arguments before the first one that does not start with ``-`` (or is ``--``) are
+    options, so a ``-o`` after a plain argument is a plain argument too.  A lone ``-`` is a
+    plain argument to getopt; postconf reads it as an option that takes the next word as its
+    value, and so shows no override after it either.
+    """
+    # (text, start, end, word index): offsets into the logical line of the characters the
+    # piece holds.  A piece split off "-vo..." is given a "-" it does not have in the file,
+    # so its start is that of the option letter itself.
+    args: list[tuple[str, int, int, int]] = [
+        (w.text, w.start, w.end, index) for index, w in enumerate(words) if index >= 8
+    ]
     out: list[str] = []
     overrides: list[Override] = []
+    options_end = len(words)
     i = 0
     while i < len(args):
-        text, start, end = args[i]
-        if not text.startswith("-") or text == "--":
+        text, start, end, index = args[i]
+        if not text.startswith("-") or text in ("-", "--"):
+            options_end = index
             break
         # "-vo" is "-v" then "-o": split before the first option letter that takes a value.
         for k in range(2, len(text)):
             if text[k] in _OPTIONS_WITH_VALUE:
-                args[i] = (text[:k], start, start + k)
-                args.insert(i + 1, ("-" + text[k:], start + k - 1, end))
-                text, start, end = args[i]
+                letter = end - (len(text) - k)
+                args[i] = (text[:k], start, letter, index)
+                args.insert(i + 1, ("-" + text[k:], letter, end, index))
+                text, start, end, _ = args[i]
                 break
-        if len(text) < 2 or text[1] not in _OPTIONS_WITH_VALUE:
+        if text[1] not in _OPTIONS_WITH_VALUE:
             out.append(text)
             i += 1
             continue
         if len(text) > 2:
             # "-oname=value" is "-o" then "name=value"
-            args[i] = (text[:2], start, start + 2)
-            args.insert(i + 1, (text[2:], start + 2, end))
-            text, start, end = args[i]
+            value_start = end - (len(text) - 2)
+            args[i] = (text[:2], start, value_start, index)
+            args.insert(i + 1, (text[2:], value_start, end, index))
+            text, start, end, _ = args[i]
         out.append(text)
         if i + 1 >= len(args):
             i += 1
             continue
-        value, vstart, vend = args[i + 1]
+        value, vstart, vend, _ = args[i + 1]
         braced = value.startswith("{")
         if braced:
             value = _extract(value)
@@ -507,9 +541,10 @@ def _normalize_args(
                     )
                 )
         i += 2
-    for text, _, _ in args[i:]:
+    option_count = len(out)
+    for text, _, _, _ in args[i:]:
         out.append(_extract(text) if text.startswith("{") else text)
-    return tuple(out), tuple(overrides)
+    return DaemonArguments(tuple(out), option_count, options_end, tuple(overrides))
 
 
 def _extract(text: str) -> str:

@@ -26,22 +26,18 @@ def _needs_braces(text: str) -> bool:
 
 
 def command_line(service: Service) -> str:
-    """The command and its arguments as postconf -F prints them (values with blanks in ``{}``)."""
+    """The command and its arguments as postconf -F prints them (values with blanks in ``{}``).
+
+    An option's value and every argument after the options get braces when they hold blanks,
+    as postconf -F prints them; the options themselves never do.
+    """
+    reading = service.daemon_arguments
     out = [service.command]
-    args = service.args
-    in_options = True
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if in_options and (not arg.startswith("-") or arg == "--"):
-            in_options = False
-        if in_options and len(arg) > 1 and arg[1] == "o" and i + 1 < len(args):
-            value = args[i + 1]
-            out += [arg, f"{{{value}}}" if _needs_braces(value) else value]
-            i += 2
-            continue
-        out.append(f"{{{arg}}}" if not in_options and _needs_braces(arg) else arg)
-        i += 1
+    takes_value = False  # the previous word was an option that takes the next one
+    for index, arg in enumerate(reading.args):
+        is_option = index < reading.option_count and not takes_value
+        takes_value = is_option and arg[1:2] == "o"
+        out.append(f"{{{arg}}}" if not is_option and _needs_braces(arg) else arg)
     return " ".join(out)
 
 

@@ -1,7 +1,8 @@
 """Editing master.cf: one ``-o`` override at a time, and whole services.
 
 Unlike postconf -P, which reprints the whole entry (and moves the comments inside it), an
-override is changed in place: only the ``name=value`` word, or one new ``-o`` line.  Values
+override is changed in place: only the ``name=value`` word, or one new ``-o`` line (or, when
+a plain argument shares a line with what comes before it, a new ``-o`` just before it).  Values
 with blanks are written as ``-o { name = value }`` (Postfix 3.0 and later).  A service that
 the stock master.cf ships commented out (submission, submissions/smtps) is re-enabled where
 it is rather than added a second time.
@@ -95,11 +96,15 @@ class MasterEditor(Editor[MasterCf]):
             body, eol = _cut_eol(lines[row])
             lines[row] = body[: span.column - 1] + word + body[span.end_column - 1 :] + eol
         else:
-            row = self._insert_row(service)
-            lines.insert(row, f"{self._indent(service)}-o {word}{self.eol}")
-            if row == len(lines) - 1 and not lines[row - 1].endswith("\n"):
-                lines[row - 1] += self.eol
-                lines[row] = lines[row][: -len(self.eol)]
+            row, column = self._insert_point(service)
+            if column is not None:
+                body, eol = _cut_eol(lines[row])
+                lines[row] = f"{body[: column - 1]}-o {word} {body[column - 1 :]}{eol}"
+            else:
+                lines.insert(row, f"{self._indent(service)}-o {word}{self.eol}")
+                if row == len(lines) - 1 and not lines[row - 1].endswith("\n"):
+                    lines[row - 1] += self.eol
+                    lines[row] = lines[row][: -len(self.eol)]
         self._commit(start, end, lines, self._expect(key, wanted), change)
         return True
 
@@ -127,6 +132,8 @@ class MasterEditor(Editor[MasterCf]):
             if body[cut_to:].strip():
                 right = body[cut_to:].lstrip(" \t")
                 left = body[:cut_from]
+                if left and left[-1] not in " \t":  # "-vo a=b -x": "-v" stays, then a blank
+                    left += " "
             else:
                 left, right = body[:cut_from].rstrip(" \t"), ""
             lines[row] = left + right + eol
@@ -147,27 +154,21 @@ class MasterEditor(Editor[MasterCf]):
                 counts[match.group(1)] += 1
         return counts.most_common(1)[0][0] if counts else "  "
 
-    def _insert_row(self, service: Service) -> int:
-        """Where a new ``-o`` line goes in the entry: after its last option, before any plain
-        argument (getopt stops at the first one: a later ``-o`` would be an argument)."""
-        arguments = service.arguments[8:]
-        options_end = len(arguments)
-        i = 0
-        while i < len(arguments):
-            text = arguments[i].text
-            if not text.startswith("-") or text == "--":
-                options_end = i
-                break
-            i += 2 if text in ("-o",) else 1
-        if options_end < len(arguments):
-            first_plain = arguments[options_end].span
+    def _insert_point(self, service: Service) -> tuple[int, int | None]:
+        """Where a new ``-o`` goes in the entry: after its last option and before the first
+        plain argument or ``--`` (getopt stops there, so a later ``-o`` would be an argument).
+
+        (row, None): a new line at this row of the entry.  (row, column): inside that row,
+        just before the plain argument, when it shares its line with what comes before it.
+        """
+        arguments = service.arguments
+        if service.options_end < len(arguments):
+            first_plain = arguments[service.options_end].span
             row = first_plain.line - service.line
             body, _ = _cut_eol(self.lines[service.line - 1 + row])
             if row == 0 or body[: first_plain.column - 1].strip():
-                raise EditError(
-                    f"{service.key}: its arguments do not leave room for an -o line; edit it by hand"
-                )
-            return row
+                return row, first_plain.column
+            return row, None
         # after the entry's last line that holds fields or arguments
         node = service.node
         rows = [0] + [
@@ -175,7 +176,7 @@ class MasterEditor(Editor[MasterCf]):
             for k, inner in enumerate(node.inner)
             if type(inner).__name__ == "ContinuationLine"
         ]
-        return rows[-1] + 1
+        return rows[-1] + 1, None
 
     def set_field(self, key: str, field: str, value: str, reason: str = "") -> bool:
         """Change one of the first seven fields (``chroot``, ``process_limit``...) in place."""

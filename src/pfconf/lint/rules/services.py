@@ -476,18 +476,25 @@ class OverrideSplitAtBlank(Rule):
         for service in ctx.master.services:
             if os.path.basename(service.command) in _ARGUMENT_PROGRAMS:
                 continue  # their plain arguments (argv=..., flags=...) are meant
-            words = service.arguments[8:]
-            overrides = {o.argument: o for o in service.override_list}
-            # getopt's reading: options up to the first plain argument
-            i = 0
-            while i < len(words) and words[i].text.startswith("-") and words[i].text != "--":
-                i += 2 if words[i].text == "-o" else 1
-            if i >= len(words):
+            words = service.arguments
+            reading = service.daemon_arguments
+            end = reading.options_end
+            if end >= len(words):
                 continue
-            plain = words[i]
-            if i >= 2 and words[i - 2].text == "-o":
-                split = overrides.get(words[i - 1].span)
-                name = split.name if split else words[i - 1].text.split("=", 1)[0]
+            plain = words[end]
+            ends_options = plain.text == "--"
+            last = reading.args[reading.option_count - 2 : reading.option_count]
+            if not ends_options and len(last) == 2 and last[0] == "-o":
+                # the last option was "-o value": the word after it is the rest of a value
+                # that Postfix cut at a blank
+                before = words[end - 1].span
+                split = next(
+                    (o for o in service.override_list
+                     if (o.argument.end_line, o.argument.end_column)
+                     == (before.end_line, before.end_column)),
+                    None,
+                )  # fmt: skip
+                name = split.name if split else last[1].split("=", 1)[0]
                 value = repr(split.value) if split else "missing"
                 yield ctx.at_span(
                     type(self), ctx.master_path, plain.span,
@@ -496,13 +503,18 @@ class OverrideSplitAtBlank(Rule):
                     f"-o {{ {name} = ... }}",
                     service=service.key, parameter=name,
                 )  # fmt: skip
-            ignored = [w for w in words[i + 1 :] if w.text == "-o"]
+            ignored = [w for w in words[end + 1 :] if w.text.startswith("-o")]
             if ignored:
                 more = f" and the {len(ignored) - 1} after it" if len(ignored) > 1 else ""
+                after = (
+                    f"'--' (line {plain.span.line}), which ends the options"
+                    if ends_options
+                    else f"the plain argument {plain.text!r} (line {plain.span.line})"
+                )
                 yield ctx.at_span(
                     type(self), ctx.master_path, ignored[0].span,
-                    f"this -o{more} come{'' if more else 's'} after the plain argument "
-                    f"{plain.text!r} (line {plain.span.line}): {service.command} does not read "
+                    f"this -o{more} come{'' if more else 's'} after {after}: "
+                    f"{service.command} does not read "
                     + ("them as options, so the settings are" if more else "it as an option, so the setting is")
                     + " ignored",
                     service=service.key,
