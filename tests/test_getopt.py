@@ -38,13 +38,13 @@ CASES = [
     Case("-v then -o", "-v -o syslog_name=a", {"syslog_name": "a"}),
     Case("-vo bundled", "-vo syslog_name=a", {"syslog_name": "a"}),
     Case("-vo with its value", "-vosmtpd_tls_security_level=may",
-         {"smtpd_tls_security_level": "may"}),  # fmt: skip
+         {"smtpd_tls_security_level": "may"}),
     Case("-vo then -o", "-vo syslog_name=a -o smtpd_tls_security_level=may",
-         {"syslog_name": "a", "smtpd_tls_security_level": "may"}),  # fmt: skip
+         {"syslog_name": "a", "smtpd_tls_security_level": "may"}),
     Case("-o then -v", "-o syslog_name=a -v", {"syslog_name": "a"}),
     Case("-- ends the options", "-- -o syslog_name=a", {}, ignored="-o"),
     Case("-v, --, then -o", "-v -o syslog_name=a -- -o smtpd_tls_security_level=may",
-         {"syslog_name": "a"}, ignored="-o"),  # fmt: skip
+         {"syslog_name": "a"}, ignored="-o"),
     Case("plain argument before -o", "plain -o syslog_name=a", {}, ignored="-o"),
     Case("a lone - is a plain argument", "- -o syslog_name=a", {}, ignored="-o"),
     Case("value split at a blank", "-o syslog_name=a b", {"syslog_name": "a"}, ignored="b"),
