@@ -67,8 +67,20 @@ def _direct(ctx: Context, origin: Parameter | Override, config: ServiceConfig | 
         start = len(value) - len(value.lstrip())
         span = origin.item_span(Token(transport, start, start + len(transport)))
     else:
-        span = origin.argument
+        span = _word_in_override(origin, transport)
     return TransportUse(name, transport, nexthop, origin, config, span)
+
+
+def _word_in_override(override: Override, word: str) -> Span:
+    """The span of ``word`` inside an override's value (``-o content_filter=WORD:...``), or
+    the whole ``name=value`` when it spans lines or the word is not found."""
+    span = override.argument
+    equals = override.text.find("=")
+    offset = override.text.find(word, equals + 1) if equals >= 0 else -1
+    if offset < 0 or span.line != span.end_line:
+        return span
+    column = span.column + offset
+    return Span(span.line, column, span.line, column + len(word))
 
 
 def transport_uses(ctx: Context) -> Iterator[TransportUse]:

@@ -344,13 +344,18 @@ class OpenRelay(Rule):
                     else (ctx.main.get("mynetworks") if ctx.main else None)
                 )
                 if isinstance(where, Parameter):
-                    yield ctx.at_value(
-                        type(self),
-                        where,
+                    message = (
                         f"mynetworks contains {open_networks[0]}, and the default "
                         f"smtpd_relay_restrictions begins with permit_mynetworks{label}: "
-                        "the whole Internet can relay",
-                        service=config.key if config else None,
+                        "the whole Internet can relay"
+                    )
+                    service = config.key if config else None
+                    # point at the network that opens the relay, not at the whole list
+                    item = next((i for i in where.items if i.text == open_networks[0]), None)
+                    yield (
+                        ctx.at_item(type(self), where, item, message, service=service)
+                        if item is not None
+                        else ctx.at_value(type(self), where, message, service=service)
                     )
                     continue
             for restrictions in (relay, recipient):
