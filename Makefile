@@ -1,12 +1,12 @@
 # Two entry points, both working on a fresh machine:
 #   make demo   set up .venv and run pfedit and pflint on the bundled example (corpus/demo),
 #               then preview pflint --fix and the sasl-tls recipe on it
-#   make test   set up .venv and run the whole test suite
+#   make test   set up .venv, run ruff and mypy --strict, then the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test quick check bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,17 @@ demo: $(BIN)/.installed
 	@echo "# what the sasl-tls recipe would change (--diff: nothing is written)"
 	$(BIN)/pfedit -c corpus/demo apply sasl-tls --postfix-version 3.7 --diff
 
-test: $(BIN)/.installed
+# The static checks, then the whole suite, slow tests included (what CI runs).
+test: check
 	$(BIN)/python -m pytest
+
+# The suite without the tests marked slow, for a quick round while working.
+quick: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not slow"
+
+check: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy --strict
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/parse_throughput.py

@@ -29,7 +29,9 @@ def time_pfconf(path: str, repeat: int) -> float:
     best = float("inf")
     for i in range(repeat):
         start = time.perf_counter()
-        editor = MainEditor(pfconf.load(path, "main"))  # type: ignore[arg-type]
+        doc = pfconf.load(path, "main")
+        assert isinstance(doc, pfconf.MainCf)
+        editor = MainEditor(doc)
         editor.set("relay_class_7_limit", str(100 + i))
         pfconf.dump(editor.doc, path)
         best = min(best, time.perf_counter() - start)

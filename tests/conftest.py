@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,3 +41,20 @@ def oracle_table() -> dict[str, tuple[str, str]]:
 @pytest.fixture(scope="session")
 def oracle_rows() -> dict[str, tuple[str, str]]:
     return oracle_table()
+
+
+def invoke(command: Any, args: list[Any], expect: int, **kw: Any) -> Any:
+    """Run a click command as a user would and insist on its exit status.
+
+    A Python exception inside the command is re-raised, so a crash can never pass for exit
+    status 1 ("findings"); on a wrong status the output is in the assertion message.
+    """
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(command, [str(a) for a in args], **kw)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == expect, (
+        f"exit status {result.exit_code}, expected {expect}; output:\n{result.output}"
+    )
+    return result

@@ -10,12 +10,18 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import attrs
 import pytest
 
 from pfconf import postfix
 from pfconf.postfix import find_program
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def require_postconf() -> str:
@@ -123,12 +129,12 @@ def main_as_postconf_shows_it(doc, reading: Reading) -> dict:
     }
 
 
-def assert_main_reads_like_postconf(data: bytes) -> None:
+def assert_main_reads_like_postconf(data: bytes, reading: Reading | None = None) -> None:
     """pfconf and postconf agree on a main.cf: both accept it with the same values, or both
-    reject it at the same line."""
+    reject it at the same line.  ``reading``: postconf's, when the caller has it already."""
     import pfconf
 
-    reading = read_main(data)
+    reading = reading or read_main(data)
     try:
         doc = pfconf.loads(data, "main")
     except pfconf.ParseError as exc:
@@ -186,3 +192,13 @@ def assert_master_reads_like_postconf(data: bytes, command_too: bool = True) -> 
     assert mine == fields
     _, _, params = read_master(data, "-P")
     assert overrides_as_postconf_shows_them(doc) == params
+
+
+def in_parallel(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[function(item) for item in items]``, with the postconf runs side by side.
+
+    postconf sleeps a second before it exits on a fatal error (msg_fatal), so a test that
+    asks it about many broken files asks about all of them at once.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, min(16, len(items)))) as pool:
+        return list(pool.map(function, items))

@@ -4,7 +4,7 @@ previews; --unsafe-fixes adds the ones that change behaviour."""
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke
 
 from pfconf.cli.pflint import cli
 from pfconf.lint.engine import lint
@@ -27,7 +27,8 @@ def codes(directory):  # type: ignore[no-untyped-def]
 
 def test_fix_the_seed(seed_dir):
     before_text = (seed_dir / "main.cf").read_text()
-    result = CliRunner().invoke(cli, ["--fix", str(seed_dir)])
+    # exit status 1: findings without a safe fix remain
+    result = invoke(cli, ["--fix", seed_dir], 1)
     assert "fixed" in result.output
     after_text = (seed_dir / "main.cf").read_text()
     remaining = {code for _, code in codes(seed_dir)}
@@ -62,8 +63,7 @@ def test_fix_is_checked_by_postconf(seed_dir):
 
 def test_diff_writes_nothing(seed_dir):
     before = (seed_dir / "main.cf").read_bytes()
-    result = CliRunner().invoke(cli, ["--fix", "--diff", str(seed_dir)])
-    assert result.exit_code == 0
+    result = invoke(cli, ["--fix", "--diff", seed_dir], 0)
     assert "-smtpd_tls_auth_only = no\n" in result.output
     assert "+smtpd_tls_auth_only = yes\n" in result.output
     assert (seed_dir / "main.cf").read_bytes() == before
@@ -74,13 +74,13 @@ def test_unsafe_fixes_only_when_asked(tmp_path):
         "compatibility_level = 3.11\n"
         "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destinaton\n"
     )
-    CliRunner().invoke(cli, ["--fix", str(tmp_path)])
+    invoke(cli, ["--fix", tmp_path], 1)  # RLY005 stays: its fix is unsafe
     assert "destinaton" in (tmp_path / "main.cf").read_text()
-    CliRunner().invoke(cli, ["--fix", "--unsafe-fixes", str(tmp_path)])
+    invoke(cli, ["--fix", "--unsafe-fixes", tmp_path], 0)
     assert (tmp_path / "main.cf").read_text().endswith("reject_unauth_destination\n")
 
 
 def test_duplicates_removed_keep_the_effective_value(tmp_path):
     (tmp_path / "main.cf").write_text("biff = no\nmyhostname = a\nbiff = no\n")
-    CliRunner().invoke(cli, ["--fix", str(tmp_path)])
+    invoke(cli, ["--fix", "--select", "PAR", tmp_path], 1)  # PAR013: no compatibility_level
     assert (tmp_path / "main.cf").read_text() == "myhostname = a\nbiff = no\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from click.testing import CliRunner
+from conftest import invoke
 from oracle import fold, read_master
 
 from pfconf import loads
@@ -106,10 +106,7 @@ def test_editor_adds_an_override_getopt_reads(case: Case) -> None:
 def test_pfedit_service_set(case: Case, tmp_path: Path) -> None:
     (tmp_path / "main.cf").write_text(MAIN)
     (tmp_path / "master.cf").write_text(_text(case))
-    result = CliRunner().invoke(
-        pfedit, ["-c", str(tmp_path), "service", "set", "smtp/inet", "smtpd_client_restrictions=permit"]
-    )
-    assert result.exit_code == 0, result.output
+    invoke(pfedit, ["-c", tmp_path, "service", "set", "smtp/inet", "smtpd_client_restrictions=permit"], 0)
     wanted = {**case.overrides, "smtpd_client_restrictions": "permit"}
     assert _postconf_overrides((tmp_path / "master.cf").read_text()) == [
         fold(f"smtp/inet/{k} = {v}") for k, v in sorted(wanted.items())

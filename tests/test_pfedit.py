@@ -6,7 +6,7 @@ import os
 import stat
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke
 
 from pfconf.cli.pfedit import cli
 
@@ -26,8 +26,9 @@ def confdir(tmp_path):
     return tmp_path
 
 
-def run(confdir, *args):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(cli, ["-c", str(confdir), *args])
+def run(confdir, *args, expect=0):  # type: ignore[no-untyped-def]
+    """pfedit -c confdir ARGS..., insisting on the exit status (0 unless told)."""
+    return invoke(cli, ["-c", confdir, *args], expect)
 
 
 def test_set_writes_and_reports(confdir):
@@ -41,18 +42,18 @@ def test_diff_and_check_write_nothing(confdir):
     result = run(confdir, "set", "smtpd_tls_auth_only=yes", "--diff")
     assert result.exit_code == 0
     assert "-smtpd_tls_auth_only = no\n+smtpd_tls_auth_only = yes" in result.output
-    assert run(confdir, "set", "smtpd_tls_auth_only=yes", "--check").exit_code == 1
+    run(confdir, "set", "smtpd_tls_auth_only=yes", "--check", expect=1)
     assert (confdir / "main.cf").read_text() == MAIN
     run(confdir, "set", "smtpd_tls_auth_only=yes")
-    assert run(confdir, "set", "smtpd_tls_auth_only=yes", "--check").exit_code == 0
+    run(confdir, "set", "smtpd_tls_auth_only=yes", "--check")
 
 
 def test_backup_and_mode_kept(confdir):
     os.chmod(confdir / "main.cf", 0o640)
-    assert run(confdir, "unset", "smtpd_tls_auth_only", "--backup").exit_code == 0
+    run(confdir, "unset", "smtpd_tls_auth_only", "--backup")
     assert (confdir / "main.cf.bak").read_text() == MAIN
     assert stat.S_IMODE(os.stat(confdir / "main.cf").st_mode) == 0o640
-    assert run(confdir, "set", "a=1", "--backup=.orig").exit_code == 0
+    run(confdir, "set", "a=1", "--backup=.orig")
     assert (confdir / "main.cf.orig").exists()
 
 
@@ -61,7 +62,7 @@ def test_symlinked_main_cf_is_edited_at_its_target(confdir, tmp_path_factory):
     elsewhere.write_text(MAIN)
     (confdir / "main.cf").unlink()
     (confdir / "main.cf").symlink_to(elsewhere)
-    assert run(confdir, "set", "smtpd_tls_auth_only=yes").exit_code == 0
+    run(confdir, "set", "smtpd_tls_auth_only=yes")
     assert (confdir / "main.cf").is_symlink()
     assert "only = yes" in elsewhere.read_text()
 
@@ -76,28 +77,26 @@ def test_file_changed_on_disk_is_not_overwritten(confdir, monkeypatch):
         return real_pending(self)
 
     monkeypatch.setattr(ws.Workspace, "_pending", meddle)
-    result = run(confdir, "set", "smtpd_tls_auth_only=yes")
-    assert result.exit_code == 2
+    result = run(confdir, "set", "smtpd_tls_auth_only=yes", expect=2)
     assert "changed on disk" in result.output
     assert (confdir / "main.cf").read_text() == MAIN + "biff = no\n"
 
 
 def test_unparsable_file_is_a_one_line_error(confdir):
     (confdir / "main.cf").write_text("=oops\n")
-    result = run(confdir, "set", "a=1")
-    assert result.exit_code == 2
+    result = run(confdir, "set", "a=1", expect=2)
     assert result.output.strip().count("\n") == 0 and "main.cf:1" in result.output
 
 
 def test_bad_assignment(confdir):
-    result = run(confdir, "set", "novalue")
-    assert result.exit_code == 2 and "NAME=VALUE" in result.output
+    result = run(confdir, "set", "novalue", expect=2)
+    assert "NAME=VALUE" in result.output
 
 
 def test_get(confdir):
     result = run(confdir, "get", "smtpd_tls_auth_only")
     assert result.output == "smtpd_tls_auth_only = no\n"
-    assert run(confdir, "get", "nosuch").exit_code == 1
+    run(confdir, "get", "nosuch", expect=1)
 
 
 def test_comment_and_uncomment(confdir):
@@ -108,7 +107,7 @@ def test_comment_and_uncomment(confdir):
 
 
 def test_service_commands(confdir):
-    assert run(confdir, "service", "add", "submission inet n - y - - smtpd").exit_code == 0
+    run(confdir, "service", "add", "submission inet n - y - - smtpd")
     text = (confdir / "master.cf").read_text()
     assert text.count("submission inet") == 1 and "\nsubmission inet" in text  # re-enabled
     result = run(confdir, "service", "set", "submission/inet", "smtpd_tls_security_level=encrypt")
@@ -117,9 +116,9 @@ def test_service_commands(confdir):
     assert "submission/inet/smtpd_tls_security_level = encrypt" in shown
     run(confdir, "service", "unset", "submission/inet", "smtpd_tls_security_level")
     assert "encrypt" not in (confdir / "master.cf").read_text()
-    assert run(confdir, "service", "set", "smtp/inet", "chroot=n").exit_code == 0
+    run(confdir, "service", "set", "smtp/inet", "chroot=n")
     assert "smtp      inet  n       -       n       -       -       smtpd\n" in (confdir / "master.cf").read_text()
-    assert run(confdir, "service", "remove", "pickup/unix").exit_code == 0
+    run(confdir, "service", "remove", "pickup/unix")
     assert "pickup" not in run(confdir, "service", "list").output
-    missing = run(confdir, "service", "set", "nosuch/inet", "a=b")
-    assert missing.exit_code == 2 and "nosuch/inet" in missing.output
+    missing = run(confdir, "service", "set", "nosuch/inet", "a=b", expect=2)
+    assert "nosuch/inet" in missing.output

@@ -88,7 +88,9 @@ def main_cf(draw):
     data = text.encode("utf-8")
     if draw(st.integers(0, 9)) == 0:
         data = data.replace(b"\xc3\xa9", b"\xe9")  # Latin-1, not UTF-8
-    if draw(st.integers(0, 19)) == 0:
+    if draw(st.integers(0, 19)) == 0 and data[:1].isalpha():
+        # a byte-order mark becomes part of the first name; before anything but a name it
+        # makes the file invalid, so it is only put before one
         data = b"\xef\xbb\xbf" + data
     return data
 
@@ -151,34 +153,44 @@ def master_cf(draw):
 
 
 def _round_trips(data: bytes, kind: str) -> None:
-    try:
-        doc = pfconf.loads(data, kind)
-    except pfconf.ParseError:
-        return
+    """The text parses and dumps back byte for byte, as bytes and as str."""
+    doc = pfconf.loads(data, kind)
     assert pfconf.dumps(doc) == data
     text = data.decode("utf-8", "surrogateescape")
     assert pfconf.dumps(pfconf.loads(text, kind)) == text
 
 
-@settings(max_examples=400, deadline=None)
+def _read_or_refused(data: bytes, kind: str) -> None:
+    """Junk: a ParseError is a fine answer; anything pfconf reads must round-trip."""
+    try:
+        pfconf.loads(data, kind)
+    except pfconf.ParseError:
+        return
+    _round_trips(data, kind)
+
+
+# The generated files are valid by construction: they must parse, not just not crash.
+# derandomize: the same examples every run, so a run's time and verdict do not drift.
+@pytest.mark.slow  # 400 generated files: about 5 s
+@settings(max_examples=400, deadline=None, derandomize=True)
 @given(main_cf())
 def test_main_round_trip(data):
     _round_trips(data, "main")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(master_cf())
 def test_master_round_trip(data):
     _round_trips(data, "master")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.binary(max_size=300), st.sampled_from(["main", "master"]))
 def test_junk_is_read_or_refused(data, kind):
-    _round_trips(data, kind)
+    _read_or_refused(data, kind)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(
     st.text(
         alphabet=st.sampled_from(list(" \t\r\n#=${}:,ab_\x00\x0b\x0c\ufeff\xe9")), max_size=200
@@ -186,17 +198,18 @@ def test_junk_is_read_or_refused(data, kind):
     st.sampled_from(["main", "master"]),
 )
 def test_tricky_text_is_read_or_refused(text, kind):
-    _round_trips(text.encode("utf-8", "surrogateescape"), kind)
+    _read_or_refused(text.encode("utf-8", "surrogateescape"), kind)
 
 
 # ------------------------------------------------------------------------------- the oracle
 
 
 def _compare_main(data: bytes) -> None:
-    if "macro processing error" in read_main(data).error:
+    reading = read_main(data)
+    if "macro processing error" in reading.error:
         # "myhostname = $myhostname": postconf fails expanding, after reading the file
         assume(False)
-    assert_main_reads_like_postconf(data)
+    assert_main_reads_like_postconf(data, reading)
 
 
 def _compare_master(data: bytes) -> None:
@@ -204,14 +217,19 @@ def _compare_master(data: bytes) -> None:
     assert_master_reads_like_postconf(data, command_too=False)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# One postconf run per example (about 0.05 s), on a fixed set of examples.
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(main_cf())
 def test_main_reads_like_postconf(data):
     require_postconf()
     _compare_main(data)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(master_cf())
 def test_master_reads_like_postconf(data):
     require_postconf()

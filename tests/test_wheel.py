@@ -9,9 +9,11 @@ import sys
 import venv
 import zipfile
 
+import pytest
 from conftest import ROOT
 
 
+@pytest.mark.slow  # builds a wheel and installs it with its dependencies: about 15 s
 def test_wheel_installs_and_parses(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run(

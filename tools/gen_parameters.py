@@ -98,7 +98,7 @@ def releases(mirror: str) -> list[tuple[str, str]]:
         version = tuple(int(x) for x in match.groups())
         if version < (2, 0, 0):
             continue
-        key = version[:2]
+        key = (version[0], version[1])
         # the newest patch release: stable branches receive backported parameters
         if key not in first or version > first[key][0]:
             first[key] = (version, tag)
@@ -290,9 +290,9 @@ def main() -> int:
     order = [v for v, _ in versions]
     refs = dict(versions)
     with open(OVERRIDES, "rb") as handle:
-        import tomllib
+        from pfconf import _toml
 
-        overrides = tomllib.load(handle)
+        overrides = _toml.load(handle)
 
     parameters: dict[str, dict[str, object]] = {}
     for name in sorted(known):
@@ -327,7 +327,9 @@ def main() -> int:
         info = parameters.setdefault(name, {"introduced": "2.0", "sources": []})
         for key, value in extra.items():
             if key == "source":
-                info.setdefault("sources", []).append(value)  # type: ignore[union-attr]
+                sources_list = info.setdefault("sources", [])
+                assert isinstance(sources_list, list)
+                sources_list.append(value)
             elif value is False:
                 info.pop(key, None)  # an override can retract a derived fact
             else:

@@ -126,10 +126,10 @@ def main() -> int:
         for name in scan(mirror, ref):
             present.setdefault(name, []).append(version)
         print(f"{version:>5} {ref}", file=sys.stderr)
-    import tomllib
+    from pfconf import _toml
 
     with open(OVERRIDES, "rb") as handle:
-        overrides = tomllib.load(handle).get("restrictions", {})
+        overrides = _toml.load(handle).get("restrictions", {})
     restrictions: dict[str, dict[str, object]] = {}
     for name in sorted(present):
         seen = present[name]
@@ -145,7 +145,9 @@ def main() -> int:
         info["sources"] = [f"src/smtpd/smtpd_check.c@{ref}"]
         for key, value in overrides.get(name, {}).items():
             if key == "source":
-                info["sources"].append(value)  # type: ignore[union-attr]
+                sources = info["sources"]
+                assert isinstance(sources, list)
+                sources.append(value)
             else:
                 info[key] = value
         restrictions[name] = info

@@ -58,6 +58,8 @@ def loads(
 def loads(
     data: bytes | str, kind: Literal["master"], *, path: str | None = ...
 ) -> MasterCf: ...
+@overload
+def loads(data: bytes | str, kind: str, *, path: str | None = ...) -> Document: ...
 def loads(data: bytes | str, kind: str = "main", *, path: str | None = None) -> Document:
     """Parse the text of a main.cf (``kind="main"``) or master.cf (``kind="master"``).
 
@@ -96,7 +98,7 @@ def load(path: str | os.PathLike[str], kind: str | None = None) -> Document:
     """Read and parse a file; ``kind`` defaults to what the file's name (or content) says."""
     with open(path, "rb") as handle:
         data = handle.read()
-    return loads(data, kind or kind_of(path, data), path=os.fspath(path))  # type: ignore[call-overload, no-any-return]
+    return loads(data, kind or kind_of(path, data), path=os.fspath(path))
 
 
 def dump(doc: Document, path: str | os.PathLike[str]) -> None:

@@ -8,6 +8,7 @@ from typing import Any, BinaryIO, cast
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
+    # tomli is installed only on Python 3.10 (see pyproject), so mypy may not find it
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 TOMLDecodeError = tomllib.TOMLDecodeError

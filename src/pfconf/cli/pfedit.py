@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from .. import MainCf, MasterCf, __version__
-from ..edit import EditError
+from ..edit import EditError, MasterEditor
 from ..edit.workspace import ConcurrentChange, Workspace
 from ..errors import ParseError
 from ..postfix import PostfixError, find_program, installed_version, postmap
@@ -242,7 +242,7 @@ def service() -> None:
     """List and change master.cf services (like postconf -M, -F and -P)."""
 
 
-def _master(workspace: Workspace):  # type: ignore[no-untyped-def]
+def _master(workspace: Workspace) -> MasterEditor:
     if workspace.master is None:
         raise fail(f"{workspace.master_path}: no such file")
     return workspace.master

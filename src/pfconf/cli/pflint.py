@@ -162,9 +162,10 @@ def cli(
         if isolated:
             settings = Settings()
         elif config_path:
-            settings = load_settings(config_path) if os.path.isfile(config_path) else None  # type: ignore[assignment]
-            if settings is None or settings.path is None:
+            loaded = load_settings(config_path) if os.path.isfile(config_path) else None
+            if loaded is None or loaded.path is None:
                 raise fail(f"{config_path}: no pflint settings in this file")
+            settings = loaded
         else:
             settings = load_settings(files[0])
     except ConfigError as exc:

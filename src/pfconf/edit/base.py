@@ -10,7 +10,7 @@ the replaced range are the same bytes as before.  The operation itself checks th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import attrs
 
@@ -88,7 +88,7 @@ class Editor(Generic[Doc]):
 
     def _reparse(self, text: str) -> Doc:
         try:
-            doc: Doc = loads(text, self.kind, path=self.doc.path)  # type: ignore[call-overload]
+            doc = cast(Doc, loads(text, self.kind, path=self.doc.path))
         except ParseError as exc:
             raise EditError(f"the edited file would not parse: {exc}") from exc
         doc.binary = self.doc.binary  # dumps() gives back what the caller handed in

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 
 from ..model import MainCf, Parameter
 from ..syntax.nodes import BlankLine, CommentLine, Entry
@@ -81,7 +82,7 @@ class MainEditor(Editor[MainCf]):
             self._set_inline(entry, value, change)
         return True
 
-    def _expect(self, name: str, value: str | None):  # type: ignore[no-untyped-def]
+    def _expect(self, name: str, value: str | None) -> Callable[[MainCf], str | None]:
         before = self.doc.effective()
 
         def check(doc: MainCf) -> str | None:
@@ -204,7 +205,7 @@ class MainEditor(Editor[MainCf]):
         self.changes.append(Change(self.file_label, "unset", name, old, None, reason))
         return True
 
-    def _expect_removed(self, name: str, line: int):  # type: ignore[no-untyped-def]
+    def _expect_removed(self, name: str, line: int) -> Callable[[MainCf], str | None]:
         """A check: the definition of ``name`` on ``line`` is gone and nothing else changed."""
         before = self.doc.effective()
         remaining = [e for e in self.doc.definitions(name) if e.line != line]
@@ -531,12 +532,14 @@ class MainEditor(Editor[MainCf]):
                 col = span.end_column - 1
                 sep = ", " if comma else " "
                 new_lines[0] = body[:col] + sep + item + body[col:] + eol
-        self._commit(
-            start, end, split_lines("".join(new_lines)),
-            lambda doc: None if doc.get(name) is not None and _items(doc.get(name).value) == expected  # type: ignore[union-attr]
-            else f"{name}: adding {item} would not give the intended list",
-            change,
-        )  # fmt: skip
+
+        def intended(doc: MainCf) -> str | None:
+            entry = doc.get(name)
+            if entry is not None and _items(entry.value) == expected:
+                return None
+            return f"{name}: adding {item} would not give the intended list"
+
+        self._commit(start, end, split_lines("".join(new_lines)), intended, change)
 
 
 def _is_list(name: str, old: str, new: str) -> bool:
@@ -602,7 +605,7 @@ def _is_argument(items: list[str], position: int) -> bool:
     from ..kb import KnowledgeBase
 
     info = KnowledgeBase().restriction(items[position - 1]) if position > 0 else None
-    return bool(info) and info.get("argument", "none") != "none"  # type: ignore[union-attr]
+    return info is not None and info.get("argument", "none") != "none"
 
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")

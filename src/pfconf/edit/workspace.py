@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import shutil
+from typing import TypeVar
 
 import attrs
 
@@ -48,10 +49,10 @@ class Workspace:
         self._original: dict[str, bytes | None] = {}
         main_data = self._read(self.main_path, required=True)
         assert main_data is not None
-        self.main = MainEditor(_parse(main_data, "main", self.main_path))  # type: ignore[arg-type]
+        self.main = MainEditor(_parse(main_data, "main", self.main_path, MainCf))
         master_data = self._read(self.master_path, required=master_required)
         self.master: MasterEditor | None = (
-            MasterEditor(_parse(master_data, "master", self.master_path))  # type: ignore[arg-type]
+            MasterEditor(_parse(master_data, "master", self.master_path, MasterCf))
             if master_data is not None
             else None
         )
@@ -167,8 +168,13 @@ class Workspace:
         return written
 
 
-def _parse(data: bytes, kind: str, path: str) -> MainCf | MasterCf:
+D = TypeVar("D", MainCf, MasterCf)
+
+
+def _parse(data: bytes, kind: str, path: str, cls: type[D]) -> D:
     try:
-        return loads(data, kind, path=path)  # type: ignore[call-overload, no-any-return]
+        doc = loads(data, kind, path=path)
     except ParseError as exc:
         raise exc.with_path(path) from None
+    assert isinstance(doc, cls)
+    return doc

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -17,6 +18,9 @@ from ..kb import KnowledgeBase, Version
 from ..model import Item, MainCf, MasterCf, Override, Parameter, Service, Span
 from ..resources import rules_dir
 from .finding import Finding, Fix
+
+if TYPE_CHECKING:
+    from .rule import Rule
 
 
 def stock_master() -> MasterCf:
@@ -118,7 +122,7 @@ class Context:
 
     def _finding(
         self,
-        rule: type,
+        rule: type[Rule],
         message: str,
         path: str | None,
         span: Span,
@@ -129,8 +133,8 @@ class Context:
         severity: str | None = None,
     ) -> Finding:
         return Finding(
-            rule.code,  # type: ignore[attr-defined]
-            severity or rule.severity,  # type: ignore[attr-defined]
+            rule.code,
+            severity or rule.severity,
             message,
             path or "<unknown>",
             span.line,
@@ -142,48 +146,48 @@ class Context:
             fix=fix,
         )
 
-    def at_name(self, rule: type, entry: Parameter, message: str, **kw: object) -> Finding:
+    def at_name(self, rule: type[Rule], entry: Parameter, message: str, **kw: Any) -> Finding:
         """A finding on a main.cf entry's name."""
         kw.setdefault("parameter", entry.name)
-        return self._finding(rule, message, self.main_path, entry.name_span, **kw)  # type: ignore[arg-type]
+        return self._finding(rule, message, self.main_path, entry.name_span, **kw)
 
-    def at_entry(self, rule: type, entry: Parameter, message: str, **kw: object) -> Finding:
+    def at_entry(self, rule: type[Rule], entry: Parameter, message: str, **kw: Any) -> Finding:
         """A finding on a main.cf entry's whole head line."""
         line = entry.lines[0]
         kw.setdefault("parameter", entry.name)
-        return self._finding(rule, message, self.main_path, line.span, **kw)  # type: ignore[arg-type]
+        return self._finding(rule, message, self.main_path, line.span, **kw)
 
-    def at_value(self, rule: type, entry: Parameter, message: str, **kw: object) -> Finding:
+    def at_value(self, rule: type[Rule], entry: Parameter, message: str, **kw: Any) -> Finding:
         kw.setdefault("parameter", entry.name)
-        return self._finding(rule, message, self.main_path, entry.value_span, **kw)  # type: ignore[arg-type]
+        return self._finding(rule, message, self.main_path, entry.value_span, **kw)
 
     def at_item(
-        self, rule: type, entry: Parameter, item: Item, message: str, **kw: object
+        self, rule: type[Rule], entry: Parameter, item: Item, message: str, **kw: Any
     ) -> Finding:
         """A finding on one item of a main.cf list value, on the physical line it sits on."""
         kw.setdefault("parameter", entry.name)
-        return self._finding(rule, message, self.main_path, item.span, **kw)  # type: ignore[arg-type]
+        return self._finding(rule, message, self.main_path, item.span, **kw)
 
     def at_span(
-        self, rule: type, path: str | None, span: Span, message: str, **kw: object
+        self, rule: type[Rule], path: str | None, span: Span, message: str, **kw: Any
     ) -> Finding:
-        return self._finding(rule, message, path, span, **kw)  # type: ignore[arg-type]
+        return self._finding(rule, message, path, span, **kw)
 
     def at_override(
-        self, rule: type, config: ServiceConfig, override: Override, message: str, **kw: object
+        self, rule: type[Rule], config: ServiceConfig, override: Override, message: str, **kw: Any
     ) -> Finding:
         kw.setdefault("parameter", override.name)
         kw.setdefault("service", config.key)
-        return self._finding(rule, message, self.master_path, override.argument, **kw)  # type: ignore[arg-type]
+        return self._finding(rule, message, self.master_path, override.argument, **kw)
 
-    def at_service(self, rule: type, service: Service, message: str, **kw: object) -> Finding:
+    def at_service(self, rule: type[Rule], service: Service, message: str, **kw: Any) -> Finding:
         kw.setdefault("service", service.key)
         span = service.field_span(0)
         head = Span(span.line, 1, span.line, len(service.node.head) + 1)
-        return self._finding(rule, message, self.master_path, head, **kw)  # type: ignore[arg-type]
+        return self._finding(rule, message, self.master_path, head, **kw)
 
     def at_origin(
-        self, rule: type, config: ServiceConfig | None, name: str, message: str, **kw: object
+        self, rule: type[Rule], config: ServiceConfig | None, name: str, message: str, **kw: Any
     ) -> Finding | None:
         """A finding where ``name`` is set for ``config``: its override, or its main.cf entry
         (None when it is not set, or when nothing says where)."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ..kb import load_table
-from ..values import find_references, find_tables, split_list
+from ..values import LookupTable, find_references, find_tables, split_list
 from .context import Context
 
 
@@ -109,7 +109,7 @@ class NameSpace:
 _DBMS = frozenset({"ldap", "mysql", "pgsql", "sqlite", "memcache", "mongodb"})
 
 
-def _all_tables(value: str):  # type: ignore[no-untyped-def]
+def _all_tables(value: str) -> Iterator[LookupTable]:
     stack = find_tables(value)
     while stack:
         table = stack.pop()

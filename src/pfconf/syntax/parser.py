@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lark
 
@@ -74,7 +74,7 @@ def _line_of(token: lark.Token) -> int:
 
 def _inner_line(lines: _Lines, tree: lark.Tree[Any]) -> Inner:
     kind = tree.data
-    tokens: list[lark.Token] = tree.children  # type: ignore[assignment]
+    tokens = cast(list[lark.Token], tree.children)  # an inner line's children are all tokens
     first = tokens[0]
     parts, eol = _split_cr([str(t) for t in tokens[:-1]], lines.eol(tokens[-1]))
     if kind == "comment_line":
@@ -226,7 +226,8 @@ def _error(
         if offset == 0:
             message = "missing parameter name"
         else:
-            name = _NAME_AT.match(physical).group(0)  # type: ignore[union-attr]
+            match = _NAME_AT.match(physical)
+            name = match.group(0) if match else physical[:offset].strip()
             message = f"missing '=' after parameter name \"{name}\""
     else:
         message = "unexpected text"

@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ...kb import parse_version, version_text
-from ...model import Parameter, Span
+from ...model import Item, Override, Parameter, Span
 from ...values import LookupTable, Reference, Token, find_references, parse_table, split_list
-from ..context import Context
+from ..context import Context, ServiceConfig
 from ..finding import Finding, Fix
 from ..names import NameSpace
 from ..rule import Rule, register
@@ -499,7 +500,10 @@ def _checkable(value: str) -> bool:
     return "$" not in value
 
 
-def _value_targets(ctx: Context) -> Iterator[tuple[str, str, object]]:
+Where = Parameter | tuple[ServiceConfig, Override]
+
+
+def _value_targets(ctx: Context) -> Iterator[tuple[str, str, Where]]:
     """Every place a value is set: main.cf entries and master.cf -o overrides."""
     for entry in ctx.entries():
         yield entry.name, entry.value, entry
@@ -509,17 +513,17 @@ def _value_targets(ctx: Context) -> Iterator[tuple[str, str, object]]:
                 yield override.name, override.value, (config, override)
 
 
-def _report(rule: type, ctx: Context, where: object, message: str) -> Finding:
+def _report(rule: type, ctx: Context, where: Where, message: str) -> Finding:
     if isinstance(where, Parameter):
         return ctx.at_value(rule, where, message)
-    config, override = where  # type: ignore[misc]
-    return ctx.at_override(rule, config, override, message)  # type: ignore[has-type]
+    config, override = where
+    return ctx.at_override(rule, config, override, message)
 
 
 class _ValueRule(Rule):
     kind: str = ""
 
-    def bad(self, info: dict, value: str) -> str | None:  # type: ignore[type-arg]
+    def bad(self, info: dict[str, Any], value: str) -> str | None:
         raise NotImplementedError
 
     def check(self, ctx: Context) -> Iterator[Finding]:
@@ -564,7 +568,7 @@ class InvalidBoolean(_ValueRule):
     summary = "yes/no parameter with another value"
     kind = "boolean"
 
-    def bad(self, info: dict, value: str) -> str | None:  # type: ignore[type-arg]
+    def bad(self, info: dict[str, Any], value: str) -> str | None:
         if value.lower() in ("yes", "no"):
             return None
         return "Postfix accepts only yes or no here"
@@ -601,7 +605,7 @@ class InvalidTime(_ValueRule):
     summary = "time value Postfix cannot read"
     kind = "time"
 
-    def bad(self, info: dict, value: str) -> str | None:  # type: ignore[type-arg]
+    def bad(self, info: dict[str, Any], value: str) -> str | None:
         if _TIME.match(value):
             return None
         return "a time is a number with an optional unit s, m, h, d or w, like 3600s or 1h"
@@ -681,7 +685,7 @@ class InvalidChoice(_ValueRule):
     summary = "value is not one of the parameter's choices"
     kind = "enum"
 
-    def bad(self, info: dict, value: str) -> str | None:  # type: ignore[type-arg]
+    def bad(self, info: dict[str, Any], value: str) -> str | None:
         choices = [str(v) for v in info.get("values", [])]
         if not choices:
             return None
@@ -994,7 +998,7 @@ def _set(ctx: Context, name: str) -> bool:
     return entry is not None and bool(entry.value)
 
 
-def _domains(ctx: Context, entry: Parameter, depth: int = 0) -> Iterator[tuple[str, object]]:
+def _domains(ctx: Context, entry: Parameter, depth: int = 0) -> Iterator[tuple[str, Item]]:
     """The literal domains of a domain list, following simple $name references in main.cf."""
     for item in entry.items:
         text = item.text
@@ -1060,12 +1064,12 @@ class DomainInTwoClasses(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.main is None:
             return
-        domains: dict[str, dict[str, object]] = {}
+        domains: dict[str, dict[str, Item]] = {}
         for pair in self.PAIRS:
             for name in pair:
                 entry = ctx.main.get(name)
                 if name not in domains and entry is not None:
-                    found: dict[str, object] = {}
+                    found: dict[str, Item] = {}
                     for domain, item in _domains(ctx, entry):
                         found.setdefault(domain, item)
                     domains[name] = found
@@ -1081,7 +1085,7 @@ class DomainInTwoClasses(Rule):
                     yield ctx.at_item(
                         type(self),
                         entry,
-                        item,  # type: ignore[arg-type]
+                        item,
                         f"{domain} is listed in both {first} and {second}: "
                         "Postfix uses only one of them",
                     )

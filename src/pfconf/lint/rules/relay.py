@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from ...kb import parse_version
 from ...model import Parameter
 from ...values import split_list
-from ..context import Context
+from ..context import Context, ServiceConfig
 from ..finding import Finding
 from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
@@ -19,7 +19,7 @@ from ..rule import Rule, register
 _UNCONDITIONAL = {"permit", "reject", "defer"}
 
 
-def _unique(ctx: Context):  # type: ignore[no-untyped-def]
+def _unique(ctx: Context) -> Iterator[tuple[ServiceConfig | None, Restriction]]:
     """Each restriction once per place in the files, with its list."""
     seen = set()
     for config, lists in configurations(ctx):
@@ -296,7 +296,7 @@ class OpenRelay(Rule):
             if any(r.name.startswith("$") for r in relay + recipient):
                 continue  # a list built from $name references: its content is not known here
             if not relay_default_safe and not _working(relay) and not _working(recipient):
-                anchor = (recipient or relay or [None])[0]  # type: ignore[list-item]
+                anchor = recipient[0] if recipient else (relay[0] if relay else None)
                 if anchor is not None:
                     origin = anchor.origin
                     message = (
