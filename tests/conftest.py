@@ -58,3 +58,20 @@ def invoke(command: Any, args: list[Any], expect: int, **kw: Any) -> Any:
         f"exit status {result.exit_code}, expected {expect}; output:\n{result.output}"
     )
     return result
+
+
+# Under CI=1 nothing may skip: a skipped comparison with postconf would pass for a checked one.
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and os.environ.get("CI"):
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _SKIPPED:
+        print(f"\nCI=1: {len(_SKIPPED)} test(s) skipped, which CI does not allow:")
+        for nodeid in _SKIPPED:
+            print(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
