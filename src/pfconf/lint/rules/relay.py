@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...kb import parse_version
-from ...model import Parameter
+from ...model import Parameter, Span
 from ...values import split_list
 from ..context import Context, ServiceConfig
 from ..finding import Finding
@@ -144,7 +144,7 @@ class UnreachableRestriction(Rule):
     summary = "restriction after an unconditional permit or reject is never used"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        seen = set()
+        seen: set[tuple[str | None, Span]] = set()
         for _, lists in configurations(ctx):
             for restrictions in lists.values():
                 stop = None
