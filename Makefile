@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test quick check bench clean
+.PHONY: demo test quick check test-lowest bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: check
 quick: $(BIN)/.installed
 	$(BIN)/python -m pytest -m "not slow"
 
+# Every dependency at the lowest version pyproject.toml allows, on the lowest supported
+# Python, in its own .venv-lowest; the suite without the tests marked slow.
+test-lowest:
+	tools/test-lowest.sh -m "not slow"
+
 check: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict
@@ -43,4 +48,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/edit_cost.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-lowest build dist .pytest_cache .hypothesis
