@@ -185,7 +185,8 @@ def test_stock_files(path):
         editor = MainEditor(loads(data, "main"))
         assert editor.dumps() == data
         editor.set("smtpd_tls_auth_only", "yes")
-        editor.uncomment("relayhost")
+        # the stock file has several commented relayhost examples: name the last one
+        editor.uncomment("relayhost", line=editor.commented("relayhost")[-1])
         reading = read_main(editor.dumps())  # type: ignore[arg-type]
         assert reading.values["smtpd_tls_auth_only"] == "yes"
         assert "relayhost" in reading.values

@@ -26,6 +26,30 @@ def encode(text: str) -> bytes:
     return text.encode(ENCODING, ERRORS)
 
 
+def split_lines(text: str) -> list[str]:
+    """Physical lines as Postfix sees them, each with its ``\n`` (the last may have none).
+
+    Postfix ends a line at ``\n`` only.  ``str.splitlines()`` would also break at a lone
+    ``\r``, ``\v``, ``\f``, ``\x1c``-``\x1e``, U+0085, U+2028 and U+2029, which are
+    ordinary characters inside a Postfix line (a comment may hold them): every line number
+    the parser, the editor and the reports use comes from this one function.
+    """
+    if not text:
+        return []
+    lines = text.split("\n")
+    last = lines.pop()
+    result = [line + "\n" for line in lines]
+    if last:
+        result.append(last)
+    return result
+
+
+#: Characters that some programs take for a line break but Postfix does not (see split_lines).
+#: A value that holds one reads differently in Postfix and in most editors, so pfedit will
+#: not write one.
+LINE_BREAK_LOOKALIKES = frozenset("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
 _SERVICE_TYPES = ("unix", "fifo", "inet", "pass", "unix-dgram")
 
 

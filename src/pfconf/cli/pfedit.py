@@ -227,11 +227,17 @@ def comment(workspace: Workspace, names: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("names", nargs=-1, required=True)
+@click.option(
+    "--line", type=int, metavar="N",
+    help="The commented-out definition on line N (when there are several).",
+)  # fmt: skip
 @writing
-def uncomment(workspace: Workspace, names: tuple[str, ...]) -> None:
-    """Bring back commented-out parameters of main.cf."""
+def uncomment(workspace: Workspace, names: tuple[str, ...], line: int | None) -> None:
+    """Bring back commented-out parameters of main.cf: what pfedit comment took, exactly."""
+    if line is not None and len(names) != 1:
+        raise fail("pfedit uncomment: --line goes with one NAME")
     for name in names:
-        workspace.main.uncomment(name)
+        workspace.main.uncomment(name, line=line)
 
 
 # -- master.cf --------------------------------------------------------------------------------

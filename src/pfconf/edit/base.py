@@ -14,7 +14,7 @@ from typing import Generic, TypeVar, cast
 
 import attrs
 
-from .. import loads
+from .. import io, loads
 from ..errors import ParseError, PfconfError
 from ..model import MainCf, MasterCf
 
@@ -59,9 +59,7 @@ class Change:
         return f"{text} ({self.reason})" if self.reason else text
 
 
-def split_lines(text: str) -> list[str]:
-    """Physical lines with their line endings (the last one may have none)."""
-    return text.splitlines(keepends=True) if text else []
+split_lines = io.split_lines
 
 
 def line_ending(text: str) -> str:

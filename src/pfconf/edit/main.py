@@ -13,6 +13,9 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
+from .. import loads
+from ..errors import ParseError
+from ..io import LINE_BREAK_LOOKALIKES
 from ..model import MainCf, Parameter
 from ..syntax.nodes import BlankLine, CommentLine, Entry
 from ..values import split_list
@@ -223,7 +226,14 @@ class MainEditor(Editor[MainCf]):
         return check
 
     def comment(self, name: str, reason: str = "") -> bool:
-        """Comment out every definition of ``name`` with a ``#`` per line (like postconf -#)."""
+        """Comment out every definition of ``name`` with a ``#`` before each of its lines.
+
+        Like postconf -#, with two differences that let :meth:`uncomment` give back exactly
+        what was there: a comment or blank line inside the entry gets its ``#`` too (``#
+        note`` becomes ``## note``), and a line above says how many lines pfedit commented
+        out (``# pfedit: commented out relayhost (1 line below)``).  Without it, a comment
+        that happens to follow the entry could not be told from the entry's own lines.
+        """
         definitions = self.doc.definitions(name)
         if not definitions:
             return False
@@ -231,56 +241,98 @@ class MainEditor(Editor[MainCf]):
         for _ in definitions:
             entry = self.doc.definitions(name)[-1]
             start, end = self._span(entry)
-            new = [
-                line if line.lstrip().startswith("#") else "#" + line
-                for line in self.lines[start:end]
-            ]
-            if not new[-1].endswith("\n") and end == len(self.lines):
-                pass  # the file ends without a newline: keep it that way
+            block = ["#" + line for line in self.lines[start:end]]
+            if not block[-1].endswith("\n"):
+                block[-1] += self.eol if end < len(self.lines) else ""
+            new = [_marker(name, len(block)) + self.eol, *block]
             self._commit(start, end, new, self._expect_removed(name, start + 1), None)
         self.changes.append(Change(self.file_label, "comment out", name, old, None, reason))
         return True
 
-    def uncomment(self, name: str, reason: str = "") -> bool:
-        """Turn the last commented-out definition of ``name`` back into an entry.
+    def commented(self, name: str) -> list[int]:
+        """The 1-based lines of the commented-out definitions of ``name`` (``#name = ...``)."""
+        head = re.compile(r"#\s*" + re.escape(name) + r"\s*=")
+        return [index + 1 for index, line in enumerate(self.lines) if head.match(line)]
 
-        The head line loses its ``#`` and the blanks after it; following comment lines that
-        continue it (``#`` then blanks then text) lose only the ``#``, so they stay indented.
-        False when there is no such comment or ``name`` is already defined.
+    def uncomment(self, name: str, reason: str = "", line: int | None = None) -> bool:
+        """Turn a commented-out definition of ``name`` back into an entry.
+
+        Which one: the one on ``line``; else the one pfedit commented out last (it left a
+        marker line); else the only one.  When there are several and nothing says which,
+        EditError names their lines.  False when there is none or ``name`` is defined.
+
+        What pfedit commented out comes back byte for byte: the marker says how many lines.
+        Elsewhere (the stock main.cf's examples, postconf -#) the head line ``#name = ...``
+        loses its ``#`` and the blanks after it, and the lines after it that continue it
+        (see :func:`_continues`) lose one ``#`` each.
         """
         if self.doc.get(name) is not None:
             return False
-        head = re.compile(r"#\s*" + re.escape(name) + r"\s*=")
-        # postconf -# keeps a continuation line's indentation after the "#"; a comment with
-        # a single blank after "#" is prose.
-        more = re.compile(r"#(\t|  )[ \t]*\S")
-        lines = self.lines
-        found = None
-        for index, line in enumerate(lines):
-            if head.match(line):
-                found = index
-        if found is None:
+        heads = self.commented(name)
+        if not heads:
             return False
-        end = found + 1
-        while (
-            end < len(lines) and more.match(lines[end]) and not re.match(r"#\s*\w+\s*=", lines[end])
-        ):
-            end += 1
-        new = [re.sub(r"^#\s*", "", lines[found])] + [line[1:] for line in lines[found + 1 : end]]
-        text = "".join(new)
-        value_start = text.index("=") + 1
-        value = " ".join(text[value_start:].split())
+        lines = self.lines
+        marked = [h for h in heads if h >= 2 and _marked_count(lines[h - 2], name) is not None]
+        if line is not None:
+            if line not in heads:
+                raise EditError(f"line {line} is not a commented-out definition of {name}")
+            found = line - 1
+        elif marked:
+            found = marked[-1] - 1
+        elif len(heads) == 1:
+            found = heads[0] - 1
+        else:
+            listed = ", ".join(str(h) for h in heads)
+            raise EditError(
+                f"{name} is commented out {len(heads)} times (lines {listed}); say which line"
+            )
+        count = _marked_count(lines[found - 1], name) if found >= 1 else None
+        block = lines[found : found + count] if count else []
+        if count and len(block) == count and all(b.startswith("#") for b in block):
+            start, end = found - 1, found + count
+            restored = [b[1:] for b in block]
+        else:
+            start, end, restored = found, *self._commented_extent(name, found)
+        # what the restored lines say on their own (comment lines inside them are skipped,
+        # as Postfix skips them); in the file they must say the same
+        try:
+            alone = loads("".join(restored), "main").get(name)
+        except ParseError as exc:
+            raise EditError(f"uncommenting {name} would not parse: {exc}") from None
+        value = alone.value if alone is not None else ""
 
         def check(doc: MainCf) -> str | None:
             entry = doc.get(name)
-            if entry is None or _items(entry.value) != _items(value):
+            if entry is None or entry.value != value:
                 return f"uncommenting {name} would not define it as written"
             return None
 
         self._commit(
-            found, end, new, check, Change(self.file_label, "uncomment", name, None, value, reason)
-        )
+            start, end, restored, check,
+            Change(self.file_label, "uncomment", name, None, value, reason),
+        )  # fmt: skip
         return True
+
+    def _commented_extent(self, name: str, found: int) -> tuple[int, list[str]]:
+        """For a commented definition without pfedit's marker: where it ends (0-based,
+        exclusive) and its lines without their ``#``."""
+        lines = self.lines
+        restored = [re.sub(r"^#\s*", "", lines[found])]
+        end = found + 1
+        pending: list[str] = []  # "#" lines, kept only if a continuation follows them
+        for index in range(found + 1, len(lines)):
+            body = lines[index][1:]
+            if not lines[index].startswith("#") or _marked_count(lines[index], None):
+                break
+            if not body.strip():
+                pending.append(body)
+            elif _continues(name, restored, body):
+                restored += [*pending, body]
+                pending = []
+                end = index + 1
+            else:
+                break
+        return end, restored
 
     def rename(self, old: str, new: str, value: str | None = None, reason: str = "") -> bool:
         """Rename the effective definition of ``old`` in place (its value kept, or ``value``)."""
@@ -552,6 +604,49 @@ def _is_list(name: str, old: str, new: str) -> bool:
     return not info and ("," in old or "," in new)
 
 
+_MARKER = re.compile(r"# pfedit: commented out (\S+) \((\d+) lines? below\)\r?\n?$")
+
+
+def _marker(name: str, count: int) -> str:
+    return f"# pfedit: commented out {name} ({count} line{'s' if count != 1 else ''} below)"
+
+
+def _marked_count(line: str, name: str | None) -> int | None:
+    """How many lines pfedit's marker ``line`` says it commented out (of ``name``; of any
+    parameter when None), or None when the line is no such marker."""
+    match = _MARKER.match(line)
+    if match is None or (name is not None and match.group(1) != name):
+        return None
+    return int(match.group(2))
+
+
+def _continues(name: str, restored: list[str], body: str) -> bool:
+    """Whether the commented line ``#BODY`` after ``#name = ...`` continues that entry.
+
+    A continuation starts with blanks.  A tab or two blanks is never prose; one blank is
+    prose too ("# See the manual"), so it counts only where the entry clearly goes on: the
+    line before ends with a comma, or every word of it reads as an item of this parameter's
+    list (a restriction, or a word with ``.``, ``:``, ``/``, ``$``, ``[`` or a digit in it,
+    like domains, networks and tables).
+    """
+    if not body[:1].isspace() or not body.strip():
+        return False
+    if body.startswith(("\t", "  ")) or body[1:2] == "\t":
+        return True
+    if restored[-1].rstrip().endswith(","):
+        return True
+    from ..kb import KnowledgeBase
+
+    kb = KnowledgeBase()
+    kind = (kb.parameter(name) or {}).get("kind")
+    if kind not in ("list", "restriction_list", "table_list"):
+        return False
+    words = [w.text for w in split_list(body)]
+    return bool(words) and all(
+        kb.restriction(w) is not None or re.search(r"[.:/$\[0-9]", w) for w in words
+    )
+
+
 def _groups(items: list[str]) -> list[tuple[int, str]]:
     """Items with a restriction's argument joined to it: (index of the first token, text)."""
     groups: list[tuple[int, str]] = []
@@ -617,5 +712,13 @@ def _check_name(name: str) -> None:
 
 
 def _check_value(value: str) -> None:
-    if "\n" in value or "\r" in value or "\x00" in value:
+    if "\n" in value:
         raise EditError("a value must be one line")
+    if "\x00" in value:
+        raise EditError("a value cannot hold a NUL byte (Postfix ends the line there)")
+    lookalike = next((c for c in value if c in LINE_BREAK_LOOKALIKES), None)
+    if lookalike is not None:
+        raise EditError(
+            f"the value holds U+{ord(lookalike):04X}, which many programs show as a line "
+            "break but Postfix keeps in the value; write it without"
+        )

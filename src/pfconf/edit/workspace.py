@@ -19,7 +19,7 @@ import attrs
 
 from .. import loads
 from ..errors import ParseError, PfconfError
-from ..io import decode, encode, write_atomic
+from ..io import decode, encode, split_lines, write_atomic
 from ..model import MainCf, MasterCf
 from .base import Change
 from .main import MainEditor
@@ -124,8 +124,8 @@ class Workspace:
                     f"--- {path}\n+++ {path}\n@@ secret content not shown ({len(new)} bytes) @@\n"
                 )
                 continue
-            before = decode(old).splitlines(True) if old is not None else []
-            after = decode(new).splitlines(True)
+            before = split_lines(decode(old)) if old is not None else []
+            after = split_lines(decode(new))
             lines = list(
                 difflib.unified_diff(before, after, path if old is not None else "/dev/null", path)
             )
