@@ -160,3 +160,82 @@ def test_stock_examples_uncomment_as_postconf_reads_them() -> None:
         assert editor.uncomment(name, line=editor.commented(name)[-1])
         reading = read_main(editor.dumps())
         assert reading.values[name] == value
+
+
+# -- pfedit show -------------------------------------------------------------------------------
+
+
+def _master_files() -> list[Path]:
+    from conftest import CORPUS
+
+    accepted = [p for p in real_files("master") if f"master/{p.name}" in _ACCEPTED]
+    return sorted((CORPUS / "master").glob("*.cf")) + accepted
+
+
+@pytest.mark.parametrize("path", _master_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_show_prints_master_cf_as_postconf_does(path: Path) -> None:
+    """pfedit show's master.cf part is postconf -M followed by postconf -P, line for line."""
+    from oracle import read_master
+
+    from pfconf.show import master_lines
+
+    data = path.read_bytes()
+    status, stderr, services = read_master(data, "-M")
+    assert status == 0, stderr
+    _, _, overrides = read_master(data, "-P")
+    assert master_lines(loads(data, "master")) == services + overrides
+
+
+def test_show_duplicate_keys_share_their_overrides() -> None:
+    from oracle import read_master
+
+    from pfconf.show import master_lines
+
+    data = (
+        b"smtp inet n - n - - smtpd -o a=b plain { x y } -o c=d\n"
+        b"smtp inet n - n - - smtpd -o e=f -o a=z\n"
+        b"submission inet n - n - - smtpd\n  -o { g = h i }\n"
+    )
+    _, _, services = read_master(data, "-M")
+    _, _, overrides = read_master(data, "-P")
+    assert master_lines(loads(data, "master")) == services + overrides
+
+
+# -- set keeps a value that is not a list verbatim ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("my_banner", "Hi, there, friend"),
+        ("my_banner", "a = b"),
+        ("smtpd_banner", "$myhostname ESMTP, at your service"),
+    ],
+)
+def test_set_keeps_a_text_value_verbatim(name: str, value: str, tmp_path: Path) -> None:
+    text = f"{name} = old,\n    multi-line\nbiff = no\n"
+    (tmp_path / "main.cf").write_text(text)
+    result = invoke(pfedit, ["-c", tmp_path, "set", f"{name}={value}"], 0)
+    assert value in result.output
+    data = (tmp_path / "main.cf").read_bytes()
+    assert data == f"{name} = {value}\nbiff = no\n".encode()
+    reading = read_main(data)
+    assert reading.raw.get(name, reading.values.get(name)) == value
+
+
+# -- recipes: an obsolete switch defined twice --------------------------------------------------
+
+
+def test_sasl_tls_removes_every_copy_of_an_obsolete_switch(tmp_path: Path) -> None:
+    (tmp_path / "main.cf").write_text(
+        "smtpd_use_tls = no\nmyhostname = mail.example.com\n"
+        "smtpd_tls_cert_file = /etc/ssl/mail.pem\nsmtpd_tls_key_file = /etc/ssl/mail.key\n"
+        "smtpd_use_tls = yes\n"
+    )
+    (tmp_path / "master.cf").write_bytes(Path("/usr/share/postfix/master.cf.dist").read_bytes())
+    args = ["-c", tmp_path, "apply", "sasl-tls", "--postfix-version", "3.7"]
+    invoke(pfedit, args, 0)
+    invoke(pfedit, [*args, "--check"], 0)  # the first run did everything
+    values = read_main((tmp_path / "main.cf").read_bytes()).values
+    assert "smtpd_use_tls" not in values
+    assert values["smtpd_tls_security_level"] == "may"

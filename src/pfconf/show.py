@@ -68,9 +68,17 @@ def main_lines(doc: MainCf) -> list[str]:
 
 
 def master_lines(doc: MasterCf) -> list[str]:
+    """postconf -M, then postconf -P.
+
+    postconf keeps one set of -o settings per name/type: when two entries share a key (a
+    mistake of its own), -P shows the settings of both, the later winning, under each.
+    """
     lines = [service_line(service) for service in doc.services]
+    by_key: dict[str, dict[str, str]] = {}
     for service in doc.services:
-        overrides = service.overrides
+        by_key.setdefault(service.key, {}).update(service.overrides)
+    for service in doc.services:
+        overrides = by_key[service.key]
         for name in sorted(overrides):
             lines.append(f"{service.key}/{name} = {fold(overrides[name])}".rstrip(" "))
     return lines

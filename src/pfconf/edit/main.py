@@ -595,13 +595,16 @@ class MainEditor(Editor[MainCf]):
 
 
 def _is_list(name: str, old: str, new: str) -> bool:
-    """Whether ``name`` holds a list (so a multi-line value is laid out item by item)."""
+    """Whether ``name`` holds a list (so a multi-line value is laid out item by item).
+
+    Only the knowledge base says so.  A parameter it does not know (one of the
+    administrator's own, used through $name) is text: its value is written as given, commas
+    and all, because pfedit cannot know how it will be read.
+    """
     from ..kb import KnowledgeBase
 
     info = KnowledgeBase().parameter(name) or {}
-    if info.get("kind") in ("list", "restriction_list", "table_list"):
-        return True
-    return not info and ("," in old or "," in new)
+    return info.get("kind") in ("list", "restriction_list", "table_list")
 
 
 _MARKER = re.compile(r"# pfedit: commented out (\S+) \((\d+) lines? below\)\r?\n?$")

@@ -241,6 +241,10 @@ def _replace(
     ws.main.rename(
         old, new, value=translated if translated != current else None, reason=_reason(step)
     )
+    if ws.main.get(old) is not None:
+        # an earlier copy, overridden until now, would take effect: it goes too, so that
+        # one run does the whole change
+        ws.main.unset(old, _reason(step))
 
 
 def _service(
