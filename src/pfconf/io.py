@@ -7,10 +7,16 @@ directory, fsync and rename, keeping the file's mode, owner and group.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
+import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Union
+
+from .errors import PfconfError
 
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
@@ -117,3 +123,175 @@ def write_atomic(path: PathLike, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+# -- Postfix's edit_file protocol ---------------------------------------------------------------
+
+#: The mode of a temporary file while it is being written: nobody else can read it, whatever
+#: it will hold (util/edit_file.c: EDIT_FILE_MODE).
+TEMPORARY_MODE = 0o600
+
+#: How long to wait for another editor (pfedit, postconf -e) to finish with a file.
+LOCK_TIMEOUT = 30.0
+
+
+class FileWriteError(PfconfError):
+    """A file could not be written (or locked); the message names the real file."""
+
+
+class Locked(FileWriteError):
+    """Another program holds the lock on a file: it is being edited."""
+
+
+class EditFile:
+    """One file being replaced the way postconf -e replaces main.cf (util/edit_file.c).
+
+    ``PATH.tmp`` is created with mode 0600 and locked exclusively (flock, Postfix's internal
+    lock style on Linux and the BSDs) before the original is read, so that two editors that
+    follow the protocol, pfedit and postconf -e among them, take turns.  The new content goes
+    into the temporary file, which gets its final mode and owner only then, and is renamed
+    over the original: readers see the old file or the new one, never half of either.
+    ``abort`` removes the temporary file instead.  A symlink is replaced at its target.
+    """
+
+    def __init__(self, path: PathLike, timeout: float | None = None) -> None:
+        self.label = os.fspath(path)
+        self.path = os.path.realpath(path)
+        self.tmp = self.path + ".tmp"
+        self.fd: int | None = None
+        deadline = time.monotonic() + (LOCK_TIMEOUT if timeout is None else timeout)
+        while True:
+            try:
+                fd = os.open(
+                    self.tmp, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                    TEMPORARY_MODE,
+                )  # fmt: skip
+            except OSError as exc:
+                raise FileWriteError(_describe(self.label, exc)) from None
+            if not _flock(fd, deadline):
+                os.close(fd)
+                raise Locked(
+                    f"{self.label}: another program is editing it ({self.tmp} is locked)"
+                )
+            # While we waited, the holder may have renamed or removed the file we opened.
+            opened = os.fstat(fd)
+            try:
+                named = os.stat(self.tmp, follow_symlinks=False)
+            except FileNotFoundError:
+                os.close(fd)
+                continue
+            if (opened.st_dev, opened.st_ino) != (named.st_dev, named.st_ino):
+                os.close(fd)
+                continue
+            # A leftover of a crash (content, a link, the wrong mode): remove it, start over.
+            if (
+                not stat.S_ISREG(named.st_mode)
+                or named.st_size > 0
+                or named.st_nlink > 1
+                or stat.S_IMODE(named.st_mode) != TEMPORARY_MODE
+            ):
+                os.unlink(self.tmp)
+                os.close(fd)
+                continue
+            self.fd = fd
+            return
+
+    def write(self, data: bytes, mode: int, owner: tuple[int, int] | None = None) -> None:
+        """Fill the temporary file and give it its final mode and owner (not renamed yet)."""
+        assert self.fd is not None
+        try:
+            os.ftruncate(self.fd, 0)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view) :]
+            os.fsync(self.fd)
+            if owner is not None:
+                try:
+                    os.fchown(self.fd, *owner)
+                except PermissionError:
+                    pass  # not root: the file stays ours, which is all we could write anyway
+            os.fchmod(self.fd, mode)
+        except OSError as exc:
+            raise FileWriteError(_describe(self.label, exc)) from None
+
+    def commit(self) -> None:
+        """Rename the temporary file over the original and let go of the lock.  When the
+        rename fails, the temporary file and the lock stay for :meth:`abort`."""
+        assert self.fd is not None
+        try:
+            os.rename(self.tmp, self.path)
+        except OSError as exc:
+            raise FileWriteError(_describe(self.label, exc)) from None
+        os.close(self.fd)
+        self.fd = None
+        fsync_directory(os.path.dirname(self.path))
+
+    def abort(self) -> None:
+        """Remove the temporary file and let go of the lock; the original is untouched."""
+        if self.fd is None:
+            return
+        try:
+            named = os.stat(self.tmp, follow_symlinks=False)
+            if named.st_ino == os.fstat(self.fd).st_ino:
+                os.unlink(self.tmp)
+        except OSError:
+            pass  # gone already: nothing of ours is left
+        os.close(self.fd)
+        self.fd = None
+
+
+def _flock(fd: int, deadline: float) -> bool:
+    """An exclusive flock on ``fd``, waiting until ``deadline``; False when it was not had."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+
+def _describe(label: str, exc: OSError) -> str:
+    """``main.cf: No space left on device``: the real file, never a temporary one."""
+    reason = exc.strerror or errno.errorcode.get(exc.errno or 0, "") or str(exc)
+    return f"{label}: {reason}"
+
+
+def fsync_directory(directory: str) -> None:
+    """Make a rename in ``directory`` survive a crash."""
+    fd = os.open(directory or ".", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_private(path: PathLike, data: bytes, mode: int, owner: tuple[int, int] | None) -> None:
+    """Replace ``path`` atomically with a file that has ``mode`` and ``owner``, its content
+    never readable with a wider mode (a backup of a password table, a built table)."""
+    target = os.path.realpath(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", dir=os.path.dirname(target))
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        if owner is not None:
+            try:
+                os.fchown(fd, *owner)
+            except PermissionError:
+                pass
+        os.fchmod(fd, mode)
+        os.close(fd)
+        fd = -1
+        os.rename(tmp, target)
+    except OSError as exc:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise FileWriteError(_describe(os.fspath(path), exc)) from None
+    fsync_directory(os.path.dirname(target))

@@ -50,6 +50,7 @@ def run(
     *,
     config_dir: str | None = None,
     timeout: float = TIMEOUT,
+    umask: int = -1,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``name -c config_dir args...`` (no ``-c`` when ``config_dir`` is None) and return
     what it did, whatever its exit status.  PostfixError when it cannot be started or hangs."""
@@ -58,7 +59,9 @@ def run(
         raise PostfixError(f"{name} is not installed here (it comes with Postfix)")
     command = [path, *(["-c", config_dir] if config_dir is not None else []), *args]
     try:
-        return subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        return subprocess.run(
+            command, capture_output=True, timeout=timeout, check=False, umask=umask
+        )
     except subprocess.TimeoutExpired:
         raise PostfixError(f"{' '.join(command)}: no answer after {timeout:g} s") from None
     except OSError as exc:
@@ -93,9 +96,35 @@ def installed_version() -> str:
     return version
 
 
-def postmap(config_dir: str, table: str) -> None:
+#: The files postmap makes from a table's source file, by table type (postmap(1),
+#: DATABASE_README): sasl_passwd -> sasl_passwd.db for hash.
+INDEX_SUFFIXES = {
+    "hash": (".db",),
+    "btree": (".db",),
+    "lmdb": (".lmdb",),
+    "cdb": (".cdb",),
+    "dbm": (".dir", ".pag"),
+    "sdbm": (".dir", ".pag"),
+}
+
+
+def default_database_type(config_dir: str) -> str:
+    """The table type a bare ``postmap FILE`` builds with this configuration."""
+    proc = run("postconf", ["-h", "default_database_type"], config_dir=config_dir)
+    value = proc.stdout.decode("utf-8", "replace").strip()
+    if proc.returncode != 0 or not value:
+        raise PostfixError(f"postconf -c {config_dir} -h default_database_type failed: "
+                           f"{_stderr(proc)}")  # fmt: skip
+    return value
+
+
+def postmap(config_dir: str, table: str, *, private: bool = False) -> None:
     """Build the indexed file of a lookup table (``hash:/etc/postfix/sasl_passwd``) the way
-    the Postfix configured in ``config_dir`` reads it: ``postmap -c DIR type:path``."""
-    proc = run("postmap", [table], config_dir=config_dir)
+    the Postfix configured in ``config_dir`` reads it: ``postmap -c DIR type:path``.
+
+    ``private``: the table holds secrets, so postmap runs with umask 077 and the files it
+    creates are readable by their owner alone from the first byte.
+    """
+    proc = run("postmap", [table], config_dir=config_dir, umask=0o077 if private else -1)
     if proc.returncode != 0:
         raise PostfixError(f"postmap -c {config_dir} {table} failed: {_stderr(proc)}")

@@ -17,14 +17,33 @@ import click
 
 from .. import MainCf, MasterCf, __version__
 from ..edit import EditError, MasterEditor
-from ..edit.workspace import ConcurrentChange, Workspace
-from ..errors import ParseError
-from ..postfix import PostfixError, find_program, installed_version, postmap
+from ..edit.workspace import Workspace
+from ..errors import PfconfError
+from ..postfix import PostfixError, installed_version
 from ..show import as_json, fold, main_lines, master_lines, service_line
 from .common import DEFAULT_DIR, EXIT_ERROR, EXIT_FINDINGS, config_paths, echo, fail, read
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """pfedit's commands, with ``--backup`` taking its suffix only as ``--backup=SUFFIX``.
+
+    A bare ``--backup`` means ``--backup=.bak``; it never takes the next word, which would
+    make ``pfedit set --backup myhostname=a`` back up to "main.cfmyhostname=a".
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            cut = args.index("--")
+            args = [_BACKUP_DEFAULT if a == "--backup" else a for a in args[:cut]] + args[cut:]
+        else:
+            args = [_BACKUP_DEFAULT if a == "--backup" else a for a in args]
+        return super().parse_args(ctx, args)
+
+
+_BACKUP_DEFAULT = "--backup=.bak"
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-c",
     "--config-dir",
@@ -82,28 +101,30 @@ def show(config: _Config, as_json_output: bool) -> None:
 
 
 def writing(command: Callable[..., None]) -> Callable[..., None]:
-    """Add --diff, --check and --backup to a command that edits a Workspace."""
+    """Add --diff, --check and --backup to a command that edits a Workspace.
+
+    A command that may write holds Postfix's edit lock on main.cf and master.cf from before
+    it reads them until it has written them (see pfconf.edit.workspace).
+    """
 
     @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
     @click.option("--check", is_flag=True, help="Exit 1 if anything would change; write nothing.")
     @click.option(
         "--backup",
-        is_flag=False,
-        flag_value=".bak",
         default=None,
-        metavar="[SUFFIX]",
-        help="Keep a copy of each changed file with this suffix (default .bak).",
+        metavar="[=SUFFIX]",
+        help="Keep a copy of each changed file: --backup (.bak) or --backup=SUFFIX.",
     )
     @functools.wraps(command)
     def wrapper(*args: Any, show_diff: bool, check: bool, backup: str | None, **kw: Any) -> None:
         config_dir = click.get_current_context().find_object(_Config)
         assert config_dir is not None
-        workspace = open_workspace(config_dir.path)
-        try:
-            command(workspace, *args, **kw)
-        except EditError as exc:
-            raise fail(f"pfedit: {exc}")
-        finish(workspace, show_diff=show_diff, check=check, backup=backup)
+        with open_workspace(config_dir.path, lock=not (show_diff or check)) as workspace:
+            try:
+                command(workspace, *args, **kw)
+            except EditError as exc:
+                raise fail(f"pfedit: {exc}") from None
+            finish(workspace, show_diff=show_diff, check=check, backup=backup)
 
     return wrapper
 
@@ -113,17 +134,17 @@ class _Config:
         self.path = path
 
 
-def open_workspace(directory: str) -> Workspace:
+def open_workspace(directory: str, *, lock: bool = False) -> Workspace:
     if not os.path.isdir(directory):
         raise fail(f"{directory}: no such directory")
     try:
-        return Workspace(directory)
+        return Workspace(directory, lock=lock)
     except FileNotFoundError as exc:
-        raise fail(f"{exc.filename}: no such file")
+        raise fail(f"{exc.filename}: no such file") from None
     except PermissionError as exc:
-        raise fail(f"{exc.filename}: permission denied")
-    except ParseError as exc:
-        raise fail(str(exc))
+        raise fail(f"{exc.filename}: permission denied") from None
+    except PfconfError as exc:  # a ParseError, or another editor holds the lock
+        raise fail(str(exc)) from None
 
 
 def finish(workspace: Workspace, *, show_diff: bool, check: bool, backup: str | None) -> None:
@@ -144,28 +165,12 @@ def finish(workspace: Workspace, *, show_diff: bool, check: bool, backup: str | 
     try:
         # written before anything is printed: a closed pipe on stdout must not stop it
         workspace.write(backup=backup)
-    except ConcurrentChange as exc:
-        raise fail(f"pfedit: {exc}")
-    except OSError as exc:
-        raise fail(f"pfedit: {exc.filename or ''}: {exc.strerror or exc}")
+    except PfconfError as exc:  # changed on disk, cannot be written, postmap failed
+        raise fail(f"pfedit: {exc} (nothing was changed)") from None
     for change in workspace.changes:
         echo(change.describe())
-    for table in click.get_current_context().meta.get("pfedit.postmap", []):
-        _postmap(workspace.directory, table)
-
-
-def _postmap(config_dir: str, table: str) -> None:
-    """Build the indexed file Postfix reads (sasl_passwd.db) with the configuration being
-    edited (postmap -c DIR), or say how to where Postfix is not installed."""
-    if find_program("postmap") is None:
-        echo(f"pfedit: postmap is not available here: run 'postmap -c {config_dir} {table}' "
-             "where Postfix is")  # fmt: skip
-        return
-    try:
-        postmap(config_dir, table)
-    except PostfixError as exc:
-        raise fail(f"pfedit: {exc}") from None
-    echo(f"ran postmap -c {config_dir} {table}")
+    for note in workspace.notes:
+        echo(note)
 
 
 def _assignments(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -409,7 +414,8 @@ def apply(
         outcome = apply_recipe(loaded, workspace, options, target)
     except RecipeError as exc:
         raise fail(f"pfedit: {exc}")
-    click.get_current_context().meta["pfedit.postmap"] = outcome.postmap
+    for note in outcome.notes:
+        echo(note, err=True)
 
 
 def _password(path: str | None) -> str:

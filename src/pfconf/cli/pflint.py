@@ -12,6 +12,7 @@ import sys
 import click
 
 from .. import __version__
+from ..errors import PfconfError
 from ..kb import KnowledgeBase, parse_version, version_text
 from ..lint.baseline import BaselineError, filter_new, write_baseline
 from ..lint.config import ConfigError, Settings, load_settings
@@ -240,8 +241,6 @@ def cli(
 
 def _fix(files: list[str], options: Options, *, unsafe: bool, show_diff: bool) -> None:
     """Fix the main.cf of each directory named; print the diff instead with --diff."""
-    from ..edit.workspace import ConcurrentChange
-    from ..errors import ParseError
     from ..lint.fixer import fix_directory
 
     directories: dict[str, str] = {}  # each directory once, named as the user named it
@@ -251,19 +250,20 @@ def _fix(files: list[str], options: Options, *, unsafe: bool, show_diff: bool) -
             directories.setdefault(os.path.realpath(directory), directory)
     for directory in directories.values():
         try:
-            result = fix_directory(directory, options, unsafe=unsafe)
-        except ParseError as exc:
-            raise fail(str(exc))
+            result = fix_directory(directory, options, unsafe=unsafe, lock=not show_diff)
+        except PfconfError as exc:  # a ParseError, or another editor holds the lock
+            raise fail(str(exc)) from None
         workspace = result.workspace
         if show_diff:
+            workspace.close()
             diff = workspace.diff()
             if diff:
                 click.echo(diff.encode("utf-8", "surrogateescape"), nl=False)
             continue
         try:
             workspace.write()
-        except ConcurrentChange as exc:
-            raise fail(f"pflint: {exc}")
+        except PfconfError as exc:  # changed on disk, or cannot be written
+            raise fail(f"pflint: {exc} (nothing was changed)") from None
         count = len(result.applied)
         if count:
             echo(

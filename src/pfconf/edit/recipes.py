@@ -119,7 +119,6 @@ def load_recipe(name_or_path: str) -> Recipe:
 class Outcome:
     """What applying a recipe found to do besides editing: commands to run, notes to read."""
 
-    postmap: list[str] = attrs.field(factory=list)
     notes: list[str] = attrs.field(factory=list)
 
 
@@ -294,15 +293,21 @@ def _file(
     directory = os.path.dirname(os.path.join(ws.directory, path))
     if not os.path.isdir(directory):
         raise RecipeError(f"{directory}: no such directory (create it first)")
-    changed = ws.put_file(
-        path, content, mode=mode, secret=bool(step.get("secret")), reason=_reason(step)
-    )
+    table = None
     postmap = step.get("postmap")
-    if postmap and changed:
+    if postmap:
         # the table as main.cf names it (type:path), so that postmap builds the file that
         # Postfix will open; plain ``true`` takes the directory's default_database_type
-        table = _fill(postmap, values) if isinstance(postmap, str) else ""
-        outcome.postmap.append(table or os.path.join(ws.directory, path))
+        spec = _fill(postmap, values) if isinstance(postmap, str) else ""
+        table_type, _, table_path = spec.partition(":")
+        where = os.path.abspath(os.path.join(ws.directory, path))
+        if spec and os.path.abspath(table_path) != where:
+            raise RecipeError(f"the table {spec} is not the file {where} this recipe writes")
+        table = table_type or ""
+    ws.put_file(
+        path, content, mode=mode, secret=bool(step.get("secret")), reason=_reason(step),
+        table=table,
+    )  # fmt: skip
 
 
 _ACTIONS = {

@@ -33,10 +33,14 @@ class FixRun:
 
 
 def fix_directory(
-    directory: str, options: Options | None = None, *, unsafe: bool = False
+    directory: str, options: Options | None = None, *, unsafe: bool = False, lock: bool = False
 ) -> FixRun:
-    """Fix the main.cf of ``directory`` (master.cf gives context); nothing is written."""
-    workspace = Workspace(directory)
+    """Fix the main.cf of ``directory`` (master.cf gives context); nothing is written.
+
+    ``lock``: hold Postfix's edit lock from the first read on, for a caller that will write
+    the result (it must write or close the workspace).
+    """
+    workspace = Workspace(directory, lock=lock)
     run = FixRun(workspace)
     with tempfile.TemporaryDirectory(prefix="pflint-fix-") as scratch:
         for _ in range(MAX_ROUNDS):
