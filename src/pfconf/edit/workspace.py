@@ -378,7 +378,14 @@ def _keep(real: str) -> str | None:
         return None
     keep = f"{real}.pfedit-old"
     _unlink(keep)
-    os.link(real, keep)
+    try:
+        os.link(real, keep)
+    except OSError:
+        # no hard links here (or the file refuses them): a copy with the same mode and owner
+        info = os.stat(real)
+        with open(real, "rb") as handle:
+            write_private(keep, handle.read(), stat.S_IMODE(info.st_mode),
+                          (info.st_uid, info.st_gid))  # fmt: skip
     return keep
 
 

@@ -41,6 +41,14 @@ def fix_directory(
     the result (it must write or close the workspace).
     """
     workspace = Workspace(directory, lock=lock)
+    try:
+        return _fix(workspace, options, unsafe)
+    except BaseException:
+        workspace.close()
+        raise
+
+
+def _fix(workspace: Workspace, options: Options | None, unsafe: bool) -> FixRun:
     run = FixRun(workspace)
     with tempfile.TemporaryDirectory(prefix="pflint-fix-") as scratch:
         for _ in range(MAX_ROUNDS):
