@@ -18,7 +18,8 @@ import click
 from .. import MainCf, MasterCf, __version__
 from ..edit import EditError, MasterEditor
 from ..edit.workspace import ConcurrentChange, Workspace
-from ..errors import ParseError
+from ..errors import ParseError, ReadError, WriteError
+from ..io import decode, read_config
 from ..postfix import PostfixError, find_program, installed_version, postmap
 from ..show import as_json, fold, main_lines, master_lines, service_line
 from .common import DEFAULT_DIR, EXIT_ERROR, EXIT_FINDINGS, config_paths, echo, fail, read
@@ -103,6 +104,8 @@ def writing(command: Callable[..., None]) -> Callable[..., None]:
             command(workspace, *args, **kw)
         except EditError as exc:
             raise fail(f"pfedit: {exc}")
+        except ReadError as exc:  # a file a recipe writes, read to compare (put_file)
+            raise fail(f"pfedit: {exc}")
         finish(workspace, show_diff=show_diff, check=check, backup=backup)
 
     return wrapper
@@ -118,6 +121,8 @@ def open_workspace(directory: str) -> Workspace:
         raise fail(f"{directory}: no such directory")
     try:
         return Workspace(directory)
+    except ReadError as exc:
+        raise fail(str(exc))
     except FileNotFoundError as exc:
         raise fail(f"{exc.filename}: no such file")
     except PermissionError as exc:
@@ -144,7 +149,7 @@ def finish(workspace: Workspace, *, show_diff: bool, check: bool, backup: str | 
     try:
         # written before anything is printed: a closed pipe on stdout must not stop it
         workspace.write(backup=backup)
-    except ConcurrentChange as exc:
+    except (ConcurrentChange, WriteError) as exc:
         raise fail(f"pfedit: {exc}")
     except OSError as exc:
         raise fail(f"pfedit: {exc.filename or ''}: {exc.strerror or exc}")
@@ -409,10 +414,10 @@ def apply(
 def _password(path: str | None) -> str:
     if path:
         try:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read().rstrip("\r\n")
-        except OSError as exc:
-            raise fail(f"{path}: {exc.strerror or exc}")
+            # surrogateescape: a password that is not UTF-8 reaches the table byte for byte
+            return decode(read_config(path)).rstrip("\r\n")
+        except ReadError as exc:
+            raise fail(str(exc))
     if "PFEDIT_RELAY_PASSWORD" in os.environ:
         return os.environ["PFEDIT_RELAY_PASSWORD"]
     if not os.isatty(0):

@@ -59,9 +59,10 @@ class Workspace:
         self.extra: dict[str, ExtraFile] = {}
 
     def _read(self, path: str, required: bool) -> bytes | None:
+        from ..io import read_config
+
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
+            data: bytes | None = read_config(path)
         except FileNotFoundError:
             if required:
                 raise
@@ -76,9 +77,10 @@ class Workspace:
     ) -> bool:
         """Have ``name`` (relative to the directory) hold ``content``; False if it already does."""
         path = os.path.join(self.directory, name)
+        from ..io import read_config
+
         try:
-            with open(path, "rb") as handle:
-                old: bytes | None = handle.read()
+            old: bytes | None = read_config(path)
         except FileNotFoundError:
             old = None
         new = encode(content)
