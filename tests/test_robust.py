@@ -6,6 +6,7 @@ that a regression fails the test instead of hanging it or filling the machine.""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import resource
 import signal
@@ -398,3 +399,56 @@ def test_bad_recipe_file(tmp_path: Path, confdir: Path, make, message: str) -> N
     make(path)
     result = invoke(pfedit, ["-c", confdir, "apply", "--recipe-file", path, "--diff"], 2)
     one_line_error(result, f"pfedit: {path}: {message}")
+
+
+# -- 8. values nested deeper than Postfix goes -----------------------------------------------
+
+
+def _nest(depth: int, inner: str, wrap: str) -> str:
+    text = inner
+    for _ in range(depth):
+        text = wrap % text
+    return text
+
+
+DEEP_VALUES = {
+    "conditional": _nest(400, "x", "${b?{%s}}"),
+    "unbraced": _nest(400, "x", "${b?%s}"),
+    "parentheses": _nest(400, "x", "$(b:%s)"),
+    "relational": _nest(400, "x", "${{$b} == {1} ? {%s} : {y}}"),
+}
+
+
+@pytest.mark.parametrize("kind", DEEP_VALUES)
+def test_deep_nesting_is_a_finding(confdir: Path, kind: str) -> None:
+    value = DEEP_VALUES[kind]
+    (confdir / "main.cf").write_text(f"{MAIN}b = 1\nsmtpd_banner = {value}\n")
+    (confdir / "master.cf").write_text(f"{MASTER}  -o smtpd_banner={value}\n")
+    invoke(pflint, [confdir], 1)  # every rule that looks for $name references copes
+    result = invoke(pflint, ["--select", "SYN", "--format", "json", confdir], 1)
+    found = [(f["path"], f["code"], f["line"], f["column"]) for f in json.loads(result.output)]
+    assert found == [
+        (str(confdir / "main.cf"), "SYN005", 4, 16),
+        (str(confdir / "master.cf"), "SYN005", 2, 6),
+    ]
+    for command in ("pfedit show", "pfedit get", "pfedit service list"):
+        _run(command, confdir, 0)
+    _run("pfedit set", confdir, 0)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "proxy:" * 3000 + "hash:/etc/postfix/virtual",
+        _nest(400, "hash:/etc/postfix/virtual", "pipemap:{%s}"),
+        _nest(400, "hash:/etc/postfix/virtual", "unionmap:{%s, hash:/etc/postfix/other}"),
+    ],
+    ids=["proxy", "pipemap", "unionmap"],
+)
+def test_deep_tables(confdir: Path, value: str) -> None:
+    """Postfix reads tables inside tables to any depth (postmap -q answers through 400
+    pipemaps); pflint reads the first levels and does not crash on the rest."""
+    (confdir / "main.cf").write_text(f"{MAIN}virtual_alias_maps = {value}\n")
+    (confdir / "master.cf").write_text(f"{MASTER}  -o virtual_alias_maps={value}\n")
+    invoke(pflint, ["--select", "SYN,PAR", confdir], 0)
+    _run("pfedit show", confdir, 0)
