@@ -60,6 +60,25 @@ def invoke(command: Any, args: list[Any], expect: int, **kw: Any) -> Any:
     return result
 
 
+def deny_reading(monkeypatch: pytest.MonkeyPatch, path: Any) -> None:
+    """Make opening ``path`` fail as a mode-000 file does for anyone but root.
+
+    The tests run as root, whom permission bits do not stop, so the refusal is simulated
+    where pfconf opens files (pfconf.io.read_config).
+    """
+    import pfconf.io
+
+    denied = os.path.realpath(path)
+    real_open = os.open
+
+    def guarded_open(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if os.path.realpath(name) == denied:
+            raise PermissionError(13, "Permission denied", os.fspath(name))
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(pfconf.io.os, "open", guarded_open)
+
+
 # Under CI=1 nothing may skip: a skipped comparison with postconf would pass for a checked one.
 _SKIPPED: list[str] = []
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
-from conftest import invoke
+from conftest import deny_reading, invoke
 
 from pfconf.cli.pfedit import cli as pfedit
 from pfconf.cli.pflint import cli as pflint
@@ -111,7 +110,7 @@ def test_lint_directory_without_files(tmp_path):
 def test_lint_unreadable(tmp_path, monkeypatch):
     path = tmp_path / "main.cf"
     path.write_text("a = b\n")
-    monkeypatch.setattr(os, "access", lambda *args: False)  # root could read a mode-0 file
+    deny_reading(monkeypatch, path)  # root could read a mode-0 file
     result = run(pflint, [str(path)], 2)
     assert result.output.strip() == f"{path}: permission denied"
 

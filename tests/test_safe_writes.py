@@ -21,6 +21,7 @@ from pfconf import io as pfconf_io
 from pfconf import postfix
 from pfconf.cli.pfedit import cli as pfedit
 from pfconf.edit.workspace import ConcurrentChange, Workspace
+from pfconf.errors import WriteError
 
 MAIN = "# a comment\nmyhostname = mail.example.com\nrelayhost =\n"
 MASTER = "smtp inet n - n - - smtpd\n"
@@ -168,7 +169,7 @@ def test_a_failed_rename_changes_no_file(
             "--cert", "/etc/ssl/mail.pem", "--key", "/etc/ssl/mail.key"]  # fmt: skip
     result = invoke(pfedit, args, 2)
     assert result.output == (
-        f"pfedit: {confdir}/{refused}: Operation not permitted (nothing was changed)\n"
+        f"pfedit: {confdir}/{refused}: cannot write: permission denied (nothing was changed)\n"
     )
     assert {n: (confdir / n).read_bytes() for n in ("main.cf", "master.cf")} == before
     assert _leftovers(confdir) == []
@@ -186,7 +187,7 @@ def test_main_cf_is_restored_when_a_later_file_fails(
     assert workspace.master is not None
     workspace.master.set_override("smtp/inet", "syslog_name", "x")
     _refuse_rename_to(monkeypatch, "main.cf")
-    with pytest.raises(pfconf_io.FileWriteError, match=r"main\.cf: Operation not permitted"):
+    with pytest.raises(WriteError, match=r"main\.cf: cannot write: permission denied"):
         workspace.write()
     assert (confdir / "master.cf").read_text() == MASTER
     assert (confdir / "main.cf").read_text() == MAIN
@@ -211,7 +212,7 @@ def test_an_immutable_password_file_leaves_sasl_off(
     require_postconf()
     _refuse_rename_to(monkeypatch, "sasl_passwd")
     result = _relay_client(confdir, tmp_path, expect=2)
-    assert f"{confdir}/sasl_passwd: Operation not permitted" in result.output
+    assert f"{confdir}/sasl_passwd: cannot write: permission denied" in result.output
     assert (confdir / "main.cf").read_text() == MAIN
     assert not (confdir / "sasl_passwd").exists() and not (confdir / "sasl_passwd.db").exists()
     assert _leftovers(confdir) == [] and not list(confdir.glob("*.tmp.db"))
@@ -241,7 +242,7 @@ def test_a_full_disk_names_the_real_file(confdir: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(os, "write", full)
     result = invoke(pfedit, ["-c", confdir, "set", "biff=no"], 2)
     assert result.output == (
-        f"pfedit: {confdir}/main.cf: No space left on device (nothing was changed)\n"
+        f"pfedit: {confdir}/main.cf: cannot write: no space left on device (nothing was changed)\n"
     )
     monkeypatch.undo()
     assert (confdir / "main.cf").read_text() == MAIN
@@ -325,7 +326,7 @@ def test_backup_keeps_mode_and_a_full_disk_keeps_the_old_backup(
 
     monkeypatch.setattr(os, "write", write)
     result = invoke(pfedit, ["-c", confdir, "set", "--backup", "biff=no"], 2)
-    assert f"{confdir}/main.cf.bak: No space left on device" in result.output
+    assert f"{confdir}/main.cf.bak: cannot write: no space left on device" in result.output
     monkeypatch.undo()
     assert (confdir / "main.cf.bak").read_text() == "the good old backup\n"
     assert (confdir / "main.cf").read_text() == MAIN

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from pfconf.values import find_references, find_tables, parse_table, split_list, strip_braces
+from pfconf.values import (
+    MAX_TABLE_NESTING,
+    find_references,
+    find_tables,
+    parse_table,
+    split_list,
+    strip_braces,
+    too_deep,
+)
 
 
 def texts(tokens):
@@ -107,3 +117,97 @@ def test_table_offsets():
     (table,) = find_tables(value)
     inner = table.tables[1]
     assert value[inner.start : inner.end] == "hash:/b"
+
+
+# -- nesting: Postfix's limit, and no recursion limit of Python's --------------------------
+
+
+def nest(depth: int, inner: str, wrap: str = "${b?{%s}}") -> str:
+    text = inner
+    for _ in range(depth):
+        text = wrap % text
+    return text
+
+
+#: (value, whether Postfix gives up on it), as postconf 3.7 told (-x expands the value, and
+#: says "unreasonable macro call nesting" exactly for these): each piece of a value is one
+#: call, each ${...} around it one level more, and the value of a $name one level below it.
+NESTING = [
+    (nest(100, "x"), False),
+    (nest(101, "x"), True),
+    (nest(101, ""), False),  # the innermost holds nothing: no call at level 101
+    (nest(101, " "), True),
+    (nest(99, "$b"), False),
+    (nest(100, "$b"), True),  # b's value is expanded at level 101
+    (nest(100, "${b}"), True),
+    (nest(100, "x", "${b?%s}"), False),
+    (nest(101, " ", "${b?%s}"), True),  # no braces: the blank is the value
+    (nest(101, "x", "$(b:%s)"), True),
+    (nest(100, "x", "${{$b} == {1} ? {%s} : {y}}"), False),
+    (nest(101, "x", "${{$b} == {1} ? {%s} : {y}}"), True),
+    (nest(150, "x", "${{%s} == {1} ? {z} : {y}}"), False),  # operands start again at level 0
+]
+
+
+@pytest.mark.parametrize("value, deep", NESTING, ids=range(len(NESTING)))
+def test_too_deep_is_where_postfix_gives_up(value, deep):
+    found = too_deep("a " + value + " b")
+    assert (found is not None) == deep
+    if found:
+        assert found == (2, 2 + len(value))  # the outermost $... around the deep part
+
+
+def test_too_deep_agrees_with_postconf(tmp_path):
+    """The table above, asked of the installed Postfix."""
+    from oracle import require_postconf
+
+    from pfconf import postfix
+
+    require_postconf()
+    for number, (value, deep) in enumerate(NESTING):
+        directory = tmp_path / str(number)
+        directory.mkdir()
+        (directory / "main.cf").write_text(f"b = 1\nsmtpd_banner = {value}\n")
+        (directory / "master.cf").write_text("")
+        for name in ("main.cf", "master.cf"):
+            os.utime(directory / name, (0, 0))  # not "cooling down" (see tests/oracle.py)
+        proc = postfix.run(
+            "postconf", ["-h", "-x", "smtpd_banner"], config_dir=str(directory), timeout=60
+        )
+        said = b"unreasonable macro call nesting" in proc.stderr
+        assert said == deep, f"case {number}: postconf {'did' if said else 'did not'} complain"
+
+
+@pytest.mark.parametrize(
+    "wrap, names, deep",
+    [
+        ("${b?{%s}}", {"b"}, True),
+        ("${b?%s}", {"b"}, True),
+        ("$(b:%s)", {"b"}, True),
+        ("${{$b} == {1} ? {%s} : {y}}", {"b"}, True),
+        # operands are expanded afresh, so Postfix follows them to any depth, and so do we
+        ("${{%s} == {1} ? {z} : {y}}", {"inner"}, False),
+    ],
+)
+def test_deep_nesting_needs_no_deep_stack(wrap, names, deep):
+    value = nest(5000, "$inner", wrap)
+    assert {r.name for r in find_references(value)} == names  # no RecursionError
+    assert (too_deep(value) is not None) == deep
+
+
+def test_references_beyond_the_limit_are_not_reported():
+    """Postfix expands nothing past its limit, so nothing there is a reference."""
+    assert [r.name for r in find_references(nest(100, "$c"))] == ["b"] * 100 + ["c"]
+    assert [r.name for r in find_references(nest(200, "$c"))] == ["b"] * 101
+
+
+@pytest.mark.parametrize(
+    "value", ["proxy:" * 3000 + "hash:/etc/x", nest(400, "hash:/etc/x", "pipemap:{%s}")]
+)
+def test_deep_tables_need_no_deep_stack(value):
+    table = parse_table(value)
+    depth = 0
+    while table.tables:
+        (table,) = table.tables
+        depth += 1
+    assert depth == MAX_TABLE_NESTING  # tables deeper than that are left unread

@@ -10,8 +10,8 @@ import gc
 import os
 from typing import Literal, overload
 
-from .errors import ParseError, PfconfError
-from .io import decode, encode, kind_of, write_atomic
+from .errors import MissingFile, ParseError, PfconfError, ReadError, WriteError
+from .io import decode, encode, kind_of, read_config, write_atomic
 from .model import (
     Argument,
     Document,
@@ -32,13 +32,16 @@ __all__ = [
     "Item",
     "MainCf",
     "MasterCf",
+    "MissingFile",
     "Override",
     "Parameter",
     "ParseError",
     "PfconfError",
     "PhysicalLine",
+    "ReadError",
     "Service",
     "Span",
+    "WriteError",
     "dump",
     "dumps",
     "load",
@@ -95,9 +98,12 @@ def dumps(doc: Document) -> bytes | str:
 
 
 def load(path: str | os.PathLike[str], kind: str | None = None) -> Document:
-    """Read and parse a file; ``kind`` defaults to what the file's name (or content) says."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    """Read and parse a file; ``kind`` defaults to what the file's name (or content) says.
+
+    Raises ReadError (MissingFile when nothing is there) for a file pfconf will not read:
+    see pfconf.io.read_config.
+    """
+    data = read_config(path)
     return loads(data, kind or kind_of(path, data), path=os.fspath(path))
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Any, BinaryIO
 
+from .errors import ReadError
+from .io import read_config
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -24,3 +27,18 @@ def load(handle: BinaryIO) -> dict[str, Any]:
 def loads(text: str) -> dict[str, Any]:
     data: dict[str, Any] = tomllib.loads(text)
     return data
+
+
+def load_file(path: str) -> dict[str, Any]:
+    """The TOML file at ``path``; ReadError naming it when it cannot be read, is not UTF-8
+    or is not TOML (see pfconf.io.read_config for what cannot be read)."""
+    data = read_config(path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ReadError(path, f"not UTF-8 text (line {line}); TOML files must be UTF-8") from None
+    try:
+        return loads(text)
+    except TOMLDecodeError as exc:
+        raise ReadError(path, f"not valid TOML: {exc}") from None

@@ -42,3 +42,34 @@ class ParseError(PfconfError, ValueError):
         return ParseError(
             self.message, path=path, line=self.line, column=self.column, text=self.text
         )
+
+
+class FileError(PfconfError, OSError):
+    """A file that cannot be read or written as asked: ``str(error)`` is ``path: reason``.
+
+    Also an OSError, so that callers written for the errors ``open()`` raises keep working;
+    ``filename`` is the path as the caller named it (never a temporary file beside it).
+    """
+
+    def __init__(self, path: str, reason: str, errno: int = 0) -> None:
+        super().__init__(errno, reason, path)
+        self.path = path
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+class ReadError(FileError):
+    """A configuration file pfconf will not read: not a regular file, too large, unreadable."""
+
+
+class MissingFile(ReadError, FileNotFoundError):
+    """Nothing at all at the path (a dangling symbolic link is a ReadError instead).
+
+    Also a FileNotFoundError: callers that treat a missing file as optional catch that.
+    """
+
+
+class WriteError(FileError):
+    """A file that could not be replaced; the file on disk is unchanged."""

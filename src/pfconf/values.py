@@ -110,118 +110,187 @@ def _skip_space(text: str, i: int, end: int) -> int:
     return i
 
 
-def _balanced(text: str, i: int, end: int, open_ch: str, close_ch: str) -> int:
-    """Index just after the bracket that closes the one at ``i``, or -1 (mac_parse() nesting)."""
-    level = 0
-    while i < end:
-        ch = text[i]
-        if ch == open_ch:
-            level += 1
-        elif ch == close_ch:
-            level -= 1
-            if level == 0:
-                return i + 1
-        i += 1
-    return -1
+#: Postfix's mac_expand() stops with "unreasonable macro call nesting" (and the program that
+#: expands the value with "fatal: macro processing error") beyond this many levels.  Each piece
+#: of a value, text or ``$...``, is one call; each ``${...}`` or ``$(...)`` around it adds a
+#: level, and so does a ``$name``, whose value is expanded one level further down.  The
+#: operands of a relational expression (``${{$a} == {b} ? ...}``) are expanded afresh, from
+#: level 0, as Postfix 3.x does.
+MAX_NESTING = 100
+
+#: A piece of a value still to walk: text[start:end] at this Postfix nesting level, inside
+#: the outermost ``$...`` at (start, end) (None at the top of the value).
+_Region = tuple[int, int, int, tuple[int, int] | None]
+
+
+class _Scan:
+    """One walk over a value: its references, and where it nests too deeply for Postfix.
+
+    The walk keeps the pieces still to visit on a list rather than on Python's call stack,
+    so that any depth of nesting costs memory in proportion to the value, never a
+    RecursionError; brackets are matched once for the whole value, so that deep nesting
+    costs no more than one pass per bracket.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: list[Reference] = []
+        self.too_deep: tuple[int, int] | None = None
+        self._closing: dict[int, int] | None = None
+
+    def closing(self, i: int, end: int) -> int:
+        """Index just after the bracket that closes the one at ``i`` before ``end``, or -1
+        (mac_parse() nesting: only brackets of the same kind count)."""
+        if self._closing is None:
+            self._closing = {}
+            waiting: dict[str, list[int]] = {"{": [], "(": []}
+            for match in re.finditer(r"[{}()]", self.text):
+                ch, at = match.group(), match.start()
+                if ch in waiting:
+                    waiting[ch].append(at)
+                else:
+                    opened = waiting["{" if ch == "}" else "("]
+                    if opened:
+                        self._closing[opened.pop()] = at
+        close = self._closing.get(i, -1)
+        return close + 1 if 0 <= close < end else -1
+
+    def deep(self, outer: tuple[int, int] | None) -> None:
+        if self.too_deep is None and outer is not None:
+            self.too_deep = outer
+
+    def walk(self) -> None:
+        text = self.text
+        todo: list[_Region] = [(0, len(text), 0, None)]
+        while todo:
+            i, end, level, outer = todo.pop()
+            if level > MAX_NESTING:
+                if i < end:
+                    self.deep(outer)  # text or a reference here is one call too many
+                continue
+            while i < end:
+                if text[i] != "$":
+                    i += 1
+                    continue
+                if i + 1 < end and text[i + 1] == "$":
+                    i += 2
+                    continue
+                start = i
+                i += 1
+                if i < end and text[i] in "{(":
+                    stop = self.closing(i, end)
+                    if stop < 0:
+                        break  # truncated reference: Postfix gives up on the rest here
+                    inner = outer or (start, stop)
+                    parts = self._expression(start, i + 1, stop - 1, stop, text[i], level, inner)
+                    # the rest of this piece after the inner ones, which come first in order
+                    todo.append((stop, end, level, outer))
+                    todo.extend((a, b, lev, inner) for a, b, lev in reversed(parts))
+                    break
+                j = i
+                while j < end and _is_name_char(text[j]):
+                    j += 1
+                if j > i:
+                    self.found.append(Reference(text[i:j], start, j, i, j, "$name"))
+                    if level + 1 > MAX_NESTING:  # its value is expanded one level down
+                        self.deep(outer or (start, j))
+                i = j
+
+    def _expression(
+        self,
+        start: int,
+        i: int,
+        close: int,
+        stop: int,
+        open_ch: str,
+        level: int,
+        outer: tuple[int, int],
+    ) -> list[tuple[int, int, int]]:
+        """The inside of ``${...}`` or ``$(...)`` spanning text[i:close], at ``level``, inside
+        ``outer``: the references it makes, and the pieces inside it still to walk."""
+        text = self.text
+        j = _skip_space(text, i, close)
+        if j < close and text[j] == "{":
+            return self._relational(j, close, level)
+        name_start = j
+        while j < close and _is_name_char(text[j]):
+            j += 1
+        name_end = j
+        k = _skip_space(text, j, close)
+        if name_end == name_start:
+            return []
+        name = text[name_start:name_end]
+        if k >= close:
+            form = "${name}" if open_ch == "{" else "$(name)"
+            self.found.append(Reference(name, start, stop, name_start, name_end, form))
+            if level + 1 > MAX_NESTING:  # the value of name is expanded one level down
+                self.deep(outer)
+            return []
+        if text[k] not in "?:":
+            return []  # attribute name syntax error: Postfix warns and expands nothing
+        form = "${name?value}" if text[k] == "?" else "${name:value}"
+        self.found.append(Reference(name, start, stop, name_start, name_end, form))
+        return self._results(k, close, level + 1)
+
+    def _results(self, k: int, close: int, level: int) -> list[tuple[int, int, int]]:
+        """The ``? value : value`` tail of a conditional, each value plain or in ``{ }``."""
+        text = self.text
+        parts = []
+        while k < close and text[k] in "?:":
+            after = k + 1
+            k = _skip_space(text, after, close)
+            if k < close and text[k] == "{":
+                stop = self.closing(k, close)
+                if stop < 0:
+                    break
+                parts.append((k + 1, stop - 1, level))
+                k = _skip_space(text, stop, close)
+            else:
+                parts.append((after, close, level))  # blanks included: Postfix keeps them
+                break
+        return parts
+
+    def _relational(self, j: int, close: int, level: int) -> list[tuple[int, int, int]]:
+        """``{left} op {right} [? {a} : {b}]``, the 3.x expression form."""
+        text = self.text
+        stop = self.closing(j, close)
+        if stop < 0:
+            return []
+        parts = [(j + 1, stop - 1, 0)]
+        k = _skip_space(text, stop, close)
+        while k < close and text[k] not in ISSPACE and text[k] != "{":
+            k += 1  # the operator: ==, !=, <, <=level, ...
+        k = _skip_space(text, k, close)
+        if k < close and text[k] == "{":
+            stop = self.closing(k, close)
+            if stop < 0:
+                return parts
+            parts.append((k + 1, stop - 1, 0))
+            k = _skip_space(text, stop, close)
+        return parts + self._results(k, close, level + 1)
 
 
 def find_references(text: str) -> list[Reference]:
     """Every parameter reference in ``text``, in order, as Postfix's mac_parse()/mac_expand() see them.
 
     ``$$`` is a literal dollar; a ``$`` followed by neither a name nor a bracket is no reference.
-    Both branches of ``?`` / ``:`` and both operands of a relational expression are searched.
+    Both branches of ``?`` / ``:`` and both operands of a relational expression are searched,
+    down to Postfix's nesting limit (MAX_NESTING): Postfix expands nothing deeper.
     """
-    found: list[Reference] = []
-    _scan(text, 0, len(text), found)
-    return found
+    scan = _Scan(text)
+    scan.walk()
+    return scan.found
 
 
-def _scan(text: str, i: int, end: int, found: list[Reference]) -> None:
-    while i < end:
-        ch = text[i]
-        if ch != "$":
-            i += 1
-            continue
-        if i + 1 < end and text[i + 1] == "$":
-            i += 2
-            continue
-        start = i
-        i += 1
-        if i < end and text[i] in "{(":
-            open_ch = text[i]
-            close_ch = "}" if open_ch == "{" else ")"
-            stop = _balanced(text, i, end, open_ch, close_ch)
-            if stop < 0:
-                return  # truncated reference: Postfix gives up on the rest of the value
-            _expression(text, start, i + 1, stop - 1, stop, open_ch, found)
-            i = stop
-        else:
-            j = i
-            while j < end and _is_name_char(text[j]):
-                j += 1
-            if j > i:
-                found.append(Reference(text[i:j], start, j, i, j, "$name"))
-            i = j
+def too_deep(text: str) -> tuple[int, int] | None:
+    """The outermost ``$...`` of ``text`` that nests beyond MAX_NESTING, as (start, end), or None.
 
-
-def _expression(
-    text: str, start: int, i: int, close: int, stop: int, open_ch: str, found: list[Reference]
-) -> None:
-    """The inside of ``${...}`` or ``$(...)`` spanning text[i:close]."""
-    j = _skip_space(text, i, close)
-    if j < close and text[j] == "{":
-        _relational(text, j, close, found)
-        return
-    name_start = j
-    while j < close and _is_name_char(text[j]):
-        j += 1
-    name_end = j
-    k = _skip_space(text, j, close)
-    if name_end == name_start:
-        return
-    if k >= close:
-        form = "${name}" if open_ch == "{" else "$(name)"
-        found.append(Reference(text[name_start:name_end], start, stop, name_start, name_end, form))
-        return
-    if text[k] not in "?:":
-        return  # attribute name syntax error: Postfix warns and expands nothing
-    form = "${name?value}" if text[k] == "?" else "${name:value}"
-    found.append(Reference(text[name_start:name_end], start, stop, name_start, name_end, form))
-    _results(text, k, close, found)
-
-
-def _results(text: str, k: int, close: int, found: list[Reference]) -> None:
-    """The ``? value : value`` tail of a conditional, each value plain or in ``{ }``."""
-    while k < close and text[k] in "?:":
-        k = _skip_space(text, k + 1, close)
-        if k < close and text[k] == "{":
-            stop = _balanced(text, k, close, "{", "}")
-            if stop < 0:
-                return
-            _scan(text, k + 1, stop - 1, found)
-            k = _skip_space(text, stop, close)
-        else:
-            _scan(text, k, close, found)
-            return
-
-
-def _relational(text: str, j: int, close: int, found: list[Reference]) -> None:
-    """``{left} op {right} [? {a} : {b}]``, the 3.x expression form."""
-    stop = _balanced(text, j, close, "{", "}")
-    if stop < 0:
-        return
-    _scan(text, j + 1, stop - 1, found)
-    k = _skip_space(text, stop, close)
-    while k < close and text[k] not in ISSPACE and text[k] != "{":
-        k += 1  # the operator: ==, !=, <, <=level, ...
-    k = _skip_space(text, k, close)
-    if k < close and text[k] == "{":
-        stop = _balanced(text, k, close, "{", "}")
-        if stop < 0:
-            return
-        _scan(text, k + 1, stop - 1, found)
-        k = _skip_space(text, stop, close)
-    _results(text, k, close, found)
+    Postfix warns "unreasonable macro call nesting" about such a value, and a program that
+    expands it stops with "fatal: macro processing error".
+    """
+    scan = _Scan(text)
+    scan.walk()
+    return scan.too_deep
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,8 +339,18 @@ def _table_type(text: str) -> int | None:
     return colon
 
 
-def parse_table(text: str, offset: int = 0) -> LookupTable | None:
-    """Parse one ``type:name`` reference; None if ``text`` does not have that shape."""
+#: Tables inside tables (``proxy:``, ``pipemap:{...}``) are read this many levels deep and no
+#: deeper.  Postfix sets no limit, but real files nest two or three; the limit keeps Python's
+#: stack, and the time spent on a crafted value (each level reads the rest of it again: 100
+#: levels took 13 s on a 200 KB value), within bounds.
+MAX_TABLE_NESTING = 10
+
+
+def parse_table(text: str, offset: int = 0, *, depth: int = 0) -> LookupTable | None:
+    """Parse one ``type:name`` reference; None if ``text`` does not have that shape.
+
+    The tables inside a table more than MAX_TABLE_NESTING levels deep are left unread.
+    """
     colon = _table_type(text)
     if colon is None:
         return None
@@ -279,17 +358,24 @@ def parse_table(text: str, offset: int = 0) -> LookupTable | None:
     name = text[colon + 1 :]
     end = offset + len(text)
     name_offset = offset + colon + 1
+    inner_depth = depth + 1
     if table_type in WRAPPER_TYPES:
-        inner = parse_table(name, name_offset)
+        if inner_depth > MAX_TABLE_NESTING:
+            return LookupTable(table_type, name, offset, end)
+        inner = parse_table(name, name_offset, depth=inner_depth)
         return LookupTable(table_type, name, offset, end, (inner,) if inner else ())
     inside = strip_braces(name)
     if inside is not None:
         inside_offset = name_offset + name.index(inside) if inside else name_offset + 1
         members = split_list(inside)
         if table_type in COMPOSITE_TYPES:
+            if inner_depth > MAX_TABLE_NESTING:
+                return LookupTable(table_type, name, offset, end)
             tables = tuple(
                 t
-                for t in (parse_table(m.text, inside_offset + m.start) for m in members)
+                for t in (
+                    parse_table(m.text, inside_offset + m.start, depth=inner_depth) for m in members
+                )
                 if t is not None
             )
             return LookupTable(table_type, name, offset, end, tables)

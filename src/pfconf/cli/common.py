@@ -12,7 +12,7 @@ from typing import IO, Any
 import click
 
 from .. import load
-from ..errors import ParseError
+from ..errors import MissingFile, ParseError, ReadError
 from ..model import Document
 
 EXIT_CLEAN = 0
@@ -49,16 +49,12 @@ def read(path: str, kind: str, required: bool = True) -> Document | None:
     """Load one file; a missing optional file is None, anything else wrong exits with status 2."""
     try:
         return load(path, kind)
-    except FileNotFoundError:
+    except MissingFile as exc:
         if required:
-            raise fail(f"{path}: no such file")
+            raise fail(str(exc))
         return None
-    except IsADirectoryError:
-        raise fail(f"{path}: is a directory")
-    except PermissionError:
-        raise fail(f"{path}: permission denied")
-    except OSError as exc:
-        raise fail(f"{path}: {exc.strerror or exc}")
+    except ReadError as exc:
+        raise fail(str(exc))
     except ParseError as exc:
         raise fail(str(exc.with_path(path)))
 

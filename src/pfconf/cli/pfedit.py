@@ -18,7 +18,8 @@ import click
 from .. import MainCf, MasterCf, __version__
 from ..edit import EditError, MasterEditor
 from ..edit.workspace import Workspace
-from ..errors import PfconfError
+from ..errors import PfconfError, ReadError
+from ..io import decode, read_config
 from ..postfix import PostfixError, installed_version
 from ..show import as_json, fold, main_lines, master_lines, service_line
 from .common import DEFAULT_DIR, EXIT_ERROR, EXIT_FINDINGS, config_paths, echo, fail, read
@@ -122,7 +123,7 @@ def writing(command: Callable[..., None]) -> Callable[..., None]:
         with open_workspace(config_dir.path, lock=not (show_diff or check)) as workspace:
             try:
                 command(workspace, *args, **kw)
-            except EditError as exc:
+            except (EditError, ReadError) as exc:  # ReadError: a file a recipe compares
                 raise fail(f"pfedit: {exc}") from None
             finish(workspace, show_diff=show_diff, check=check, backup=backup)
 
@@ -139,6 +140,8 @@ def open_workspace(directory: str, *, lock: bool = False) -> Workspace:
         raise fail(f"{directory}: no such directory")
     try:
         return Workspace(directory, lock=lock)
+    except ReadError as exc:
+        raise fail(str(exc)) from None
     except FileNotFoundError as exc:
         raise fail(f"{exc.filename}: no such file") from None
     except PermissionError as exc:
@@ -421,10 +424,10 @@ def apply(
 def _password(path: str | None) -> str:
     if path:
         try:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read().rstrip("\r\n")
-        except OSError as exc:
-            raise fail(f"{path}: {exc.strerror or exc}")
+            # surrogateescape: a password that is not UTF-8 reaches the table byte for byte
+            return decode(read_config(path)).rstrip("\r\n")
+        except ReadError as exc:
+            raise fail(str(exc))
     if "PFEDIT_RELAY_PASSWORD" in os.environ:
         return os.environ["PFEDIT_RELAY_PASSWORD"]
     if not os.isatty(0):

@@ -12,10 +12,10 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import PfconfError
+from ..errors import PfconfError, ReadError, WriteError
 from ..kb import KnowledgeBase, parse_version, version_text
 from ..lint.baseline import BaselineError, filter_new, write_baseline
-from ..lint.config import ConfigError, Settings, load_settings
+from ..lint.config import ConfigError, Settings, load_settings, read_settings
 from ..lint.engine import Options, exit_status, lint
 from ..lint.finding import SEVERITIES
 from ..lint.rule import all_rules, rule_for
@@ -31,23 +31,27 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _files(paths: tuple[str, ...]) -> list[str]:
+    """The files to lint: each path named, or the main.cf and master.cf in a directory named.
+
+    Whatever is at those names is linted, so that a main.cf that is a directory, a FIFO or a
+    dangling link is reported by the reader instead of skipped.
+    """
     files: list[str] = []
     for path in paths:
-        if not os.path.exists(path):
-            raise fail(f"{path}: no such file or directory")
         if os.path.isdir(path):
             found = [
                 os.path.join(path, n)
                 for n in ("main.cf", "master.cf")
-                if os.path.isfile(os.path.join(path, n))
+                if os.path.lexists(os.path.join(path, n))
             ]
+            if not found and os.path.basename(os.path.normpath(path)) in ("main.cf", "master.cf"):
+                raise fail(f"{path}: is a directory")
             if not found:
                 raise fail(f"{path}: no main.cf or master.cf in this directory")
-        else:
+        elif os.path.lexists(path):
             found = [path]
-        for file in found:
-            if not os.access(file, os.R_OK):
-                raise fail(f"{file}: permission denied")
+        else:
+            raise fail(f"{path}: no such file or directory")
         files.extend(found)
     return files
 
@@ -163,10 +167,7 @@ def cli(
         if isolated:
             settings = Settings()
         elif config_path:
-            loaded = load_settings(config_path) if os.path.isfile(config_path) else None
-            if loaded is None or loaded.path is None:
-                raise fail(f"{config_path}: no pflint settings in this file")
-            settings = loaded
+            settings = read_settings(config_path)
         else:
             settings = load_settings(files[0])
     except ConfigError as exc:
@@ -198,6 +199,8 @@ def cli(
             raise click.exceptions.Exit(EXIT_CLEAN)
     try:
         run = lint(files, options)
+    except ReadError as exc:
+        raise fail(str(exc))
     except OSError as exc:
         raise fail(f"{exc.filename}: {exc.strerror or exc}")
     findings = run.findings
@@ -210,7 +213,10 @@ def cli(
             echo(f"pflint: {note}", err=True)
 
     if write_baseline_path:
-        count = write_baseline(write_baseline_path, findings)
+        try:
+            count = write_baseline(write_baseline_path, findings)
+        except WriteError as exc:
+            raise fail(str(exc))
         echo(
             f"pflint: recorded {count} finding{'s' if count != 1 else ''} in {write_baseline_path}",
             err=True,
@@ -251,7 +257,7 @@ def _fix(files: list[str], options: Options, *, unsafe: bool, show_diff: bool) -
     for directory in directories.values():
         try:
             result = fix_directory(directory, options, unsafe=unsafe, lock=not show_diff)
-        except PfconfError as exc:  # a ParseError, or another editor holds the lock
+        except PfconfError as exc:  # unreadable, does not parse, another editor holds it
             raise fail(str(exc)) from None
         workspace = result.workspace
         if show_diff:

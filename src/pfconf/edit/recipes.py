@@ -37,7 +37,7 @@ from typing import Any
 import attrs
 
 from .. import _toml
-from ..errors import PfconfError
+from ..errors import PfconfError, ReadError
 from ..kb import Version, parse_version
 from ..resources import rules_dir
 from ..values import enabled_protocols
@@ -80,15 +80,17 @@ def builtin_recipes() -> list[str]:
 def load_recipe(name_or_path: str) -> Recipe:
     """A built-in recipe by name, or a recipe file by path."""
     path = Path(name_or_path)
-    if not path.is_file():
+    # Whatever is at the path but a directory is the recipe file: a FIFO or a dangling link
+    # is refused by the reader rather than taken for the name of a built-in recipe.
+    if not os.path.lexists(path) or path.is_dir():
         path = recipes_dir() / f"{name_or_path}.toml"
         if not path.is_file():
             known = ", ".join(builtin_recipes())
             raise RecipeError(f"no recipe {name_or_path!r} (built in: {known})")
     try:
-        data = _toml.loads(path.read_text(encoding="utf-8"))
-    except (OSError, _toml.TOMLDecodeError) as exc:
-        raise RecipeError(f"{path}: {exc}") from exc
+        data = _toml.load_file(str(path))
+    except ReadError as exc:
+        raise RecipeError(str(exc)) from None
     head = data.get("recipe", {})
     options = tuple(
         Option(

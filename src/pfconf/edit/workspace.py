@@ -22,13 +22,15 @@ from typing import TYPE_CHECKING, TypeVar
 import attrs
 
 from .. import loads, postfix
-from ..errors import ParseError, PfconfError
+from ..errors import ParseError, PfconfError, ReadError, WriteError
 from ..io import (
     EditFile,
-    FileWriteError,
+    Locked,
     decode,
     encode,
     fsync_directory,
+    read_config_file,
+    reason,
     split_lines,
     write_private,
 )
@@ -94,7 +96,7 @@ class Workspace:
         self._lock = lock
         #: Why a file could not be locked (a read-only directory): raised only if the change
         #: set turns out to write something.
-        self._lock_error: FileWriteError | None = None
+        self._lock_error: WriteError | None = None
         #: What :meth:`write` did besides writing files, for the report ("ran postmap ...").
         self.notes: list[str] = []
         try:
@@ -132,16 +134,16 @@ class Workspace:
             return
         try:
             self._locks[path] = EditFile(path)
-        except FileWriteError as exc:
-            if exc.__class__ is not FileWriteError:
-                raise  # Locked: another editor is at work, which is never a detail
+        except Locked:
+            raise  # another editor is at work, which is never a detail to put off
+        except WriteError as exc:
             self._lock_error = self._lock_error or exc
 
     def _read(self, path: str, required: bool) -> bytes | None:
+        data: bytes | None
+        info: os.stat_result | None
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-                info = os.fstat(handle.fileno())
+            data, info = read_config_file(path)
         except FileNotFoundError:
             if required:
                 raise
@@ -166,10 +168,10 @@ class Workspace:
         does, with that mode.  ``table``: the lookup-table type postmap builds it with."""
         path = os.path.join(self.directory, name)
         self._take_lock(path)
+        old: bytes | None
+        info: os.stat_result | None
         try:
-            with open(path, "rb") as handle:
-                old: bytes | None = handle.read()
-                info = os.fstat(handle.fileno())
+            old, info = read_config_file(path)
         except FileNotFoundError:
             old, info = None, None
         new = encode(content)
@@ -233,7 +235,7 @@ class Workspace:
         """Write the change set, whole or not at all; returns the paths written.
 
         Raises ConcurrentChange when a file changed on disk since it was read, and
-        FileWriteError (naming the real file) or PostfixError (postmap failed) when a file
+        WriteError (naming the real file) or PostfixError (postmap failed) when a file
         cannot be written; in each case no file is changed.  With ``backup`` (a suffix such
         as ``.bak``) the old files are kept under that name, written the same safe way.
         The workspace is closed afterwards.
@@ -299,8 +301,9 @@ class Workspace:
                 _unlink(temporary)
             for real, old in reversed(done):
                 _restore(real, old)
-            if isinstance(exc, OSError):
-                raise FileWriteError(f"{exc.filename or self.main_path}: {exc.strerror}") from None
+            if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+                name = os.fspath(exc.filename or self.main_path)
+                raise WriteError(name, f"cannot write: {reason(exc)}", exc.errno or 0) from None
             raise
         for _, old in done:
             if old is not None:
@@ -346,13 +349,18 @@ class Workspace:
         write_private(real + suffix, item.old, mode, (info.st_uid, info.st_gid) if info else None)
 
     def _check_unchanged(self, item: _Pending, real: str) -> None:
-        """The file on disk is still the one that was read (same file, same bytes)."""
-        info = _stat(real)
-        identity = (info.st_dev, info.st_ino) if info else None
-        now: bytes | None = None
-        if info is not None:
-            with open(real, "rb") as handle:
-                now = handle.read()
+        """The file on disk is still the one that was read (same file, same bytes).
+
+        Read the way every configuration file is read (a FIFO put in its place cannot make
+        this wait), and without following a new link: that would be another file too.
+        """
+        try:
+            now, info = read_config_file(real)
+            identity: Identity = (info.st_dev, info.st_ino)
+        except FileNotFoundError:
+            now, identity = None, None
+        except ReadError:
+            now, identity = None, (-1, -1)  # something that is no file: not what was read
         if identity != self._identity.get(item.path) or now != item.old:
             raise ConcurrentChange(f"{item.path}: changed on disk since it was read; nothing written")
 

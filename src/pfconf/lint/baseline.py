@@ -13,6 +13,7 @@ from typing import Any
 import tomli_w
 
 from .. import _toml as tomllib
+from ..errors import ReadError
 from ..io import write_atomic
 from .finding import Finding
 
@@ -29,7 +30,10 @@ def _key(finding: Finding, base: str) -> Key:
 
 
 def write_baseline(path: str, findings: list[Finding]) -> int:
-    """Write the findings as a baseline TOML file; returns how many were recorded."""
+    """Write the findings as a baseline TOML file; returns how many were recorded.
+
+    Raises WriteError (naming ``path``) when the file cannot be written.
+    """
     base = os.path.dirname(os.path.abspath(path))
     counts = Counter(_key(f, base) for f in findings)
     document: dict[str, Any] = {
@@ -49,14 +53,14 @@ def write_baseline(path: str, findings: list[Finding]) -> int:
 
 def read_baseline(path: str) -> Counter[Key]:
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise BaselineError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BaselineError(f"{path}: {exc}") from None
+        data = tomllib.load_file(path)
+    except ReadError as exc:
+        raise BaselineError(str(exc)) from None
+    rows = data.get("finding", [])
+    if not isinstance(rows, list):
+        raise BaselineError(f"{path}: finding must be an array of tables")
     counts: Counter[Key] = Counter()
-    for row in data.get("finding", []):
+    for row in rows:
         try:
             key = (row["path"], row["code"], row.get("parameter", ""), row.get("service", ""))
             counts[key] += int(row.get("count", 1))

@@ -1,7 +1,8 @@
 """pflint's settings from ``[tool.pflint]`` in pyproject.toml or from ``.pflint.toml``.
 
 Found by walking up from the first target to the filesystem root, nearest file first, like
-ruff and yamllint.  Command-line flags override what the file says.
+ruff and yamllint, or read from the one file ``--config`` names.  Command-line flags
+override what the file says.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import attrs
 
 from .. import _toml as tomllib
+from ..errors import ReadError
 from ..kb import parse_version
 from .finding import SEVERITIES
 
@@ -35,15 +37,16 @@ def find_config(start: str) -> tuple[str, dict[str, Any]] | None:
     """The nearest ``.pflint.toml`` or pyproject.toml with ``[tool.pflint]`` above ``start``."""
     directory = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
     while True:
+        # lexists, not isfile: a settings file that is a directory or a FIFO is an error to
+        # report, not a file to pass over in favour of one further up
         own = os.path.join(directory, ".pflint.toml")
-        if os.path.isfile(own):
-            data = _read(own)
-            return own, data.get("tool", {}).get("pflint", data)
+        if os.path.lexists(own):
+            return own, _table(own, _read(own))
         pyproject = os.path.join(directory, "pyproject.toml")
-        if os.path.isfile(pyproject):
+        if os.path.lexists(pyproject):
             data = _read(pyproject)
-            if "pflint" in data.get("tool", {}):
-                return pyproject, data["tool"]["pflint"]
+            if "pflint" in _tool(pyproject, data):
+                return pyproject, _table(pyproject, data)
         parent = os.path.dirname(directory)
         if parent == directory:
             return None
@@ -52,12 +55,27 @@ def find_config(start: str) -> tuple[str, dict[str, Any]] | None:
 
 def _read(path: str) -> dict[str, Any]:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror}") from None
+        return tomllib.load_file(path)
+    except ReadError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _tool(path: str, data: dict[str, Any]) -> dict[str, Any]:
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: tool must be a table")
+    return tool
+
+
+def _table(path: str, data: dict[str, Any]) -> dict[str, Any]:
+    """pflint's settings in a file: ``[tool.pflint]`` if there is one, else the top level."""
+    tool = _tool(path, data)
+    if "pflint" not in tool:
+        return data
+    table = tool["pflint"]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: tool.pflint must be a table")
+    return table
 
 
 def _codes(path: str, key: str, value: Any) -> tuple[str, ...]:
@@ -69,10 +87,26 @@ def _codes(path: str, key: str, value: Any) -> tuple[str, ...]:
 
 
 def load_settings(start: str) -> Settings:
+    """The settings that apply to ``start``: from the nearest settings file, else defaults."""
     found = find_config(start)
     if found is None:
         return Settings()
-    path, table = found
+    return _settings(*found)
+
+
+def read_settings(path: str) -> Settings:
+    """The settings in exactly the file ``path`` (``pflint --config``).
+
+    A pyproject.toml must have ``[tool.pflint]``; any other file holds the settings at its
+    top level (or, like .pflint.toml, under ``[tool.pflint]``).
+    """
+    data = _read(path)
+    if os.path.basename(path) == "pyproject.toml" and "pflint" not in _tool(path, data):
+        raise ConfigError(f"{path}: no [tool.pflint] table in this file")
+    return _settings(path, _table(path, data))
+
+
+def _settings(path: str, table: dict[str, Any]) -> Settings:
     settings = Settings(path=path)
     known = {
         "select",

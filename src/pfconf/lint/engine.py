@@ -15,6 +15,7 @@ import attrs
 
 from .. import load
 from ..errors import ParseError
+from ..io import kind_of, read_config
 from ..kb import KnowledgeBase, Version
 from ..model import MainCf, MasterCf
 from ..syntax.nodes import CommentLine, Entry, ServiceEntry
@@ -95,6 +96,7 @@ def _path_matches(path: str, pattern: str) -> bool:
 
 
 def _read(path: str, kind: str) -> FileResult:
+    """A file Postfix would refuse becomes a finding; one pfconf cannot read raises ReadError."""
     try:
         return FileResult(path, kind, doc=load(path, kind))
     except ParseError as exc:
@@ -102,10 +104,14 @@ def _read(path: str, kind: str) -> FileResult:
 
 
 def _kind(path: str) -> str:
-    from ..io import kind_of
+    return kind_of(path, read_config(path)[:65536])
 
-    with open(path, "rb") as handle:
-        return kind_of(path, handle.read(65536))
+
+def _beside(path: str) -> bool:
+    """Whether something is at ``path``: a partner that is there but unreadable (a directory,
+    a FIFO, a dangling link) is read, so that it is reported rather than silently replaced
+    by Postfix's stock master.cf."""
+    return os.path.lexists(path)
 
 
 def _pairs(paths: list[str]) -> list[tuple[str | None, str | None]]:
@@ -126,11 +132,11 @@ def _pairs(paths: list[str]) -> list[tuple[str | None, str | None]]:
         main, master = slot
         if main is not None and master is None:
             partner = os.path.join(os.path.dirname(main), "master.cf")
-            if os.path.basename(main) == "main.cf" and os.path.isfile(partner):
+            if os.path.basename(main) == "main.cf" and _beside(partner):
                 master = partner
         if master is not None and main is None:
             partner = os.path.join(os.path.dirname(master), "main.cf")
-            if os.path.basename(master) == "master.cf" and os.path.isfile(partner):
+            if os.path.basename(master) == "master.cf" and _beside(partner):
                 main = partner
         result.append((main, master))
     return result
@@ -139,7 +145,10 @@ def _pairs(paths: list[str]) -> list[tuple[str | None, str | None]]:
 def lint(
     paths: list[str], options: Options | None = None, rules: list[type[Rule]] | None = None
 ) -> Run:
-    """Lint the named files; the partner file beside each is read as context only."""
+    """Lint the named files; the partner file beside each is read as context only.
+
+    Raises ReadError (see pfconf.io.read_config) for a file that cannot be read at all.
+    """
     options = options or Options()
     kb = KnowledgeBase(options.target)
     rule_classes = rules if rules is not None else all_rules()

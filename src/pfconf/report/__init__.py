@@ -10,7 +10,8 @@ import json
 import os
 from collections.abc import Callable
 
-from ..io import decode
+from ..errors import ReadError
+from ..io import decode, read_config
 from ..lint.finding import Finding
 from ..lint.rule import Rule, all_rules
 
@@ -22,10 +23,9 @@ _COLORS = {"error": "31", "warning": "33", "info": "36"}
 def _source_line(path: str, line: int, cache: dict[str, list[str]]) -> str | None:
     if path not in cache:
         try:
-            with open(path, "rb") as handle:
-                cache[path] = decode(handle.read()).split("\n")
-        except OSError:
-            cache[path] = []
+            cache[path] = decode(read_config(path)).split("\n")
+        except ReadError:
+            cache[path] = []  # replaced since it was linted: the finding stands without a quote
     lines = cache[path]
     if 1 <= line <= len(lines):
         return lines[line - 1].rstrip("\r")

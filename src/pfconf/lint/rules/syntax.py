@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from ...model import MainCf, Span
-from ...values import Token
+from ...values import MAX_NESTING, Token, too_deep
 from ..context import Context
 from ..finding import Finding
 from ..rule import Rule, register
@@ -242,3 +242,70 @@ class TrailingComment(Rule):
                     parameter=entry.name,
                 )
                 break  # the first one is enough: the rest of the value follows it
+
+
+@register
+class UnreasonableNesting(Rule):
+    """
+    ## What it finds
+    A value whose `${name?{...}}`, `${name:{...}}` or `$(...)` expressions nest more than
+    100 levels deep (counting one more level for a `$name` inside the innermost one), in
+    main.cf or in a master.cf `-o` option.
+
+    ## Why it matters
+    Postfix gives up on such a value: `postconf` warns "unreasonable macro call nesting", and
+    every program that uses the parameter stops with "fatal: macro processing error".  No
+    real configuration needs this depth; it comes from a generator gone wrong.
+
+    ## Example
+    ```
+    smtpd_banner = ${a?{${a?{${a?{ ... 101 levels ... }}}}}}
+    ```
+
+    ## Use instead
+    ```
+    smtpd_banner = ${a?{$myhostname ESMTP}}
+    ```
+
+    ## Fix
+    Not fixable automatically: flatten the expression by hand.
+    """
+
+    code = "SYN005"
+    name = "unreasonable-nesting"
+    severity = "error"
+    summary = f"$-expressions nested more than {MAX_NESTING} levels deep"
+
+    def check(self, ctx: Context) -> Iterable[Finding]:
+        message = (
+            "{name}: $-expressions nested more than "
+            f'{MAX_NESTING} levels deep: Postfix stops with "unreasonable macro call nesting"'
+        )
+        for entry in ctx.entries():
+            if _raw(ctx, entry.name):
+                continue
+            found = too_deep(entry.value)
+            if found is not None:
+                start, end = found
+                span = entry.item_span(Token(entry.value[start:end], start, end))
+                yield ctx.at_span(
+                    type(self),
+                    ctx.main_path,
+                    span,
+                    message.format(name=entry.name),
+                    parameter=entry.name,
+                )
+        if ctx.master is None or ctx.master_is_stock:
+            return
+        for config in ctx.services:
+            for override in config.service.override_list:
+                if not _raw(ctx, override.name) and too_deep(override.value) is not None:
+                    yield ctx.at_override(
+                        type(self), config, override, message.format(name=override.name)
+                    )
+
+
+def _raw(ctx: Context, name: str) -> bool:
+    """Raw parameters (mailbox_command, ...) are not $-expanded, so never nest too deeply."""
+    info = ctx.kb.parameter(name)
+    return bool(info and info.get("raw"))
