@@ -269,12 +269,14 @@ class Workspace:
                 staged.append((item, edit))
                 if item.table is not None:
                     built += self._build_table(item, edit)
+            # checked before the backups, so that a refused write never replaces a good
+            # backup with a copy of a file that is no longer there
+            for item, edit in staged:
+                self._check_unchanged(item, edit.path)
             if backup:
                 for item, edit in staged:
                     if item.old is not None:
                         self._backup(item, edit.path, backup)
-            for item, edit in staged:
-                self._check_unchanged(item, edit.path)
         except BaseException:
             for temporary, _ in built:
                 _unlink(temporary)
@@ -317,9 +319,10 @@ class Workspace:
         """Run postmap on the temporary copy of a table source; the index files it makes get
         their real names with the rest of the change set."""
         if postfix.find_program("postmap") is None:
+            table = f"{item.table}:{item.path}" if item.table else item.path
             self.notes.append(
-                f"postmap is not available here: run 'postmap -c {self.directory} "
-                f"{item.table}:{item.path}' where Postfix is"
+                f"postmap is not available here: run 'postmap -c {self.directory} {table}' "
+                "where Postfix is"
             )
             return []
         # "" is "the type a bare postmap FILE uses" (a recipe's postmap = true)
