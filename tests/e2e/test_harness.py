@@ -179,6 +179,8 @@ def test_the_sandbox_changes_only_addresses_ports_chroot_paths_and_logging(
     assert {s.chroot for s in master.services} == {"n"}
     assert master.service("postlog", "unix-dgram") is not None
     assert all("scratch Postfix" in change for change in postfix.changes)
+    # where a Dovecot component will have to put its auth socket (smtpd_sasl_path)
+    assert postfix.sasl_socket("submission") == postfix.queue_directory / "private" / "auth"
     # the sandbox's files are pfconf's verified edits: the comments are all still there
     original = (CORPUS / "demo" / "master.cf").read_text()
     comments = [line for line in original.splitlines() if line.startswith("#")]
@@ -235,12 +237,13 @@ def test_the_sink_records_envelopes_and_credentials(sandbox: Sandbox) -> None:
 def test_everything_stops_even_when_the_test_fails(tmp_path: Path) -> None:
     require_e2e()
     home = os.stat("/proc/thread-self/ns/net").st_ino
-    box = Sandbox(tmp_path)
+    box = Sandbox()
     with pytest.raises(RuntimeError, match="the test failed"), box:
         assert os.stat("/proc/thread-self/ns/net").st_ino != home
         box.start(FakeDns())
         box.start(SmtpSink())
         postfix = box.start(ScratchPostfix(box, tmp_path / "postfix", "alias_maps =\n"))
+        postfix.wait_for_log(r"daemon started")  # postlogd writes the log a moment later
         running = box.processes()
         assert any(name == "master" for _, name in running)
         instance = postfix.directory

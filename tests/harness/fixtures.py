@@ -42,9 +42,9 @@ def require_e2e() -> None:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+def sandbox() -> Iterator[Sandbox]:
     require_e2e()
-    with Sandbox(tmp_path) as box:
+    with Sandbox() as box:
         yield box
 
 

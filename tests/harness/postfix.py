@@ -32,6 +32,9 @@ master.cf
   Every service gets chroot = n (chroot): a chroot jail needs copies of system files.
   A postlog unix-dgram service is added when missing (logging): maillog_file needs it.
 
+The configuration directory itself is INSTANCE/config (``postfix -c``), a copy of the one
+given: ``$config_directory`` in a value names the copy, tables included.
+
 A master_service_disable that names an inet service is refused (HarnessError): renaming the
 service would quietly enable it.
 
@@ -41,7 +44,11 @@ DNS), so every lookup gets a deterministic answer.  INSTANCE is a fresh director
 (mode 0711), not under pytest's tmp_path: the postfix user must reach its data directory,
 pytest's tmp root is 0700, and pytest takes any wider mode away again whenever a session
 starts.  tmp_path/postfix-N links to it while it runs; on stop the configuration and the
-maillog are copied there and INSTANCE is removed.
+maillog are copied there and INSTANCE is removed.  The harness makes INSTANCE, its queue
+directory and its data directory (owned by mail_owner); ``postfix start`` runs Postfix's
+own check, whose ``post-install create-missing`` makes the queue's subdirectories.
+``postfix set-permissions`` is never run: it sets the modes of everything postfix-files
+lists, the system's set-gid postdrop and postqueue included.
 """
 
 from __future__ import annotations
@@ -157,9 +164,15 @@ class ScratchPostfix:
             raise HarnessError("a scratch Postfix needs a main.cf")
         self.sandbox = sandbox
         self.keep = Path(keep)
+        if os.path.lexists(self.keep):
+            raise HarnessError(f"{self.keep} exists already")
         self.directory = Path(tempfile.mkdtemp(prefix="pfconf-postfix-", dir="/tmp"))
-        os.chmod(self.directory, 0o711)  # the postfix user may pass, not list
-        self.keep.symlink_to(self.directory)
+        try:
+            os.chmod(self.directory, 0o711)  # the postfix user may pass, not list
+            self.keep.symlink_to(self.directory)
+        except BaseException:
+            shutil.rmtree(self.directory)
+            raise
         self.config_dir = self.directory / "config"
         self.queue_directory = self.directory / "queue"
         self.data_directory = self.directory / "data"

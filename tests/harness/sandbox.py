@@ -86,16 +86,14 @@ def _namespace_id(path: str) -> tuple[int, int]:
 class Sandbox:
     """A private network namespace for the current thread, and what runs in it.
 
-    ``directory`` is where components keep their files (the test's tmp_path).  Use it as
-    a context manager; :meth:`start` a component inside it to have it stopped on exit.
-    ``killed`` lists the leftover processes the exit had to kill (none, when every
-    component stops cleanly).
+    Use it as a context manager, and :meth:`start` components inside it: they are stopped
+    on exit.  ``killed`` lists the leftover processes the exit had to kill (none, when
+    every component stops cleanly).
     """
 
     foreign_address = FOREIGN_ADDRESS
 
-    def __init__(self, directory: os.PathLike[str] | str) -> None:
-        self.directory = os.fspath(directory)
+    def __init__(self) -> None:
         self.killed: list[tuple[int, str]] = []
         self._home: int | None = None
         self._namespace: tuple[int, int] | None = None
