@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test quick check test-lowest bench clean
+.PHONY: demo test quick e2e check test-lowest bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: check
 # The suite without the tests marked slow, for a quick round while working.
 quick: $(BIN)/.installed
 	$(BIN)/python -m pytest -m "not slow"
+
+# Only the end-to-end tests: real Postfix instances in a private network namespace (as root).
+e2e: $(BIN)/.installed
+	$(BIN)/python -m pytest -m e2e -v
 
 # Every dependency at the lowest version pyproject.toml allows, on the lowest supported
 # Python, in its own .venv-lowest; the suite without the tests marked slow.

@@ -16,6 +16,9 @@ CORPUS = ROOT / "corpus"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# The end-to-end harness's fixtures (sandbox, fake_dns, smtp_sink, scratch_postfix).
+pytest_plugins = ["harness.fixtures"]
+
 
 def real_files(kind: str) -> list[Path]:
     """The real-world files of one kind, read in place (never copied into the project)."""
