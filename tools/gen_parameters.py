@@ -51,7 +51,9 @@ _TABLE_START = re.compile(
 )
 _VAR = re.compile(r"\b(VAR_[A-Z0-9_]+)\b")
 _DEFINE = re.compile(
-    r"^#define[ \t]+([A-Z_][A-Z0-9_]*)[ \t]+((?:\"[^\"\n]*\"|[A-Z_][A-Z0-9_]*|[ \t])+)", re.MULTILINE
+    r'^#define[ \t]+([A-Z_][A-Z0-9_]*)[ \t]+'
+    r'((?:"(?:[^"\\\n]|\\.)*"|[A-Z_][A-Z0-9_]*|[0-9]+\b|[-+*/() \t])+)',
+    re.MULTILINE,
 )
 _DEF_DEFINE = re.compile(r'^#define\s+(DEF_[A-Z0-9_]+)\s+"([^"]*)"', re.MULTILINE)
 _PARAM = re.compile(r"^%PARAM[ \t]+(\S+)[ \t]*(.*)$", re.MULTILINE)
@@ -116,14 +118,20 @@ def scan(mirror: str, ref: str) -> tuple[dict[str, str], dict[str, str], dict[st
     sources = [p for p in listing.split() if p.endswith(".c")]
     headers = [p for p in listing.split() if p.endswith(".h")]
     texts = read_files(mirror, ref, sources + headers + ["postfix/proto/postconf.proto"])
-    raw_defines: dict[str, str] = {}
-    def_values: dict[str, str] = {}
+    # util/sys_defs.h is one block per platform; what it settles for the Linux build
+    # Debian ships is written down in LINUX_BUILD instead of being preprocessed
+    raw_defines: dict[str, str] = dict(LINUX_BUILD)
     for path in headers:
-        for var, body in _DEFINE.findall(texts.get(path, "")):
+        if path.endswith("util/sys_defs.h"):
+            continue
+        # a backslash at the end of a line joins it to the next, as in C (also inside a
+        # string: "./\\\nabc" is "./abc")
+        text = texts.get(path, "").replace("\\\n", "")
+        text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)  # comments are not values
+        for var, body in _defines(text, raw_defines):
             raw_defines[var] = body
-        for macro, value in _DEF_DEFINE.findall(texts.get(path, "")):
-            def_values[macro] = value
     names = _resolve(raw_defines)
+    def_values = {k: _unescape(v) for k, v in names.items() if k.startswith("DEF_")}
     kinds: dict[str, str] = {}
     defaults: dict[str, str] = {}
     builtin = texts.get("postfix/src/postconf/postconf_builtin.c", "")
@@ -159,9 +167,60 @@ def scan(mirror: str, ref: str) -> tuple[dict[str, str], dict[str, str], dict[st
     return kinds, defaults, proto
 
 
+# What util/sys_defs.h defines for LINUX2..LINUX6 (the section Debian builds) that
+# mail_params.h defaults depend on; everything else there is about system calls.
+LINUX_BUILD = {"PREFERRED_RAND_SOURCE": '"dev:/dev/urandom"', "HAS_IPV6": "1"}
+
+
+def _defines(text: str, known: dict[str, str]) -> list[tuple[str, str]]:
+    """The ``#define`` lines a C preprocessor would keep: ``#if 0``/``#if 1`` and
+    ``#ifdef``/``#ifndef`` of a macro seen so far are decided; other conditions keep
+    both branches, and the later definition (usually the portable ``#else``) wins."""
+    kept: list[tuple[str, str]] = []
+    defined = set(known)
+    # one entry per open conditional: True/False when decided, None when not
+    stack: list[bool | None] = []
+    for line in text.splitlines():
+        directive = line.strip()
+        if not directive.startswith("#"):
+            continue
+        words = directive[1:].split()
+        if not words:
+            continue
+        keyword, argument = words[0], (words[1] if len(words) > 1 else "")
+        if keyword in ("if", "ifdef", "ifndef"):
+            decided: bool | None = None
+            if keyword == "if" and argument in ("0", "1") and len(words) == 2:
+                decided = argument == "1"
+            elif keyword == "ifdef" and argument in defined:
+                decided = True
+            elif keyword == "ifndef" and argument in defined:
+                decided = False
+            stack.append(decided)
+        elif keyword in ("else", "elif") and stack:
+            stack[-1] = None if stack[-1] is None or keyword == "elif" else not stack[-1]
+        elif keyword == "endif" and stack:
+            stack.pop()
+        elif keyword == "define" and all(state is not False for state in stack):
+            match = _DEFINE.match(directive.replace("# define", "#define"))
+            if match:
+                kept.append((match.group(1), match.group(2)))
+                defined.add(match.group(1))
+            elif len(words) > 1:
+                defined.add(words[1].split("(")[0])
+    return kept
+
+
+def _unescape(text: str) -> str:
+    """A C string literal's escapes (``\\t``, ``\\"``, ``\\\\``) as the characters they stand for."""
+    return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n"}.get(m.group(1), m.group(1)), text)
+
+
 def _resolve(raw_defines: dict[str, str]) -> dict[str, str]:
-    """Evaluate ``#define VAR_X "prefix_" VAR_Y "_suffix"`` chains into plain names."""
+    """Evaluate ``#define VAR_X "prefix_" VAR_Y "_suffix"`` chains into plain names, and
+    number macros (``((DEF_PROC_LIMIT + 1) / 2)``) into numbers, as the C compiler would."""
     resolved: dict[str, str] = {}
+    numeric: set[str] = set()
 
     def value(var: str, depth: int = 0) -> str | None:
         if var in resolved:
@@ -169,21 +228,82 @@ def _resolve(raw_defines: dict[str, str]) -> dict[str, str]:
         body = raw_defines.get(var)
         if body is None or depth > 10:
             return None
+        tokens = re.findall(r'"((?:[^"\\]|\\.)*)"|([A-Z_][A-Z0-9_]*)|([0-9]+|[-+*/()])', body)
+        if len(tokens) == 1 and tokens[0][1]:
+            # an alias (#define DEF_DEF_TRANSPORT MAIL_SERVICE_SMTP): whatever it names
+            inner = value(tokens[0][1], depth + 1)
+            if inner is not None:
+                resolved[var] = inner
+                if tokens[0][1] in numeric:
+                    numeric.add(var)
+            return inner
+        if not any(t[0] for t in tokens) and any(t[1] or t[2] for t in tokens):
+            expression = []
+            for string, name, other in tokens:
+                if name:
+                    inner = value(name, depth + 1)
+                    if inner is None or name not in numeric:
+                        return None
+                    expression.append(inner)
+                else:
+                    expression.append(other)
+            number = _arithmetic("".join(expression))
+            if number is None:
+                return None
+            resolved[var] = str(number)
+            numeric.add(var)
+            return resolved[var]
         parts = []
-        for token in re.findall(r'"([^"]*)"|([A-Z_][A-Z0-9_]*)', body):
-            if token[1]:
-                inner = value(token[1], depth + 1)
+        for string, name, other in tokens:
+            if other:
+                return None  # text and arithmetic mixed: not something we can evaluate
+            if name:
+                inner = value(name, depth + 1)
                 if inner is None:
                     return None
                 parts.append(inner)
             else:
-                parts.append(token[0])
+                parts.append(string)
         resolved[var] = "".join(parts)
         return resolved[var]
 
     for var in raw_defines:
         value(var)
     return resolved
+
+
+def _arithmetic(text: str) -> int | None:
+    """The value of an integer expression of C's + - * / and parentheses, or None."""
+    import ast
+
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+
+    def evaluate(node: ast.AST) -> int:
+        if isinstance(node, ast.Expression):
+            return evaluate(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -evaluate(node.operand)
+        if isinstance(node, ast.BinOp):
+            left, right = evaluate(node.left), evaluate(node.right)
+            if isinstance(node.op, ast.Add):
+                return left + right
+            if isinstance(node.op, ast.Sub):
+                return left - right
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            if isinstance(node.op, ast.Div) and right:
+                return int(left / right)  # C truncates toward zero
+        raise ValueError(text)
+
+    try:
+        return evaluate(tree)
+    except ValueError:
+        return None
 
 
 def service_suffixes(mirror: str, ref: str) -> dict[str, list[str]]:
@@ -266,6 +386,8 @@ def main() -> int:
     kinds: dict[str, str] = {}
     raw: set[str] = set()
     defaults: dict[str, tuple[str, str]] = {}
+    # name -> [(version, compiled-in default, source)], an entry each time it changes
+    history: dict[str, list[tuple[str, str | None, str]]] = {}
     deprecated: dict[str, tuple[str, str, str]] = {}
     for version, ref in versions:
         table_kinds, def_defaults, proto = scan(mirror, ref)
@@ -282,6 +404,13 @@ def main() -> int:
                 defaults[name] = (proto[name], f"proto/postconf.proto@{tag}")
             elif name in def_defaults and name not in defaults:
                 defaults[name] = (def_defaults[name], f"src/global/mail_params.h@{tag}")
+            # what this release compiles in (None: computed at run time, like myhostname)
+            compiled = def_defaults.get(name)
+            if compiled in ("0", "1") and kind == "boolean":
+                compiled = "yes" if compiled == "1" else "no"  # C's 1 and 0; postconf's words
+            changes = history.setdefault(name, [])
+            if not changes or changes[-1][1] != compiled:
+                changes.append((version, compiled, f"DEF_* in src/*/*.h@{tag}"))
         for name, replacement in deprecations(mirror, ref).items():
             if name not in deprecated:
                 deprecated[name] = (version, replacement, f"src/postconf/postconf_unused.c@{tag}")
@@ -317,6 +446,15 @@ def main() -> int:
             info["deprecated"] = since
             info["replacement"] = replacement
             sources.append(source)
+        changes = history.get(name, [])
+        if any(value is not None for _, value, _ in changes):
+            # the default each release compiles in, from the release that set it; a value
+            # without "value" is computed at run time (postconf -d shows it)
+            info["defaults"] = [
+                {"since": version, **({"value": value} if value is not None else {})}
+                for version, value, _ in changes
+            ]
+            sources.append(changes[-1][2].replace(f"@{refs[changes[-1][0]]}", "") + " per release")
         if info["kind"] == "time":
             unit = re.search(r"([smhdw])$", str(info.get("default", "")))
             info["unit"] = unit.group(1) if unit else "s"

@@ -67,6 +67,20 @@ class KnowledgeBase:
         removed = info.get("removed")
         return not (removed and version[:2] >= parse_version(removed)[:2])
 
+    def compiled_default(self, name: str, version: Version | None = None) -> str | None:
+        """The default that Postfix ``version`` (default: the target) compiles in for
+        ``name``, from the newest patch release of that x.y; None when the release computes
+        it at run time (``myhostname``, ``mynetworks``) or does not know the parameter."""
+        info = self.parameters.get(name)
+        if info is None:
+            return None
+        version = (version or self.target)[:2]
+        current: dict[str, str] | None = None
+        for change in info.get("defaults", ()):
+            if parse_version(change["since"])[:2] <= version:
+                current = change
+        return None if current is None else current.get("value")
+
     def names(self, version: Version | None = None) -> list[str]:
         return [name for name in self.parameters if self.known(name, version)]
 
