@@ -50,6 +50,7 @@ check: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/parse_throughput.py
 	$(BIN)/python benchmarks/edit_cost.py
+	$(BIN)/python benchmarks/scaling.py
 
 clean:
 	rm -rf $(VENV) .venv-lowest build dist .pytest_cache .hypothesis

@@ -190,3 +190,34 @@ def test_stock_files(path):
         reading = read_main(editor.dumps())  # type: ignore[arg-type]
         assert reading.values["smtpd_tls_auth_only"] == "yes"
         assert "relayhost" in reading.values
+
+
+def test_list_differences_rebuild_the_new_list():
+    """The stretches _differences() finds turn the old list into the new one, and items that
+    both lists hold once, in the same order, stay."""
+    import random
+
+    from pfconf.edit.main import _differences
+
+    rng = random.Random(4)
+    for _ in range(2000):
+        old = [rng.choice("abcdefgh") + str(rng.randrange(3)) for _ in range(rng.randrange(12))]
+        new = list(old)
+        for _ in range(rng.randrange(4)):
+            at = rng.randrange(len(new) + 1)
+            if rng.random() < 0.5 and new:
+                del new[min(at, len(new) - 1)]
+            else:
+                new.insert(at, rng.choice("abcxyz") + "0")
+        rebuilt: list[str] = []
+        i = 0
+        for i1, i2, j1, j2 in _differences(old, new):
+            assert i1 >= i and (i1, i2, j1, j2) != (i1, i1, j1, j1)
+            rebuilt += old[i:i1] + new[j1:j2]
+            i = i2
+        rebuilt += old[i:]
+        assert rebuilt == new, (old, new)
+    # every other item changed: one stretch per change, nothing else moves
+    old = [f"item{n}" for n in range(10)]
+    new = [f"new{n}" if n % 2 else f"item{n}" for n in range(10)]
+    assert _differences(old, new) == [(n, n + 1, n, n + 1) for n in range(1, 10, 2)]

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import _toml as tomllib
 from .resources import rules_dir
+from .spelling import NameIndex, closest
 
 Version = tuple[int, ...]
 
@@ -37,6 +38,13 @@ def load_table(name: str) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
+@functools.cache
+def _newest() -> Version:
+    # Asked each time a KnowledgeBase is made, which the editor does for every list item.
+    versions = load_table("parameters").get("meta", {}).get("postfix_versions", [])
+    return max((parse_version(v) for v in versions), default=(3, 12))
+
+
 class KnowledgeBase:
     """Questions about parameters and restrictions, answered for a target Postfix version."""
 
@@ -46,11 +54,15 @@ class KnowledgeBase:
             "restrictions", {}
         )
         self.target = target or self.newest
+        # Built on first use and kept: pflint asks for a hint once per unknown name, and
+        # rebuilding them each time made a lint run cost (unknown names) x (known names).
+        self._names: dict[Version, tuple[str, ...]] = {}
+        self._name_index: dict[Version, NameIndex] = {}
+        self._restriction_index: NameIndex | None = None
 
     @property
     def newest(self) -> Version:
-        versions = load_table("parameters").get("meta", {}).get("postfix_versions", [])
-        return max((parse_version(v) for v in versions), default=(3, 12))
+        return _newest()
 
     def parameter(self, name: str) -> dict[str, Any] | None:
         return self.parameters.get(name)
@@ -82,7 +94,28 @@ class KnowledgeBase:
         return None if current is None else current.get("value")
 
     def names(self, version: Version | None = None) -> list[str]:
-        return [name for name in self.parameters if self.known(name, version)]
+        """Every parameter name Postfix ``version`` (default: the target) knows."""
+        version = version or self.target
+        if version not in self._names:
+            self._names[version] = tuple(n for n in self.parameters if self.known(n, version))
+        return list(self._names[version])
+
+    def name_index(self, version: Version | None = None) -> NameIndex:
+        """:meth:`names` indexed for close-spelling lookups (pfconf.spelling)."""
+        version = version or self.target
+        if version not in self._name_index:
+            self._name_index[version] = NameIndex(self.names(version))
+        return self._name_index[version]
+
+    def close_parameter(self, name: str, cutoff: float = 0.88) -> str | None:
+        """The known parameter name that ``name`` most likely misspells, or None."""
+        return closest(name, [self.name_index()], cutoff)
+
+    def close_restriction(self, name: str, cutoff: float = 0.8) -> str | None:
+        """The known restriction that ``name`` (compared in lower case) most likely misspells."""
+        if self._restriction_index is None:
+            self._restriction_index = NameIndex(self.restrictions)
+        return closest(name.lower(), [self._restriction_index], cutoff)
 
     def restriction(self, name: str) -> dict[str, Any] | None:
         return self.restrictions.get(name.lower())

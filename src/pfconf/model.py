@@ -142,8 +142,10 @@ class Parameter:
 
     @property
     def name(self) -> str:
-        _, logical, ns, ne, _, _ = self._reading
-        return logical[ns:ne]
+        # split_nameval() ends the name at the first blank or "=" of the logical line, where
+        # the head line's NAME token ends too: no need to join the lines (MainCf.get asks
+        # every entry its name, and an editor asks again after each edit).
+        return self.node.name
 
     @property
     def value(self) -> str:

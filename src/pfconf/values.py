@@ -7,6 +7,7 @@ files or knows parameter names.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import attrs
@@ -35,9 +36,13 @@ def split_list(text: str, separators: str = LIST_SEPARATORS, parens: str = "{}")
     not split, closed by the matching ``}`` (the braces stay in the item).  A ``}`` outside a
     group is an ordinary character.
     """
+    open_paren, close_paren = parens[0], parens[1]
+    if open_paren not in text:
+        # No group to track: items are the runs between separators (a regex scans them in C;
+        # the loop below costs a microsecond a character, and values can be megabytes).
+        return [Token(m.group(), m.start(), m.end()) for m in _runs(separators).finditer(text)]
     tokens: list[Token] = []
     i, n = 0, len(text)
-    open_paren, close_paren = parens[0], parens[1]
     while i < n:
         while i < n and text[i] in separators:
             i += 1
@@ -55,6 +60,11 @@ def split_list(text: str, separators: str = LIST_SEPARATORS, parens: str = "{}")
             i += 1
         tokens.append(Token(text[start:i], start, i))
     return tokens
+
+
+@functools.cache
+def _runs(separators: str) -> re.Pattern[str]:
+    return re.compile(f"[^{re.escape(separators)}]+")
 
 
 def strip_braces(item: str) -> str | None:

@@ -2,21 +2,24 @@
 line-level rewrite that every operation goes through.
 
 Every operation is "replace physical lines [start, end) with these lines": the editor then
-re-reads the whole text, and :meth:`Editor._commit` checks that the lines before and after
-the replaced range are the same bytes as before.  The operation itself checks the meaning
-(the effective value, the service's overrides) before it commits.
+re-reads those lines and their neighbours up to the nearest entries, keeps every other line
+and node as it was, and checks that the new document says what the operation intended and
+that no other parameter changed (:meth:`Editor._commit`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar, cast
+import bisect
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Generic, TypeVar, cast
 
 import attrs
 
-from .. import io, loads
+from .. import io
 from ..errors import ParseError, PfconfError
 from ..model import MainCf, MasterCf
+from ..syntax.nodes import Entry, ServiceEntry
+from ..syntax.parser import parse_lines
 
 Doc = TypeVar("Doc", MainCf, MasterCf)
 
@@ -68,29 +71,34 @@ def line_ending(text: str) -> str:
     return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
 
 
+def _starts_entry(line: str) -> bool:
+    """Whether a physical line starts a logical line: an entry (or service), not a
+    continuation, comment or blank line.  Nothing before such a line changes how it and the
+    lines after it are read."""
+    return line[:1] not in ("", " ", "\t", "\v", "\f", "\r", "\n", "#")
+
+
 class Editor(Generic[Doc]):
-    """An editable file: the current text, the parsed document and the changes so far."""
+    """An editable file: its physical lines, the parsed document and the changes so far."""
 
     kind = ""
     file_label = ""
 
     def __init__(self, doc: Doc) -> None:
         self.doc: Doc = doc
-        self.text = doc.dumps()
-        self.eol = line_ending(self.text)
+        self._lines = split_lines(doc.dumps())
+        self.eol = line_ending(self._lines[0]) if self._lines else "\n"
         self.changes: list[Change] = []
 
     @property
     def lines(self) -> list[str]:
-        return split_lines(self.text)
+        """The file's physical lines, with their line endings (not a copy: do not change it;
+        slices are copies)."""
+        return self._lines
 
-    def _reparse(self, text: str) -> Doc:
-        try:
-            doc = cast(Doc, loads(text, self.kind, path=self.doc.path))
-        except ParseError as exc:
-            raise EditError(f"the edited file would not parse: {exc}") from exc
-        doc.binary = self.doc.binary  # dumps() gives back what the caller handed in
-        return doc
+    @property
+    def text(self) -> str:
+        return "".join(self._lines)
 
     def _commit(
         self,
@@ -99,39 +107,105 @@ class Editor(Generic[Doc]):
         new_lines: list[str],
         check: Callable[[Doc], str | None],
         change: Change | None,
+        names: Iterable[str] = (),
     ) -> None:
         """Replace lines [start, end) (0-based), verify, and keep the result.
 
-        ``check`` returns None when the new document says what was intended, else why not.
+        ``check`` returns None when the new document says what was intended, else why not;
+        ``names`` are the ones the edit means to change (main.cf parameters), and every other
+        name must keep its value (see :meth:`_unchanged`).
+
+        Only the edited lines and their neighbours up to the nearest entry on each side are
+        read again: an entry's head line starts a logical line whatever precedes it, so the
+        nodes outside that window are the old ones (moved down or up when the edit changed
+        the number of lines), and the whole file reads as before outside the window.  Reading
+        the whole text again for every edit made a series of edits cost (edits) x (file).
         """
-        old = self.lines
+        old = self._lines
         for line in new_lines[:-1]:
             if not line.endswith("\n"):
                 raise EditError("internal error: a replacement line has no line ending")
+        if new_lines and not new_lines[-1].endswith("\n") and end < len(old):
+            raise EditError("internal error: the edit would join its last line to the next one")
+        new_lines = split_lines("".join(new_lines))
         # A file without a final newline: whatever follows its last line starts a new line
         # (postconf -e in Postfix 3.7 glues the new entry onto it instead).
         if start > 0 and start == len(old) and not old[-1].endswith("\n") and new_lines:
-            old = old[:-1] + [old[-1] + self.eol]
-        result = old[:start] + new_lines + old[end:]
-        text = "".join(result)
-        doc = self._reparse(text)
-        # Every line the edit did not touch is the same bytes, in the same order.
-        after = split_lines(text)
-        keep_before = old[:start]
-        if after[: len(keep_before)] != keep_before:
-            raise EditError("internal error: the edit changed lines before the edited ones")
-        tail = old[end:]
-        if tail and after[len(after) - len(tail) :] != tail:
-            raise EditError("internal error: the edit changed lines after the edited ones")
-        problem = check(doc)
+            start -= 1
+            new_lines = [old[-1] + self.eol, *new_lines]
+        # The window to read again: from the entry that holds the first edited line (or from
+        # the first edited line, when both its old and its new text start an entry) to the
+        # next entry after the edited lines.
+        first = new_lines[0] if new_lines else (old[end] if end < len(old) else "")
+        window_start = start
+        if start > 0 and not (
+            _starts_entry(first) and (start == len(old) or _starts_entry(old[start]))
+        ):
+            window_start = start - 1
+            while window_start > 0 and not _starts_entry(old[window_start]):
+                window_start -= 1
+        window_end = end
+        while window_end < len(old) and not _starts_entry(old[window_end]):
+            window_end += 1
+        text = "".join(old[window_start:start]) + "".join(new_lines) + "".join(old[end:window_end])
+        whole = window_start == 0 and window_end == len(old)
+        nodes: tuple[Any, ...] = self.doc.nodes
+        first_node: int = bisect.bisect_left(nodes, window_start + 1, key=_line)
+        end_node: int = (
+            len(nodes)
+            if window_end == len(old)
+            else bisect.bisect_left(nodes, window_end + 1, key=_line)
+        )
+        cls = type(self.doc)
+        window: list[Any] = []
+        try:
+            if text or whole:
+                window = parse_lines(text, self.kind, self.doc.path, window_start + 1)
+            # reading a bad entry raises its ParseError
+            cls(tuple(window), path=self.doc.path).validate()
+        except ParseError as exc:
+            raise EditError(f"the edited file would not parse: {exc}") from exc
+        if "".join(node.dump() for node in window) != text or (
+            window and window_start > 0 and not _starts_node(window[0])
+        ):
+            raise EditError("internal error: the edited lines do not read back as written")
+        moved = len(new_lines) - (end - start)
+        after: tuple[Any, ...] = nodes[end_node:]
+        if moved:
+            after = tuple(node.moved(moved) for node in after)
+        spliced: tuple[Any, ...] = (*nodes[:first_node], *window, *after)
+        doc = cls(spliced, path=self.doc.path, binary=self.doc.binary)
+        problem = check(doc) or self._unchanged(
+            doc, nodes[first_node:end_node], window, frozenset(names)
+        )
         if problem is not None:
             raise EditError(problem)
         self.doc = doc
-        self.text = text
+        old[start:end] = new_lines
         if change is not None:
             self.changes.append(change)
+
+    def _unchanged(
+        self,
+        doc: Doc,
+        before: Sequence[Any],
+        after: Sequence[Any],
+        intended: frozenset[str],
+    ) -> str | None:
+        """Why the edit changed something it did not mean to (``before``/``after``: the nodes
+        read again, as they were and as they are), or None.  Each editor says what it
+        compares; nothing outside the window can have changed."""
+        return None
 
     def dumps(self) -> str | bytes:
         from .. import dumps
 
         return dumps(self.doc)
+
+
+def _line(node: Any) -> int:
+    return cast(int, node.line)
+
+
+def _starts_node(node: Any) -> bool:
+    return isinstance(node, (Entry, ServiceEntry))

@@ -9,15 +9,16 @@ or at the end of the file.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .. import loads
 from ..errors import ParseError
 from ..io import LINE_BREAK_LOOKALIKES
 from ..model import MainCf, Parameter
-from ..syntax.nodes import BlankLine, CommentLine, Entry
+from ..syntax.nodes import BlankLine, CommentLine, Entry, MainNode
 from ..values import split_list
 from .base import Change, EditError, Editor, split_lines
 
@@ -85,26 +86,34 @@ class MainEditor(Editor[MainCf]):
             self._set_inline(entry, value, change)
         return True
 
-    def _expect(self, name: str, value: str | None) -> Callable[[MainCf], str | None]:
-        before = self.doc.effective()
+    def _expect(self, name: str, value: str) -> Callable[[MainCf], str | None]:
+        """A check: ``name`` reads ``value`` (a list: the same items, whatever the layout)."""
 
         def check(doc: MainCf) -> str | None:
-            after = doc.effective()
-            wanted = dict(before)
-            if value is None:
-                wanted.pop(name, None)
-            else:
-                wanted[name] = value
-            if name in after and value is not None and _items(after[name]) == _items(value):
-                after = {**after, name: value}  # a list reads the same whatever its layout
-            if after != wanted:
-                changed = sorted(
-                    k for k in set(after) | set(wanted) if after.get(k) != wanted.get(k)
-                )
-                return f"the edit would change {', '.join(changed)} in an unintended way"
-            return None
+            entry = doc.get(name)
+            after = entry.value if entry is not None else None
+            if after == value or (after is not None and _items(after) == _items(value)):
+                return None
+            return f"the edit would change {name} in an unintended way"
 
         return check
+
+    def _unchanged(
+        self,
+        doc: MainCf,
+        before: Sequence[MainNode],
+        after: Sequence[MainNode],
+        intended: frozenset[str],
+    ) -> str | None:
+        """Every parameter defined in the lines read again, other than ``intended``, keeps
+        its effective value; parameters defined only elsewhere cannot have changed."""
+        names = {Parameter(node).name for node in (*before, *after) if isinstance(node, Entry)}
+        changed = sorted(
+            name for name in names - intended if _value(self.doc.get(name)) != _value(doc.get(name))
+        )
+        if changed:
+            return f"the edit would change {', '.join(changed)} in an unintended way"
+        return None
 
     def _set_inline(self, entry: Parameter, value: str, change: Change) -> None:
         """Rewrite the entry on its head line, keeping its spacing; continuation lines go,
@@ -119,38 +128,159 @@ class MainEditor(Editor[MainCf]):
         eol = node.eol if node.eol else ("" if end == len(self.lines) else self.eol)
         kept = [n.dump() for n in node.inner if isinstance(n, (CommentLine, BlankLine))]
         new = [head + (eol or (self.eol if kept else ""))] + kept
-        self._commit(start, end, new, self._expect(entry.name, value), change)
+        self._commit(start, end, new, self._expect(entry.name, value), change, [entry.name])
 
     def _set_list(self, entry: Parameter, value: str, change: Change) -> None:
-        """A multi-line list: remove and insert items so that the layout and comments stay."""
-        import difflib
+        """A multi-line list, rewritten in one go so that its layout and comments stay.
 
-        old_groups = _groups(_items(entry.value))
-        new_groups = _groups(_items(value))
-        old_texts = [g[1] for g in old_groups]
-        new_texts = [g[1] for g in new_groups]
-        matcher = difflib.SequenceMatcher(a=old_texts, b=new_texts, autojunk=False)
-        # From the end, so that the token positions of earlier groups stay valid.
-        for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
-            if tag == "equal":
+        Items that stay keep their lines as they are.  An item replaced by another takes its
+        place; a removed item goes with the separator after it (before it, when it ends its
+        line), and its line when that held nothing else.  A new item gets a line of its own in
+        the list's indentation and comma style, or joins the line of its neighbour when that
+        neighbour shares its line (the head line, say).
+        """
+        start, end = self._span(entry)
+        rows = list(self.lines[start:end])
+        tokens = split_list(entry.value)
+        old_groups = _groups([t.text for t in tokens])
+        new_texts = [text for _, text in _groups(_items(value))]
+        # Token k of the value: (first row, column, last row, end column), 0-based, in rows.
+        where = []
+        for token in tokens:
+            span = entry.item_span(token)
+            where.append(
+                (span.line - entry.line, span.column - 1, span.end_line - entry.line,
+                 span.end_column - 1)
+            )  # fmt: skip
+
+        def tokens_of(group: int) -> range:
+            first = old_groups[group][0]
+            after = old_groups[group + 1][0] if group + 1 < len(old_groups) else len(tokens)
+            return range(first, after)
+
+        # What happens on each row: (column, end column, action, new texts), applied from the
+        # right so that the columns of what is further left stay valid.
+        edits: dict[int, list[tuple[int, int, str, list[str]]]] = {}
+        above: dict[int, list[str]] = {}  # new lines before a row
+        below: dict[int, list[str]] = {}  # new lines after a row
+        across = False  # a removed or replaced item spans lines: not rewritten in place
+
+        def edit(first: int, last: int, action: str, texts: list[str]) -> None:
+            """``action`` on tokens first..last (``after``: just after last, else from the
+            start of first to the end of last)."""
+            nonlocal across
+            row, column, _, _ = where[first]
+            _, _, last_row, end_column = where[last]
+            if action == "after":
+                edits.setdefault(last_row, []).append((end_column, end_column, action, texts))
+            elif action == "before":
+                edits.setdefault(row, []).append((column, column, action, texts))
+            elif row != last_row:
+                across = True
+            else:
+                edits.setdefault(row, []).append((column, end_column, action, texts))
+
+        def starts_row(token: int) -> bool:
+            row, column, _, _ = where[token]
+            return row > 0 and not _cut_eol(rows[row])[0][:column].strip(" \t,")
+
+        def ends_row(token: int) -> bool:
+            _, _, row, end_column = where[token]
+            return not _cut_eol(rows[row])[0][end_column:].strip(" \t,")
+
+        def insert(texts: list[str], before: int | None, after: int | None) -> None:
+            if before is not None and starts_row(before):
+                above.setdefault(where[before][0], []).extend(texts)
+            elif before is not None:
+                edit(before, before, "before", texts)
+            elif after is not None and ends_row(after):
+                below.setdefault(where[after][2], []).extend(texts)
+            elif after is not None:
+                edit(after, after, "after", texts)
+
+        if not tokens or len(new_texts) <= 1:
+            # No layout to follow, or none needed: the value goes on the head line.
+            self._set_inline(entry, value, change)
+            return
+        for i1, i2, j1, j2 in _differences([text for _, text in old_groups], new_texts):
+            replaced = min(i2 - i1, j2 - j1)
+            for k in range(replaced):
+                group = tokens_of(i1 + k)
+                edit(group[0], group[-1], "replace", [new_texts[j1 + k]])
+            for group_index in range(i1 + replaced, i2):
+                for index in tokens_of(group_index):
+                    edit(index, index, "remove", [])
+            added = new_texts[j1 + replaced : j2]
+            if not added:
                 continue
-            at = old_groups[i1][0] if i1 < len(old_groups) else len(_items(entry.value))
-            for index in reversed(range(i1, i2)):
-                first = old_groups[index][0]
-                for token in reversed(range(first, first + len(_items(old_groups[index][1])))):
-                    self._list_remove_at(entry.name, token, None)
-            for text in reversed(new_texts[j1:j2]):
-                self._list_insert_at(entry.name, at, text, None)
-        self.changes.append(change)
-        final = self.doc.get(entry.name)
-        if final is None or _items(final.value) != _items(value):
-            raise EditError(f"{entry.name}: the list edit did not give the intended value")
+            if replaced:
+                insert(added, None, tokens_of(i1 + replaced - 1)[-1])
+            elif i1 < len(old_groups):
+                insert(added, tokens_of(i1)[0], None)
+            else:
+                insert(added, None, len(tokens) - 1)
+        if across:
+            # Rare (an item in braces over several lines): the value goes on the head line.
+            self._set_inline(entry, value, change)
+            return
+
+        indent = _indent(entry.node)
+        trailing = _trailing_commas(rows)
+        sep = ", " if "," in entry.value else " "
+        old_last = max(r for r, text in enumerate(rows) if r == 0 or _holds_value(text))
+        new_rows: list[str] = []
+        last_value = -1  # index in new_rows of the last line that holds value text
+        for row, line in enumerate(rows):
+            for text in above.get(row, []):
+                new_rows.append(indent + text + ("," if trailing else "") + self.eol)
+                last_value = len(new_rows) - 1
+            body, eol = _cut_eol(line)
+            removed = False
+            for column, end_column, action, texts in sorted(edits.get(row, []), reverse=True):
+                if action == "replace":
+                    body = body[:column] + texts[0] + body[end_column:]
+                elif action == "remove":
+                    after = end_column
+                    while after < len(body) and body[after] in " \t,":
+                        after += 1
+                    before = column
+                    if after == len(body):
+                        while before > 0 and body[before - 1] in " \t,":
+                            before -= 1
+                    body = body[:before] + body[after:]
+                    removed = True
+                elif action == "before":
+                    body = body[:column] + sep.join([*texts, ""]) + body[column:]
+                else:
+                    body = body[:column] + sep + sep.join(texts) + body[column:]
+            if row > 0 and removed and not body.strip(" \t,"):
+                continue  # the line held only removed items
+            more = below.get(row, [])
+            if more and trailing and not body.rstrip().endswith(","):
+                stripped = body.rstrip()
+                body = stripped + "," + body[len(stripped) :]
+            new_rows.append(body + (eol or (self.eol if more else "")))
+            if row == 0 or _holds_value(new_rows[-1]):
+                last_value = len(new_rows) - 1
+            for k, text in enumerate(more):
+                follows = k + 1 < len(more) or row != old_last
+                ending = eol if k + 1 == len(more) else (eol or self.eol)
+                new_rows.append(indent + text + ("," if trailing and follows else "") + ending)
+                last_value = len(new_rows) - 1
+        # The line now last keeps no comma that separated it from what came after it (unless
+        # it is the old last line, untouched).
+        if new_rows[last_value] != rows[old_last]:
+            body, eol = _cut_eol(new_rows[last_value])
+            stripped = body.rstrip()
+            if stripped.endswith(","):
+                new_rows[last_value] = stripped[:-1] + body[len(stripped) :] + eol
+        self._commit(start, end, new_rows, self._expect(entry.name, value), change, [entry.name])
 
     def _add(self, name: str, value: str, change: Change) -> None:
         before_eq, after_eq = self._style()
         line = name + before_eq + "=" + (after_eq + value if value else "") + self.eol
         at = self._place(name)
-        self._commit(at, at, [line], self._expect(name, value), change)
+        self._commit(at, at, [line], self._expect(name, value), change, [name])
 
     def _place(self, name: str) -> int:
         """The 0-based line before which a new ``name`` entry goes."""
@@ -204,22 +334,18 @@ class MainEditor(Editor[MainCf]):
         old = definitions[-1].value
         for _ in definitions:
             start, end = self._span(self.doc.definitions(name)[-1])
-            self._commit(start, end, [], self._expect_removed(name, start + 1), None)
+            self._commit(start, end, [], self._expect_removed(name, start + 1), None, [name])
         self.changes.append(Change(self.file_label, "unset", name, old, None, reason))
         return True
 
     def _expect_removed(self, name: str, line: int) -> Callable[[MainCf], str | None]:
-        """A check: the definition of ``name`` on ``line`` is gone and nothing else changed."""
-        before = self.doc.effective()
+        """A check: the definition of ``name`` on ``line`` is gone, the one before it (if any)
+        takes effect."""
         remaining = [e for e in self.doc.definitions(name) if e.line != line]
+        wanted = remaining[-1].value if remaining else None
 
         def check(doc: MainCf) -> str | None:
-            wanted = dict(before)
-            if remaining:
-                wanted[name] = remaining[-1].value
-            else:
-                wanted.pop(name, None)
-            if doc.effective() != wanted:
+            if _value(doc.get(name)) != wanted:
                 return f"removing {name} would change other parameters"
             return None
 
@@ -245,7 +371,7 @@ class MainEditor(Editor[MainCf]):
             if not block[-1].endswith("\n"):
                 block[-1] += self.eol if end < len(self.lines) else ""
             new = [_marker(name, len(block)) + self.eol, *block]
-            self._commit(start, end, new, self._expect_removed(name, start + 1), None)
+            self._commit(start, end, new, self._expect_removed(name, start + 1), None, [name])
         self.changes.append(Change(self.file_label, "comment out", name, old, None, reason))
         return True
 
@@ -310,6 +436,7 @@ class MainEditor(Editor[MainCf]):
         self._commit(
             start, end, restored, check,
             Change(self.file_label, "uncomment", name, None, value, reason),
+            [name],
         )  # fmt: skip
         return True
 
@@ -361,13 +488,7 @@ class MainEditor(Editor[MainCf]):
                 return f"renaming {old} to {new} changed {old}'s earlier definitions"
             return None
 
-        self._commit(
-            start,
-            start + 1,
-            [new_head],
-            check,
-            None,
-        )
+        self._commit(start, start + 1, [new_head], check, None, [old, new])
         if value is not None and self.set(new, value, reason):
             self.changes.pop()  # reported as part of the rename
         shown = new if value is None else f"{new} = {value}"
@@ -436,7 +557,7 @@ class MainEditor(Editor[MainCf]):
             if entry.line != line:
                 continue
             start, end = self._span(entry)
-            self._commit(start, end, [], self._expect_removed(name, line), None)
+            self._commit(start, end, [], self._expect_removed(name, line), None, [name])
             self.changes.append(
                 Change(self.file_label, "remove duplicate", name, entry.value, None, reason)
             )
@@ -528,7 +649,7 @@ class MainEditor(Editor[MainCf]):
                 return f"{name}: removing {token.text} would not leave the intended list"
             return None
 
-        self._commit(start, end, split_lines(text), check, change)
+        self._commit(start, end, split_lines(text), check, change, [name])
 
     def _list_insert_at(self, name: str, index: int, item: str, change: Change | None) -> None:
         entry = self.doc.get(name)
@@ -591,7 +712,7 @@ class MainEditor(Editor[MainCf]):
                 return None
             return f"{name}: adding {item} would not give the intended list"
 
-        self._commit(start, end, split_lines("".join(new_lines)), intended, change)
+        self._commit(start, end, split_lines("".join(new_lines)), intended, change, [name])
 
 
 def _is_list(name: str, old: str, new: str) -> bool:
@@ -650,6 +771,82 @@ def _continues(name: str, restored: list[str], body: str) -> bool:
     )
 
 
+def _holds_value(line: str) -> bool:
+    """Whether a line of an entry holds value text (not a comment or blank line)."""
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _differences(old: list[str], new: list[str]) -> list[tuple[int, int, int, int]]:
+    """Where two lists differ: (i1, i2, j1, j2) for each stretch old[i1:i2] that becomes
+    new[j1:j2], like the non-equal opcodes of difflib.SequenceMatcher.
+
+    Equal items at both ends match, then, in between, the items both lists hold exactly once
+    when they keep their order (the longest run of them that does), then equal items at
+    either end of the stretches between those.  SequenceMatcher finds more matches among
+    repeated items but can take time quadratic in the length of the lists (with every other
+    item changed, say); this takes n log n.
+    """
+    pairs: list[tuple[int, int]] = []
+
+    def trim(i1: int, i2: int, j1: int, j2: int) -> tuple[int, int, int, int]:
+        """Match equal items at both ends of a stretch; what is left in between."""
+        while i1 < i2 and j1 < j2 and old[i1] == new[j1]:
+            pairs.append((i1, j1))
+            i1, j1 = i1 + 1, j1 + 1
+        tail = []
+        while i2 > i1 and j2 > j1 and old[i2 - 1] == new[j2 - 1]:
+            i2, j2 = i2 - 1, j2 - 1
+            tail.append((i2, j2))
+        pairs.extend(reversed(tail))
+        return i1, i2, j1, j2
+
+    i1, i2, j1, j2 = trim(0, len(old), 0, len(new))
+    in_old = Counter(old[i1:i2])
+    in_new = Counter(new[j1:j2])
+    position = {new[j]: j for j in range(j1, j2) if in_new[new[j]] == 1}
+    unique = [
+        (i, position[old[i]]) for i in range(i1, i2) if in_old[old[i]] == 1 and old[i] in position
+    ]
+    # Patience sorting; the stretches between anchors hold no more such items, or the run
+    # would be longer, so each is only trimmed (no recursion: no quadratic worst case).
+    for i, j in [*_increasing(unique), (i2, j2)]:
+        trim(i1, i, j1, j)
+        if i < i2:
+            pairs.append((i, j))
+        i1, j1 = i + 1, j + 1
+    pairs.sort()
+    result = []
+    i = j = 0
+    for a, b in [*pairs, (len(old), len(new))]:
+        if a > i or b > j:
+            result.append((i, a, j, b))
+        i, j = a + 1, b + 1
+    return result
+
+
+def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of ``pairs`` (sorted by the first) increasing in the second."""
+    tops: list[int] = []  # the second of the last pair of the best run of each length
+    ends: list[int] = []  # the index in pairs of that pair
+    back: list[int] = []
+    for index, (_, j) in enumerate(pairs):
+        length = bisect.bisect_left(tops, j)
+        if length == len(tops):
+            tops.append(j)
+            ends.append(index)
+        else:
+            tops[length] = j
+            ends[length] = index
+        back.append(ends[length - 1] if length else -1)
+    run = []
+    index = ends[-1] if ends else -1
+    while index >= 0:
+        run.append(pairs[index])
+        index = back[index]
+    return run[::-1]
+
+
 def _groups(items: list[str]) -> list[tuple[int, str]]:
     """Items with a restriction's argument joined to it: (index of the first token, text)."""
     groups: list[tuple[int, str]] = []
@@ -662,6 +859,10 @@ def _groups(items: list[str]) -> list[tuple[int, str]]:
             groups.append((i, items[i]))
             i += 1
     return groups
+
+
+def _value(entry: Parameter | None) -> str | None:
+    return entry.value if entry is not None else None
 
 
 def _cut_eol(line: str) -> tuple[str, str]:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Iterator
 
 from ..kb import load_table
+from ..spelling import NameIndex, closest
 from ..values import LookupTable, find_references, find_tables, split_list
 from .context import Context
 
@@ -100,9 +101,13 @@ class NameSpace:
             return True
         return self.ctx.kb.known(name) or name in self.service_names or self._dbms(name)
 
-    def all_defined(self) -> list[str]:
-        main_names = [e.name for e in self.ctx.entries()]
-        return sorted(set(main_names) | set(self.ctx.kb.names()))
+    @functools.cached_property
+    def _main_index(self) -> NameIndex:
+        return NameIndex(e.name for e in self.ctx.entries())
+
+    def close_defined(self, name: str, cutoff: float = 0.88) -> str | None:
+        """The defined name (main.cf or Postfix's own) that ``name`` most likely misspells."""
+        return closest(name, [self._main_index, self.ctx.kb.name_index()], cutoff)
 
 
 # Table types whose settings can live in main.cf under a prefix (postconf_dbms.c).

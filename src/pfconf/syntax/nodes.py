@@ -21,6 +21,10 @@ class BlankLine:
     def dump(self) -> str:
         return self.text + self.eol
 
+    def moved(self, lines: int) -> BlankLine:
+        """The same line, ``lines`` further down the file (an editor added lines above it)."""
+        return BlankLine(self.text, self.eol, self.line + lines)
+
 
 @attrs.frozen
 class CommentLine:
@@ -35,6 +39,9 @@ class CommentLine:
 
     def dump(self) -> str:
         return self.text + self.eol
+
+    def moved(self, lines: int) -> CommentLine:
+        return CommentLine(self.text, self.eol, self.line + lines)
 
 
 @attrs.frozen
@@ -52,6 +59,9 @@ class ContinuationLine:
 
     def dump(self) -> str:
         return self.indent + self.text + self.eol
+
+    def moved(self, lines: int) -> ContinuationLine:
+        return ContinuationLine(self.indent, self.text, self.eol, self.line + lines)
 
     @property
     def content(self) -> str:
@@ -88,6 +98,19 @@ class Entry:
         head = self.name + self.before_eq + self.equals + self.after_eq + self.head_value
         return head + self.eol + "".join(node.dump() for node in self.inner)
 
+    def moved(self, lines: int) -> Entry:
+        inner = tuple(node.moved(lines) for node in self.inner)
+        return Entry(
+            self.name,
+            self.before_eq,
+            self.equals,
+            self.after_eq,
+            self.head_value,
+            self.eol,
+            inner,
+            self.line + lines,
+        )
+
     @property
     def head_content(self) -> str:
         """The head line as Postfix's readllines() keeps it."""
@@ -122,6 +145,10 @@ class ServiceEntry:
     def dump(self) -> str:
         return self.head + self.eol + "".join(node.dump() for node in self.inner)
 
+    def moved(self, lines: int) -> ServiceEntry:
+        inner = tuple(node.moved(lines) for node in self.inner)
+        return ServiceEntry(self.head, self.eol, inner, self.line + lines)
+
     @property
     def head_content(self) -> str:
         return self.head + _cr(self.eol)
@@ -141,6 +168,9 @@ class Orphan:
 
     def dump(self) -> str:
         return "".join(node.dump() for node in self.inner)
+
+    def moved(self, lines: int) -> Orphan:
+        return Orphan(tuple(node.moved(lines) for node in self.inner), self.line + lines)
 
 
 MainNode = BlankLine | CommentLine | Entry | Orphan

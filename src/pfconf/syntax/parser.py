@@ -44,17 +44,22 @@ def _parser(kind: str) -> lark.Lark:
 
 
 class _Lines:
-    """Per-parse state shared by the tree builders: where the text ends, and its line ending."""
+    """Per-parse state shared by the tree builders: where the text ends, its line ending, and
+    the line number of its first line in the file."""
 
-    def __init__(self, text: str, appended_eol: bool) -> None:
+    def __init__(self, text: str, appended_eol: bool, first_line: int = 1) -> None:
         self.end = len(text)
         self.appended_eol = appended_eol
+        self.offset = first_line - 1
 
     def eol(self, token: lark.Token) -> str:
         # The loader appended the final "\n" when the file had none; it is not the user's.
         if self.appended_eol and token.end_pos == self.end:
             return ""
         return "\n"
+
+    def number(self, token: lark.Token) -> int:
+        return (token.line or 0) + self.offset
 
 
 def _split_cr(parts: list[str], eol: str) -> tuple[list[str], str]:
@@ -68,21 +73,17 @@ def _split_cr(parts: list[str], eol: str) -> tuple[list[str], str]:
 Gap = CommentLine | BlankLine
 
 
-def _line_of(token: lark.Token) -> int:
-    return token.line or 0
-
-
 def _inner_line(lines: _Lines, tree: lark.Tree[Any]) -> Inner:
     kind = tree.data
     tokens = cast(list[lark.Token], tree.children)  # an inner line's children are all tokens
     first = tokens[0]
     parts, eol = _split_cr([str(t) for t in tokens[:-1]], lines.eol(tokens[-1]))
     if kind == "comment_line":
-        return CommentLine(parts[0], eol, line=_line_of(first))
+        return CommentLine(parts[0], eol, line=lines.number(first))
     if kind == "blank_line":
-        return BlankLine(parts[0] if parts else "", eol, line=_line_of(first))
+        return BlankLine(parts[0] if parts else "", eol, line=lines.number(first))
     # value_line / arg_line: INDENT, then the text (one VALUE, or words and blanks)
-    return ContinuationLine(parts[0], "".join(parts[1:]), eol, line=_line_of(first))
+    return ContinuationLine(parts[0], "".join(parts[1:]), eol, line=lines.number(first))
 
 
 def _gap_line(lines: _Lines, tree: lark.Tree[Any]) -> Gap:
@@ -156,7 +157,7 @@ def _entry(lines: _Lines, tokens: list[lark.Token], rest: list[Any]) -> list[Mai
         name = name_parts[0]
     own, after = _gather(lines, rest)
     entry = Entry(
-        name, parts[0], parts[1], parts[2], parts[3], eol, tuple(own), line=_line_of(tokens[0])
+        name, parts[0], parts[1], parts[2], parts[3], eol, tuple(own), line=lines.number(tokens[0])
     )
     result: list[MainNode] = [entry]
     result.extend(after)
@@ -182,26 +183,53 @@ def _build_master(lines: _Lines, tree: lark.Tree[Any]) -> list[MasterNode]:
             parts, eol = _split_cr([str(t) for t in head_tokens[:-1]], lines.eol(head_tokens[-1]))
             own, after = _gather(lines, rest)
             nodes.append(
-                ServiceEntry("".join(parts), eol, tuple(own), line=_line_of(head_tokens[0]))
+                ServiceEntry("".join(parts), eol, tuple(own), line=lines.number(head_tokens[0]))
             )
             nodes.extend(after)
     return nodes
 
 
-def parse_lines(text: str, kind: str, path: str | None = None) -> list[Any]:
+#: Text is handed to Lark in pieces of about this many characters: Lark's tree for a piece is
+#: much larger than the nodes built from it, and building it for a whole 50 MB file at once
+#: took gigabytes.
+CHUNK = 1 << 18
+
+# Where a piece may end: before a line that starts a new entry (or service).  Whatever comes
+# before such a line cannot change how it and the lines after it are read.
+_HEAD_LINE = re.compile(r"\n(?=[^ \t\v\f\r\n#])")
+
+
+def parse_lines(text: str, kind: str, path: str | None = None, first_line: int = 1) -> list[Any]:
     """Parse the text of a main.cf (``kind="main"``) or master.cf (``"master"``) into nodes.
 
     Raises ParseError for what the grammar cannot read: a line that starts with ``=`` or a
     NUL in main.cf, a name followed by text other than ``=``.  Errors that need the whole
     logical line (``name`` with no ``=`` anywhere) are found by pfconf.model.
+
+    ``first_line`` is the line number of the text's first line: the editor re-reads a part of
+    a file that starts with an entry, and the nodes then carry their lines in the file.
     """
+    if len(text) <= CHUNK:
+        return _parse_piece(text, kind, path, first_line)
+    nodes: list[Any] = []
+    start = 0
+    while start < len(text):
+        found = _HEAD_LINE.search(text, start + CHUNK)
+        end = found.end() if found else len(text)
+        nodes += _parse_piece(text[start:end], kind, path, first_line)
+        first_line += text.count("\n", start, end)
+        start = end
+    return nodes
+
+
+def _parse_piece(text: str, kind: str, path: str | None, first_line: int) -> list[Any]:
     appended = not text.endswith("\n")
     source = text + "\n" if appended else text
     try:
         tree = _parser(kind).parse(source)
     except lark.exceptions.UnexpectedInput as exc:
-        raise _error(source, kind, path, exc) from None
-    lines = _Lines(source, appended)
+        raise _error(source, kind, path, exc, first_line) from None
+    lines = _Lines(source, appended, first_line)
     if kind == "main":
         return _build_main(lines, tree)
     return _build_master(lines, tree)
@@ -211,10 +239,10 @@ _NAME_AT = re.compile(r"[^ \t\v\f\r\n=\x00]*")
 
 
 def _error(
-    source: str, kind: str, path: str | None, exc: lark.exceptions.UnexpectedInput
+    source: str, kind: str, path: str | None, exc: lark.exceptions.UnexpectedInput, first_line: int
 ) -> ParseError:
     """Name the situation Postfix itself would report, in an administrator's words."""
-    line_no = exc.line if exc.line > 0 else 1
+    line_no = (exc.line if exc.line > 0 else 1) + first_line - 1
     column = exc.column if exc.column > 0 else 1
     start = (
         source.rfind("\n", 0, exc.pos_in_stream or 0) + 1 if exc.pos_in_stream is not None else 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from ...kb import parse_version, version_text
@@ -21,9 +21,8 @@ from ..names import NameSpace
 from ..rule import Rule, register
 
 
-def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.88)
-    return f"; did you mean {match[0]}?" if match else ""
+def _did_you_mean(match: str | None) -> str:
+    return f"; did you mean {match}?" if match else ""
 
 
 @register
@@ -79,7 +78,7 @@ class UnknownParameter(Rule):
                     f"name {name[1:]}: this line is ignored; save the file without the mark",
                 )
                 continue
-            hint = _did_you_mean(name, ctx.kb.names())
+            hint = _did_you_mean(ctx.kb.close_parameter(name))
             yield ctx.at_name(type(self), entry, f"unknown parameter {name}{hint}")
 
 
@@ -246,7 +245,7 @@ class UndefinedReference(Rule):
                 if names.defined(ref.name):
                     continue
                 span = entry.item_span(_token(ref.start, ref.end, entry.value))
-                hint = _did_you_mean(ref.name, names.all_defined())
+                hint = _did_you_mean(names.close_defined(ref.name))
                 yield ctx.at_span(
                     type(self),
                     ctx.main_path,
@@ -264,7 +263,7 @@ class UndefinedReference(Rule):
                 for ref in _plain_references(override.value):
                     if ref.name in local or names.defined(ref.name):
                         continue
-                    hint = _did_you_mean(ref.name, names.all_defined())
+                    hint = _did_you_mean(names.close_defined(ref.name))
                     message = (
                         f"${ref.name} in {config.key}'s -o {override.name} is not defined "
                         f"in main.cf and expands to nothing{hint}"
@@ -750,7 +749,8 @@ class UnknownTableType(Rule):
                     continue
                 for inner in _tables(table):
                     if inner.type not in types:
-                        hint = _did_you_mean(inner.type, types)
+                        close = difflib.get_close_matches(inner.type, list(types), n=1, cutoff=0.88)
+                        hint = _did_you_mean(close[0] if close else None)
                         yield ctx.at_item(
                             type(self),
                             entry,

@@ -543,13 +543,10 @@ class UnknownRestriction(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        import difflib
-
         classes: set[str] = set()
         for config in ctx.smtpd_configs:
             value = ctx.value(config, "smtpd_restriction_classes")
             classes |= {t.text for t in split_list(value or "")}
-        known = sorted(ctx.kb.restrictions)
         for _, restriction in _unique(ctx):
             name = restriction.name
             if ":" in name or "$" in name or "{" in name or name in classes:
@@ -565,15 +562,15 @@ class UnknownRestriction(Rule):
                         parameter=restriction.list_name,
                     )  # fmt: skip
                 continue
-            close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.8)
-            hint = f"; did you mean {close[0]}?" if close else ""
+            close = ctx.kb.close_restriction(name)
+            hint = f"; did you mean {close}?" if close else ""
             yield ctx.at_span(
                 type(self), restriction.path, restriction.span,
                 f"unknown restriction '{name}' in {restriction.list_name}: smtpd answers "
                 f"451 Server configuration error{hint}",
                 parameter=restriction.list_name,
                 fix=item_fix(
-                    restriction, f"rename {name} to {close[0]}", replacement=close[0],
+                    restriction, f"rename {name} to {close}", replacement=close,
                     item=name, safe=False,
                 ) if close else None,
             )  # fmt: skip
