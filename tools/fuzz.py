@@ -121,22 +121,26 @@ def main(argv: list[str] | None = None) -> int:
     fuzz = _targets()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--examples", type=int, default=20000,
+        "--examples", type=int, default=20000, metavar="N",
         help="inputs per target (the slow targets run a fraction: see --list); default 20000",
     )  # fmt: skip
-    parser.add_argument("--seed", type=int, help="base seed (default: random, printed)")
     parser.add_argument(
-        "--target", action="append", choices=sorted(fuzz.TARGETS), help="only this target"
+        "--seed", type=int, metavar="N", help="base seed (default: random, printed)"
     )
     parser.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPUs)"
-    )
+        "--target", action="append", choices=sorted(fuzz.TARGETS), metavar="NAME",
+        help="run this target only (repeat for more; default: all, see --list)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+        help="worker processes (default: one per CPU)",
+    )  # fmt: skip
     parser.add_argument(
         "--include-known", action="store_true",
         help="generate the triggers of known bugs too (see KNOWN in tests/fuzz_targets.py)",
     )  # fmt: skip
     parser.add_argument(
-        "--shrink-seconds", type=float, default=120.0,
+        "--shrink-seconds", type=float, default=120.0, metavar="S",
         help="stop shrinking a failure after this long (default 120)",
     )  # fmt: skip
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
