@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test quick e2e check test-lowest bench clean
+.PHONY: demo test quick e2e check test-lowest bench fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/parse_throughput.py
 	$(BIN)/python benchmarks/edit_cost.py
 	$(BIN)/python benchmarks/scaling.py
+
+# Every fuzz target of tests/fuzz_targets.py at scale, with a random seed (tools/fuzz.py --help).
+fuzz: $(BIN)/.installed
+	$(BIN)/python tools/fuzz.py
 
 clean:
 	rm -rf $(VENV) .venv-lowest build dist .pytest_cache .hypothesis

@@ -70,12 +70,18 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+def _lines(text: str) -> list[str]:
+    """postconf's output lines, empty ones left out: it ends each with "\n" and nothing else,
+    while str.splitlines() would also break a value at "\f", "\v", "\x1c" or "\x85"."""
+    return [line for line in text.split("\n") if line]
+
+
 def read_main(data: bytes) -> Reading:
     proc = _run(["-n"], {"main.cf": data, "master.cf": b""})
     stderr = _decode(proc.stderr)
     values: dict = {}
     directory = proc.directory  # type: ignore[attr-defined]
-    for line in _decode(proc.stdout).splitlines():
+    for line in _lines(_decode(proc.stdout)):
         name, _, value = line.partition(" =")
         values[name] = value.removeprefix(" ")
     if values.get("config_directory") == directory:
@@ -102,7 +108,7 @@ def read_master(data: bytes, what: str) -> tuple[int, str, list[str]]:
     return (
         proc.returncode,
         _decode(proc.stderr).replace(directory, "D"),
-        _decode(proc.stdout).splitlines(),
+        _lines(_decode(proc.stdout)),
     )
 
 

@@ -47,6 +47,9 @@ CASES = [
          {"syslog_name": "a"}, ignored="-o"),
     Case("plain argument before -o", "plain -o syslog_name=a", {}, ignored="-o"),
     Case("a lone - is a plain argument", "- -o syslog_name=a", {}, ignored="-o"),
+    # postconf -P takes the word after a lone - as its value and reads on; the daemon does not
+    Case("an override after - and a word", "- x -o syslog_name=a", {"syslog_name": "a"},
+         ignored="-o"),
     Case("value split at a blank", "-o syslog_name=a b", {"syslog_name": "a"}, ignored="b"),
 ]
 

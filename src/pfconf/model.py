@@ -474,6 +474,13 @@ class DaemonArguments:
     option_count: int
     options_end: int
     overrides: tuple[Override, ...]
+    #: how many of ``args`` the daemon's getopt reads as options and their values: fewer than
+    #: ``option_count`` only after a lone ``-``, which postconf reads on past
+    getopt_count: int = -1
+
+    def __attrs_post_init__(self) -> None:
+        if self.getopt_count < 0:
+            object.__setattr__(self, "getopt_count", self.option_count)
 
 
 def _read_arguments(segments: _Segments, words: list[Token]) -> DaemonArguments:
@@ -482,8 +489,10 @@ def _read_arguments(segments: _Segments, words: list[Token]) -> DaemonArguments:
 
     Only the arguments before the first one that does not start with ``-`` (or is ``--``) are
     options, so a ``-o`` after a plain argument is a plain argument too.  A lone ``-`` is a
-    plain argument to getopt; postconf reads it as an option that takes the next word as its
-    value, and so shows no override after it either.
+    plain argument to the daemon's getopt (Postfix calls it with "+", so it stops there:
+    ``options_end``), but postconf reads it as an option that takes the next word as its value
+    (``strchr(..., '\\0')`` finds the terminator) and reads on: ``- x -o a=b`` shows the
+    override ``a=b`` in postconf -P, and so here; MST007 says the daemon ignores it.
     """
     # (text, start, end, word index): offsets into the logical line of the characters the
     # piece holds.  A piece split off "-vo..." is given a "-" it does not have in the file,
@@ -494,11 +503,18 @@ def _read_arguments(segments: _Segments, words: list[Token]) -> DaemonArguments:
     out: list[str] = []
     overrides: list[Override] = []
     options_end = len(words)
+    getopt_count = -1
     i = 0
     while i < len(args):
         text, start, end, index = args[i]
-        if not text.startswith("-") or text in ("-", "--"):
-            options_end = index
+        if text == "-":
+            if index < options_end:
+                options_end, getopt_count = index, len(out)
+            out.extend(a[0] for a in args[i : i + 2])
+            i += 2
+            continue
+        if not text.startswith("-") or text == "--":
+            options_end = min(options_end, index)
             break
         # "-vo" is "-v" then "-o": split before the first option letter that takes a value.
         for k in range(2, len(text)):
@@ -546,7 +562,7 @@ def _read_arguments(segments: _Segments, words: list[Token]) -> DaemonArguments:
     option_count = len(out)
     for text, _, _, _ in args[i:]:
         out.append(_extract(text) if text.startswith("{") else text)
-    return DaemonArguments(tuple(out), option_count, options_end, tuple(overrides))
+    return DaemonArguments(tuple(out), option_count, options_end, tuple(overrides), getopt_count)
 
 
 def _extract(text: str) -> str:

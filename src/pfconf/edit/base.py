@@ -10,7 +10,8 @@ that no other parameter changed (:meth:`Editor._commit`).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, cast
 
 import attrs
@@ -196,6 +197,18 @@ class Editor(Generic[Doc]):
         read again, as they were and as they are), or None.  Each editor says what it
         compares; nothing outside the window can have changed."""
         return None
+
+    @contextlib.contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """An operation made of several commits happens whole or not at all: when a later
+        step is refused, the earlier ones are undone before the EditError goes on."""
+        saved = (self.doc, list(self._lines), len(self.changes))
+        try:
+            yield
+        except EditError:
+            self.doc, self._lines[:], count = saved[0], saved[1], saved[2]
+            del self.changes[count:]
+            raise
 
     def dumps(self) -> str | bytes:
         from .. import dumps

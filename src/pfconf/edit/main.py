@@ -73,6 +73,9 @@ class MainEditor(Editor[MainCf]):
         """
         _check_name(name)
         _check_value(value)
+        # Postfix drops the blanks around a value; writing them would only make the file say
+        # something else than what is in effect (and than what the report says)
+        value = value.strip(" \t")
         entry = self.doc.get(name)
         old = entry.value if entry is not None else None
         if old == value:
@@ -92,7 +95,10 @@ class MainEditor(Editor[MainCf]):
         def check(doc: MainCf) -> str | None:
             entry = doc.get(name)
             after = entry.value if entry is not None else None
-            if after == value or (after is not None and _items(after) == _items(value)):
+            if after == value:
+                return None
+            # a list may be laid out anew (one item per line): the same items are the same value
+            if after is not None and _is_list(name, after, value) and _items(after) == _items(value):
                 return None
             return f"the edit would change {name} in an unintended way"
 
@@ -488,9 +494,12 @@ class MainEditor(Editor[MainCf]):
                 return f"renaming {old} to {new} changed {old}'s earlier definitions"
             return None
 
-        self._commit(start, start + 1, [new_head], check, None, [old, new])
-        if value is not None and self.set(new, value, reason):
-            self.changes.pop()  # reported as part of the rename
+        if value is not None:
+            _check_value(value)
+        with self._atomic():
+            self._commit(start, start + 1, [new_head], check, None, [old, new])
+            if value is not None and self.set(new, value, reason):
+                self.changes.pop()  # reported as part of the rename
         shown = new if value is None else f"{new} = {value}"
         self.changes.append(Change(self.file_label, "rename", old, kept_value, shown, reason))
         return True

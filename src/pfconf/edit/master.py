@@ -223,7 +223,8 @@ class MasterEditor(Editor[MasterCf]):
 
     def add_service(self, text: str, reason: str = "", after: str | None = None) -> bool:
         """Add a service entry (its lines as in master.cf) at the end, or after ``after``."""
-        lines = [line + self.eol for line in text.rstrip("\n").split("\n")]
+        # the text's own line endings give way to the file's (no "\r\r\n")
+        lines = [line.removesuffix("\r") + self.eol for line in text.rstrip("\r\n").split("\n")]
         try:
             probe = loads("".join(lines), "master")
         except ParseError as exc:
@@ -253,25 +254,30 @@ class MasterEditor(Editor[MasterCf]):
         return True
 
     def remove_service(self, key: str, reason: str = "") -> bool:
-        """Remove the service ``key`` (its head, continuation and inner comment lines)."""
+        """Remove the service ``key``: every entry of it (its head, continuation and inner
+        comment lines), as unset removes every definition of a parameter, so that no other
+        copy takes its place."""
         name, _, type_ = key.rpartition("/")
-        service = self.doc.service(name, type_)
-        if service is None:
+        if self.doc.service(name, type_) is None:
             return False
-        start, end = self._span(service)
-        check = self._becomes(
-            [entry for entry in self._snapshot() if entry[0] != key],
-            "removing the service would change others",
-        )
-
-        self._commit(
-            start,
-            end,
-            [],
-            check,
-            Change(self.file_label, "remove service", key, None, None, reason),
-        )
+        with self._atomic():
+            self._remove_entries(key)
+        self.changes.append(Change(self.file_label, "remove service", key, None, None, reason))
         return True
+
+    def _remove_entries(self, key: str) -> None:
+        while True:
+            entries = [s for s in self.doc.services if s.key == key]
+            if not entries:
+                break
+            last = entries[-1]
+            start, end = self._span(last)
+            before = self._snapshot()
+            index = next(i for i, s in enumerate(self.doc.services) if s is last)
+            check = self._becomes(
+                before[:index] + before[index + 1 :], "removing the service would change others"
+            )
+            self._commit(start, end, [], check, None)
 
     def enable_service(
         self, key: str, overrides: dict[str, str] | None = None, reason: str = ""
@@ -332,18 +338,21 @@ class MasterEditor(Editor[MasterCf]):
                     return f"{key}: -o {k} did not get its value"
             return None
 
-        self._commit(
-            found,
-            end,
-            new,
-            check,
-            Change(self.file_label, "enable service", key, None, None, reason),
-        )
-        for oname in sorted(used):
-            self.changes.append(
-                Change(self.file_label, "set", f"{key}: -o {oname}", None, overrides[oname], reason)
+        with self._atomic():
+            self._commit(
+                found,
+                end,
+                new,
+                check,
+                Change(self.file_label, "enable service", key, None, None, reason),
             )
-        for oname, value in overrides.items():
-            if oname not in used:
-                self.set_override(key, oname, value, reason)
+            for oname in sorted(used):
+                self.changes.append(
+                    Change(
+                        self.file_label, "set", f"{key}: -o {oname}", None, overrides[oname], reason
+                    )
+                )
+            for oname, value in overrides.items():
+                if oname not in used:
+                    self.set_override(key, oname, value, reason)
         return True

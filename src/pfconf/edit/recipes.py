@@ -156,6 +156,10 @@ def _options(recipe: Recipe, given: dict[str, str], config_directory: str) -> di
             if option.required:
                 raise RecipeError(f"{recipe.name}: --{option.name} is required ({option.help})")
             continue
+        if not value.strip():
+            # an empty path or name would be written into main.cf as "nothing": refuse it
+            # rather than switch a working setting off
+            raise RecipeError(f"{recipe.name}: --{option.name} cannot be empty ({option.help})")
         if option.choices and value not in option.choices:
             raise RecipeError(
                 f"{recipe.name}: --{option.name} must be one of {', '.join(option.choices)}"

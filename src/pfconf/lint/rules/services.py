@@ -483,7 +483,7 @@ class OverrideSplitAtBlank(Rule):
                 continue
             plain = words[end]
             ends_options = plain.text == "--"
-            last = reading.args[reading.option_count - 2 : reading.option_count]
+            last = reading.args[max(reading.getopt_count - 2, 0) : reading.getopt_count]
             if not ends_options and len(last) == 2 and last[0] == "-o":
                 # the last option was "-o value": the word after it is the rest of a value
                 # that Postfix cut at a blank
