@@ -150,6 +150,14 @@ REPRODUCERS = [
          b"smtp_enforce_tls = yes\nsmtp_enforce_tls = yes\n", b"", False),
         id="sasl-tls-with-obsolete-parameter-twice",
     ),
+    pytest.param(
+        "edit-main",
+        (b"\xef\xbb\xbfmydestination=\r$myhostname, localhost\nsmtpd_recipient_restrictions=\n"
+         b"#  note\n a",
+         [("unset", "smtpd_recipient_restrictions"),
+          ("list_add", "smtpd_recipient_restrictions", "a", None, None)]),
+        id="add-copies-a-cr-as-spacing",
+    ),
 ]  # fmt: skip
 
 

@@ -56,8 +56,10 @@ class MainEditor(Editor[MainCf]):
         spacing: Counter[tuple[str, str]] = Counter()
         for entry in self.doc.entries:
             node = entry.node
-            if node.equals:
-                spacing[(node.before_eq, node.after_eq if node.head_value else " ")] += 1
+            after = node.after_eq if node.head_value else " "
+            # only blanks are style: a "\r" or form feed there is an accident to not copy
+            if node.equals and not (node.before_eq + after).strip(" \t"):
+                spacing[(node.before_eq, after)] += 1
         return spacing.most_common(1)[0][0] if spacing else (" ", " ")
 
     # -- operations ----------------------------------------------------------------------------
