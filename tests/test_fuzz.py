@@ -152,8 +152,8 @@ REPRODUCERS = [
     ),
     pytest.param(
         "edit-main",
-        (b"\xef\xbb\xbfmydestination=\r$myhostname, localhost\nsmtpd_recipient_restrictions=\n"
-         b"#  note\n a",
+        ((b"\xef\xbb\xbfmydestination=\r$myhostname, localhost\nsmtpd_recipient_restrictions=\n"
+          b"#  note\n a"),
          [("unset", "smtpd_recipient_restrictions"),
           ("list_add", "smtpd_recipient_restrictions", "a", None, None)]),
         id="add-copies-a-cr-as-spacing",

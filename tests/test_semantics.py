@@ -1,0 +1,122 @@
+"""pfconf.semantics and pfconf.expand against postconf: values as the running Postfix sees them."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from conftest import CORPUS, real_files
+from oracle import _lines, _run, fold, in_parallel, require_postconf
+
+from pfconf import loads, postfix
+from pfconf.expand import MAX_NESTING, expand
+from pfconf.kb import KnowledgeBase, parse_version
+from pfconf.semantics import Configuration
+
+
+def _machine() -> dict[str, str]:
+    """What this machine's Postfix says where the release's compiled-in default does not:
+    values computed at start-up (myhostname...) and the choices of its build (directories)."""
+    require_postconf()
+    version = parse_version(postfix.installed_version())
+    kb = KnowledgeBase(version[:2])
+    proc = postfix.run("postconf", ["-d"])
+    machine = {}
+    for line in _lines(proc.stdout.decode()):
+        name, _, value = line.partition(" =")
+        value = value.removeprefix(" ")
+        if kb.compiled_default(name) != value and name not in COMPUTED | {"myhostname", "mydomain"}:
+            machine[name] = value
+    return machine
+
+
+#: Values Postfix computes at start-up from the machine, which the model leaves undefined
+#: unless told: a comparison that needs one is skipped.
+COMPUTED = {"mynetworks", "process_id", "process_name"}
+
+
+def _expanded_by_postconf(data: bytes) -> tuple[int, dict[str, str]]:
+    proc = _run(["-x"], {"main.cf": data, "master.cf": b""})
+    directory = proc.directory  # type: ignore[attr-defined]
+    values = {}
+    for line in _lines(proc.stdout.decode("utf-8", "surrogateescape")):
+        name, _, value = line.partition(" =")
+        # $config_directory is where postconf was pointed (-c): the default, for pfconf
+        values[name] = value.removeprefix(" ").replace(directory, "/etc/postfix")
+    return proc.returncode, values
+
+
+def _main_files() -> list:
+    return [*real_files("main"), *sorted((CORPUS / "main").glob("*.cf"))]
+
+
+def test_every_value_expands_as_postconf_x_shows_it():
+    """For every real and bundled main.cf that postconf accepts, every parameter (defined or
+    default, with its $names, ${name?...} and compatibility-level expressions) has the value
+    postconf -x prints."""
+    require_postconf()
+    machine = _machine()
+    version = parse_version(postfix.installed_version())[:2]
+    files = [p for p in _main_files()]
+    assert len(files) > 100
+    readings = in_parallel(lambda p: _expanded_by_postconf(p.read_bytes()), files)
+    compared = skipped = 0
+    hostname = socket.gethostname()
+    wrong = {}
+    for path, (status, values) in zip(files, readings):
+        if status != 0:
+            continue
+        config = Configuration(
+            loads(path.read_bytes()), version=version, runtime=machine, hostname=hostname
+        )
+        for name, shown in values.items():
+            expansion = config.expansion(name)
+            if name in COMPUTED or (expansion and COMPUTED & set(expansion.undefined)):
+                skipped += 1
+                continue
+            ours = expansion.text if expansion else None
+            compared += 1
+            if fold(ours or "") != fold(shown):
+                wrong.setdefault(path.name, {})[name] = (ours, shown)
+    assert not wrong, {k: dict(list(v.items())[:3]) for k, v in list(wrong.items())[:5]}
+    assert compared > 100_000 and skipped < compared / 100
+
+
+@pytest.mark.parametrize(
+    "pattern, values, expected",
+    [
+        ("$a ${a} $(a)", {"a": "x"}, "x x x"),
+        ("$$a", {"a": "x"}, "$a"),
+        ("${a?yes}|${b?yes}|${a:no}|${b:no}", {"a": "x", "b": ""}, "yes|||no"),
+        ("${a?{ y }:{ n }}", {"a": ""}, " n "),
+        ("${{$a} == {1} ? {one} : {other}}", {"a": "1"}, "one"),
+        ("${{10} > {9}?{num}:{text}}", {}, "num"),  # numbers compare as numbers
+        ("${{b10} > {b9}?{num}:{text}}", {}, "text"),  # else as strings
+        ("${{$c} <level {3.6} ? {old} : {new}}", {"c": "3.10"}, "new"),
+        ("${{$c} <level {3.6} ? {old} : {new}}", {"c": "2"}, "old"),
+        ("$a", {"a": "$b", "b": "deep"}, "deep"),  # recursive, as daemons expand
+    ],
+)
+def test_expand(pattern, values, expected):
+    assert expand(pattern, values.get).text == expected
+
+
+def test_expand_reports_undefined_and_errors():
+    result = expand("$nope and ${nope?x}", {}.get)
+    assert result.text == " and " and result.undefined == ["nope"]
+    assert "unreasonable macro call nesting" in expand("$a", {"a": "$a"}.get).errors[0]
+    assert expand("${a", {}.get).errors == ['truncated macro reference: "${a"']
+    deep = "${x?{" * 400 + "y" + "}}" * 400
+    assert "nesting" in expand(deep, {"x": "1"}.get).errors[0]
+    shallow = "${x?{" * (MAX_NESTING - 1) + "y" + "}}" * (MAX_NESTING - 1)
+    assert expand(shallow, {"x": "1"}.get).text == "y"
+
+
+def test_defaults_follow_the_compatibility_level():
+    """Postfix 3.x's compatibility defaults are expressions of compatibility_level: the model
+    gets them from the release's compiled-in default, not from a copy in a rule."""
+    old = Configuration(loads("compatibility_level = 0\n"), version=(3, 7))
+    new = Configuration(loads("compatibility_level = 3.6\n"), version=(3, 7))
+    assert old.value("smtputf8_enable") == "no" and new.value("smtputf8_enable") == "yes"
+    assert old.value("append_dot_mydomain") == "yes" and new.value("append_dot_mydomain") == "no"
+    assert Configuration(loads(""), version=(2, 11)).value("smtputf8_enable") is None
