@@ -1122,7 +1122,7 @@ def _master_regions(op: Op, doc: MasterCf, text: str) -> list[tuple[int, int]] |
         while end < len(lines) and lines[end].startswith("#"):
             end += 1
         return [(found, end)]
-    if verb == "remove_service":
+    if verb in ("remove_service", "set_field"):
         return [_entry_span(s) for s in doc.services if s.key == op[1]]
     service = _find(doc, op[1])
     return [_entry_span(service)] if service is not None else []
@@ -1151,6 +1151,17 @@ def _master_meaning(op: Op, before: MasterCf, after: MasterCf) -> str | None:
             if enabled[0][2].get(option) != value:
                 return f"-o {option} is {enabled[0][2].get(option)!r}, not {value!r}"
         return None
+    if verb == "set_field":
+        from pfconf.model import FIELD_NAMES
+
+        # every entry of the service gets the field, as remove_service removes every entry
+        at = FIELD_NAMES.index(op[2])
+        wanted = [
+            (k, f[:at] + (op[3],) + f[at + 1 :], o, a) if k == key else (k, f, o, a)
+            for k, f, o, a in old
+        ]
+        wanted_fields = [s[1] for s in wanted]
+        return None if [s[1] for s in new] == wanted_fields else "fields became something else"
     index = next(i for i, s in enumerate(old) if s[0] == key)
     if new[:index] + new[index + 1 :] != old[:index] + old[index + 1 :]:
         return "other services changed"

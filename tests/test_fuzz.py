@@ -158,6 +158,12 @@ REPRODUCERS = [
           ("list_add", "smtpd_recipient_restrictions", "a", None, None)]),
         id="add-copies-a-cr-as-spacing",
     ),
+    pytest.param(
+        "edit-master",
+        (b"submission inet n - y - - smtpd\nsubmission inet n - y - - smtpd\n  -o a=b\n",
+         [("set_field", "submission/inet", "chroot", "n")]),
+        id="set-field-of-a-service-defined-twice",
+    ),
 ]  # fmt: skip
 
 

@@ -189,8 +189,24 @@ class MasterEditor(Editor[MasterCf]):
         service = self._find(key)
         index = FIELD_NAMES.index(field)
         old = service.arguments[index].text
-        if old == value:
+        positions = [i for i, s in enumerate(self.doc.services) if s.key == key]
+        if all(self.doc.services[i].arguments[index].text == value for i in positions):
             return False
+        # a service defined twice gets the field in every entry, as remove_service removes
+        # every entry: otherwise the other entry would go on saying the old value
+        with self._atomic():
+            for position in positions:
+                self._set_field_of(
+                    position, index, value, f"{key}: changing {field} would change more"
+                )
+        self.changes.append(Change(self.file_label, "set", f"{key}: {field}", old, value, reason))
+        return True
+
+    def _set_field_of(self, position: int, index: int, value: str, problem: str) -> None:
+        service = self.doc.services[position]
+        old = service.arguments[index].text
+        if old == value:
+            return
         span = service.field_span(index)
         start, end = self._span(service)
         lines = self.lines[start:end]
@@ -204,20 +220,10 @@ class MasterEditor(Editor[MasterCf]):
         elif pad < 0 and rest.startswith(" " * (-pad + 1)):
             rest = rest[-pad:]
         lines[row] = body[: span.column - 1] + value + rest + eol
-        wanted = [
-            (k, fields[:index] + (value,) + fields[index + 1 :] if k == key else fields, o)
-            for k, fields, o in self._snapshot()
-        ]
-        check = self._becomes(wanted, f"{key}: changing {field} would change more")
-
-        self._commit(
-            start,
-            end,
-            lines,
-            check,
-            Change(self.file_label, "set", f"{key}: {field}", old, value, reason),
-        )
-        return True
+        wanted = self._snapshot()
+        key, fields, overrides = wanted[position]
+        wanted[position] = (key, fields[:index] + (value,) + fields[index + 1 :], overrides)
+        self._commit(start, end, lines, self._becomes(wanted, problem), None)
 
     # -- services ------------------------------------------------------------------------------
 
