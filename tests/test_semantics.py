@@ -120,3 +120,36 @@ def test_defaults_follow_the_compatibility_level():
     assert old.value("smtputf8_enable") == "no" and new.value("smtputf8_enable") == "yes"
     assert old.value("append_dot_mydomain") == "yes" and new.value("append_dot_mydomain") == "no"
     assert Configuration(loads(""), version=(2, 11)).value("smtputf8_enable") is None
+
+
+def test_a_hash_word_ends_a_match_list():
+    """match_list_parse() stops at a word that starts with "#" (util/match_list.c); other
+    values keep the "#" and what follows."""
+    config = Configuration(
+        loads("mydestination = a, b # c, d\nrelay_domains = $mydestination\nbanner = x # y\n"),
+        version=(3, 7),
+    )
+    listed = config.match_list("mydestination")
+    assert listed is not None and listed.items == ("a", "b") and listed.ignored == "# c, d"
+    assert config.match_list("relay_domains") == listed.__class__(
+        "relay_domains", ("a", "b"), "# c, d"
+    )
+    assert config.reads_as_match_list("mynetworks")
+    assert not config.reads_as_match_list("smtpd_recipient_restrictions")
+    assert config.value("banner") == "x # y"
+
+
+def test_lint_reads_match_lists_as_postfix_does(tmp_path):
+    """SYN004 says that a match list ends at the "#"; PAR016 does not count a domain after it."""
+    from pfconf.lint import lint
+
+    (tmp_path / "main.cf").write_text(
+        "mydestination = $myhostname, localhost # example.com\n"
+        "virtual_mailbox_domains = example.com\n"
+        "smtpd_banner = $myhostname ESMTP # hi\n"
+    )
+    findings = lint([str(tmp_path / "main.cf")]).findings
+    messages = {f.code + ":" + str(f.line): f.message for f in findings}
+    assert "stops reading the list mydestination" in messages["SYN004:1"]
+    assert "is part of the value of smtpd_banner" in messages["SYN004:3"]
+    assert not any(f.code == "PAR016" for f in findings)

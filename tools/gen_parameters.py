@@ -56,6 +56,9 @@ _DEFINE = re.compile(
     re.MULTILINE,
 )
 _DEF_DEFINE = re.compile(r'^#define\s+(DEF_[A-Z0-9_]+)\s+"([^"]*)"', re.MULTILINE)
+_LIST_INIT = re.compile(
+    r"\b(?:string|domain|namadr|addr_match)_list_init\(\s*(VAR_[A-Z0-9_]+)"
+)
 _PARAM = re.compile(r"^%PARAM[ \t]+(\S+)[ \t]*(.*)$", re.MULTILINE)
 _LEGACY = re.compile(r'\{"([a-z0-9_]+)",\s*""\}')
 
@@ -112,8 +115,11 @@ def releases(mirror: str) -> list[tuple[str, str]]:
     return result
 
 
-def scan(mirror: str, ref: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """(name -> table kind, name -> default from DEF_ macros, name -> default from proto)."""
+def scan(
+    mirror: str, ref: str
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], set[str]]:
+    """(name -> table kind, name -> default from DEF_ macros, name -> default from proto,
+    the names read as match lists)."""
     listing = git(mirror, "ls-tree", "-r", "--name-only", ref, "postfix/src")
     sources = [p for p in listing.split() if p.endswith(".c")]
     headers = [p for p in listing.split() if p.endswith(".h")]
@@ -164,7 +170,16 @@ def scan(mirror: str, ref: str) -> tuple[dict[str, str], dict[str, str], dict[st
         name: value.strip()
         for name, value in _PARAM.findall(texts.get("postfix/proto/postconf.proto", ""))
     }
-    return kinds, defaults, proto
+    # parameters that a program hands to match_list_init() through string_list_init(),
+    # domain_list_init(), namadr_list_init() or addr_match_list_init(): read with
+    # match_list_parse(), where a word that starts with "#" ends the list
+    match_lists = {
+        names[var]
+        for path in sources
+        for var in _LIST_INIT.findall(texts.get(path, ""))
+        if var in names
+    }
+    return kinds, defaults, proto, match_lists
 
 
 # What util/sys_defs.h defines for LINUX2..LINUX6 (the section Debian builds) that
@@ -385,13 +400,16 @@ def main() -> int:
     known: dict[str, list[str]] = {}
     kinds: dict[str, str] = {}
     raw: set[str] = set()
+    match_lists: dict[str, tuple[str, str]] = {}  # name -> (first release, its tag)
     defaults: dict[str, tuple[str, str]] = {}
     # name -> [(version, compiled-in default, source)], an entry each time it changes
     history: dict[str, list[tuple[str, str | None, str]]] = {}
     deprecated: dict[str, tuple[str, str, str]] = {}
     for version, ref in versions:
-        table_kinds, def_defaults, proto = scan(mirror, ref)
+        table_kinds, def_defaults, proto, release_lists = scan(mirror, ref)
         tag = ref if ref != "HEAD" else f"HEAD({head[:8]})"
+        for name in release_lists:
+            match_lists.setdefault(name, (version, tag))
         for name, kind in table_kinds.items():
             known.setdefault(name, []).append(version)
             if kind != "legacy" or name not in kinds:
@@ -433,6 +451,8 @@ def main() -> int:
         }
         if name in raw:
             info["raw"] = True
+        if name in match_lists:
+            info["reading"] = "match_list"
         last = present[-1]
         if last != order[-1]:
             info["removed"] = order[order.index(last) + 1]
@@ -455,6 +475,8 @@ def main() -> int:
                 for version, value, _ in changes
             ]
             sources.append(changes[-1][2].replace(f"@{refs[changes[-1][0]]}", "") + " per release")
+        if name in match_lists:
+            sources.append(f"*_list_init(VAR_...) in src/*/*.c@{match_lists[name][1]}")
         if info["kind"] == "time":
             unit = re.search(r"([smhdw])$", str(info.get("default", "")))
             info["unit"] = unit.group(1) if unit else "s"

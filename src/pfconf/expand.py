@@ -158,7 +158,9 @@ class _Expander:
                 if stripped[0] == "{":
                     raise _Error(f'unknown function "{body[start:cp]}"')
                 if not (body[cp].isalnum() or body[cp] == "_") or not body[cp].isascii():
-                    raise _Error(f'attribute name syntax error at: "...{body[:cp]}>>>{body[cp:][:20]}"')
+                    raise _Error(
+                        f'attribute name syntax error at: "...{body[:cp]}>>>{body[cp:][:20]}"'
+                    )
                 cp += 1
             value = self.lookup(name)
             if operator == "" and value is None:
@@ -245,7 +247,9 @@ class _Expander:
             raise _Error(f'bad operator suffix at: "...{operator}>>>{suffix}"')
         skip = len(body[cp:]) - len(body[cp:].lstrip(_WHITESPACE))
         if body[cp + skip : cp + skip + 1] != "{":
-            raise _Error(f'"{{expression}}" expected at: "...{{{left}}} {operator}>>>{body[cp:][:20]}"')
+            raise _Error(
+                f'"{{expression}}" expected at: "...{{{left}}} {operator}>>>{body[cp:][:20]}"'
+            )
         right, cp = self._curly(body, cp + skip, strip=False)
         a, b = self._sub(left, level), self._sub(right, level)
         if suffix == "level":

@@ -12,9 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import attrs
+
 from .expand import Expansion, expand
 from .kb import KnowledgeBase, Version
 from .model import MainCf, MasterCf
+from .values import split_list
+
+
+@attrs.frozen
+class MatchList:
+    """A parameter read by match_list_parse() (util/match_list.c): its expanded value split at
+    commas and blanks, ``{...}`` kept whole, up to the first word that starts with ``#``.
+    Postfix drops that word and the rest (``ignored``) and logs "comment at end of line is
+    not supported" each time a program reads the list."""
+
+    name: str
+    items: tuple[str, ...]
+    ignored: str | None = None
+
 
 #: DEF_MYDOMAIN (global/mail_params.h): the domain of a host whose name has no dot.
 DEFAULT_MYDOMAIN = "localdomain"
@@ -99,3 +115,21 @@ class Configuration:
         """The expanded value of ``name`` (None when it has none)."""
         found = self.expansion(name)
         return None if found is None else found.text
+
+    def match_list(self, name: str) -> MatchList | None:
+        """``name`` as a match list (mydestination, relay_domains, mynetworks...): the items
+        Postfix matches against; None when it has no value."""
+        value = self.value(name)
+        if value is None:
+            return None
+        items: list[str] = []
+        for token in split_list(value):
+            if token.text.startswith("#"):
+                return MatchList(name, tuple(items), value[token.start :])
+            items.append(token.text)
+        return MatchList(name, tuple(items))
+
+    def reads_as_match_list(self, name: str) -> bool:
+        """Whether Postfix reads ``name`` with match_list_parse() (the knowledge base, from
+        the *_list_init() calls in Postfix's source)."""
+        return (self.kb.parameter(name) or {}).get("reading") == "match_list"

@@ -17,6 +17,7 @@ from .. import load
 from ..kb import KnowledgeBase, Version
 from ..model import Item, MainCf, MasterCf, Override, Parameter, Service, Span
 from ..resources import rules_dir
+from ..semantics import Configuration
 from .finding import Finding, Fix
 
 if TYPE_CHECKING:
@@ -84,6 +85,11 @@ class Context:
     @property
     def target(self) -> Version:
         return self.kb.target
+
+    @functools.cached_property
+    def configuration(self) -> Configuration:
+        """The model of what the running Postfix makes of these files (pfconf.semantics)."""
+        return Configuration(self.main or MainCf(()), self.master, self.target)
 
     @functools.cached_property
     def services(self) -> tuple[ServiceConfig, ...]:

@@ -999,9 +999,14 @@ def _set(ctx: Context, name: str) -> bool:
 
 
 def _domains(ctx: Context, entry: Parameter, depth: int = 0) -> Iterator[tuple[str, Item]]:
-    """The literal domains of a domain list, following simple $name references in main.cf."""
+    """The literal domains of a domain list, following simple $name references in main.cf.
+
+    These are match lists: a word that starts with "#" ends the list, and the domains after
+    it are in no class at all (util/match_list.c, match_list_parse())."""
     for item in entry.items:
         text = item.text
+        if text.startswith("#"):
+            return
         if text.startswith("$") and depth < 5:
             ref = find_references(text)
             if ref and ref[0].start == 0 and ref[0].end == len(text) and ctx.main is not None:

@@ -201,10 +201,14 @@ class TrailingComment(Rule):
     A `#` after other text on a main.cf value line, as in `smtpd_banner = $myhostname ESMTP # hi`.
 
     ## Why it matters
-    Postfix has no trailing comments: a comment must be on a line of its own.  The `#` and
-    everything after it become part of the value, so the banner above really ends in
-    `# hi`, and a list value gains items such as `#` and `hi`.  Postfix 3.8 and later warn
-    about it.
+    Postfix has no trailing comments: a comment must be on a line of its own.  In most
+    values the `#` and everything after it become part of the value, so the banner above
+    really ends in `# no version`, and a restriction list gains `#` and `no` as
+    restrictions.  A match list (`mydestination`, `relay_domains`, `mynetworks`, the
+    virtual domain lists...) is different: Postfix stops reading it at the word that starts
+    with `#`, drops that word and everything after it, and logs "comment at end of line is
+    not supported" each time a program reads the list (util/match_list.c,
+    match_list_parse()); a domain written after the `#` is in no address class.
 
     ## Example
     ```
@@ -234,13 +238,17 @@ class TrailingComment(Rule):
                 physical = next(p for p in entry.lines if p.span.line == start.line)
                 comment = physical.text[start.column - 1 :].rstrip(" \t\v\f\r")
                 span = Span(start.line, start.column, start.line, start.column + len(comment))
-                yield ctx.at_span(
-                    type(self),
-                    ctx.main_path,
-                    span,
-                    f'"{comment[:40]}" is part of the value of {entry.name}, not a comment',
-                    parameter=entry.name,
-                )
+                if ctx.configuration.reads_as_match_list(entry.name):
+                    message = (
+                        f"Postfix stops reading the list {entry.name} here and drops "
+                        f'"{comment[:40]}" and the rest, with a warning each time it reads '
+                        "the list"
+                    )
+                else:
+                    message = (
+                        f'"{comment[:40]}" is part of the value of {entry.name}, not a comment'
+                    )
+                yield ctx.at_span(type(self), ctx.main_path, span, message, parameter=entry.name)
                 break  # the first one is enough: the rest of the value follows it
 
 
