@@ -164,6 +164,18 @@ REPRODUCERS = [
          [("set_field", "submission/inet", "chroot", "n")]),
         id="set-field-of-a-service-defined-twice",
     ),
+    pytest.param(
+        "edit-main",
+        (b"virtual_alias_maps=hash:/etc/postfix/virtual\n a\n b\n",
+         [("set", "virtual_alias_maps", "a #")]),
+        id="set-list-item-starting-with-hash",
+    ),
+    pytest.param(
+        "edit-main",
+        (b"smtp_enforce_tls=$\x00myhostname reject_invalid_hostname\n a\n",
+         [("list_replace", "smtp_enforce_tls", "$", "permit_sasl_authenticated")]),
+        id="list-replace-refused-halfway",
+    ),
 ]  # fmt: skip
 
 

@@ -206,8 +206,10 @@ class MainEditor(Editor[MainCf]):
             elif after is not None:
                 edit(after, after, "after", texts)
 
-        if not tokens or len(new_texts) <= 1:
-            # No layout to follow, or none needed: the value goes on the head line.
+        if not tokens or len(new_texts) <= 1 or "#" in entry.value or "#" in value:
+            # No layout to follow, or none needed: the value goes on the head line.  So it
+            # does when a "#" is about: an item that starts a line with "#" would make that
+            # line a comment, which Postfix skips, indented or not.
             self._set_inline(entry, value, change)
             return
         for i1, i2, j1, j2 in _differences([text for _, text in old_groups], new_texts):
@@ -538,8 +540,9 @@ class MainEditor(Editor[MainCf]):
         if found is None:
             return False
         index, count = found
-        for k in reversed(range(index, index + count)):
-            self._list_remove_at(name, k, None)
+        with self._atomic():
+            for k in reversed(range(index, index + count)):
+                self._list_remove_at(name, k, None)
         self.changes.append(Change(self.file_label, "remove", name, None, item, reason))
         return True
 
@@ -556,9 +559,10 @@ class MainEditor(Editor[MainCf]):
         if found is None:
             return False
         index, count = found
-        for k in reversed(range(index, index + count)):
-            self._list_remove_at(name, k, None)
-        self._list_insert_at(name, index, replacement, None)
+        with self._atomic():
+            for k in reversed(range(index, index + count)):
+                self._list_remove_at(name, k, None)
+            self._list_insert_at(name, index, replacement, None)
         self.changes.append(Change(self.file_label, "replace", name, item, replacement, reason))
         return True
 
