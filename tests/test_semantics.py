@@ -153,3 +153,40 @@ def test_lint_reads_match_lists_as_postfix_does(tmp_path):
     assert "stops reading the list mydestination" in messages["SYN004:1"]
     assert "is part of the value of smtpd_banner" in messages["SYN004:3"]
     assert not any(f.code == "PAR016" for f in findings)
+
+
+@pytest.mark.parametrize(
+    "main, state",
+    [
+        ("", "none"),
+        ("smtpd_tls_security_level = may\n", "none"),  # no certificate: no STARTTLS
+        ("smtpd_tls_security_level = may\nsmtpd_tls_cert_file = /c.pem\n", "optional"),
+        ("smtpd_use_tls = yes\nsmtpd_tls_cert_file = /c.pem\n", "optional"),
+        ("smtpd_enforce_tls = YES\nsmtpd_tls_chain_files = /c.pem\n", "required"),
+        (
+            "smtpd_tls_security_level = none\nsmtpd_use_tls = yes\nsmtpd_tls_cert_file = /c\n",
+            "none",
+        ),
+        ("smtpd_tls_wrappermode = yes\n", "required"),
+    ],
+)
+def test_server_tls(main, state):
+    from pfconf.semantics import server_tls
+
+    assert server_tls(loads(main).effective().get).state == state
+
+
+def test_sasl001_offers_no_fix_that_would_switch_auth_off(tmp_path):
+    """Without TLS, smtpd_tls_auth_only = yes removes AUTH: SASL001 offers no fix then, and
+    the safe fix where TLS is optional."""
+    from pfconf.lint import lint
+
+    (tmp_path / "main.cf").write_text("smtpd_sasl_auth_enable = yes\n")
+    (finding,) = [f for f in lint([str(tmp_path / "main.cf")]).findings if f.code == "SASL001"]
+    assert finding.fix is None and "no TLS at all" in finding.message
+    (tmp_path / "main.cf").write_text(
+        "smtpd_sasl_auth_enable = yes\nsmtpd_tls_security_level = may\n"
+        "smtpd_tls_cert_file = /etc/ssl/certs/mail.pem\n"
+    )
+    (finding,) = [f for f in lint([str(tmp_path / "main.cf")]).findings if f.code == "SASL001"]
+    assert finding.fix is not None and finding.fix.value == "yes"

@@ -10,7 +10,7 @@ not guess them: they are undefined unless the caller supplies them in ``runtime`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -133,3 +133,54 @@ class Configuration:
         """Whether Postfix reads ``name`` with match_list_parse() (the knowledge base, from
         the *_list_init() calls in Postfix's source)."""
         return (self.kb.parameter(name) or {}).get("reading") == "match_list"
+
+
+# -- the SMTP server's TLS -------------------------------------------------------------------
+
+#: Where smtpd finds a server certificate (tls/tls_server.c, tls_server_init: with none of
+#: them set, smtpd logs that TLS is off and offers no STARTTLS).
+SERVER_CERTIFICATES = (
+    "smtpd_tls_chain_files",
+    "smtpd_tls_cert_file",
+    "smtpd_tls_eccert_file",
+    "smtpd_tls_dcert_file",
+)
+
+
+@attrs.frozen
+class ServerTls:
+    """What an smtpd offers: ``none`` (no STARTTLS at all), ``optional`` (STARTTLS offered,
+    plain text allowed) or ``required`` (STARTTLS before mail, or TLS from the first byte in
+    wrapper mode), and why, in Postfix's words."""
+
+    state: str
+    why: str
+
+
+def yes(value: str | None) -> bool:
+    """A Postfix boolean: ``yes`` in any case is true, anything else false (get_mail_conf_bool
+    in global/mail_conf_bool.c accepts only yes and no, and the default stands for no)."""
+    return (value or "").strip().lower() == "yes"
+
+
+def server_tls(value: Callable[[str], str | None]) -> ServerTls:
+    """The TLS an smtpd offers, from its effective values (``value(name)``: main.cf with the
+    service's -o overrides, defaults as None).  smtpd.c (pre_jail_init) decides the level:
+    smtpd_tls_security_level when set, else the legacy smtpd_enforce_tls / smtpd_use_tls;
+    wrapper mode requires TLS whatever the level; and TLS needs a certificate."""
+    if yes(value("smtpd_tls_wrappermode")):
+        return ServerTls("required", "smtpd_tls_wrappermode = yes")
+    level = (value("smtpd_tls_security_level") or "").strip().lower()
+    why = f"smtpd_tls_security_level = {level}"
+    if not level:
+        if yes(value("smtpd_enforce_tls")):
+            level, why = "encrypt", "smtpd_enforce_tls = yes"
+        elif yes(value("smtpd_use_tls")):
+            level, why = "may", "smtpd_use_tls = yes"
+        else:
+            return ServerTls("none", "smtpd_tls_security_level is not set")
+    if level not in ("may", "encrypt"):
+        return ServerTls("none", why)
+    if not any((value(name) or "").strip() for name in SERVER_CERTIFICATES):
+        return ServerTls("none", f"{why}, but no server certificate is set")
+    return ServerTls("required" if level == "encrypt" else "optional", why)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...model import Parameter
+from ...semantics import server_tls, yes
 from ...values import split_list
 from ..context import Context, ServiceConfig
 from ..finding import Finding, Fix
@@ -43,9 +44,16 @@ class AuthInClear(Rule):
     smtpd_tls_auth_only = yes
     ```
 
+    When smtpd offers no TLS at all (no `smtpd_tls_security_level`, or no certificate), the
+    finding says so: `smtpd_tls_auth_only = yes` would then switch AUTH off altogether, since
+    smtpd activates SASL on a connection without TLS only when it is `no` (smtpd.c,
+    smtpd_proto()).
+
     ## Fix
-    Set `smtpd_tls_auth_only = yes` (safe: clients that authenticate already use TLS),
-    or require TLS on the service that offers AUTH.
+    Where TLS is optional: set `smtpd_tls_auth_only = yes` (safe: clients can still
+    authenticate, after STARTTLS), or require TLS on the service that offers AUTH.  Where
+    there is no TLS, there is no automatic fix: give smtpd a certificate and
+    `smtpd_tls_security_level = may` first.
     """
 
     code = "SASL001"
@@ -59,16 +67,10 @@ class AuthInClear(Rule):
         seen = set()
         for config in ctx.smtpd_services:
             value = config.value
-            if (value("smtpd_sasl_auth_enable") or "no").lower() != "yes":
+            if not yes(value("smtpd_sasl_auth_enable")):
                 continue
-            if (value("smtpd_tls_wrappermode") or "").lower() == "yes":
-                continue
-            level = (value("smtpd_tls_security_level") or "").lower()
-            if level == "encrypt" or (
-                not level and (value("smtpd_enforce_tls") or "").lower() == "yes"
-            ):
-                continue
-            if (value("smtpd_tls_auth_only") or "no").lower() == "yes":
+            tls = server_tls(value)
+            if tls.state == "required" or yes(value("smtpd_tls_auth_only")):
                 continue
             options = {
                 t.text.lower()
@@ -76,16 +78,33 @@ class AuthInClear(Rule):
             }
             if "noplaintext" in options:
                 continue
-            anchor = (
-                "smtpd_tls_auth_only"
-                if config.origin("smtpd_tls_auth_only")
-                else "smtpd_sasl_auth_enable"
-            )
-            message = (
-                f"{config.key} offers AUTH while TLS is optional and smtpd_tls_auth_only is "
-                f"{value('smtpd_tls_auth_only') or 'not set (no)'}: passwords can cross the network "
-                "in clear; set smtpd_tls_auth_only = yes"
-            )
+            if tls.state == "none":
+                # smtpd_tls_auth_only = yes would not protect anything here: with no TLS
+                # session, smtpd never activates SASL when it is set (smtpd.c, smtpd_proto():
+                # "SASL initialization for plaintext mode"), so clients that log in today
+                # would be refused.  TLS has to come first.
+                anchor = "smtpd_sasl_auth_enable"
+                message = (
+                    f"{config.key} offers AUTH and no TLS at all ({tls.why}): passwords cross "
+                    "the network in clear; give smtpd a certificate and "
+                    "smtpd_tls_security_level = may, then set smtpd_tls_auth_only = yes"
+                )
+                fix = None
+            else:
+                anchor = (
+                    "smtpd_tls_auth_only"
+                    if config.origin("smtpd_tls_auth_only")
+                    else "smtpd_sasl_auth_enable"
+                )
+                message = (
+                    f"{config.key} offers AUTH while TLS is optional ({tls.why}) and "
+                    f"smtpd_tls_auth_only is {value('smtpd_tls_auth_only') or 'not set (no)'}: "
+                    "passwords can cross the network in clear; set smtpd_tls_auth_only = yes"
+                )
+                fix = Fix(
+                    "set smtpd_tls_auth_only = yes",
+                    parameter="smtpd_tls_auth_only", value="yes", action="set",
+                )  # fmt: skip
             finding = ctx.at_origin(type(self), config, anchor, message)
             if finding is None:
                 continue
@@ -96,7 +115,7 @@ class AuthInClear(Rule):
             yield Finding(
                 finding.code, finding.severity, finding.message, finding.path, finding.line,
                 finding.column, finding.end_line, finding.end_column, finding.parameter,
-                finding.service, Fix("set smtpd_tls_auth_only = yes", parameter="smtpd_tls_auth_only", value="yes", action="set"),
+                finding.service, fix,
             )  # fmt: skip
 
 
