@@ -190,3 +190,19 @@ def test_sasl001_offers_no_fix_that_would_switch_auth_off(tmp_path):
     )
     (finding,) = [f for f in lint([str(tmp_path / "main.cf")]).findings if f.code == "SASL001"]
     assert finding.fix is not None and finding.fix.value == "yes"
+
+
+def test_rbl006_cites_a_permit_of_the_same_list_or_says_why_another_cannot_help(tmp_path):
+    from pfconf.lint import lint
+
+    (tmp_path / "main.cf").write_text(
+        "smtpd_sasl_auth_enable = yes\n"
+        "smtpd_client_restrictions = reject_rbl_client zen.spamhaus.org\n"
+        "smtpd_recipient_restrictions = reject_rbl_client bl.spamcop.net,\n"
+        "    permit_sasl_authenticated, reject_unauth_destination\n"
+    )
+    found = {
+        f.line: f.message for f in lint([str(tmp_path / "main.cf")]).findings if f.code == "RBL006"
+    }
+    assert "cannot undo a reject from another list" in found[2]
+    assert "before permit_sasl_authenticated (line 4) in smtpd_recipient_restrictions" in found[3]

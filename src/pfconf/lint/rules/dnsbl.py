@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...kb import load_table
+from ...semantics import yes
 from ..context import Context
 from ..finding import Finding, Fix
 from ..restrictions import Restriction, configurations, item_fix
@@ -371,9 +372,12 @@ _PERMITS = ("permit_mynetworks", "permit_sasl_authenticated")
 class DnsblBeforePermit(Rule):
     """
     ## What it finds
-    An IP address blocklist that smtpd checks before `permit_mynetworks` or
-    `permit_sasl_authenticated`: earlier in the same list, or in a list evaluated earlier
-    (client before helo before sender before relay and recipient).
+    An IP address blocklist in a restriction list that has no `permit_mynetworks` or
+    `permit_sasl_authenticated` before it, while the configuration uses that permit for
+    your own users (`permit_sasl_authenticated` counts only where SASL is on).  A permit
+    ends only the list it is in (smtpd_check.c, generic_checks()), and a reject in any list
+    is final, so a permit in `smtpd_recipient_restrictions` does not protect your users
+    from a blocklist in `smtpd_client_restrictions`.
 
     ## Why it matters
     Your own users connect from home and mobile networks, whose dynamic addresses are on
@@ -405,38 +409,54 @@ class DnsblBeforePermit(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         reported = set()
         for config, lists in configurations(ctx):
+            value = config.value if config else (lambda name: ctx.value(None, name))
             ordered = [r for restrictions in lists.values() for r in restrictions]
-            for position, restriction in enumerate(ordered):
+            # The permits meant for your own users that this smtpd has: a permit the lists
+            # use, and for permit_sasl_authenticated only where SASL is on (without it the
+            # permit never matches, so it protects nobody).
+            permits: dict[str, Restriction] = {}
+            for r in ordered:
+                if r.lowered in _PERMITS and r.lowered not in permits:
+                    if r.lowered == "permit_sasl_authenticated" and not yes(
+                        value("smtpd_sasl_auth_enable")
+                    ):
+                        continue
+                    permits[r.lowered] = r
+            for restriction in ordered:
                 if restriction.lowered not in ("reject_rbl_client", "reject_rbl"):
                     continue
-                # A permit earlier in the same list already lets those users through this
-                # list (a permit ends only the list it is in).
-                protected = {
-                    r.lowered
-                    for r in lists[restriction.list_name][: restriction.index]
-                    if r.lowered in _PERMITS
-                }
-                later = [
-                    r
-                    for r in ordered[position + 1 :]
-                    if r.lowered in _PERMITS and r.lowered not in protected
-                ]
-                if not later:
+                # A permit ends only the list it is in (smtpd_check.c, generic_checks():
+                # SMTPD_CHECK_OK returns from that list alone); a reject in any list is
+                # final.  Only a permit earlier in the same list lets your users past this one.
+                own = lists[restriction.list_name]
+                earlier = {r.lowered for r in own[: restriction.index]}
+                missing = [p for p in _PERMITS if p in permits and p not in earlier]
+                if not missing:
                     continue
                 where = (restriction.path, restriction.span)
                 if where in reported:
                     continue
                 reported.add(where)
                 zone, _ = split_zone(restriction.argument or "")
-                permit = later[0]
+                same = [r for r in own[restriction.index + 1 :] if r.lowered in missing]
+                if same:
+                    message = (
+                        f"{zone} is checked before {same[0].name} (line {same[0].span.line}) "
+                        f"in {restriction.list_name}: your own users on listed addresses are "
+                        "rejected"
+                    )
+                else:
+                    permit = permits[missing[0]]
+                    message = (
+                        f"{zone} rejects in {restriction.list_name}, where no {permit.name} "
+                        f"comes before it; the one in {permit.list_name} (line "
+                        f"{permit.span.line}) cannot undo a reject from another list: your own "
+                        "users on listed addresses are rejected"
+                    )
                 yield _at(
-                    ctx,
-                    type(self),
-                    restriction,
-                    f"{zone} is checked before {permit.name} (line {permit.span.line}): "
-                    "your own users on listed addresses are rejected",
+                    ctx, type(self), restriction, message,
                     service=config.key if config else None,
-                )
+                )  # fmt: skip
 
 
 @register
