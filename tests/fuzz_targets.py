@@ -1118,8 +1118,11 @@ def _master_regions(op: Op, doc: MasterCf, text: str) -> list[tuple[int, int]] |
         found = next((i for i, line in enumerate(lines) if head.match(line)), None)
         if found is None:
             return []
+        # the commented block, and what becomes part of the entry once its head is back:
+        # indented lines (with comment and blank lines among them) up to the next entry,
+        # which the overrides it is given may be written into
         end = found + 1
-        while end < len(lines) and lines[end].startswith("#"):
+        while end < len(lines) and lines[end][:1] in ("#", " ", "\t", "\n", "\r", "\v", "\f"):
             end += 1
         return [(found, end)]
     if verb in ("remove_service", "set_field"):
@@ -1578,7 +1581,7 @@ TARGETS: dict[str, Target] = {
         Target("fix", "pflint --fix (and --unsafe-fixes), then again on its result",
                (1, 6), fix_case, check_fix, share=10),
         Target("recipe", "every built-in recipe with its options, then again on its result",
-               (1, 7), recipe_case, check_recipe, share=8),
+               (1, 7), recipe_case, check_recipe, share=16),
     ]
 }  # fmt: skip
 

@@ -176,6 +176,13 @@ REPRODUCERS = [
          [("list_replace", "smtp_enforce_tls", "$", "permit_sasl_authenticated")]),
         id="list-replace-refused-halfway",
     ),
+    pytest.param(
+        "edit-master",
+        ((b"#submission inet n       -       y       -       -       smtpd\n"
+          b"  -o smtpd_client_restrictions=permit_sasl_authenticated, reject\n"),
+         [("enable_service", "submission/inet", {"syslog_name": "postfix/submission"})]),
+        id="enable-service-adopts-the-indented-lines-after-it",
+    ),
 ]  # fmt: skip
 
 

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--examples", type=int, default=23000, metavar="N",
-        help="inputs per target (the slow targets run a fraction: see --list); default 23000, about 104,000 inputs in all",
+        help="inputs per target (the slow targets run a fraction: see --list); default 23000, about 102,000 inputs in all",
     )  # fmt: skip
     parser.add_argument(
         "--seed", type=int, metavar="N", help="base seed (default: random, printed)"
