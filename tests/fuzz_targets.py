@@ -1052,17 +1052,24 @@ def _edit_main_step(editor: MainEditor, op: Op) -> bool:
     if not done:
         expect(editor.text == text, 3, where, "returned False but changed the text")
         return False
-    regions = _main_regions(op, doc, text)
-    if regions is None:
-        problem = _inserted_once(text, editor.text)
-    else:
-        problem = _kept_around(postfix_lines(text), postfix_lines(editor.text), regions)
-    expect(problem is None, 3, f"{where}: lines kept", str(problem))
-    expect(_keeps_line_endings(text, editor.text, op), 3, f"{where}: line endings",
-           f"a lone \\r appeared: {editor.text!r}")  # fmt: skip
+    _check_edited(op, where, text, editor.text, _main_regions(op, doc, text))
     meaning = _main_meaning(op, doc, new)
     expect(meaning is None, 3, f"{where}: meaning", str(meaning))
     return True
+
+
+def _check_edited(
+    op: Op, where: str, text: str, edited: str, regions: list[tuple[int, int]] | None
+) -> None:
+    """Invariant 3 for any edit: only its own lines changed (or, for an insertion, the old
+    text is whole around one inserted block), and no lone "\\r" appeared."""
+    if regions is None:
+        problem = _inserted_once(text, edited)
+    else:
+        problem = _kept_around(postfix_lines(text), postfix_lines(edited), regions)
+    expect(problem is None, 3, f"{where}: lines kept", str(problem))
+    expect(_keeps_line_endings(text, edited, op), 3, f"{where}: line endings",
+           f"a lone \\r appeared: {edited!r}")  # fmt: skip
 
 
 def check_edit_main(data: bytes, ops: list[Op]) -> None:
@@ -1210,14 +1217,7 @@ def edit_master(data: bytes, ops: list[Op]) -> MasterEditor | None:
         if not done:
             expect(editor.text == text, 3, where, "returned False but changed the text")
             continue
-        regions = _master_regions(op, before, text)
-        if regions is None:
-            problem = _inserted_once(text, editor.text)
-        else:
-            problem = _kept_around(postfix_lines(text), postfix_lines(editor.text), regions)
-        expect(problem is None, 3, f"{where}: lines kept", str(problem))
-        expect(_keeps_line_endings(text, editor.text, op), 3, f"{where}: line endings",
-               f"a lone \\r appeared: {editor.text!r}")  # fmt: skip
+        _check_edited(op, where, text, editor.text, _master_regions(op, before, text))
         meaning = _master_meaning(op, before, after)
         expect(meaning is None, 3, f"{where}: meaning", str(meaning))
     return editor

@@ -250,13 +250,7 @@ class MainEditor(Editor[MainCf]):
                 if action == "replace":
                     body = body[:column] + texts[0] + body[end_column:]
                 elif action == "remove":
-                    after = end_column
-                    while after < len(body) and body[after] in " \t,":
-                        after += 1
-                    before = column
-                    if after == len(body):
-                        while before > 0 and body[before - 1] in " \t,":
-                            before -= 1
+                    before, after = _item_cut(body, column, end_column)
                     body = body[:before] + body[after:]
                     removed = True
                 elif action == "before":
@@ -628,15 +622,7 @@ class MainEditor(Editor[MainCf]):
         body, eol = _cut_eol(line)
         col = span.column - 1
         col_end = span.end_column - 1
-        # The item and the separator after it (", " or blanks), or before it when it is last
-        # on its line.
-        after = col_end
-        while after < len(body) and body[after] in " \t,":
-            after += 1
-        before = col
-        if after == len(body):
-            while before > 0 and body[before - 1] in " \t,":
-                before -= 1
+        before, after = _item_cut(body, col, col_end)
         rest = body[:before] + body[after:] if after < len(body) else body[:before]
         new_lines = list(lines)
         if row > 0 and not rest.strip(" \t,"):
@@ -728,6 +714,19 @@ class MainEditor(Editor[MainCf]):
             return f"{name}: adding {item} would not give the intended list"
 
         self._commit(start, end, split_lines("".join(new_lines)), intended, change, [name])
+
+
+def _item_cut(body: str, column: int, end_column: int) -> tuple[int, int]:
+    """What to cut to remove the item at [column, end_column) of a line: the item and the
+    separator after it (", " or blanks), or the one before it when it is last on its line."""
+    after = end_column
+    while after < len(body) and body[after] in " \t,":
+        after += 1
+    before = column
+    if after == len(body):
+        while before > 0 and body[before - 1] in " \t,":
+            before -= 1
+    return before, after
 
 
 def _is_list(name: str, old: str, new: str) -> bool:
