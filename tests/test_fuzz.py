@@ -183,6 +183,12 @@ REPRODUCERS = [
          [("enable_service", "submission/inet", {"syslog_name": "postfix/submission"})]),
         id="enable-service-adopts-the-indented-lines-after-it",
     ),
+    pytest.param(
+        "edit-main",
+        (b"\xef\xbb\xbf\x1cmydestination=\n a",
+         [("comment_uncomment", "\ufeff\x1cmydestination")]),
+        id="uncomment-a-name-holding-x1c",
+    ),
 ]  # fmt: skip
 
 

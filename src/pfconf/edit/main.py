@@ -742,7 +742,9 @@ def _is_list(name: str, old: str, new: str) -> bool:
     return info.get("kind") in ("list", "restriction_list", "table_list")
 
 
-_MARKER = re.compile(r"# pfedit: commented out (\S+) \((\d+) lines? below\)\r?\n?$")
+# The name is any text: Postfix names may hold characters that Python's \S refuses (\x1c-\x1f
+# count as whitespace to it, not to Postfix).
+_MARKER = re.compile(r"# pfedit: commented out (.+?) \((\d+) lines? below\)\r?\n?$")
 
 
 def _marker(name: str, count: int) -> str:
