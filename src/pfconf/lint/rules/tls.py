@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 
 from ...model import Override, Parameter
+from ...semantics import server_tls
 from ...values import enabled_protocols
 from ..context import Context, ServiceConfig
 from ..finding import Finding
@@ -257,6 +258,11 @@ class BrokenTlsProtocols(Rule):
     ```
     (or `!SSLv2, !SSLv3, !TLSv1, !TLSv1.1` before Postfix 3.6)
 
+    Only lists that take effect are reported: a `*_mandatory_protocols` list where some
+    service requires TLS (an smtpd at `encrypt` or in wrapper mode; an SMTP or LMTP client
+    above `may`, or with a TLS policy table), the other lists where TLS is offered or tried
+    at all.  A value equal to the target release's default is never reported.
+
     ## Fix
     Use the value the message suggests for the target version.
     """
@@ -270,6 +276,11 @@ class BrokenTlsProtocols(Rule):
         suggestion = ">=TLSv1.2" if ctx.target[:2] >= (3, 6) else "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"
         for entry in ctx.entries():
             if entry.name not in _PROTOCOL_PARAMS or not entry.value or "$" in entry.value:
+                continue
+            default = ctx.kb.compiled_default(entry.name) or ""
+            if entry.value.split() == default.split():
+                continue  # the release's own default: nothing the administrator chose
+            if not _protocols_take_effect(ctx, entry.name):
                 continue
             if (">=" in entry.value or "<=" in entry.value) and ctx.target[:2] < (3, 6):
                 yield ctx.at_value(
@@ -300,6 +311,34 @@ class BrokenTlsProtocols(Rule):
 
 #: Security levels at which the SMTP client refuses to continue without TLS.
 _MANDATORY_CLIENT_LEVELS = {"encrypt", "dane-only", "fingerprint", "verify", "secure"}
+
+
+def _protocols_take_effect(ctx: Context, name: str) -> bool:
+    """Whether the protocol list ``name`` is used by any service of this configuration.
+
+    A ``*_mandatory_protocols`` list applies only to sessions where TLS is required: an
+    smtpd at level encrypt (or in wrapper mode), a client at a level above ``may``
+    (tls/tls_client.c and tls_server.c pick the mandatory list then), and for the client
+    also any destination a policy table may require TLS for.  The other list applies to
+    opportunistic TLS, so only where TLS is offered or tried at all."""
+    mandatory = "_mandatory_" in name
+    if name.startswith("smtpd_"):
+        states = {
+            server_tls(config.value if config else (lambda n: ctx.value(None, n))).state
+            for config in ctx.smtpd_configs
+        }
+        return "required" in states if mandatory else bool(states - {"none"})
+    prefix = name.split("_", 1)[0]
+    for config in ctx.client_configs:
+        if (ctx.value(config, f"{prefix}_tls_policy_maps") or "").strip():
+            return True  # a policy table may ask for any level, per destination
+        if prefix == "smtp":
+            level, _ = client_tls_level(ctx, config)
+        else:
+            level = (ctx.value(config, f"{prefix}_tls_security_level") or "none").lower()
+        if level in _MANDATORY_CLIENT_LEVELS or (not mandatory and level not in ("", "none")):
+            return True
+    return False
 
 
 def client_tls_level(ctx: Context, config: ServiceConfig | None) -> tuple[str, str]:
