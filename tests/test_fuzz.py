@@ -189,6 +189,12 @@ REPRODUCERS = [
          [("comment_uncomment", "\ufeff\x1cmydestination")]),
         id="uncomment-a-name-holding-x1c",
     ),
+    pytest.param(
+        "edit-master",
+        (b"smtp inet n n n - - smtpd\n#submission inet n - y - - smtpd\n\r\x1f\n",
+         [("enable_service", "submission/inet", {})]),
+        id="enable-service-would-take-a-line-of-the-entry-above",
+    ),
 ]  # fmt: skip
 
 

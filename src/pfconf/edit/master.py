@@ -326,18 +326,23 @@ class MasterEditor(Editor[MasterCf]):
             else:
                 new.append(lines[end])
             end += 1
-        before = self._snapshot()
+        # Every word of every other service, not only its fields: an indented line after the
+        # commented block continues the entry above it today, and would continue the enabled
+        # service instead (Postfix joins it to whatever entry precedes it)
+        def whole(doc: MasterCf) -> list[tuple[str, tuple[str, ...], dict[str, str]]]:
+            return [
+                (s.key, tuple(a.text for a in s.arguments), s.overrides)
+                for s in doc.services
+                if s.key != key
+            ]
+
+        before = whole(self.doc)
 
         def check(doc: MasterCf) -> str | None:
             service = doc.service(name, type_)
             if service is None:
                 return f"uncommenting {key} did not define it"
-            rest = [
-                (s.key, tuple(a.text for a in s.arguments[:8]), s.overrides)
-                for s in doc.services
-                if s.key != key
-            ]
-            if rest != before:
+            if whole(doc) != before:
                 return f"enabling {key} would change other services"
             for k in used:
                 if service.overrides.get(k) != overrides[k]:
