@@ -1271,6 +1271,23 @@ def check_edit_master_postconf(data: bytes, ops: list[Op]) -> None:
     keys = [s.key for s in doc.services]
     if len(keys) != len(set(keys)):
         return
+    from pfconf.expand import expand
+    from pfconf.values import too_deep
+
+    def bad_macro(text: str) -> bool:
+        # what makes postconf -P stop with "fatal: macro processing error" as it scans an
+        # override: nesting past 100 (pflint's SYN005), or $-syntax mac_expand refuses;
+        # both branches of a ${name?...:...} are tried
+        return bool(
+            too_deep(text)
+            or expand(text, lambda name: "1").errors
+            or expand(text, lambda name: None).errors
+        )
+
+    if any(bad_macro(o.value) for s in doc.services for o in s.override_list):
+        return  # pfconf reads such a file; postconf -P cannot show it
+    if any(too_deep(word.text) for s in doc.services for word in s.arguments):
+        return
     try:
         assert_master_reads_like_postconf(encode(editor.text), command_too=False)
     except AssertionError as exc:

@@ -195,6 +195,11 @@ REPRODUCERS = [
          [("enable_service", "submission/inet", {})]),
         id="enable-service-would-take-a-line-of-the-entry-above",
     ),
+    pytest.param(
+        "edit-master-postconf",
+        (b"smtp unix n n n - - smtpd\n", [("set_override", "smtp/unix", "smtpd_sasl_auth_enable", "$($(a))")]),
+        id="override-postconf-cannot-expand",
+    ),
 ]  # fmt: skip
 
 
