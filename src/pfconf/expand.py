@@ -72,12 +72,12 @@ class _Expander:
     # mac_parse(): literal text and $-expressions, handed to the callback one by one
     def parse(self, value: str, level: int) -> None:
         try:
-            self._parse(value, level, self.out)
+            self._parse(value, level)
         except _Error as exc:
             self.result.errors.append(str(exc))
         self.result.text = "".join(self.out)
 
-    def _parse(self, value: str, level: int, out: list[str]) -> None:
+    def _parse(self, value: str, level: int) -> None:
         # An explicit stack of (text, position, level) instead of recursion: a value nested
         # 400 deep must give Postfix's error, not Python's RecursionError.
         stack: list[tuple[str, int, int]] = [(value, 0, level)]
@@ -94,7 +94,7 @@ class _Expander:
                     literal.append("$")
                     i += 2
                     continue
-                out.append("".join(literal))
+                self.out.append("".join(literal))
                 literal = []
                 i += 1
                 if text[i : i + 1] in ("(", "{"):
@@ -124,7 +124,7 @@ class _Expander:
                     stack.append((pieces, 0, depth + 1))
                     break
             else:
-                out.append("".join(literal))
+                self.out.append("".join(literal))
 
     # mac_expand_callback(): one $-expression; returns text still to be parsed, or None
     def _callback(self, body: str, level: int) -> str | None:
@@ -276,14 +276,5 @@ class _Expander:
     def _sub(self, text: str, level: int) -> str:
         """An operand of a comparison, expanded on its own (mac_expand() of it)."""
         inner = _Expander(self.lookup, self.recurse, self.result)
-        saved = len(self.result.errors)
-        inner._parse_at(text, level)
-        if len(self.result.errors) > saved:
-            raise _Error(self.result.errors.pop())
+        inner._parse(text, level)  # an error goes on up: the whole expansion stops
         return "".join(inner.out)
-
-    def _parse_at(self, text: str, level: int) -> None:
-        try:
-            self._parse(text, level, self.out)
-        except _Error as exc:
-            self.result.errors.append(str(exc))

@@ -476,11 +476,7 @@ class DaemonArguments:
     overrides: tuple[Override, ...]
     #: how many of ``args`` the daemon's getopt reads as options and their values: fewer than
     #: ``option_count`` only after a lone ``-``, which postconf reads on past
-    getopt_count: int = -1
-
-    def __attrs_post_init__(self) -> None:
-        if self.getopt_count < 0:
-            object.__setattr__(self, "getopt_count", self.option_count)
+    getopt_count: int
 
 
 def _read_arguments(segments: _Segments, words: list[Token]) -> DaemonArguments:
@@ -562,6 +558,8 @@ def _read_arguments(segments: _Segments, words: list[Token]) -> DaemonArguments:
     option_count = len(out)
     for text, _, _, _ in args[i:]:
         out.append(_extract(text) if text.startswith("{") else text)
+    if getopt_count < 0:
+        getopt_count = option_count  # no lone "-": getopt reads what postconf reads
     return DaemonArguments(tuple(out), option_count, options_end, tuple(overrides), getopt_count)
 
 

@@ -85,7 +85,7 @@ class MainEditor(Editor[MainCf]):
         change = Change(self.file_label, "set", name, old, value, reason, secret)
         if entry is None:
             self._add(name, value, change)
-        elif entry.node.continuations and _is_list(name, entry.value, value):
+        elif entry.node.continuations and _is_list(name):
             self._set_list(entry, value, change)
         else:
             self._set_inline(entry, value, change)
@@ -100,7 +100,7 @@ class MainEditor(Editor[MainCf]):
             if after == value:
                 return None
             # a list may be laid out anew (one item per line): the same items are the same value
-            if after is not None and _is_list(name, after, value) and _items(after) == _items(value):
+            if after is not None and _is_list(name) and _items(after) == _items(value):
                 return None
             return f"the edit would change {name} in an unintended way"
 
@@ -729,7 +729,7 @@ def _item_cut(body: str, column: int, end_column: int) -> tuple[int, int]:
     return before, after
 
 
-def _is_list(name: str, old: str, new: str) -> bool:
+def _is_list(name: str) -> bool:
     """Whether ``name`` holds a list (so a multi-line value is laid out item by item).
 
     Only the knowledge base says so.  A parameter it does not know (one of the

@@ -6,6 +6,7 @@ Which zone is what comes from rules/dnsbl.toml, each fact with its source.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -409,7 +410,7 @@ class DnsblBeforePermit(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         reported = set()
         for config, lists in configurations(ctx):
-            value = config.value if config else (lambda name: ctx.value(None, name))
+            value = functools.partial(ctx.value, config)
             ordered = [r for restrictions in lists.values() for r in restrictions]
             # The permits meant for your own users that this smtpd has: a permit the lists
             # use, and for permit_sasl_authenticated only where SASL is on (without it the

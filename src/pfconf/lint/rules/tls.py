@@ -5,6 +5,7 @@ that allow broken protocols.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -324,7 +325,7 @@ def _protocols_take_effect(ctx: Context, name: str) -> bool:
     mandatory = "_mandatory_" in name
     if name.startswith("smtpd_"):
         states = {
-            server_tls(config.value if config else (lambda n: ctx.value(None, n))).state
+            server_tls(functools.partial(ctx.value, config)).state
             for config in ctx.smtpd_configs
         }
         return "required" in states if mandatory else bool(states - {"none"})
