@@ -17,7 +17,7 @@ from .. import load
 from ..kb import KnowledgeBase, Version
 from ..model import Item, MainCf, MasterCf, Override, Parameter, Service, Span
 from ..resources import rules_dir
-from ..semantics import Configuration
+from ..semantics import Configuration, Postfix
 from .finding import Finding, Fix
 
 if TYPE_CHECKING:
@@ -87,9 +87,15 @@ class Context:
         return self.kb.target
 
     @functools.cached_property
+    def postfix(self) -> Postfix:
+        """The model of what the running Postfix makes of these files (pfconf.semantics):
+        its daemons, SMTP servers and clients, address classes."""
+        return Postfix(self.main or MainCf(()), self.master, self.target)
+
+    @property
     def configuration(self) -> Configuration:
-        """The model of what the running Postfix makes of these files (pfconf.semantics)."""
-        return Configuration(self.main or MainCf(()), self.master, self.target)
+        """The model's parameter values (main.cf and defaults, no service's overrides)."""
+        return self.postfix.config
 
     @functools.cached_property
     def services(self) -> tuple[ServiceConfig, ...]:
