@@ -118,8 +118,11 @@ def test_a_trailing_comment_in_mydomain_stops_postfix(
 #                           client would) the log matches `log`;
 #            "reply"        Postfix starts; a client on `connect` that says EHLO, MAIL FROM
 #                           `sender` and RCPT TO `recipient` gets a reply matching `reply`
-#                           at the step `at` ("ehlo", "mail", "rcpt": by default the first
-#                           failure, or the last reply);
+#                           at the step `at` ("ehlo", "starttls", "mail", "rcpt": by
+#                           default the first failure, or the last reply; STARTTLS is sent
+#                           only when `at` names it);
+#            "ehlo"         Postfix starts; the EHLO reply on `connect` lists each keyword of
+#                           `has` and none of `lacks`;
 #   client = "foreign" to connect from an address outside mynetworks (default: 127.0.0.1);
 #   send   = true: for "log", first send a message from 127.0.0.1 to `recipient` (to make
 #            the delivery agents run).
@@ -138,6 +141,11 @@ def _converse(postfix, claim: dict, source: str) -> tuple[int, str]:  # type: ig
     try:
         steps = [
             ("ehlo", lambda: client.ehlo("client.example.com")),
+            *(
+                [("starttls", lambda: client.docmd("STARTTLS"))]
+                if claim.get("at") == "starttls"
+                else []
+            ),
             ("mail", lambda: client.mail(claim.get("sender", "sender@example.com"))),
             ("rcpt", lambda: client.rcpt(claim.get("recipient", "user@example.com"))),
         ]
@@ -156,7 +164,7 @@ def test_every_runtime_claim_has_a_source() -> None:
     assert RUNTIME_CASES, "no corpus case carries a runtime claim"
     for path in RUNTIME_CASES:
         claim = toml_loads(path.read_text(encoding="utf-8"))
-        assert claim.get("claim") in ("start-fails", "log", "reply"), path
+        assert claim.get("claim") in ("start-fails", "log", "reply", "ehlo"), path
         assert claim.get("source"), f"{path}: no source"
 
 
@@ -182,9 +190,7 @@ def test_rule_case_on_a_running_postfix(
     if claim["claim"] == "start-fails":
         with pytest.raises(PostfixStartError) as failed:
             sandbox.start(postfix)
-        assert re.search(claim["output"], failed.value.output, re.MULTILINE), (
-            failed.value.output
-        )
+        assert re.search(claim["output"], failed.value.output, re.MULTILINE), failed.value.output
         return
     sandbox.start(postfix)
     source = sandbox.foreign_address if claim.get("client") == "foreign" else "127.0.0.1"
@@ -199,6 +205,14 @@ def test_rule_case_on_a_running_postfix(
             except (OSError, smtplib.SMTPException):
                 pass  # the daemon may die before it greets: that is often the claim
         postfix.wait_for_log(claim["log"], timeout=float(claim.get("timeout", 10)))
+        return
+    if claim["claim"] == "ehlo":
+        with postfix.client(claim.get("connect", "smtp"), source=source) as client:
+            code, reply = client.ehlo("client.example.com")
+        assert code == 250, reply
+        keywords = {line.split()[0].upper() for line in reply.decode().splitlines()[1:] if line}
+        assert set(claim.get("has", ())) <= keywords, keywords
+        assert not set(claim.get("lacks", ())) & keywords, keywords
         return
     code_text = _converse(postfix, claim, source)
     assert re.search(claim["reply"], f"{code_text[0]} {code_text[1]}"), code_text
