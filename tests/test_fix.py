@@ -84,3 +84,38 @@ def test_duplicates_removed_keep_the_effective_value(tmp_path):
     (tmp_path / "main.cf").write_text("biff = no\nmyhostname = a\nbiff = no\n")
     invoke(cli, ["--fix", "--select", "PAR", tmp_path], 1)  # PAR013: no compatibility_level
     assert (tmp_path / "main.cf").read_text() == "myhostname = a\nbiff = no\n"
+
+
+def test_a_moved_blocklist_is_moved_not_deleted(tmp_path):
+    """cbl.abuseat.org's data is the Spamhaus XBL now: the fix queries XBL in its place, with
+    the filter that selects that data, and the result has no RBL finding left to fix."""
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        "    reject_rbl_client cbl.abuseat.org,\n"
+        "    reject_rbl_client psbl.surriel.com\n"
+    )
+    fix = fix_directory(str(tmp_path))
+    assert [f.code for f in fix.applied] == ["RBL001"]
+    assert fix.workspace.main.dumps() == (
+        b"compatibility_level = 3.11\n"
+        b"smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        b"    reject_rbl_client xbl.spamhaus.org=127.0.0.[4..7],\n"
+        b"    reject_rbl_client psbl.surriel.com\n"
+    )
+
+
+def test_a_moved_blocklist_already_asked_for_is_removed(tmp_path):
+    """With zen.spamhaus.org (which holds the XBL) in the list, the CBL query goes."""
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        "    reject_rbl_client cbl.abuseat.org,\n"
+        "    reject_rbl_client zen.spamhaus.org=127.0.0.[2..11]\n"
+    )
+    fix = fix_directory(str(tmp_path))
+    assert fix.workspace.main.dumps() == (
+        b"compatibility_level = 3.11\n"
+        b"smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        b"    reject_rbl_client zen.spamhaus.org=127.0.0.[2..11]\n"
+    )
