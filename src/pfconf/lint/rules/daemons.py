@@ -360,12 +360,12 @@ class PrivilegeColumn(Rule):
             column = service.unprivileged
             if daemon is not None and _since(ctx, daemon.get("privileged_since")):
                 if column in ("y", "-"):
-                    shown = "-' (which means 'y'" if column == "-" else "y"
+                    shown = "'-' (which means 'y')" if column == "-" else "'y'"
                     yield ctx.at_span(
                         type(self), ctx.master_path, span,
-                        f"{program} must run as root, but {service.key} has '{shown}') in "
-                        f"the unprivileged column: {program} stops at start-up (\"service "
-                        f"{service.name} requires privileged operation\"); use n",
+                        f"{program} must run as root, but {service.key} has {shown} in the "
+                        f"unprivileged column: {program} stops as soon as master starts it "
+                        f"(\"service {service.name} requires privileged operation\"); use n",
                         service=service.key,
                     )  # fmt: skip
             elif (
@@ -409,8 +409,8 @@ class DaemonArguments(Rule):
     rules/daemons.toml; "invalid option: %c" and "invalid \\"-o %s\\" option value: %s",
     with util/split_nameval.c); each daemon's service function ("unexpected command-line
     argument: %s": smtpd/smtpd.c smtpd_service, local/local.c local_service,
-    cleanup/cleanup.c cleanup_service, ...); smtp/smtp.c, get_cli_attr ("unknown attribute
-    name: %s").  postconf 3.7 accepts all of these.
+    cleanup/cleanup.c cleanup_service, ...); smtp/smtp.c, get_cli_attr from post_init
+    ("unknown attribute name: %s").  postconf 3.7 accepts all of these.
 
     ## Why it matters
     The daemon stops when master starts it or at its first request: an smtpd service with
@@ -443,8 +443,12 @@ class DaemonArguments(Rule):
             reading = _reading(ctx, service)
             if reading is None:
                 continue
-            yield from self._options(ctx, service, reading)
-            yield from self._plain(ctx, service, reading)
+            refused = list(self._options(ctx, service, reading))
+            yield from refused
+            if not refused:
+                # the daemon stops at the first bad option, before it sees its arguments;
+                # and after an unknown letter the next word may be that option's value
+                yield from self._plain(ctx, service, reading)
 
     def _at(self, ctx: Context, service: Service, word: _Word, message: str) -> Finding:
         span = service.arguments[word.index].span
@@ -488,7 +492,7 @@ class DaemonArguments(Rule):
                     yield self._at(
                         ctx, service, word,
                         f"{program} takes only flags=... after its options: {word.text!r} "
-                        f"stops it at its first delivery (\"unknown attribute name\")",
+                        f"stops it at start-up (\"unknown attribute name\")",
                     )  # fmt: skip
                 return  # the first such word stops it
         elif _since(ctx, daemon.get("no_arguments_since")) and reading.plain:
@@ -497,7 +501,7 @@ class DaemonArguments(Rule):
                 yield self._at(
                     ctx, service, word,
                     f"{program} takes no arguments after its options: {word.text!r} stops "
-                    "it at its first request (\"unexpected command-line argument\")",
+                    "it (\"unexpected command-line argument\")",
                 )  # fmt: skip
 
 
@@ -582,6 +586,10 @@ def _host_port_error(name: str) -> str | None:
     if port[0].isdigit() and not port.isdigit():
         return "garbage after numerical service"
     return None
+
+
+def _shorten(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 @register
@@ -673,7 +681,8 @@ class MasterRefusesEntry(Rule):
                 if argument.text.startswith("{") and strip_braces(argument.text) is None:
                     yield ctx.at_span(
                         rule, path, argument.span,
-                        f"{argument.text!r} has no matching '}}' or text after it: "
+                        f"{_shorten(argument.text)!r} has no matching '}}', or text after "
+                        "it: "
                         "master stops and Postfix does not start",
                         service=key,
                     )  # fmt: skip
