@@ -693,33 +693,13 @@ class MasterRefusesEntry(Rule):
 
 
 def _has_service(ctx: Context, name: str, type_: str, private: bool) -> Service | None:
-    """The running service master makes at private/NAME (or public/NAME) with this type."""
+    """The running service master makes at private/NAME (or public/NAME) with this type:
+    ``-`` in the private column means ``y`` (master_ent.c, get_master_ent)."""
     for config in _running(ctx):
         service = config.service
         if (service.name, service.type) == (name, type_) and (service.private != "n") == private:
             return service
     return None
-
-
-def _other_class(ctx: Context, name: str, type_: str, private: bool) -> Service | None:
-    """A running service of that name and type in the other class (public for private)."""
-    return _has_service(ctx, name, type_, not private)
-
-
-def _missing(ctx: Context, name: str, type_: str, private: bool) -> str | None:
-    """Why private/NAME (or public/NAME) does not exist, or None when it does."""
-    if _has_service(ctx, name, type_, private):
-        return None
-    where = f"{'private' if private else 'public'}/{name}"
-    other = _other_class(ctx, name, type_, private)
-    if other is not None:
-        should = "- (or y)" if private else "n"
-        return (
-            f"master.cf's {other.key} (line {other.line}) is "
-            f"{'public' if private else 'private'}, so {where} does not exist; put "
-            f"{should} in its private column"
-        )
-    return f"master.cf has no '{name} {type_}' service ({where})"
 
 
 def _value_origin(
@@ -738,16 +718,16 @@ def _table_list(tables: Iterable[LookupTable]) -> Iterator[LookupTable]:
         yield from _table_list(table.tables)
 
 
-#: Tables Postfix opens for writing (O_RDWR), so a proxy: one goes to proxywrite:
-#: verify/verify.c (address_verify_map), postscreen/postscreen.c (postscreen_cache_map),
-#: smtp/smtp_sasl_auth_cache.c (the SASL authentication caches); the same names as the
-#: default of proxy_write_maps.
-_WRITTEN_TABLES = (
-    "address_verify_map",
-    "postscreen_cache_map",
-    "smtp_sasl_auth_cache_name",
-    "lmtp_sasl_auth_cache_name",
-)
+#: Tables Postfix opens for writing (O_RDWR), so a proxy: one goes to proxywrite, with the
+#: program that opens each: verify/verify.c (address_verify_map), postscreen/postscreen.c
+#: (postscreen_cache_map), smtp/smtp_sasl_auth_cache.c (the SASL authentication caches);
+#: the same names as the default of proxy_write_maps.
+_WRITTEN_TABLES = {
+    "address_verify_map": "verify",
+    "postscreen_cache_map": "postscreen",
+    "smtp_sasl_auth_cache_name": "smtp",
+    "lmtp_sasl_auth_cache_name": "lmtp",
+}
 
 
 def _holds_tables(ctx: Context, name: str) -> bool:
@@ -768,13 +748,20 @@ def _holds_tables(ctx: Context, name: str) -> bool:
 
 _UNVERIFIED = ("reject_unverified_sender", "reject_unverified_recipient")
 
-#: postscreen's tests after the greeting: only with one of them does postscreen talk SMTP
-#: itself (postscreen/postscreen_tests.c, psc_new_tests) and so offer STARTTLS
+#: postscreen's tests after the greeting: with one of them on, postscreen talks SMTP itself
+#: to clients that may pass (postscreen/postscreen_tests.c, psc_new_tests) and so offers
+#: them STARTTLS (postscreen/postscreen_smtpd.c); without, it talks SMTP only to clients
+#: that already failed a test with the "enforce" action
 _DEEP_TESTS = (
     "postscreen_pipelining_enable",
     "postscreen_non_smtp_command_enable",
     "postscreen_bare_newline_enable",
 )
+
+#: Programs that hand mail to the cleanup service at public/$cleanup_service_name:
+#: smtpd/smtpd.c and qmqpd/qmqpd.c (mail_stream_service), pickup/pickup.c (pickup_service),
+#: local/forward.c (forward_open) and bounce's notices (global/post_mail.c).
+_QUEUEING = ("smtpd", "pickup", "qmqpd", "local", "bounce")
 
 _MANDATORY_TLS = ("encrypt", "dane-only", "fingerprint", "verify", "secure")
 
@@ -854,17 +841,47 @@ class MissingService(Rule):
                 yield finding
 
     def _all(self, ctx: Context) -> Iterator[Finding]:
+        reuse: list[tuple[ServiceConfig, str]] = []
         for config in _running(ctx):
             program = _program(config.service)
             if program == "postscreen" and _since(ctx, "2.8"):
                 yield from self._postscreen(ctx, config)
             if program in ("smtp", "lmtp") and _since(ctx, "3.4"):
-                yield from self._tls_reuse(ctx, config, program)
-            if program == "smtpd":
+                reuse.append((config, program))
+            if program == "smtpd" and _since(ctx, "2.1"):
                 yield from self._verify(ctx, config)
-            if program in ("smtpd", "pickup", "qmqpd"):
+            if program in _QUEUEING:
                 yield from self._cleanup(ctx, config, program)
+        yield from self._tls_reuse(ctx, reuse)
         yield from self._proxy(ctx)
+
+    def _lack(
+        self,
+        ctx: Context,
+        need: tuple[str, str, bool],
+        users: str,
+        effect: str,
+        severity: str | None = None,
+    ) -> tuple[str | None, Finding | None]:
+        """Whether master.cf has the service ``need`` (name, type, private): (None, None)
+        when it has; (why, None) when it lacks it, for a finding where the setting is; and
+        (None, finding) when a service of that name is in the other class, whose private
+        column is then the one thing to change."""
+        name, type_, private = need
+        if _has_service(ctx, name, type_, private):
+            return None, None
+        where = f"{'private' if private else 'public'}/{name}"
+        other = _has_service(ctx, name, type_, not private)
+        if other is None:
+            return f"master.cf has no '{name} {type_}' service ({where})", None
+        shown = "'-' (which means 'y')" if other.private == "-" else f"'{other.private}'"
+        made = f"{'public' if private else 'private'}/{name}"
+        return None, ctx.at_span(
+            type(self), ctx.master_path, other.field_span("private"),
+            f"{other.key} has {shown} in the private column, so master makes {made}, but "
+            f"{users} connect to {where}: {effect}; use {'-' if private else 'n'}",
+            service=other.key, severity=severity,
+        )  # fmt: skip
 
     def _name(self, ctx: Context, config: ServiceConfig | None, param: str, default: str) -> str:
         value = _service_value(ctx, config, param)
@@ -882,18 +899,28 @@ class MissingService(Rule):
     def _postscreen(self, ctx: Context, config: ServiceConfig) -> Iterator[Finding]:
         key = config.key
         smtpd = self._name(ctx, config, "smtpd_service_name", "smtpd")
-        why = _missing(ctx, smtpd, "pass", True)
-        if why is not None:
+        why, elsewhere = self._lack(
+            ctx, (smtpd, "pass", True), "postscreen",
+            "every client that passes postscreen gets a 421 instead of the SMTP server",
+        )  # fmt: skip
+        if elsewhere is not None:
+            yield elsewhere
+        elif why is not None:
             yield ctx.at_service(
                 type(self), config.service,
                 f"{key} runs postscreen, which hands each client that passes to "
-                f"private/{smtpd}, but {why}: those clients get '421 4.3.2' instead of "
-                "the real SMTP server",
+                f"private/{smtpd}, but {why}: those clients get '421 4.3.2' instead of the "
+                "real SMTP server",
             )  # fmt: skip
         if (_service_value(ctx, config, "postscreen_dnsbl_sites") or "").strip():
             dnsblog = self._name(ctx, config, "dnsblog_service_name", "dnsblog")
-            why = _missing(ctx, dnsblog, "unix", True)
-            if why is not None:
+            why, elsewhere = self._lack(
+                ctx, (dnsblog, "unix", True), "postscreen's DNSBL queries",
+                "no blocklist is ever asked", severity="warning",
+            )  # fmt: skip
+            if elsewhere is not None:
+                yield elsewhere
+            elif why is not None:
                 yield self._at_setting(
                     ctx, config, "postscreen_dnsbl_sites",
                     f"postscreen_dnsbl_sites for {key} needs the dnsblog service, but {why}: "
@@ -905,8 +932,13 @@ class MissingService(Rule):
             yes(_service_value(ctx, config, test)) for test in _DEEP_TESTS
         ):
             tlsproxy = self._name(ctx, config, "tlsproxy_service_name", "tlsproxy")
-            why = _missing(ctx, tlsproxy, "unix", True)
-            if why is not None:
+            why, elsewhere = self._lack(
+                ctx, (tlsproxy, "unix", True), "postscreen's STARTTLS", "STARTTLS fails",
+                severity="warning",
+            )  # fmt: skip
+            if elsewhere is not None:
+                yield elsewhere
+            elif why is not None:
                 yield self._at_setting(
                     ctx, config, "postscreen_tls_security_level",
                     f"postscreen on {key} offers STARTTLS (postscreen_tls_security_level = "
@@ -915,11 +947,11 @@ class MissingService(Rule):
                     severity="warning",
                 )  # fmt: skip
 
-    def _tls_reuse(self, ctx: Context, config: ServiceConfig, program: str) -> Iterator[Finding]:
-        prefix = "lmtp" if program == "lmtp" else "smtp"
-        reuse = f"{prefix}_tls_connection_reuse"
-        if not yes(_service_value(ctx, config, reuse)):
-            return
+    def _tls_level(self, ctx: Context, config: ServiceConfig, prefix: str) -> str | None:
+        """The TLS level a client service uses with connection reuse on, "" when TLS is
+        only in per-destination policies; None when reuse is off or TLS is not used."""
+        if not yes(_service_value(ctx, config, f"{prefix}_tls_connection_reuse")):
+            return None
         level = (_service_value(ctx, config, f"{prefix}_tls_security_level") or "").strip()
         level = level.lower()
         if not level:
@@ -927,25 +959,51 @@ class MissingService(Rule):
                 level = "encrypt"
             elif yes(_service_value(ctx, config, f"{prefix}_use_tls")):
                 level = "may"
-        policies = (_service_value(ctx, config, f"{prefix}_tls_policy_maps") or "").strip()
-        if level in ("", "none") and not policies:
-            return  # no TLS at all, so nothing goes through tlsproxy
-        tlsproxy = self._name(ctx, config, "tlsproxy_service_name", "tlsproxy")
-        why = _missing(ctx, tlsproxy, "unix", True)
-        if why is None:
-            return
-        mandatory = level in _MANDATORY_TLS
-        effect = (
-            "mail that requires TLS is deferred ('Cannot start TLS: handshake failure')"
-            if mandatory
-            else "TLS fails, and mail goes out in plain text or is deferred"
-        )
-        yield self._at_setting(
-            ctx, config, reuse,
-            f"{reuse} = yes makes {config.key} run TLS through the tlsproxy service, but "
-            f"{why}: {effect}",
-            severity="error" if mandatory else "warning",
-        )  # fmt: skip
+        if level in ("", "none"):
+            policies = (_service_value(ctx, config, f"{prefix}_tls_policy_maps") or "").strip()
+            return "" if policies else None
+        return level
+
+    def _tls_reuse(
+        self, ctx: Context, clients: list[tuple[ServiceConfig, str]]
+    ) -> Iterator[Finding]:
+        """One finding per place that turns connection reuse on, naming the client services
+        it affects; an error when one of them requires TLS."""
+        by_place: dict[tuple[str, int, int], list[tuple[ServiceConfig, str, str]]] = {}
+        for config, program in clients:
+            prefix = "lmtp" if program == "lmtp" else "smtp"
+            level = self._tls_level(ctx, config, prefix)
+            if level is None:
+                continue
+            setting = f"{prefix}_tls_connection_reuse"
+            origin = ctx.at_origin(type(self), config, setting, "")
+            place = (origin.path, origin.line, origin.column) if origin else (config.key, 0, 0)
+            by_place.setdefault(place, []).append((config, setting, level))
+        for group in by_place.values():
+            config, setting, _ = group[0]
+            keys = ", ".join(c.key for c, _, _ in group)
+            mandatory = any(level in _MANDATORY_TLS for _, _, level in group)
+            severity = "error" if mandatory else "warning"
+            effect = (
+                "mail that requires TLS is deferred ('Cannot start TLS: handshake failure'), "
+                "other mail goes out in plain text"
+                if mandatory
+                else "TLS fails, and mail goes out in plain text"
+            )
+            tlsproxy = self._name(ctx, config, "tlsproxy_service_name", "tlsproxy")
+            why, elsewhere = self._lack(
+                ctx, (tlsproxy, "unix", True), "SMTP clients with connection reuse",
+                "their TLS fails", severity=severity,
+            )  # fmt: skip
+            if elsewhere is not None:
+                yield elsewhere
+            elif why is not None:
+                yield self._at_setting(
+                    ctx, config, setting,
+                    f"{setting} = yes makes {keys} run TLS through the tlsproxy service, "
+                    f"but {why}: {effect}",
+                    severity=severity,
+                )  # fmt: skip
 
     def _lists(self, ctx: Context, config: ServiceConfig) -> Iterator[Restriction]:
         """The restrictions of a smtpd service's lists, with the restriction classes they
@@ -972,83 +1030,100 @@ class MissingService(Rule):
         if not found:
             return
         verify = self._name(ctx, config, "address_verify_service_name", "verify")
-        why = _missing(ctx, verify, "unix", True)
-        if why is None:
-            return
-        for restriction in found:
-            yield ctx.at_span(
-                type(self), restriction.path, restriction.span,
-                f"{restriction.name} asks the verify service, but {why}: every address it "
-                "checks gets '450 4.1.1 ... address verification problem'",
-                service=config.key, parameter=restriction.list_name,
-            )  # fmt: skip
+        why, elsewhere = self._lack(
+            ctx, (verify, "unix", True),
+            "reject_unverified_sender and reject_unverified_recipient",
+            "every address they check gets a 450",
+        )  # fmt: skip
+        if elsewhere is not None:
+            yield elsewhere
+        elif why is not None:
+            for r in found:
+                yield ctx.at_span(
+                    type(self), r.path, r.span,
+                    f"{r.name} asks the verify service, but {why}: every address it checks "
+                    "gets '450 4.1.1 ... address verification problem'",
+                    service=config.key, parameter=r.list_name,
+                )  # fmt: skip
 
     def _cleanup(self, ctx: Context, config: ServiceConfig, program: str) -> Iterator[Finding]:
         cleanup = self._name(ctx, config, "cleanup_service_name", "cleanup")
-        why = _missing(ctx, cleanup, "unix", False)
-        if why is None:
-            return
-        yield self._at_setting(
-            ctx, config, "cleanup_service_name",
-            f"{program} on {config.key} passes mail to the {cleanup} service, but {why}: "
-            f"{program} cannot hand over any message",
+        why, elsewhere = self._lack(
+            ctx, (cleanup, "unix", False), "smtpd, pickup, local and bounce",
+            "no mail can enter the queue",
         )  # fmt: skip
+        if elsewhere is not None:
+            yield elsewhere
+        elif why is not None:
+            yield self._at_setting(
+                ctx, config, "cleanup_service_name",
+                f"{program} on {config.key} passes mail to the {cleanup} service, but "
+                f"{why}: {program} cannot hand over any message",
+            )  # fmt: skip
 
     def _proxy(self, ctx: Context) -> Iterator[Finding]:
         """proxy: tables where they are written (main.cf, -o), and smtpd's default
         local_recipient_maps."""
-        read = self._name(ctx, None, "proxymap_service_name", "proxymap")
-        write = self._name(ctx, None, "proxywrite_service_name", "proxywrite")
-        missing = {
-            False: _missing(ctx, read, "unix", True),
-            True: _missing(ctx, write, "unix", True),
+        names = {
+            False: self._name(ctx, None, "proxymap_service_name", "proxymap"),
+            True: self._name(ctx, None, "proxywrite_service_name", "proxywrite"),
         }
-        if missing[False] is None and missing[True] is None:
-            return
+        users, effect = "programs with proxy: tables", "each program that opens one waits forever"
+        lacks = {
+            written: self._lack(ctx, (name, "unix", True), users, effect)
+            for written, name in names.items()
+        }
+        for _, elsewhere in lacks.values():
+            if elsewhere is not None:
+                yield elsewhere
 
-        def message(name: str, written: bool) -> str | None:
-            why = missing[written]
-            if why is None:
+        programs = {_program(config.service) for config in _running(ctx)}
+
+        def why(name: str) -> tuple[str, str] | None:
+            """The proxy service ``name``'s tables go through, and why it is missing; None
+            when it is there, or when the one program that writes the table does not run."""
+            written = name in _WRITTEN_TABLES
+            reason = lacks[written][0]
+            if reason is None or (written and _WRITTEN_TABLES[name] not in programs):
                 return None
-            service = write if written else read
+            return names[written], reason
+
+        def uses_proxy(value: str) -> bool:
+            return any(t.type == "proxy" for t in _table_list(find_tables(value)))
+
+        def message(name: str, service: str, reason: str) -> str:
             return (
-                f"{name} uses a proxy: table, which goes through the {service} service, "
-                f"but {why}: each program that opens it waits for {service} forever"
+                f"{name} uses a proxy: table, which goes through the {service} service, but "
+                f"{reason}: each program that opens it waits for {service} forever"
             )
 
         for entry in ctx.entries():
             if ctx.main is not None and ctx.main.get(entry.name) is not entry:
                 continue
-            if not _holds_tables(ctx, entry.name):
-                continue
-            if any(t.type == "proxy" for t in _table_list(find_tables(entry.value))):
-                text = message(entry.name, entry.name in _WRITTEN_TABLES)
-                if text is not None:
-                    yield ctx.at_value(type(self), entry, text)
+            missing = why(entry.name)
+            if missing and _holds_tables(ctx, entry.name) and uses_proxy(entry.value):
+                yield ctx.at_value(type(self), entry, message(entry.name, *missing))
         for config in _running(ctx):
-            for name, override in ((o.name, o) for o in config.service.override_list):
+            for override in config.service.override_list:
+                name = override.name
                 if config.service.override(name) is not override:
                     continue
-                if not _holds_tables(ctx, name):
-                    continue
-                if any(t.type == "proxy" for t in _table_list(find_tables(override.value))):
-                    text = message(name, name in _WRITTEN_TABLES)
-                    if text is not None:
-                        yield ctx.at_override(type(self), config, override, text)
+                missing = why(name)
+                if missing and _holds_tables(ctx, name) and uses_proxy(override.value):
+                    yield ctx.at_override(type(self), config, override, message(name, *missing))
+        missing = why("local_recipient_maps")
+        if missing is None:
+            return
+        default = ctx.configuration.raw("local_recipient_maps")
         for config in ctx.smtpd_services:
-            if (
-                _disabled(ctx, config.service)
-                or _value_origin(ctx, config, "local_recipient_maps") is not None
-            ):
+            if _disabled(ctx, config.service) or _value_origin(ctx, config, "local_recipient_maps"):
                 continue
-            value = _service_value(ctx, config, "local_recipient_maps") or ""
-            if any(t.type == "proxy" for t in _table_list(find_tables(value))) and missing[False]:
-                default = ctx.configuration.raw("local_recipient_maps")
+            if uses_proxy(_service_value(ctx, config, "local_recipient_maps") or ""):
                 yield ctx.at_service(
                     type(self), config.service,
                     f"smtpd on {config.key} opens local_recipient_maps (default: {default}) "
-                    f"through the {read} service, but {missing[False]}: smtpd waits for it "
-                    "forever and answers no client; add the service or set "
+                    f"through the {missing[0]} service, but {missing[1]}: smtpd waits for "
+                    "it forever and answers no client; add the service or set "
                     "local_recipient_maps",
                 )  # fmt: skip
 
