@@ -1191,17 +1191,17 @@ class SingleRecipientFlags(Rule):
             letters = "".join(f for f in "DO" if f in last.text[6:])
             if not letters:
                 continue
-            name = f"{service.name}{'_destination_recipient_limit'}"
+            name = f"{service.name}_destination_recipient_limit"
             raw = ctx.main.get(name) if ctx.main is not None else None
             setting = name if raw is not None else "default_destination_recipient_limit"
             limit = _integer(ctx.configuration.value(setting))
             if limit is None or limit == 1:
                 continue
-            flags = " and ".join(f"`{f}'" for f in letters)
+            flags = f"flag {letters}" if len(letters) == 1 else "flags D and O"
             yield ctx.at_span(
                 type(self), ctx.master_path, service.arguments[last.index].span,
-                f"flag {flags} on {service.key} needs {name} = 1, but {setting} is {limit}: "
-                "each message with several recipients at one destination is deferred "
-                "(\"mail system configuration error\")",
+                f"{flags} on {service.key} need{'s' if len(letters) == 1 else ''} {name} = 1, "
+                f"but {setting} is {limit}: each message with several recipients at one "
+                "destination is deferred (\"mail system configuration error\")",
                 service=service.key,
             )  # fmt: skip
