@@ -77,6 +77,15 @@ def _running(ctx: Context) -> Iterator[ServiceConfig]:
             yield config
 
 
+def _started(ctx: Context, service: Service) -> bool:
+    """Whether master ever starts the daemon: postlogd runs only when programs log through
+    it, which they do only with maillog_file set (global/maillog_client.c,
+    maillog_client_init); the other daemons are asked for in normal operation."""
+    if _program(service) != "postlogd":
+        return True
+    return ctx.main is not None and bool((ctx.configuration.value("maillog_file") or "").strip())
+
+
 def _service_value(ctx: Context, config: ServiceConfig | None, name: str) -> str | None:
     """The value of ``name`` a daemon of ``config`` works with: its ``-o`` override expanded
     (other overrides of the same service first, then main.cf and the defaults), or the
@@ -277,6 +286,8 @@ class ProcessLimit(Rule):
             daemon = _daemon(service)
             if daemon is None or not _since(ctx, daemon.get("process_limit_since")):
                 continue
+            if not _started(ctx, service):
+                continue
             need = int(daemon["process_limit"])
             field = service.process_limit
             if field == "-":
@@ -441,7 +452,7 @@ class DaemonArguments(Rule):
         for config in _running(ctx):
             service = config.service
             reading = _reading(ctx, service)
-            if reading is None:
+            if reading is None or not _started(ctx, service):
                 continue
             refused = list(self._options(ctx, service, reading))
             yield from refused
