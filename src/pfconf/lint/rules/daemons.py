@@ -799,7 +799,9 @@ class MissingService(Rule):
 
     The private services must not have `n` in the private column, and cleanup must have
     it: clients connect to private/NAME or public/NAME.  A service disabled with
-    `master_service_disable` counts as absent.
+    `master_service_disable` counts as absent.  A master.cf without a queue manager (qmgr
+    or oqmgr) is taken for a fragment meant to be merged into a whole one, and is not
+    judged.
 
     Source: postscreen/postscreen_send.c, psc_send_socket ("cannot connect to service
     %s", then "421 4.3.2 No system resources"); postscreen/postscreen_dnsbl.c,
@@ -842,8 +844,8 @@ class MissingService(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        if not _real(ctx):
-            return
+        if not any(_program(c.service) in ("qmgr", "oqmgr") for c in _running(ctx)):
+            return  # not a whole master.cf (or none): a fragment meant to go into one
         seen: set[tuple[str | None, int, int, str]] = set()
         for finding in self._all(ctx):
             key = (finding.path, finding.line, finding.column, finding.message)
