@@ -409,7 +409,8 @@ class DaemonArguments(Rule):
       one that takes a value and has none (a last `-o`);
     - an `-o` whose value is not `name=value` (`-o smtpd_tls_security_level`, `-o =yes`);
     - a plain argument to a daemon that takes none (`smtpd foo`, `cleanup -o x=y z`), or
-      to smtp and lmtp a word that is not `flags=...` (Postfix 3.5 and later).
+      to smtp and lmtp a word that is not `flags=...`, or a flag they do not have (only
+      `D`, `O`, `R` and `X`; Postfix 3.5 and later).
 
     Words that MST007 reports (the rest of an `-o` value cut at a blank) are left to it;
     pipe, spawn and postscreen, whose plain arguments are not checked this way, and
@@ -421,7 +422,7 @@ class DaemonArguments(Rule):
     with util/split_nameval.c); each daemon's service function ("unexpected command-line
     argument: %s": smtpd/smtpd.c smtpd_service, local/local.c local_service,
     cleanup/cleanup.c cleanup_service, ...); smtp/smtp.c, get_cli_attr from post_init
-    ("unknown attribute name: %s").  postconf 3.7 accepts all of these.
+    ("unknown attribute name: %s", and util/byte_mask.c for the flags).  postconf 3.7 accepts all of these.
 
     ## Why it matters
     The daemon stops when master starts it or at its first request: an smtpd service with
@@ -498,6 +499,15 @@ class DaemonArguments(Rule):
         if _since(ctx, daemon.get("flags_since")):
             for word in reading.plain:
                 if word.text[:6].lower() == "flags=":
+                    known = daemon.get("flag_letters", "")
+                    unknown = "".join(dict.fromkeys(f for f in word.text[6:] if f not in known))
+                    if unknown:
+                        yield self._at(
+                            ctx, service, word,
+                            f"{program} has no flag {', '.join(unknown)} (only {known}): "
+                            f"it stops at start-up (\"unknown {word.text} value\")",
+                        )  # fmt: skip
+                        return
                     continue
                 if word.index != split:
                     yield self._at(
@@ -982,15 +992,14 @@ class MissingService(Rule):
     ) -> Iterator[Finding]:
         """One finding per place that turns connection reuse on, naming the client services
         it affects; an error when one of them requires TLS."""
-        by_place: dict[tuple[str, int, int], list[tuple[ServiceConfig, str, str]]] = {}
+        by_place: dict[object, list[tuple[ServiceConfig, str, str]]] = {}
         for config, program in clients:
             prefix = "lmtp" if program == "lmtp" else "smtp"
             level = self._tls_level(ctx, config, prefix)
             if level is None:
                 continue
             setting = f"{prefix}_tls_connection_reuse"
-            origin = ctx.at_origin(type(self), config, setting, "")
-            place = (origin.path, origin.line, origin.column) if origin else (config.key, 0, 0)
+            place = ctx.origin(config, setting) or config.key  # the -o or main.cf line
             by_place.setdefault(place, []).append((config, setting, level))
         for group in by_place.values():
             config, setting, _ = group[0]
