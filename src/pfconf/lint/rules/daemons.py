@@ -418,7 +418,7 @@ class DaemonArguments(Rule):
 
     Source: master/single_server.c, multi_server.c, trigger_server.c, event_server.c,
     dgram_server.c, *_server_main (the getopt strings, by release, are in
-    rules/daemons.toml; "invalid option: %c" and "invalid \\"-o %s\\" option value: %s",
+    rules/daemons.toml; `invalid option: %c` and `invalid "-o %s" option value: %s`,
     with util/split_nameval.c); each daemon's service function ("unexpected command-line
     argument: %s": smtpd/smtpd.c smtpd_service, local/local.c local_service,
     cleanup/cleanup.c cleanup_service, ...); smtp/smtp.c, get_cli_attr from post_init
@@ -625,9 +625,9 @@ class MasterRefusesEntry(Rule):
     - a `{` in the command's arguments without its `}`, or with text after it (Postfix 3.0
       and later).
 
-    Source: master/master_ent.c, get_master_ent ("inet service cannot be private", "%s in
-    \\"%s\\"" after util/host_port.c host_port, "%s" after util/extpar.c extpar) and
-    get_str_ent ("field \\"%s\\" has no default value").  postconf 3.7 accepts a private
+    Source: master/master_ent.c, get_master_ent (`inet service cannot be private`, `%s in "%s"`
+    after util/host_port.c host_port, `%s` after util/extpar.c extpar) and get_str_ent
+    (`field "%s" has no default value`).  postconf 3.7 accepts a private
     inet service, a `-` command and a bad name, and only warns about the brace.
 
     ## Why it matters
