@@ -422,7 +422,8 @@ class DaemonArguments(Rule):
     with util/split_nameval.c); each daemon's service function ("unexpected command-line
     argument: %s": smtpd/smtpd.c smtpd_service, local/local.c local_service,
     cleanup/cleanup.c cleanup_service, ...); smtp/smtp.c, get_cli_attr from post_init
-    ("unknown attribute name: %s", and util/byte_mask.c for the flags).  postconf 3.7 accepts all of these.
+    ("unknown attribute name: %s", and util/byte_mask.c for the flags).  postconf 3.7
+    accepts all of these.
 
     ## Why it matters
     The daemon stops when master starts it or at its first request: an smtpd service with
