@@ -39,9 +39,12 @@ class DuplicateService(Rule):
     Two master.cf entries with the same service name and type.
 
     ## Why it matters
-    master(8) refuses to start ("duplicate service name"): with two `submission inet`
-    entries, usually one copied from an article below the stock one, Postfix does not run
-    at all after the next restart.
+    master(8) runs the service as the last entry says and drops the earlier one, settings
+    and all: with two `submission inet` entries, usually one copied from an article below
+    the stock one, the `-o` lines of the first (its TLS requirement, say) silently stop
+    applying.  Postfix 3.4 and later log "duplicate master.cf entry for service ... --
+    using the last entry"; earlier releases say nothing (master/master_conf.c,
+    master_config, which updates the service already read with each later entry).
 
     ## Example
     ```
@@ -64,8 +67,8 @@ class DuplicateService(Rule):
 
     code = "MST001"
     name = "duplicate-service"
-    severity = "error"
-    summary = "service defined twice: master refuses to start"
+    severity = "warning"
+    summary = "service defined twice: the last entry replaces the earlier one"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if not _real(ctx):
@@ -74,10 +77,15 @@ class DuplicateService(Rule):
         first: dict[str, int] = {}
         for service in ctx.master.services:
             if service.key in first:
+                said = (
+                    "logs 'duplicate master.cf entry' and uses"
+                    if ctx.target[:2] >= (3, 4)
+                    else "silently uses"
+                )
                 yield ctx.at_span(
                     type(self), ctx.master_path, service.field_span(0),
                     f"{service.key} is already defined on line {first[service.key]}: master "
-                    "refuses to start with both",
+                    f"{said} this last entry, and the earlier one's settings are lost",
                     service=service.key,
                 )  # fmt: skip
             else:
