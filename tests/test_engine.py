@@ -257,3 +257,82 @@ def test_master_cf_without_main_cf_skips_rules_that_need_it(tmp_path):
     (tmp_path / "main.cf").write_text("compatibility_level = 3.11\n")
     with_main = lint([str(master)])
     assert [f.line for f in with_main.findings if f.code == "SASL001"] == [3]
+
+
+# -- how rules report ---------------------------------------------------------------------------
+
+PROBE_MAIN = "myhostname = mail.example.com\nmynetworks = 127.0.0.0/8, 10.0.0.0/8\n"
+PROBE_MASTER = "smtp inet n - n - - smtpd\n  -o smtpd_tls_security_level=may\n"
+
+
+def _probe_dir(tmp_path):  # type: ignore[no-untyped-def]
+    (tmp_path / "main.cf").write_text(PROBE_MAIN)
+    (tmp_path / "master.cf").write_text(PROBE_MASTER)
+    return tmp_path
+
+
+def _probe(check, code="TST901"):  # type: ignore[no-untyped-def]
+    """A rule outside the registry: the engine runs whatever rules it is given."""
+    from pfconf.lint.rule import Rule
+
+    return type(
+        "Probe", (Rule,),
+        {"code": code, "name": "probe", "severity": "warning", "summary": "a probe",
+         "check": check},
+    )  # fmt: skip
+
+
+def test_a_rule_says_what_and_where_and_the_engine_fills_in_the_rest(tmp_path):
+    from pfconf.lint import location as at
+    from pfconf.lint.engine import lint
+
+    def check(self, ctx):  # type: ignore[no-untyped-def]
+        entry = ctx.main.get("mynetworks")
+        self.report(at.item(entry, entry.items[1]), "the second network")
+        (config,) = ctx.smtpd_services
+        override = config.service.override("smtpd_tls_security_level")
+        self.report(at.override(config, override), "the override", severity="error")
+        assert ctx.where_set(config, "myhostname") == at.value(
+            ctx.main.get("myhostname"), service="smtp/inet"
+        )
+
+    directory = _probe_dir(tmp_path)
+    findings = lint([str(directory / "main.cf"), str(directory / "master.cf")],
+                    rules=[_probe(check)]).findings  # fmt: skip
+    first, second = findings
+    assert (first.code, first.severity, first.path) == (
+        "TST901", "warning", str(directory / "main.cf"),
+    )  # fmt: skip
+    assert (first.line, first.column, first.end_column) == (2, 27, 37)
+    assert first.parameter == "mynetworks"
+    assert (second.severity, second.line) == ("error", 2)
+    assert second.path == str(directory / "master.cf")
+    assert (second.parameter, second.service) == ("smtpd_tls_security_level", "smtp/inet")
+
+
+def test_a_rule_written_with_the_old_ctx_helpers_still_runs(tmp_path):
+    """Rules that yield what ``ctx.at_*`` build (the way before Rule.report) give the same
+    findings as the new way: the helpers are thin wrappers over it."""
+    from pfconf.lint import location as at
+    from pfconf.lint.engine import lint
+
+    def old(self, ctx):  # type: ignore[no-untyped-def]
+        entry = ctx.main.get("mynetworks")
+        yield ctx.at_name(type(self), entry, "name")
+        yield ctx.at_item(type(self), entry, entry.items[1], "item", service="x")
+        yield ctx.at_span(type(self), ctx.master_path, entry.name_span, "span", parameter="p")
+        (config,) = ctx.smtpd_services
+        yield ctx.at_origin(type(self), config, "smtpd_tls_security_level", "origin")
+
+    def new(self, ctx):  # type: ignore[no-untyped-def]
+        entry = ctx.main.get("mynetworks")
+        self.report(at.name(entry), "name")
+        self.report(at.item(entry, entry.items[1], service="x"), "item")
+        self.report(at.span(at.File.MASTER, entry.name_span, parameter="p"), "span")
+        (config,) = ctx.smtpd_services
+        self.report(ctx.where_set(config, "smtpd_tls_security_level"), "origin")
+
+    directory = _probe_dir(tmp_path)
+    files = [str(directory / "main.cf"), str(directory / "master.cf")]
+    before = lint(files, rules=[_probe(old)]).findings
+    assert len(before) == 4 and before == lint(files, rules=[_probe(new)]).findings

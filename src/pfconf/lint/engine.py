@@ -21,6 +21,7 @@ from ..model import MainCf, MasterCf
 from ..syntax.nodes import CommentLine, Entry, ServiceEntry
 from .context import Context, stock_master
 from .finding import Finding, severity_rank
+from .reporter import Reporter
 from .rule import Rule, all_rules, rule_for
 
 #: A file Postfix refuses to read.
@@ -182,15 +183,16 @@ def lint(
             master_is_stock=stock,
         )
         skipped = []
+        reporter = Reporter(ctx)
         for cls in rule_classes:
             if not enabled(cls.code, options):
                 continue
             if cls.needs_main and ctx.main is None and ctx.master is not None:
                 skipped.append(cls.code)
                 continue
-            for finding in cls().check(ctx):
-                if os.path.abspath(finding.path) in named:
-                    findings.append(finding)
+            for finding in cls(reporter).check(ctx) or ():
+                reporter.add(finding)  # a rule that yields what ctx.at_* built
+        findings.extend(f for f in reporter.findings if os.path.abspath(f.path) in named)
         if skipped:
             notes.append(
                 f"{master_path}: no main.cf beside it; skipped the rules that need its "

@@ -12,8 +12,9 @@ from typing import Any
 
 from ...kb import load_table
 from ...semantics import yes
+from .. import location as at
 from ..context import Context
-from ..finding import Finding, Fix
+from ..finding import Fix
 from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
 
@@ -62,11 +63,6 @@ def dnsbl_queries(ctx: Context) -> Iterator[tuple[Restriction, str, str | None]]
                 yield restriction, zone, result_filter
 
 
-def _at(ctx: Context, rule: type, restriction: Restriction, message: str, **kw: Any) -> Finding:
-    kw.setdefault("parameter", restriction.list_name)
-    return ctx.at_span(rule, restriction.path, restriction.span, message, **kw)
-
-
 def _kind_fits(restriction: Restriction, info: dict[str, Any]) -> bool:
     kind = info.get("kind")
     if restriction.lowered in IP_LOOKUPS:
@@ -109,7 +105,7 @@ class DeadDnsbl(Rule):
     summary = "DNS blocklist that has shut down or been replaced"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for restriction, zone, _ in dnsbl_queries(ctx):
             info = zone_info(zone)
             if not info:
@@ -124,10 +120,8 @@ class DeadDnsbl(Rule):
                 message = f"{zone} was replaced by {info['superseded_by']}"
             else:
                 continue
-            yield _at(
-                ctx,
-                type(self),
-                restriction,
+            self.report(
+                at.restriction(restriction),
                 message,
                 fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
             )
@@ -166,15 +160,13 @@ class DnsblListsEverything(Rule):
     summary = "dead DNS blocklist that now lists every address"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for restriction, zone, _ in dnsbl_queries(ctx):
             info = zone_info(zone)
             if info and info.get("status") == "lists-everything":
                 since = f" (shut down {info['since']})" if info.get("since") else ""
-                yield _at(
-                    ctx,
-                    type(self),
-                    restriction,
+                self.report(
+                    at.restriction(restriction),
                     f'{zone}{since} has been reported to answer "listed" for every query: '
                     "it can reject all mail; remove it",
                     fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
@@ -222,7 +214,7 @@ class DuplicateDnsbl(Rule):
     summary = "DNS list queried twice"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         reported = set()
         for config, lists in configurations(ctx):
             first: dict[tuple[str, str], Restriction] = {}
@@ -243,10 +235,8 @@ class DuplicateDnsbl(Rule):
                         continue
                     reported.add(where)
                     earlier = first[key]
-                    yield _at(
-                        ctx,
-                        type(self),
-                        restriction,
+                    self.report(
+                        at.restriction(restriction),
                         f"{zone} is already queried by {earlier.name} on line {earlier.span.line}",
                         fix=item_fix(restriction, f"remove this {restriction.name} {zone}"),
                     )
@@ -284,17 +274,15 @@ class ContainedDnsbl(Rule):
     summary = "DNS list already contained in another list that is queried"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         queries = list(dnsbl_queries(ctx))
         zones = {zone for _, zone, _ in queries}
         for restriction, zone, _ in queries:
             info = zone_info(zone) or {}
             for container in info.get("contained_in", []):
                 if container in zones:
-                    yield _at(
-                        ctx,
-                        type(self),
-                        restriction,
+                    self.report(
+                        at.restriction(restriction),
                         f"{zone} is part of {container}, which is queried too",
                         fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
                     )
@@ -336,7 +324,7 @@ class WrongDnsblKind(Rule):
     severity = "error"
     summary = "DNS list queried with the wrong kind of lookup"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for restriction, zone, _ in dnsbl_queries(ctx):
             info = zone_info(zone)
             if not info:
@@ -349,18 +337,14 @@ class WrongDnsblKind(Rule):
                     if kind == "domain"
                     else "a list of domains found in message bodies"
                 )
-                yield _at(
-                    ctx,
-                    type(self),
-                    restriction,
+                self.report(
+                    at.restriction(restriction),
                     f"{zone} is {what}, but {restriction.name} looks up the client's IP address: "
                     "it never matches",
                 )
             elif name in DOMAIN_LOOKUPS and kind == "ip":
-                yield _at(
-                    ctx,
-                    type(self),
-                    restriction,
+                self.report(
+                    at.restriction(restriction),
                     f"{zone} lists IP addresses, but {restriction.name} looks up a domain name: "
                     "it never matches",
                 )
@@ -407,7 +391,7 @@ class DnsblBeforePermit(Rule):
     severity = "warning"
     summary = "IP blocklist checked before your own users are permitted"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         reported = set()
         for config, lists in configurations(ctx):
             value = functools.partial(ctx.value, config)
@@ -454,10 +438,9 @@ class DnsblBeforePermit(Rule):
                         f"{permit.span.line}) cannot undo a reject from another list: your own "
                         "users on listed addresses are rejected"
                     )
-                yield _at(
-                    ctx, type(self), restriction, message,
-                    service=config.key if config else None,
-                )  # fmt: skip
+                self.report(
+                    at.restriction(restriction, service=config.key if config else None), message
+                )
 
 
 @register
@@ -494,7 +477,7 @@ class UnfilteredDnsbl(Rule):
     summary = "DNS list queried without a result filter"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (2, 8):
             return
         for restriction, zone, result_filter in dnsbl_queries(ctx):
@@ -514,10 +497,8 @@ class UnfilteredDnsbl(Rule):
                 if suggestion
                 else "; add a =127.0.0.x filter for real listings"
             )
-            yield _at(
-                ctx,
-                type(self),
-                restriction,
+            self.report(
+                at.restriction(restriction),
                 f"{zone} answers {', '.join(info['error_codes'])} when it refuses a query, "
                 f"and without a filter that counts as listed{use}",
                 fix=item_fix(

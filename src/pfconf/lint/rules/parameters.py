@@ -12,11 +12,15 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
+
 from ...kb import parse_version, version_text
 from ...model import Item, Override, Parameter, Span
 from ...values import LookupTable, Reference, Token, find_references, parse_table, split_list
+from .. import location as at
 from ..context import Context, ServiceConfig
-from ..finding import Finding, Fix
+from ..finding import Fix
+from ..location import File, Location
 from ..names import NameSpace
 from ..rule import Rule, register
 
@@ -58,7 +62,7 @@ class UnknownParameter(Rule):
     severity = "warning"
     summary = "parameter name Postfix does not know"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not ctx.kb.parameters or ctx.main is None:
             return
         names = NameSpace(ctx)
@@ -71,15 +75,14 @@ class UnknownParameter(Rule):
                 continue  # PAR002 says it better
             seen.add(name)
             if name.startswith("\ufeff"):
-                yield ctx.at_name(
-                    type(self),
-                    entry,
+                self.report(
+                    at.name(entry),
                     f"the file starts with a byte-order mark, which Postfix reads as part of the "
                     f"name {name[1:]}: this line is ignored; save the file without the mark",
                 )
                 continue
             hint = _did_you_mean(ctx.kb.close_parameter(name))
-            yield ctx.at_name(type(self), entry, f"unknown parameter {name}{hint}")
+            self.report(at.name(entry), f"unknown parameter {name}{hint}")
 
 
 @register
@@ -114,13 +117,12 @@ class RestrictionAsParameter(Rule):
     severity = "error"
     summary = "restriction name used as a parameter does nothing"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for entry in ctx.entries():
             name = entry.name
             if ctx.kb.parameter(name) is None and ctx.kb.restriction(name) is not None:
-                yield ctx.at_name(
-                    type(self),
-                    entry,
+                self.report(
+                    at.name(entry),
                     f"{name} is a restriction, not a parameter: this line does nothing; "
                     f"add {name} to a restriction list such as smtpd_recipient_restrictions",
                 )
@@ -159,7 +161,7 @@ class DuplicateParameter(Rule):
     summary = "parameter defined more than once"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.main is None:
             return
         by_name: dict[str, list[Parameter]] = {}
@@ -169,9 +171,8 @@ class DuplicateParameter(Rule):
             last = entries[-1]
             for earlier in entries[:-1]:
                 if earlier.value == last.value:
-                    yield ctx.at_name(
-                        type(self),
-                        earlier,
+                    self.report(
+                        at.name(earlier),
                         f"{name} is set again to the same value on line {last.line}: "
                         "this definition is redundant",
                         severity="info",
@@ -184,9 +185,8 @@ class DuplicateParameter(Rule):
                         ),
                     )
                 else:
-                    yield ctx.at_name(
-                        type(self),
-                        earlier,
+                    self.report(
+                        at.name(earlier),
                         f"{name} is overridden on line {last.line}: "
                         f'this value ("{earlier.value[:40]}") never takes effect',
                         fix=Fix(
@@ -234,7 +234,7 @@ class UndefinedReference(Rule):
     severity = "warning"
     summary = "reference to a parameter that is defined nowhere"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not ctx.kb.parameters:
             return
         names = NameSpace(ctx)
@@ -244,14 +244,10 @@ class UndefinedReference(Rule):
             for ref in _plain_references(entry.value):
                 if names.defined(ref.name):
                     continue
-                span = entry.item_span(_token(ref.start, ref.end, entry.value))
+                where = at.token(entry, _token(ref.start, ref.end, entry.value))
                 hint = _did_you_mean(names.close_defined(ref.name))
-                yield ctx.at_span(
-                    type(self),
-                    ctx.main_path,
-                    span,
-                    f"${ref.name} is not defined anywhere and expands to nothing{hint}",
-                    parameter=entry.name,
+                self.report(
+                    where, f"${ref.name} is not defined anywhere and expands to nothing{hint}"
                 )
         if ctx.master_is_stock or ctx.main is None:
             return  # without main.cf every reference would look undefined
@@ -269,21 +265,21 @@ class UndefinedReference(Rule):
                         f"in main.cf and expands to nothing{hint}"
                     )
                     written = override.value[ref.start : ref.end]
-                    where = override.argument
-                    at = override.text.find(written)
-                    if at >= 0 and where.line == where.end_line:
+                    argument = override.argument
+                    offset = override.text.find(written)
+                    if offset >= 0 and argument.line == argument.end_line:
                         span = Span(
-                            where.line,
-                            where.column + at,
-                            where.line,
-                            where.column + at + len(written),
+                            argument.line,
+                            argument.column + offset,
+                            argument.line,
+                            argument.column + offset + len(written),
                         )
-                        yield ctx.at_span(
-                            type(self), ctx.master_path, span, message,
-                            parameter=override.name, service=config.key,
-                        )  # fmt: skip
+                        where = at.span(
+                            File.MASTER, span, parameter=override.name, service=config.key
+                        )
+                        self.report(where, message)
                     else:
-                        yield ctx.at_override(type(self), config, override, message)
+                        self.report(at.override(config, override), message)
 
 
 def _plain_references(value: str) -> Iterator[Reference]:
@@ -347,7 +343,7 @@ class DeprecatedParameter(Rule):
     summary = "deprecated or renamed parameter"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for entry in ctx.entries():
             info = ctx.kb.parameter(entry.name)
             if info is None or not ctx.kb.known(entry.name):
@@ -357,9 +353,8 @@ class DeprecatedParameter(Rule):
                 continue
             replacement = info.get("replacement")
             instead = f"; use {replacement} instead" if replacement else ""
-            yield ctx.at_name(
-                type(self),
-                entry,
+            self.report(
+                at.name(entry),
                 f"{entry.name} is deprecated since Postfix {since}{instead}",
                 fix=_deprecated_fix(ctx, entry, replacement),
             )
@@ -428,7 +423,7 @@ class RemovedParameter(Rule):
     severity = "error"
     summary = "parameter removed from Postfix: the setting has no effect"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for entry in ctx.entries():
             info = ctx.kb.parameter(entry.name)
             removed = info.get("removed") if info else None
@@ -436,9 +431,8 @@ class RemovedParameter(Rule):
                 continue
             replacement = info.get("replacement") if info else None
             instead = f"; use {replacement} instead" if replacement else ""
-            yield ctx.at_name(
-                type(self),
-                entry,
+            self.report(
+                at.name(entry),
                 f"{entry.name} was removed in Postfix {removed} and is ignored{instead}",
             )
 
@@ -473,16 +467,15 @@ class ParameterTooNew(Rule):
     severity = "error"
     summary = "parameter not available in the target Postfix version"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for entry in ctx.entries():
             info = ctx.kb.parameter(entry.name)
             if info is None:
                 continue
             introduced = parse_version(info.get("introduced", "2.0"))
             if introduced > (2, 0) and ctx.target[:2] < introduced[:2]:
-                yield ctx.at_name(
-                    type(self),
-                    entry,
+                self.report(
+                    at.name(entry),
                     f"{entry.name} needs Postfix {version_text(introduced)}; "
                     f"Postfix {version_text(ctx.target)} ignores it",
                 )
@@ -512,11 +505,11 @@ def _value_targets(ctx: Context) -> Iterator[tuple[str, str, Where]]:
                 yield override.name, override.value, (config, override)
 
 
-def _report(rule: type, ctx: Context, where: Where, message: str) -> Finding:
+def _at(where: Where) -> Location:
     if isinstance(where, Parameter):
-        return ctx.at_value(rule, where, message)
+        return at.value(where)
     config, override = where
-    return ctx.at_override(rule, config, override, message)
+    return at.override(config, override)
 
 
 class _ValueRule(Rule):
@@ -525,7 +518,7 @@ class _ValueRule(Rule):
     def bad(self, info: dict[str, Any], value: str) -> str | None:
         raise NotImplementedError
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for name, value, where in _value_targets(ctx):
             info = ctx.kb.parameter(name)
             if info is None or info.get("kind") != self.kind or not _checkable(value):
@@ -534,7 +527,7 @@ class _ValueRule(Rule):
                 continue
             problem = self.bad(info, value)
             if problem:
-                yield _report(type(self), ctx, where, f"{name} = {value!r}: {problem}")
+                self.report(_at(where), f"{name} = {value!r}: {problem}")
 
 
 @register
@@ -639,7 +632,7 @@ class InvalidNumber(_ValueRule):
     severity = "error"
     summary = "size or count that is not a plain number"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for name, value, where in _value_targets(ctx):
             info = ctx.kb.parameter(name)
             if info is None or info.get("kind") not in ("size", "integer"):
@@ -647,9 +640,7 @@ class InvalidNumber(_ValueRule):
             if not _checkable(value) or value == "" or _NUMBER.match(value):
                 continue
             what = "a size in bytes" if info.get("kind") == "size" else "a whole number"
-            yield _report(
-                type(self), ctx, where, f"{name} = {value!r}: Postfix expects {what}, without units"
-            )
+            self.report(_at(where), f"{name} = {value!r}: Postfix expects {what}, without units")
 
 
 @register
@@ -727,7 +718,7 @@ class UnknownTableType(Rule):
     severity = "error"
     summary = "lookup table of an unknown type, or without a type"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         from ...kb import load_table
 
         types = {t.lower() for t in load_table("tables").get("types", {})}
@@ -745,16 +736,14 @@ class UnknownTableType(Rule):
                             f"{item.text} has no table type; write it as type:name, "
                             f"for example hash:{item.text}"
                         )
-                        yield ctx.at_item(type(self), entry, item, message)
+                        self.report(at.item(entry, item), message)
                     continue
                 for inner in _tables(table):
                     if inner.type not in types:
                         close = difflib.get_close_matches(inner.type, list(types), n=1, cutoff=0.88)
                         hint = _did_you_mean(close[0] if close else None)
-                        yield ctx.at_item(
-                            type(self),
-                            entry,
-                            item,
+                        self.report(
+                            at.item(entry, item),
                             f"unknown lookup table type {inner.type!r} in {item.text}{hint}",
                         )
 
@@ -799,7 +788,7 @@ class CompatibilityLevel(Rule):
     severity = "info"
     summary = "compatibility_level missing or older than the target version's"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         from ...kb import load_table
 
         if ctx.main is None or not ctx.main.entries:
@@ -814,21 +803,18 @@ class CompatibilityLevel(Rule):
         entry = ctx.main.get("compatibility_level")
         if entry is None:
             first = ctx.main.entries[0]
-            yield ctx.at_name(
-                type(self),
-                first,
+            self.report(
+                attrs.evolve(at.name(first), parameter="compatibility_level"),
                 f"compatibility_level is not set: Postfix {version_text(ctx.target)} uses "
                 f"backwards-compatible defaults; review them and set compatibility_level = {current}",
-                parameter="compatibility_level",
             )
             return
         value = entry.value
         if "$" in value or not re.fullmatch(r"\d+(\.\d+){0,2}", value):
             return
         if _compat(value) < _compat(current):
-            yield ctx.at_value(
-                type(self),
-                entry,
+            self.report(
+                at.value(entry),
                 f"compatibility_level {value} is older than {current}, the level of Postfix "
                 f"{version_text(ctx.target)}",
             )
@@ -882,7 +868,7 @@ class HomeMailboxShadowed(Rule):
         "mailbox_command",
     )
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.main is None:
             return
         home = ctx.main.get("home_mailbox")
@@ -891,9 +877,8 @@ class HomeMailboxShadowed(Rule):
         for name in self.SHADOWS:
             other = ctx.main.get(name)
             if other is not None and other.value:
-                yield ctx.at_name(
-                    type(self),
-                    home,
+                self.report(
+                    at.name(home),
                     f"home_mailbox is never used: {name} on line {other.line} takes precedence",
                 )
                 return
@@ -942,7 +927,7 @@ class MailboxSmallerThanMessage(Rule):
     severity = "error"
     summary = "mailbox size limit below the message size limit"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.main is None:
             return
         message = _number(ctx, "message_size_limit")
@@ -974,9 +959,8 @@ class MailboxSmallerThanMessage(Rule):
             anchor = ctx.main.get(limit_name) or ctx.main.get("message_size_limit")
             if anchor is None:
                 continue
-            yield ctx.at_value(
-                type(self),
-                anchor,
+            self.report(
+                at.value(anchor),
                 f"{problem}: {'local' if limit_name == 'mailbox_size_limit' else 'virtual'}(8) "
                 "will refuse to start",
             )
@@ -1066,7 +1050,7 @@ class DomainInTwoClasses(Rule):
         ("virtual_mailbox_domains", "relay_domains"),
     )
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.main is None:
             return
         domains: dict[str, dict[str, Item]] = {}
@@ -1087,10 +1071,8 @@ class DomainInTwoClasses(Rule):
             for domain, item in domains[second].items():
                 if domain in domains[first] and (second, domain) not in reported:
                     reported.add((second, domain))
-                    yield ctx.at_item(
-                        type(self),
-                        entry,
-                        item,
+                    self.report(
+                        at.item(entry, item),
                         f"{domain} is listed in both {first} and {second}: "
                         "Postfix uses only one of them",
                     )
@@ -1123,12 +1105,11 @@ class ReadOnlyParameter(Rule):
     severity = "warning"
     summary = "read-only parameter cannot be set in main.cf"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for entry in ctx.entries():
             info = ctx.kb.parameter(entry.name)
             if info and info.get("read_only"):
-                yield ctx.at_name(
-                    type(self),
-                    entry,
+                self.report(
+                    at.name(entry),
                     f"{entry.name} is set by Postfix itself: this line has no effect",
                 )

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from ...kb import parse_version
 from ...model import Parameter, Span
 from ...values import split_list
+from .. import location as at
 from ..context import Context, ServiceConfig
-from ..finding import Finding
 from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
 
@@ -66,32 +66,26 @@ class RenamedRestriction(Rule):
     summary = "restriction with an old, deprecated or removed name"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for _, restriction in _unique(ctx):
             info = ctx.kb.restriction(restriction.name)
             if not info:
                 continue
             replacement = info.get("replacement")
             removed = info.get("removed_in")
-            span = restriction.span
+            where = at.restriction(restriction)
             if removed and ctx.target[:2] >= parse_version(removed)[:2]:
-                yield ctx.at_span(
-                    type(self),
-                    restriction.path,
-                    span,
+                self.report(
+                    where,
                     f"{restriction.name} was removed in Postfix {removed}: smtpd answers every "
                     f"client with a server configuration error; use {replacement}",
-                    parameter=restriction.list_name,
                     severity="error",
                 )
             elif info.get("renamed"):
-                yield ctx.at_span(
-                    type(self),
-                    restriction.path,
-                    span,
+                self.report(
+                    where,
                     f"{restriction.name} is the old name of {replacement} (renamed in Postfix "
                     f"{info['renamed']})",
-                    parameter=restriction.list_name,
                     fix=item_fix(
                         restriction,
                         f"rename {restriction.name} to {replacement}",
@@ -100,13 +94,10 @@ class RenamedRestriction(Rule):
                     ),
                 )
             elif info.get("deprecated") and ctx.target[:2] >= parse_version(info["deprecated"])[:2]:
-                yield ctx.at_span(
-                    type(self),
-                    restriction.path,
-                    span,
+                self.report(
+                    where,
                     f"{restriction.name} is deprecated since Postfix {info['deprecated']}; "
                     f"use {replacement}",
-                    parameter=restriction.list_name,
                 )
 
 
@@ -143,7 +134,7 @@ class UnreachableRestriction(Rule):
     severity = "warning"
     summary = "restriction after an unconditional permit or reject is never used"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         seen: set[tuple[str | None, Span]] = set()
         for _, lists in configurations(ctx):
             for restrictions in lists.values():
@@ -154,13 +145,10 @@ class UnreachableRestriction(Rule):
                         if key in seen:
                             continue
                         seen.add(key)
-                        yield ctx.at_span(
-                            type(self),
-                            restriction.path,
-                            restriction.span,
+                        self.report(
+                            at.restriction(restriction),
                             f"{restriction.name} comes after '{stop.name}' on line "
                             f"{stop.span.line} and is never evaluated",
-                            parameter=restriction.list_name,
                         )
                     elif restriction.lowered in _UNCONDITIONAL:
                         stop = restriction
@@ -256,25 +244,19 @@ class OpenRelay(Rule):
     summary = "anonymous clients can relay mail to any domain"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         reported: set[tuple[object, ...]] = set()
         for config, lists in configurations(ctx):
             label = f" on {config.key}" if config else ""
 
-            def report(
-                restriction: Restriction, message: str, severity: str | None = None
-            ) -> Finding | None:
+            def report(restriction: Restriction, message: str, severity: str | None = None) -> None:
                 key = (restriction.path, restriction.span, message)
                 if key in reported:
-                    return None
+                    return
                 reported.add(key)
-                return ctx.at_span(
-                    type(self),
-                    restriction.path,
-                    restriction.span,
+                self.report(
+                    at.restriction(restriction, service=config.key if config else None),  # noqa: B023 (called in this iteration only)
                     message,
-                    parameter=restriction.list_name,
-                    service=config.key if config else None,  # noqa: B023 (called in this iteration only)
                     severity=severity,
                 )
 
@@ -308,11 +290,11 @@ class OpenRelay(Rule):
                     if key not in reported:
                         reported.add(key)
                         if isinstance(origin, Parameter):
-                            yield ctx.at_name(
-                                type(self), origin, message, service=config.key if config else None
+                            self.report(
+                                at.name(origin, service=config.key if config else None), message
                             )
                         elif config is not None:
-                            yield ctx.at_override(type(self), config, origin, message)
+                            self.report(at.override(config, origin), message)
                 continue
 
             mynetworks_entry = ctx.main.get("mynetworks") if ctx.main else None
@@ -352,10 +334,11 @@ class OpenRelay(Rule):
                     service = config.key if config else None
                     # point at the network that opens the relay, not at the whole list
                     item = next((i for i in where.items if i.text == open_networks[0]), None)
-                    yield (
-                        ctx.at_item(type(self), where, item, message, service=service)
+                    self.report(
+                        at.item(where, item, service=service)
                         if item is not None
-                        else ctx.at_value(type(self), where, message, service=service)
+                        else at.value(where, service=service),
+                        message,
                     )
                     continue
             for restrictions in (relay, recipient):
@@ -396,13 +379,9 @@ class OpenRelay(Rule):
                         break
             if not safe and culprits:
                 restriction, message = culprits[0]
-                finding = report(restriction, message)
-                if finding:
-                    yield finding
+                report(restriction, message)
             for restriction, message, severity in notes:
-                finding = report(restriction, message, severity)
-                if finding:
-                    yield finding
+                report(restriction, message, severity)
 
 
 #: The stage each list runs at when smtpd_delay_reject = no (smtpd_check.c).
@@ -468,7 +447,7 @@ class MisplacedRestriction(Rule):
     summary = "restriction in a list where it does nothing"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         seen = set()
         for config, lists in configurations(ctx):
             delay = ctx.value(config, "smtpd_delay_reject")
@@ -500,11 +479,11 @@ class MisplacedRestriction(Rule):
                     if message is None:
                         continue
                     seen.add(key)
-                    yield ctx.at_span(
-                        type(self), restriction.path, restriction.span, message,
-                        parameter=list_name, service=config.key if config else None,
+                    self.report(
+                        at.restriction(restriction, service=config.key if config else None),
+                        message,
                         severity=severity,
-                    )  # fmt: skip
+                    )
 
 
 @register
@@ -542,7 +521,7 @@ class UnknownRestriction(Rule):
     summary = "restriction name Postfix does not know: the server answers 451 to everyone"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         classes: set[str] = set()
         for config in ctx.smtpd_configs:
             value = ctx.value(config, "smtpd_restriction_classes")
@@ -555,20 +534,18 @@ class UnknownRestriction(Rule):
             if info is not None:
                 introduced = info.get("introduced")
                 if introduced and ctx.target[:2] < parse_version(introduced)[:2]:
-                    yield ctx.at_span(
-                        type(self), restriction.path, restriction.span,
+                    self.report(
+                        at.restriction(restriction),
                         f"{name} is not available before Postfix {introduced}: smtpd answers "
                         "451 Server configuration error",
-                        parameter=restriction.list_name,
-                    )  # fmt: skip
+                    )
                 continue
             close = ctx.kb.close_restriction(name)
             hint = f"; did you mean {close}?" if close else ""
-            yield ctx.at_span(
-                type(self), restriction.path, restriction.span,
+            self.report(
+                at.restriction(restriction),
                 f"unknown restriction '{name}' in {restriction.list_name}: smtpd answers "
                 f"451 Server configuration error{hint}",
-                parameter=restriction.list_name,
                 fix=item_fix(
                     restriction, f"rename {name} to {close}", replacement=close,
                     item=name, safe=False,
