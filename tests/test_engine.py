@@ -336,3 +336,56 @@ def test_a_rule_written_with_the_old_ctx_helpers_still_runs(tmp_path):
     files = [str(directory / "main.cf"), str(directory / "master.cf")]
     before = lint(files, rules=[_probe(old)]).findings
     assert len(before) == 4 and before == lint(files, rules=[_probe(new)]).findings
+
+
+def test_the_engine_reports_each_finding_once(tmp_path):
+    """Rules judge each smtpd service, and services share main.cf's lists: the engine keeps
+    one of identical findings (code, file, span, message), without the rule keeping count."""
+    from pfconf.lint import location as at
+    from pfconf.lint.engine import lint
+
+    def check(self, ctx):  # type: ignore[no-untyped-def]
+        entry = ctx.main.get("mynetworks")
+        for config in ctx.smtpd_services:
+            self.report(at.value(entry, service=config.key), "same words")
+            self.report(at.value(entry), f"for {config.key}")
+
+    (tmp_path / "main.cf").write_text(PROBE_MAIN)
+    (tmp_path / "master.cf").write_text(PROBE_MASTER + "submission inet n - n - - smtpd\n")
+    main = str(tmp_path / "main.cf")
+    findings = lint([main], rules=[_probe(check)]).findings
+    assert [(f.message, f.service) for f in findings] == [
+        ("same words", "smtp/inet"), ("for smtp/inet", None), ("for submission/inet", None),
+    ]  # fmt: skip
+    once = _probe(check)
+    once.one_finding_per_place = True  # the first service's words stand for all
+    assert [f.message for f in lint([main], rules=[once]).findings] == ["same words"]
+
+
+def test_a_dead_dnsbl_in_main_cf_is_reported_once_for_all_services(tmp_path):
+    from pfconf.lint.engine import Options, lint
+
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "smtpd_recipient_restrictions = reject_unauth_destination,\n"
+        "    reject_rbl_client dnsbl.njabl.org\n"
+    )
+    (tmp_path / "master.cf").write_text(PROBE_MASTER + "2525 inet n - n - - smtpd\n")
+    run = lint([str(tmp_path / "main.cf")], Options(select=("RBL",)))
+    assert [(f.code, f.line) for f in run.findings] == [("RBL002", 3)]
+
+
+def test_items_that_share_a_place_are_each_judged(tmp_path):
+    """In a -o { ... } list over several lines every restriction carries the option's span:
+    each one is still judged (a dnsbl.njabl.org there, which rejects all mail, went
+    unreported while the rule kept its own record of places reported)."""
+    from pfconf.lint.engine import Options, lint
+
+    (tmp_path / "main.cf").write_text("compatibility_level = 3.11\n")
+    (tmp_path / "master.cf").write_text(
+        "smtp inet n - n - - smtpd\n"
+        "  -o { smtpd_recipient_restrictions = reject_rbl_client sbl-xbl.spamhaus.org,\n"
+        "     reject_rbl_client dnsbl.njabl.org, reject_unauth_destination }\n"
+    )
+    run = lint([str(tmp_path / "master.cf")], Options(select=("RBL001", "RBL002")))
+    assert [(f.code, f.line) for f in run.findings] == [("RBL001", 2), ("RBL002", 2)]

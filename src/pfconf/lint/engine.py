@@ -191,7 +191,7 @@ def lint(
                 skipped.append(cls.code)
                 continue
             for finding in cls(reporter).check(ctx) or ():
-                reporter.add(finding)  # a rule that yields what ctx.at_* built
+                reporter.add(finding, cls)  # a rule that yields what ctx.at_* built
         findings.extend(f for f in reporter.findings if os.path.abspath(f.path) in named)
         if skipped:
             notes.append(

@@ -38,6 +38,10 @@ class Rule:
     #: The rule judges services by main.cf's settings too, so it cannot judge a master.cf
     #: whose main.cf was not found (what main.cf leaves unset is not known to be unset).
     needs_main: ClassVar[bool] = False
+    #: One finding per place: when several services share the setting a finding points at,
+    #: the first service's finding stands for all of them even where the words differ (the
+    #: engine drops identical findings for every rule).
+    one_finding_per_place: ClassVar[bool] = False
 
     def __init__(self, reporter: Reporter | None = None) -> None:
         self._reporter = reporter

@@ -47,18 +47,14 @@ def zone_info(zone: str) -> dict[str, Any] | None:
 
 
 def dnsbl_queries(ctx: Context) -> Iterator[tuple[Restriction, str, str | None]]:
-    """Every DNS list query, once per place in the files (services share main.cf's lists)."""
-    seen = set()
+    """Every DNS list query of every smtpd service (main.cf's lists once per service: the
+    engine reports each place once)."""
     for _, lists in configurations(ctx):
         for restrictions in lists.values():
             for restriction in restrictions:
                 name = restriction.lowered
                 if name not in IP_LOOKUPS | DOMAIN_LOOKUPS or not restriction.argument:
                     continue
-                key = (restriction.path, restriction.span)
-                if key in seen:
-                    continue
-                seen.add(key)
                 zone, result_filter = split_zone(restriction.argument)
                 yield restriction, zone, result_filter
 
@@ -213,9 +209,10 @@ class DuplicateDnsbl(Rule):
     severity = "warning"
     summary = "DNS list queried twice"
     fix_safety = "safe"
+    # each service has its own first query of a zone: the first service's words stand
+    one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        reported = set()
         for config, lists in configurations(ctx):
             first: dict[tuple[str, str], Restriction] = {}
             for restrictions in lists.values():
@@ -230,10 +227,6 @@ class DuplicateDnsbl(Rule):
                     if key not in first:
                         first[key] = restriction
                         continue
-                    where = (restriction.path, restriction.span)
-                    if where in reported:
-                        continue
-                    reported.add(where)
                     earlier = first[key]
                     self.report(
                         at.restriction(restriction),
@@ -390,9 +383,10 @@ class DnsblBeforePermit(Rule):
     name = "dnsbl-before-permit"
     severity = "warning"
     summary = "IP blocklist checked before your own users are permitted"
+    # services differ in the permits they have (SASL on or off): the first one's words stand
+    one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        reported = set()
         for config, lists in configurations(ctx):
             value = functools.partial(ctx.value, config)
             ordered = [r for restrictions in lists.values() for r in restrictions]
@@ -418,10 +412,6 @@ class DnsblBeforePermit(Rule):
                 missing = [p for p in _PERMITS if p in permits and p not in earlier]
                 if not missing:
                     continue
-                where = (restriction.path, restriction.span)
-                if where in reported:
-                    continue
-                reported.add(where)
                 zone, _ = split_zone(restriction.argument or "")
                 same = [r for r in own[restriction.index + 1 :] if r.lowered in missing]
                 if same:

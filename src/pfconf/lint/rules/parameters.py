@@ -66,7 +66,7 @@ class UnknownParameter(Rule):
         if not ctx.kb.parameters or ctx.main is None:
             return
         names = NameSpace(ctx)
-        seen = set()
+        seen = set()  # a name is reported at its first definition only (PAR003: the others)
         for entry in ctx.entries():
             name = entry.name
             if name in seen or names.accepted(name) or ctx.kb.parameter(name) is not None:
@@ -1062,7 +1062,7 @@ class DomainInTwoClasses(Rule):
                     for domain, item in _domains(ctx, entry):
                         found.setdefault(domain, item)
                     domains[name] = found
-        reported = set()
+        reported = set()  # a domain of one list is reported with the first pair it is in
         for first, second in self.PAIRS:
             if first not in domains or second not in domains:
                 continue

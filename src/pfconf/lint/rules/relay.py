@@ -9,26 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...kb import parse_version
-from ...model import Parameter, Span
+from ...model import Parameter
 from ...values import split_list
 from .. import location as at
-from ..context import Context, ServiceConfig
+from ..context import Context
 from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
 
 _UNCONDITIONAL = {"permit", "reject", "defer"}
 
 
-def _unique(ctx: Context) -> Iterator[tuple[ServiceConfig | None, Restriction]]:
-    """Each restriction once per place in the files, with its list."""
-    seen = set()
-    for config, lists in configurations(ctx):
+def _restrictions(ctx: Context) -> Iterator[Restriction]:
+    """Every restriction of every smtpd service's lists (main.cf's once per service: the
+    engine reports each place once)."""
+    for _, lists in configurations(ctx):
         for restrictions in lists.values():
-            for restriction in restrictions:
-                key = (restriction.path, restriction.span)
-                if key not in seen:
-                    seen.add(key)
-                    yield config, restriction
+            yield from restrictions
 
 
 @register
@@ -67,7 +63,7 @@ class RenamedRestriction(Rule):
     fix_safety = "safe"
 
     def check(self, ctx: Context) -> None:
-        for _, restriction in _unique(ctx):
+        for restriction in _restrictions(ctx):
             info = ctx.kb.restriction(restriction.name)
             if not info:
                 continue
@@ -135,16 +131,11 @@ class UnreachableRestriction(Rule):
     summary = "restriction after an unconditional permit or reject is never used"
 
     def check(self, ctx: Context) -> None:
-        seen: set[tuple[str | None, Span]] = set()
         for _, lists in configurations(ctx):
             for restrictions in lists.values():
                 stop = None
                 for restriction in restrictions:
                     if stop is not None:
-                        key = (restriction.path, restriction.span)
-                        if key in seen:
-                            continue
-                        seen.add(key)
                         self.report(
                             at.restriction(restriction),
                             f"{restriction.name} comes after '{stop.name}' on line "
@@ -245,20 +236,9 @@ class OpenRelay(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        reported: set[tuple[object, ...]] = set()
         for config, lists in configurations(ctx):
             label = f" on {config.key}" if config else ""
-
-            def report(restriction: Restriction, message: str, severity: str | None = None) -> None:
-                key = (restriction.path, restriction.span, message)
-                if key in reported:
-                    return
-                reported.add(key)
-                self.report(
-                    at.restriction(restriction, service=config.key if config else None),  # noqa: B023 (called in this iteration only)
-                    message,
-                    severity=severity,
-                )
+            service = config.key if config else None
 
             relay = lists["smtpd_relay_restrictions"]
             origin = config.origin("smtpd_relay_restrictions") if config else None
@@ -286,15 +266,10 @@ class OpenRelay(Rule):
                         f"smtpd_relay_restrictions or smtpd_recipient_restrictions{label}: "
                         "smtpd refuses to start (and would otherwise relay for anyone)"
                     )
-                    key = (anchor.path, anchor.list_name, message)
-                    if key not in reported:
-                        reported.add(key)
-                        if isinstance(origin, Parameter):
-                            self.report(
-                                at.name(origin, service=config.key if config else None), message
-                            )
-                        elif config is not None:
-                            self.report(at.override(config, origin), message)
+                    if isinstance(origin, Parameter):
+                        self.report(at.name(origin, service=service), message)
+                    elif config is not None:
+                        self.report(at.override(config, origin), message)
                 continue
 
             mynetworks_entry = ctx.main.get("mynetworks") if ctx.main else None
@@ -331,7 +306,6 @@ class OpenRelay(Rule):
                         f"smtpd_relay_restrictions begins with permit_mynetworks{label}: "
                         "the whole Internet can relay"
                     )
-                    service = config.key if config else None
                     # point at the network that opens the relay, not at the whole list
                     item = next((i for i in where.items if i.text == open_networks[0]), None)
                     self.report(
@@ -379,9 +353,11 @@ class OpenRelay(Rule):
                         break
             if not safe and culprits:
                 restriction, message = culprits[0]
-                report(restriction, message)
+                self.report(at.restriction(restriction, service=service), message)
             for restriction, message, severity in notes:
-                report(restriction, message, severity)
+                self.report(
+                    at.restriction(restriction, service=service), message, severity=severity
+                )
 
 
 #: The stage each list runs at when smtpd_delay_reject = no (smtpd_check.c).
@@ -448,16 +424,12 @@ class MisplacedRestriction(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        seen = set()
         for config, lists in configurations(ctx):
             delay = ctx.value(config, "smtpd_delay_reject")
             delayed = (delay or "yes").strip().lower() != "no"
             for list_name, restrictions in lists.items():
                 stage = _LIST_STAGE[list_name]
                 for restriction in restrictions:
-                    key = (restriction.path, restriction.span)
-                    if key in seen:
-                        continue
                     message = None
                     severity = None
                     info = ctx.kb.restriction(restriction.name) or {}
@@ -478,7 +450,6 @@ class MisplacedRestriction(Rule):
                         )
                     if message is None:
                         continue
-                    seen.add(key)
                     self.report(
                         at.restriction(restriction, service=config.key if config else None),
                         message,
@@ -526,7 +497,7 @@ class UnknownRestriction(Rule):
         for config in ctx.smtpd_configs:
             value = ctx.value(config, "smtpd_restriction_classes")
             classes |= {t.text for t in split_list(value or "")}
-        for _, restriction in _unique(ctx):
+        for restriction in _restrictions(ctx):
             name = restriction.name
             if ":" in name or "$" in name or "{" in name or name in classes:
                 continue

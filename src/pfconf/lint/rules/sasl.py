@@ -62,9 +62,10 @@ class AuthInClear(Rule):
     summary = "SASL authentication offered without TLS: passwords in clear"
     fix_safety = "safe"
     needs_main = True
+    # the message names the service: the first one that inherits a main.cf setting stands
+    one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        seen = set()
         for config in ctx.smtpd_services:
             value = config.value
             if not yes(value("smtpd_sasl_auth_enable")):
@@ -106,10 +107,8 @@ class AuthInClear(Rule):
                     parameter="smtpd_tls_auth_only", value="yes", action="set",
                 )  # fmt: skip
             where = ctx.where_set(config, anchor)
-            if where is None or (where.file, where.span) in seen:
-                continue
-            seen.add((where.file, where.span))
-            self.report(where, message, fix=fix)
+            if where is not None:
+                self.report(where, message, fix=fix)
 
 
 def _enabled(ctx: Context, config: ServiceConfig | None, name: str) -> bool:
@@ -154,7 +153,6 @@ class EmptyClientSaslOptions(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        seen = set()
         for config in ctx.client_configs:
             if not _enabled(ctx, config, "smtp_sasl_auth_enable"):
                 continue
@@ -170,8 +168,7 @@ class EmptyClientSaslOptions(Rule):
                 where: Location | None = at.line(origin)
             else:
                 where = ctx.where_set(config, "smtp_sasl_security_options")
-            if where is not None and (where.file, where.span.line) not in seen:
-                seen.add((where.file, where.span.line))
+            if where is not None:
                 self.report(where, message)
 
 
@@ -329,7 +326,6 @@ class SaslPermitWithoutSasl(Rule):
         configs = ctx.smtpd_configs
         if any(_enabled(ctx, config, "smtpd_sasl_auth_enable") for config in configs):
             return
-        seen = set()
         for _config, lists in configurations(ctx):
             for list_name, restrictions in lists.items():
                 if not restrictions:
@@ -346,10 +342,6 @@ class SaslPermitWithoutSasl(Rule):
                 for restriction in restrictions:
                     if restriction.lowered != "permit_sasl_authenticated":
                         continue
-                    key = (restriction.path, restriction.span)
-                    if key in seen:
-                        continue
-                    seen.add(key)
                     self.report(
                         at.restriction(restriction),
                         f"permit_sasl_authenticated in {list_name} never matches: no smtpd "
@@ -401,7 +393,6 @@ class SaslTypePathMismatch(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        seen = set()
         for config in ctx.smtpd_configs:
             if not _enabled(ctx, config, "smtpd_sasl_auth_enable"):
                 continue
@@ -430,6 +421,5 @@ class SaslTypePathMismatch(Rule):
             else:
                 continue
             where = ctx.where_set(config, anchor)
-            if where is not None and (where.file, where.span) not in seen:
-                seen.add((where.file, where.span))
+            if where is not None:
                 self.report(where, message)

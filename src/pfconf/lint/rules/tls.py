@@ -67,9 +67,10 @@ class TlsSwitchConflict(Rule):
     severity = "warning"
     summary = "obsolete TLS switch contradicts the security level that overrides it"
     needs_main = True
+    # services may override the level differently: the first one's words stand
+    one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        seen = set()
         for config in ctx.smtpd_configs:
             for use_name, enforce_name, level_name in _SWITCH_LEVELS.values():
                 level = ctx.value(config, level_name)
@@ -85,8 +86,7 @@ class TlsSwitchConflict(Rule):
                     f"overrides it: the switch is ignored"
                 )
                 where = ctx.where_set(config, switch)
-                if where is not None and (where.file, where.span) not in seen:
-                    seen.add((where.file, where.span))
+                if where is not None:
                     self.report(where, message)
 
 
@@ -186,7 +186,6 @@ class TlsWithoutCertificate(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        seen = set()
         for config in ctx.smtpd_configs:
             level = (ctx.value(config, "smtpd_tls_security_level") or "").lower()
             use = (ctx.value(config, "smtpd_use_tls") or "").lower()
@@ -217,8 +216,7 @@ class TlsWithoutCertificate(Rule):
             else:
                 continue
             where = ctx.where_set(config, name)
-            if where is not None and (where.file, where.span.line) not in seen:
-                seen.add((where.file, where.span.line))
+            if where is not None:
                 self.report(where, message)
 
 
@@ -405,9 +403,10 @@ class SaslToRelayWithoutTls(Rule):
     severity = "error"
     summary = "SMTP client sends SASL passwords without mandatory TLS"
     needs_main = True
+    # the message names the service: the first one that inherits a main.cf setting stands
+    one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        seen = set()
         for config in ctx.client_configs:
             if (ctx.value(config, "smtp_sasl_auth_enable") or "no").lower() != "yes":
                 continue
@@ -433,8 +432,7 @@ class SaslToRelayWithoutTls(Rule):
             )
             name = decided_by if ctx.origin(config, decided_by) else "smtp_sasl_password_maps"
             place = ctx.where_set(config, name)
-            if place is not None and (place.file, place.span.line) not in seen:
-                seen.add((place.file, place.span.line))
+            if place is not None:
                 self.report(place, message)
 
 
