@@ -389,3 +389,26 @@ def test_items_that_share_a_place_are_each_judged(tmp_path):
     )
     run = lint([str(tmp_path / "master.cf")], Options(select=("RBL001", "RBL002")))
     assert [(f.code, f.line) for f in run.findings] == [("RBL001", 2), ("RBL002", 2)]
+
+
+@pytest.mark.parametrize("case", ["demo", "rules/PFL001/fire", "rules/RLY003/fire-mynetworks"])
+def test_documents_in_memory_lint_as_their_files(case):
+    """lint_documents gives what lint gives for the same files: suppressions, the stock
+    master.cf where there is none, the findings of both files."""
+    from conftest import CORPUS
+
+    from pfconf import load
+    from pfconf.lint.engine import lint, lint_documents
+
+    directory = CORPUS / case
+    main, master = directory / "main.cf", directory / "master.cf"
+    files = [str(p) for p in (main, master) if p.exists()]
+    on_disk = lint(files)
+    in_memory = lint_documents(
+        load(str(main)),
+        load(str(master)) if master.exists() else None,
+        main_path=str(main),
+        master_path=str(master),
+    )
+    assert in_memory.findings == on_disk.findings and on_disk.findings
+    assert in_memory.notes == on_disk.notes and in_memory.files == on_disk.files
