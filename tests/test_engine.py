@@ -412,3 +412,42 @@ def test_documents_in_memory_lint_as_their_files(case):
     )
     assert in_memory.findings == on_disk.findings and on_disk.findings
     assert in_memory.notes == on_disk.notes and in_memory.files == on_disk.files
+
+
+def test_json_gives_each_fix_with_its_applicability(tmp_path):
+    """A fix pflint --fix can make (main.cf) is safe or unsafe; one in a master.cf -o can only
+    be shown: not "safe", whatever it would be by hand."""
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\nbroken_sasl_auth_clients = yes\n"
+        "smtpd_client_restrictions = reject_rbl_client sbl-xbl.spamhaus.org\n"
+    )
+    (tmp_path / "master.cf").write_text(
+        "smtp inet n - n - - smtpd\n"
+        "  -o smtpd_helo_restrictions=reject_rbl_client,sbl-xbl.spamhaus.org\n"
+    )
+    result = run(["--format", "json", tmp_path], 1, select="RBL001,SASL004")
+    fixes = {(f["path"].rsplit("/", 1)[1], f["line"]): f["fix"] for f in json.loads(result.output)}
+    assert fixes == {
+        ("main.cf", 2): {
+            "description": "remove broken_sasl_auth_clients", "safe": True,
+            "parameter": "broken_sasl_auth_clients", "value": None, "applicability": "safe",
+        },
+        ("main.cf", 3): {
+            "description": "remove reject_rbl_client sbl-xbl.spamhaus.org", "safe": True,
+            "parameter": "smtpd_client_restrictions", "value": None, "applicability": "safe",
+        },
+        ("master.cf", 2): {
+            "description": "remove reject_rbl_client sbl-xbl.spamhaus.org", "safe": False,
+            "parameter": None, "value": None, "applicability": "display-only",
+        },
+    }  # fmt: skip
+
+
+def test_a_fix_without_an_edit_can_only_be_shown():
+    from pfconf.lint.finding import Applicability, Fix, UnsetParameter
+
+    with pytest.raises(ValueError, match="can only be shown"):
+        Fix("delete it", None, Applicability.SAFE)
+    assert not Fix.display_only("look at it").applies(unsafe=True)
+    unsafe = Fix.unsafe("delete it", UnsetParameter("biff"))
+    assert (unsafe.applies(), unsafe.applies(unsafe=True)) == (False, True)

@@ -7,6 +7,15 @@ memory); the CLI in pfconf.cli.pflint is a thin layer over it.
 from __future__ import annotations
 
 from .engine import Options, Run, lint, lint_documents
-from .finding import SEVERITIES, Finding, Fix
+from .finding import SEVERITIES, Applicability, Finding, Fix
 
-__all__ = ["SEVERITIES", "Finding", "Fix", "Options", "Run", "lint", "lint_documents"]
+__all__ = [
+    "SEVERITIES",
+    "Applicability",
+    "Finding",
+    "Fix",
+    "Options",
+    "Run",
+    "lint",
+    "lint_documents",
+]

@@ -497,5 +497,5 @@ class UnfilteredDnsbl(Rule):
                     replacement=f"{restriction.name} {suggestion}",
                 )
                 if suggestion
-                else Fix(f"filter the answers of {zone}"),
+                else Fix.display_only(f"filter the answers of {zone}"),
             )

@@ -19,7 +19,7 @@ from ...model import Item, Override, Parameter, Span
 from ...values import LookupTable, Reference, Token, find_references, parse_table, split_list
 from .. import location as at
 from ..context import Context, ServiceConfig
-from ..finding import Fix
+from ..finding import Fix, RemoveDefinition, RenameParameter, UnsetParameter
 from ..location import File, Location
 from ..names import NameSpace
 from ..rule import Rule, register
@@ -176,12 +176,9 @@ class DuplicateParameter(Rule):
                         f"{name} is set again to the same value on line {last.line}: "
                         "this definition is redundant",
                         severity="info",
-                        fix=Fix(
+                        fix=Fix.safe(
                             f"delete this definition of {name}",
-                            safe=True,
-                            parameter=name,
-                            action="remove_definition",
-                            line=earlier.line,
+                            RemoveDefinition(name, earlier.line),
                         ),
                     )
                 else:
@@ -189,12 +186,9 @@ class DuplicateParameter(Rule):
                         at.name(earlier),
                         f"{name} is overridden on line {last.line}: "
                         f'this value ("{earlier.value[:40]}") never takes effect',
-                        fix=Fix(
+                        fix=Fix.unsafe(
                             f"delete this definition of {name}",
-                            safe=False,
-                            parameter=name,
-                            action="remove_definition",
-                            line=earlier.line,
+                            RemoveDefinition(name, earlier.line),
                         ),
                     )
 
@@ -376,21 +370,20 @@ def _deprecated_fix(ctx: Context, entry: Parameter, replacement: str | None) -> 
     if ctx.main is not None and ctx.main.get(replacement) is not None:
         # the replacement is set and wins: the old name only misleads (TLS001 says how)
         if entry.name in _SWITCH_VALUES:
-            return Fix(f"delete {entry.name}", parameter=entry.name, action="unset")
-        return Fix(f"delete {entry.name}", safe=False, parameter=entry.name, action="unset")
+            return Fix.safe(f"delete {entry.name}", UnsetParameter(entry.name))
+        return Fix.unsafe(f"delete {entry.name}", UnsetParameter(entry.name))
     values = _SWITCH_VALUES.get(entry.name)
     if values is not None:
         translated = values.get(entry.value.strip().lower())
         if translated is None:
             return None
-        return Fix(
+        return Fix.safe(
             f"replace {entry.name} = {entry.value} with {replacement} = {translated}",
-            parameter=entry.name, value=replacement, item=translated, action="rename",
-        )  # fmt: skip
-    return Fix(
-        f"replace {entry.name} with {replacement}", safe=False,
-        parameter=entry.name, value=replacement, action="rename",
-    )  # fmt: skip
+            RenameParameter(entry.name, replacement, translated),
+        )
+    return Fix.unsafe(
+        f"replace {entry.name} with {replacement}", RenameParameter(entry.name, replacement)
+    )
 
 
 @register

@@ -8,7 +8,7 @@ from ...semantics import server_tls, yes
 from ...values import split_list
 from .. import location as at
 from ..context import Context, ServiceConfig
-from ..finding import Fix
+from ..finding import Fix, SetParameter, UnsetParameter
 from ..location import Location
 from ..restrictions import configurations
 from ..rule import Rule, register
@@ -102,10 +102,9 @@ class AuthInClear(Rule):
                     f"smtpd_tls_auth_only is {value('smtpd_tls_auth_only') or 'not set (no)'}: "
                     "passwords can cross the network in clear; set smtpd_tls_auth_only = yes"
                 )
-                fix = Fix(
-                    "set smtpd_tls_auth_only = yes",
-                    parameter="smtpd_tls_auth_only", value="yes", action="set",
-                )  # fmt: skip
+                fix = Fix.safe(
+                    "set smtpd_tls_auth_only = yes", SetParameter("smtpd_tls_auth_only", "yes")
+                )
             where = ctx.where_set(config, anchor)
             if where is not None:
                 self.report(where, message, fix=fix)
@@ -272,10 +271,8 @@ class BrokenSaslAuthClients(Rule):
         )
         entry = ctx.main.get("broken_sasl_auth_clients") if ctx.main else None
         if entry is not None and entry.value.strip().lower() == "yes":
-            self.report(
-                at.line(entry), message,
-                fix=Fix("remove broken_sasl_auth_clients", parameter=entry.name, action="unset"),
-            )  # fmt: skip
+            fix = Fix.safe("remove broken_sasl_auth_clients", UnsetParameter(entry.name))
+            self.report(at.line(entry), message, fix=fix)
         for config in ctx.smtpd_services:
             override = config.service.override("broken_sasl_auth_clients")
             if override is not None and override.value.strip().lower() == "yes":
