@@ -14,15 +14,15 @@ from typing import Any
 
 import attrs
 
-from ...kb import parse_version, version_text
-from ...model import Item, Override, Parameter, Span
-from ...values import LookupTable, Reference, Token, find_references, parse_table, split_list
-from .. import location as at
-from ..context import Context, ServiceConfig
-from ..finding import Fix, RemoveDefinition, RenameParameter, UnsetParameter
-from ..location import File, Location
-from ..names import NameSpace
-from ..rule import Rule, register
+from ....kb import parse_version, version_text
+from ....model import Item, Override, Parameter, Span
+from ....values import LookupTable, Reference, Token, find_references, parse_table, split_list
+from ... import location as at
+from ...context import Context, ServiceConfig
+from ...finding import Fix, RemoveDefinition, RenameParameter, UnsetParameter
+from ...location import File, Location
+from ...names import NameSpace
+from ...rule import Rule, register
 
 
 def _did_you_mean(match: str | None) -> str:
@@ -712,7 +712,7 @@ class UnknownTableType(Rule):
     summary = "lookup table of an unknown type, or without a type"
 
     def check(self, ctx: Context) -> None:
-        from ...kb import load_table
+        from ....kb import load_table
 
         types = {t.lower() for t in load_table("tables").get("types", {})}
         if not types:
@@ -782,7 +782,7 @@ class CompatibilityLevel(Rule):
     summary = "compatibility_level missing or older than the target version's"
 
     def check(self, ctx: Context) -> None:
-        from ...kb import load_table
+        from ....kb import load_table
 
         if ctx.main is None or not ctx.main.entries:
             return
