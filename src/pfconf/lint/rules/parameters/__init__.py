@@ -4,4 +4,4 @@ values, ``$name`` references, delivery and address classes, the compatibility le
 Importing this package registers them all.
 """
 
-from . import names  # noqa: F401
+from . import compatibility, delivery, names, references, values  # noqa: F401
