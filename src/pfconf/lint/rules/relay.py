@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import attrs
+
 from ...kb import parse_version
 from ...model import Parameter
 from ...values import split_list
 from .. import location as at
-from ..context import Context
+from ..context import Context, ServiceConfig
 from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
 
@@ -238,126 +240,175 @@ class OpenRelay(Rule):
     def check(self, ctx: Context) -> None:
         for config, lists in configurations(ctx):
             label = f" on {config.key}" if config else ""
-            service = config.key if config else None
-
-            relay = lists["smtpd_relay_restrictions"]
-            origin = config.origin("smtpd_relay_restrictions") if config else None
-            if origin is None and (
-                ctx.main is None or ctx.main.get("smtpd_relay_restrictions") is None
-            ):
-                level = ctx.main.get("compatibility_level") if ctx.main else None
-                if level is not None and level.value not in ("", "0"):
-                    relay = []  # the default list is safe; nothing to report in it
-                    relay_default_safe = True
-                else:
-                    relay_default_safe = False
-            else:
-                relay_default_safe = False
+            relay, default = _relay_list(ctx, config, lists)
             recipient = lists["smtpd_recipient_restrictions"]
-
             if any(r.name.startswith("$") for r in relay + recipient):
                 continue  # a list built from $name references: its content is not known here
-            if not relay_default_safe and not _working(relay) and not _working(recipient):
-                anchor = recipient[0] if recipient else (relay[0] if relay else None)
-                if anchor is not None:
-                    origin = anchor.origin
-                    message = (
-                        f"no working reject_unauth_destination before a permit in "
-                        f"smtpd_relay_restrictions or smtpd_recipient_restrictions{label}: "
-                        "smtpd refuses to start (and would otherwise relay for anyone)"
-                    )
-                    if isinstance(origin, Parameter):
-                        self.report(at.name(origin, service=service), message)
-                    elif config is not None:
-                        self.report(at.override(config, origin), message)
+            if not default and not _working(relay) and not _working(recipient):
+                self._refuses_to_start(config, recipient or relay, label)
                 continue
-
-            mynetworks_entry = ctx.main.get("mynetworks") if ctx.main else None
-            mynetworks = (
-                config.value("mynetworks")
-                if config
-                else (mynetworks_entry.value if mynetworks_entry else None)
-            )
-            open_networks = [
-                n for n in (mynetworks or "").replace(",", " ").split() if _open_network(n)
-            ]
-            mx_networks = config.value("permit_mx_backup_networks") if config else None
-
-            if any(r.name.startswith("$") for r in relay + recipient):
-                continue  # a list built from $name references: its content is not known here
-
-            # Evaluate the lists in order for an anonymous client outside mynetworks sending to
-            # a remote domain: the first list that rejects makes the service safe; a permit
-            # only ends its own list.
-            culprits: list[tuple[Restriction, str]] = []
-            notes: list[tuple[Restriction, str, str | None]] = []
-            safe = relay_default_safe
-            if relay_default_safe and open_networks:
-                # the default relay list starts with permit_mynetworks
-                safe = False
-                where = (
-                    config.origin("mynetworks")
-                    if config
-                    else (ctx.main.get("mynetworks") if ctx.main else None)
-                )
-                if isinstance(where, Parameter):
-                    message = (
-                        f"mynetworks contains {open_networks[0]}, and the default "
-                        f"smtpd_relay_restrictions begins with permit_mynetworks{label}: "
-                        "the whole Internet can relay"
-                    )
-                    # point at the network that opens the relay, not at the whole list
-                    item = next((i for i in where.items if i.text == open_networks[0]), None)
-                    self.report(
-                        at.item(where, item, service=service)
-                        if item is not None
-                        else at.value(where, service=service),
-                        message,
-                    )
+            relayers = _who_may_relay(ctx, config)
+            if default:
+                if not relayers.open_networks:
+                    continue  # the default list lets only mynetworks and SASL clients relay
+                mynetworks = ctx.origin(config, "mynetworks")
+                if isinstance(mynetworks, Parameter):
+                    self._open_mynetworks(config, mynetworks, relayers, label)
                     continue
-            for restrictions in (relay, recipient):
-                if safe:
-                    break
-                lookups = []
-                for r in restrictions:
-                    name = r.lowered
-                    if name == "permit":
-                        culprits.append(
-                            (r, (f"'permit' is reached before any check of the destination{label}: "
-                                "anyone can relay mail through this server"))
-                        )  # fmt: skip
-                        break
-                    if name == "permit_mynetworks" and open_networks:
-                        culprits.append(
-                            (r, (f"permit_mynetworks with mynetworks = {mynetworks}{label}: "
-                                f"{open_networks[0]} lets the whole Internet relay"))
-                        )  # fmt: skip
-                        break
-                    if name == "permit_mx_backup" and not mx_networks:
-                        notes.append(
-                            (r, ("permit_mx_backup without permit_mx_backup_networks relays for any "
-                                "domain that names this host as a backup MX"), None)
-                        )  # fmt: skip
-                    if (
-                        name.startswith("check_") and name.endswith("_access")
-                    ) or name == "check_policy_service":
-                        lookups.append(r)
-                    if name in _WORKING:
-                        for lookup in lookups:
-                            notes.append(
-                                (lookup, (f"{lookup.name} {lookup.argument or ''} comes before "
-                                         f"{r.name}{label}: whether it lets clients relay depends on "
-                                         "its contents, which pflint cannot see"), "info")
-                            )  # fmt: skip
-                        safe = True
-                        break
-            if not safe and culprits:
-                restriction, message = culprits[0]
+                # mynetworks set by an -o: what the recipient list does is reported instead
+            opened, notes = _what_opens_the_relay((relay, recipient), relayers, label)
+            service = config.key if config else None
+            if opened is not None:
+                restriction, message = opened
                 self.report(at.restriction(restriction, service=service), message)
             for restriction, message, severity in notes:
                 self.report(
                     at.restriction(restriction, service=service), message, severity=severity
                 )
+
+    def _refuses_to_start(
+        self, config: ServiceConfig | None, lists: list[Restriction], label: str
+    ) -> None:
+        """No working relay restriction before a permit: reported on the first list."""
+        if not lists:
+            return
+        origin = lists[0].origin
+        message = (
+            f"no working reject_unauth_destination before a permit in "
+            f"smtpd_relay_restrictions or smtpd_recipient_restrictions{label}: "
+            "smtpd refuses to start (and would otherwise relay for anyone)"
+        )
+        if isinstance(origin, Parameter):
+            self.report(at.name(origin, service=config.key if config else None), message)
+        elif config is not None:
+            self.report(at.override(config, origin), message)
+
+    def _open_mynetworks(
+        self, config: ServiceConfig | None, entry: Parameter, relayers: _Relayers, label: str
+    ) -> None:
+        """The default relay list starts with permit_mynetworks: point at the network in
+        mynetworks that opens the relay, not at the whole list."""
+        network = relayers.open_networks[0]
+        message = (
+            f"mynetworks contains {network}, and the default smtpd_relay_restrictions begins "
+            f"with permit_mynetworks{label}: the whole Internet can relay"
+        )
+        service = config.key if config else None
+        item = next((i for i in entry.items if i.text == network), None)
+        if item is not None:
+            self.report(at.item(entry, item, service=service), message)
+        else:
+            self.report(at.value(entry, service=service), message)
+
+
+def _relay_list(
+    ctx: Context, config: ServiceConfig | None, lists: dict[str, list[Restriction]]
+) -> tuple[list[Restriction], bool]:
+    """The smtpd_relay_restrictions a service runs, and whether they are Postfix's default,
+    which is safe from compatibility level 1 on (_DEFAULT_RELAY_LIST): then the list is
+    empty here, since nothing in it is to be reported."""
+    origin = config.origin("smtpd_relay_restrictions") if config else None
+    if origin is None and (ctx.main is None or ctx.main.get("smtpd_relay_restrictions") is None):
+        level = ctx.main.get("compatibility_level") if ctx.main else None
+        if level is not None and level.value not in ("", "0"):
+            return [], True
+    return lists["smtpd_relay_restrictions"], False
+
+
+@attrs.frozen
+class _Relayers:
+    """Who smtpd lets relay without looking at the destination (besides clients that
+    authenticate): mynetworks as the service has it, the networks in it that take in the
+    whole Internet, and permit_mx_backup_networks."""
+
+    mynetworks: str | None
+    open_networks: tuple[str, ...]
+    mx_backup_networks: str | None
+
+
+def _who_may_relay(ctx: Context, config: ServiceConfig | None) -> _Relayers:
+    mynetworks = ctx.value(config, "mynetworks")
+    networks = (mynetworks or "").replace(",", " ").split()
+    return _Relayers(
+        mynetworks,
+        tuple(n for n in networks if _open_network(n)),
+        config.value("permit_mx_backup_networks") if config else None,
+    )
+
+
+#: A restriction that can let a client relay, and why; a note: a restriction, what to know
+#: about it, and its severity when not the rule's.
+_Opening = tuple[Restriction, str]
+_Note = tuple[Restriction, str, str | None]
+
+
+@attrs.frozen
+class _ListEnd:
+    """How one restriction list ends for an anonymous client outside mynetworks that sends
+    to a remote domain: at a permit that lets it through, at a restriction that refuses it,
+    or not at all (the next list decides); with the notes on the way."""
+
+    permit: _Opening | None = None
+    refuses: bool = False
+    notes: tuple[_Note, ...] = ()
+
+
+def _where_the_list_ends(
+    restrictions: list[Restriction], relayers: _Relayers, label: str
+) -> _ListEnd:
+    notes: list[_Note] = []
+    lookups: list[Restriction] = []
+    for r in restrictions:
+        name = r.lowered
+        if name == "permit":
+            message = (
+                f"'permit' is reached before any check of the destination{label}: "
+                "anyone can relay mail through this server"
+            )
+            return _ListEnd(permit=(r, message), notes=tuple(notes))
+        if name == "permit_mynetworks" and relayers.open_networks:
+            message = (
+                f"permit_mynetworks with mynetworks = {relayers.mynetworks}{label}: "
+                f"{relayers.open_networks[0]} lets the whole Internet relay"
+            )
+            return _ListEnd(permit=(r, message), notes=tuple(notes))
+        if name == "permit_mx_backup" and not relayers.mx_backup_networks:
+            message = (
+                "permit_mx_backup without permit_mx_backup_networks relays for any domain "
+                "that names this host as a backup MX"
+            )
+            notes.append((r, message, None))
+        if (name.startswith("check_") and name.endswith("_access")) or (
+            name == "check_policy_service"
+        ):
+            lookups.append(r)
+        if name in _WORKING:
+            for lookup in lookups:
+                message = (
+                    f"{lookup.name} {lookup.argument or ''} comes before {r.name}{label}: "
+                    "whether it lets clients relay depends on its contents, which pflint "
+                    "cannot see"
+                )
+                notes.append((lookup, message, "info"))
+            return _ListEnd(refuses=True, notes=tuple(notes))
+    return _ListEnd(notes=tuple(notes))
+
+
+def _what_opens_the_relay(
+    lists: tuple[list[Restriction], ...], relayers: _Relayers, label: str
+) -> tuple[_Opening | None, list[_Note]]:
+    """Evaluate the lists in order, as smtpd does: a permit ends only its own list, and the
+    first list that refuses makes the service safe.  Returns the first permit that lets the
+    client through when no list refuses it (else None), and the notes on the way."""
+    opened: _Opening | None = None
+    notes: list[_Note] = []
+    for restrictions in lists:
+        end = _where_the_list_ends(restrictions, relayers, label)
+        notes += end.notes
+        if end.refuses:
+            return None, notes
+        opened = opened or end.permit
+    return opened, notes
 
 
 #: The stage each list runs at when smtpd_delay_reject = no (smtpd_check.c).
