@@ -14,8 +14,9 @@ from typing import Any
 
 from ...kb import load_table
 from ...semantics import yes
+from .. import location as at
 from ..context import Context
-from ..finding import Finding, Fix
+from ..finding import Fix
 from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
 
@@ -48,25 +49,16 @@ def zone_info(zone: str) -> dict[str, Any] | None:
 
 
 def dnsbl_queries(ctx: Context) -> Iterator[tuple[Restriction, str, str | None]]:
-    """Every DNS list query, once per place in the files (services share main.cf's lists)."""
-    seen = set()
+    """Every DNS list query of every smtpd service (main.cf's lists once per service: the
+    engine reports each place once)."""
     for _, lists in configurations(ctx):
         for restrictions in lists.values():
             for restriction in restrictions:
                 name = restriction.lowered
                 if name not in IP_LOOKUPS | DOMAIN_LOOKUPS or not restriction.argument:
                     continue
-                key = (restriction.path, restriction.span)
-                if key in seen:
-                    continue
-                seen.add(key)
                 zone, result_filter = split_zone(restriction.argument)
                 yield restriction, zone, result_filter
-
-
-def _at(ctx: Context, rule: type, restriction: Restriction, message: str, **kw: Any) -> Finding:
-    kw.setdefault("parameter", restriction.list_name)
-    return ctx.at_span(rule, restriction.path, restriction.span, message, **kw)
 
 
 def _kind_fits(restriction: Restriction, info: dict[str, Any]) -> bool:
@@ -213,7 +205,7 @@ class DeadDnsbl(Rule):
     summary = "DNS blocklist that has shut down or been replaced"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         asked = _asked_already(ctx)
         for restriction, zone, _ in dnsbl_queries(ctx):
             info = zone_info(zone)
@@ -230,7 +222,7 @@ class DeadDnsbl(Rule):
                 message, fix = _superseded(ctx, restriction, zone, info, asked)
             else:
                 continue
-            yield _at(ctx, type(self), restriction, message, fix=fix)
+            self.report(at.restriction(restriction), message, fix=fix)
 
 
 def _superseded(
@@ -302,15 +294,13 @@ class DnsblListsEverything(Rule):
     summary = "dead DNS blocklist that now lists every address"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for restriction, zone, _ in dnsbl_queries(ctx):
             info = zone_info(zone)
             if info and info.get("status") == "lists-everything":
                 since = f" (shut down {info['since']})" if info.get("since") else ""
-                yield _at(
-                    ctx,
-                    type(self),
-                    restriction,
+                self.report(
+                    at.restriction(restriction),
                     f'{zone}{since} has been reported to answer "listed" for every query: '
                     "it can reject all mail; remove it",
                     fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
@@ -357,9 +347,10 @@ class DuplicateDnsbl(Rule):
     severity = "warning"
     summary = "DNS list queried twice"
     fix_safety = "safe"
+    # each service has its own first query of a zone: the first service's words stand
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        reported = set()
+    def check(self, ctx: Context) -> None:
         for config, lists in configurations(ctx):
             first: dict[tuple[str, str], Restriction] = {}
             for restrictions in lists.values():
@@ -374,15 +365,9 @@ class DuplicateDnsbl(Rule):
                     if key not in first:
                         first[key] = restriction
                         continue
-                    where = (restriction.path, restriction.span)
-                    if where in reported:
-                        continue
-                    reported.add(where)
                     earlier = first[key]
-                    yield _at(
-                        ctx,
-                        type(self),
-                        restriction,
+                    self.report(
+                        at.restriction(restriction),
                         f"{zone} is already queried by {earlier.name} on line {earlier.span.line}",
                         fix=item_fix(restriction, f"remove this {restriction.name} {zone}"),
                     )
@@ -420,17 +405,15 @@ class ContainedDnsbl(Rule):
     summary = "DNS list already contained in another list that is queried"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         queries = list(dnsbl_queries(ctx))
         zones = {zone for _, zone, _ in queries}
         for restriction, zone, _ in queries:
             info = zone_info(zone) or {}
             for container in info.get("contained_in", []):
                 if container in zones:
-                    yield _at(
-                        ctx,
-                        type(self),
-                        restriction,
+                    self.report(
+                        at.restriction(restriction),
                         f"{zone} is part of {container}, which is queried too",
                         fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
                     )
@@ -472,7 +455,7 @@ class WrongDnsblKind(Rule):
     severity = "error"
     summary = "DNS list queried with the wrong kind of lookup"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for restriction, zone, _ in dnsbl_queries(ctx):
             info = zone_info(zone)
             if not info:
@@ -485,18 +468,14 @@ class WrongDnsblKind(Rule):
                     if kind == "domain"
                     else "a list of domains found in message bodies"
                 )
-                yield _at(
-                    ctx,
-                    type(self),
-                    restriction,
+                self.report(
+                    at.restriction(restriction),
                     f"{zone} is {what}, but {restriction.name} looks up the client's IP address: "
                     "it never matches",
                 )
             elif name in DOMAIN_LOOKUPS and kind == "ip":
-                yield _at(
-                    ctx,
-                    type(self),
-                    restriction,
+                self.report(
+                    at.restriction(restriction),
                     f"{zone} lists IP addresses, but {restriction.name} looks up a domain name: "
                     "it never matches",
                 )
@@ -542,9 +521,10 @@ class DnsblBeforePermit(Rule):
     name = "dnsbl-before-permit"
     severity = "warning"
     summary = "IP blocklist checked before your own users are permitted"
+    # services differ in the permits they have (SASL on or off): the first one's words stand
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        reported = set()
+    def check(self, ctx: Context) -> None:
         for config, lists in configurations(ctx):
             value = functools.partial(ctx.value, config)
             ordered = [r for restrictions in lists.values() for r in restrictions]
@@ -570,10 +550,6 @@ class DnsblBeforePermit(Rule):
                 missing = [p for p in _PERMITS if p in permits and p not in earlier]
                 if not missing:
                     continue
-                where = (restriction.path, restriction.span)
-                if where in reported:
-                    continue
-                reported.add(where)
                 zone, _ = split_zone(restriction.argument or "")
                 same = [r for r in own[restriction.index + 1 :] if r.lowered in missing]
                 if same:
@@ -590,10 +566,9 @@ class DnsblBeforePermit(Rule):
                         f"{permit.span.line}) cannot undo a reject from another list: your own "
                         "users on listed addresses are rejected"
                     )
-                yield _at(
-                    ctx, type(self), restriction, message,
-                    service=config.key if config else None,
-                )  # fmt: skip
+                self.report(
+                    at.restriction(restriction, service=config.key if config else None), message
+                )
 
 
 @register
@@ -630,7 +605,7 @@ class UnfilteredDnsbl(Rule):
     summary = "DNS list queried without a result filter"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (2, 8):
             return
         for restriction, zone, result_filter in dnsbl_queries(ctx):
@@ -650,10 +625,8 @@ class UnfilteredDnsbl(Rule):
                 if suggestion
                 else "; add a =127.0.0.x filter for real listings"
             )
-            yield _at(
-                ctx,
-                type(self),
-                restriction,
+            self.report(
+                at.restriction(restriction),
                 f"{zone} answers {', '.join(info['error_codes'])} when it refuses a query, "
                 f"and without a filter that counts as listed{use}",
                 fix=item_fix(
@@ -662,5 +635,5 @@ class UnfilteredDnsbl(Rule):
                     replacement=f"{restriction.name} {suggestion}",
                 )
                 if suggestion
-                else Fix(f"filter the answers of {zone}"),
+                else Fix.display_only(f"filter the answers of {zone}"),
             )
