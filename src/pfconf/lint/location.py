@@ -16,6 +16,8 @@ from ..model import Item, Override, Parameter, Service, Span
 from ..values import Token
 
 if TYPE_CHECKING:
+    from ..semantics import Configuration, Daemon, SmtpServer, Written
+    from ..semantics.client import SmtpClient
     from .context import ServiceConfig
     from .restrictions import Restriction
 
@@ -96,3 +98,45 @@ def span(
 ) -> Location:
     """Any span of either file, for what has no model object of its own."""
     return Location(file, span, parameter, service)
+
+
+# -- places the model (pfconf.semantics) gives -----------------------------------------------
+
+
+def setting(config: Configuration, name: str) -> Location | None:
+    """Where ``config`` (a service's view, or main.cf's) gets the value of ``name``: the
+    service's ``-o``, else main.cf's last definition; None when the value is a default."""
+    origin = config.origin(name)
+    key = config.service.key if config.service is not None else None
+    if isinstance(origin, Override):
+        return Location(File.MASTER, origin.argument, origin.name, key)
+    if isinstance(origin, Parameter):
+        return value(origin, service=key)
+    return None
+
+
+def written(
+    place: Written, *, parameter: str | None = None, service: str | None = None
+) -> Location | None:
+    """Where a word of a value is written (a model Restriction's ``written``): its own span
+    when the model could place it, else the whole entry or ``-o``; None for a default."""
+    origin = place.origin
+    if isinstance(origin, Parameter):
+        return Location(
+            File.MAIN, place.span or origin.value_span, parameter or origin.name, service
+        )
+    if isinstance(origin, Override):
+        return Location(
+            File.MASTER, place.span or origin.argument, parameter or origin.name, service
+        )
+    return None
+
+
+def daemon(daemon: Daemon) -> Location:
+    """A master.cf service's first line, from the model's Daemon."""
+    return service(daemon.service)
+
+
+def server(server: SmtpServer | SmtpClient) -> Location | None:
+    """An SMTP server's or client's service line; None for main.cf alone."""
+    return service(server.daemon.service) if server.daemon is not None else None
