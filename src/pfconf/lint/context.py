@@ -17,7 +17,7 @@ from .. import load
 from ..kb import KnowledgeBase, Version
 from ..model import Item, MainCf, MasterCf, Override, Parameter, Service, Span
 from ..resources import rules_dir
-from ..semantics import Configuration, Postfix
+from ..semantics import Configuration, Postfix, Written
 from .finding import Finding, Fix
 
 if TYPE_CHECKING:
@@ -209,6 +209,23 @@ class Context:
         if isinstance(origin, Parameter):
             kw.setdefault("service", config.key if config else None)
             return self.at_value(rule, origin, message, **kw)
+        return None
+
+    def at_written(
+        self, rule: type[Rule], written: Written, message: str, **kw: Any
+    ) -> Finding | None:
+        """A finding where the model says a word is written (pfconf.semantics.Written): its
+        span in main.cf or in a master.cf ``-o``, else the whole value that holds it; None
+        when nothing is written (a default)."""
+        origin = written.origin
+        if isinstance(origin, Parameter):
+            kw.setdefault("parameter", origin.name)
+            span = written.span or origin.value_span
+            return self._finding(rule, message, self.main_path, span, **kw)
+        if isinstance(origin, Override):
+            kw.setdefault("parameter", origin.name)
+            span = written.span or origin.argument
+            return self._finding(rule, message, self.master_path, span, **kw)
         return None
 
     def entries(self) -> Iterator[Parameter]:
