@@ -123,14 +123,17 @@ def conv_time(text: str, default_unit: str = "s") -> int | None:
     return seconds if seconds <= _INT_MAX else None
 
 
-def endpoint_error(endpoint: str) -> str | None:
-    """What auto_clnt_create() and milter8_connect() say of an endpoint (None: usable)."""
+def endpoint_error(endpoint: str, kind: str = "policy") -> str | None:
+    """What auto_clnt_create() (``kind`` policy) or milter8_connect() (milter) says of an
+    endpoint; None when it is usable."""
     transport, colon, rest = endpoint.partition(":")
+    service = "Milter service" if kind == "milter" else "service"
     if not colon or not rest or not transport:
-        return f'need service transport:endpoint instead of "{endpoint}"'
+        need = "Milter service needs" if kind == "milter" else "need service"
+        return f'{need} transport:endpoint instead of "{endpoint}"'
     transports = _facts().get("endpoints", {}).get("transports", ["inet", "unix", "local"])
     if transport not in transports:
-        return f"invalid transport name: {transport} in service: {endpoint}"
+        return f"invalid transport name: {transport} in {service}: {endpoint}"
     return None
 
 
@@ -223,7 +226,7 @@ def milter(text: str, version: Version) -> ExternalService:
     attr_override()'s messages), then the endpoint as milter8_connect() checks it each time
     the Milter is used (a bad one makes the Milter fail every time)."""
     if not (_braced_form(version) and text.startswith("{")):
-        return ExternalService("milter", text, text, endpoint_error=endpoint_error(text))
+        return ExternalService("milter", text, text, endpoint_error=endpoint_error(text, "milter"))
     inside, problem = extpar(text)
     if problem is not None:
         return ExternalService(
@@ -235,4 +238,6 @@ def milter(text: str, version: Version) -> ExternalService:
     endpoint = words[0].text
     table = _facts().get("milter_settings", {})
     settings, fatal = _read_settings(inside[words[0].end :], table, version)
-    return ExternalService("milter", text, endpoint, settings, fatal, endpoint_error(endpoint))
+    return ExternalService(
+        "milter", text, endpoint, settings, fatal, endpoint_error(endpoint, "milter")
+    )

@@ -134,12 +134,16 @@ class SmtpServer:
         return read_classes(self.config)
 
     @functools.cached_property
+    def etrn_restrictions(self) -> RestrictionList:
+        """smtpd_etrn_restrictions, evaluated when a client sends ETRN."""
+        return read_list(self.config, ETRN_LIST, self.restriction_classes)
+
+    @functools.cached_property
     def startup_lists(self) -> tuple[RestrictionList, ...]:
         """Every list smtpd_check_init() parses when smtpd starts, used or not: the lists of
         LISTS, smtpd_etrn_restrictions, and the own list of each defined class."""
-        etrn = read_list(self.config, ETRN_LIST, self.restriction_classes)
         defined = tuple(c.definition for c in self.classes if c.definition is not None)
-        return (*self.restrictions.values(), etrn, *defined)
+        return (*self.restrictions.values(), self.etrn_restrictions, *defined)
 
     @functools.cached_property
     def policy_services(self) -> tuple[tuple[Restriction, ExternalService], ...]:

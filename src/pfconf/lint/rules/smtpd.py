@@ -374,9 +374,10 @@ class MalformedRestrictionArgument(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = _Once()
         for server in ctx.postfix.smtp_servers:
-            for list_name, listed in server.restrictions.items():
+            lists = [*server.restrictions.values(), server.etrn_restrictions]
+            for listed in lists:
                 for item in _reachable(listed.flattened()):
-                    problem = self._problem(ctx, list_name, item)
+                    problem = self._problem(ctx, listed.name, item)
                     if problem is None:
                         continue
                     message, severity = problem
@@ -397,7 +398,11 @@ class MalformedRestrictionArgument(Rule):
         info = ctx.kb.restriction(item.name)
         takes = info.get("argument") if info else None
         argument = item.argument
-        error = "smtpd answers 451 4.3.5 Server configuration error to every client that reaches it"
+        who = "sends ETRN and " if list_name == "smtpd_etrn_restrictions" else ""
+        error = (
+            "smtpd answers 451 4.3.5 Server configuration error to every client that "
+            f"{who}reaches it"
+        )
         message = None
         if info is None:
             if ":" in item.name and list_name in _NO_DEFAULT_TABLE:
@@ -690,12 +695,19 @@ class RblReplyTemplate(Rule):
             origin = config.origin("rbl_reply_maps")
             if origin is None:
                 continue
-            for template, key in self._templates(config.value("rbl_reply_maps") or "", zones):
+            # main.cf expands the value when smtpd reads it: a $rbl_code written there is
+            # already gone (an unknown parameter) before the template is used
+            raw_maps = config.raw("rbl_reply_maps") or ""
+            expanded = config.value("rbl_reply_maps") or ""
+            for template, key in self._templates(expanded, zones):
                 written = Written(origin, None)
                 if not once.first(written, "rbl_reply_maps", key):
                     continue
                 reading = rbl_template(template, ctx.target, rbl_code)
-                finding = self._report(ctx, written, "rbl_reply_maps", reading, server, False, key)
+                finding = self._report(
+                    ctx, written, "rbl_reply_maps", reading, server, False, key,
+                    "$rbl_" in raw_maps.replace("$$", ""),
+                )  # fmt: skip
                 if finding is not None:
                     yield finding
 
@@ -725,14 +737,21 @@ class RblReplyTemplate(Rule):
 
     def _report(
         self, ctx: Context, written: Written, parameter: str, reading: RblTemplate,
-        server: SmtpServer, fatal: bool, key: str | None = None,
+        server: SmtpServer, fatal: bool, key: str | None = None, expanded_early: bool = False,
     ) -> Finding | None:  # fmt: skip
         where = f" (entry {key})" if key and key != "static" else ""
+        early = (
+            "; main.cf expands $rbl_... names in rbl_reply_maps before smtpd sees them: "
+            "write $$rbl_code"
+            if expanded_early
+            else ""
+        )
         if reading.error is not None:
             if fatal:
                 message = (
                     f'{parameter}: {reading.error}: smtpd stops ("bad default rbl reply '
-                    'template") each time a DNS list rejects a client, and cuts it off'
+                    'template") each time a DNS list rejects a client: the client is cut off, '
+                    "and master may pause the service"
                 )
                 severity = None
             else:
@@ -744,7 +763,7 @@ class RblReplyTemplate(Rule):
         elif reading.code_error is not None:
             message = (
                 f'{parameter}{where}: {reading.code_error}: smtpd answers "450 4.7.1 Service '
-                'unavailable" to listed clients instead of rejecting them'
+                f'unavailable" to listed clients instead of rejecting them{early}'
             )
             severity = "warning"
         else:
