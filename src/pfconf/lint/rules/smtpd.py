@@ -7,7 +7,7 @@ Every rule asks the model (ctx.postfix.smtp_servers); facts live in rules/smtpd.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ...kb import load_table
 from ...model import Override, Parameter
@@ -22,7 +22,7 @@ from ..finding import Finding
 from ..rule import Rule, register
 
 #: Restrictions whose use ends the evaluation of their list (generic_checks(): their status
-#: is never 0), unless warn_if_reject turns a reject into a warning.
+#: is never 0); warn_if_reject before a reject or defer turns it into a logged warning.
 _FINAL = ("permit", "reject", "defer")
 
 #: The lists smtpd evaluates without a default access restriction (generic_checks() is
@@ -65,7 +65,7 @@ def _reachable(items: Iterable[Restriction]) -> Iterator[Restriction]:
     warned = False
     for item in items:
         yield item
-        if item.lowered in _FINAL and not warned:
+        if item.lowered == "permit" or (item.lowered in _FINAL and not warned):
             return
         warned = item.lowered == "warn_if_reject"
 
@@ -127,7 +127,10 @@ class PolicyServiceEndpoint(Rule):
                 written = restriction.argument_written or restriction.written
                 if not once.first(written):
                     continue
-                hint = _endpoint_hint(service)
+                endpoint_only = (
+                    service.endpoint_error is not None and service.fatal == service.endpoint_error
+                )
+                hint = _endpoint_hint(service.endpoint) if endpoint_only else ""
                 finding = ctx.at_written(
                     type(self), written,
                     f"check_policy_service {_short(service.text)}: {service.fatal}; smtpd "
@@ -142,21 +145,15 @@ def _short(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _endpoint_hint(service: ExternalService) -> str:
-    """A suggestion for an endpoint written without its transport."""
-    endpoint = service.endpoint
-    if (
-        endpoint is None
-        or service.endpoint_error is None
-        or service.fatal != service.endpoint_error
-    ):
+def _endpoint_hint(endpoint: str | None) -> str:
+    """A suggestion for an endpoint written without its transport: ``host:port`` (one
+    colon) is meant for inet, a path for unix."""
+    if endpoint is None:
         return ""
-    host, colon, port = endpoint.rpartition(":")
+    host, colon, port = endpoint.partition(":")
     if colon and host and port.isdigit():
-        prefix = "inet:" if not host.startswith(("inet", "unix", "local")) else ""
-        if prefix:
-            return f" (write inet:{endpoint})"
-    if ":" not in endpoint and "/" in endpoint:
+        return f" (write inet:{endpoint})"
+    if not colon and "/" in endpoint:
         return f" (write unix:{endpoint})"
     return ""
 
@@ -231,9 +228,8 @@ class MilterEndpoint(Rule):
 
     def _judge(
         self, ctx: Context, written: Written, entry: ExternalService, parameter: str,
-        value: object, service: str | None, stops: str,
+        value: Callable[[str], str | None], service: str | None, stops: str,
     ) -> Finding | None:  # fmt: skip
-        assert callable(value)
         if entry.fatal is not None:
             if entry.fatal.startswith("milter service syntax error"):
                 return None  # an unbalanced brace: PAR026
@@ -251,9 +247,7 @@ class MilterEndpoint(Rule):
         what = "every message through smtpd" if parameter == "smtpd_milters" else (
             "every message submitted without SMTP (sendmail, pickup)"
         )  # fmt: skip
-        hint = ""
-        if entry.endpoint and ":" in entry.endpoint and entry.endpoint.split(":", 1)[1].isdigit():
-            hint = f" (write inet:{entry.endpoint})"
+        hint = _endpoint_hint(entry.endpoint)
         return ctx.at_written(
             type(self), written,
             f"{parameter} entry {_short(entry.text)}: {entry.endpoint_error}; the Milter fails "
