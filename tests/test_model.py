@@ -15,7 +15,7 @@ from pfconf.model import MainCf
 from pfconf.semantics import Postfix
 from pfconf.semantics.endpoints import policy_service
 from pfconf.semantics.replies import rbl_template
-from pfconf.semantics.restrictions import ccert_table_problem
+from pfconf.semantics.restrictions import ccert_table_problem, ip_pattern_error
 from pfconf.semantics.services import inet_endpoint
 
 
@@ -378,3 +378,24 @@ def test_rbl_reply_templates(template, error, code_error):
     reading = rbl_template(template, parse_version("3.9"), "554")
     assert reading.error == error
     assert (reading.code_error is not None) == bool(code_error)
+
+
+@pytest.mark.parametrize(
+    "pattern, problem",
+    [
+        ("127.0.0.2", None),
+        ("[127.0.0.2]", None),
+        ("127.0.0.[2..11]", None),
+        ("127.0.[0..255].[1;3;5..7]", None),
+        ("127.0.0.256", 'need decimal number 0..255 or "["'),
+        ("127.0.0.*", 'need decimal number 0..255 or "["'),
+        ("127.0.0.2-11", "garbage after pattern"),
+        ("127.0.0", 'need "."'),
+        ("127.0.0.[11..2]", "numeric range error"),
+        ("127.0.0.[2,3]", 'need ";" or "]"'),
+        ("[127.0.0.2", 'missing "]" character'),
+        ("", "empty address pattern"),
+    ],
+)
+def test_dns_list_reply_filters_as_ip_match_reads_them(pattern, problem):
+    assert ip_pattern_error(pattern) == problem

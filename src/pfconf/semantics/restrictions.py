@@ -318,3 +318,72 @@ def ccert_table_problem(argument: str, version: Version) -> tuple[str, bool] | N
         if word not in supported:
             return f"unexpected action '{word}' in '{argument}'", True
     return None
+
+
+def _ip_tokens(text: str) -> list[tuple[str, int]]:
+    """util/ip_match.c ip_match_next_token(): ("n", value) for a decimal octet, ("err", 0)
+    for a number above 255, (character, 0) for anything else; ("", 0) at the end."""
+    tokens: list[tuple[str, int]] = []
+    i = 0
+    while i < len(text):
+        if text[i].isascii() and text[i].isdigit():
+            start = i
+            while i < len(text) and text[i].isascii() and text[i].isdigit():
+                i += 1
+            value = int(text[start:i])
+            tokens.append(("n", value) if value <= 255 else ("err", 0))
+        else:
+            tokens.append((text[i], 0))
+            i += 1
+    return tokens
+
+
+def ip_pattern_error(pattern: str) -> str | None:
+    """What util/ip_match.c ip_match_parse() says of an IPv4 reply filter such as
+    ``127.0.0.[2..11]`` (the part after ``=`` of a DNS list argument), or None."""
+    if pattern.startswith("["):
+        level, end = 0, -1
+        for index, ch in enumerate(pattern):
+            if ch == "[":
+                level += 1
+            elif ch == "]":
+                level -= 1
+                if level == 0:
+                    end = index
+                    break
+        if end < 0:
+            return 'missing "]" character'
+        if end == len(pattern) - 1:
+            pattern = pattern[1:-1]
+    if not pattern:
+        return "empty address pattern"
+    tokens = iter(_ip_tokens(pattern))
+
+    def take() -> tuple[str, int]:
+        return next(tokens, ("", 0))
+
+    for octet in range(4):
+        kind, _ = take()
+        if kind == "[":
+            while True:
+                kind, low = take()
+                if kind != "n":
+                    return "need decimal number 0..255"
+                ahead = take()
+                if ahead[0] == ".":
+                    dot, (kind, high) = take(), take()
+                    if dot[0] != "." or kind != "n" or low > high:
+                        return "numeric range error"
+                    ahead = take()
+                if ahead[0] == ";":
+                    continue
+                if ahead[0] != "]":
+                    return 'need ";" or "]"'
+                break
+        elif kind != "n":
+            return 'need decimal number 0..255 or "["'
+        if octet == 3:
+            return "garbage after pattern" if take()[0] else None
+        if take()[0] != ".":
+            return 'need "."'
+    return None

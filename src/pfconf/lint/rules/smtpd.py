@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from ...kb import load_table
+from ...kb import load_table, parse_version
 from ...model import Override, Parameter
 from ...semantics import Restriction, Written, yes
 from ...semantics.endpoints import ExternalService, split_nameval
 from ...semantics.replies import RblTemplate, rbl_template
-from ...semantics.restrictions import ccert_table_problem
+from ...semantics.restrictions import ccert_table_problem, ip_pattern_error
 from ...semantics.smtpd import SmtpServer
 from ...values import find_tables
 from ..context import Context
@@ -329,6 +329,8 @@ class MalformedRestrictionArgument(Rule):
     - `sleep` not followed by a plain number of seconds;
     - a bare `type:table` in `smtpd_data_restrictions` or
       `smtpd_end_of_data_restrictions`, which have no default access restriction;
+    - a DNS list zone whose reply filter (`zone=127.0.0.[2..11]`) is no address pattern
+      util/ip_match.c can read (`=127.0.0.256`, `=127.0.0.*`);
     - (warning) `reject_rbl_client`, `reject_rhsbl_*`, `permit_dnswl_client` or
       `permit_rhswl_client` at the end of a list, with no DNS zone after it.
     Unknown restriction names are RLY005's; a policy endpoint without a transport is
@@ -338,8 +340,9 @@ class MalformedRestrictionArgument(Rule):
     smtpd_check.c (generic_checks(), is_map_command(), check_ccert_access()) answers every
     client that reaches such a restriction with "451 4.3.5 Server configuration error":
     nothing that gets that far is delivered, and the senders retry until they give up.  A
-    DNS list without a zone is only logged ("requires domain name argument") and does
-    nothing.
+    bad reply filter is worse: rbl_byte_pagein() stops smtpd ("RBL reply error") each time
+    it checks the restriction.  A DNS list without a zone is only logged ("requires domain
+    name argument") and does nothing.
 
     ## Example
     ```
@@ -362,7 +365,7 @@ class MalformedRestrictionArgument(Rule):
     code = "RLY009"
     name = "malformed-restriction-argument"
     severity = "error"
-    summary = "restriction argument smtpd cannot use: 451 to every client that reaches it"
+    summary = "restriction argument smtpd cannot use: 451 (or a stop) for every client reaching it"
     needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
@@ -433,6 +436,16 @@ class MalformedRestrictionArgument(Rule):
                 f'{item.name} is followed by {shown}, not a number of seconds ("must be '
                 f'followed by number"): {error}'
             )
+        elif takes == "dns_zone" and argument is not None and "=" in argument:
+            since = parse_version(str(_facts("dnsbl_filter").get("since", "2.8")))
+            pattern = argument.split("=", 1)[1]
+            problem = ip_pattern_error(pattern) if ctx.target[:2] >= since[:2] else None
+            if problem is not None:
+                message = (
+                    f"{item.name} {_short(argument)}: the reply filter {pattern!r} is no "
+                    f'address pattern ({problem}): smtpd stops ("RBL reply error") each time '
+                    "it checks this restriction"
+                )
         elif takes == "dns_zone" and argument is None:
             message = (
                 f'{item.name} has no DNS zone after it: smtpd logs "requires domain name '
