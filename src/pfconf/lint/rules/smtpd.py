@@ -70,6 +70,11 @@ def _reachable(items: Iterable[Restriction]) -> Iterator[Restriction]:
         warned = item.lowered == "warn_if_reject"
 
 
+def _all_digits(text: str) -> bool:
+    """C's alldig() with ISDIGIT: ASCII digits only (and at least one here)."""
+    return text.isascii() and text.isdigit()
+
+
 def _service(server: SmtpServer) -> str | None:
     return server.key
 
@@ -151,7 +156,7 @@ def _endpoint_hint(endpoint: str | None) -> str:
     if endpoint is None:
         return ""
     host, colon, port = endpoint.partition(":")
-    if colon and host and port.isdigit():
+    if colon and host and port.isascii() and port.isdigit():
         return f" (write inet:{endpoint})"
     if not colon and "/" in endpoint:
         return f" (write unix:{endpoint})"
@@ -430,7 +435,7 @@ class MalformedRestrictionArgument(Rule):
                 f'check_policy_service has no server after it ("must be followed by '
                 f'transport:server"): {error}'
             )
-        elif takes == "time" and not (argument or "").isdigit():
+        elif takes == "time" and not _all_digits(argument or ""):
             shown = "nothing" if argument is None else repr(argument)
             message = (
                 f'{item.name} is followed by {shown}, not a number of seconds ("must be '
@@ -601,7 +606,7 @@ class ReplyCodeOutOfRange(Rule):
                 if not isinstance(fact, dict) or config.origin(parameter) is None:
                     continue
                 value = (config.value(parameter) or "").strip()
-                if not value.lstrip("-").isdigit():
+                if not _all_digits(value.lstrip("-")):
                     continue  # not a number: PAR010
                 code = int(value)
                 users = [str(u) for u in fact.get("used_by", []) if str(u) in used]
@@ -689,7 +694,7 @@ class RblReplyTemplate(Rule):
                 continue
             config = server.config
             code_value = (config.value("maps_rbl_reject_code") or "").strip()
-            rbl_code = code_value if code_value.isdigit() else None
+            rbl_code = code_value if _all_digits(code_value) else None
             origin = config.origin("default_rbl_reply")
             raw = config.raw("default_rbl_reply")
             if origin is not None and raw is not None:
