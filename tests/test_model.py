@@ -13,6 +13,9 @@ from pfconf import loads, postfix
 from pfconf.kb import parse_version
 from pfconf.model import MainCf
 from pfconf.semantics import Postfix
+from pfconf.semantics.endpoints import policy_service
+from pfconf.semantics.replies import rbl_template
+from pfconf.semantics.restrictions import ccert_table_problem, ip_pattern_error
 from pfconf.semantics.services import inet_endpoint
 
 
@@ -259,3 +262,140 @@ def test_mynetworks_explicit_or_by_style():
     computed = _model("compatibility_level = 2\n").mynetworks
     assert not computed.explicit and computed.style == "host"
     assert _model("").mynetworks.style == "subnet"  # level 0: the old default
+
+
+
+def test_restriction_classes_with_their_definitions():
+    """Every listed class, used or not, with where it is listed; one without a value (or
+    one that expands to nothing) has no definition, as smtpd_check_init() finds it."""
+    model = _model(
+        "smtpd_restriction_classes = used, unused, missing, empty\n"
+        "used = check_policy_service inet:127.0.0.1:10023\n"
+        "unused = check_policy_service policyd\nempty = $nothing\n"
+        "smtpd_recipient_restrictions = reject_unauth_destination, used\n"
+        "smtpd_etrn_restrictions = check_policy_service unix:private/etrn\n"
+    )
+    (server,) = model.smtp_servers
+    listed = [(c.name, c.definition is not None) for c in server.classes]
+    assert listed == [("used", True), ("unused", True), ("missing", False), ("empty", False)]
+    span = server.classes[2].written.span
+    assert span is not None and (span.line, span.column, span.end_column) == (1, 43, 50)
+    # smtpd registers the policy services of every list it parses when it starts: the
+    # lists, smtpd_etrn_restrictions and each class, used or not
+    services = [(r.list_name, r.argument, s.fatal) for r, s in server.policy_services]
+    assert services == [
+        ("smtpd_etrn_restrictions", "unix:private/etrn", None),
+        ("used", "inet:127.0.0.1:10023", None),
+        ("unused", "policyd", 'need service transport:endpoint instead of "policyd"'),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, version, fatal, settings",
+    [
+        ("inet:127.0.0.1:10023", "3.9", None, ()),
+        ("127.0.0.1:10023", "3.9", "invalid transport name: 127.0.0.1 in service: 127.0.0.1:10023", ()),
+        ("INET:host:1", "3.9", "invalid transport name: INET in service: INET:host:1", ()),
+        ("unix:", "3.9", 'need service transport:endpoint instead of "unix:"', ()),
+        ("{ inet:h:1, timeout=10s, { policy_context = a b } }", "3.9", None,
+         (("timeout", "10s"), ("policy_context", "a b"))),
+        # conv_time() reads one unit letter and ignores the rest, as Postfix does
+        ("{ inet:h:1, max_idle=10sec }", "3.9", None, (("max_idle", "10sec"),)),
+        ("{ inet:h:1, timeout 10s }", "3.9",
+         'malformed option: missing \'=\' after attribute name: "...timeout..."', ()),
+        ("{ inet:h:1, timeout=ten }", "3.9", "timeout: bad time value or unit: ten", ()),
+        ("{ inet:h:1, timeout=0 }", "3.9", "invalid timeout: 0 (min 1)", ()),
+        ("{ inet:h:1, try_limit=2x }", "3.9", "bad numerical configuration: try_limit = 2x", ()),
+        ("{ inet:h:1, default_action= }", "3.9", "bad string length 0 < 1: default_action = ", ()),
+        ("{ inet:h:1, policy_context=x }", "3.0", 'unknown option: "policy_context = x"', ()),
+        ("{ inet:h:1 }", "2.11", "invalid transport name: { inet in service: { inet:h:1 }", ()),
+        ("{ inet:h:1", "3.9", "policy service syntax error: missing '}' in \"{ inet:h:1\"", ()),
+        ("{ }", "3.9", 'empty policy service: "{ }"', ()),
+    ],
+)  # fmt: skip
+def test_policy_service_entries_read_as_smtpd_registers_them(text, version, fatal, settings):
+    service = policy_service(text, parse_version(version))
+    assert (service.fatal, service.settings) == (fatal, settings)
+
+
+def test_milters_per_service_and_for_cleanup():
+    """smtpd_milters as each smtpd reads it (none with no_milters), non_smtpd_milters as
+    each cleanup reads it; a bad endpoint only fails when used, a bad entry stops."""
+    model = _model(
+        "smtpd_milters = 127.0.0.1:8891, { unix:/run/m, connect_timeout=10s }\n"
+        "non_smtpd_milters = { inet:h:1, connect_timeout = 10s }\n",
+        "smtp inet n - n - - smtpd\n"
+        "in2 inet n - n - - smtpd -o receive_override_options=no_milters\n"
+        "cleanup unix n - n - 0 cleanup\n",
+    )
+    plain, no_milters = model.smtp_servers
+    entries = [(e.endpoint, e.endpoint_error, e.fatal) for _, e in plain.milters]
+    assert entries == [
+        ("127.0.0.1:8891", "invalid transport name: 127.0.0.1 in Milter service: 127.0.0.1:8891",
+         None),
+        ("unix:/run/m", None, None),
+    ]  # fmt: skip
+    assert no_milters.milters == ()
+    ((daemon, written, entry),) = model.cleanup_milters
+    assert daemon is not None and daemon.program == "cleanup"
+    assert written.span is not None and written.span.line == 2
+    assert entry.fatal == 'malformed option: missing \'=\' after attribute name: "...connect_timeout..."'
+
+
+@pytest.mark.parametrize(
+    "argument, problem",
+    [
+        ("hash:/etc/postfix/ccerts", None),
+        ("{ hash:/x, { search_order = cert_fingerprint, pubkey_fingerprint } }", None),
+        ("{ hash:/x, search_order=subject_cn }", True),
+        ("{ hash:/x, search_order=fingerprint }", False),
+        ("{ hash:/x, search=cert_fingerprint }", False),
+        ("{ /x }", False),
+        ("{ hash:/x", False),
+    ],
+)
+def test_check_ccert_access_search_orders(argument, problem):
+    """map_search_create(): what check_ccert_access cannot use at all (False), or only for
+    clients with a certificate (True: a search name it does not handle)."""
+    found = ccert_table_problem(argument, parse_version("3.9"))
+    assert (None if found is None else found[1]) == problem
+
+
+@pytest.mark.parametrize(
+    "template, error, code_error",
+    [
+        ("$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain", None,
+         None),
+        ("$rbl_code Blocked${rbl_reason?; $rbl_reason}${nothing?{$nothing}}", None, None),
+        ("554 5.7.1 see http://$server_name/ for $client_address", None, None),
+        ("$rbl_code see http://$myhostname/", 'unknown macro name "myhostname"', None),
+        ("$rbl_code ${rbl_domain", 'truncated macro reference: "$rbl_code ${rbl_domain"', None),
+        ("Blocked using $rbl_domain", None, True),
+        ("$rbl_what is blocked", None, None),  # starts with client data: not judged
+    ],
+)  # fmt: skip
+def test_rbl_reply_templates(template, error, code_error):
+    reading = rbl_template(template, parse_version("3.9"), "554")
+    assert reading.error == error
+    assert (reading.code_error is not None) == bool(code_error)
+
+
+@pytest.mark.parametrize(
+    "pattern, problem",
+    [
+        ("127.0.0.2", None),
+        ("[127.0.0.2]", None),
+        ("127.0.0.[2..11]", None),
+        ("127.0.[0..255].[1;3;5..7]", None),
+        ("127.0.0.256", 'need decimal number 0..255 or "["'),
+        ("127.0.0.*", 'need decimal number 0..255 or "["'),
+        ("127.0.0.2-11", "garbage after pattern"),
+        ("127.0.0", 'need "."'),
+        ("127.0.0.[11..2]", "numeric range error"),
+        ("127.0.0.[2,3]", 'need ";" or "]"'),
+        ("[127.0.0.2", 'missing "]" character'),
+        ("", "empty address pattern"),
+    ],
+)
+def test_dns_list_reply_filters_as_ip_match_reads_them(pattern, problem):
+    assert ip_pattern_error(pattern) == problem

@@ -17,9 +17,11 @@ from .addresses import (
 )
 from .client import SmtpClient, smtp_clients
 from .configuration import Configuration
+from .endpoints import ExternalService
 from .postscreen import Postscreen, postscreens
+from .restrictions import Written
 from .services import Daemon, daemons
-from .smtpd import SmtpServer, smtp_servers
+from .smtpd import SmtpServer, read_milters, smtp_servers
 
 
 class Postfix:
@@ -62,6 +64,21 @@ class Postfix:
     @functools.cached_property
     def smtp_servers(self) -> tuple[SmtpServer, ...]:
         return smtp_servers(self.config, self.daemons)
+
+    @functools.cached_property
+    def cleanup_milters(self) -> tuple[tuple[Daemon | None, Written, ExternalService], ...]:
+        """non_smtpd_milters as each cleanup service reads it when it starts
+        (cleanup/cleanup_init.c, cleanup_pre_jail()); main.cf's alone when master.cf is not
+        known.  cleanup applies them to mail that does not come through smtpd."""
+        cleanups: tuple[Daemon | None, ...] = self.running("cleanup")
+        if self.config.master is None:
+            cleanups = (None,)
+        found = []
+        for daemon in cleanups:
+            config = daemon.config if daemon is not None else self.config
+            for written, entry in read_milters(config, "non_smtpd_milters"):
+                found.append((daemon, written, entry))
+        return tuple(found)
 
     @functools.cached_property
     def smtp_clients(self) -> tuple[SmtpClient, ...]:

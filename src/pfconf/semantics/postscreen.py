@@ -11,6 +11,7 @@ from __future__ import annotations
 import attrs
 
 from .configuration import Configuration, yes
+from .restrictions import Written, words
 from .services import Daemon
 
 
@@ -34,6 +35,12 @@ class Postscreen:
     @property
     def config(self) -> Configuration:
         return self.daemon.config
+
+    @property
+    def access_list(self) -> tuple[tuple[str, Written], ...]:
+        """The words of postscreen_access_list (split like a restriction list by
+        server_acl_parse()), each with where it is written."""
+        return tuple(words(self.config, "postscreen_access_list"))
 
     def _action(self, name: str) -> str | None:
         value = self.config.value(name)

@@ -11,8 +11,21 @@ from collections.abc import Callable
 
 import attrs
 
+from ..values import split_list
 from .configuration import Configuration, yes
-from .restrictions import LISTS, RestrictionList, read_list, restriction_classes
+from .endpoints import ExternalService, milter, milter_parens, policy_service
+from .restrictions import (
+    ETRN_LIST,
+    LISTS,
+    Restriction,
+    RestrictionClass,
+    RestrictionList,
+    Written,
+    read_classes,
+    read_list,
+    restriction_classes,
+    words,
+)
 from .services import Daemon
 
 #: Where smtpd finds a server certificate (tls/tls_server.c, tls_server_init: with none of
@@ -114,6 +127,60 @@ class SmtpServer:
     def restrictions(self) -> dict[str, RestrictionList]:
         """Each of smtpd's lists (LISTS, in evaluation order) as this server reads it."""
         return {name: read_list(self.config, name, self.restriction_classes) for name in LISTS}
+
+    @functools.cached_property
+    def classes(self) -> tuple[RestrictionClass, ...]:
+        """Every name of smtpd_restriction_classes, with its definition (None: none)."""
+        return read_classes(self.config)
+
+    @functools.cached_property
+    def etrn_restrictions(self) -> RestrictionList:
+        """smtpd_etrn_restrictions, evaluated when a client sends ETRN."""
+        return read_list(self.config, ETRN_LIST, self.restriction_classes)
+
+    @functools.cached_property
+    def startup_lists(self) -> tuple[RestrictionList, ...]:
+        """Every list smtpd_check_init() parses when smtpd starts, used or not: the lists of
+        LISTS, smtpd_etrn_restrictions, and the own list of each defined class."""
+        defined = tuple(c.definition for c in self.classes if c.definition is not None)
+        return (*self.restrictions.values(), self.etrn_restrictions, *defined)
+
+    @functools.cached_property
+    def policy_services(self) -> tuple[tuple[Restriction, ExternalService], ...]:
+        """Each check_policy_service with an argument in :attr:`startup_lists`, its argument
+        read as policy_client_register() reads it when smtpd starts (smtpd_check_parse())."""
+        found = []
+        for listed in self.startup_lists:
+            for item in listed.items:
+                if item.lowered == "check_policy_service" and item.argument is not None:
+                    found.append((item, policy_service(item.argument, self.config.version)))
+        return tuple(found)
+
+    @functools.cached_property
+    def milters(self) -> tuple[tuple[Written, ExternalService], ...]:
+        """smtpd_milters as this smtpd reads it (milter_new()); none when
+        receive_override_options has no_milters (smtpd.c, setup_milters(): the Milters are
+        then not created at all)."""
+        overrides = split_list(self.config.value("receive_override_options") or "")
+        if any(word.text == "no_milters" for word in overrides):
+            return ()
+        return read_milters(self.config, "smtpd_milters")
+
+    @functools.cached_property
+    def rewrite_clients(self) -> tuple[tuple[str, Written], ...]:
+        """The words of local_header_rewrite_clients (smtpd_check_parse()), each with where
+        it is written."""
+        return tuple(words(self.config, "local_header_rewrite_clients"))
+
+
+def read_milters(config: Configuration, name: str) -> tuple[tuple[Written, ExternalService], ...]:
+    """The entries of a Milter list (smtpd_milters, non_smtpd_milters), each with where it is
+    written."""
+    version = config.version
+    return tuple(
+        (written, milter(text, version))
+        for text, written in words(config, name, milter_parens(version))
+    )
 
 
 def smtp_servers(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[SmtpServer, ...]:
