@@ -234,6 +234,4 @@ def _getopt(service: Service, words: tuple[str, ...], letters: str, strict: bool
             break
         i += 1
     plain = tuple(range(i, len(words)))
-    return CommandLine(
-        words, tuple(options), tuple(refused), plain, end, tuple(overrides), strict
-    )
+    return CommandLine(words, tuple(options), tuple(refused), plain, end, tuple(overrides), strict)
