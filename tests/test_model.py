@@ -146,6 +146,19 @@ def test_inet_endpoints(name, host, port, number):
             " -o smtpd_sasl_auth_enable=yes -o smtpd_tls_wrappermode=yes",
             "required", "after_tls",
         ),
+        # required TLS implies AUTH only after STARTTLS even when smtpd has no certificate
+        # and so no TLS to offer (smtpd.c, main): AUTH is never offered
+        (
+            "", " -o smtpd_sasl_auth_enable=yes -o smtpd_tls_security_level=encrypt",
+            "none", "none",
+        ),
+        ("smtpd_enforce_tls = yes\nsmtpd_sasl_auth_enable = yes\n", "", "none", "none"),
+        # smtpd reads verify, secure and fingerprint as encrypt (with a warning)
+        (
+            "smtpd_tls_chain_files = /k.pem\n",
+            " -o smtpd_sasl_auth_enable=yes -o smtpd_tls_security_level=verify",
+            "required", "after_tls",
+        ),
     ],
 )  # fmt: skip
 def test_what_an_smtpd_offers(main, master, tls, auth):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...expand import Expansion
 from ...kb import version_text
 from ...model import Override, split_nameval
 from ...semantics import Daemon, SmtpServer, yes
@@ -322,10 +323,12 @@ class SubmissionsWithoutWrapperMode(Rule):
             port = daemon.port
             wrapper = yes(server.config.value("smtpd_tls_wrappermode"))
             if port == SUBMISSIONS and not wrapper:
+                origin = server.config.origin("smtpd_tls_wrappermode")
+                said = "no (default)" if origin is None else repr(origin.value)
                 self.report(
                     _own_setting(daemon, "smtpd_tls_wrappermode") or at.daemon(daemon),
                     f"{daemon.key} is the implicit-TLS port 465 but smtpd_tls_wrappermode is "
-                    "not yes: clients that start with TLS cannot connect",
+                    f"{said}: clients that start with TLS cannot connect",
                 )
             elif port in (SUBMISSION, SMTP) and wrapper:
                 who = "no MTA can deliver mail" if port == SMTP else "mail clients that use STARTTLS cannot connect"
@@ -359,6 +362,9 @@ def _confines(items: tuple[Restriction, ...]) -> bool:
     return permits <= _AUTHENTICATED
 
 
+_NONE = Expansion()
+
+
 @register
 class SaslServiceNotConfined(Rule):
     """
@@ -367,7 +373,8 @@ class SaslServiceNotConfined(Rule):
     restriction lists (client, helo, sender, relay, recipient, data, end-of-data; classes
     of `smtpd_restriction_classes` and `$name` lists expanded) ends in
     `permit_sasl_authenticated, reject` with no other permit than `permit_mynetworks` or a
-    client certificate before it.
+    client certificate before it.  A service whose lists refer to a `$name` that main.cf
+    does not define is left to PAR004.
 
     ## Why it matters
     A submission port is for your users.  Without such a list it falls back to main.cf's
@@ -407,6 +414,8 @@ class SaslServiceNotConfined(Rule):
                 continue
             if any(_confines(server.restrictions[name].flattened()) for name in LISTS):
                 continue
+            if any((server.config.expansion(name) or _NONE).undefined for name in LISTS):
+                continue  # a $list main.cf does not define (PAR004): judged by what it holds
             self.report(
                 at.daemon(daemon),
                 f"{daemon.key} offers AUTH but no restriction list ends in "
