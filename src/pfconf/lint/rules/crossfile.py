@@ -40,8 +40,15 @@ class UndefinedTransport(Rule):
     ## What it finds
     A transport named by `content_filter`, `default_transport`, `relay_transport`,
     `local_transport`, `virtual_transport`, `fallback_transport`, `mailbox_transport` (in
-    main.cf or a master.cf `-o`), or by an `inline:`/`static:` `transport_maps` entry, that
-    master.cf does not define as a `unix` service.
+    main.cf or a master.cf `-o`, with `$name` expanded), or by an `inline:`/`static:`
+    transport table entry (`transport_maps` and the other transport tables), that master.cf
+    does not define as a `unix` service, or that `master_service_disable` turns off.
+    Transports only the defaults name (`smtp`, `relay`...) are those of Postfix's stock
+    master.cf and are not checked.
+
+    Source: qmgr/qmgr_transport.c, qmgr_transport_event (the connection to
+    private/TRANSPORT fails, "mail transport unavailable"); proved on a running Postfix by
+    corpus/rules/XF001/fire/runtime.toml.
 
     ## Why it matters
     The queue manager hands each message to the master.cf service of that name.  When

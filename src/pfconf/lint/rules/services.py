@@ -494,6 +494,11 @@ class OverrideSplitAtBlank(Rule):
     argument, which are then not read as options at all (getopt stops at the first plain
     argument).  pipe, spawn and local, whose plain arguments are meant, are not checked.
 
+    The line is read as the daemon's getopt reads it (master/*_server.c, with the letters
+    of rules/daemons.toml), not as postconf does: in `smtpd -n name -o x=y`, `-n` takes
+    `name` and smtpd reads `x=y`, although postconf -P does not show it; after a lone `-`
+    smtpd reads no more options, although postconf -P shows the `-o` after it.
+
     ## Why it matters
     The service runs with `smtpd_client_restrictions=permit_sasl_authenticated,` (no
     `reject`: everyone gets through), and every `-o` after it is silently ignored.
