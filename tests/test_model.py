@@ -149,6 +149,19 @@ def test_inet_endpoints(name, host, port, number):
             " -o smtpd_sasl_auth_enable=yes -o smtpd_tls_wrappermode=yes",
             "required", "after_tls",
         ),
+        # required TLS implies AUTH only after STARTTLS even when smtpd has no certificate
+        # and so no TLS to offer (smtpd.c, main): AUTH is never offered
+        (
+            "", " -o smtpd_sasl_auth_enable=yes -o smtpd_tls_security_level=encrypt",
+            "none", "none",
+        ),
+        ("smtpd_enforce_tls = yes\nsmtpd_sasl_auth_enable = yes\n", "", "none", "none"),
+        # smtpd reads verify, secure and fingerprint as encrypt (with a warning)
+        (
+            "smtpd_tls_chain_files = /k.pem\n",
+            " -o smtpd_sasl_auth_enable=yes -o smtpd_tls_security_level=verify",
+            "required", "after_tls",
+        ),
     ],
 )  # fmt: skip
 def test_what_an_smtpd_offers(main, master, tls, auth):
@@ -264,7 +277,6 @@ def test_mynetworks_explicit_or_by_style():
     assert _model("").mynetworks.style == "subnet"  # level 0: the old default
 
 
-
 def test_restriction_classes_with_their_definitions():
     """Every listed class, used or not, with where it is listed; one without a value (or
     one that expands to nothing) has no definition, as smtpd_check_init() finds it."""
@@ -339,7 +351,10 @@ def test_milters_per_service_and_for_cleanup():
     ((daemon, written, entry),) = model.cleanup_milters
     assert daemon is not None and daemon.program == "cleanup"
     assert written.span is not None and written.span.line == 2
-    assert entry.fatal == 'malformed option: missing \'=\' after attribute name: "...connect_timeout..."'
+    assert (
+        entry.fatal
+        == "malformed option: missing '=' after attribute name: \"...connect_timeout...\""
+    )
 
 
 @pytest.mark.parametrize(
@@ -399,3 +414,88 @@ def test_rbl_reply_templates(template, error, code_error):
 )
 def test_dns_list_reply_filters_as_ip_match_reads_them(pattern, problem):
     assert ip_pattern_error(pattern) == problem
+
+
+# -- the daemon's reading of its command line, what programs demand, named transports --------
+
+
+def test_a_daemon_reads_its_options_with_its_own_getopt():
+    """smtpd's skeleton takes a value for -n (single_server.c), so the -o after it is read,
+    which postconf -P does not show; a lone - ends the daemon's options."""
+    model = _model(
+        "",
+        "smtp inet n - n - - smtpd -n name -o syslog_name=a\n"
+        "relay unix - - n - - smtp - x -o syslog_name=b\n"
+        "custom unix - n n - - mydaemon -n x -o syslog_name=c\n",
+    )
+    smtp, relay, custom = model.daemons
+    assert smtp.service.overrides == {}  # postconf's reading
+    assert [(o.name, o.value) for o in smtp.overrides] == [("syslog_name", "a")]
+    assert smtp.config.value("syslog_name") == "a"
+    assert smtp.command_line is not None and smtp.command_line.known
+    assert [(o.letter, o.value) for o in smtp.command_line.options] == [
+        ("n", "name"), ("o", "syslog_name=a"),
+    ]  # fmt: skip
+    assert relay.service.overrides == {"syslog_name": "b"}
+    assert relay.overrides == () and relay.config.origin("syslog_name") is None
+    # a program pflint does not know is read as postconf reads it
+    assert custom.command_line is not None and not custom.command_line.known
+    assert custom.overrides == () and custom.command_line.refused == ()
+
+
+def test_override_places_in_the_daemons_reading():
+    model = _model("", "smtp inet n - n - - smtpd -vosyslog_name=a -o { x = y }\n")
+    (daemon,) = model.daemons
+    first, second = daemon.overrides
+    assert (first.name, first.value, first.braced) == ("syslog_name", "a", False)
+    assert (first.option.column, first.argument.column) == (29, 30)  # the o of -vo
+    assert (second.name, second.value, second.braced) == ("x", "y", True)
+    assert second.argument.column == 47 and second.text == "{ x = y }"
+
+
+def test_what_a_program_demands_of_its_service():
+    model = _model(
+        "compatibility_level = 3.6\nmaster_service_disable = !smtp/inet, inet\n",
+        "smtp inet n - n - - smtpd\nsubmission inet n - n - - smtpd\n"
+        "qmgr unix n - n 300 1 qmgr\npostlog unix-dgram n - n - 1 postlogd\n"
+        "local unix - n n - - local\n",
+        version="3.7",
+    )
+    smtp, submission, qmgr, postlog, local = model.daemons
+    assert not smtp.disabled and submission.disabled and not submission.started
+    assert qmgr.facts is not None and qmgr.facts.process_limit == 1
+    assert qmgr.facts.arguments == "none" and "o:" in qmgr.facts.letters
+    assert local.facts is not None and local.facts.privileged and local.facts.process_limit is None
+    assert not postlog.started  # no maillog_file: nothing logs through postlogd
+    assert _model("maillog_file = /var/log/mail\n", "postlog unix-dgram n - n - 1 postlogd\n")\
+        .daemons[0].started  # fmt: skip
+    # before 3.4 the skeleton has no -r; smtp's flags= arrive in 3.5
+    old = _model("", "smtp unix - - n - - smtp\n", version="3.3").daemons[0]
+    assert old.facts is not None and "r:" not in old.facts.letters and old.facts.arguments == "none"
+    assert _model("", "smtp unix - - n - - smtp\n").daemons[0].facts.arguments == "flags"  # type: ignore[union-attr]
+
+
+def test_named_transports_say_where_they_are_written():
+    model = _model(
+        "content_filter = amavis:[127.0.0.1]:10024\nfilter = spam\n"
+        "transport_maps = inline:{ lists.example.com=mailman: }\n"
+        "fallback_transport = $filter\n",
+        "smtp inet n - n - - smtpd\n127.0.0.1:10025 inet n - n - - smtpd -o content_filter=\n"
+        "dovecot inet n - n - - smtpd -o content_filter=scan:x\n",
+    )
+    found = {(t.transport, t.parameter, t.daemon.key if t.daemon else None): t
+             for t in model.named_transports}  # fmt: skip
+    amavis = found[("amavis", "content_filter", None)]
+    assert amavis.nexthop == "[127.0.0.1]:10024"
+    assert amavis.written is not None and amavis.written.span is not None
+    assert (amavis.written.span.line, amavis.written.span.column) == (1, 18)
+    mailman = found[("mailman", "transport_maps", None)]
+    assert mailman.written is not None and mailman.written.span is not None
+    assert mailman.written.span.column == 45
+    spam = found[("spam", "fallback_transport", None)]
+    assert spam.written is not None and spam.written.span is None  # expanded from $filter
+    scan = found[("scan", "content_filter", "dovecot/inet")]
+    assert scan.written is not None and scan.written.span is not None
+    assert scan.written.span.column == 48
+    assert found[("smtp", "default_transport", None)].written is None  # the default
+    assert not any(t.daemon and t.daemon.name == "127.0.0.1:10025" for t in model.named_transports)

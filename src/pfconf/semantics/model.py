@@ -98,4 +98,4 @@ class Postfix:
 
     @functools.cached_property
     def named_transports(self) -> tuple[NamedTransport, ...]:
-        return named_transports(self.config)
+        return named_transports(self.config, self.daemons)

@@ -64,6 +64,9 @@ def server_tls(value: Callable[[str], str | None]) -> ServerTls:
             level, why = "may", "smtpd_use_tls = yes"
         else:
             return ServerTls("none", "smtpd_tls_security_level is not set")
+    if level in ("fingerprint", "verify", "secure"):
+        # smtpd warns "unsupported TLS level" and uses encrypt (pre_jail_init's switch)
+        level, why = "encrypt", f"{why} (read as encrypt)"
     if level not in ("may", "encrypt"):
         return ServerTls("none", why)
     if not any((value(name) or "").strip() for name in SERVER_CERTIFICATES):
@@ -89,11 +92,29 @@ def server_auth(value: Callable[[str], str | None], tls: ServerTls) -> Auth:
         return Auth("none", "smtpd_sasl_auth_enable is not yes")
     if tls.state == "required":
         return Auth("after_tls", tls.why)
+    enforced = _enforced(value)
+    if enforced is not None:
+        # TLS is required, but there is none (no certificate): AUTH is never offered
+        return Auth("none", f"{enforced} allows AUTH only after STARTTLS, and no TLS ({tls.why})")
     if yes(value("smtpd_tls_auth_only")):
         if tls.state == "none":
             return Auth("none", f"smtpd_tls_auth_only = yes, and no TLS ({tls.why})")
         return Auth("after_tls", "smtpd_tls_auth_only = yes")
     return Auth("always", "smtpd_tls_auth_only is not yes")
+
+
+def _enforced(value: Callable[[str], str | None]) -> str | None:
+    """The setting that makes smtpd require TLS, whether or not it can offer any (smtpd.c,
+    main: enforce_tls comes from wrapper mode, the level encrypt or a stronger one, or the
+    legacy smtpd_enforce_tls; it implies smtpd_tls_auth_only); None when none does."""
+    if yes(value("smtpd_tls_wrappermode")):
+        return "smtpd_tls_wrappermode = yes"
+    level = (value("smtpd_tls_security_level") or "").strip().lower()
+    if level in ("encrypt", "fingerprint", "verify", "secure"):
+        return f"smtpd_tls_security_level = {level}"
+    if not level and yes(value("smtpd_enforce_tls")):
+        return "smtpd_enforce_tls = yes"
+    return None
 
 
 @attrs.frozen(eq=False)
