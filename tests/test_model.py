@@ -13,6 +13,7 @@ from pfconf import loads, postfix
 from pfconf.kb import parse_version
 from pfconf.model import MainCf
 from pfconf.semantics import Postfix
+from pfconf.semantics.delivery import ip_address, parse_destination
 from pfconf.semantics.services import inet_endpoint
 
 
@@ -259,3 +260,111 @@ def test_mynetworks_explicit_or_by_style():
     computed = _model("compatibility_level = 2\n").mynetworks
     assert not computed.explicit and computed.style == "host"
     assert _model("").mynetworks.style == "subnet"  # level 0: the old default
+
+
+# -- delivery: next hops, routes, own addresses ------------------------------------------------
+
+STOCK_CLIENTS = (
+    "smtp unix - - n - - smtp\nrelay unix - - n - - smtp\nlmtp unix - - n - - lmtp\n"
+    "smtpd-in inet n - n - - smtpd\npickup unix n - n 60 1 pickup\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text, lmtp, host, service, port, problem",
+    [
+        ("[192.0.2.1]", False, "192.0.2.1", "25", 25, None),
+        ("mail.example.com:submission", False, "mail.example.com", "submission", 587, None),
+        ("[ipv6:2001:db8::1]:26", False, "2001:db8::1", "26", 26, None),
+        ("[smtp.example.com]:99999", False, "smtp.example.com", "99999", None,
+         "bad network port: 99999 for destination: [smtp.example.com]:99999"),
+        ("[192.0.2.1", False, None, None, None,
+         'missing "]" in server description: [192.0.2.1'),
+        ("[host]x", False, None, None, None, 'garbage after "]" in server description: [host]x'),
+        ("host:25x", False, None, None, None,
+         "garbage after numerical service in server description: host:25x"),
+        ("[ipv6:192.0.2.1]", False, None, None, None,
+         "malformed IPv6 address in server description: [ipv6:192.0.2.1]"),
+        ("inet:[192.0.2.1]", True, "192.0.2.1", "24", 24, None),
+        ("inet:host:0", True, "host", "0", None, "bad network port: 0 for destination: host:0"),
+    ],
+)  # fmt: skip
+def test_next_hops_as_smtp_parses_them(text, lmtp, host, service, port, problem):
+    destination = parse_destination(text, "24" if lmtp else "25", lmtp)
+    assert (destination.host, destination.service, destination.port) == (host, service, port)
+    assert destination.problem == problem
+
+
+def test_lmtp_unix_destination():
+    destination = parse_destination("unix:private/dovecot-lmtp", "24", lmtp=True)
+    assert destination.unix == "private/dovecot-lmtp" and destination.problem is None
+    # smtp(8) in SMTP mode knows no unix: prefix (smtp_connect.c): a host named "unix"
+    assert parse_destination("unix:private/x", "25").unix is None
+
+
+@pytest.mark.parametrize(
+    "main, address, why",
+    [
+        ("", "127.0.0.1", "inet_interfaces = all"),
+        ("", "::1", None),  # IPv6 depends on the build's inet_protocols default
+        ("inet_protocols = all\n", "::1", "inet_interfaces = all"),
+        ("inet_protocols = ipv6\n", "127.0.0.1", None),
+        ("inet_interfaces = loopback-only\n", "127.0.0.1", "inet_interfaces = loopback-only"),
+        ("inet_interfaces = 192.0.2.1\n", "127.0.0.1", None),
+        ("inet_interfaces = 192.0.2.1, localhost\n", "127.0.0.1",
+         "inet_interfaces lists localhost"),
+        ("inet_interfaces = 192.0.2.1\n", "192.0.2.1", "inet_interfaces lists 192.0.2.1"),
+        ("inet_interfaces = 192.0.2.1\nproxy_interfaces = 198.51.100.1\n", "198.51.100.1",
+         "proxy_interfaces lists 198.51.100.1"),
+        # own_inet_addr_init() compares the whole value: "all, 192.0.2.1" is a host list
+        ("inet_interfaces = 192.0.2.1 all\n", "127.0.0.1", None),
+    ],
+)  # fmt: skip
+def test_own_addresses(main, address, why):
+    assert _model(main).own_addresses.why(ip_address(address)) == why
+
+
+def test_routes_name_next_hops_and_their_services():
+    model = _model(
+        "relayhost = [relay.example.com]\nrelay_domains = example.net\n"
+        "virtual_mailbox_domains = example.org\nvirtual_transport = lmtp:unix:private/d\n"
+        "content_filter = amavis:[127.0.0.1]:10024\nfallback_relay = [backup.example.com]\n",
+        STOCK_CLIENTS,
+    )
+    found = [(r.parameter, r.transport, r.nexthop, r.program, r.fallback) for r in model.routes]
+    assert found == [
+        ("relayhost", "smtp", "[relay.example.com]", "smtp", False),
+        ("relayhost", "relay", "[relay.example.com]", "smtp", False),
+        ("virtual_transport", "lmtp", "unix:private/d", "lmtp", False),
+        ("content_filter", "amavis", "[127.0.0.1]:10024", None, False),
+        ("smtp_fallback_relay", "smtp", "[backup.example.com]", "smtp", True),
+        ("smtp_fallback_relay", "relay", "[backup.example.com]", "smtp", True),
+    ]
+    relay = model.routes[1]
+    assert relay.origin is not None and relay.origin.name == "relayhost"
+    assert model.routes[-1].origin.name == "fallback_relay"  # type: ignore[union-attr]
+    assert [d.unix for d in model.routes[2].destinations] == ["private/d"]
+
+
+def test_routes_skip_classes_no_mail_reaches_and_transports_with_their_own_next_hop():
+    model = _model(
+        "compatibility_level = 3.7\nrelayhost = [relay.example.com]\n"
+        "default_transport = smtp:[out.example.com]\nvirtual_transport = lmtp:unix:private/d\n",
+        STOCK_CLIENTS,
+    )
+    # relay_domains is empty at level 3.7, and no virtual_mailbox_domains: neither class
+    # is reached; default_transport's own next hop wins over relayhost
+    assert [(r.parameter, r.nexthop) for r in model.routes] == [
+        ("default_transport", "[out.example.com]"),
+    ]
+
+
+def test_content_filter_route_per_service_override():
+    model = _model(
+        "content_filter = smtp-amavis:[127.0.0.1]:10024\n",
+        STOCK_CLIENTS + "127.0.0.1:10025 inet n - n - - smtpd -o content_filter=\n"
+        "submission inet n - n - - smtpd -o content_filter=smtp:[127.0.0.1]\n",
+    )
+    filters = [(r.nexthop, type(r.origin).__name__) for r in model.routes
+               if r.parameter == "content_filter"]  # fmt: skip
+    assert filters == [("[127.0.0.1]:10024", "Parameter"), ("[127.0.0.1]", "Override")]

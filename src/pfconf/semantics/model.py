@@ -17,6 +17,7 @@ from .addresses import (
 )
 from .client import SmtpClient, smtp_clients
 from .configuration import Configuration
+from .delivery import OwnAddresses, Route, own_addresses, routes
 from .postscreen import Postscreen, postscreens
 from .services import Daemon, daemons
 from .smtpd import SmtpServer, smtp_servers
@@ -82,3 +83,14 @@ class Postfix:
     @functools.cached_property
     def named_transports(self) -> tuple[NamedTransport, ...]:
         return named_transports(self.config)
+
+    @functools.cached_property
+    def routes(self) -> tuple[Route, ...]:
+        """The next hops main.cf and the overrides name, with the service delivering there."""
+        clients = tuple(c.daemon for c in self.smtp_clients)
+        return routes(self.config, self.daemons, clients)
+
+    @functools.cached_property
+    def own_addresses(self) -> OwnAddresses:
+        """The addresses Postfix counts as this host's (inet_interfaces, proxy_interfaces)."""
+        return own_addresses(self.config)

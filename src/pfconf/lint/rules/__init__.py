@@ -1,3 +1,16 @@
 """Every pflint rule, one module per rule family; importing this package registers them all."""
 
-from . import crossfile, daemons, dnsbl, parameters, relay, sasl, services, syntax, tls  # noqa: F401
+from . import (  # noqa: F401
+    client,
+    crossfile,
+    daemons,
+    delivery,
+    dnsbl,
+    parameters,
+    relay,
+    sasl,
+    services,
+    startup,
+    syntax,
+    tls,
+)
