@@ -15,6 +15,13 @@ from pfconf.model import MainCf
 from pfconf.semantics import Postfix
 from pfconf.semantics.delivery import ip_address, parse_destination
 from pfconf.semantics.services import inet_endpoint
+from pfconf.semantics.tls import (
+    bad_exclusion,
+    cipher_exclusions,
+    config_file_problem,
+    fingerprints,
+    hostname_problem,
+)
 
 
 def _model(main: str, master: str | None = None, version: str = "3.9") -> Postfix:
@@ -368,3 +375,61 @@ def test_content_filter_route_per_service_override():
     filters = [(r.nexthop, type(r.origin).__name__) for r in model.routes
                if r.parameter == "content_filter"]  # fmt: skip
     assert filters == [("[127.0.0.1]:10024", "Parameter"), ("[127.0.0.1]", "Override")]
+
+
+# -- TLS values ------------------------------------------------------------------------------
+
+
+def test_fingerprints_as_tls_dane_reads_them():
+    found = fingerprints("AB:CD:EF, abcdef01 sha256:AB:CD\nAB::CD AB:CD: " + "ab" * 97)
+    assert [(f.text[:12], f.usable) for f in found] == [
+        ("AB:CD:EF", True),
+        ("abcdef01", True),
+        ("sha256:AB:CD", False),
+        ("AB::CD", False),
+        ("AB:CD:", False),
+        # over three characters per byte of the widest digest (64 bytes): Postfix's only
+        # length check
+        ("abababababab", False),
+    ]
+
+
+def test_cipher_exclusions_split_at_colons_too():
+    assert cipher_exclusions("aNULL, !eNULL:-RC4 @STRENGTH") == ("aNULL", "!eNULL", "-RC4", "@STRENGTH")
+    assert [bad_exclusion(w) for w in ("aNULL", "!eNULL", "-RC4", "@STRENGTH")] == [
+        False, True, True, True,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [
+        ("smtp.example.com", None),
+        ("hostname", None),
+        ("mail_1.example.com", None),  # valid_hostname() allows "_"
+        ("smtp.example.com:587", "invalid character 58(decimal)"),
+        ("mail..example.com", "misplaced delimiter"),
+        ("mail.example.com.", "misplaced delimiter"),
+        ("-mail.example.com", "misplaced hyphen"),
+        ("192.0.2.1", "numeric hostname"),
+        ("a" * 64 + ".com", "hostname label too long"),
+        ("", "empty hostname"),
+    ],
+)
+def test_hostname_problem_as_valid_hostname(name, problem):
+    assert hostname_problem(name) == problem
+
+
+def test_tls_config_file_forms():
+    assert [config_file_problem(v) for v in ("default", "none", "/etc/ssl/x.cnf")] == [None] * 3
+    assert config_file_problem("openssl.cnf") and config_file_problem("Default")
+
+
+def test_delivers_with_named_transports_and_tables():
+    master = STOCK_CLIENTS + "smtps unix - - n - - smtp\nfilter unix - - n - - smtp\n"
+    model = _model("", master)
+    assert model.delivers_with("smtp") and model.delivers_with("relay")
+    assert not model.delivers_with("smtps")
+    assert _model("transport_maps = hash:/etc/postfix/transport\n", master).delivers_with("smtps")
+    overridden = _model("", master + "10025 inet n - n - - smtpd -o content_filter=filter:\n")
+    assert overridden.delivers_with("filter") and not overridden.delivers_with("smtps")

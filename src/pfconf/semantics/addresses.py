@@ -98,6 +98,18 @@ TRANSPORT_PARAMETERS = (
 )
 
 
+#: Tables whose results name transports (trivial-rewrite's transport_maps, the
+#: sender-dependent and verification variants, local(8)'s per-user tables).
+TRANSPORT_TABLES = (
+    "transport_maps",
+    "sender_dependent_default_transport_maps",
+    "address_verify_transport_maps",
+    "address_verify_sender_dependent_default_transport_maps",
+    "mailbox_transport_maps",
+    "fallback_transport_maps",
+)
+
+
 @attrs.frozen
 class NamedTransport:
     """A transport a setting sends mail to, and the parameter that names it."""

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from ..kb import Version
 from ..model import MainCf, MasterCf
 from .addresses import (
+    TRANSPORT_TABLES,
     AddressClass,
     MyNetworks,
     NamedTransport,
@@ -83,6 +84,19 @@ class Postfix:
     @functools.cached_property
     def named_transports(self) -> tuple[NamedTransport, ...]:
         return named_transports(self.config)
+
+    def delivers_with(self, transport: str) -> bool:
+        """Whether mail may reach the master.cf service ``transport``: a transport setting
+        names it (main.cf, or a daemon's content_filter override), or a transport table
+        is set whose contents the model does not read."""
+        if any(t.transport == transport for t in self.named_transports):
+            return True
+        for daemon in self.daemons:
+            if daemon.service.override("content_filter") is not None:
+                value = (daemon.config.value("content_filter") or "").strip()
+                if value.split(":", 1)[0] == transport:
+                    return True
+        return any((self.config.value(name) or "").strip() for name in TRANSPORT_TABLES)
 
     @functools.cached_property
     def routes(self) -> tuple[Route, ...]:
