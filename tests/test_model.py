@@ -395,10 +395,9 @@ def test_fingerprints_as_tls_dane_reads_them():
 
 
 def test_cipher_exclusions_split_at_colons_too():
-    assert cipher_exclusions("aNULL, !eNULL:-RC4 @STRENGTH") == ("aNULL", "!eNULL", "-RC4", "@STRENGTH")
-    assert [bad_exclusion(w) for w in ("aNULL", "!eNULL", "-RC4", "@STRENGTH")] == [
-        False, True, True, True,
-    ]  # fmt: skip
+    words = cipher_exclusions("aNULL, !eNULL:-RC4 @STRENGTH")
+    assert words == ("aNULL", "!eNULL", "-RC4", "@STRENGTH")
+    assert [bad_exclusion(w) for w in words] == [False, True, True, True]
 
 
 @pytest.mark.parametrize(
@@ -433,3 +432,50 @@ def test_delivers_with_named_transports_and_tables():
     assert _model("transport_maps = hash:/etc/postfix/transport\n", master).delivers_with("smtps")
     overridden = _model("", master + "10025 inet n - n - - smtpd -o content_filter=filter:\n")
     assert overridden.delivers_with("filter") and not overridden.delivers_with("smtps")
+
+
+# -- tables through proxymap -------------------------------------------------------------------
+
+
+def test_proxied_tables_in_main_cf_and_overrides():
+    model = _model(
+        "virtual_alias_maps = proxy:mysql:/etc/postfix/virtual.cf\n"
+        "smtpd_sender_login_maps = pipemap:{proxy:ldap:/etc/postfix/a.cf, hash:/etc/x}\n"
+        "address_verify_map = proxy:btree:/var/lib/postfix/verify\n"
+        "proxy_read_maps = proxy:hash:/etc/postfix/listed\nmy_own = proxy:hash:/unused\n",
+        "smtp inet n - n - - smtpd -o smtpd_client_restrictions=check_client_access,proxy:static:OK\n",
+        version="3.7",
+    )
+    found = [(t.parameter, t.table, t.write, t.daemon is not None) for t in model.proxied_tables]
+    assert found == [
+        ("virtual_alias_maps", "mysql:/etc/postfix/virtual.cf", False, False),
+        ("smtpd_sender_login_maps", "ldap:/etc/postfix/a.cf", False, False),
+        ("address_verify_map", "btree:/var/lib/postfix/verify", True, False),
+        ("smtpd_client_restrictions", "static:OK", False, True),
+    ]
+
+
+@pytest.mark.parametrize(
+    "main, version, approved, complete",
+    [
+        # the default lists parameters by $name; only words starting with proxy: count
+        ("virtual_alias_maps = proxy:mysql:/v.cf hash:/x\n", "3.7", {"mysql:/v.cf"}, True),
+        ("proxy_read_maps = proxy:proxy:hash:/a, hash:/b\n", "3.7", {"hash:/a"}, True),
+        # nested tables from 3.7 on
+        ("proxy_read_maps = unionmap:{proxy:hash:/a, proxy:hash:/b}\n", "3.7",
+         {"hash:/a", "hash:/b"}, True),
+        ("proxy_read_maps = unionmap:{proxy:hash:/a}\n", "3.6", set(), True),
+        # a file of tables (3.11): its contents are the host's
+        ("proxy_read_maps = /etc/postfix/proxied\n", "3.11", set(), False),
+        ("proxy_read_maps = { proxy:hash:/a, x = y }\n", "3.11", {"hash:/a"}, True),
+        # restriction classes are approved from 3.11 on
+        (("smtpd_restriction_classes = c\nc = check_client_access proxy:hash:/c\n"
+          "proxy_read_maps =\n"), "3.11", {"hash:/c"}, True),
+    ],
+)  # fmt: skip
+def test_proxy_approval(main, version, approved, complete):
+    approval = _model(main, version=version).proxy_approval(write=False)
+    assert approval.complete == complete
+    assert approved <= approval.tables
+    if main.startswith("proxy_read_maps") or "proxy_read_maps =\n" in main:
+        assert approval.tables == approved

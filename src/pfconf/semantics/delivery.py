@@ -261,6 +261,15 @@ TRANSPORT_ROUTES = (
 )
 
 
+#: The transport setting of each address class (resolve.c).
+TRANSPORT_CLASSES = {
+    "local_transport": "local",
+    "virtual_transport": "virtual mailbox",
+    "relay_transport": "relay",
+    "default_transport": "default",
+}
+
+
 def split_transport(value: str) -> tuple[str, str | None] | None:
     """``transport:nexthop`` as resolve.c splits it (split_at the first ``:``): the
     transport and the next hop (None when there is none); None for an empty value."""

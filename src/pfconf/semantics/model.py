@@ -18,10 +18,18 @@ from .addresses import (
 )
 from .client import SmtpClient, smtp_clients
 from .configuration import Configuration
-from .delivery import OwnAddresses, Route, own_addresses, routes
+from .delivery import (
+    TRANSPORT_CLASSES,
+    OwnAddresses,
+    Route,
+    class_reachable,
+    own_addresses,
+    routes,
+)
 from .postscreen import Postscreen, postscreens
 from .services import Daemon, daemons
 from .smtpd import SmtpServer, smtp_servers
+from .tables import ProxiedTable, ProxyApproval, proxied_tables, proxy_approval
 
 
 class Postfix:
@@ -87,10 +95,15 @@ class Postfix:
 
     def delivers_with(self, transport: str) -> bool:
         """Whether mail may reach the master.cf service ``transport``: a transport setting
-        names it (main.cf, or a daemon's content_filter override), or a transport table
-        is set whose contents the model does not read."""
-        if any(t.transport == transport for t in self.named_transports):
-            return True
+        names it (for an address class's transport: a class mail can reach; main.cf, or a
+        daemon's content_filter override), or a transport table is set whose contents the
+        model does not read."""
+        for named in self.named_transports:
+            klass = TRANSPORT_CLASSES.get(named.parameter)
+            if named.transport == transport and (
+                klass is None or class_reachable(self.config, klass)
+            ):
+                return True
         for daemon in self.daemons:
             if daemon.service.override("content_filter") is not None:
                 value = (daemon.config.value("content_filter") or "").strip()
@@ -103,6 +116,17 @@ class Postfix:
         """The next hops main.cf and the overrides name, with the service delivering there."""
         clients = tuple(c.daemon for c in self.smtp_clients)
         return routes(self.config, self.daemons, clients)
+
+    @functools.cached_property
+    def proxied_tables(self) -> tuple[ProxiedTable, ...]:
+        """The proxy: tables the configuration reads or writes."""
+        return proxied_tables(self.config, self.daemons)
+
+    def proxy_approval(self, write: bool) -> ProxyApproval:
+        """What proxymap (``write``: proxywrite) serves, as its service reads main.cf."""
+        daemon = self.daemon("proxywrite" if write else "proxymap", "unix")
+        config = daemon.config if daemon is not None else self.config
+        return proxy_approval(config, write, self.version)
 
     @functools.cached_property
     def own_addresses(self) -> OwnAddresses:
