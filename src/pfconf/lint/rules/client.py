@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...semantics import Configuration, Daemon
+from ...semantics import Configuration, Daemon, yes
 from ...semantics.client import SmtpClient
 from ...semantics.smtpd import SERVER_CERTIFICATES
 from ...semantics.tls import (
@@ -487,3 +487,63 @@ class LegacyCertificatesIgnored(Rule):
                                      daemon=server.daemon))  # fmt: skip
                 if finding is not None:
                     yield finding
+
+
+@register
+class TlsrptDisabled(Rule):
+    """
+    ## What it finds
+    `smtp_tlsrpt_enable = yes` (Postfix 3.10 and later) on a client that cannot report: an
+    lmtp service (`lmtp_tlsrpt_enable`), DNS lookups turned off (`smtp_dns_support_level =
+    disabled`, or `disable_dns_lookups = yes`), or no `smtp_tlsrpt_socket_name`.
+
+    ## Why it matters
+    smtp(8) checks this after start-up, logs "TLSRPT support is not implemented for LMTP",
+    "Cannot enable TLSRPT support: DNS is disabled" or "parameter
+    smtp_tlsrpt_socket_name has empty value -- TLSRPT support will be disabled", and sends
+    no TLS reports (smtp.c, post_init(); smtp_tlsrpt.c, smtp_tlsrpt_post_jail()).
+
+    ## Example
+    ```
+    smtp_tlsrpt_enable = yes
+    ```
+
+    ## Use instead
+    ```
+    smtp_tlsrpt_enable = yes
+    smtp_tlsrpt_socket_name = tlsrpt/tlsrpt.sock
+    ```
+
+    ## Fix
+    Give the socket of the TLSRPT collector (tlsrpt-reporter), enable DNS, or remove the
+    setting.
+    """
+
+    code = "TLS014"
+    name = "tlsrpt-disabled"
+    severity = "warning"
+    summary = "TLSRPT enabled where smtp(8) disables it"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.target[:2] < (3, 10):
+            return
+        once = Once()
+        for client in _used_clients(ctx):
+            name = client.parameter("tlsrpt_enable")
+            if not yes(client.value("tlsrpt_enable")):
+                continue
+            config = client.config
+            level = (config.value("smtp_dns_support_level") or "").strip().lower()
+            if client.protocol == "lmtp":
+                why = "TLSRPT is not implemented for LMTP"
+            elif level == "disabled" or (not level and yes(config.value("disable_dns_lookups"))):
+                why = "DNS lookups are disabled"
+            elif not (config.value("smtp_tlsrpt_socket_name") or "").strip():
+                why = "smtp_tlsrpt_socket_name is empty"
+            else:
+                continue
+            message = f"{name} = yes has no effect: {why}, so {client.protocol}(8) sends no reports"
+            finding = once(place(ctx, type(self), config.origin(name), message,
+                                 daemon=client.daemon))  # fmt: skip
+            if finding is not None:
+                yield finding

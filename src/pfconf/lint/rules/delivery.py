@@ -220,3 +220,61 @@ class MalformedNextHop(Rule):
                                      word=destination.text))  # fmt: skip
                 if finding is not None:
                     yield finding
+
+
+@register
+class FallbackRelayForUnixLmtp(Rule):
+    """
+    ## What it finds
+    `lmtp_fallback_relay` set on an lmtp service that delivers to a unix-domain socket
+    (`lmtp:unix:...` in a transport setting).
+
+    ## Why it matters
+    A fallback relay is a TCP destination; for a socket lmtp(8) logs "ignoring
+    lmtp_fallback_relay = ... setting for non-TCP connections" on every delivery and does
+    without it (smtp_connect.c, smtp_connect_local()): mail that the socket refuses is
+    deferred, not sent to the fallback.
+
+    ## Example
+    ```
+    virtual_transport = lmtp:unix:private/dovecot-lmtp
+    lmtp_fallback_relay = [backup.example.com]:24
+    ```
+
+    ## Use instead
+    ```
+    virtual_transport = lmtp:unix:private/dovecot-lmtp
+    ```
+
+    ## Fix
+    Remove the setting, or deliver over TCP (`lmtp:inet:host:port`) where a fallback is
+    wanted.
+    """
+
+    code = "XF006"
+    name = "fallback-relay-for-unix-lmtp"
+    severity = "warning"
+    summary = "lmtp_fallback_relay on LMTP over a unix socket is ignored"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.target[:2] < (3, 1):
+            return  # lmtp_fallback_relay is new in 3.1
+        once = Once()
+        for route in ctx.postfix.routes:
+            config = route.client_config
+            if config is None or not route.lmtp or route.fallback:
+                continue
+            if not any(d.unix is not None for d in route.destinations):
+                continue
+            value = (config.value("lmtp_fallback_relay") or "").strip()
+            if not value:
+                continue
+            message = (
+                f"lmtp_fallback_relay = {value} is ignored for {route.parameter}, which "
+                f"delivers over the unix socket {route.nexthop}: lmtp(8) logs so on each "
+                "delivery"
+            )
+            origin = config.origin("lmtp_fallback_relay")
+            finding = once(place(ctx, type(self), origin, message, daemon=route.daemon))
+            if finding is not None:
+                yield finding
