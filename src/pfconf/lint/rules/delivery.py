@@ -278,3 +278,59 @@ class FallbackRelayForUnixLmtp(Rule):
             finding = once(place(ctx, type(self), origin, message, daemon=route.daemon))
             if finding is not None:
                 yield finding
+
+
+#: sizeof(struct sockaddr_un.sun_path): 108 bytes on Linux, 104 on the BSDs and macOS; a
+#: name must leave room for its terminating null byte.
+_SUN_PATH = 108
+
+
+@register
+class LmtpSocketPathTooLong(Rule):
+    """
+    ## What it finds
+    An LMTP destination `unix:path` whose path is 108 bytes or longer: no system's socket
+    address holds it (Linux has room for 107 bytes, the BSDs and macOS for 103).
+
+    ## Why it matters
+    lmtp(8) checks the length before it connects, logs "unix-domain name too long" and
+    defers the mail with "4.3.5 Server configuration error" (smtp_connect.c,
+    smtp_connect_unix()).
+
+    ## Example
+    ```
+    mailbox_transport = lmtp:unix:/var/spool/postfix/private/a-very-long-directory-name/...
+    ```
+
+    ## Use instead
+    ```
+    mailbox_transport = lmtp:unix:private/dovecot-lmtp
+    ```
+
+    ## Fix
+    Use a shorter path: a relative one is taken below the queue directory.
+    """
+
+    code = "XF007"
+    name = "lmtp-socket-path-too-long"
+    severity = "error"
+    summary = "an LMTP socket path longer than a socket address holds"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        once = Once()
+        for route in ctx.postfix.routes:
+            if route.client_config is None or not route.lmtp:
+                continue
+            for destination in route.destinations:
+                path = destination.unix
+                if path is None or len(path.encode("utf-8", "surrogateescape")) < _SUN_PATH:
+                    continue
+                message = (
+                    f"{route.parameter}: the socket path {path} has {len(path)} bytes; a "
+                    "unix-domain socket name holds at most 107, so lmtp(8) defers every "
+                    'delivery ("unix-domain name too long")'
+                )
+                finding = once(place(ctx, type(self), route.origin, message,
+                                     word=destination.text))  # fmt: skip
+                if finding is not None:
+                    yield finding
