@@ -21,6 +21,7 @@ from pfconf.semantics.tls import (
     config_file_problem,
     fingerprints,
     hostname_problem,
+    match_names,
 )
 
 
@@ -398,6 +399,7 @@ def test_cipher_exclusions_split_at_colons_too():
     words = cipher_exclusions("aNULL, !eNULL:-RC4 @STRENGTH")
     assert words == ("aNULL", "!eNULL", "-RC4", "@STRENGTH")
     assert [bad_exclusion(w) for w in words] == [False, True, True, True]
+    assert match_names("nexthop, dot-nexthop:.") == ("nexthop", "dot-nexthop", ".")
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,12 @@ def cipher_exclusions(value: str) -> tuple[str, ...]:
     return tuple(t.text for t in split_list(value, ", \t\r\n:", parens="\0\0"))
 
 
+def match_names(value: str) -> tuple[str, ...]:
+    """The names of ``*_tls_verify_cert_match``/``*_tls_secure_cert_match`` as
+    policy_create() (smtp_tls_policy.c) splits them: at commas, blanks and colons."""
+    return tuple(t.text for t in split_list(value, ", \t\r\n:", parens="\0\0"))
+
+
 def bad_exclusion(word: str) -> bool:
     """tls_set_ciphers() refuses an exclusion that starts with ``!``, ``+``, ``-`` or ``@``
     ("invalid unary '!+-@' in cipher exclusion"), and with it the whole TLS session."""

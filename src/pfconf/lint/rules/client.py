@@ -19,6 +19,7 @@ from ...semantics.tls import (
     config_file_problem,
     fingerprints,
     hostname_problem,
+    match_names,
 )
 from ..context import Context
 from ..finding import Finding
@@ -545,5 +546,75 @@ class TlsrptDisabled(Rule):
             message = f"{name} = yes has no effect: {why}, so {client.protocol}(8) sends no reports"
             finding = once(place(ctx, type(self), config.origin(name), message,
                                  daemon=client.daemon))  # fmt: skip
+            if finding is not None:
+                yield finding
+
+
+#: The certificate-name list each verifying level reads (smtp_tls_policy.c, policy_create()).
+_MATCH_LISTS = {"verify": "tls_verify_cert_match", "secure": "tls_secure_cert_match"}
+
+
+@register
+class NoCertificateName(Rule):
+    """
+    ## What it finds
+    At TLS level `verify` or `secure` (without a policy table), a `.` alone in
+    `smtp_tls_verify_cert_match` or `smtp_tls_secure_cert_match` (or `lmtp_`): ignored
+    (warning); when no other name is left, every delivery at that level fails (error).
+    Postfix 3.6 and later, where OpenSSL checks the names.
+
+    ## Why it matters
+    A leading dot means "any subdomain of what follows"; with nothing after it smtp(8)
+    logs 'ignoring invalid match name: "."' (tls_client.c, add_namechecks()).  With no
+    name at all it logs "could not configure peer name checks" and fails verification
+    rather than accept any name: the mail is deferred.
+
+    ## Example
+    ```
+    smtp_tls_security_level = secure
+    smtp_tls_secure_cert_match = .
+    ```
+
+    ## Use instead
+    ```
+    smtp_tls_security_level = secure
+    smtp_tls_secure_cert_match = nexthop, dot-nexthop
+    ```
+
+    ## Fix
+    Write the domain after the dot (`.example.com`), or use `nexthop`/`dot-nexthop`.
+    """
+
+    code = "TLS015"
+    name = "no-certificate-name"
+    severity = "error"
+    summary = "a certificate match name of '.' is ignored; with no other name TLS fails"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.target[:2] < (3, 6):
+            return
+        once = Once()
+        for client in _used_clients(ctx):
+            tls = client.tls
+            suffix = _MATCH_LISTS.get(tls.level)
+            if suffix is None or tls.policy_maps:
+                continue
+            name = client.parameter(suffix)
+            words = match_names(client.value(suffix) or "")
+            if "." not in words:
+                continue
+            if all(w == "." for w in words):
+                severity, effect = (
+                    "error",
+                    (
+                        f"no name is left to check, and {client.protocol}(8) fails every "
+                        f"delivery at level {tls.level}"
+                    ),
+                )
+            else:
+                severity, effect = "warning", f"{client.protocol}(8) ignores it"
+            message = f"'.' in {name} names no domain: {effect}"
+            finding = once(place(ctx, type(self), client.config.origin(name), message,
+                                 daemon=client.daemon, severity=severity))  # fmt: skip
             if finding is not None:
                 yield finding
