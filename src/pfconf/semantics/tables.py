@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import attrs
 
-from ..kb import Version
+from ..kb import Version, load_table
 from ..values import LookupTable, find_tables, parse_table, split_list, strip_braces
 from .configuration import Configuration, Origin
 from .services import Daemon
@@ -151,3 +151,21 @@ def proxy_approval(config: Configuration, write: bool, version: Version) -> Prox
         for token in split_list(config.value("smtpd_restriction_classes") or ""):
             authorize(config.value(token.text) or "")
     return ProxyApproval(parameter, frozenset(approved), complete)
+
+
+def read_only_cache(value: str) -> LookupTable | None:
+    """For a cache setting (one table Postfix updates, deletes from and scans), the table
+    whose type cannot do that (rules/tables.toml ``cache``), looking through ``proxy:``;
+    None when the type can, or is unknown to pflint."""
+    tables = find_tables(value)
+    if not tables:
+        return None
+    table: LookupTable | None = tables[0]
+    while table is not None and table.type == "proxy":
+        table = table.tables[0] if table.tables else None
+    if table is None:
+        return None
+    info = load_table("tables").get("types", {}).get(table.type)
+    if info is None or info.get("cache"):
+        return None
+    return table

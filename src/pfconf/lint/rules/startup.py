@@ -9,7 +9,8 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from ...semantics import yes
+from ...semantics import Configuration, Daemon, Postfix, yes
+from ...semantics.tables import read_only_cache
 from ...values import split_list
 from ..context import Context
 from ..finding import Finding
@@ -623,3 +624,89 @@ class UpstreamProxyBehindPostscreen(Rule):
             finding = once(place(ctx, type(self), origin, message, daemon=daemon))
             if finding is not None:
                 yield finding
+
+
+@register
+class ReadOnlyCache(Rule):
+    """
+    ## What it finds
+    A cache that Postfix writes, of a table type that cannot be written (`texthash:`,
+    `cidr:`, `regexp:`, `mysql:`, `cdb:`... directly or behind `proxy:`):
+    `address_verify_map` where smtpd verifies addresses (error), `postscreen_cache_map`
+    where postscreen runs, and the TLS session caches where TLS is used (warnings).
+
+    ## Why it matters
+    A read-only type opened for update fails every write ("map requires O_RDONLY access
+    mode", or "update operation is not supported": util/dict_alloc.c).  verify(8) then
+    cannot record a probe's result ("could not update entry"), so each verified address
+    stays "Address verification in progress" and smtpd answers 450 for ever.  postscreen
+    forgets the clients that passed and tests them again on every connection; TLS
+    sessions are never resumed.
+
+    ## Example
+    ```
+    smtpd_recipient_restrictions = reject_unauth_destination, reject_unverified_recipient
+    address_verify_map = texthash:/etc/postfix/verify_cache
+    ```
+
+    ## Use instead
+    ```
+    address_verify_map = btree:$data_directory/verify_cache
+    ```
+
+    ## Fix
+    Use a type Postfix can update: `btree:`, `hash:` or `lmdb:` (behind `proxy:` when
+    several processes share it), or `memcache:`.
+    """
+
+    code = "CFG011"
+    name = "read-only-cache"
+    severity = "error"
+    summary = "a cache Postfix writes, of a table type that cannot be written"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        postfix = ctx.postfix
+        once = Once()
+        wanted: list[tuple[Configuration, str, str, str | None, Daemon | None]] = []
+        if any(
+            item.lowered in ("reject_unverified_sender", "reject_unverified_recipient")
+            for server in postfix.smtp_servers
+            for restrictions in server.restrictions.values()
+            for item in restrictions.flattened()
+        ):
+            for view, daemon in _views(postfix, "verify"):
+                effect = (
+                    "verify(8) cannot record a probe's result, so verified addresses stay "
+                    "'in progress' and smtpd answers 450 for ever"
+                )
+                wanted.append((view, "address_verify_map", effect, None, daemon))
+        for daemon in postfix.running("postscreen"):
+            effect = "postscreen cannot remember clients that passed, and tests them again"
+            wanted.append((daemon.config, "postscreen_cache_map", effect, "warning", daemon))
+        for server in postfix.smtp_servers:
+            if server.tls.state != "none":
+                effect = "TLS sessions of smtpd are never resumed"
+                wanted.append((server.config, "smtpd_tls_session_cache_database", effect,
+                               "warning", server.daemon))  # fmt: skip
+        for client in _used_clients(ctx):
+            if client.tls.level != "none" or client.tls.policy_maps:
+                effect = f"TLS sessions of {client.protocol}(8) are never resumed"
+                wanted.append((client.config, client.parameter("tls_session_cache_database"),
+                               effect, "warning", client.daemon))  # fmt: skip
+        for view, name, effect, severity, daemon in wanted:
+            table = read_only_cache(view.value(name) or "")
+            if table is None:
+                continue
+            message = f"{name}: {table.type}: tables cannot be written; {effect}"
+            finding = once(place(ctx, type(self), view.origin(name), message,
+                                 word=table.text, daemon=daemon, severity=severity))  # fmt: skip
+            if finding is not None:
+                yield finding
+
+
+def _views(postfix: Postfix, program: str) -> list[tuple[Configuration, Daemon | None]]:
+    """The configuration of each service running ``program``, or main.cf's."""
+    daemons = postfix.running(program)
+    if not daemons:
+        return [(postfix.config, None)]
+    return [(d.config, d) for d in daemons]
