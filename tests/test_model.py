@@ -15,6 +15,12 @@ from pfconf.model import MainCf
 from pfconf.semantics import Postfix
 from pfconf.semantics.delivery import ip_address, parse_destination
 from pfconf.semantics.services import inet_endpoint
+from pfconf.semantics.settings import (
+    dane_digests,
+    header_problem,
+    known_tcp_ports,
+    log_file_mode_problem,
+)
 from pfconf.semantics.tls import (
     bad_exclusion,
     cipher_exclusions,
@@ -481,3 +487,43 @@ def test_proxy_approval(main, version, approved, complete):
     assert approved <= approval.tables
     if main.startswith("proxy_read_maps") or "proxy_read_maps =\n" in main:
         assert approval.tables == approved
+
+
+# -- single settings -------------------------------------------------------------------------
+
+
+def test_known_tcp_ports_as_postfix_reads_them():
+    pieces = known_tcp_ports("smtps = submissions=465, x:1, 25=y, z=, a b=1, p=70000, smtps=1")
+    assert [(p.text.strip(), p.problem) for p in pieces] == [
+        ("smtps = submissions=465", None),
+        ("x:1", 'is not in "name = value" form'),
+        ("25=y", "numerical service name"),
+        ("z=", 'missing port value after "="'),
+        ("a b=1", "whitespace in service name"),
+        ("p=70000", "port number out of range"),
+        ("smtps=1", "duplicate service name"),
+    ]
+
+
+def test_log_file_modes_and_headers():
+    assert [log_file_mode_problem(v) is None for v in ("0600", "640", "00644", "0664")] == [
+        True, True, True, False,
+    ]  # fmt: skip
+    assert header_problem("To: undisclosed-recipients:;") is None
+    assert header_problem("X-Foo : bar") is None  # blanks before the colon are allowed
+    assert header_problem("undisclosed recipients") and header_problem(": value")
+
+
+def test_dane_digests_as_tls_dane_digest_init():
+    pieces = dane_digests("sha512 sha256 sha384 sha384=3 sha1=1 x=255 x=0 =4 sha512=2")
+    assert [(p.text, p.problem) for p in pieces] == [
+        ("sha512", None),
+        ("sha256", None),
+        ("sha384", "a digest other than sha256 and sha512 needs an explicit number"),
+        ("sha384=3", None),
+        ("sha1=1", "matching type 1 can only be sha256"),
+        ("x=255", "invalid matching type number"),
+        ("x=0", "reserved matching type number"),
+        ("=4", None),
+        ("sha512=2", "matching type 2 specified more than once"),
+    ]

@@ -6,6 +6,7 @@ from . import (  # noqa: F401
     daemons,
     delivery,
     dnsbl,
+    ignored,
     parameters,
     relay,
     sasl,

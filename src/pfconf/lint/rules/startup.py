@@ -566,67 +566,6 @@ class NoListeningAddress(Rule):
 
 
 @register
-class UpstreamProxyBehindPostscreen(Rule):
-    """
-    ## What it finds
-    `smtpd_upstream_proxy_protocol` set for an smtpd that runs behind postscreen (a
-    master.cf `pass` service), where no smtpd reached directly shares the setting.
-
-    ## Why it matters
-    Behind postscreen, smtpd takes the client's address from postscreen and logs
-    "ignoring non-empty smtpd_upstream_proxy_protocol setting behind postscreen"
-    (smtpd_peer.c, smtpd_peer_init()).  The proxy protocol has to be spoken to
-    postscreen: `postscreen_upstream_proxy_protocol`.
-
-    ## Example
-    ```
-    smtpd     pass  -       -       y       -       -       smtpd
-      -o smtpd_upstream_proxy_protocol=haproxy
-    ```
-
-    ## Use instead
-    ```
-    postscreen_upstream_proxy_protocol = haproxy
-    ```
-
-    ## Fix
-    Move the setting to postscreen.
-    """
-
-    code = "CFG010"
-    name = "upstream-proxy-behind-postscreen"
-    severity = "warning"
-    summary = "smtpd_upstream_proxy_protocol on the smtpd behind postscreen is ignored"
-
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        if ctx.target[:2] < (2, 10):
-            return
-        servers = ctx.postfix.running("smtpd")
-        once = Once()
-        for daemon in servers:
-            if daemon.type != "pass":
-                continue
-            value = (daemon.config.value("smtpd_upstream_proxy_protocol") or "").strip()
-            origin = daemon.config.origin("smtpd_upstream_proxy_protocol")
-            if not value or origin is None:
-                continue
-            shared = any(
-                other.type != "pass"
-                and other.config.origin("smtpd_upstream_proxy_protocol") is origin
-                for other in servers
-            )
-            if shared:
-                continue
-            message = (
-                f"smtpd_upstream_proxy_protocol = {value} is ignored by {daemon.key}, which "
-                "gets its clients from postscreen: set postscreen_upstream_proxy_protocol"
-            )
-            finding = once(place(ctx, type(self), origin, message, daemon=daemon))
-            if finding is not None:
-                yield finding
-
-
-@register
 class ReadOnlyCache(Rule):
     """
     ## What it finds
