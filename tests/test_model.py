@@ -16,6 +16,7 @@ from pfconf.semantics import Postfix
 from pfconf.semantics.delivery import ip_address, parse_destination
 from pfconf.semantics.services import inet_endpoint
 from pfconf.semantics.settings import (
+    charset_problem,
     dane_digests,
     header_problem,
     known_tcp_ports,
@@ -527,3 +528,9 @@ def test_dane_digests_as_tls_dane_digest_init():
         ("=4", None),
         ("sha512=2", "matching type 2 specified more than once"),
     ]
+
+
+def test_charset_names_as_rfc2047_encode_checks_them():
+    assert charset_problem("utf-8") is None and charset_problem("ISO-8859-15") is None
+    assert charset_problem("iso 8859-1") == "invalid character 0x20 in charset name"
+    assert charset_problem("utf.8") == "invalid character 0x2e in charset name"

@@ -129,3 +129,18 @@ def dane_digests(value: str) -> tuple[Piece, ...]:
             used.add(number)
         result.append(Piece(token.text, problem))
     return tuple(result)
+
+
+#: global/rfc2047_code.c: RFC 2047 "especials", not allowed in a charset name.
+RFC2047_ESPECIALS = '()<>@,;:\\"/[]?.='
+
+
+def charset_problem(name: str) -> str | None:
+    """rfc2047_encode() (global/rfc2047_code.c, Postfix 3.10 and later) on the charset name:
+    printable ASCII, no blank, none of the RFC 2047 especials."""
+    if not name:
+        return "empty charset name"
+    for ch in name:
+        if not ch.isascii() or not ch.isprintable() or ch == " " or ch in RFC2047_ESPECIALS:
+            return f"invalid character 0x{ord(ch):x} in charset name"
+    return None

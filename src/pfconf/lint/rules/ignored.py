@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...semantics.settings import (
+    charset_problem,
     dane_digests,
     header_problem,
     known_tcp_ports,
@@ -336,3 +337,57 @@ class DaneDigestsEntryIgnored(Rule):
                                      daemon=client.daemon))  # fmt: skip
                 if finding is not None:
                     yield finding
+
+
+@register
+class FullNameCharsetInvalid(Rule):
+    """
+    ## What it finds
+    `full_name_encoding_charset` (Postfix 3.10 and later) that cannot name a character set
+    in an RFC 2047 encoded word: a blank, a control or non-ASCII character, or one of
+    `()<>@,;:\\"/[]?.=`.
+
+    ## Why it matters
+    cleanup(8) uses it to encode a sender's full name that is not ASCII when it adds a
+    `From:` header to locally submitted mail; with an invalid name rfc2047_encode() logs
+    "invalid character ... in charset name" and gives up (global/rfc2047_code.c), so such
+    messages go out without the full name.
+
+    ## Example
+    ```
+    full_name_encoding_charset = iso 8859-1
+    ```
+
+    ## Use instead
+    ```
+    full_name_encoding_charset = iso-8859-1
+    ```
+
+    ## Fix
+    Use the character set's registered name (`utf-8`, the default, fits most systems).
+    """
+
+    code = "CFG016"
+    name = "full-name-charset-invalid"
+    severity = "warning"
+    summary = "full_name_encoding_charset is not a valid charset name"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.target[:2] < (3, 10):
+            return
+        once = Once()
+        postfix = ctx.postfix
+        views = [d.config for d in postfix.running("cleanup")] or [postfix.config]
+        for view in views:
+            origin = view.origin("full_name_encoding_charset")
+            value = view.value("full_name_encoding_charset") or ""
+            problem = charset_problem(value) if value else None  # empty: a length limit
+            if origin is None or problem is None:
+                continue
+            message = (
+                f"full_name_encoding_charset = {value}: {problem}; cleanup(8) leaves "
+                "non-ASCII full names out of the From: headers it adds"
+            )
+            finding = once(place(ctx, type(self), origin, message))
+            if finding is not None:
+                yield finding
