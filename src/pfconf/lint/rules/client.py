@@ -78,6 +78,7 @@ class WrapperModeWithoutEncrypt(Rule):
     name = "wrapper-mode-without-encrypt"
     severity = "error"
     summary = "TLS wrapper mode below level encrypt: the client skips every server"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()
@@ -135,6 +136,7 @@ class FingerprintsUnusable(Rule):
     name = "fingerprints-unusable"
     severity = "error"
     summary = "fingerprint TLS level without a usable fingerprint: every delivery deferred"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()
@@ -204,6 +206,7 @@ class InvalidServerName(Rule):
     name = "invalid-server-name"
     severity = "error"
     summary = "smtp_tls_servername is not a valid host name: TLS deliveries fail"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 4):
@@ -262,6 +265,7 @@ class TlsOverUnixLmtp(Rule):
     name = "tls-over-unix-lmtp"
     severity = "error"
     summary = "DANE or opportunistic TLS for LMTP over a unix-domain socket"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()
@@ -330,6 +334,7 @@ class TlsConfigFileNotAbsolute(Rule):
     name = "tls-config-file-not-absolute"
     severity = "error"
     summary = "tls_config_file is not an absolute path: TLS is disabled everywhere"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 9):
@@ -385,6 +390,7 @@ class CipherExclusionWithOperator(Rule):
     name = "cipher-exclusion-with-operator"
     severity = "error"
     summary = "a cipher exclusion starts with !, +, - or @: TLS sessions fail"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()
@@ -466,6 +472,7 @@ class LegacyCertificatesIgnored(Rule):
     name = "legacy-certificates-ignored"
     severity = "warning"
     summary = "legacy certificate settings next to smtpd_tls_chain_files are ignored"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 4):
@@ -524,6 +531,7 @@ class TlsrptDisabled(Rule):
     name = "tlsrpt-disabled"
     severity = "warning"
     summary = "TLSRPT enabled where smtp(8) disables it"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 10):
@@ -589,6 +597,7 @@ class NoCertificateName(Rule):
     name = "no-certificate-name"
     severity = "error"
     summary = "a certificate match name of '.' is ignored; with no other name TLS fails"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 6):

@@ -54,6 +54,7 @@ class NextHopLoopsBack(Rule):
     name = "next-hop-loops-back"
     severity = "error"
     summary = "a next hop is this host on port 25: smtp(8) refuses it as a mail loop"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()
@@ -136,6 +137,7 @@ class TransportWithoutName(Rule):
     name = "transport-without-name"
     severity = "error"
     summary = "a transport setting names a next hop but no transport"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         config = ctx.configuration
@@ -202,6 +204,7 @@ class MalformedNextHop(Rule):
     name = "malformed-next-hop"
     severity = "error"
     summary = "a next hop smtp(8) cannot parse: every delivery to it fails"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()
@@ -255,6 +258,7 @@ class FallbackRelayForUnixLmtp(Rule):
     name = "fallback-relay-for-unix-lmtp"
     severity = "warning"
     summary = "lmtp_fallback_relay on LMTP over a unix socket is ignored"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 1):
@@ -315,6 +319,7 @@ class LmtpSocketPathTooLong(Rule):
     name = "lmtp-socket-path-too-long"
     severity = "error"
     summary = "an LMTP socket path longer than a socket address holds"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()

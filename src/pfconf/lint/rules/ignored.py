@@ -52,6 +52,7 @@ class UpstreamProxyBehindPostscreen(Rule):
     name = "upstream-proxy-behind-postscreen"
     severity = "warning"
     summary = "smtpd_upstream_proxy_protocol on the smtpd behind postscreen is ignored"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (2, 10):
@@ -110,6 +111,7 @@ class MaillogFilePermissionsIgnored(Rule):
     name = "maillog-file-permissions-ignored"
     severity = "warning"
     summary = "maillog_file_permissions is not 0600, 0640 or 0644: ignored"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 9):
@@ -157,6 +159,7 @@ class UndisclosedRecipientsHeaderInvalid(Rule):
     name = "undisclosed-recipients-header-invalid"
     severity = "warning"
     summary = "undisclosed_recipients_header is not a header: cleanup adds nothing"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()
@@ -207,6 +210,7 @@ class KnownTcpPortsEntryIgnored(Rule):
     name = "known-tcp-ports-entry-ignored"
     severity = "warning"
     summary = "a known_tcp_ports entry Postfix refuses and leaves out"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 6):
@@ -259,6 +263,7 @@ class QueueMinfreeTooSmall(Rule):
     name = "queue-minfree-too-small"
     severity = "info"
     summary = "queue_minfree below 1.5 times message_size_limit"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()
@@ -317,6 +322,7 @@ class DaneDigestsEntryIgnored(Rule):
     name = "dane-digests-entry-ignored"
     severity = "warning"
     summary = "a tls_dane_digests entry Postfix skips"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 6):
@@ -371,6 +377,7 @@ class FullNameCharsetInvalid(Rule):
     name = "full-name-charset-invalid"
     severity = "warning"
     summary = "full_name_encoding_charset is not a valid charset name"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 10):

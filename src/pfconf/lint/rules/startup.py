@@ -52,6 +52,7 @@ class MaillogFileOutsidePrefixes(Rule):
     name = "maillog-file-outside-prefixes"
     severity = "error"
     summary = "maillog_file outside maillog_file_prefixes: no Postfix program starts"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 4):
@@ -112,6 +113,7 @@ class ProxiedTableNotApproved(Rule):
     name = "proxied-table-not-approved"
     severity = "error"
     summary = "a proxy: table that proxymap does not serve"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         postfix = ctx.postfix
@@ -172,6 +174,7 @@ class VirtualMailboxBaseRelative(Rule):
     name = "virtual-mailbox-base-relative"
     severity = "error"
     summary = "virtual_mailbox_base is not an absolute path: virtual(8) defers every message"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         postfix = ctx.postfix
@@ -225,6 +228,7 @@ class SaslAuthCacheName(Rule):
     name = "sasl-auth-cache-name"
     severity = "error"
     summary = "smtp_sasl_auth_cache_name is not one proxy: table: smtp(8) stops"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()
@@ -283,6 +287,7 @@ class BindAddressNotNumeric(Rule):
     name = "bind-address-not-numeric"
     severity = "error"
     summary = "smtp_bind_address is not a numeric address: smtp(8) stops on each delivery"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         once = Once()
@@ -360,6 +365,7 @@ class VerpDelimitersFiltered(Rule):
     name = "verp-delimiters-filtered"
     severity = "error"
     summary = "a VERP delimiter that verp_delimiter_filter forbids: Postfix does not start"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         config = ctx.configuration
@@ -415,6 +421,7 @@ class VerifySenderAtSign(Rule):
     name = "verify-sender-at-sign"
     severity = "error"
     summary = "address_verify_sender starts or ends with @: verify(8) stops"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (2, 9):
@@ -481,6 +488,7 @@ class MimeProcessingContradiction(Rule):
     name = "mime-processing-contradiction"
     severity = "error"
     summary = "MIME processing disabled and MIME conversion forced: cleanup refuses all mail"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (3, 9):
@@ -540,6 +548,7 @@ class NoListeningAddress(Rule):
     name = "no-listening-address"
     severity = "error"
     summary = "inet_interfaces is empty while master.cf has inet services: master stops"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.target[:2] < (2, 9) or ctx.master is None or ctx.master_is_stock:
@@ -602,6 +611,7 @@ class ReadOnlyCache(Rule):
     name = "read-only-cache"
     severity = "error"
     summary = "a cache Postfix writes, of a table type that cannot be written"
+    needs_main = True
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         postfix = ctx.postfix
