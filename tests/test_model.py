@@ -13,10 +13,26 @@ from pfconf import loads, postfix
 from pfconf.kb import parse_version
 from pfconf.model import MainCf
 from pfconf.semantics import Postfix
+from pfconf.semantics.delivery import ip_address, parse_destination
 from pfconf.semantics.endpoints import policy_service
 from pfconf.semantics.replies import rbl_template
 from pfconf.semantics.restrictions import ccert_table_problem, ip_pattern_error
 from pfconf.semantics.services import inet_endpoint
+from pfconf.semantics.settings import (
+    charset_problem,
+    dane_digests,
+    header_problem,
+    known_tcp_ports,
+    log_file_mode_problem,
+)
+from pfconf.semantics.tls import (
+    bad_exclusion,
+    cipher_exclusions,
+    config_file_problem,
+    fingerprints,
+    hostname_problem,
+    match_names,
+)
 
 
 def _model(main: str, master: str | None = None, version: str = "3.9") -> Postfix:
@@ -499,3 +515,251 @@ def test_named_transports_say_where_they_are_written():
     assert scan.written.span.column == 48
     assert found[("smtp", "default_transport", None)].written is None  # the default
     assert not any(t.daemon and t.daemon.name == "127.0.0.1:10025" for t in model.named_transports)
+
+
+STOCK_CLIENTS = (
+    "smtp unix - - n - - smtp\nrelay unix - - n - - smtp\nlmtp unix - - n - - lmtp\n"
+    "smtpd-in inet n - n - - smtpd\npickup unix n - n 60 1 pickup\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text, lmtp, host, service, port, problem",
+    [
+        ("[192.0.2.1]", False, "192.0.2.1", "25", 25, None),
+        ("mail.example.com:submission", False, "mail.example.com", "submission", 587, None),
+        ("[ipv6:2001:db8::1]:26", False, "2001:db8::1", "26", 26, None),
+        ("[smtp.example.com]:99999", False, "smtp.example.com", "99999", None,
+         "bad network port: 99999 for destination: [smtp.example.com]:99999"),
+        ("[192.0.2.1", False, None, None, None,
+         'missing "]" in server description: [192.0.2.1'),
+        ("[host]x", False, None, None, None, 'garbage after "]" in server description: [host]x'),
+        ("host:25x", False, None, None, None,
+         "garbage after numerical service in server description: host:25x"),
+        ("[ipv6:192.0.2.1]", False, None, None, None,
+         "malformed IPv6 address in server description: [ipv6:192.0.2.1]"),
+        ("inet:[192.0.2.1]", True, "192.0.2.1", "24", 24, None),
+        ("inet:host:0", True, "host", "0", None, "bad network port: 0 for destination: host:0"),
+    ],
+)  # fmt: skip
+def test_next_hops_as_smtp_parses_them(text, lmtp, host, service, port, problem):
+    destination = parse_destination(text, "24" if lmtp else "25", lmtp)
+    assert (destination.host, destination.service, destination.port) == (host, service, port)
+    assert destination.problem == problem
+
+
+def test_lmtp_unix_destination():
+    destination = parse_destination("unix:private/dovecot-lmtp", "24", lmtp=True)
+    assert destination.unix == "private/dovecot-lmtp" and destination.problem is None
+    # smtp(8) in SMTP mode knows no unix: prefix (smtp_connect.c): a host named "unix"
+    assert parse_destination("unix:private/x", "25").unix is None
+
+
+@pytest.mark.parametrize(
+    "main, address, why",
+    [
+        ("", "127.0.0.1", "inet_interfaces = all"),
+        ("", "::1", None),  # IPv6 depends on the build's inet_protocols default
+        ("inet_protocols = all\n", "::1", "inet_interfaces = all"),
+        ("inet_protocols = ipv6\n", "127.0.0.1", None),
+        ("inet_interfaces = loopback-only\n", "127.0.0.1", "inet_interfaces = loopback-only"),
+        ("inet_interfaces = 192.0.2.1\n", "127.0.0.1", None),
+        ("inet_interfaces = 192.0.2.1, localhost\n", "127.0.0.1",
+         "inet_interfaces lists localhost"),
+        ("inet_interfaces = 192.0.2.1\n", "192.0.2.1", "inet_interfaces lists 192.0.2.1"),
+        ("inet_interfaces = 192.0.2.1\nproxy_interfaces = 198.51.100.1\n", "198.51.100.1",
+         "proxy_interfaces lists 198.51.100.1"),
+        # own_inet_addr_init() compares the whole value: "all, 192.0.2.1" is a host list
+        ("inet_interfaces = 192.0.2.1 all\n", "127.0.0.1", None),
+    ],
+)  # fmt: skip
+def test_own_addresses(main, address, why):
+    assert _model(main).own_addresses.why(ip_address(address)) == why
+
+
+def test_routes_name_next_hops_and_their_services():
+    model = _model(
+        "relayhost = [relay.example.com]\nrelay_domains = example.net\n"
+        "virtual_mailbox_domains = example.org\nvirtual_transport = lmtp:unix:private/d\n"
+        "content_filter = amavis:[127.0.0.1]:10024\nfallback_relay = [backup.example.com]\n",
+        STOCK_CLIENTS,
+    )
+    found = [(r.parameter, r.transport, r.nexthop, r.program, r.fallback) for r in model.routes]
+    assert found == [
+        ("relayhost", "smtp", "[relay.example.com]", "smtp", False),
+        ("relayhost", "relay", "[relay.example.com]", "smtp", False),
+        ("virtual_transport", "lmtp", "unix:private/d", "lmtp", False),
+        ("content_filter", "amavis", "[127.0.0.1]:10024", None, False),
+        ("smtp_fallback_relay", "smtp", "[backup.example.com]", "smtp", True),
+        ("smtp_fallback_relay", "relay", "[backup.example.com]", "smtp", True),
+    ]
+    relay = model.routes[1]
+    assert relay.origin is not None and relay.origin.name == "relayhost"
+    assert model.routes[-1].origin.name == "fallback_relay"  # type: ignore[union-attr]
+    assert [d.unix for d in model.routes[2].destinations] == ["private/d"]
+
+
+def test_routes_skip_classes_no_mail_reaches_and_transports_with_their_own_next_hop():
+    model = _model(
+        "compatibility_level = 3.7\nrelayhost = [relay.example.com]\n"
+        "default_transport = smtp:[out.example.com]\nvirtual_transport = lmtp:unix:private/d\n",
+        STOCK_CLIENTS,
+    )
+    # relay_domains is empty at level 3.7, and no virtual_mailbox_domains: neither class
+    # is reached; default_transport's own next hop wins over relayhost
+    assert [(r.parameter, r.nexthop) for r in model.routes] == [
+        ("default_transport", "[out.example.com]"),
+    ]
+
+
+def test_content_filter_route_per_service_override():
+    model = _model(
+        "content_filter = smtp-amavis:[127.0.0.1]:10024\n",
+        STOCK_CLIENTS + "127.0.0.1:10025 inet n - n - - smtpd -o content_filter=\n"
+        "submission inet n - n - - smtpd -o content_filter=smtp:[127.0.0.1]\n",
+    )
+    filters = [(r.nexthop, type(r.origin).__name__) for r in model.routes
+               if r.parameter == "content_filter"]  # fmt: skip
+    assert filters == [("[127.0.0.1]:10024", "Parameter"), ("[127.0.0.1]", "Override")]
+
+
+def test_fingerprints_as_tls_dane_reads_them():
+    found = fingerprints("AB:CD:EF, abcdef01 sha256:AB:CD\nAB::CD AB:CD: " + "ab" * 97)
+    assert [(f.text[:12], f.usable) for f in found] == [
+        ("AB:CD:EF", True),
+        ("abcdef01", True),
+        ("sha256:AB:CD", False),
+        ("AB::CD", False),
+        ("AB:CD:", False),
+        # over three characters per byte of the widest digest (64 bytes): Postfix's only
+        # length check
+        ("abababababab", False),
+    ]
+
+
+def test_cipher_exclusions_split_at_colons_too():
+    words = cipher_exclusions("aNULL, !eNULL:-RC4 @STRENGTH")
+    assert words == ("aNULL", "!eNULL", "-RC4", "@STRENGTH")
+    assert [bad_exclusion(w) for w in words] == [False, True, True, True]
+    assert match_names("nexthop, dot-nexthop:.") == ("nexthop", "dot-nexthop", ".")
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [
+        ("smtp.example.com", None),
+        ("hostname", None),
+        ("mail_1.example.com", None),  # valid_hostname() allows "_"
+        ("smtp.example.com:587", "invalid character 58(decimal)"),
+        ("mail..example.com", "misplaced delimiter"),
+        ("mail.example.com.", "misplaced delimiter"),
+        ("-mail.example.com", "misplaced hyphen"),
+        ("192.0.2.1", "numeric hostname"),
+        ("a" * 64 + ".com", "hostname label too long"),
+        ("", "empty hostname"),
+    ],
+)
+def test_hostname_problem_as_valid_hostname(name, problem):
+    assert hostname_problem(name) == problem
+
+
+def test_tls_config_file_forms():
+    assert [config_file_problem(v) for v in ("default", "none", "/etc/ssl/x.cnf")] == [None] * 3
+    assert config_file_problem("openssl.cnf") and config_file_problem("Default")
+
+
+def test_delivers_with_named_transports_and_tables():
+    master = STOCK_CLIENTS + "smtps unix - - n - - smtp\nfilter unix - - n - - smtp\n"
+    model = _model("", master)
+    assert model.delivers_with("smtp") and model.delivers_with("relay")
+    assert not model.delivers_with("smtps")
+    assert _model("transport_maps = hash:/etc/postfix/transport\n", master).delivers_with("smtps")
+    overridden = _model("", master + "10025 inet n - n - - smtpd -o content_filter=filter:\n")
+    assert overridden.delivers_with("filter") and not overridden.delivers_with("smtps")
+
+
+def test_proxied_tables_in_main_cf_and_overrides():
+    model = _model(
+        "virtual_alias_maps = proxy:mysql:/etc/postfix/virtual.cf\n"
+        "smtpd_sender_login_maps = pipemap:{proxy:ldap:/etc/postfix/a.cf, hash:/etc/x}\n"
+        "address_verify_map = proxy:btree:/var/lib/postfix/verify\n"
+        "proxy_read_maps = proxy:hash:/etc/postfix/listed\nmy_own = proxy:hash:/unused\n",
+        "smtp inet n - n - - smtpd -o smtpd_client_restrictions=check_client_access,proxy:static:OK\n",
+        version="3.7",
+    )
+    found = [(t.parameter, t.table, t.write, t.daemon is not None) for t in model.proxied_tables]
+    assert found == [
+        ("virtual_alias_maps", "mysql:/etc/postfix/virtual.cf", False, False),
+        ("smtpd_sender_login_maps", "ldap:/etc/postfix/a.cf", False, False),
+        ("address_verify_map", "btree:/var/lib/postfix/verify", True, False),
+        ("smtpd_client_restrictions", "static:OK", False, True),
+    ]
+
+
+@pytest.mark.parametrize(
+    "main, version, approved, complete",
+    [
+        # the default lists parameters by $name; only words starting with proxy: count
+        ("virtual_alias_maps = proxy:mysql:/v.cf hash:/x\n", "3.7", {"mysql:/v.cf"}, True),
+        ("proxy_read_maps = proxy:proxy:hash:/a, hash:/b\n", "3.7", {"hash:/a"}, True),
+        # nested tables from 3.7 on
+        ("proxy_read_maps = unionmap:{proxy:hash:/a, proxy:hash:/b}\n", "3.7",
+         {"hash:/a", "hash:/b"}, True),
+        ("proxy_read_maps = unionmap:{proxy:hash:/a}\n", "3.6", set(), True),
+        # a file of tables (3.11): its contents are the host's
+        ("proxy_read_maps = /etc/postfix/proxied\n", "3.11", set(), False),
+        ("proxy_read_maps = { proxy:hash:/a, x = y }\n", "3.11", {"hash:/a"}, True),
+        # restriction classes are approved from 3.11 on
+        (("smtpd_restriction_classes = c\nc = check_client_access proxy:hash:/c\n"
+          "proxy_read_maps =\n"), "3.11", {"hash:/c"}, True),
+    ],
+)  # fmt: skip
+def test_proxy_approval(main, version, approved, complete):
+    approval = _model(main, version=version).proxy_approval(write=False)
+    assert approval.complete == complete
+    assert approved <= approval.tables
+    if main.startswith("proxy_read_maps") or "proxy_read_maps =\n" in main:
+        assert approval.tables == approved
+
+
+def test_known_tcp_ports_as_postfix_reads_them():
+    pieces = known_tcp_ports("smtps = submissions=465, x:1, 25=y, z=, a b=1, p=70000, smtps=1")
+    assert [(p.text.strip(), p.problem) for p in pieces] == [
+        ("smtps = submissions=465", None),
+        ("x:1", 'is not in "name = value" form'),
+        ("25=y", "numerical service name"),
+        ("z=", 'missing port value after "="'),
+        ("a b=1", "whitespace in service name"),
+        ("p=70000", "port number out of range"),
+        ("smtps=1", "duplicate service name"),
+    ]
+
+
+def test_log_file_modes_and_headers():
+    assert [log_file_mode_problem(v) is None for v in ("0600", "640", "00644", "0664")] == [
+        True, True, True, False,
+    ]  # fmt: skip
+    assert header_problem("To: undisclosed-recipients:;") is None
+    assert header_problem("X-Foo : bar") is None  # blanks before the colon are allowed
+    assert header_problem("undisclosed recipients") and header_problem(": value")
+
+
+def test_dane_digests_as_tls_dane_digest_init():
+    pieces = dane_digests("sha512 sha256 sha384 sha384=3 sha1=1 x=255 x=0 =4 sha512=2")
+    assert [(p.text, p.problem) for p in pieces] == [
+        ("sha512", None),
+        ("sha256", None),
+        ("sha384", "a digest other than sha256 and sha512 needs an explicit number"),
+        ("sha384=3", None),
+        ("sha1=1", "matching type 1 can only be sha256"),
+        ("x=255", "invalid matching type number"),
+        ("x=0", "reserved matching type number"),
+        ("=4", None),
+        ("sha512=2", "matching type 2 specified more than once"),
+    ]
+
+
+def test_charset_names_as_rfc2047_encode_checks_them():
+    assert charset_problem("utf-8") is None and charset_problem("ISO-8859-15") is None
+    assert charset_problem("iso 8859-1") == "invalid character 0x20 in charset name"
+    assert charset_problem("utf.8") == "invalid character 0x2e in charset name"

@@ -101,6 +101,19 @@ TRANSPORT_PARAMETERS = (
 )
 
 
+#: Tables whose results name transports (trivial-rewrite's transport_maps, the
+#: sender-dependent and verification variants, local(8)'s per-user tables); the model
+#: reads the contents of ``inline:`` and ``static:`` ones only, which are in the setting.
+TRANSPORT_TABLES = (
+    "transport_maps",
+    "sender_dependent_default_transport_maps",
+    "address_verify_transport_maps",
+    "address_verify_sender_dependent_default_transport_maps",
+    "mailbox_transport_maps",
+    "fallback_transport_maps",
+)
+
+
 @attrs.frozen
 class NamedTransport:
     """A transport a setting sends mail to, and the parameter that names it.
@@ -138,14 +151,6 @@ def named_transports(
     return tuple(found)
 
 
-#: Tables whose results are ``transport:nexthop`` (postconf(5)); pflint reads only the
-#: ``inline:`` and ``static:`` ones, whose contents are in the setting itself.
-TRANSPORT_TABLES = (
-    "transport_maps",
-    "sender_dependent_default_transport_maps",
-    "mailbox_transport_maps",
-    "fallback_transport_maps",
-)
 
 
 def _settings(view: Configuration, daemon: Daemon | None) -> list[NamedTransport]:
