@@ -449,3 +449,16 @@ def test_default_value_where_main_cf_sets_the_parameter():
     )
     assert default_value(config, "smtpd_tls_key_file") == "/c.pem"
     assert default_value(config, "no_such_parameter") is None
+
+
+def test_which_clients_mail_reaches():
+    """master starts a delivery agent when mail goes to its transport: a transport setting
+    (defaults included) names it, or a transport table might."""
+    from pfconf.semantics.client import client_reached
+
+    model = _model("", STOCK_TAIL)
+    assert [client_reached(c, model) for c in model.smtp_clients] == [True, True, False]
+    model = _model("virtual_transport = lmtp:unix:private/dovecot-lmtp\n", STOCK_TAIL)
+    assert client_reached(model.smtp_clients[2], model)
+    model = _model("transport_maps = hash:/etc/postfix/transport\n", STOCK_TAIL)
+    assert client_reached(model.smtp_clients[2], model)

@@ -7,12 +7,16 @@ One program, smtp(8), is both: run as ``lmtp`` (master.cf's command name) it rea
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .configuration import Configuration, MatchList, yes
 from .sasl import mechanism_allowed, mechanism_filter, plaintext_in_clear, sasl_options
 from .services import Daemon
+
+if TYPE_CHECKING:
+    from .model import Postfix
 
 #: TLS levels from weakest to strongest as tls_level_lookup() knows them (tls/tls_level.c).
 TLS_LEVELS = ("none", "may", "dane", "encrypt", "fingerprint", "dane-only", "verify", "secure")
@@ -158,3 +162,33 @@ def smtp_clients(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[Sm
         SmtpClient(d.config, d, d.program) for d in daemons if d.program in ("smtp", "lmtp")
     )
     return found or (SmtpClient(config),)
+
+
+# -- whether mail reaches a client (SASL003) -------------------------------------------------
+
+#: Tables that may name any transport for some mail: their contents are not read.
+TRANSPORT_TABLES = (
+    "transport_maps",
+    "sender_dependent_default_transport_maps",
+    "mailbox_transport_maps",
+    "fallback_transport_maps",
+    "address_verify_transport_maps",
+)
+
+
+def client_reached(client: SmtpClient, postfix: Postfix) -> bool:
+    """Whether mail may reach ``client``'s service, so that master(8) starts it: a transport
+    setting names it (main.cf, defaults included, or a service's content_filter), or a
+    transport table is set whose contents the model does not read.  A client judged on
+    main.cf alone (no master.cf service) is taken as reached."""
+    if client.daemon is None:
+        return True
+    name = client.daemon.name
+    if any(t.transport == name for t in postfix.named_transports):
+        return True
+    for daemon in postfix.daemons:
+        if daemon.service.override("content_filter") is not None:
+            value = (daemon.config.value("content_filter") or "").strip()
+            if value.split(":", 1)[0] == name:
+                return True
+    return any((postfix.config.value(table) or "").strip() for table in TRANSPORT_TABLES)

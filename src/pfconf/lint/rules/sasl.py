@@ -8,6 +8,7 @@ import attrs
 
 from ...model import Override, Parameter
 from ...semantics import Configuration, SmtpServer, yes
+from ...semantics.client import SmtpClient, client_reached
 from ...semantics.configuration import default_value
 from ...semantics.sasl import server_sasl
 from ...values import split_list
@@ -222,18 +223,20 @@ class EmptyClientSaslOptions(Rule):
 class ClientSaslWithoutPasswords(Rule):
     """
     ## What it finds
-    `smtp_sasl_auth_enable = yes` (`lmtp_sasl_auth_enable` for the LMTP client) where no
-    client service that reads the setting has `smtp_sasl_password_maps`
-    (`lmtp_sasl_password_maps`).
+    `smtp_sasl_auth_enable = yes` (`lmtp_sasl_auth_enable` for the LMTP client) for an
+    smtp or lmtp service that mail reaches, while its `smtp_sasl_password_maps`
+    (`lmtp_sasl_password_maps`) is empty.  Each service is judged with its own `-o`
+    overrides; the services that share the setting are named together.
 
     ## Why it matters
-    The client looks up the user name and password for each server in
-    `smtp_sasl_password_maps` (smtp_sasl_glue.c, smtp_sasl_passwd_lookup(); with no entry,
-    smtp_sasl_helo_login() skips AUTH); without that table it never authenticates, and a
-    relay host
-    that requires AUTH refuses the mail.  The setting suggests SASL is working when it
-    cannot be.  Often the setting was copied next to `smtpd_sasl_auth_enable` (the server
-    side) by mistake.
+    The delivery agent stops as soon as it starts: smtp.c pre_init() calls
+    smtp_sasl_initialize() (smtp_sasl_glue.c), which refuses an empty password table with
+    "fatal: specify a password table via the `smtp_sasl_password_maps' configuration
+    parameter".  master(8) starts it again for the next message and it stops again, so
+    mail for that transport stays in the queue until it bounces.  Often the setting was
+    copied next to `smtpd_sasl_auth_enable` (the server side) by mistake, or the table was
+    given to one service only (`-o smtp_sasl_password_maps=...` on relay) while the setting
+    in main.cf reaches the others too.
 
     ## Example
     ```
@@ -245,7 +248,8 @@ class ClientSaslWithoutPasswords(Rule):
     smtp_sasl_auth_enable = yes
     smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd
     ```
-    or no `smtp_sasl_auth_enable` at all when this server does not log in to a relay.
+    or no `smtp_sasl_auth_enable` at all when this server does not log in to a relay (or
+    `-o smtp_sasl_auth_enable=yes` only on the service that has the table).
 
     ## Fix
     Add `smtp_sasl_password_maps`, or remove `smtp_sasl_auth_enable`.
@@ -253,32 +257,33 @@ class ClientSaslWithoutPasswords(Rule):
 
     code = "SASL003"
     name = "client-sasl-without-passwords"
-    severity = "warning"
-    summary = "smtp_sasl_auth_enable without smtp_sasl_password_maps does nothing"
+    severity = "error"
+    summary = "smtp_sasl_auth_enable without smtp_sasl_password_maps stops the smtp client"
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        # Group the clients by where their *_sasl_auth_enable = yes is written: a main.cf
-        # setting means something as long as one client that reads it has passwords.
-        groups: dict[Location, tuple[str, bool]] = {}
+        groups: dict[Location, list[SmtpClient]] = {}
         for client in ctx.postfix.smtp_clients:
-            if not client.sasl.enabled:
+            sasl = client.sasl
+            if not sasl.enabled or sasl.password_maps is not None:
                 continue
+            if not client_reached(client, ctx.postfix):
+                continue  # master never starts it
             where = at.setting(client.config, client.parameter("sasl_auth_enable"))
-            if where is None:
-                continue
-            where = attrs.evolve(where, service=None)
-            _, has_maps = groups.get(where, (client.protocol, False))
-            has_maps = has_maps or client.sasl.password_maps is not None
-            groups[where] = (client.protocol, has_maps)
-        for where, (protocol, has_maps) in groups.items():
-            if not has_maps:
-                self.report(
-                    where,
-                    f"{protocol}_sasl_auth_enable = yes, but {protocol}_sasl_password_maps is "
-                    f"not set: the {protocol} client has no password to send and never "
-                    "authenticates",
-                )
+            if where is not None:
+                groups.setdefault(attrs.evolve(where, service=None), []).append(client)
+        for place, clients in groups.items():
+            first = clients[0]
+            protocol = first.protocol
+            names = ", ".join(c.key for c in clients if c.key is not None)
+            maps = f"{protocol}_sasl_password_maps"
+            self.report(
+                attrs.evolve(place, service=first.key),
+                f"{protocol}_sasl_auth_enable = yes, but {maps} is empty: the {protocol} "
+                f"delivery agent{f' ({names})' if names else ''} stops when it starts "
+                f"(\"fatal: specify a password table via the `{maps}' configuration "
+                "parameter\"), and mail for it stays in the queue",
+            )
 
 
 @register
