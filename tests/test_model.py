@@ -169,9 +169,9 @@ def test_inet_endpoints(name, host, port, number):
         # and so no TLS to offer (smtpd.c, main): AUTH is never offered
         (
             "", " -o smtpd_sasl_auth_enable=yes -o smtpd_tls_security_level=encrypt",
-            "none", "none",
+            "unavailable", "none",
         ),
-        ("smtpd_enforce_tls = yes\nsmtpd_sasl_auth_enable = yes\n", "", "none", "none"),
+        ("smtpd_enforce_tls = yes\nsmtpd_sasl_auth_enable = yes\n", "", "unavailable", "none"),
         # smtpd reads verify, secure and fingerprint as encrypt (with a warning)
         (
             "smtpd_tls_chain_files = /k.pem\n",
@@ -763,3 +763,206 @@ def test_charset_names_as_rfc2047_encode_checks_them():
     assert charset_problem("utf-8") is None and charset_problem("ISO-8859-15") is None
     assert charset_problem("iso 8859-1") == "invalid character 0x20 in charset name"
     assert charset_problem("utf.8") == "invalid character 0x2e in charset name"
+
+
+# -- TLS and SASL facts the TLS/SASL rules ask (issue #11, item 2) ------------------------------
+
+STOCK_TAIL = (
+    "pickup unix n - n 60 1 pickup\ncleanup unix n - n - 0 cleanup\n"
+    "qmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\nrelay unix - - n - - smtp\n"
+    "lmtp unix - - n - - lmtp\n"
+)
+
+
+@pytest.mark.parametrize(
+    "main, state, problem",
+    [
+        # smtpd.c pre_jail_init: the key defaults to the certificate's file, which then
+        # holds both; only a key written as nothing makes the certificate fail to load
+        ("smtpd_tls_cert_file = /c.pem\n", "optional", None),
+        ("smtpd_tls_cert_file = /c.pem\nsmtpd_tls_key_file =\n", "none",
+         "smtpd_tls_key_file is empty, so smtpd_tls_cert_file cannot be loaded"),
+        ("smtpd_tls_eccert_file = /e.pem\nsmtpd_tls_eckey_file =\n", "none",
+         "smtpd_tls_eckey_file is empty, so smtpd_tls_eccert_file cannot be loaded"),
+        # chain files win over the legacy pairs (they are then ignored)
+        (("smtpd_tls_chain_files = /k.pem\nsmtpd_tls_cert_file = /c.pem\n"
+          "smtpd_tls_key_file =\n"), "optional", None),
+        # "none": anonymous ciphers, fine unless client certificates are asked for
+        ("smtpd_tls_cert_file = none\n", "optional", None),
+        ("smtpd_tls_cert_file = none\nsmtpd_tls_ask_ccert = yes\n", "none",
+         ("smtpd_tls_cert_file = none (no certificate) while client certificates are "
+          "asked for")),
+        ("", "none", "no server certificate is set"),
+    ],
+)  # fmt: skip
+def test_server_certificate(main, state, problem):
+    (server,) = _model("smtpd_tls_security_level = may\n" + main).smtp_servers
+    assert server.tls.state == state and server.tls.announced
+    assert server.tls.certificate is not None
+    assert server.tls.certificate.problem == problem
+
+
+def test_required_tls_without_a_certificate_is_unavailable_and_offers_no_auth():
+    """smtpd.c: enforce_tls forces smtpd_tls_auth_only, and with no TLS engine no session
+    ever has TLS: AUTH is never offered, and MAIL gets 530 (the TLS003 runtime case)."""
+    model = _model(
+        "smtpd_sasl_auth_enable = yes\n",
+        "submission inet n - n - - smtpd -o smtpd_tls_security_level=encrypt\n"
+        "smtps inet n - n - - smtpd -o smtpd_tls_wrappermode=yes\n",
+    )
+    submission, smtps = model.smtp_servers
+    assert (submission.tls.state, submission.tls.level) == ("unavailable", "encrypt")
+    assert submission.tls.announced and submission.auth.state == "none"
+    assert smtps.tls.state == "unavailable" and smtps.tls.wrapper and not smtps.tls.announced
+    assert smtps.tls.parameter == "smtpd_tls_wrappermode"
+    # the verifying levels are encrypt for smtpd; an unknown one stops it
+    (server,) = _model("smtpd_tls_security_level = verify\nsmtpd_tls_chain_files = /k\n"
+                       ).smtp_servers  # fmt: skip
+    assert (server.tls.level, server.tls.state) == ("encrypt", "required")
+    (server,) = _model("smtpd_tls_security_level = dane\n").smtp_servers
+    assert server.tls.level == "invalid" and server.tls.state == "none"
+
+
+def test_postscreen_tls_up_to_3_11_goes_through_tlsproxy():
+    """postscreen_starttls.c: STARTTLS goes to tlsproxy, which has its own settings."""
+    from pfconf.semantics.postscreen import postscreen_tls, talks_smtp
+
+    master = (
+        "smtp inet n - n - 1 postscreen\nsmtpd pass - - n - - smtpd\n"
+        "  -o smtpd_tls_chain_files=/k.pem\n"
+    )
+    main = "smtpd_tls_security_level = may\npostscreen_pipelining_enable = yes\n"
+    for proxy, problem in (
+        ("", "master.cf has no tlsproxy unix service"),
+        ("tlsproxy unix - - n - 0 tlsproxy\n",
+         "tlsproxy cannot start TLS: no server certificate is set"),
+        ("tlsproxy unix - - n - 0 tlsproxy -o tlsproxy_tls_security_level=none\n",
+         "tlsproxy's server role is off (tlsproxy_tls_security_level = none)"),
+        ("tlsproxy unix - - n - 0 tlsproxy -o tlsproxy_tls_chain_files=/k.pem\n", None),
+    ):  # fmt: skip
+        model = _model(main, master + proxy, version="3.7")
+        (screen,) = model.postscreens
+        assert talks_smtp(screen)
+        tls = postscreen_tls(screen, model.daemons)
+        assert tls.announced and tls.level == "may"
+        assert tls.certificate is not None and tls.certificate.problem == problem
+    # 3.12: postscreen loads its own certificate and announces STARTTLS only with one
+    model = _model(main, master, version="3.12")
+    tls = postscreen_tls(model.postscreens[0], model.daemons)
+    assert not tls.announced and tls.state == "none"
+    # without deep tests or an enforce action postscreen hands clients over at once
+    model = _model("smtpd_tls_security_level = may\n", master, version="3.7")
+    assert not talks_smtp(model.postscreens[0])
+
+
+def test_the_ports_that_reach_an_smtpd():
+    from pfconf.semantics.postscreen import server_ports
+
+    model = _model(
+        "",
+        "smtp inet n - n - 1 postscreen\nsmtpd pass - - n - - smtpd\n"
+        "submission inet n - n - - smtpd\n127.0.0.1:10025 inet n - n - - smtpd\n"
+        "other pass - - n - - smtpd\n",
+    )
+    ports = [server_ports(s, model.postscreens) for s in model.smtp_servers]
+    assert ports == [(25,), (587,), (10025,), ()]
+
+
+@pytest.mark.parametrize(
+    "main, level, required, plaintext",
+    [
+        ("", "none", False, True),
+        ("smtp_tls_security_level = may\n", "may", False, True),
+        ("smtp_tls_security_level = dane\n", "dane", True, True),
+        ("smtp_tls_security_level = encrypt\n", "encrypt", True, False),
+        # wrapper mode below encrypt skips the host: never plain text
+        ("smtp_tls_wrappermode = yes\nsmtp_tls_security_level = may\n", "may", False, False),
+        # the legacy switch: verify, since smtp_tls_enforce_peername is yes by default
+        ("smtp_enforce_tls = yes\n", "verify", True, False),
+    ],
+)
+def test_client_tls_required_and_plain_text(main, level, required, plaintext):
+    (client,) = _model(main).smtp_clients
+    assert (client.tls.level, client.tls.required) == (level, required)
+    assert client.tls.plaintext_possible == plaintext
+
+
+@pytest.mark.parametrize(
+    "filter_, anonymous, plain",
+    [
+        ("", True, True),
+        ("plain, login", False, True),
+        ("PLAIN", False, True),
+        ("!anonymous, static:rest", False, True),
+        ("!plain, !login, static:all", True, False),
+        ("cram-md5", False, False),
+        ("hash:/etc/postfix/mechs", None, None),
+        ("/etc/postfix/mechs", None, None),
+    ],
+)
+def test_client_sasl_mechanism_filter(filter_, anonymous, plain):
+    """sasl_mech_filter(): a third list intersected with the server's offer; the first
+    pattern that matches decides (smtp_sasl_mechanism_filter, postconf.proto)."""
+    (client,) = _model(
+        "smtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = hash:/p\n"
+        f"smtp_sasl_security_options =\nsmtp_sasl_mechanism_filter = {filter_}\n"
+    ).smtp_clients
+    sasl = client.sasl
+    assert sasl.authenticates and sasl.options == frozenset()
+    assert sasl.allows("ANONYMOUS") is anonymous
+    assert sasl.plaintext_in_clear is plain
+
+
+def test_client_sasl_options_and_lmtp():
+    model = _model(
+        "smtp_sasl_auth_enable = yes\nlmtp_sasl_auth_enable = yes\n"
+        "lmtp_sasl_password_maps = hash:/l\n",
+        STOCK_TAIL,
+    )
+    smtp, relay, lmtp = model.smtp_clients
+    # the defaults: noplaintext, noanonymous, for TLS sessions too
+    assert smtp.sasl.enabled and not smtp.sasl.authenticates
+    assert smtp.sasl.options == {"noplaintext", "noanonymous"} == smtp.sasl.tls_options
+    assert smtp.sasl.plaintext_in_clear is False
+    assert lmtp.protocol == "lmtp" and lmtp.sasl.authenticates
+    assert relay.sasl.password_maps is None
+
+
+def test_server_sasl_reads_the_filter_from_3_6():
+    from pfconf.semantics.sasl import server_sasl
+
+    main = "smtpd_sasl_security_options = noanonymous\nsmtpd_sasl_mechanism_filter = cram-md5\n"
+    (server,) = _model(main, version="3.7").smtp_servers
+    assert server_sasl(server.config).plaintext_in_clear is False
+    (server,) = _model(main, version="3.5").smtp_servers  # no filter before 3.6
+    assert server_sasl(server.config).plaintext_in_clear is True
+    (server,) = _model("").smtp_servers  # default noanonymous: PLAIN before STARTTLS
+    assert server_sasl(server.config).plaintext_in_clear is True
+
+
+def test_default_value_where_main_cf_sets_the_parameter():
+    from pfconf.semantics.configuration import default_value
+
+    model = _model(
+        "compatibility_level = 3.6\nsmtpd_relay_restrictions = permit_mynetworks\n"
+        "smtpd_tls_cert_file = /c.pem\nsmtpd_tls_key_file = /k.pem\n",
+    )
+    config = model.config
+    assert default_value(config, "smtpd_relay_restrictions") == (
+        "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"
+    )
+    assert default_value(config, "smtpd_tls_key_file") == "/c.pem"
+    assert default_value(config, "no_such_parameter") is None
+
+
+def test_which_clients_mail_reaches():
+    """master starts a delivery agent when mail goes to its transport: a transport setting
+    (defaults included) names it, or a transport table might."""
+    from pfconf.semantics.client import client_reached
+
+    model = _model("", STOCK_TAIL)
+    assert [client_reached(c, model) for c in model.smtp_clients] == [True, True, False]
+    model = _model("virtual_transport = lmtp:unix:private/dovecot-lmtp\n", STOCK_TAIL)
+    assert client_reached(model.smtp_clients[2], model)
+    model = _model("transport_maps = hash:/etc/postfix/transport\n", STOCK_TAIL)
+    assert client_reached(model.smtp_clients[2], model)

@@ -186,7 +186,10 @@ def test_rule_case_on_a_running_postfix(
     linted.mkdir()
     (linted / "main.cf").write_text(main_cf)
     (linted / "master.cf").write_text(master_cf if master_cf is not None else stock_master_cf())
-    assert f" {code} " in str(invoke(pflint, ["--select", code, linted], 1).output)
+    # a case that names its Postfix version (``#! version: X.Y``) is linted for it
+    version = re.search(r"^#!\s*version:\s*(\S+)", main_cf, re.MULTILINE)
+    options = ["--postfix-version", version.group(1)] if version else []
+    assert f" {code} " in str(invoke(pflint, [*options, "--select", code, linted], 1).output)
 
     postfix = scratch_postfix(main_cf, master_cf, start=False)
     if claim["claim"] == "start-fails":

@@ -171,3 +171,16 @@ def transport(named: NamedTransport) -> Location | None:
         return None
     key = named.daemon.key if named.daemon is not None else None
     return written(named.written, parameter=named.parameter, service=key)
+
+
+# -- places of settings whose value may be empty (the TLS and SASL rules) ---------------------
+
+
+def setting_line(config: Configuration, name: str) -> Location | None:
+    """Like :func:`setting`, but a main.cf entry whose value is empty (which has no span of
+    its own) is pointed at by its first line."""
+    origin = config.origin(name)
+    if isinstance(origin, Parameter) and not origin.value.strip():
+        key = config.service.key if config.service is not None else None
+        return line(origin, service=key)
+    return setting(config, name)

@@ -197,3 +197,19 @@ def yes(value: str | None) -> bool:
     """A Postfix boolean: ``yes`` in any case is true, anything else false (get_mail_conf_bool
     in global/mail_conf_bool.c accepts only yes and no, and the default stands for no)."""
     return (value or "").strip().lower() == "yes"
+
+
+# -- a parameter's default where main.cf sets it (rules that ignore a default written out) ---
+
+
+def default_value(config: Configuration, name: str) -> str | None:
+    """The value ``name`` would have in ``config`` if neither main.cf nor the service set it:
+    the target release's default, compatibility-level expressions and ``$name`` expanded
+    with the configuration's other values; None when the release has no default."""
+    raw = config.kb.compiled_default(name, config.version)
+    if raw is None:
+        return None
+    info = config.kb.parameter(name) or {}
+    if info.get("raw"):
+        return raw
+    return expand(raw, config.raw).text
