@@ -9,9 +9,11 @@ from ..kb import Version
 from ..model import MainCf, MasterCf
 from .addresses import (
     AddressClass,
+    Delivery,
     MyNetworks,
     NamedTransport,
     address_classes,
+    deliveries,
     my_networks,
     named_transports,
 )
@@ -82,3 +84,8 @@ class Postfix:
     @functools.cached_property
     def named_transports(self) -> tuple[NamedTransport, ...]:
         return named_transports(self.config)
+
+    @functools.cached_property
+    def deliveries(self) -> tuple[Delivery, ...]:
+        """Each address class with the master.cf service that delivers its mail."""
+        return deliveries(self.config, self.daemons)
