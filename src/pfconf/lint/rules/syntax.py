@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ...model import MainCf, Span
+from ...model import MainCf, Parameter, Span
 from ...semantics import Configuration, reading
 from ...values import MAX_NESTING, Token, too_deep
 from .. import location as at
@@ -170,7 +170,9 @@ class SwallowedAssignment(Rule):
     summary = "indented assignment is merged into the value above"
 
     def check(self, ctx: Context) -> None:
+        config = ctx.configuration
         for entry in ctx.entries():
+            in_effect = config.origin(entry.name) is entry
             for line in entry.node.continuations:
                 match = _ASSIGNMENT.match(line.text)
                 if not match:
@@ -181,12 +183,20 @@ class SwallowedAssignment(Rule):
                 # ("name = ..."), reads as a misplaced parameter.
                 if not (ctx.kb.parameter(name) or (match.group(2) and "_" in name)):
                     continue
+                elsewhere = config.origin(name)
+                if not in_effect and elsewhere is not None:
+                    continue  # a dead value, and the name is set: nothing changes
                 column = len(line.indent) + 1
                 span = Span(line.line, column, line.line, column + len(name))
+                sets = (
+                    f"the line does not set {name} (line {elsewhere.line} does)"
+                    if isinstance(elsewhere, Parameter)
+                    else f"never sets {name}"
+                )
                 self.report(
                     at.span(File.MAIN, span, parameter=entry.name),
                     f'"{name} = ..." is indented, so Postfix appends it to the value of '
-                    f"{entry.name} and never sets {name}",
+                    f"{entry.name}, and {sets}",
                 )
 
 

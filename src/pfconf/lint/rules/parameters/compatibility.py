@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 
 from ....kb import version_text
+from ....model import Parameter
 from ....semantics import compatibility
 from ... import location as at
 from ...context import Context
@@ -69,8 +70,8 @@ class CompatibilityLevel(Rule):
         if not kept:
             return  # every default the level decides is set explicitly: nothing is old
         shown = ", ".join(kept[:4]) + (f" and {len(kept) - 4} more" if len(kept) > 4 else "")
-        entry = ctx.main.get("compatibility_level")
-        if entry is None:
+        entry = config.origin("compatibility_level")
+        if not isinstance(entry, Parameter):
             self.report(
                 attrs.evolve(at.name(ctx.main.entries[0]), parameter="compatibility_level"),
                 f"compatibility_level is not set: Postfix {version_text(ctx.target)} keeps the "

@@ -134,7 +134,7 @@ class RestrictionAsParameter(Rule):
     summary = "restriction name used as a parameter does nothing"
 
     def check(self, ctx: Context) -> None:
-        for entry in ctx.entries():
+        for entry in ctx.effective_entries():
             name = entry.name
             if ctx.kb.parameter(name) is None and ctx.kb.restriction(name) is not None:
                 self.report(
@@ -485,7 +485,7 @@ class ReadOnlyParameter(Rule):
     summary = "read-only parameter cannot be set in main.cf"
 
     def check(self, ctx: Context) -> None:
-        for entry in ctx.entries():
+        for entry in ctx.effective_entries():
             info = ctx.kb.parameter(entry.name)
             if info and info.get("read_only"):
                 self.report(
