@@ -184,7 +184,7 @@ def scan(
 
 # What util/sys_defs.h defines for LINUX2..LINUX6 (the section Debian builds) that
 # mail_params.h defaults depend on; everything else there is about system calls.
-LINUX_BUILD = {"PREFERRED_RAND_SOURCE": '"dev:/dev/urandom"', "HAS_IPV6": "1"}
+LINUX_BUILD = {"PREFERRED_RAND_SOURCE": '"dev:/dev/urandom"', "HAS_IPV6": "1", "USE_TLS": "1"}
 
 
 def _defines(text: str, known: dict[str, str]) -> list[tuple[str, str]]:
