@@ -259,8 +259,8 @@ class DeprecatedParameter(Rule):
             )
             self.report(
                 at.name(entry),
-                f"{entry.name} is deprecated since Postfix {info['deprecated']}: Postfix still "
-                f"reads it, but support for it will be removed{instead}",
+                f"{entry.name} is deprecated since Postfix {info['deprecated']} (still read, "
+                f"to be removed){instead}",
                 fix=_deprecated_fix(ctx, entry, replacement),
             )
 
