@@ -966,3 +966,97 @@ def test_which_clients_mail_reaches():
     assert client_reached(model.smtp_clients[2], model)
     model = _model("transport_maps = hash:/etc/postfix/transport\n", STOCK_TAIL)
     assert client_reached(model.smtp_clients[2], model)
+
+
+# -- how values are read, what the level keeps, who delivers (pfconf.semantics.reading,
+# .compatibility, addresses.deliveries) -------------------------------------------------------
+
+
+def test_how_each_parameter_is_read():
+    """mail_params_init() checks host names, myorigin, the level and its numbers in every
+    program; the knowledge base's kinds say how the rest is read."""
+    from pfconf.semantics import reading
+
+    config = _model("").config
+    assert reading.reading(config, "mydestination") == reading.MATCH_LIST
+    assert reading.reading(config, "mydomain") == reading.HOSTNAME
+    assert reading.reading(config, "myorigin") == reading.ONE_WORD
+    assert reading.reading(config, "compatibility_level") == reading.COMPATIBILITY_LEVEL
+    assert reading.reading(config, "message_size_limit") == reading.NUMBER
+    assert reading.checked_at_startup(config, "message_size_limit")
+    # smtpd alone reads these: not a start-up check
+    assert reading.reading(config, "smtpd_tls_auth_only") == reading.BOOLEAN
+    assert not reading.checked_at_startup(config, "smtpd_tls_auth_only")
+    assert reading.reading(config, "alias_maps") == reading.TABLES
+    assert reading.reading(config, "smtpd_helo_restrictions") == reading.RESTRICTIONS
+    assert reading.reading(config, "smtpd_banner") == reading.TEXT
+    assert not reading.expands(config, "mailbox_command")
+    assert [reading.boolean(v) for v in ("YES", "no", "true", "", None)] == [
+        True, False, None, None, None
+    ]  # fmt: skip
+
+
+def test_a_match_list_is_placed_word_by_word_and_ends_at_a_comment():
+    """Every word sits where it is written (a $name's words at the $name); the list ends at
+    the first word that starts with '#', whatever line the rest is on."""
+    from pfconf.semantics.reading import placed_match_list
+
+    model = _model(
+        "mydomain = example.com\n"
+        "mydestination = $mydomain, localhost # here\n"
+        "    example.net\n"
+        "relay_domains = $mydestination, example.org\n"
+    )
+    config = model.config
+    placed = placed_match_list(config, "mydestination")
+    assert placed is not None
+    assert [w.text for w in placed.items] == ["example.com", "localhost"]
+    assert placed.items[0].written.span is not None
+    assert (placed.items[0].written.span.line, placed.items[0].written.span.column) == (2, 17)
+    assert placed.comment is not None and placed.comment.text == "#"
+    assert [(w.text, w.written.span.line) for w in placed.dropped if w.written.span] == [
+        ("here", 2),
+        ("example.net", 3),
+    ]
+    assert config.match_list("mydestination").items == ("example.com", "localhost")  # type: ignore[union-attr]
+    # a list built on mydestination inherits its comment: example.org is dropped too
+    relay = placed_match_list(config, "relay_domains")
+    assert relay is not None and [w.text for w in relay.items] == ["example.com", "localhost"]
+    assert [w.text for w in relay.dropped][-1] == "example.org"
+    assert placed_match_list(config, "no_such_parameter") is None
+
+
+def test_what_the_compatibility_level_keeps_old():
+    """Parameters whose default depends on the level, left unset: the ones a higher level
+    would change."""
+    from pfconf.semantics import compatibility
+
+    config = _model("compatibility_level = 2\nrespectful_logging = yes\n", version="3.7").config
+    assert compatibility.level(config) == (2, 0, 0)
+    kept = compatibility.changes(config, "3.6")
+    assert "smtpd_tls_fingerprint_digest" in kept and "respectful_logging" not in kept
+    assert "mynetworks_style" not in kept  # level 2 already has the new default
+    assert compatibility.changes(_model("compatibility_level = 3.6\n", version="3.7").config,
+                                 "3.6") == ()  # fmt: skip
+    assert compatibility.level(_model("compatibility_level = 3.x\n").config) is None
+    assert compatibility.parse("3.6") == (3, 6, 0)
+
+
+def test_each_address_class_is_delivered_by_a_master_cf_service():
+    """qmgr hands a class's mail to the unix service its transport names; a class whose
+    domain list is empty (or ends at '#' at once) gets no mail."""
+    model = _model(
+        "local_transport = mylocal\nvirtual_transport = lmtp:unix:private/dovecot\n"
+        "virtual_mailbox_domains = # none yet\n",
+        "mylocal unix - n n - - local\nlmtp unix - - n - - lmtp\nrelay unix - - n - - smtp\n",
+    )
+    by_class = {d.address_class.name: d for d in model.deliveries}
+    assert by_class["local"].program == "local" and by_class["local"].daemon is not None
+    assert by_class["local"].daemon.name == "mylocal"
+    assert by_class["virtual mailbox"].program == "lmtp"
+    assert not by_class["virtual mailbox"].receives
+    # relay_transport's default is the service "relay", which runs smtp(8)
+    assert by_class["relay"].transport == "relay" and by_class["relay"].program == "smtp"
+    # default_transport is "smtp", and this master.cf has no such service
+    assert by_class["default"].receives and by_class["default"].daemon is None
+    assert by_class["virtual alias"].transport is None and by_class["virtual alias"].daemon is None
