@@ -314,8 +314,9 @@ def test_a_strangers_relay_attempt():
     # a permit ends only its own list: the other list still refuses
     assert not verdict("smtpd_recipient_restrictions = permit\n").open
     # the client list can refuse everyone before RCPT TO counts
-    refused = verdict("mynetworks = 0.0.0.0/0\n"
-                      "smtpd_client_restrictions = permit_sasl_authenticated, reject\n")  # fmt: skip
+    refused = verdict(
+        "mynetworks = 0.0.0.0/0\nsmtpd_client_restrictions = permit_sasl_authenticated, reject\n"
+    )
     assert refused.refused_by is not None and refused.refused_by.name == "reject"
     # lookups are noted only where every list that refuses has one before its refusal
     noted = verdict("smtpd_relay_restrictions = check_client_access hash:a, "

@@ -353,6 +353,7 @@ class OpenRelay(Rule):
 
     def _opening(self, server: SmtpServer, opening: Opening) -> None:
         permit, label = opening.restriction, _label(server)
+        default = " (default)" if server.restrictions[opening.list_name].is_default else ""
         skips = f" before {opening.skips.name}" if opening.skips is not None else ""
         network = opening.network
         if network is not None:
@@ -363,7 +364,7 @@ class OpenRelay(Rule):
                 who = "any client in that range"
             message = (
                 f"mynetworks holds {network.text}{label}, which trusts {whom}: permit_mynetworks "
-                f"in {opening.list_name}{_through(permit)}{skips} lets {who} relay mail "
+                f"in {opening.list_name}{default}{_through(permit)}{skips} lets {who} relay mail "
                 "through this server"
             )
         else:
@@ -379,8 +380,9 @@ class OpenRelay(Rule):
                 else "lets every client through"
             )
             message = (
-                f"'{permit.name}' in {opening.list_name}{_through(permit)} {ends}{label}, and "
-                f"the other list does not refuse: {what} can relay mail through this server"
+                f"'{permit.name}' in {opening.list_name}{default}{_through(permit)} {ends}"
+                f"{label}, and the other list does not refuse: {what} can relay mail through "
+                "this server"
             )
         if location is not None:
             self.report(location, message)
