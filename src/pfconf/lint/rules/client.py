@@ -55,6 +55,13 @@ class WrapperModeWithoutEncrypt(Rule):
     skips each server (smtp_connect.c, smtp_connect_inet()).  Every message for that
     transport is deferred.
 
+    ## Postfix source
+    - In wrapper mode, a server whose effective TLS level is below `encrypt` is skipped with
+      "... requires ... = encrypt (or stronger)": `src/smtp/smtp_connect.c`,
+      `smtp_connect_inet()` (Postfix 3.0 and later).
+    - The level may come from a policy table per destination: `src/smtp/smtp_tls_policy.c`,
+      `policy_create()`.
+
     ## Example
     ```
     relayhost = [smtp.example.com]:465
@@ -113,6 +120,16 @@ class FingerprintsUnusable(Rule):
     tls_dane_add_fpt_digests(), Postfix 3.6 and later); with none left it logs "configured
     at fingerprint security level, but with no fingerprints to match" and fails the
     destination (smtp_tls_policy.c, policy_create()): every message is deferred.
+
+    ## Postfix source
+    - Each value of `smtp_tls_fingerprint_cert_match` is decoded as hex, colons allowed
+      between pairs, at most three characters per byte of the widest digest (192); others
+      are skipped with "malformed fingerprint value": `src/tls/tls_dane.c`,
+      `tls_dane_add_fpt_digests()` with `src/util/hex_code.c`, `hex_decode_opt()` (Postfix
+      3.6 and later).
+    - With no fingerprint left the destination fails ("configured at fingerprint security
+      level, but with no fingerprints to match"): `src/smtp/smtp_tls_policy.c`,
+      `policy_create()`.
 
     ## Example
     ```
@@ -186,6 +203,12 @@ class InvalidServerName(Rule):
     (smtp_tls_policy.c, policy_create()): every TLS delivery is deferred, and with level
     `may` no TLS is tried either.
 
+    ## Postfix source
+    - A `smtp_tls_servername` that is not a valid host name (`hostname` and `nexthop` are
+      valid names too) makes the destination's TLS policy invalid ("specifies an invalid hostname"), for every TLS
+      level above `none`: `src/smtp/smtp_tls_policy.c`, `policy_create()`, with
+      `src/util/valid_hostname.c`, `valid_hostname()` (Postfix 3.4 and later).
+
     ## Example
     ```
     smtp_tls_security_level = may
@@ -243,6 +266,14 @@ class TlsOverUnixLmtp(Rule):
     sockets' and fails the delivery (smtp_tls_policy.c, dane_init()).  Opportunistic TLS
     is "not appropriate for unix-domain destinations": lmtp(8) logs that on each delivery
     and uses no TLS (smtp_connect.c, smtp_connect_local()).
+
+    ## Postfix source
+    - DANE over a unix-domain socket is an invalid policy ('the "dane" security level is
+      invalid for delivery via unix-domain sockets'): `src/smtp/smtp_tls_policy.c`,
+      `dane_init()`.
+    - Level `may` over a unix-domain socket is lowered to `none` with "opportunistic TLS
+      encryption is not appropriate for unix-domain destinations": `src/smtp/smtp_connect.c`,
+      `smtp_connect_local()`.
 
     ## Example
     ```
@@ -316,6 +347,11 @@ class TlsConfigFileNotAbsolute(Rule):
     not an absolute pathname, disabling TLS support" (tls_misc.c, tls_library_init()):
     smtpd offers no STARTTLS, smtp(8) sends in clear or, where TLS is required, defers.
 
+    ## Postfix source
+    - A `tls_config_file` other than `default`, `none` or an absolute path disables TLS in
+      every program that initializes it ("... is not an absolute pathname, disabling TLS
+      support"): `src/tls/tls_misc.c`, `tls_library_init()` (Postfix 3.9 and later).
+
     ## Example
     ```
     tls_config_file = openssl-postfix.cnf
@@ -371,6 +407,12 @@ class CipherExclusionWithOperator(Rule):
     OpenSSL operator makes tls_set_ciphers() log "invalid unary '!+-@' in cipher
     exclusion" and fail (tls_misc.c): no TLS session can start.  smtpd then refuses
     STARTTLS, and smtp(8) cannot use TLS, deferring mail where TLS is required.
+
+    ## Postfix source
+    - An exclusion that starts with `!`, `+`, `-` or `@` fails the cipher setup ("invalid
+      unary '!+-@' in cipher exclusion"): `src/tls/tls_misc.c`, `tls_set_ciphers()`, which
+      every session calls: `src/tls/tls_server.c`, `tls_server_start()` and
+      `src/tls/tls_client.c`, `tls_client_start()`.
 
     ## Example
     ```
@@ -452,6 +494,11 @@ class LegacyCertificatesIgnored(Rule):
     parameters will be ignored" (smtpd.c, pre_jail_init()).  Whoever changes the legacy
     certificate later changes nothing.
 
+    ## Postfix source
+    - With `smtpd_tls_chain_files` set, smtpd ignores the legacy certificate settings and
+      warns "Both smtpd_tls_chain_files and one or more of the legacy ... are non-empty":
+      `src/smtpd/smtpd.c`, `pre_jail_init()` (Postfix 3.4 and later).
+
     ## Example
     ```
     smtpd_tls_chain_files = /etc/ssl/private/mail.pem
@@ -510,6 +557,13 @@ class TlsrptDisabled(Rule):
     "Cannot enable TLSRPT support: DNS is disabled" or "parameter
     smtp_tlsrpt_socket_name has empty value -- TLSRPT support will be disabled", and sends
     no TLS reports (smtp.c, post_init(); smtp_tlsrpt.c, smtp_tlsrpt_post_jail()).
+
+    ## Postfix source
+    - lmtp turns TLSRPT off ("TLSRPT support is not implemented for LMTP"):
+      `src/smtp/smtp.c`, `post_init()`.
+    - smtp turns it off without DNS ("Cannot enable TLSRPT support: DNS is disabled") or
+      without a socket name ("parameter smtp_tlsrpt_socket_name has empty value"):
+      `src/smtp/smtp_tlsrpt.c`, `smtp_tlsrpt_post_jail()` (Postfix 3.10 and later).
 
     ## Example
     ```
@@ -576,6 +630,11 @@ class NoCertificateName(Rule):
     logs 'ignoring invalid match name: "."' (tls_client.c, add_namechecks()).  With no
     name at all it logs "could not configure peer name checks" and fails verification
     rather than accept any name: the mail is deferred.
+
+    ## Postfix source
+    - A match name `.` is skipped with 'ignoring invalid match name: "."', and with no name
+      added the session is marked to fail verification ("could not configure peer name
+      checks"): `src/tls/tls_client.c`, `add_namechecks()` (Postfix 3.6 and later).
 
     ## Example
     ```

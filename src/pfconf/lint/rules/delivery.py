@@ -34,6 +34,16 @@ class NextHopLoopsBack(Rule):
     problem" (smtp_connect.c, smtp_connect_inet()).  It does not matter whether another
     program listens there.  LMTP and ports other than 25 are not checked by Postfix.
 
+    ## Postfix source
+    - smtp(8) looks for loops only on the SMTP port, and only in SMTP (not LMTP) mode:
+      `src/smtp/smtp_connect.c`, `smtp_connect_inet()` (`SMTP_MISC_FLAG_LOOP_DETECT`).
+    - It compares the next hop's addresses with its own (`inet_interfaces`) and the proxy's
+      (`proxy_interfaces`), and refuses them with 5.4.6 "mail for ... loops back to myself":
+      `src/smtp/smtp_addr.c`, `smtp_find_self()`, called from `smtp_host_addr()` and
+      `smtp_domain_addr()`.
+    - For `relayhost` and fallback relays the error becomes a deferral ("... configuration
+      problem", 4.3.5): `src/smtp/smtp_connect.c`, `smtp_connect_inet()`.
+
     ## Example
     ```
     relayhost = [127.0.0.1]
@@ -117,6 +127,18 @@ class TransportWithoutName(Rule):
     hand to `mailbox_transport` or `fallback_transport` (deliver_pass.c, deliver_pass()),
     and the mail waits in the queue.
 
+    ## Postfix source
+    - trivial-rewrite refuses a transport value with an empty transport part ("null transport
+      is not allowed"): `src/trivial-rewrite/resolve.c`, `resolve_addr()`.
+    - The asking program logs "null transport result" and asks again every second:
+      `src/global/resolve_clnt.c`, `resolve_clnt()`.
+    - An empty transport parameter stops trivial-rewrite at start-up (minimum length 1):
+      `src/trivial-rewrite/trivial-rewrite.c`, `main()`.
+    - local(8) hands mail to `mailbox_transport` and `fallback_transport` through
+      `src/global/deliver_pass.c`, `deliver_pass()`, which stops on "missing transport
+      name": called from `src/local/mailbox.c`, `deliver_mailbox()` and
+      `src/local/unknown.c`, `deliver_unknown()`.
+
     ## Example
     ```
     relay_domains = example.net
@@ -185,6 +207,11 @@ class MalformedNextHop(Rule):
     util/host_port.c): every message for that next hop stays in the queue, and the
     transport is throttled after each attempt.
 
+    ## Postfix source
+    - The client parses the next hop at delivery time and stops on a bad one ("... in server
+      description", "bad network port", "unknown service"): `src/smtp/smtp_connect.c`,
+      `smtp_parse_destination()` with `src/util/host_port.c`, `host_port()`.
+
     ## Example
     ```
     relayhost = [smtp.example.com]:99999
@@ -237,6 +264,11 @@ class FallbackRelayForUnixLmtp(Rule):
     lmtp_fallback_relay = ... setting for non-TCP connections" on every delivery and does
     without it (smtp_connect.c, smtp_connect_local()): mail that the socket refuses is
     deferred, not sent to the fallback.
+
+    ## Postfix source
+    - For a unix-domain destination lmtp(8) warns "ignoring ... setting for non-TCP
+      connections" and never uses the fallback relay: `src/smtp/smtp_connect.c`,
+      `smtp_connect_local()` (Postfix 3.1 and later).
 
     ## Example
     ```
@@ -300,6 +332,11 @@ class LmtpSocketPathTooLong(Rule):
     lmtp(8) checks the length before it connects, logs "unix-domain name too long" and
     defers the mail with "4.3.5 Server configuration error" (smtp_connect.c,
     smtp_connect_unix()).
+
+    ## Postfix source
+    - lmtp(8) refuses a path that does not fit the socket address ("unix-domain name too
+      long") and defers with 4.3.5 "Server configuration error": `src/smtp/smtp_connect.c`,
+      `smtp_connect_unix()`.
 
     ## Example
     ```

@@ -33,6 +33,13 @@ class UpstreamProxyBehindPostscreen(Rule):
     (smtpd_peer.c, smtpd_peer_init()).  The proxy protocol has to be spoken to
     postscreen: `postscreen_upstream_proxy_protocol`.
 
+    ## Postfix source
+    - Behind postscreen, smtpd takes the client's address from postscreen and ignores its own
+      proxy setting ("ignoring non-empty smtpd_upstream_proxy_protocol setting behind
+      postscreen"): `src/smtpd/smtpd_peer.c`, `smtpd_peer_init()`.
+    - The proxy protocol for postscreen: `proto/postconf.proto`
+      (postscreen_upstream_proxy_protocol).
+
     ## Example
     ```
     smtpd     pass  -       -       y       -       -       smtpd
@@ -93,6 +100,12 @@ class MaillogFilePermissionsIgnored(Rule):
     postlogd creates the log file with mode 0600 (global/mail_params.c, mail_params_init();
     util/logwriter.c, set_logwriter_create_perms()).
 
+    ## Postfix source
+    - Every program passes the setting to `src/util/logwriter.c`,
+      `set_logwriter_create_perms()`, which accepts only 644, 640 and 600 (leading zeros
+      aside), and warns "ignoring bad permissions" otherwise: `src/global/mail_params.c`,
+      `mail_params_init()` (Postfix 3.9 and later); the file then keeps mode 0600.
+
     ## Example
     ```
     maillog_file_permissions = 0664
@@ -140,6 +153,12 @@ class UndisclosedRecipientsHeaderInvalid(Rule):
     When cleanup(8) adds the header to a message without `To:` or `Cc:`, it checks the
     text, logs "bad undisclosed_recipients_header header text ... -- need "headername:
     headervalue"" and adds nothing (cleanup_message.c, cleanup_header_done_callback()).
+
+    ## Postfix source
+    - cleanup(8) adds the header only when it is one ("bad undisclosed_recipients_header
+      header text ... -- need "headername: headervalue"" otherwise):
+      `src/cleanup/cleanup_message.c`, `cleanup_header_done_callback()`, with
+      `src/global/is_header.c`, `is_header()`.
 
     ## Example
     ```
@@ -192,6 +211,13 @@ class KnownTcpPortsEntryIgnored(Rule):
     (global/config_known_tcp_ports.c, util/known_tcp_ports.c): the name is then looked up
     in the host's services file, or not found.
 
+    ## Postfix source
+    - Each entry is checked and a bad one left out with a warning:
+      `src/global/config_known_tcp_ports.c`, `config_known_tcp_ports()` ('not in "name = value" form') and
+      `src/util/known_tcp_ports.c`, `add_known_tcp_port()` ("numerical service name",
+      "non-numerical service port", "port number out of range", "duplicate service name");
+      Postfix 3.6 and later.
+
     ## Example
     ```
     known_tcp_ports = lmtp=24, smtp=25, submissions=465, submission=587, smtp-alt:2525
@@ -242,6 +268,10 @@ class QueueMinfreeTooSmall(Rule):
     smtpd warns "queue_minfree(...) should be at least 1.5*message_size_limit(...)" each
     time it starts (smtpd.c, post_jail_init()): with less free space than a message may
     need, smtpd accepts mail it then cannot store, and clients send it again.
+
+    ## Postfix source
+    - smtpd warns "queue_minfree(...) should be at least 1.5*message_size_limit(...)" when it
+      starts: `src/smtpd/smtpd.c`, `post_jail_init()`.
 
     ## Example
     ```
@@ -304,6 +334,14 @@ class DaneDigestsEntryIgnored(Rule):
     all of a server's records are of it, DANE falls back to unauthenticated TLS (`dane`)
     or fails (`dane-only`).
 
+    ## Postfix source
+    - The smtp client reads `tls_dane_digests` when it sets up TLS, and skips each bad entry
+      with a warning ("Invalid matching type number", "Reserved matching type number",
+      "needs an explicit number", "matching type 1 can only be sha256", "matching type 2 can
+      only be sha512", "specified more than once"): `src/tls/tls_dane.c`,
+      `tls_dane_digest_init()`, called from `src/tls/tls_client.c`, `tls_client_init()`
+      (Postfix 3.6 and later).
+
     ## Example
     ```
     tls_dane_digests = sha512 sha256 sha384
@@ -358,6 +396,13 @@ class FullNameCharsetInvalid(Rule):
     `From:` header to locally submitted mail; with an invalid name rfc2047_encode() logs
     "invalid character ... in charset name" and gives up (global/rfc2047_code.c), so such
     messages go out without the full name.
+
+    ## Postfix source
+    - cleanup(8) encodes a non-ASCII full name with `full_name_encoding_charset`:
+      `src/cleanup/cleanup_message.c`, `get_fullname_hdr_text()` (Postfix 3.10 and later).
+    - A charset name with a character RFC 2047 does not allow stops the encoding ("invalid
+      character ... in charset name"), and the full name is left out:
+      `src/global/rfc2047_code.c`, `rfc2047_encode()`.
 
     ## Example
     ```

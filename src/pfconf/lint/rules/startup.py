@@ -31,6 +31,13 @@ class MaillogFileOutsidePrefixes(Rule):
     "maillog_file value ... does not match any prefix in maillog_file_prefixes"
     (maillog_client.c, maillog_client_init()): `postfix start` refuses, and no daemon runs.
 
+    ## Postfix source
+    - Every program that logs to `maillog_file` checks it against `maillog_file_prefixes` and
+      stops ("... does not match any prefix in maillog_file_prefixes"):
+      `src/global/maillog_client.c`, `maillog_client_init()` (Postfix 3.4 and later).
+    - The default prefixes: `src/global/mail_params.h` (`DEF_MAILLOG_FILE_PFXS`);
+      `proto/postconf.proto` (maillog_file_prefixes).
+
     ## Example
     ```
     maillog_file = /home/log/postfix.log
@@ -90,6 +97,13 @@ class ProxiedTableNotApproved(Rule):
     for table" (dict_proxy.c, dict_proxy_open()), smtpd as soon as it starts; from 3.11
     the table answers every lookup or update with that error, so smtpd answers with a
     temporary error and mail that needs the table is deferred.
+
+    ## Postfix source
+    - proxymap serves only the tables its `proxy_read_maps` or `proxy_write_maps` list
+      ("request for unapproved table"): `src/proxymap/proxymap.c`, `proxy_map_find()`.
+    - The client side: up to Postfix 3.10 the open stops the program ("proxymap service is
+      not configured for table"); from 3.11 the table answers with that error instead:
+      `src/global/dict_proxy.c`, `dict_proxy_open()`.
 
     ## Example
     ```
@@ -153,6 +167,10 @@ class VirtualMailboxBaseRelative(Rule):
     pathname: virtual_mailbox_base = ..." (virtual/mailbox.c, deliver_mailbox()): every
     message for the virtual mailbox domains stays in the queue.
 
+    ## Postfix source
+    - virtual(8) stops before each delivery when the base is not absolute ("do not specify
+      relative pathname"): `src/virtual/mailbox.c`, `deliver_mailbox()`.
+
     ## Example
     ```
     virtual_mailbox_domains = example.com
@@ -206,6 +224,12 @@ class SaslAuthCacheName(Rule):
     name ... must start with proxy:" or "... contains multiple values"
     (smtp_sasl_auth_cache.c, smtp_sasl_auth_cache_init()): the cache is shared by all
     smtp processes and only proxywrite may update it.  No mail leaves through that client.
+
+    ## Postfix source
+    - With SASL enabled, smtp(8) opens the cache at start-up: `src/smtp/smtp.c`,
+      `pre_init()` calls `smtp_sasl_initialize()` in `src/smtp/smtp_sasl_glue.c`.
+    - The cache must be one `proxy:` table ("contains multiple values", "must start with
+      proxy:"): `src/smtp/smtp_sasl_auth_cache.c`, `smtp_sasl_auth_cache_init()`.
 
     ## Example
     ```
@@ -267,6 +291,12 @@ class BindAddressNotNumeric(Rule):
     smtp_bind_address parameter" or "bad smtp_bind_address parameter: ...: Name or service
     not known" (smtp_connect.c, smtp_connect_addr()): every delivery over that address
     family fails, and the mail stays in the queue.
+
+    ## Postfix source
+    - smtp(8) converts the bind address before each connection and stops on a bad one
+      ("malformed ... parameter" for an unclosed `[`, "bad ... parameter" for a name):
+      `src/smtp/smtp_connect.c`, `smtp_connect_addr()` (brackets from Postfix 3.7), with
+      `src/util/myaddrinfo.c`, `hostaddr_to_sockaddr()` (numeric addresses only).
 
     ## Example
     ```
@@ -346,6 +376,11 @@ class VerpDelimitersFiltered(Rule):
     default_verp_delimiters and verp_delimiter_filter: bad first (second) VERP delimiter
     character" (mail_params.c, mail_params_init(); verp_sender.c, verp_delims_verify()).
 
+    ## Postfix source
+    - Every program checks the delimiters at start-up: `src/global/mail_params.c`,
+      `mail_params_init()` calls `src/global/verp_sender.c`, `verp_delims_verify()` ("bad
+      first VERP delimiter character", "bad second ...").
+
     ## Example
     ```
     default_verp_delimiters = +_
@@ -400,6 +435,12 @@ class VerifySenderAtSign(Rule):
     address_verify_sender: value ... must not start (end) with '@'"
     (verify_sender_addr.c, make_verify_sender_addr()): no probe is sent, and the
     restrictions that wait for one answer with a temporary error.
+
+    ## Postfix source
+    - The probe's sender is built and checked when verify(8) sends a probe ("must not start
+      with '@'", "must not end with '@'"): `src/global/verify_sender_addr.c`,
+      `make_verify_sender_addr()`, called from `src/verify/verify.c`,
+      `verify_query_service()`.
 
     ## Example
     ```
@@ -468,6 +509,11 @@ class MimeProcessingContradiction(Rule):
     force_mime_input_conversion=yes" on every message (cleanup_message.c,
     cleanup_message()): smtpd, pickup and the other submitters cannot queue mail.
 
+    ## Postfix source
+    - cleanup(8) stops on each message with "do not specify both
+      disable_mime_input_processing=yes and force_mime_input_conversion=yes":
+      `src/cleanup/cleanup_message.c`, `cleanup_message()` (Postfix 3.9 and later).
+
     ## Example
     ```
     disable_mime_input_processing = yes
@@ -527,6 +573,12 @@ class NoListeningAddress(Rule):
     setting" (before 3.9: "no valid IP address found") (master_ent.c, get_master_ent()):
     Postfix does not start.  A null client that should not listen needs
     `inet_interfaces = loopback-only`, or no inet services.
+
+    ## Postfix source
+    - An inet service without a host uses `inet_interfaces`; with none master stops ("service
+      definition requires valid host name or address, or non-empty inet_interfaces setting"
+      from Postfix 3.9, "no valid IP address found" before): `src/master/master_ent.c`,
+      `get_master_ent()`.
 
     ## Example
     ```
@@ -589,6 +641,19 @@ class ReadOnlyCache(Rule):
     stays "Address verification in progress" and smtpd answers 450 for ever.  postscreen
     forgets the clients that passed and tests them again on every connection; TLS
     sessions are never resumed.
+
+    ## Postfix source
+    - A type that cannot be written refuses to open for update ("map requires O_RDONLY access
+      mode", for example `src/util/dict_cidr.c`, `dict_cidr_open()`, and
+      `src/util/dict_thash.c`, `dict_thash_open()`), or stops the program at the first write
+      ("update operation is not supported"): `src/util/dict_alloc.c`,
+      `dict_default_update()`.
+    - The caches are opened for update: `src/verify/verify.c`, `pre_jail_init()`;
+      `src/postscreen/postscreen.c`, `pre_jail_init()`; `src/tlsmgr/tlsmgr.c`,
+      `tlsmgr_pre_init()`.
+    - A failed write is logged and the entry is lost: `src/util/dict_cache.c`,
+      `dict_cache_update()` ("could not update entry"), which `src/verify/verify.c`,
+      `verify_update_service()` uses.
 
     ## Example
     ```
