@@ -204,9 +204,9 @@ class InvalidServerName(Rule):
     `may` no TLS is tried either.
 
     ## Postfix source
-    - A `smtp_tls_servername` that is not a valid host name (`hostname` and `nexthop` are
-      valid names too) makes the destination's TLS policy invalid ("specifies an invalid hostname"), for every TLS
-      level above `none`: `src/smtp/smtp_tls_policy.c`, `policy_create()`, with
+    - A `smtp_tls_servername` that is not a valid host name (`hostname` and `nexthop` are valid
+      names too) makes the destination's TLS policy invalid ("specifies an invalid hostname"), for
+      every TLS level above `none`: `src/smtp/smtp_tls_policy.c`, `policy_create()`, with
       `src/util/valid_hostname.c`, `valid_hostname()` (Postfix 3.4 and later).
 
     ## Example

@@ -213,10 +213,10 @@ class KnownTcpPortsEntryIgnored(Rule):
 
     ## Postfix source
     - Each entry is checked and a bad one left out with a warning:
-      `src/global/config_known_tcp_ports.c`, `config_known_tcp_ports()` ('not in "name = value" form') and
-      `src/util/known_tcp_ports.c`, `add_known_tcp_port()` ("numerical service name",
-      "non-numerical service port", "port number out of range", "duplicate service name");
-      Postfix 3.6 and later.
+      `src/global/config_known_tcp_ports.c`, `config_known_tcp_ports()` ('not in "name = value"
+      form') and `src/util/known_tcp_ports.c`, `add_known_tcp_port()` ("numerical service name",
+      "non-numerical service port", "port number out of range", "duplicate service name"); Postfix
+      3.6 and later.
 
     ## Example
     ```
