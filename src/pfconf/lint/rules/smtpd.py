@@ -100,6 +100,18 @@ class PolicyServiceEndpoint(Rule):
     ...): smtpd exits as soon as master starts it for a client, so no client can deliver
     mail, and master throttles the service.  postconf accepts all of it.
 
+    ## Postfix source
+    - smtpd parses every restriction list and class when it starts (`src/smtpd/smtpd_check.c`,
+      `smtpd_check_init()` and `smtpd_check_parse()`) and registers each
+      `check_policy_service` there: `policy_client_register()`.
+    - The `{ endpoint, name = value }` form (Postfix 3.0 and later; `policy_context` from
+      3.1): `src/smtpd/smtpd_check.c`, `policy_client_register()` ("policy service syntax
+      error", "empty policy service"), with `src/global/attr_override.c`, `attr_override()`
+      ("unknown option", "malformed option", bad time or number).
+    - The endpoint needs `inet:`, `unix:` or `local:` ("need service transport:endpoint",
+      "invalid transport name"): `src/util/attr_clnt.c`, `attr_clnt_create()` calls
+      `src/util/auto_clnt.c`, `auto_clnt_create()`.
+
     ## Example
     ```
     smtpd_recipient_restrictions = reject_unauth_destination,
@@ -185,6 +197,18 @@ class MilterEndpoint(Rule):
     (milter8_conf_error()): 451 4.3.5 for `tempfail` (and for `reject`), 421 and a hang-up
     for `shutdown`, a hold for `quarantine`, or the Milter is silently skipped for
     `accept` (a warning then).
+
+    ## Postfix source
+    - Each program parses its Milter list when it starts: smtpd per session
+      (`src/smtpd/smtpd.c`, `setup_milters()`), cleanup before it serves mail
+      (`src/cleanup/cleanup_init.c`, `cleanup_pre_jail()`); the `{ endpoint, name = value }`
+      form and its settings (Postfix 3.0 and later) stop it on an error:
+      `src/milter/milter.c`, `milter_new()` with `src/global/attr_override.c`,
+      `attr_override()`.
+    - A bad endpoint is found on each use ("Milter service needs transport:endpoint",
+      "invalid transport name"): `src/milter/milter8.c`, `milter8_connect()`; the Milter's
+      `default_action` then decides (451 4.3.5 for `tempfail` and `reject`, 421 for
+      `shutdown`, a hold for `quarantine`, nothing for `accept`): `milter8_conf_error()`.
 
     ## Example
     ```
@@ -275,6 +299,11 @@ class UndefinedRestrictionClass(Rule):
     starts it for a client, and no mail is received.  postconf only warns about an unused
     parameter, or says nothing.
 
+    ## Postfix source
+    - smtpd looks up each name of `smtpd_restriction_classes` at start-up and stops when it
+      has no value or an empty one ("restriction class ... needs a definition"):
+      `src/smtpd/smtpd_check.c`, `smtpd_check_init()`.
+
     ## Example
     ```
     smtpd_restriction_classes = freemail
@@ -348,6 +377,23 @@ class MalformedRestrictionArgument(Rule):
     bad reply filter is worse: rbl_byte_pagein() stops smtpd ("RBL reply error") each time
     it checks the restriction.  A DNS list without a zone is only logged ("requires domain
     name argument") and does nothing.
+
+    ## Postfix source
+    - A `check_*_access` without `type:table` ("bad argument ... need maptype:mapname"):
+      `src/smtpd/smtpd_check.c`, `is_map_command()`; `check_policy_service` without a server
+      ("must be followed by transport:server") and `sleep` without a number ("must be
+      followed by number"), and a bare `type:table` where a list has no default access
+      restriction ("specify one of ... before ..."): `generic_checks()`; each answers with
+      `reject_server_error()` (451 4.3.5).
+    - `check_ccert_access { ... }` (Postfix 3.5 and later) is parsed by
+      `src/global/map_search.c`, `map_search_create()` (called from `smtpd_check_parse()`);
+      a search type other than the fingerprints gets "unexpected action" and 451 4.3.5:
+      `src/smtpd/smtpd_check.c`, `check_ccert_access()`.
+    - A reply filter that is no address pattern stops smtpd ("RBL reply error"):
+      `src/smtpd/smtpd_check.c`, `rbl_byte_pagein()`, with `src/util/ip_match.c`,
+      `ip_match_parse()`.
+    - A DNS list restriction without a zone only logs "requires domain name argument":
+      `src/smtpd/smtpd_check.c`, `generic_checks()`.
 
     ## Example
     ```
@@ -477,6 +523,13 @@ class AccessListWord(Rule):
     (smtpd/smtpd_check.c, smtpd_check_rewrite()) logs "invalid request" and skips the word:
     the clients it was meant to cover get their headers rewritten as remote clients.
 
+    ## Postfix source
+    - postscreen's access list stops at a word it does not know ("unknown command ...
+      ignoring the remainder of this access list"): `src/global/server_acl.c`,
+      `server_acl_eval()`.
+    - smtpd skips an unknown word of `local_header_rewrite_clients` ("invalid request") and
+      goes on: `src/smtpd/smtpd_check.c`, `smtpd_check_rewrite()`.
+
     ## Example
     ```
     postscreen_access_list = permit_mynetwork, cidr:/etc/postfix/postscreen_access.cidr
@@ -574,6 +627,12 @@ class ReplyCodeOutOfRange(Rule):
     permanent becomes a temporary one: senders retry for days instead of getting a bounce
     at once; a code meant to accept (2xx) accepts nothing.
 
+    ## Postfix source
+    - A reply code outside 400-599 becomes "450 4.7.1 Service unavailable" with "SMTP reply
+      code configuration error": `src/smtpd/smtpd_check.c`, `smtpd_check_reject()`.
+    - `defer_unauth_destination` answers with `relay_domains_reject_code` minus 100:
+      `src/smtpd/smtpd_check.c`, `generic_checks()`.
+
     ## Example
     ```
     unknown_client_reject_code = 250
@@ -662,6 +721,15 @@ class RblReplyTemplate(Rule):
     instead of rejected.  A failed `rbl_reply_maps` template falls back to
     `default_rbl_reply` (warning), and a reply without a valid code becomes "450 4.7.1
     Service unavailable": listed clients are deferred and retry instead of being refused.
+
+    ## Postfix source
+    - The template is expanded when a listed client is rejected; a failed default template
+      stops smtpd ("bad default rbl reply template"), a failed `rbl_reply_maps` one falls back
+      to the default, and a reply that does not start with a 4xx or 5xx code becomes "450
+      4.7.1 Service unavailable": `src/smtpd/smtpd_check.c`, `rbl_reject_reply()`.
+    - The names it can fill in: `rbl_*` in `src/smtpd/smtpd_check.c`, `rbl_expand_lookup()`,
+      the rest in `src/smtpd/smtpd_expand.c`, `smtpd_expand_lookup()` (no main.cf
+      parameters; `server_name` stands for `$myhostname`).
 
     ## Example
     ```
@@ -820,6 +888,13 @@ class ClientCertificateNotRequested(Rule):
     that should relay or be accepted by their certificate are treated like anyone else,
     and their mail may be refused.
 
+    ## Postfix source
+    - smtpd asks for a client certificate only with `smtpd_tls_ask_ccert = yes`, or with
+      required TLS and `smtpd_tls_req_ccert = yes`: `src/smtpd/smtpd.c`, `pre_jail_init()`.
+    - Without it the restrictions never match and log "... is requested, but
+      "smtpd_tls_ask_ccert = no"" (Postfix 3.5 and later): `src/smtpd/smtpd_check.c`,
+      `permit_tls_clientcerts()` and `check_ccert_access()`.
+
     ## Example
     ```
     smtpd_tls_security_level = may
@@ -883,6 +958,10 @@ class ClientCertificateRequiredWithoutTls(Rule):
     logs "Can't require client certs unless TLS is required" and goes on without the
     requirement (smtpd/smtpd.c, pre_jail_init()): clients without a certificate are
     served although the setting says they must not be.
+
+    ## Postfix source
+    - Without required TLS smtpd logs "Can't require client certs unless TLS is required"
+      and does not require one: `src/smtpd/smtpd.c`, `pre_jail_init()`.
 
     ## Example
     ```
