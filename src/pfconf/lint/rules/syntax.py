@@ -272,8 +272,10 @@ class TrailingComment(Rule):
     - A number, yes/no or time that is not one stops the program that reads it:
       `src/global/mail_conf_int.c`, `convert_mail_conf_int()`; `src/global/mail_conf_bool.c`,
       `convert_mail_conf_bool()`; `src/global/mail_conf_time.c`, `convert_mail_conf_time()`.
-    - A lookup-table list opens every word as a table: `src/global/maps.c`, `maps_create()`,
-      and `src/util/dict_open.c`, `dict_open()` stops on `#` ("expecting "type:name" form").
+    - A lookup-table list opens every word as a table: `src/global/maps.c`, `maps_create()`;
+      `src/util/dict_open.c`, `dict_open()` stops the program on `#` ("expecting "type:name"
+      form") up to Postfix 3.11, and in the 3.12 snapshot logs an error and returns a table
+      whose every lookup fails (`src/util/dict_surrogate.c`, `dict_surrogate()`).
     - An unknown restriction name: `src/smtpd/smtpd_check.c`, `generic_checks()` logs
       "unknown smtpd restriction" and calls `reject_server_error()` (451 4.3.5).
 

@@ -98,6 +98,11 @@ class InvalidBoolean(_ValueRule):
     Postfix accepts only `yes` and `no` (in any case); any other value stops the daemon
     that reads it with "bad boolean configuration".  postconf does not check values.
 
+    ## Postfix source
+    - Only `yes` and `no`, in any case; anything else stops the program ("bad boolean
+      configuration"): `src/global/mail_conf_bool.c`, `convert_mail_conf_bool()`;
+      `src/global/mail_conf_nbool.c`, `convert_mail_conf_nbool()`.
+
     ## Example
     ```
     smtpd_tls_auth_only = true
@@ -135,6 +140,14 @@ class InvalidTime(_ValueRule):
     Postfix refuses values like `1 h`, `2hours` or `1h30m` with "bad time value" and the
     daemon that reads the parameter does not start.
 
+    ## Postfix source
+    - A time is read by `src/global/conv_time.c`, `conv_time()`: a number, then one unit
+      letter `s`, `m`, `h`, `d` or `w` (or none); a value it refuses stops the program ("bad
+      time value or unit"): `src/global/mail_conf_time.c`, `convert_mail_conf_time()`.
+    - From Postfix 3.1 `src/global/conv_time.c`, `conv_time()` looks only at the first
+      character after the number (the check of what follows is commented out): `5days`
+      reads as 5d and `1h30m` as 1h; `1 h` and `h1` are refused.
+
     ## Example
     ```
     maximal_queue_lifetime = 5days
@@ -170,6 +183,11 @@ class InvalidNumber(_ValueRule):
     ## Why it matters
     Postfix sizes are in bytes and take no suffix; a value such as `message_size_limit =
     50M` stops the daemons that read it with "bad numerical configuration".
+
+    ## Postfix source
+    - A size or count must be all digits ("bad numerical configuration" otherwise):
+      `src/global/mail_conf_int.c`, `convert_mail_conf_int()`; `src/global/mail_conf_long.c`,
+      `convert_mail_conf_long()`.
 
     ## Example
     ```
@@ -212,6 +230,14 @@ class InvalidChoice(_ValueRule):
     Postfix rejects an unknown choice when the daemon starts, or falls back to a default
     that is not what was meant (`smtpd_tls_security_level = verify` is treated as
     `encrypt`).
+
+    ## Postfix source
+    - The words each parameter takes: `rules/parameters.toml` and
+      `rules/parameter_overrides.toml` (each with its source).
+    - For example the TLS levels: an unknown level stops smtpd ("Invalid TLS level"), and
+      `verify`, `secure` or `fingerprint` become `encrypt` with a warning: `src/smtpd/smtpd.c`,
+      `pre_jail_init()`; the client stops on an unknown one: `src/smtp/smtp_tls_policy.c`,
+      `global_tls_level()`.
 
     ## Example
     ```
@@ -256,6 +282,16 @@ class UnknownTableType(Rule):
     ## Why it matters
     Postfix cannot open the table: the daemon that needs it logs a fatal error or treats
     every lookup as failed, and mail is deferred.
+
+    ## Postfix source
+    - A word without `type:` stops the program up to Postfix 3.11 ("expecting "type:name"
+      form"), and in the 3.12 snapshot gives a table whose lookups fail:
+      `src/util/dict_open.c`, `dict_open()`.
+    - An unknown type gives a table whose every lookup fails ("unsupported dictionary
+      type", then "... is unavailable"): `src/util/dict_open.c`, `dict_open3()` and
+      `src/util/dict_surrogate.c`, `dict_surrogate()`; outside the daemons that is fatal
+      (`dict_allow_surrogate`).
+    - The table types: `rules/tables.toml`.
 
     ## Example
     ```
