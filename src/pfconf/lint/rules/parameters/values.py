@@ -146,7 +146,8 @@ class InvalidTime(_ValueRule):
       time value or unit"): `src/global/mail_conf_time.c`, `convert_mail_conf_time()`.
     - From Postfix 3.1 `src/global/conv_time.c`, `conv_time()` looks only at the first
       character after the number (the check of what follows is commented out): `5days`
-      reads as 5d and `1h30m` as 1h; `1 h` and `h1` are refused.
+      reads as 5d and `1h30m` as 1h; `1 h` is refused (seen with Postfix 3.7's postmap on
+      `ipc_timeout`).
 
     ## Example
     ```
