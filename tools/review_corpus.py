@@ -6,12 +6,14 @@ a verdict a person gave after reading the Postfix source.
                                              # (verdict "?"), drop rows no longer reported,
                                              # and rewrite the counts in the .md
 
-The 40 files are fixed (SAMPLE): every fourth main.cf from the first and every seventh master.cf from the seventh of
-shared/corpus-real, none of which a test pins.  Each is linted as an administrator would
-run pflint on the directory it came from: with its partner file from the same directory of
+The 40 files are fixed (sample()): every fourth main.cf from the first and every seventh
+master.cf from the seventh of shared/corpus-real, none of which a test pins.  Each is
+linted as an administrator would run pflint on the directory it came from: with its
+partner file from the same directory of
 the same repository when the corpus has one, else alone (a main.cf then gets Postfix's
-stock master.cf; a master.cf gets an empty main.cf and pflint skips the rules that need
-main.cf's settings).  Info findings are not reviewed.
+stock master.cf; for a master.cf alone pflint skips the rules that need main.cf's
+settings: an empty main.cf beside it would stand for a configuration nobody runs).  Info
+findings are not reviewed.
 
 A verdict is ``right`` (what Postfix does, and it matters), ``false`` (Postfix does not do
 this) or ``no-effect`` (true, but changes nothing for this configuration, or the wrong
@@ -77,11 +79,9 @@ def findings() -> list[dict[str, str]]:
             target = Path(scratch) / f"{kind}.cf"
             shutil.copyfile(CORPUS / name, target)
             partner = pairs.get(name)
-            other = Path(scratch) / ("master.cf" if kind == "main" else "main.cf")
             if partner is not None:
+                other = Path(scratch) / ("master.cf" if kind == "main" else "main.cf")
                 shutil.copyfile(CORPUS / partner, other)
-            elif kind == "master":
-                other.write_bytes(b"")
             for finding in lint([str(target)]).findings:
                 if finding.severity == "info":
                     continue
