@@ -1060,3 +1060,159 @@ def test_each_address_class_is_delivered_by_a_master_cf_service():
     # default_transport is "smtp", and this master.cf has no such service
     assert by_class["default"].receives and by_class["default"].daemon is None
     assert by_class["virtual alias"].transport is None and by_class["virtual alias"].daemon is None
+
+
+# -- who may relay (pfconf.semantics.relay) ----------------------------------------------------
+
+
+def test_the_startup_check_searches_classes_as_has_required_does():
+    """smtpd_check_init(): a class is searched where it is named; a permit inside it ends
+    only the class's search, a permit in the list ends the list's; warn_if_reject makes the
+    search skip the next word."""
+    from pfconf.semantics.relay import startup_check
+
+    def check(main):  # type: ignore[no-untyped-def]
+        (server,) = _model("compatibility_level = 3.11\n" + main).smtp_servers
+        return startup_check(server)
+
+    found = check("smtpd_restriction_classes = c\nc = reject_unauth_destination\n"
+                  "smtpd_relay_restrictions = permit_mynetworks, c\n").found  # fmt: skip
+    assert found is not None and found.name == "reject_unauth_destination"
+    assert check("smtpd_restriction_classes = c\nc = permit\n"
+                 "smtpd_relay_restrictions = c, defer_unauth_destination\n").starts  # fmt: skip
+    stopped = check("smtpd_restriction_classes = c\nc = permit, reject_unauth_destination\n"
+                    "smtpd_relay_restrictions = permit_mynetworks, c\n")  # fmt: skip
+    assert not stopped.starts and stopped.stopped_at == {}
+    permit_first = check("smtpd_relay_restrictions = permit, reject_unauth_destination\n")
+    assert not permit_first.starts
+    assert permit_first.stopped_at["smtpd_relay_restrictions"].name == "permit"
+    assert not check("smtpd_relay_restrictions = warn_if_reject reject_unauth_destination\n").starts
+    # below compatibility level 1 both lists default to empty
+    (server,) = _model("").smtp_servers
+    assert not startup_check(server).starts
+
+
+def test_a_strangers_relay_attempt():
+    from pfconf.semantics.relay import stranger_relay
+
+    def verdict(main, master=None):  # type: ignore[no-untyped-def]
+        servers = _model("compatibility_level = 3.11\n" + main, master).smtp_servers
+        return stranger_relay(servers[0])
+
+    assert verdict("").refused_by is not None  # the default relay list
+    opened = verdict("mynetworks = 127.0.0.0/8, 0.0.0.0/0\n")
+    assert opened.open
+    (opening,) = opened.openings
+    assert opening.list_name == "smtpd_relay_restrictions"
+    assert opening.network is not None and opening.network.text == "0.0.0.0/0"
+    assert opening.network.written.span is not None
+    assert opening.network.written.span.column == 27
+    # a permit reached through a class ends the list that uses the class
+    through = verdict("smtpd_restriction_classes = c\nc = permit\n"
+                      "smtpd_relay_restrictions = c, reject_unauth_destination\n")  # fmt: skip
+    (opening,) = through.openings
+    assert opening.restriction.classes == ("c",) and opening.skips is not None
+    # a permit ends only its own list: the other list still refuses
+    assert not verdict("smtpd_recipient_restrictions = permit\n").open
+    # the client list can refuse everyone before RCPT TO counts
+    refused = verdict(
+        "mynetworks = 0.0.0.0/0\nsmtpd_client_restrictions = permit_sasl_authenticated, reject\n"
+    )
+    assert refused.refused_by is not None and refused.refused_by.name == "reject"
+    # lookups are noted only where every list that refuses has one before its refusal
+    noted = verdict("smtpd_relay_restrictions = check_client_access hash:a, "
+                    "reject_unauth_destination\n")  # fmt: skip
+    assert [(r.name, check.name) for r, check in noted.lookups] == [
+        ("check_client_access", "reject_unauth_destination")
+    ]
+    both = verdict("smtpd_relay_restrictions = check_client_access hash:a, "
+                   "reject_unauth_destination\nsmtpd_recipient_restrictions = "
+                   "reject_unauth_destination\n")  # fmt: skip
+    assert both.lookups == ()
+    # the opening that skips a check is the cause; a permit in a list without one is not
+    cause = verdict("mynetworks = 0.0.0.0/0\nsmtpd_relay_restrictions = permit_mynetworks, "
+                    "reject\nsmtpd_recipient_restrictions = permit\n")  # fmt: skip
+    assert [o.restriction.name for o in cause.openings] == ["permit_mynetworks"]
+
+
+def test_lists_run_in_the_order_of_smtpd_relay_before_recipient_restrictions():
+    from pfconf.semantics.relay import evaluation_order
+
+    new = _model("compatibility_level = 3.6\n").config
+    old = _model("compatibility_level = 2\n").config
+    relay, recipient = "smtpd_relay_restrictions", "smtpd_recipient_restrictions"
+    assert evaluation_order(new)[3:5] == (relay, recipient)
+    assert evaluation_order(old)[3:5] == (recipient, relay)
+
+
+def test_trusted_networks_and_who_can_reach_a_server():
+    from pfconf.semantics.relay import (
+        own_networks_public,
+        reachable_by_strangers,
+        trusted_networks,
+    )
+
+    config = _model("mynetworks = 10.0.0.0/8, [::1]/128, 81.2.69.0/24 # 0.0.0.0/0\n").config
+    networks = trusted_networks(config)
+    assert networks is not None
+    assert [(n.text, n.public, n.over_wide) for n in networks] == [
+        ("10.0.0.0/8", False, False),
+        ("[::1]/128", False, False),
+        ("81.2.69.0/24", True, False),
+    ]
+    assert own_networks_public(config)
+    assert not own_networks_public(_model("mynetworks = 127.0.0.0/8 192.168.0.0/16\n").config)
+    assert not own_networks_public(_model("compatibility_level = 2\n").config)  # host style
+    assert trusted_networks(_model("").config) is None
+    assert [n.over_wide for n in trusted_networks(_model("mynetworks = 0/0 4.0.0.0/8\n").config)
+            or ()] == [True, True]  # fmt: skip
+    model = _model("", "smtp inet n - n - - smtpd\n127.0.0.1:10025 inet n - n - - smtpd\n")
+    assert [reachable_by_strangers(s) for s in model.smtp_servers] == [True, False]
+    (local,) = _model("inet_interfaces = loopback-only\n").smtp_servers
+    assert not reachable_by_strangers(local)
+
+
+# -- DNS lists (pfconf.semantics.dnsbl) ----------------------------------------------------------
+
+
+def test_dnsbl_queries_of_smtpd_and_postscreen():
+    from pfconf.semantics.dnsbl import postscreen_queries, smtpd_queries, split_site
+
+    model = _model(
+        "compatibility_level = 3.11\nsmtpd_restriction_classes = used, unused\n"
+        "used = reject_rbl_client a.example\nunused = reject_rhsbl_sender b.example=127.0.0.2\n"
+        "smtpd_client_restrictions = permit_mynetworks, used, reject_rbl_client c.example\n"
+        "smtpd_recipient_restrictions = reject_rbl_client C.Example., reject_unauth_destination\n"
+        "postscreen_dnsbl_sites = d.example=127.0.0.[2..4]*3, e.example\n"
+    )
+    (server,) = model.smtp_servers
+    queries = smtpd_queries(server)
+    assert [(q.lookup, q.zone, q.filter, q.list_name) for q in queries] == [
+        ("reject_rbl_client", "a.example", None, "smtpd_client_restrictions"),
+        ("reject_rbl_client", "c.example", None, "smtpd_client_restrictions"),
+        ("reject_rbl_client", "c.example", None, "smtpd_recipient_restrictions"),
+        ("reject_rhsbl_sender", "b.example", "127.0.0.2", None),
+    ]
+    used, client_c, recipient_c, unused = queries
+    assert used.guards == client_c.guards == {"permit_mynetworks"}
+    assert recipient_c.always_with(client_c) and not client_c.always_with(recipient_c)
+    assert not unused.always_with(used)
+    sites = postscreen_queries(model.config)
+    assert [(q.zone, q.filter, q.weight) for q in sites] == [
+        ("d.example", "127.0.0.[2..4]", 3),
+        ("e.example", None, 1),
+    ]
+    assert sites[0].written.span is not None and sites[0].written.span.line == 7
+    assert split_site("x.example*-2") == ("x.example", None, -2)
+    assert split_site("x.example*z")[2] is None  # postscreen refuses the weight
+
+
+def test_result_filters_admit_answers():
+    from pfconf.semantics.dnsbl import admits
+
+    assert admits(None, "127.0.0.4")
+    assert admits("127.0.0.[2..11]", "127.0.0.[4..7]")
+    assert not admits("127.0.0.[2..3]", "127.0.0.[4..7]")
+    assert admits("127.0.0.[2;4..7]", "127.0.0.4")
+    assert not admits("127.0.0.2", None)
+    assert not admits("127.0.0.[2..", "127.0.0.2")  # unreadable: admits nothing

@@ -1,17 +1,20 @@
-"""Restriction lists as smtpd reads them: each restriction with its argument and position.
+"""Fixes of restriction list items, for rules that read the lists through the model
+(pfconf.semantics: ``server.restrictions``).
 
-smtpd evaluates the client, helo, sender, relay, recipient, data and end-of-data lists of
-each service; a service's ``-o`` options replace main.cf's lists for that service only.
-This module turns those values into Restriction objects that rules can walk.
+The list reader below (parse_list, service_lists, configurations and their Restriction) is
+the one rules used before the model; only rules not yet re-based on the model use it, and it
+goes when they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import attrs
 
 from ..model import Override, Parameter, Span
+from ..semantics import Restriction as Listed
+from ..semantics import RestrictionList, Written
 from ..values import Token, split_list
 from .context import Context, ServiceConfig
 from .finding import Edit, Fix, RemoveListItem, ReplaceListItem
@@ -129,28 +132,56 @@ def configurations(
         yield config, service_lists(ctx, config)
 
 
-def item_fix(
-    restriction: Restriction,
+def written_fix(
+    written: Written,
+    item: str,
     description: str,
     *,
-    item: str | None = None,
     replacement: str | None = None,
     safe: bool = True,
 ) -> Fix:
-    """A fix of one restriction in a main.cf list: removed, or replaced by ``replacement``.
-
-    Items set by a master.cf ``-o`` get a described fix only (pflint --fix edits main.cf).
-    """
-    if not isinstance(restriction.origin, Parameter):
+    """A fix of the list item ``item`` (one or more words) written at ``written``: removed,
+    or replaced by ``replacement``.  pflint --fix edits main.cf only, and only words written
+    there literally: an item of a master.cf ``-o``, of a default, or produced by expanding
+    a ``$name`` expression gets a described fix."""
+    origin = written.origin
+    if not isinstance(origin, Parameter) or written.span is None:
         return Fix.display_only(description)
-    if item is None:
-        item = restriction.name
-        if restriction.argument:
-            item += " " + restriction.argument
-    name, (line, column) = restriction.list_name, (restriction.span.line, restriction.span.column)
+    where = (written.span.line, written.span.column)
     edit: Edit = (
-        ReplaceListItem(name, item, replacement, line, column)
+        ReplaceListItem(origin.name, item, replacement, *where)
         if replacement is not None
-        else RemoveListItem(name, item, line, column)
+        else RemoveListItem(origin.name, item, *where)
     )
     return Fix.safe(description, edit) if safe else Fix.unsafe(description, edit)
+
+
+def item_fix(
+    restriction: Listed,
+    description: str,
+    *,
+    replacement: str | None = None,
+    name_only: bool = False,
+    safe: bool = True,
+    classes: Iterable[RestrictionList] = (),
+) -> Fix:
+    """A fix of one restriction of the model (pfconf.semantics), with its argument unless
+    ``name_only``: removed, or replaced by ``replacement``.
+
+    The edit is made only where both words are written literally in the same main.cf entry
+    (see written_fix), and a removal only where it leaves no restriction class of
+    ``classes`` empty (smtpd refuses to start with "restriction class ... needs a
+    definition"); otherwise the fix is described, not made.
+    """
+    written = restriction.written
+    item = restriction.name
+    if not name_only and restriction.argument is not None:
+        second = restriction.argument_written
+        if second is None or second.origin != written.origin or second.span is None:
+            return Fix.display_only(description)
+        item = restriction.text
+    if replacement is None and any(
+        len(c.items) == 1 and c.items[0].written == written for c in classes
+    ):
+        return Fix.display_only(description)
+    return written_fix(written, item, description, replacement=replacement, safe=safe)
