@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import attrs
 
+from ...model import Override
 from ...semantics import Configuration
 from ...semantics.client import SmtpClient, client_level
 from ...semantics.configuration import default_value
@@ -48,7 +49,9 @@ class TlsSwitchConflict(Rule):
     `smtp_enforce_tls = yes` means `verify` (or `encrypt` with
     `smtp_tls_enforce_peername = no`: smtp_tls_policy.c, global_tls_level(), where
     DEPRECATION_README simplifies it to `encrypt`).  Each smtpd, smtp and lmtp service is
-    judged with its own `-o` overrides; a switch left at its default asks for nothing.
+    judged with its own `-o` overrides; a switch left at its default asks for nothing, and
+    a switch in main.cf is not judged on a service whose own `-o` sets the level (that
+    override replaces main.cf's level and switches alike).
 
     ## Why it matters
     A non-empty security level silently wins: smtpd.c (pre_jail_init) and the client's
@@ -104,6 +107,12 @@ class TlsSwitchConflict(Rule):
                 return  # "enforce_tls = no" alone only says "not required"
             switch = use  # "use_tls = no": no TLS
         if not config.is_set(switch) or wanted == level:
+            return
+        if isinstance(config.origin(level_name), Override) and not isinstance(
+            config.origin(switch), Override
+        ):
+            # a service's own -o level overrides everything main.cf says about TLS, its
+            # level and switches alike: main.cf's switch is judged against main.cf's level
             return
         where = at.setting(config, switch)
         if where is not None:
