@@ -112,7 +112,7 @@ SEED_FINDINGS = [
     ((69, 1, "PAR006", "warning"), "a removed parameter"),
     # The article's headline mistake: AUTH on port 25 where TLS is optional and
     # smtpd_tls_auth_only = no, so passwords can cross the network in clear.
-    ((75, 23, "SASL001", "error"), "AUTH offered without TLS"),
+    ((75, 23, "SASL001", "warning"), "AUTH offered without TLS"),
     # smtp_use_tls and smtpd_use_tls: deprecated since 3.9, use the *_tls_security_level.
     ((76, 1, "PAR005", "warning"), "a deprecated parameter"),
     ((77, 1, "PAR005", "warning"), "a deprecated parameter"),

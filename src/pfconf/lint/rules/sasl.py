@@ -36,7 +36,8 @@ class AuthInClear(Rule):
     ## Why it matters
     smtpd then announces AUTH PLAIN and LOGIN before STARTTLS, and clients (and attackers
     who strip STARTTLS from the greeting) send user names and passwords base64-encoded in
-    clear text.
+    clear text.  A warning, not an error: mail flows and logins work; the risk is that
+    someone on the path reads the passwords.
 
     ## Example
     ```
@@ -68,7 +69,7 @@ class AuthInClear(Rule):
 
     code = "SASL001"
     name = "auth-in-clear"
-    severity = "error"
+    severity = "warning"
     summary = "SASL authentication offered without TLS: passwords in clear"
     fix_safety = "safe"
     needs_main = True

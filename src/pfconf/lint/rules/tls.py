@@ -476,6 +476,7 @@ class SaslToRelayWithoutTls(Rule):
     EHLO answer; Postfix then goes on in plain text (smtp_proto.c) and sends AUTH PLAIN or
     LOGIN with the password the relay account uses (smtp_sasl_glue.c passes
     `smtp_sasl_security_options` for sessions without TLS).  At `none` it never even tries.
+    A warning, not an error: mail flows; the risk is that the password is read.
 
     ## Example
     ```
@@ -502,7 +503,7 @@ class SaslToRelayWithoutTls(Rule):
 
     code = "TLS005"
     name = "sasl-to-relay-without-tls"
-    severity = "error"
+    severity = "warning"
     summary = "SMTP client sends SASL passwords without mandatory TLS"
     needs_main = True
     # the message names the service: the first one that inherits a main.cf setting stands
