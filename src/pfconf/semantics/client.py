@@ -157,11 +157,15 @@ class SmtpClient:
 
 
 def smtp_clients(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[SmtpClient, ...]:
-    """Every smtp and lmtp service, or an smtp client on main.cf alone when there is none."""
+    """Every smtp and lmtp service; an smtp client on main.cf alone when the master.cf is not
+    known.  A master.cf that runs neither program runs no SMTP client: its settings in
+    main.cf reach no process."""
     found = tuple(
         SmtpClient(d.config, d, d.program) for d in daemons if d.program in ("smtp", "lmtp")
     )
-    return found or (SmtpClient(config),)
+    if found or config.master is not None:
+        return found
+    return (SmtpClient(config),)
 
 
 # -- whether mail reaches a client (SASL003) -------------------------------------------------
