@@ -260,7 +260,7 @@ def test_user_recipe_file(tmp_path):
         ("smtp_sasl_auth_enable = yes\n", False),
         # a table named through $name counts: the recipe asks the model, not the text
         ("smtp_sasl_auth_enable = yes\nmy_table = hash:/etc/postfix/sasl_passwd\n"
-         "smtp_sasl_password_maps = $my_table\n", True),
+         + "smtp_sasl_password_maps = $my_table\n", True),
         ("smtp_sasl_auth_enable = no\n", True),
     ],
 )  # fmt: skip
