@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from ..semantics.addresses import NamedTransport
     from ..semantics.client import SmtpClient
     from .context import ServiceConfig
-    from .restrictions import Restriction
 
 
 class File(enum.Enum):
@@ -87,12 +86,6 @@ def origin(where: Parameter | Override | None, config: ServiceConfig | None) -> 
     if isinstance(where, Parameter):
         return value(where, service=config.key if config else None)
     return None
-
-
-def restriction(restriction: Restriction, *, service: str | None = None) -> Location:
-    """A restriction (with its argument) in main.cf or in a master.cf ``-o`` list."""
-    file = File.MAIN if isinstance(restriction.origin, Parameter) else File.MASTER
-    return Location(file, restriction.span, restriction.list_name, service)
 
 
 def span(
