@@ -258,7 +258,8 @@ def test_lmtp_reads_its_own_parameters():
 
 def test_no_smtp_client_without_a_service_that_runs_one():
     """A master.cf without smtp or lmtp services runs no SMTP client: main.cf's smtp_*
-    settings reach no process (real corpus main/053 with its master.cf).  Only when the
+    settings reach no process (as with a container's master.cf that runs only an smtpd,
+    seen in the real corpus review).  Only when the
     master.cf is not known does main.cf alone stand for the client."""
     main = "smtp_bind_address = 0.0.0.0:2525\n"
     assert _model(main, "2525 inet n - n - 20 smtpd\n").smtp_clients == ()
