@@ -75,11 +75,6 @@ def test_no_false_finding(review):
     assert not false, "false findings:\n  " + "\n  ".join(false)
 
 
-# The 12 findings without effect (RLY001 on old restriction names, RBL004 repeating RBL001,
-# RBL006 with mynetworks = 0.0.0.0/0) are in relay.py and dnsbl.py, which the review left to
-# the branch that owns them (docs/real-corpus-review.md, "Left for the branches that own the
-# rules").  strict: once they are fixed this passes, and the marker must go.
-@pytest.mark.xfail(strict=True, reason="12 of 90 without effect, in RLY001, RBL004, RBL006")
 def test_at_most_one_in_twenty_without_effect(review):
     """Issue #11's second target: at most 1 in 20 findings right but without effect."""
     no_effect = [_where(r) for r in review.rows if r["verdict"] == "no-effect"]
