@@ -8,8 +8,6 @@ with the readers of pfconf.semantics.tls, which follow Postfix's TLS library.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from ...semantics import Configuration, Daemon, yes
 from ...semantics.client import SmtpClient
 from ...semantics.smtpd import SERVER_CERTIFICATES
@@ -21,17 +19,9 @@ from ...semantics.tls import (
     hostname_problem,
     match_names,
 )
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
 from ..rule import Rule, register
-from ._written import Once, place
-
-
-def _used_clients(ctx: Context) -> Iterator[SmtpClient]:
-    """The smtp/lmtp clients mail may reach (main.cf alone counts as the smtp client)."""
-    for client in ctx.postfix.smtp_clients:
-        if client.daemon is None or ctx.postfix.delivers_with(client.daemon.name):
-            yield client
 
 
 def _uses_tls(client: SmtpClient) -> bool:
@@ -86,10 +76,11 @@ class WrapperModeWithoutEncrypt(Rule):
     severity = "error"
     summary = "TLS wrapper mode below level encrypt: the client skips every server"
     needs_main = True
+    #: a shared setting, judged with each client's own level (in the message)
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
-        for client in _used_clients(ctx):
+    def check(self, ctx: Context) -> None:
+        for client in ctx.postfix.reached_clients:
             tls = client.tls
             if not tls.wrapper_mode or tls.level not in ("none", "may") or tls.policy_maps:
                 continue
@@ -99,10 +90,9 @@ class WrapperModeWithoutEncrypt(Rule):
                 f"stronger; at level {tls.level} ({tls.why}) {client.protocol}(8) skips every "
                 "server and the mail is deferred"
             )
-            origin = client.config.origin(wrapper)
-            finding = once(place(ctx, type(self), origin, message, daemon=client.daemon))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(client.config.origin(wrapper), daemon=client.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -155,10 +145,9 @@ class FingerprintsUnusable(Rule):
     summary = "fingerprint TLS level without a usable fingerprint: every delivery deferred"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         checks_form = ctx.target[:2] >= (3, 6)
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             tls = client.tls
             if tls.level != "fingerprint" or tls.policy_maps:
                 continue
@@ -174,20 +163,18 @@ class FingerprintsUnusable(Rule):
                     "delivery"
                 )
                 level_origin = client.config.origin(client.parameter("tls_security_level"))
-                finding = once(place(ctx, type(self), origin or level_origin, message,
-                                     daemon=client.daemon))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(origin or level_origin, daemon=client.daemon)
+                if where is not None:
+                    self.report(where, message)
                 continue
             for value in bad:
                 message = (
                     f"{value.text!r} in {name} is not a fingerprint (hex digits in pairs, "
                     f"single colons between): {client.protocol}(8) ignores it"
                 )
-                finding = once(place(ctx, type(self), origin, message, word=value.text,
-                                     daemon=client.daemon, severity="warning"))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(origin, word=value.text, daemon=client.daemon)
+                if where is not None:
+                    self.report(where, message, severity="warning")
 
 
 @register
@@ -231,11 +218,10 @@ class InvalidServerName(Rule):
     summary = "smtp_tls_servername is not a valid host name: TLS deliveries fail"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 4):
             return  # smtp_tls_servername is new in Postfix 3.4
-        once = Once()
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             value = (client.value("tls_servername") or "").strip()
             if not value or not _uses_tls(client):
                 continue
@@ -247,10 +233,9 @@ class InvalidServerName(Rule):
                 f"{name} = {value} is not a valid host name ({problem}): {client.protocol}(8) "
                 "fails every destination it would talk TLS to, and that mail is deferred"
             )
-            finding = once(place(ctx, type(self), client.config.origin(name), message,
-                                 daemon=client.daemon))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(client.config.origin(name), daemon=client.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -297,9 +282,10 @@ class TlsOverUnixLmtp(Rule):
     severity = "error"
     summary = "DANE or opportunistic TLS for LMTP over a unix-domain socket"
     needs_main = True
+    #: a shared setting, judged for each socket route (named in the message)
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for route in ctx.postfix.routes:
             config = route.client_config
             if config is None or not route.lmtp:
@@ -321,18 +307,16 @@ class TlsOverUnixLmtp(Rule):
                 f"{route.parameter} delivers over the unix socket {route.nexthop} at TLS "
                 f"level {level} ({client.tls.why}): {effect}"
             )
-            origin = config.origin(name) or route.origin
-            finding = once(place(ctx, type(self), origin, message, daemon=route.daemon,
-                                 severity=severity))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(config.origin(name) or route.origin, daemon=route.daemon)
+            if where is not None:
+                self.report(where, message, severity=severity)
 
 
 def _tls_in_use(ctx: Context) -> bool:
     postfix = ctx.postfix
     if any(server.tls.state != "none" for server in postfix.smtp_servers):
         return True
-    return any(_uses_tls(client) for client in _used_clients(ctx))
+    return any(_uses_tls(client) for client in postfix.reached_clients)
 
 
 @register
@@ -372,7 +356,7 @@ class TlsConfigFileNotAbsolute(Rule):
     summary = "tls_config_file is not an absolute path: TLS is disabled everywhere"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 9):
             return
         config = ctx.configuration
@@ -383,9 +367,9 @@ class TlsConfigFileNotAbsolute(Rule):
             f"tls_config_file = {value} is not default, none or an absolute path: every "
             "Postfix program disables TLS support"
         )
-        finding = place(ctx, type(self), config.origin("tls_config_file"), message)
-        if finding is not None:
-            yield finding
+        where = at.setting_origin(config.origin("tls_config_file"))
+        if where is not None:
+            self.report(where, message)
 
 
 #: The cipher exclusion lists and when each applies: (parameter suffix, TLS required).
@@ -434,16 +418,15 @@ class CipherExclusionWithOperator(Rule):
     summary = "a cipher exclusion starts with !, +, - or @: TLS sessions fail"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             state = server.tls.state
             for suffix, mandatory in _EXCLUSIONS:
                 if state == "none" or (mandatory and state != "required"):
                     continue
                 name = f"smtpd_{suffix}"
-                yield from self._judge(ctx, once, server.config, name, "smtpd", server.daemon)
-        for client in _used_clients(ctx):
+                self._judge(server.config, name, "smtpd", server.daemon)
+        for client in ctx.postfix.reached_clients:
             level = client.tls.level
             for suffix, mandatory in _EXCLUSIONS:
                 if mandatory and level not in _MANDATORY_CLIENT and not client.tls.policy_maps:
@@ -451,18 +434,9 @@ class CipherExclusionWithOperator(Rule):
                 if not _uses_tls(client):
                     continue
                 name = client.parameter(suffix)
-                yield from self._judge(ctx, once, client.config, name, client.protocol,
-                                       client.daemon)  # fmt: skip
+                self._judge(client.config, name, client.protocol, client.daemon)
 
-    def _judge(
-        self,
-        ctx: Context,
-        once: Once,
-        config: Configuration,
-        name: str,
-        program: str,
-        daemon: Daemon | None,
-    ) -> Iterator[Finding]:
+    def _judge(self, config: Configuration, name: str, program: str, daemon: Daemon | None) -> None:
         for word in cipher_exclusions(config.value(name) or ""):
             if not bad_exclusion(word):
                 continue
@@ -471,10 +445,9 @@ class CipherExclusionWithOperator(Rule):
                 f"{word[0]!r}; {program}(8) fails every TLS session (\"invalid unary '!+-@' in "
                 'cipher exclusion")'
             )
-            finding = once(place(ctx, type(self), config.origin(name), message, word=word,
-                                 daemon=daemon))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(config.origin(name), word=word, daemon=daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 _LEGACY_CERTIFICATES = tuple(n for n in SERVER_CERTIFICATES if n != "smtpd_tls_chain_files")
@@ -521,10 +494,9 @@ class LegacyCertificatesIgnored(Rule):
     summary = "legacy certificate settings next to smtpd_tls_chain_files are ignored"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 4):
             return
-        once = Once()
         for server in ctx.postfix.smtp_servers:
             config = server.config
             if (
@@ -538,10 +510,9 @@ class LegacyCertificatesIgnored(Rule):
                 if not value or (name == "smtpd_tls_cert_file" and value.lower() == "none"):
                     continue
                 message = f"{name} is ignored: smtpd uses smtpd_tls_chain_files when both are set"
-                finding = once(place(ctx, type(self), config.origin(name), message,
-                                     daemon=server.daemon))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(config.origin(name), daemon=server.daemon)
+                if where is not None:
+                    self.report(where, message)
 
 
 @register
@@ -586,12 +557,13 @@ class TlsrptDisabled(Rule):
     severity = "warning"
     summary = "TLSRPT enabled where smtp(8) disables it"
     needs_main = True
+    #: a shared setting, judged with each client's own reason (in the message)
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 10):
             return
-        once = Once()
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             name = client.parameter("tlsrpt_enable")
             if not yes(client.value("tlsrpt_enable")):
                 continue
@@ -606,10 +578,9 @@ class TlsrptDisabled(Rule):
             else:
                 continue
             message = f"{name} = yes has no effect: {why}, so {client.protocol}(8) sends no reports"
-            finding = once(place(ctx, type(self), config.origin(name), message,
-                                 daemon=client.daemon))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(config.origin(name), daemon=client.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 #: The certificate-name list each verifying level reads (smtp_tls_policy.c, policy_create()).
@@ -658,11 +629,10 @@ class NoCertificateName(Rule):
     summary = "a certificate match name of '.' is ignored; with no other name TLS fails"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 6):
             return
-        once = Once()
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             tls = client.tls
             suffix = _MATCH_LISTS.get(tls.level)
             if suffix is None or tls.policy_maps:
@@ -682,7 +652,6 @@ class NoCertificateName(Rule):
             else:
                 severity, effect = "warning", f"{client.protocol}(8) ignores it"
             message = f"'.' in {name} names no domain: {effect}"
-            finding = once(place(ctx, type(self), client.config.origin(name), message,
-                                 daemon=client.daemon, severity=severity))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(client.config.origin(name), daemon=client.daemon)
+            if where is not None:
+                self.report(where, message, severity=severity)

@@ -7,13 +7,10 @@ come from the model (pfconf.semantics.delivery); these rules judge them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from ...semantics.delivery import class_reachable, own_addresses, split_transport
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
 from ..rule import Rule, register
-from ._written import Once, place
 
 
 @register
@@ -65,9 +62,10 @@ class NextHopLoopsBack(Rule):
     severity = "error"
     summary = "a next hop is this host on port 25: smtp(8) refuses it as a mail loop"
     needs_main = True
+    #: each client delivering to the next hop judges it with its own inet_interfaces
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for route in ctx.postfix.routes:
             client = route.client_config
             if client is None or route.lmtp:
@@ -88,11 +86,9 @@ class NextHopLoopsBack(Rule):
                     f'address ({why}) on port 25: smtp(8) refuses it ("mail for '
                     f'{destination.host} loops back to myself") and {effect}'
                 )
-                severity = "warning" if route.fallback else None
-                finding = once(place(ctx, type(self), route.origin, message,
-                                     word=destination.text, severity=severity))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(route.origin, word=destination.text)
+                if where is not None:
+                    self.report(where, message, severity="warning" if route.fallback else None)
 
 
 #: Transport settings trivial-rewrite reads, with the address class that uses each
@@ -161,7 +157,7 @@ class TransportWithoutName(Rule):
     summary = "a transport setting names a next hop but no transport"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         config = ctx.configuration
         for parameter, klass in _CLASS_TRANSPORTS:
             split = split_transport(config.value(parameter) or "")
@@ -172,11 +168,10 @@ class TransportWithoutName(Rule):
                 f'every address of the {klass} class ("null transport is not allowed"), '
                 "and smtpd or the queue manager asking for one retries without end"
             )
-            finding = place(ctx, type(self), config.origin(parameter), message)
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(config.origin(parameter))
+            if where is not None:
+                self.report(where, message)
         readers = ctx.postfix.running("local") or ()
-        once = Once()
         for view in [d.config for d in readers] or [config]:
             for parameter in _PASS_TRANSPORTS:
                 split = split_transport(view.value(parameter) or "")
@@ -187,9 +182,9 @@ class TransportWithoutName(Rule):
                     'every message it hands on ("missing transport name"), and that mail '
                     "is deferred"
                 )
-                finding = once(place(ctx, type(self), view.origin(parameter), message))
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(view.origin(parameter))
+                if where is not None:
+                    self.report(where, message)
 
 
 @register
@@ -232,9 +227,10 @@ class MalformedNextHop(Rule):
     severity = "error"
     summary = "a next hop smtp(8) cannot parse: every delivery to it fails"
     needs_main = True
+    #: relayhost is parsed by each client it is used by (smtp or lmtp, in the message)
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for route in ctx.postfix.routes:
             if route.client_config is None:
                 continue
@@ -246,10 +242,9 @@ class MalformedNextHop(Rule):
                     f'{destination.text} ("{destination.problem}") and stops on every '
                     "delivery to it"
                 )
-                finding = once(place(ctx, type(self), route.origin, message,
-                                     word=destination.text))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(route.origin, word=destination.text)
+                if where is not None:
+                    self.report(where, message)
 
 
 @register
@@ -291,11 +286,12 @@ class FallbackRelayForUnixLmtp(Rule):
     severity = "warning"
     summary = "lmtp_fallback_relay on LMTP over a unix socket is ignored"
     needs_main = True
+    #: one setting, judged for each socket route (named in the message) of its service
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 1):
             return  # lmtp_fallback_relay is new in 3.1
-        once = Once()
         for route in ctx.postfix.routes:
             config = route.client_config
             if config is None or not route.lmtp or route.fallback:
@@ -311,9 +307,9 @@ class FallbackRelayForUnixLmtp(Rule):
                 "delivery"
             )
             origin = config.origin("lmtp_fallback_relay")
-            finding = once(place(ctx, type(self), origin, message, daemon=route.daemon))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin, daemon=route.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 #: sizeof(struct sockaddr_un.sun_path): 108 bytes on Linux, 104 on the BSDs and macOS; a
@@ -358,8 +354,7 @@ class LmtpSocketPathTooLong(Rule):
     summary = "an LMTP socket path longer than a socket address holds"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for route in ctx.postfix.routes:
             if route.client_config is None or not route.lmtp:
                 continue
@@ -372,7 +367,6 @@ class LmtpSocketPathTooLong(Rule):
                     "unix-domain socket name holds at most 107, so lmtp(8) defers every "
                     'delivery ("unix-domain name too long")'
                 )
-                finding = once(place(ctx, type(self), route.origin, message,
-                                     word=destination.text))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(route.origin, word=destination.text)
+                if where is not None:
+                    self.report(where, message)

@@ -23,7 +23,7 @@ from ...semantics.dnsbl import (
     smtpd_queries,
     split_zone,
 )
-from ...semantics.relay import class_definitions, own_networks_public
+from ...semantics.relay import class_definitions, own_networks_public, trusted_networks
 from .. import location as at
 from ..context import Context
 from ..finding import Fix
@@ -522,6 +522,10 @@ class ContainedDnsbl(Rule):
                 location = asker.where(query)
                 if container is None or location is None:
                     continue
+                if (zone_info(query.zone) or {}).get("status") in ("dead", "superseded"):
+                    # RBL001 reports this query already, naming the list that holds its
+                    # data, with the same removal: one finding per cause
+                    continue
                 self.report(
                     location,
                     f"{query.zone} is part of {container.zone}, which is queried too "
@@ -664,6 +668,10 @@ class DnsblBeforePermit(Rule):
 
     def check(self, ctx: Context) -> None:
         for server in smtp_servers(ctx):
+            if _trusts_every_ipv4_client(server):
+                # mynetworks = 0.0.0.0/0: every client is "your own", so moving a permit
+                # first would switch the blocklists off; RLY003 reports the open relay
+                continue
             permits = _own_permits(server)
             for list_name in LISTS:
                 flat = server.restrictions[list_name].flattened()
@@ -694,6 +702,14 @@ class DnsblBeforePermit(Rule):
                             "rejected"
                         )
                     self.report(location, message)
+
+
+def _trusts_every_ipv4_client(server: SmtpServer) -> bool:
+    """Whether mynetworks holds 0.0.0.0/0, so that permit_mynetworks lets every IPv4
+    client through."""
+    networks = trusted_networks(server.config) or ()
+    return any(n.whole_internet and n.network is not None and n.network.version == 4
+               for n in networks)  # fmt: skip
 
 
 def _own_permits(server: SmtpServer) -> dict[str, tuple[str, Restriction]]:

@@ -4,8 +4,6 @@ family C of the sweep.  Nothing stops, but the setting does not do what it says.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from ...semantics.settings import (
     charset_problem,
     dane_digests,
@@ -13,11 +11,9 @@ from ...semantics.settings import (
     known_tcp_ports,
     log_file_mode_problem,
 )
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
 from ..rule import Rule, register
-from ._written import Once, place
-from .client import _used_clients
 
 
 @register
@@ -60,12 +56,13 @@ class UpstreamProxyBehindPostscreen(Rule):
     severity = "warning"
     summary = "smtpd_upstream_proxy_protocol on the smtpd behind postscreen is ignored"
     needs_main = True
+    #: main.cf's setting is reported once, naming the first service behind postscreen
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (2, 10):
             return
         servers = ctx.postfix.running("smtpd")
-        once = Once()
         for daemon in servers:
             if daemon.type != "pass":
                 continue
@@ -84,9 +81,9 @@ class UpstreamProxyBehindPostscreen(Rule):
                 f"smtpd_upstream_proxy_protocol = {value} is ignored by {daemon.key}, which "
                 "gets its clients from postscreen: set postscreen_upstream_proxy_protocol"
             )
-            finding = once(place(ctx, type(self), origin, message, daemon=daemon))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin, daemon=daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -126,7 +123,7 @@ class MaillogFilePermissionsIgnored(Rule):
     summary = "maillog_file_permissions is not 0600, 0640 or 0644: ignored"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 9):
             return
         config = ctx.configuration
@@ -138,9 +135,9 @@ class MaillogFilePermissionsIgnored(Rule):
             f"maillog_file_permissions = {value} is not 0600, 0640 or 0644: every Postfix "
             "program warns and the log file is created with mode 0600"
         )
-        finding = place(ctx, type(self), origin, message)
-        if finding is not None:
-            yield finding
+        where = at.setting_origin(origin)
+        if where is not None:
+            self.report(where, message)
 
 
 @register
@@ -180,8 +177,7 @@ class UndisclosedRecipientsHeaderInvalid(Rule):
     summary = "undisclosed_recipients_header is not a header: cleanup adds nothing"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         postfix = ctx.postfix
         views = [d.config for d in postfix.running("cleanup")] or [postfix.config]
         for view in views:
@@ -193,9 +189,9 @@ class UndisclosedRecipientsHeaderInvalid(Rule):
                 f'undisclosed_recipients_header = {value} is not "Name: value": cleanup(8) '
                 "warns and adds no header to mail without visible recipients"
             )
-            finding = once(place(ctx, type(self), origin, message))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -238,7 +234,7 @@ class KnownTcpPortsEntryIgnored(Rule):
     summary = "a known_tcp_ports entry Postfix refuses and leaves out"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 6):
             return
         config = ctx.configuration
@@ -252,9 +248,9 @@ class KnownTcpPortsEntryIgnored(Rule):
                 f"known_tcp_ports entry {piece.text.strip()!r}: {piece.problem}; Postfix "
                 "warns and leaves it out"
             )
-            finding = place(ctx, type(self), origin, message, word=piece.text.strip())
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin, word=piece.text.strip())
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -294,9 +290,10 @@ class QueueMinfreeTooSmall(Rule):
     severity = "info"
     summary = "queue_minfree below 1.5 times message_size_limit"
     needs_main = True
+    #: a shared queue_minfree, judged with each smtpd's own message_size_limit
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             config = server.config
             origin = config.origin("queue_minfree")
@@ -310,9 +307,9 @@ class QueueMinfreeTooSmall(Rule):
                 f"queue_minfree = {free} is below 1.5 x message_size_limit ({limit}): smtpd "
                 "warns at each start; keep room for at least one and a half messages"
             )
-            finding = once(place(ctx, type(self), origin, message, daemon=server.daemon))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin, daemon=server.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 #: Client levels that use DANE (smtp_tls_policy.c, TLS_DANE_BASED()).
@@ -362,11 +359,10 @@ class DaneDigestsEntryIgnored(Rule):
     summary = "a tls_dane_digests entry Postfix skips"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 6):
             return
-        once = Once()
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             if client.tls.level not in _DANE_LEVELS and not client.tls.policy_maps:
                 continue
             config = client.config
@@ -377,10 +373,9 @@ class DaneDigestsEntryIgnored(Rule):
                 if piece.problem is None:
                     continue
                 message = f"tls_dane_digests entry {piece.text!r}: {piece.problem}; skipped"
-                finding = once(place(ctx, type(self), origin, message, word=piece.text,
-                                     daemon=client.daemon))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(origin, word=piece.text, daemon=client.daemon)
+                if where is not None:
+                    self.report(where, message)
 
 
 @register
@@ -424,10 +419,9 @@ class FullNameCharsetInvalid(Rule):
     summary = "full_name_encoding_charset is not a valid charset name"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 10):
             return
-        once = Once()
         postfix = ctx.postfix
         views = [d.config for d in postfix.running("cleanup")] or [postfix.config]
         for view in views:
@@ -440,6 +434,6 @@ class FullNameCharsetInvalid(Rule):
                 f"full_name_encoding_charset = {value}: {problem}; cleanup(8) leaves "
                 "non-ASCII full names out of the From: headers it adds"
             )
-            finding = once(place(ctx, type(self), origin, message))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin)
+            if where is not None:
+                self.report(where, message)

@@ -90,8 +90,9 @@ class RenamedRestriction(Rule):
     or restriction classes.
 
     ## Why it matters
-    Old names still work but say something else than the documentation uses (the `helo`
-    in `reject_invalid_helo_hostname` tells what is checked).  A removed restriction makes
+    Old names still work, with no warning from Postfix (info), but say something else than
+    the documentation uses (the `helo` in `reject_invalid_helo_hostname` tells what is
+    checked).  A deprecated one makes smtpd log a warning.  A removed restriction makes
     smtpd answer every client with "451 4.3.5 Server configuration error": no mail is
     received at all.
 
@@ -148,10 +149,12 @@ class RenamedRestriction(Rule):
                     severity="error",
                 )
             elif info.get("renamed"):
+                # the old name still works and Postfix logs nothing: advice, not a risk
                 self.report(
                     location,
                     f"{restriction.name} is the old name of {replacement} (renamed in Postfix "
-                    f"{info['renamed']})",
+                    f"{info['renamed']}; the old name still works)",
+                    severity="info",
                     fix=item_fix(
                         restriction,
                         f"rename {restriction.name} to {replacement}",

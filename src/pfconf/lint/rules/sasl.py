@@ -9,6 +9,7 @@ import attrs
 from ...model import Override, Parameter
 from ...semantics import Configuration, SmtpServer, yes
 from ...semantics.client import SmtpClient, client_reached
+from ...semantics.compatibility import with_level
 from ...semantics.configuration import default_value
 from ...semantics.sasl import server_sasl
 from ...values import split_list
@@ -35,7 +36,8 @@ class AuthInClear(Rule):
     ## Why it matters
     smtpd then announces AUTH PLAIN and LOGIN before STARTTLS, and clients (and attackers
     who strip STARTTLS from the greeting) send user names and passwords base64-encoded in
-    clear text.
+    clear text.  A warning, not an error: mail flows and logins work; the risk is that
+    someone on the path reads the passwords.
 
     ## Postfix source
     - Without TLS, smtpd turns SASL on at the greeting unless `smtpd_tls_auth_only = yes`:
@@ -77,7 +79,7 @@ class AuthInClear(Rule):
 
     code = "SASL001"
     name = "auth-in-clear"
-    severity = "error"
+    severity = "warning"
     summary = "SASL authentication offered without TLS: passwords in clear"
     fix_safety = "safe"
     needs_main = True
@@ -379,9 +381,10 @@ class SaslPermitWithoutSasl(Rule):
     every smtpd service that uses the list (main.cf's, or its own `-o`) either does not
     enable SASL (`smtpd_sasl_auth_enable`), or never offers AUTH although it does
     (`smtpd_tls_auth_only = yes` with no TLS, or TLS required and no certificate, so no
-    session ever has TLS).  Lists written with exactly Postfix's default value are not
-    reported, and nothing is reported when no master.cf was found (its services may enable
-    SASL).
+    session ever has TLS).  Lists written with the words of Postfix's default (at the
+    configuration's compatibility level or the current one, as Debian's main.cf writes out
+    the relay list) are not reported, and nothing is reported when no master.cf was found
+    (its services may enable SASL).
 
     ## Why it matters
     permit_sasl_authenticated matches only a client that has logged in; where no client can
@@ -463,13 +466,20 @@ class _Permit:
 
 
 def _default_written_out(config: Configuration, name: str) -> bool:
-    """Whether ``name`` is written with the words of its default (as Debian writes
-    smtpd_relay_restrictions): not a choice the administrator made."""
-    default = default_value(config, name)
+    """Whether ``name`` is written with the words of its default, at the configuration's
+    compatibility level or at the target release's own (Debian's main.cf writes out the
+    level-1 smtpd_relay_restrictions even where it sets no level): not a choice the
+    administrator made."""
     value = config.value(name)
-    if default is None or value is None:
+    if value is None:
         return False
-    return [t.text for t in split_list(value)] == [t.text for t in split_list(default)]
+    words = [t.text for t in split_list(value)]
+    newest = ".".join(str(n) for n in config.version[:2])
+    for view in (config, with_level(config, newest)):
+        default = default_value(view, name)
+        if default is not None and words == [t.text for t in split_list(default)]:
+            return True
+    return False
 
 
 def _socket_like(path: str) -> bool:

@@ -242,7 +242,7 @@ class SubmissionWithoutTls(Rule):
     ## Why it matters
     Port 587 is where users send their password.  With AUTH offered before STARTTLS, a
     client (or an attacker who removes STARTTLS from the server's answer) authenticates
-    in clear.
+    in clear.  A warning, not an error: mail flows; the risk is that passwords are read.
 
     ## Postfix source
     - Without TLS, smtpd turns SASL on at the greeting unless `smtpd_tls_auth_only = yes`:
@@ -273,7 +273,7 @@ class SubmissionWithoutTls(Rule):
 
     code = "MST003"
     name = "submission-without-tls"
-    severity = "error"
+    severity = "warning"
     summary = "submission service (587) offers AUTH before TLS"
     needs_main = True
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from ...kb import load_table, parse_version
-from ...model import Override, Parameter
 from ...semantics import Restriction, Written, yes
 from ...semantics.endpoints import ExternalService, split_nameval
 from ...semantics.replies import RblTemplate, rbl_template
 from ...semantics.restrictions import ccert_table_problem, ip_pattern_error
 from ...semantics.smtpd import SmtpServer
 from ...values import find_tables
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
+from ..location import Location
 from ..rule import Rule, register
 
 #: Restrictions whose use ends the evaluation of their list (generic_checks(): their status
@@ -35,30 +35,6 @@ def _facts(section: str) -> dict[str, object]:
     return found if isinstance(found, dict) else {}
 
 
-def _place(written: Written) -> tuple[object, ...]:
-    """What identifies a written word across the SMTP servers that read it."""
-    origin = written.origin
-    if isinstance(origin, Parameter):
-        return ("main.cf", origin.line, written.span)
-    if isinstance(origin, Override):
-        return ("master.cf", origin.argument, written.span)
-    return ("default", written.span)
-
-
-class _Once:
-    """Findings once per place in the files, whichever SMTP server reads them."""
-
-    def __init__(self) -> None:
-        self.seen: set[tuple[object, ...]] = set()
-
-    def first(self, written: Written, *extra: object) -> bool:
-        key = (*_place(written), *extra)
-        if key in self.seen:
-            return False
-        self.seen.add(key)
-        return True
-
-
 def _reachable(items: Iterable[Restriction]) -> Iterator[Restriction]:
     """The restrictions of a list smtpd can reach: none after an unconditional permit,
     reject or defer (one that warn_if_reject does not turn into a warning)."""
@@ -73,10 +49,6 @@ def _reachable(items: Iterable[Restriction]) -> Iterator[Restriction]:
 def _all_digits(text: str) -> bool:
     """C's alldig() with ISDIGIT: ASCII digits only (and at least one here)."""
     return text.isascii() and text.isdigit()
-
-
-def _service(server: SmtpServer) -> str | None:
-    return server.key
 
 
 @register
@@ -135,27 +107,24 @@ class PolicyServiceEndpoint(Rule):
     summary = "check_policy_service endpoint or settings smtpd refuses: smtpd does not start"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             for restriction, service in server.policy_services:
                 if service.fatal is None:
                     continue
                 written = restriction.argument_written or restriction.written
-                if not once.first(written):
+                where = at.written(written, parameter=restriction.list_name, service=server.key)
+                if where is None:
                     continue
                 endpoint_only = (
                     service.endpoint_error is not None and service.fatal == service.endpoint_error
                 )
                 hint = _endpoint_hint(service.endpoint) if endpoint_only else ""
-                finding = ctx.at_written(
-                    type(self), written,
+                self.report(
+                    where,
                     f"check_policy_service {_short(service.text)}: {service.fatal}; smtpd "
                     f"stops when it starts, and no client can deliver mail{hint}",
-                    parameter=restriction.list_name, service=_service(server),
-                )  # fmt: skip
-                if finding is not None:
-                    yield finding
+                )
 
 
 def _short(text: str) -> str:
@@ -230,44 +199,38 @@ class MilterEndpoint(Rule):
     severity = "error"
     summary = "Milter entry Postfix cannot use: the program stops, or every message fails"
     needs_main = True
+    #: a shared entry, judged with each service's own milter_default_action
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             for written, entry in server.milters:
-                if not once.first(written):
-                    continue
-                finding = self._judge(
-                    ctx, written, entry, "smtpd_milters", server.config.value, server.key,
+                self._judge(
+                    written, entry, "smtpd_milters", server.config.value, server.key,
                     "smtpd stops each time a client connects",
                 )  # fmt: skip
-                if finding is not None:
-                    yield finding
         for daemon, written, entry in ctx.postfix.cleanup_milters:
-            if not once.first(written):
-                continue
             config = daemon.config if daemon is not None else ctx.configuration
-            finding = self._judge(
-                ctx, written, entry, "non_smtpd_milters", config.value,
+            self._judge(
+                written, entry, "non_smtpd_milters", config.value,
                 daemon.key if daemon is not None else None,
                 "cleanup stops when it starts, and no mail is queued",
             )  # fmt: skip
-            if finding is not None:
-                yield finding
 
     def _judge(
-        self, ctx: Context, written: Written, entry: ExternalService, parameter: str,
+        self, written: Written, entry: ExternalService, parameter: str,
         value: Callable[[str], str | None], service: str | None, stops: str,
-    ) -> Finding | None:  # fmt: skip
+    ) -> None:  # fmt: skip
+        where = at.written(written, parameter=parameter, service=service)
+        if where is None:
+            return
         if entry.fatal is not None:
             if entry.fatal.startswith("milter service syntax error"):
-                return None  # an unbalanced brace: PAR026
-            return ctx.at_written(
-                type(self), written, f"{parameter} entry {_short(entry.text)}: {entry.fatal}; "
-                f"{stops}", parameter=parameter, service=service,
-            )  # fmt: skip
+                return  # an unbalanced brace: PAR026
+            self.report(where, f"{parameter} entry {_short(entry.text)}: {entry.fatal}; {stops}")
+            return
         if entry.endpoint_error is None:
-            return None
+            return
         action = entry.setting("default_action") or value("milter_default_action") or ""
         action = action.strip().lower()
         effects = _facts("milter_actions")
@@ -277,13 +240,12 @@ class MilterEndpoint(Rule):
             "every message submitted without SMTP (sendmail, pickup)"
         )  # fmt: skip
         hint = _endpoint_hint(entry.endpoint)
-        return ctx.at_written(
-            type(self), written,
+        self.report(
+            where,
             f"{parameter} entry {_short(entry.text)}: {entry.endpoint_error}; the Milter fails "
             f"for {what}, and with milter_default_action = {action or '(empty)'} {effect}{hint}",
-            parameter=parameter, service=service,
             severity="warning" if action == "accept" else None,
-        )  # fmt: skip
+        )
 
 
 @register
@@ -327,26 +289,29 @@ class UndefinedRestrictionClass(Rule):
     severity = "error"
     summary = "restriction class without a definition: smtpd does not start"
     needs_main = True
+    #: a shared class name, said to be empty or undefined as the first service reads it
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             for restriction_class in server.classes:
                 if restriction_class.definition is not None:
                     continue
-                if not once.first(restriction_class.written, restriction_class.name):
+                where = at.written(
+                    restriction_class.written,
+                    parameter="smtpd_restriction_classes",
+                    service=server.key,
+                )
+                if where is None:
                     continue
                 name = restriction_class.name
                 how = "is empty" if server.config.raw(name) is not None else "is not defined"
-                finding = ctx.at_written(
-                    type(self), restriction_class.written,
+                self.report(
+                    where,
                     f"restriction class {name} {how}: smtpd stops when it starts "
-                    f"(\"restriction class `{name}' needs a definition\"); define "
+                    f'("restriction class `{name}\' needs a definition"); define '
                     f"'{name} = ...' or remove it from smtpd_restriction_classes",
-                    parameter="smtpd_restriction_classes", service=_service(server),
-                )  # fmt: skip
-                if finding is not None:
-                    yield finding
+                )
 
 
 @register
@@ -419,8 +384,7 @@ class MalformedRestrictionArgument(Rule):
     summary = "restriction argument smtpd cannot use: 451 (or a stop) for every client reaching it"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             lists = [*server.restrictions.values(), server.etrn_restrictions]
             for listed in lists:
@@ -429,15 +393,11 @@ class MalformedRestrictionArgument(Rule):
                     if problem is None:
                         continue
                     message, severity = problem
-                    if not once.first(item.written, item.index, item.name):
+                    where = at.written(item.written, parameter=item.list_name, service=server.key)
+                    if where is None:
                         continue
                     via = f" (through class {' > '.join(item.classes)})" if item.classes else ""
-                    finding = ctx.at_written(
-                        type(self), item.written, f"{message}{via}",
-                        parameter=item.list_name, service=_service(server), severity=severity,
-                    )  # fmt: skip
-                    if finding is not None:
-                        yield finding
+                    self.report(where, f"{message}{via}", severity=severity)
 
     def _problem(
         self, ctx: Context, list_name: str, item: Restriction
@@ -550,24 +510,20 @@ class AccessListWord(Rule):
     summary = "word a postscreen or header-rewrite access list does not know"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         lists = _facts("access_lists")
         for screen in ctx.postfix.postscreens:
             key = screen.daemon.key
-            yield from self._words(
-                ctx, once, "postscreen_access_list", screen.access_list, lists, key
-            )
+            self._words(ctx, "postscreen_access_list", screen.access_list, lists, key)
         for server in ctx.postfix.smtp_servers:
-            yield from self._words(
-                ctx, once, "local_header_rewrite_clients", server.rewrite_clients, lists,
-                server.key,
-            )  # fmt: skip
+            self._words(
+                ctx, "local_header_rewrite_clients", server.rewrite_clients, lists, server.key
+            )
 
     def _words(
-        self, ctx: Context, once: _Once, parameter: str, words: tuple[tuple[str, Written], ...],
+        self, ctx: Context, parameter: str, words: tuple[tuple[str, Written], ...],
         lists: dict[str, object], service: str | None,
-    ) -> Iterator[Finding]:  # fmt: skip
+    ) -> None:  # fmt: skip
         facts = lists.get(parameter)
         if not isinstance(facts, dict) or not ctx.kb.known(parameter):
             return
@@ -584,17 +540,13 @@ class AccessListWord(Rule):
             if table_command and lowered == table_command:
                 skip_next = True
                 continue
-            if not once.first(written, word):
-                continue
             close = ctx.kb.close_restriction(word)
             hint = f"; did you mean {close}?" if close and close in known else ""
-            finding = ctx.at_written(
-                type(self), written,
-                f"{parameter}: unknown word {word!r}: {facts.get('effect')}{hint}",
-                parameter=parameter, service=service,
-            )  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.written(written, parameter=parameter, service=service)
+            if where is not None:
+                self.report(
+                    where, f"{parameter}: unknown word {word!r}: {facts.get('effect')}{hint}"
+                )
             if parameter == "postscreen_access_list":
                 return  # the rest is ignored anyway
 
@@ -654,9 +606,10 @@ class ReplyCodeOutOfRange(Rule):
     severity = "warning"
     summary = "reply code outside 400-599: smtpd answers 450 4.7.1 instead"
     needs_main = True
+    #: a shared code, judged with the restrictions each service uses (in the message)
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         codes = _facts("reply_codes")
         for server in ctx.postfix.smtp_servers:
             used = _used(server)
@@ -681,19 +634,14 @@ class ReplyCodeOutOfRange(Rule):
                     problem = (
                         f"{parameter} = {code}: defer_unauth_destination answers with {code - 100}"
                     )
-                if problem is None:
+                where = at.setting(config, parameter)
+                if problem is None or where is None:
                     continue
-                written = Written(config.origin(parameter), None)
-                if not once.first(written, parameter):
-                    continue
-                finding = ctx.at_written(
-                    type(self), written,
-                    f"{problem}: smtpd accepts only 400-599 and answers \"450 4.7.1 Service "
-                    "unavailable\" instead",
-                    parameter=parameter, service=_service(server),
-                )  # fmt: skip
-                if finding is not None:
-                    yield finding
+                self.report(
+                    where,
+                    f'{problem}: smtpd accepts only 400-599 and answers "450 4.7.1 Service '
+                    'unavailable" instead',
+                )
 
 
 #: The DNS-list restrictions whose rejection uses an RBL reply template.
@@ -754,8 +702,7 @@ class RblReplyTemplate(Rule):
     summary = "RBL reply template smtpd cannot fill in"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             zones = self._zones(server)
             if not zones:
@@ -763,33 +710,24 @@ class RblReplyTemplate(Rule):
             config = server.config
             code_value = (config.value("maps_rbl_reject_code") or "").strip()
             rbl_code = code_value if _all_digits(code_value) else None
-            origin = config.origin("default_rbl_reply")
+            where = at.setting(config, "default_rbl_reply")
             raw = config.raw("default_rbl_reply")
-            if origin is not None and raw is not None:
-                written = Written(origin, None)
+            if where is not None and raw is not None:
                 reading = rbl_template(raw, ctx.target, rbl_code)
-                if once.first(written, "default_rbl_reply"):
-                    finding = self._report(ctx, written, "default_rbl_reply", reading, server, True)
-                    if finding is not None:
-                        yield finding
-            origin = config.origin("rbl_reply_maps")
-            if origin is None:
+                self._report(where, "default_rbl_reply", reading, True)
+            where = at.setting(config, "rbl_reply_maps")
+            if where is None:
                 continue
             # main.cf expands the value when smtpd reads it: a $rbl_code written there is
             # already gone (an unknown parameter) before the template is used
             raw_maps = config.raw("rbl_reply_maps") or ""
             expanded = config.value("rbl_reply_maps") or ""
             for template, key in self._templates(expanded, zones):
-                written = Written(origin, None)
-                if not once.first(written, "rbl_reply_maps", key):
-                    continue
                 reading = rbl_template(template, ctx.target, rbl_code)
-                finding = self._report(
-                    ctx, written, "rbl_reply_maps", reading, server, False, key,
+                self._report(
+                    where, "rbl_reply_maps", reading, False, key,
                     "$rbl_" in raw_maps.replace("$$", ""),
                 )  # fmt: skip
-                if finding is not None:
-                    yield finding
 
     @staticmethod
     def _zones(server: SmtpServer) -> set[str]:
@@ -816,10 +754,10 @@ class RblReplyTemplate(Rule):
                         yield pair[1], pair[0]
 
     def _report(
-        self, ctx: Context, written: Written, parameter: str, reading: RblTemplate,
-        server: SmtpServer, fatal: bool, key: str | None = None, expanded_early: bool = False,
-    ) -> Finding | None:  # fmt: skip
-        where = f" (entry {key})" if key and key != "static" else ""
+        self, where: Location, parameter: str, reading: RblTemplate, fatal: bool,
+        key: str | None = None, expanded_early: bool = False,
+    ) -> None:  # fmt: skip
+        entry = f" (entry {key})" if key and key != "static" else ""
         early = (
             "; main.cf expands $rbl_... names in rbl_reply_maps before smtpd sees them: "
             "write $$rbl_code"
@@ -836,22 +774,19 @@ class RblReplyTemplate(Rule):
                 severity = None
             else:
                 message = (
-                    f'{parameter}{where}: {reading.error}: smtpd logs "bad rbl reply '
+                    f'{parameter}{entry}: {reading.error}: smtpd logs "bad rbl reply '
                     'template" and uses default_rbl_reply instead'
                 )
                 severity = "warning"
         elif reading.code_error is not None:
             message = (
-                f'{parameter}{where}: {reading.code_error}: smtpd answers "450 4.7.1 Service '
+                f'{parameter}{entry}: {reading.code_error}: smtpd answers "450 4.7.1 Service '
                 f'unavailable" to listed clients instead of rejecting them{early}'
             )
             severity = "warning"
         else:
-            return None
-        return ctx.at_written(
-            type(self), written, message, parameter=parameter, service=_service(server),
-            severity=severity,
-        )  # fmt: skip
+            return
+        self.report(where, message, severity=severity)
 
 
 def _certificate_asked(server: SmtpServer) -> str | None:
@@ -923,26 +858,24 @@ class ClientCertificateNotRequested(Rule):
     summary = "client-certificate restriction on an smtpd that never asks for a certificate"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        places: dict[tuple[object, ...], list[tuple[Restriction, SmtpServer, str | None]]] = {}
+    def check(self, ctx: Context) -> None:
+        # one written restriction is judged for all the services that read it
+        places: dict[tuple[object, ...], list[tuple[Location, Restriction, str | None]]] = {}
         for server in ctx.postfix.smtp_servers:
             reason = _certificate_asked(server)
             for listed in server.restrictions.values():
                 for item in _reachable(listed.flattened()):
-                    if item.lowered in _CERTIFICATE_CHECKS:
-                        key = (*_place(item.written), item.index, item.name)
-                        places.setdefault(key, []).append((item, server, reason))
+                    if item.lowered not in _CERTIFICATE_CHECKS:
+                        continue
+                    where = at.written(item.written, parameter=item.list_name, service=server.key)
+                    if where is not None:
+                        key = (where.file, where.span, item.index, item.name)
+                        places.setdefault(key, []).append((where, item, reason))
         for readers in places.values():
             if any(reason is None for _, _, reason in readers):
                 continue
-            item, server, reason = readers[0]
-            finding = ctx.at_written(
-                type(self), item.written,
-                f"{item.name} never matches: {reason}",
-                parameter=item.list_name, service=_service(server),
-            )  # fmt: skip
-            if finding is not None:
-                yield finding
+            where, item, reason = readers[0]
+            self.report(where, f"{item.name} never matches: {reason}")
 
 
 @register
@@ -986,25 +919,22 @@ class ClientCertificateRequiredWithoutTls(Rule):
     summary = "smtpd_tls_req_ccert = yes where TLS is not required: ignored"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        places: dict[tuple[object, ...], list[tuple[SmtpServer, Written]]] = {}
+    def check(self, ctx: Context) -> None:
+        # one setting is judged for all the services that read it
+        places: dict[tuple[object, ...], list[tuple[Location, SmtpServer]]] = {}
         for server in ctx.postfix.smtp_servers:
             config = server.config
-            origin = config.origin("smtpd_tls_req_ccert")
-            if origin is None or not yes(config.value("smtpd_tls_req_ccert")):
+            where = at.setting(config, "smtpd_tls_req_ccert")
+            if where is None or not yes(config.value("smtpd_tls_req_ccert")):
                 continue
-            written = Written(origin, None)
-            places.setdefault(_place(written), []).append((server, written))
+            places.setdefault((where.file, where.span), []).append((where, server))
         for readers in places.values():
-            if any(server.tls.state == "required" for server, _ in readers):
+            if any(server.tls.state == "required" for _, server in readers):
                 continue
-            server, written = readers[0]
-            finding = ctx.at_written(
-                type(self), written,
+            where, server = readers[0]
+            self.report(
+                where,
                 f"smtpd_tls_req_ccert = yes has no effect: TLS is not required "
                 f"({server.tls.why}); smtpd logs \"Can't require client certs unless TLS is "
-                "required\"",
-                parameter="smtpd_tls_req_ccert", service=_service(server),
-            )  # fmt: skip
-            if finding is not None:
-                yield finding
+                'required"',
+            )

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
 
 from ...semantics import Configuration, Daemon, Postfix, yes
 from ...semantics.tables import read_only_cache
 from ...values import split_list
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
 from ..rule import Rule, register
-from ._written import Once, place
-from .client import _used_clients
 
 
 @register
@@ -60,7 +57,7 @@ class MaillogFileOutsidePrefixes(Rule):
     summary = "maillog_file outside maillog_file_prefixes: no Postfix program starts"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 4):
             return
         config = ctx.configuration
@@ -74,9 +71,9 @@ class MaillogFileOutsidePrefixes(Rule):
             f"maillog_file = {path} starts with none of maillog_file_prefixes "
             f"({', '.join(prefixes) or 'empty'}): every Postfix program stops when it starts"
         )
-        finding = place(ctx, type(self), config.origin("maillog_file"), message)
-        if finding is not None:
-            yield finding
+        where = at.setting_origin(config.origin("maillog_file"))
+        if where is not None:
+            self.report(where, message)
 
 
 @register
@@ -128,16 +125,15 @@ class ProxiedTableNotApproved(Rule):
     summary = "a proxy: table that proxymap does not serve"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         postfix = ctx.postfix
         approvals = {write: postfix.proxy_approval(write) for write in (False, True)}
-        once = Once()
         for table in postfix.proxied_tables:
             approval = approvals[table.write]
             if not approval.complete or table.table in approval.tables:
                 continue
             service = "proxywrite" if table.write else "proxymap"
-            where = (
+            named = (
                 f"-o {table.parameter} on {table.daemon.key}"
                 if table.daemon is not None
                 else table.parameter
@@ -147,13 +143,12 @@ class ProxiedTableNotApproved(Rule):
             else:
                 effect = "the program that opens it stops"
             message = (
-                f"{table.text} ({where}) is not in {approval.parameter} as {service} reads "
+                f"{table.text} ({named}) is not in {approval.parameter} as {service} reads "
                 f"it (main.cf): {service} refuses the table, and {effect}"
             )
-            finding = once(place(ctx, type(self), table.origin, message, word=table.text,
-                                 daemon=table.daemon))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(table.origin, word=table.text, daemon=table.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -193,9 +188,8 @@ class VirtualMailboxBaseRelative(Rule):
     summary = "virtual_mailbox_base is not an absolute path: virtual(8) defers every message"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         postfix = ctx.postfix
-        once = Once()
         for daemon in postfix.running("virtual"):
             if not postfix.delivers_with(daemon.name):
                 continue
@@ -207,9 +201,9 @@ class VirtualMailboxBaseRelative(Rule):
                 "before every delivery and the mail stays in the queue"
             )
             origin = daemon.config.origin("virtual_mailbox_base")
-            finding = once(place(ctx, type(self), origin, message, daemon=daemon))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin, daemon=daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -253,9 +247,8 @@ class SaslAuthCacheName(Rule):
     summary = "smtp_sasl_auth_cache_name is not one proxy: table: smtp(8) stops"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
-        for client in _used_clients(ctx):
+    def check(self, ctx: Context) -> None:
+        for client in ctx.postfix.reached_clients:
             if not client.sasl.enabled:
                 continue
             name = client.parameter("sasl_auth_cache_name")
@@ -273,10 +266,9 @@ class SaslAuthCacheName(Rule):
                 f"{name} = {value} {problem}: {client.protocol}(8) stops when it starts, and "
                 "no mail leaves through it"
             )
-            finding = once(place(ctx, type(self), client.config.origin(name), message,
-                                 daemon=client.daemon))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(client.config.origin(name), daemon=client.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -318,10 +310,9 @@ class BindAddressNotNumeric(Rule):
     summary = "smtp_bind_address is not a numeric address: smtp(8) stops on each delivery"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         brackets = ctx.target[:2] >= (3, 7)
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             for suffix in ("bind_address", "bind_address6"):
                 name = client.parameter(suffix)
                 value = (client.value(suffix) or "").strip()
@@ -341,10 +332,9 @@ class BindAddressNotNumeric(Rule):
                     f"{name} = {value} is {problem}: {client.protocol}(8) stops on every "
                     "connection it would make from it, and the mail stays in the queue"
                 )
-                finding = once(place(ctx, type(self), client.config.origin(name), message,
-                                     daemon=client.daemon))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(client.config.origin(name), daemon=client.daemon)
+                if where is not None:
+                    self.report(where, message)
 
 
 #: inet_aton() also takes short and hexadecimal forms (127.1, 0x7f.1): such words are
@@ -401,7 +391,7 @@ class VerpDelimitersFiltered(Rule):
     summary = "a VERP delimiter that verp_delimiter_filter forbids: Postfix does not start"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         config = ctx.configuration
         delimiters = config.value("default_verp_delimiters") or ""
         allowed = config.value("verp_delimiter_filter") or ""
@@ -417,9 +407,9 @@ class VerpDelimitersFiltered(Rule):
             origin = config.origin("default_verp_delimiters") or config.origin(
                 "verp_delimiter_filter"
             )
-            finding = place(ctx, type(self), origin, message)
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin)
+            if where is not None:
+                self.report(where, message)
             return
 
 
@@ -463,7 +453,7 @@ class VerifySenderAtSign(Rule):
     summary = "address_verify_sender starts or ends with @: verify(8) stops"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (2, 9):
             return
         postfix = ctx.postfix
@@ -477,7 +467,6 @@ class VerifySenderAtSign(Rule):
             return
         daemons = postfix.running("verify")
         views = [d.config for d in daemons] or [postfix.config]
-        once = Once()
         for view in views:
             value = view.value("address_verify_sender") or ""
             # make_verify_sender_addr() looks at the first "@" only
@@ -491,10 +480,9 @@ class VerifySenderAtSign(Rule):
                 f"address_verify_sender = {value} {problem} with '@': verify(8) stops when it "
                 "makes a probe, and address verification answers with a temporary error"
             )
-            finding = once(place(ctx, type(self), view.origin("address_verify_sender"),
-                                 message))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(view.origin("address_verify_sender"))
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -535,12 +523,11 @@ class MimeProcessingContradiction(Rule):
     summary = "MIME processing disabled and MIME conversion forced: cleanup refuses all mail"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 9):
             return
         postfix = ctx.postfix
         views = [d.config for d in postfix.running("cleanup")] or [postfix.config]
-        once = Once()
         for view in views:
             if not (
                 yes(view.value("disable_mime_input_processing"))
@@ -554,9 +541,9 @@ class MimeProcessingContradiction(Rule):
             origin = view.origin("force_mime_input_conversion") or view.origin(
                 "disable_mime_input_processing"
             )
-            finding = once(place(ctx, type(self), origin, message))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -601,7 +588,7 @@ class NoListeningAddress(Rule):
     summary = "inet_interfaces is empty while master.cf has inet services: master stops"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (2, 9) or ctx.master is None or ctx.master_is_stock:
             return  # before 2.9 an empty value is refused as too short (PAR019)
         config = ctx.configuration.main_view()
@@ -619,9 +606,9 @@ class NoListeningAddress(Rule):
                 f"inet_interfaces lists no address, and the inet service {daemon.key} names "
                 "no host: master(8) has nothing to listen on and Postfix does not start"
             )
-            finding = place(ctx, type(self), origin, message)
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin)
+            if where is not None:
+                self.report(where, message)
             return
 
 
@@ -677,9 +664,8 @@ class ReadOnlyCache(Rule):
     summary = "a cache Postfix writes, of a table type that cannot be written"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         postfix = ctx.postfix
-        once = Once()
         wanted: list[tuple[Configuration, str, str, str | None, Daemon | None]] = []
         if any(
             item.lowered in ("reject_unverified_sender", "reject_unverified_recipient")
@@ -701,7 +687,7 @@ class ReadOnlyCache(Rule):
                 effect = "TLS sessions of smtpd are never resumed"
                 wanted.append((server.config, "smtpd_tls_session_cache_database", effect,
                                "warning", server.daemon))  # fmt: skip
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             if client.tls.level != "none" or client.tls.policy_maps:
                 effect = f"TLS sessions of {client.protocol}(8) are never resumed"
                 wanted.append((client.config, client.parameter("tls_session_cache_database"),
@@ -711,10 +697,9 @@ class ReadOnlyCache(Rule):
             if table is None:
                 continue
             message = f"{name}: {table.type}: tables cannot be written; {effect}"
-            finding = once(place(ctx, type(self), view.origin(name), message,
-                                 word=table.text, daemon=daemon, severity=severity))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(view.origin(name), word=table.text, daemon=daemon)
+            if where is not None:
+                self.report(where, message, severity=severity)
 
 
 def _views(postfix: Postfix, program: str) -> list[tuple[Configuration, Daemon | None]]:

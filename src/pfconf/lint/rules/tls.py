@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import attrs
 
+from ...model import Override
 from ...semantics import Configuration
 from ...semantics.client import SmtpClient, client_level
 from ...semantics.configuration import default_value
@@ -48,7 +49,9 @@ class TlsSwitchConflict(Rule):
     `smtp_enforce_tls = yes` means `verify` (or `encrypt` with
     `smtp_tls_enforce_peername = no`, where DEPRECATION_README simplifies it to
     `encrypt`).  Each smtpd, smtp and lmtp service is judged with its own `-o` overrides;
-    a switch left at its default asks for nothing.
+    a switch left at its default asks for nothing, and a switch in main.cf is not judged
+    on a service whose own `-o` sets the level (that override replaces main.cf's level and
+    switches alike).
 
     ## Why it matters
     A non-empty security level silently wins: smtpd and the client read the switches only
@@ -62,6 +65,10 @@ class TlsSwitchConflict(Rule):
     - The client reads `smtp_enforce_tls` (`verify`, or `encrypt` with
       `smtp_tls_enforce_peername = no`) and `smtp_use_tls` (`may`) only when
       `smtp_tls_security_level` is empty: `src/smtp/smtp_tls_policy.c`, `global_tls_level()`.
+    - A master.cf `-o` replaces main.cf's value for that service, so a service's own level
+      overrides main.cf's switches as well as its level: `src/master/multi_server.c`,
+      `multi_server_main()` and `src/master/single_server.c`, `single_server_main()`
+      (`mail_conf_update()`).
     - The replacements: DEPRECATION_README (its `smtpd_use_tls`, `smtpd_enforce_tls`,
       `smtp_use_tls` and `smtp_enforce_tls` entries).
 
@@ -114,6 +121,12 @@ class TlsSwitchConflict(Rule):
                 return  # "enforce_tls = no" alone only says "not required"
             switch = use  # "use_tls = no": no TLS
         if not config.is_set(switch) or wanted == level:
+            return
+        if isinstance(config.origin(level_name), Override) and not isinstance(
+            config.origin(switch), Override
+        ):
+            # a service's own -o level overrides everything main.cf says about TLS, its
+            # level and switches alike: main.cf's switch is judged against main.cf's level
             return
         where = at.setting(config, switch)
         if where is not None:
@@ -512,8 +525,9 @@ class SaslToRelayWithoutTls(Rule):
     ## Why it matters
     At `may`, an attacker between you and the relay host removes STARTTLS from the server's
     EHLO answer; Postfix then goes on in plain text and sends AUTH PLAIN or LOGIN with the
-    password the relay account uses (`smtp_sasl_security_options` governs sessions
-    without TLS).  At `none` it never even tries.
+    password the relay account uses (`smtp_sasl_security_options` governs sessions without
+    TLS).  At `none` it never even tries.  A warning, not an error: mail flows; the risk is
+    that the password is read.
 
     ## Postfix source
     - At level `may` a server that does not offer STARTTLS gets the mail in plain text; only
@@ -550,7 +564,7 @@ class SaslToRelayWithoutTls(Rule):
 
     code = "TLS005"
     name = "sasl-to-relay-without-tls"
-    severity = "error"
+    severity = "warning"
     summary = "SMTP client sends SASL passwords without mandatory TLS"
     needs_main = True
     # the message names the service: the first one that inherits a main.cf setting stands
