@@ -15,8 +15,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ....kb import Version
 from ....model import Override, Parameter
 from ....semantics import Configuration, Daemon
+from ....semantics.endpoints import conv_time
 from ....semantics.reading import boolean
 from ....values import LookupTable, parse_table, split_list
 from ... import location as at
@@ -73,7 +75,7 @@ def _at(where: Where) -> Location:
 class _ValueRule(Rule):
     kind: str = ""
 
-    def bad(self, info: dict[str, Any], value: str) -> str | None:
+    def bad(self, info: dict[str, Any], value: str, target: Version) -> str | None:
         raise NotImplementedError
 
     def check(self, ctx: Context) -> None:
@@ -83,7 +85,7 @@ class _ValueRule(Rule):
                 continue
             if value == "" and self.kind != "boolean":
                 continue
-            problem = self.bad(info, value)
+            problem = self.bad(info, value, ctx.target)
             if problem:
                 self.report(_at(where), f"{name} = {value!r}: {problem}")
 
@@ -123,7 +125,7 @@ class InvalidBoolean(_ValueRule):
     summary = "yes/no parameter with another value"
     kind = "boolean"
 
-    def bad(self, info: dict[str, Any], value: str) -> str | None:
+    def bad(self, info: dict[str, Any], value: str, target: Version) -> str | None:
         if boolean(value) is not None:
             return None
         return "Postfix accepts only yes or no here"
@@ -133,12 +135,14 @@ class InvalidBoolean(_ValueRule):
 class InvalidTime(_ValueRule):
     """
     ## What it finds
-    A time parameter whose value is not a number with at most one unit letter: `s`
-    (seconds), `m` (minutes), `h` (hours), `d` (days) or `w` (weeks).
+    A time parameter whose value Postfix cannot read: not a number, a blank before the
+    unit, or a unit other than `s` (seconds), `m` (minutes), `h` (hours), `d` (days) or `w`
+    (weeks).  From Postfix 3.1 only the first letter after the number counts, so `5days`
+    (read as 5d) is fine there; before 3.1 anything after the unit letter is refused too.
 
     ## Why it matters
-    Postfix refuses values like `1 h`, `2hours` or `1h30m` with "bad time value" and the
-    daemon that reads the parameter does not start.
+    Postfix refuses values like `1 h` or `5 days` with "bad time value" and the daemon that
+    reads the parameter does not start.
 
     ## Postfix source
     - A time is read by `src/global/conv_time.c`, `conv_time()`: a number, then one unit
@@ -151,7 +155,7 @@ class InvalidTime(_ValueRule):
 
     ## Example
     ```
-    maximal_queue_lifetime = 5days
+    maximal_queue_lifetime = 5 days
     ```
 
     ## Use instead
@@ -169,8 +173,12 @@ class InvalidTime(_ValueRule):
     summary = "time value Postfix cannot read"
     kind = "time"
 
-    def bad(self, info: dict[str, Any], value: str) -> str | None:
+    def bad(self, info: dict[str, Any], value: str, target: Version) -> str | None:
         if _TIME.match(value):
+            return None
+        if target[:2] >= (3, 1) and conv_time(value) is not None:
+            # read by its number and first unit letter; the rest is ignored (5days is 5d):
+            # only a second number ("1h30m") reads as something else than it says
             return None
         return "a time is a number with an optional unit s, m, h, d or w, like 3600s or 1h"
 
@@ -260,7 +268,7 @@ class InvalidChoice(_ValueRule):
     summary = "value is not one of the parameter's choices"
     kind = "enum"
 
-    def bad(self, info: dict[str, Any], value: str) -> str | None:
+    def bad(self, info: dict[str, Any], value: str, target: Version) -> str | None:
         choices = [str(v) for v in info.get("values", [])]
         if not choices:
             return None
