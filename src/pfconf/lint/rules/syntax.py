@@ -348,6 +348,9 @@ def _effect(
         return f"{message}, and the programs that read {name} stop", "error"
     if how == reading.TABLES:
         message = f'{part}: "#" is not a type:table lookup table'
+        if config.version[:2] >= (3, 12):
+            # dict_open() gives a table whose every lookup fails (dict_surrogate())
+            return f"{message}, and every lookup in {name} fails", "error"
         return f"{message}, and the programs that open {name} stop", "error"
     if how == reading.RESTRICTIONS:
         message = f'{part}: smtpd reads "#" and the words after it as restrictions it does not know'
