@@ -94,9 +94,9 @@ def _agent_used(ctx: Context, config: ServiceConfig, used: set[str] | None) -> b
 
 def _running(ctx: Context) -> frozenset[str] | None:
     """The programs this configuration runs: master.cf's daemons, the delivery agents of
-    the transports mail is routed to, and the ones that always run; None when there is no
-    master.cf to tell."""
-    if ctx.master is None:
+    the transports mail is routed to, and the ones that always run; None when that is not
+    known (no master.cf, or Postfix's stock one standing in for a file not found)."""
+    if ctx.master is None or ctx.master_is_stock:
         return None
     used = _used_transports(ctx)
     programs = {
@@ -107,6 +107,19 @@ def _running(ctx: Context) -> frozenset[str] | None:
     if programs & _TLS_PROGRAMS:
         programs.add("tls")
     return frozenset(programs)
+
+
+def _unused_agents(ctx: Context) -> frozenset[str]:
+    """The delivery agents that no transport mail is routed to runs (with the stock
+    master.cf too: its virtual service, say, is not used when virtual_transport names
+    another)."""
+    used = _used_transports(ctx)
+    if ctx.master is None or used is None:
+        return frozenset()
+    agents = {_program(c.service.command) for c in ctx.services} & _AGENTS
+    return frozenset(
+        agents - {_program(c.service.command) for c in ctx.services if _agent_used(ctx, c, used)}
+    )
 
 
 def _service_programs(config: ServiceConfig) -> frozenset[str]:
@@ -220,11 +233,14 @@ def _readers_running(ctx: Context, setting: _Setting, programs: list[str]) -> li
     if config is not None and not _agent_used(ctx, config, _used_transports(ctx)):
         return []  # an -o value of a delivery agent no mail is routed to
     running = _running(ctx)
+    unused = _unused_agents(ctx)
     readers = setting.readers
     return [
         p
         for p in programs
-        if (readers is None or p in readers) and (running is None or p in running)
+        if (readers is None or p in readers)
+        and (running is None or p in running)
+        and p not in unused
     ]
 
 
@@ -370,7 +386,9 @@ class RequiredTextEmpty(Rule):
     that reads it requires a value: `mail_owner =`, `myhostname =`, `smtpd_banner =`,
     `queue_directory =`.  The length limits are the `min` and `max` of the program's
     `CONFIG_STR_TABLE`, `CONFIG_STR_FN_TABLE` or `CONFIG_RAW_TABLE` entry for the target
-    release; the value counts after `$name` expansion (raw parameters before).
+    release; the value counts after `$name` expansion (raw parameters before).  Also
+    `virtual_mailbox_domains` routed to virtual(8) while `virtual_mailbox_base` is left at
+    its empty default, which virtual(8) refuses.
 
     ## Why it matters
     global/mail_conf_str.c (check_mail_conf_str) and mail_conf_raw.c stop the program with
@@ -430,6 +448,31 @@ class RequiredTextEmpty(Rule):
                     "(\"bad string length\")",
                 )  # fmt: skip
                 break
+        yield from self._required_by_hand(ctx)
+
+    def _required_by_hand(self, ctx: Context) -> Iterator[Finding]:
+        """virtual_mailbox_base has an empty default that virtual(8) refuses (virtual.c,
+        min 1): left unset, virtual stops as soon as mail is routed to it, which the
+        virtual_mailbox_domains entry does."""
+        if ctx.main is None or ctx.main.get("virtual_mailbox_base") is not None:
+            return
+        domains = ctx.main.get("virtual_mailbox_domains")
+        if domains is None or not (ctx.configuration.value("virtual_mailbox_domains") or ""):
+            return
+        if ctx.configuration.value("virtual_mailbox_base") or ctx.master is None:
+            return
+        # the domains' mail goes to virtual_transport (resolve.c); it must be virtual(8)
+        transport = (ctx.configuration.value("virtual_transport") or "").partition(":")[0]
+        service = ctx.master.service(transport.strip(), "unix")
+        if service is None or _program(service.command) != "virtual":
+            return
+        yield ctx.at_name(
+            type(self), domains,
+            "virtual_mailbox_base is not set, and virtual(8) requires it: virtual stops "
+            "(\"bad string length\") when mail for these domains arrives; set "
+            "virtual_mailbox_base, or route the domains to another transport",
+            parameter="virtual_mailbox_base",
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- hosts and identities
