@@ -774,6 +774,10 @@ class MalformedCompatibilityLevel(Rule):
             )  # fmt: skip
 
 
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _expanded_names(ctx: Context) -> set[str]:
     """Names whose value some program expands: the parameters the target release knows and
     the names other values refer to."""
@@ -836,7 +840,7 @@ class MacroSyntaxError(Rule):
             if errors:
                 yield _report(
                     type(self), ctx, setting,
-                    f"{setting.name}{setting.where()}: {errors[0]}: the programs that read "
+                    f"{setting.name}{setting.where()}: {_shorten(errors[0])}: the programs that read "
                     f"{setting.name} stop (\"macro processing error\")",
                 )  # fmt: skip
 
