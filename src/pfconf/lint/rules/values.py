@@ -235,13 +235,16 @@ def _readers_running(ctx: Context, setting: _Setting, programs: list[str]) -> li
     running = _running(ctx)
     unused = _unused_agents(ctx)
     readers = setting.readers
-    return [
+    found = [
         p
         for p in programs
         if (readers is None or p in readers)
         and (running is None or p in running)
         and p not in unused
     ]
+    if config is not None and found:
+        return [_program(config.service.command)]  # an -o value reaches this service only
+    return found
 
 
 # ------------------------------------------------------------------------ numbers and text
@@ -769,8 +772,8 @@ class MalformedCompatibilityLevel(Rule):
                 hint = "before Postfix 3.6 the level is a whole number, such as 2"
             yield _report(
                 type(self), ctx, setting,
-                f"compatibility_level = {value!r}{setting.where()} cannot be read: every "
-                f"Postfix program stops (\"{problem}\"); {hint}",
+                f"compatibility_level = {value!r}{setting.where()} cannot be read: "
+                f"{_who(_every(setting))} (\"{problem}\"); {hint}",
             )  # fmt: skip
 
 
@@ -803,8 +806,9 @@ class MacroSyntaxError(Rule):
 
     ## Why it matters
     Every program that reads the parameter stops with "macro processing error" after the
-    warning (util/dict.c, dict_eval()); postconf 3.7 stops too for the parameters it
-    expands.
+    warning (util/dict.c, dict_eval()).  For a parameter Postfix knows, postconf stops
+    too (it expands them all), and `postfix start`, whose script runs postconf, fails:
+    Postfix does not start at all.
 
     ## Example
     ```
@@ -838,10 +842,15 @@ class MacroSyntaxError(Rule):
                 if not e.startswith("unreasonable macro call nesting")  # SYN005
             ]
             if errors:
+                if setting.config is None and ctx.kb.known(setting.name):
+                    # postconf expands the parameters it knows, and postfix-script runs it
+                    effect = "postconf stops, and with it postfix start"
+                else:
+                    effect = f"the programs that read {setting.name} stop"
                 yield _report(
                     type(self), ctx, setting,
-                    f"{setting.name}{setting.where()}: {_shorten(errors[0])}: the programs that read "
-                    f"{setting.name} stop (\"macro processing error\")",
+                    f"{setting.name}{setting.where()}: {_shorten(errors[0])}: {effect} "
+                    "(\"macro processing error\")",
                 )  # fmt: skip
 
 
