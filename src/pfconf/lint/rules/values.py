@@ -321,15 +321,18 @@ class NumberOutOfRange(Rule):
                 continue
             time = info["kind"] == "time"
             error = "bad time value" if time else "bad numerical configuration"
-            # the readers the knowledge base knows of (those with limits), else all of them
-            known = [str(limit["program"]) for limit in ctx.kb.limits(setting.name)]
-            readers = _readers_running(ctx, setting, known) if known else []
-            who = _who(readers) if readers else "the programs that read it stop"
+
+            def who(setting: _Setting = setting) -> str:
+                # the readers the knowledge base knows of (those with limits), else all
+                known = [str(limit["program"]) for limit in ctx.kb.limits(setting.name)]
+                readers = _readers_running(ctx, setting, known) if known else []
+                return _who(readers) if readers else "the programs that read it stop"
+
             if value == "":
                 yield _report(
                     type(self), ctx, setting,
                     f"{setting.name}{setting.where()} is empty, which is not a "
-                    f"{'time' if time else 'number'}: {who} (\"{error}\")",
+                    f"{'time' if time else 'number'}: {who()} (\"{error}\")",
                 )  # fmt: skip
                 continue
             if time:
@@ -344,7 +347,7 @@ class NumberOutOfRange(Rule):
                 yield _report(
                     type(self), ctx, setting,
                     f"{setting.name} = {value}{setting.where()} is too large for Postfix: "
-                    f"{who} (\"{error}\")",
+                    f"{who()} (\"{error}\")",
                 )  # fmt: skip
                 continue
             yield from self._limits(ctx, setting, value, number, time)
