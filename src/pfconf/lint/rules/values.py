@@ -8,6 +8,7 @@ values come from the model (pfconf.semantics), expanded as Postfix expands them.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ import attrs
 
 from ...expand import Expansion, expand
 from ...model import Item, Override, Parameter
+from ...semantics import server_tls
 from ...values import (
     LIST_SEPARATORS,
     compatibility_level,
@@ -244,6 +246,10 @@ def _readers_running(ctx: Context, setting: _Setting, programs: list[str]) -> li
     ]
     if config is not None and found:
         return [_program(config.service.command)]  # an -o value reaches this service only
+    if running is None and ctx.master is not None:
+        # master.cf unknown: all readers count, but name those of the stock master.cf
+        stock = {_program(s.command) for s in ctx.master.services} | _ALWAYS | {"tls"}
+        return [p for p in found if p in stock] or found
     return found
 
 
@@ -994,6 +1000,24 @@ class NegationWithoutPattern(Rule):
 _HEX = re.compile(r"0[xX][0-9a-fA-F]+")
 
 
+def _tls_in_use(ctx: Context, setting: _Setting) -> bool:
+    """For a ``*_tls_loglevel``: whether the program starts TLS at all, which is when it
+    reads the level (tls_server_init, tls_client_init); True for other parameters."""
+    prefix = setting.name.removesuffix("_tls_loglevel")
+    if prefix == setting.name:
+        return True
+    if prefix == "smtpd":
+        configs = [setting.config] if setting.config else ctx.smtpd_configs
+        return any(
+            server_tls(functools.partial(ctx.value, config)).state != "none" for config in configs
+        )
+    # the SMTP/LMTP client: a level other than none, or a per-destination policy
+    value = setting.config.value if setting.config else functools.partial(ctx.value, None)
+    level = (value(f"{prefix}_tls_security_level") or "").strip().lower()
+    policies = (f"{prefix}_tls_policy_maps", f"{prefix}_tls_per_site")
+    return level not in ("", "none") or any((value(name) or "").strip() for name in policies)
+
+
 @register
 class UnknownWordInSet(Rule):
     """
@@ -1014,7 +1038,8 @@ class UnknownWordInSet(Rule):
     `inet_protocols`; postconf 3.7 accepts it.  A few parameters skip an unknown word
     (`*_discard_ehlo_keywords`, `smtp_pix_workarounds`) or skip it with a warning
     (`tls_ssl_options`, `tls_disable_workarounds`): the setting the word was meant to make
-    is not made, a warning here.
+    is not made, a warning here; for `*_tls_loglevel` an unknown word makes the whole
+    value count as no logging, with a warning.
 
     ## Example
     ```
@@ -1046,7 +1071,7 @@ class UnknownWordInSet(Rule):
             known = set(words) if exact else {w.lower() for w in words}
             mode = str(info.get("unknown_words", "fatal"))
             who = _readers_running(ctx, setting, list(info.get("read_by", ["all"])))
-            if not who:
+            if not who or not _tls_in_use(ctx, setting):
                 continue
             for token in split_list(value, LIST_SEPARATORS, parens="\0\0"):
                 word = token.text
@@ -1060,6 +1085,9 @@ class UnknownWordInSet(Rule):
                 if mode == "fatal":
                     effect = f'{_who(who)} ("unknown ... value")'
                     severity = "error"
+                elif mode == "return":
+                    effect = _who(who, "ignores the whole value") + " with a warning"
+                    severity = "warning"
                 else:
                     effect = _who(who, "skips it") + (" with a warning" if mode == "warn" else "")
                     severity = "warning"
@@ -1072,5 +1100,5 @@ class UnknownWordInSet(Rule):
                     yield ctx.at_item(type(self), setting.entry, item, message, severity=severity)
                 else:
                     yield _report(type(self), ctx, setting, message, severity=severity)
-                if mode == "fatal":
-                    break  # the program stops at the first one
+                if mode in ("fatal", "return"):
+                    break  # the program stops, or gives up the value, at the first one
