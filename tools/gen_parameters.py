@@ -9,9 +9,12 @@ parameter names that release knows the way Postfix's own build does: the configu
 tables (``CONFIG_BOOL_TABLE``, ``CONFIG_TIME_TABLE``...) in the C sources name ``VAR_*``
 macros, which the headers define as the parameter names.  From those sets it derives when
 each parameter appeared and disappeared; the table type gives its kind; proto/postconf.proto
-gives its default; src/postconf/postconf_unused.c (3.9 and later) gives deprecations.
-What the source cannot tell (enumerations, renames before 3.9) is merged from the
-hand-written rules/parameter_overrides.toml, where each fact names its source.
+gives its default; the min and max of each entry give the limits each program puts on the
+value ("limits"); src/postconf/postconf_unused.c (3.9 and later) gives deprecations.  The
+words of fixed-choice and set-valued parameters ("choices", "words") come from the name
+tables that rules/parameter_tables.toml points to, read at every release.  What the source
+cannot tell (other enumerations, renames before 3.9) is merged from the hand-written
+rules/parameter_overrides.toml, where each fact names its source.
 
 Kind refinement of string parameters, by name: ``*_restrictions`` restriction_list;
 ``*_maps``, ``*_checks``, ``alias_database`` table_list; ``*_directory``, ``*_file``,
