@@ -1380,11 +1380,10 @@ def check_fix(main: bytes, master: bytes | None, unsafe: bool) -> None:
         expect(isinstance(after, MainCf), 6, "fix", "the fixed main.cf does not parse")
         assert isinstance(after, MainCf)
         doc = ws.main.doc
-        named = set()
+        named: set[str] = set()
         for finding in run.applied:
-            assert finding.fix is not None
-            named |= {finding.fix.parameter, finding.fix.value if finding.fix.action == "rename"
-                      else None}  # fmt: skip
+            assert finding.fix is not None and finding.fix.edit is not None
+            named.update(finding.fix.edit.parameters)
         before_doc = _load(main, "main")
         assert isinstance(before_doc, MainCf)
         old = {k: v for k, v in before_doc.effective().items() if k not in named}

@@ -257,3 +257,197 @@ def test_master_cf_without_main_cf_skips_rules_that_need_it(tmp_path):
     (tmp_path / "main.cf").write_text("compatibility_level = 3.11\n")
     with_main = lint([str(master)])
     assert [f.line for f in with_main.findings if f.code == "SASL001"] == [3]
+
+
+# -- how rules report ---------------------------------------------------------------------------
+
+PROBE_MAIN = "myhostname = mail.example.com\nmynetworks = 127.0.0.0/8, 10.0.0.0/8\n"
+PROBE_MASTER = "smtp inet n - n - - smtpd\n  -o smtpd_tls_security_level=may\n"
+
+
+def _probe_dir(tmp_path):  # type: ignore[no-untyped-def]
+    (tmp_path / "main.cf").write_text(PROBE_MAIN)
+    (tmp_path / "master.cf").write_text(PROBE_MASTER)
+    return tmp_path
+
+
+def _probe(check, code="TST901"):  # type: ignore[no-untyped-def]
+    """A rule outside the registry: the engine runs whatever rules it is given."""
+    from pfconf.lint.rule import Rule
+
+    return type(
+        "Probe", (Rule,),
+        {"code": code, "name": "probe", "severity": "warning", "summary": "a probe",
+         "check": check},
+    )  # fmt: skip
+
+
+def test_a_rule_says_what_and_where_and_the_engine_fills_in_the_rest(tmp_path):
+    from pfconf.lint import location as at
+    from pfconf.lint.engine import lint
+
+    def check(self, ctx):  # type: ignore[no-untyped-def]
+        entry = ctx.main.get("mynetworks")
+        self.report(at.item(entry, entry.items[1]), "the second network")
+        (config,) = ctx.smtpd_services
+        override = config.service.override("smtpd_tls_security_level")
+        self.report(at.override(config, override), "the override", severity="error")
+        assert ctx.where_set(config, "myhostname") == at.value(
+            ctx.main.get("myhostname"), service="smtp/inet"
+        )
+
+    directory = _probe_dir(tmp_path)
+    findings = lint([str(directory / "main.cf"), str(directory / "master.cf")],
+                    rules=[_probe(check)]).findings  # fmt: skip
+    first, second = findings
+    assert (first.code, first.severity, first.path) == (
+        "TST901", "warning", str(directory / "main.cf"),
+    )  # fmt: skip
+    assert (first.line, first.column, first.end_column) == (2, 27, 37)
+    assert first.parameter == "mynetworks"
+    assert (second.severity, second.line) == ("error", 2)
+    assert second.path == str(directory / "master.cf")
+    assert (second.parameter, second.service) == ("smtpd_tls_security_level", "smtp/inet")
+
+
+def test_a_rule_written_with_the_old_ctx_helpers_still_runs(tmp_path):
+    """Rules that yield what ``ctx.at_*`` build (the way before Rule.report) give the same
+    findings as the new way: the helpers are thin wrappers over it."""
+    from pfconf.lint import location as at
+    from pfconf.lint.engine import lint
+
+    def old(self, ctx):  # type: ignore[no-untyped-def]
+        entry = ctx.main.get("mynetworks")
+        yield ctx.at_name(type(self), entry, "name")
+        yield ctx.at_item(type(self), entry, entry.items[1], "item", service="x")
+        yield ctx.at_span(type(self), ctx.master_path, entry.name_span, "span", parameter="p")
+        (config,) = ctx.smtpd_services
+        yield ctx.at_origin(type(self), config, "smtpd_tls_security_level", "origin")
+
+    def new(self, ctx):  # type: ignore[no-untyped-def]
+        entry = ctx.main.get("mynetworks")
+        self.report(at.name(entry), "name")
+        self.report(at.item(entry, entry.items[1], service="x"), "item")
+        self.report(at.span(at.File.MASTER, entry.name_span, parameter="p"), "span")
+        (config,) = ctx.smtpd_services
+        self.report(ctx.where_set(config, "smtpd_tls_security_level"), "origin")
+
+    directory = _probe_dir(tmp_path)
+    files = [str(directory / "main.cf"), str(directory / "master.cf")]
+    before = lint(files, rules=[_probe(old)]).findings
+    assert len(before) == 4 and before == lint(files, rules=[_probe(new)]).findings
+
+
+def test_the_engine_reports_each_finding_once(tmp_path):
+    """Rules judge each smtpd service, and services share main.cf's lists: the engine keeps
+    one of identical findings (code, file, span, message), without the rule keeping count."""
+    from pfconf.lint import location as at
+    from pfconf.lint.engine import lint
+
+    def check(self, ctx):  # type: ignore[no-untyped-def]
+        entry = ctx.main.get("mynetworks")
+        for config in ctx.smtpd_services:
+            self.report(at.value(entry, service=config.key), "same words")
+            self.report(at.value(entry), f"for {config.key}")
+
+    (tmp_path / "main.cf").write_text(PROBE_MAIN)
+    (tmp_path / "master.cf").write_text(PROBE_MASTER + "submission inet n - n - - smtpd\n")
+    main = str(tmp_path / "main.cf")
+    findings = lint([main], rules=[_probe(check)]).findings
+    assert [(f.message, f.service) for f in findings] == [
+        ("same words", "smtp/inet"), ("for smtp/inet", None), ("for submission/inet", None),
+    ]  # fmt: skip
+    once = _probe(check)
+    once.one_finding_per_place = True  # the first service's words stand for all
+    assert [f.message for f in lint([main], rules=[once]).findings] == ["same words"]
+
+
+def test_a_dead_dnsbl_in_main_cf_is_reported_once_for_all_services(tmp_path):
+    from pfconf.lint.engine import Options, lint
+
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "smtpd_recipient_restrictions = reject_unauth_destination,\n"
+        "    reject_rbl_client dnsbl.njabl.org\n"
+    )
+    (tmp_path / "master.cf").write_text(PROBE_MASTER + "2525 inet n - n - - smtpd\n")
+    run = lint([str(tmp_path / "main.cf")], Options(select=("RBL",)))
+    assert [(f.code, f.line) for f in run.findings] == [("RBL002", 3)]
+
+
+def test_items_that_share_a_place_are_each_judged(tmp_path):
+    """In a -o { ... } list over several lines every restriction carries the option's span:
+    each one is still judged (a dnsbl.njabl.org there, which rejects all mail, went
+    unreported while the rule kept its own record of places reported)."""
+    from pfconf.lint.engine import Options, lint
+
+    (tmp_path / "main.cf").write_text("compatibility_level = 3.11\n")
+    (tmp_path / "master.cf").write_text(
+        "smtp inet n - n - - smtpd\n"
+        "  -o { smtpd_recipient_restrictions = reject_rbl_client cbl.abuseat.org,\n"
+        "     reject_rbl_client dnsbl.njabl.org, reject_unauth_destination }\n"
+    )
+    run = lint([str(tmp_path / "master.cf")], Options(select=("RBL001", "RBL002")))
+    assert [(f.code, f.line) for f in run.findings] == [("RBL001", 2), ("RBL002", 2)]
+
+
+@pytest.mark.parametrize("case", ["demo", "rules/PFL001/fire", "rules/RLY003/fire-mynetworks"])
+def test_documents_in_memory_lint_as_their_files(case):
+    """lint_documents gives what lint gives for the same files: suppressions, the stock
+    master.cf where there is none, the findings of both files."""
+    from conftest import CORPUS
+
+    from pfconf import load
+    from pfconf.lint.engine import lint, lint_documents
+
+    directory = CORPUS / case
+    main, master = directory / "main.cf", directory / "master.cf"
+    files = [str(p) for p in (main, master) if p.exists()]
+    on_disk = lint(files)
+    in_memory = lint_documents(
+        load(str(main)),
+        load(str(master)) if master.exists() else None,
+        main_path=str(main),
+        master_path=str(master),
+    )
+    assert in_memory.findings == on_disk.findings and on_disk.findings
+    assert in_memory.notes == on_disk.notes and in_memory.files == on_disk.files
+
+
+def test_json_gives_each_fix_with_its_applicability(tmp_path):
+    """A fix pflint --fix can make (main.cf) is safe or unsafe; one in a master.cf -o can only
+    be shown: not "safe", whatever it would be by hand."""
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\nbroken_sasl_auth_clients = yes\n"
+        "smtpd_client_restrictions = reject_rbl_client dnsbl.sorbs.net\n"
+    )
+    (tmp_path / "master.cf").write_text(
+        "smtp inet n - n - - smtpd\n"
+        "  -o smtpd_helo_restrictions=reject_rbl_client,dnsbl.sorbs.net\n"
+    )
+    result = run(["--format", "json", tmp_path], 1, select="RBL001,SASL004")
+    fixes = {(f["path"].rsplit("/", 1)[1], f["line"]): f["fix"] for f in json.loads(result.output)}
+    assert fixes == {
+        ("main.cf", 2): {
+            "description": "remove broken_sasl_auth_clients", "safe": True,
+            "parameter": "broken_sasl_auth_clients", "value": None, "applicability": "safe",
+        },
+        ("main.cf", 3): {
+            "description": "remove reject_rbl_client dnsbl.sorbs.net", "safe": True,
+            "parameter": "smtpd_client_restrictions", "value": None, "applicability": "safe",
+        },
+        ("master.cf", 2): {
+            "description": "remove reject_rbl_client dnsbl.sorbs.net", "safe": False,
+            "parameter": None, "value": None, "applicability": "display-only",
+        },
+    }  # fmt: skip
+
+
+def test_a_fix_without_an_edit_can_only_be_shown():
+    from pfconf.lint.finding import Applicability, Fix, UnsetParameter
+
+    with pytest.raises(ValueError, match="can only be shown"):
+        Fix("delete it", None, Applicability.SAFE)
+    assert not Fix.display_only("look at it").applies(unsafe=True)
+    unsafe = Fix.unsafe("delete it", UnsetParameter("biff"))
+    assert (unsafe.applies(), unsafe.applies(unsafe=True)) == (False, True)

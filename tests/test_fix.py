@@ -84,3 +84,66 @@ def test_duplicates_removed_keep_the_effective_value(tmp_path):
     (tmp_path / "main.cf").write_text("biff = no\nmyhostname = a\nbiff = no\n")
     invoke(cli, ["--fix", "--select", "PAR", tmp_path], 1)  # PAR013: no compatibility_level
     assert (tmp_path / "main.cf").read_text() == "myhostname = a\nbiff = no\n"
+
+
+def test_a_moved_blocklist_is_moved_not_deleted(tmp_path):
+    """cbl.abuseat.org's data is the Spamhaus XBL now: the fix queries XBL in its place, with
+    the filter that selects that data, and the result has no RBL finding left to fix."""
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        "    reject_rbl_client cbl.abuseat.org,\n"
+        "    reject_rbl_client psbl.surriel.com\n"
+    )
+    fix = fix_directory(str(tmp_path))
+    assert [f.code for f in fix.applied] == ["RBL001"]
+    assert fix.workspace.main.dumps() == (
+        b"compatibility_level = 3.11\n"
+        b"smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        b"    reject_rbl_client xbl.spamhaus.org=127.0.0.[4..7],\n"
+        b"    reject_rbl_client psbl.surriel.com\n"
+    )
+
+
+def test_a_moved_blocklist_already_asked_for_is_removed(tmp_path):
+    """With zen.spamhaus.org (which holds the XBL) in the list, the CBL query goes."""
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        "    reject_rbl_client cbl.abuseat.org,\n"
+        "    reject_rbl_client zen.spamhaus.org=127.0.0.[2..11]\n"
+    )
+    fix = fix_directory(str(tmp_path))
+    assert fix.workspace.main.dumps() == (
+        b"compatibility_level = 3.11\n"
+        b"smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        b"    reject_rbl_client zen.spamhaus.org=127.0.0.[2..11]\n"
+    )
+
+
+def test_fixing_lints_in_memory_and_writes_nothing_to_lint(seed_dir, monkeypatch):
+    """Each round lints the editors' documents: no file is read or written for it."""
+    import tempfile
+
+    import pfconf.lint.engine
+
+    def no_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the fixer went to the disk to lint")
+
+    result = fix_directory(str(seed_dir))  # the workspace reads the files it edits
+    monkeypatch.setattr(pfconf.lint.engine, "_read", no_disk)
+    monkeypatch.setattr(tempfile, "mkdtemp", no_disk)
+    again = fix_directory(str(seed_dir))
+    assert [f.code for f in again.applied] == [f.code for f in result.applied] != []
+    assert again.workspace.main.text == result.workspace.main.text
+
+
+def test_fixing_honours_per_file_ignores_for_the_file_it_fixes(tmp_path):
+    from pfconf.lint.engine import Options
+
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\nbroken_sasl_auth_clients = yes\n"
+    )
+    assert [f.code for f in fix_directory(str(tmp_path)).applied] == ["SASL004"]
+    options = Options(per_file_ignores={str(tmp_path / "main.cf"): ("SASL004",)})
+    assert fix_directory(str(tmp_path), options).applied == []

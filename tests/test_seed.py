@@ -70,8 +70,10 @@ SEED_FINDINGS = [
     ((46, 33, "RBL001", "warning"), "dead blocklist"),
     # list.dsbl.org shut down in 2008 and was reported to answer "listed" for everything.
     ((47, 33, "RBL002", "error"), "a dead list that lists every address"),
-    # cbl.abuseat.org: its data is served by Spamhaus now.
-    ((48, 33, "RBL001", "warning"), "replaced blocklist"),
+    # cbl.abuseat.org: its data moved to the Spamhaus XBL, which sbl-xbl.spamhaus.org on
+    # line 53 already queries, so the fix removes it rather than moving it.
+    ((48, 33, "RBL001", "warning"), "moved blocklist"),
+    ((48, 33, "RBL004", "warning"), "a list already inside sbl-xbl.spamhaus.org"),
     # dul.dnsbl.sorbs.net: SORBS closed in 2024.
     ((49, 33, "RBL001", "warning"), "dead blocklist"),
     # multi.uribl.com lists domains from message bodies; reject_rbl_client asks for an IP.
@@ -82,13 +84,15 @@ SEED_FINDINGS = [
     # dul.dnsbl.sorbs.net again (line 49): dead, and a second query of the same list.
     ((52, 33, "RBL001", "warning"), "dead blocklist"),
     ((52, 33, "RBL003", "warning"), "the same blocklist twice"),
-    # sbl-xbl.spamhaus.org: folded into zen.spamhaus.org.
-    ((53, 33, "RBL001", "warning"), "replaced blocklist"),
+    # sbl-xbl.spamhaus.org still works (Spamhaus's table of zones lists it), but without a
+    # result filter the 127.255.255.x refusal answers count as listings.
+    ((53, 33, "RBL007", "warning"), "a Spamhaus zone without a result filter"),
     # bl.spamcop.net already asked by the client list on line 34.
     ((54, 33, "RBL003", "warning"), "the same blocklist twice"),
     # cbl.abuseat.org again (line 48).
-    ((55, 33, "RBL001", "warning"), "replaced blocklist"),
+    ((55, 33, "RBL001", "warning"), "moved blocklist"),
     ((55, 33, "RBL003", "warning"), "the same blocklist twice"),
+    ((55, 33, "RBL004", "warning"), "a list already inside sbl-xbl.spamhaus.org"),
     # ix.dnsbl.manitu.net closed in 2025; combined.rbl.msrbl.net and
     # rabl.nuclearelephant.com were discontinued long ago.
     ((56, 33, "RBL001", "warning"), "dead blocklist"),

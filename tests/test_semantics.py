@@ -180,6 +180,7 @@ def test_sasl001_offers_no_fix_that_would_switch_auth_off(tmp_path):
     """Without TLS, smtpd_tls_auth_only = yes removes AUTH: SASL001 offers no fix then, and
     the safe fix where TLS is optional."""
     from pfconf.lint import lint
+    from pfconf.lint.finding import SetParameter
 
     (tmp_path / "main.cf").write_text("smtpd_sasl_auth_enable = yes\n")
     (finding,) = [f for f in lint([str(tmp_path / "main.cf")]).findings if f.code == "SASL001"]
@@ -189,7 +190,8 @@ def test_sasl001_offers_no_fix_that_would_switch_auth_off(tmp_path):
         "smtpd_tls_cert_file = /etc/ssl/certs/mail.pem\n"
     )
     (finding,) = [f for f in lint([str(tmp_path / "main.cf")]).findings if f.code == "SASL001"]
-    assert finding.fix is not None and finding.fix.value == "yes"
+    assert finding.fix is not None
+    assert finding.fix.edit == SetParameter("smtpd_tls_auth_only", "yes")
 
 
 def test_rbl006_cites_a_permit_of_the_same_list_or_says_why_another_cannot_help(tmp_path):

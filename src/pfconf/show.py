@@ -2,6 +2,8 @@
 
 Formats follow postconf (-n for main.cf, -M and -P for master.cf) so that output can be
 compared with Postfix's own; unlike postconf, names Postfix does not know are listed too.
+Named parameters, values for one service and the summary come from the model
+(pfconf.semantics), so they say what the running Postfix reads, defaults included.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .model import MainCf, MasterCf, Service
+from .kb import version_text
+from .model import MainCf, MasterCf, Override, Parameter, Service
+from .semantics import Configuration, Postfix
 
 _BLANKS = re.compile(r"[ \t\r\n]+")
 # postconf -M puts the fields at these columns, with at least one space between them.
@@ -107,3 +111,75 @@ def as_json(main: MainCf | None, master: MasterCf | None) -> dict[str, Any]:
             for s in master.services
         ]
     return result
+
+
+# -- what the model says ---------------------------------------------------------------------
+
+
+def _origin_note(config: Configuration, name: str) -> str:
+    origin = config.origin(name)
+    if isinstance(origin, Override):
+        return f"-o on line {origin.argument.line} of master.cf"
+    if isinstance(origin, Parameter):
+        return f"line {origin.line} of main.cf"
+    if config.raw(name) is None:
+        return "no value"
+    return "default"
+
+
+def parameter_lines(
+    config: Configuration, names: list[str], *, expand: bool, origins: bool = False
+) -> list[str]:
+    """``name = value`` for each name, as postconf NAME (or postconf -x NAME with
+    ``expand``) prints it for this configuration, the target release's default included.
+    A name the release does not know and the files do not set is reported as such."""
+    lines = []
+    for name in names:
+        raw = config.raw(name)
+        if raw is None:
+            lines.append(f"# {name}: unknown to Postfix {version_text(config.version)}")
+            continue
+        value = (config.value(name) or "") if expand else raw
+        line = f"{name} = {fold(value)}".rstrip(" ")
+        if origins:
+            line += f"  # {_origin_note(config, name)}"
+        lines.append(line)
+    return lines
+
+
+def summary_lines(postfix: Postfix) -> list[str]:
+    """What the running Postfix offers and where mail goes, in a few lines per part."""
+    lines = [f"# what Postfix {version_text(postfix.version)} makes of these files"]
+    for server in postfix.smtp_servers:
+        where = server.key or "main.cf alone (no smtpd service in master.cf)"
+        port = f", port {server.port}" if server.port is not None else ""
+        lines.append(f"smtpd {where}{port}")
+        lines.append(f"    TLS {server.tls.state} ({server.tls.why})")
+        lines.append(f"    AUTH {server.auth.state.replace('_', ' ')} ({server.auth.why})")
+        for name, listed in server.restrictions.items():
+            if not listed.items:
+                continue
+            text = ", ".join(r.text for r in listed.flattened())
+            default = " (default)" if listed.is_default else ""
+            lines.append(f"    {name}{default}: {text}")
+    for client in postfix.smtp_clients:
+        where = client.key or "main.cf alone"
+        sasl = client.sasl
+        auth = (f"SASL with {sasl.password_maps}" if sasl.enabled and sasl.password_maps
+                else "SASL enabled, no password table" if sasl.enabled else "no SASL")  # fmt: skip
+        policy = f", per destination: {client.tls.policy_maps}" if client.tls.policy_maps else ""
+        lines.append(f"{client.protocol} client {where}: TLS {client.tls.level}{policy}; {auth}")
+    for screen in postfix.postscreens:
+        running = [f"{t.name} ({t.action})" if t.action else t.name for t in screen.tests if t.runs]
+        lines.append(f"postscreen {screen.daemon.key}: {', '.join(running) or 'no tests'}")
+    networks = postfix.mynetworks
+    if networks.items is not None:
+        lines.append(f"mynetworks: {', '.join(networks.items.items) or '(empty)'}")
+    else:
+        lines.append(f"mynetworks: the machine's networks (mynetworks_style = {networks.style})")
+    for address_class in postfix.address_classes:
+        domains = address_class.domains
+        names = "every other domain" if domains is None else ", ".join(domains.items) or "none"
+        transport = address_class.transport or "(alias tables)"
+        lines.append(f"{address_class.name} domains: {names} -> {transport}")
+    return lines

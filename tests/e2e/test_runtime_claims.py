@@ -7,6 +7,7 @@ smtpd_check.c (fail_required) and mail_params.c (mail_params_init) print them.
 
 from __future__ import annotations
 
+import re
 import smtplib
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from harness import PostfixStartError, Sandbox
 from harness.fixtures import ScratchPostfixFactory
 from harness.postfix import stock_master_cf
 
+from pfconf._toml import loads as toml_loads
 from pfconf.cli.pflint import cli as pflint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -104,3 +106,113 @@ def test_a_trailing_comment_in_mydomain_stops_postfix(
     assert sandbox.processes() == []
     with pytest.raises(ConnectionRefusedError):
         postfix.client("smtp", timeout=3)
+
+
+# -- rule cases with a claim about the running Postfix ------------------------------------------
+#
+# A corpus case directory may hold runtime.toml: what Postfix does with that main.cf (and
+# master.cf), which this test checks on a scratch instance.  Keys:
+#
+#   claim  = "start-fails"  `postfix start` refuses: `output` matches what it printed;
+#            "log"          Postfix starts; after `connect` (an inet service to open, as a
+#                           client would) the log matches `log`;
+#            "reply"        Postfix starts; a client on `connect` that says EHLO, MAIL FROM
+#                           `sender` and RCPT TO `recipient` gets a reply matching `reply`
+#                           at the step `at` ("ehlo", "starttls", "mail", "rcpt": by
+#                           default the first failure, or the last reply; STARTTLS is sent
+#                           only when `at` names it);
+#            "ehlo"         Postfix starts; the EHLO reply on `connect` lists each keyword of
+#                           `has` and none of `lacks`;
+#   client = "foreign" to connect from an address outside mynetworks (default: 127.0.0.1);
+#   send   = true: for "log", first send a message from 127.0.0.1 to `recipient` (to make
+#            the delivery agents run).
+#   source = the Postfix code whose behaviour this is (file and function), for the reader.
+
+RUNTIME_CASES = sorted(Path(__file__).parents[2].glob("corpus/rules/*/*/runtime.toml"))
+
+
+def _case_id(path: Path) -> str:
+    return f"{path.parent.parent.name}/{path.parent.name}"
+
+
+def _converse(postfix, claim: dict, source: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """The first reply that is not a success, or the last reply, as (code, text)."""
+    client = postfix.client(claim.get("connect", "smtp"), source=source, timeout=10)
+    try:
+        steps = [
+            ("ehlo", lambda: client.ehlo("client.example.com")),
+            *(
+                [("starttls", lambda: client.docmd("STARTTLS"))]
+                if claim.get("at") == "starttls"
+                else []
+            ),
+            ("mail", lambda: client.mail(claim.get("sender", "sender@example.com"))),
+            ("rcpt", lambda: client.rcpt(claim.get("recipient", "user@example.com"))),
+        ]
+        code, text = 0, b""
+        for step, run in steps:
+            code, text = run()
+            if step == claim.get("at") or code >= 400:
+                break
+        return code, text.decode("utf-8", "replace")
+    finally:
+        client.close()
+
+
+def test_every_runtime_claim_has_a_source() -> None:
+    """A runtime.toml says which Postfix code makes the claim true."""
+    assert RUNTIME_CASES, "no corpus case carries a runtime claim"
+    for path in RUNTIME_CASES:
+        claim = toml_loads(path.read_text(encoding="utf-8"))
+        assert claim.get("claim") in ("start-fails", "log", "reply", "ehlo"), path
+        assert claim.get("source"), f"{path}: no source"
+
+
+@pytest.mark.parametrize("path", RUNTIME_CASES, ids=_case_id)
+def test_rule_case_on_a_running_postfix(
+    path: Path, tmp_path: Path, sandbox: Sandbox, scratch_postfix: ScratchPostfixFactory
+) -> None:
+    """pflint reports the case (test_rule_cases checks where), and a running Postfix does
+    what the rule says it does."""
+    claim = toml_loads(path.read_text(encoding="utf-8"))
+    case = path.parent
+    code = case.parent.name
+    main_cf = (case / "main.cf").read_text(encoding="utf-8")
+    master = case / "master.cf"
+    master_cf = master.read_text(encoding="utf-8") if master.exists() else None
+    linted = tmp_path / "linted"
+    linted.mkdir()
+    (linted / "main.cf").write_text(main_cf)
+    (linted / "master.cf").write_text(master_cf if master_cf is not None else stock_master_cf())
+    assert f" {code} " in str(invoke(pflint, ["--select", code, linted], 1).output)
+
+    postfix = scratch_postfix(main_cf, master_cf, start=False)
+    if claim["claim"] == "start-fails":
+        with pytest.raises(PostfixStartError) as failed:
+            sandbox.start(postfix)
+        assert re.search(claim["output"], failed.value.output, re.MULTILINE), failed.value.output
+        return
+    sandbox.start(postfix)
+    source = sandbox.foreign_address if claim.get("client") == "foreign" else "127.0.0.1"
+    if claim["claim"] == "log":
+        if claim.get("send"):
+            with postfix.client("smtp", timeout=10) as client:
+                client.sendmail("sender@example.com", [claim["recipient"]],
+                                b"Subject: runtime claim\r\n\r\nbody\r\n")  # fmt: skip
+        if "connect" in claim:
+            try:
+                postfix.client(claim["connect"], timeout=3).close()
+            except (OSError, smtplib.SMTPException):
+                pass  # the daemon may die before it greets: that is often the claim
+        postfix.wait_for_log(claim["log"], timeout=float(claim.get("timeout", 10)))
+        return
+    if claim["claim"] == "ehlo":
+        with postfix.client(claim.get("connect", "smtp"), source=source) as client:
+            code, reply = client.ehlo("client.example.com")
+        assert code == 250, reply
+        keywords = {line.split()[0].upper() for line in reply.decode().splitlines()[1:] if line}
+        assert set(claim.get("has", ())) <= keywords, keywords
+        assert not set(claim.get("lacks", ())) & keywords, keywords
+        return
+    code_text = _converse(postfix, claim, source)
+    assert re.search(claim["reply"], f"{code_text[0]} {code_text[1]}"), code_text

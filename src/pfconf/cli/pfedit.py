@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +21,18 @@ from ..edit import EditError, MasterEditor
 from ..edit.workspace import Workspace
 from ..errors import PfconfError, ReadError
 from ..io import decode, read_config
+from ..kb import KnowledgeBase, Version, parse_version
 from ..postfix import PostfixError, installed_version
-from ..show import as_json, fold, main_lines, master_lines, service_line
+from ..semantics import Daemon, Postfix
+from ..show import (
+    as_json,
+    fold,
+    main_lines,
+    master_lines,
+    parameter_lines,
+    service_line,
+    summary_lines,
+)
 from .common import DEFAULT_DIR, EXIT_ERROR, EXIT_FINDINGS, config_paths, echo, fail, read
 
 
@@ -62,12 +73,39 @@ def cli(ctx: click.Context, config_dir: str) -> None:
 
 
 @cli.command()
+@click.argument("names", nargs=-1)
 @click.option("--json", "as_json_output", is_flag=True, help="Print raw values as JSON.")
+@click.option("-x", "--expand", is_flag=True,
+              help="With NAMES: values with $name expanded, as postconf -x.")  # fmt: skip
+@click.option(
+    "--service",
+    metavar="NAME/TYPE",
+    help="With NAMES: the values this master.cf service runs with (its -o too).",
+)
+@click.option("--origin", is_flag=True, help="With NAMES: say where each value comes from.")
+@click.option("--summary", is_flag=True,
+              help="What Postfix makes of the files: TLS, AUTH and lists per SMTP server, "
+                   "the clients, postscreen, mynetworks, address classes.")  # fmt: skip
+@click.option(
+    "--postfix-version", metavar="X.Y|auto", default="auto", show_default=True,
+    help="With NAMES or --summary: the Postfix release whose defaults apply.",
+)  # fmt: skip
 @click.pass_obj
-def show(config: _Config, as_json_output: bool) -> None:
+def show(
+    config: _Config,
+    names: tuple[str, ...],
+    as_json_output: bool,
+    expand: bool,
+    service: str | None,
+    origin: bool,
+    summary: bool,
+    postfix_version: str,
+) -> None:
     """Print main.cf's effective values and master.cf's services and overrides.
 
     Like postconf -n (but listing names Postfix does not know too), then postconf -M and -P.
+    With NAMES, print those parameters as Postfix reads them, defaults included (postconf
+    NAME); --summary prints what the configuration adds up to.
     """
     config_dir = config.path
     if not os.path.isdir(config_dir):
@@ -79,6 +117,31 @@ def show(config: _Config, as_json_output: bool) -> None:
         raise fail(f"{config_dir}: neither main.cf nor master.cf found")
     assert main is None or isinstance(main, MainCf)
     assert master is None or isinstance(master, MasterCf)
+    if names or summary or service:
+        if as_json_output:
+            raise fail("--json shows the files; it does not go with NAMES or --summary")
+        # values as Postfix on this machine reads them with -c: $myhostname is the
+        # machine's name, $config_directory the directory read
+        model = Postfix(
+            main or MainCf(()),
+            master,
+            _target(postfix_version),
+            runtime={"config_directory": os.path.abspath(config_dir)},
+            hostname=socket.gethostname(),
+        )
+        if summary:
+            for line in summary_lines(model):
+                echo(line)
+            return
+        view = model.config
+        if service is not None:
+            found = _service(model, service, master_path)
+            view = found.config
+        if not names:
+            raise fail("--service needs the NAMES of the parameters to show")
+        for line in parameter_lines(view, list(names), expand=expand, origins=origin):
+            echo(line)
+        return
     if as_json_output:
         click.echo(
             json.dumps(as_json(main, master), indent=2, ensure_ascii=False, default=str)
@@ -96,6 +159,29 @@ def show(config: _Config, as_json_output: bool) -> None:
         echo(f"# {master_path}")
         for line in master_lines(master):
             echo(line)
+
+
+def _target(postfix_version: str) -> Version:
+    """--postfix-version: ``auto`` is the installed Postfix, else the newest known."""
+    if postfix_version == "auto":
+        try:
+            postfix_version = installed_version()
+        except PostfixError:
+            return KnowledgeBase().newest
+    try:
+        return parse_version(postfix_version)
+    except ValueError:
+        raise fail(f"--postfix-version: {postfix_version!r} is not a version like 3.9") from None
+
+
+def _service(model: Postfix, key: str, master_path: str) -> Daemon:
+    name, _, type_ = key.rpartition("/")
+    if not name:
+        raise fail(f"--service: {key!r} is not NAME/TYPE (such as submission/inet)")
+    found = model.daemon(name, type_)
+    if found is None:
+        raise fail(f"--service: {master_path} has no service {key}")
+    return found
 
 
 # -- writing commands ----------------------------------------------------------------------------
@@ -385,7 +471,7 @@ def apply(
 ) -> None:
     """Apply a recipe (sasl-tls, relay-client, submission-only, tls-hardening) idempotently."""
     from ..edit.recipes import RecipeError, apply_recipe, builtin_recipes, load_recipe
-    from ..kb import KnowledgeBase, parse_version, version_text
+    from ..kb import version_text
 
     if list_recipes:
         for name in builtin_recipes():

@@ -21,6 +21,7 @@ from ..model import MainCf, MasterCf
 from ..syntax.nodes import CommentLine, Entry, ServiceEntry
 from .context import Context, stock_master
 from .finding import Finding, severity_rank
+from .reporter import Reporter
 from .rule import Rule, all_rules, rule_for
 
 #: A file Postfix refuses to read.
@@ -159,47 +160,109 @@ def lint(
     for main_path, master_path in _pairs(paths):
         main_result = _read(main_path, "main") if main_path else None
         master_result = _read(master_path, "master") if master_path else None
-        docs = []
         for result in (main_result, master_result):
-            if result is None:
+            if result is None or result.error is None:
                 continue
-            if result.error is not None and os.path.abspath(result.path) in named:
+            if os.path.abspath(result.path) in named:
                 findings.append(_syntax_finding(result.error))
-            docs.append(result)
         main = main_result.doc if main_result else None
         master = master_result.doc if master_result else None
-        stock = False
-        if master is None and main is not None and master_path is None:
-            master = stock_master()
-            stock = True
-            notes.append(f"{main_path}: no master.cf beside it; assuming Postfix's stock master.cf")
-        ctx = Context(
+        findings += _check(
             main if isinstance(main, MainCf) else None,
             master if isinstance(master, MasterCf) else None,
             main_path,
-            master_path if not stock else "<stock master.cf>",
+            master_path,
+            {p for p in (main_path, master_path) if p and os.path.abspath(p) in named},
             kb,
-            master_is_stock=stock,
+            rule_classes,
+            options,
+            notes,
         )
-        skipped = []
-        for cls in rule_classes:
-            if not enabled(cls.code, options):
-                continue
-            if cls.needs_main and ctx.main is None and ctx.master is not None:
-                skipped.append(cls.code)
-                continue
-            for finding in cls().check(ctx):
-                if os.path.abspath(finding.path) in named:
-                    findings.append(finding)
-        if skipped:
-            notes.append(
-                f"{master_path}: no main.cf beside it; skipped the rules that need its "
-                f"settings ({', '.join(skipped)})"
-            )
-        for result in docs:
-            if result.doc is not None and os.path.abspath(result.path) in named:
-                findings = _suppress(findings, result, options)
+    return _reported(findings, notes, sorted(named), options)
 
+
+def lint_documents(
+    main: MainCf | None,
+    master: MasterCf | None,
+    *,
+    main_path: str = "main.cf",
+    master_path: str = "master.cf",
+    options: Options | None = None,
+    rules: list[type[Rule]] | None = None,
+) -> Run:
+    """Lint documents already read (or edited) in memory, as :func:`lint` lints files: the
+    paths are only what findings show.  Findings in both documents are reported; without a
+    master.cf, Postfix's stock one stands in, as it does for a main.cf with none beside it."""
+    options = options or Options()
+    rule_classes = rules if rules is not None else all_rules()
+    notes: list[str] = []
+    paths = {p for p, doc in ((main_path, main), (master_path, master)) if doc is not None}
+    findings = _check(
+        main,
+        master,
+        main_path if main is not None else None,
+        master_path if master is not None else None,
+        paths,
+        KnowledgeBase(options.target),
+        rule_classes,
+        options,
+        notes,
+    )
+    return _reported(findings, notes, sorted(paths), options)
+
+
+def _check(
+    main: MainCf | None,
+    master: MasterCf | None,
+    main_path: str | None,
+    master_path: str | None,
+    named: set[str],
+    kb: KnowledgeBase,
+    rule_classes: list[type[Rule]],
+    options: Options,
+    notes: list[str],
+) -> list[Finding]:
+    """Run the rules over one configuration; keep the findings in the ``named`` files, less
+    the ones their suppression comments silence."""
+    stock = False
+    if master is None and main is not None and master_path is None:
+        master = stock_master()
+        stock = True
+        notes.append(f"{main_path}: no master.cf beside it; assuming Postfix's stock master.cf")
+    ctx = Context(
+        main,
+        master,
+        main_path,
+        master_path if not stock else "<stock master.cf>",
+        kb,
+        master_is_stock=stock,
+    )
+    skipped = []
+    reporter = Reporter(ctx)
+    for cls in rule_classes:
+        if not enabled(cls.code, options):
+            continue
+        if cls.needs_main and ctx.main is None and ctx.master is not None:
+            skipped.append(cls.code)
+            continue
+        for finding in cls(reporter).check(ctx) or ():
+            reporter.add(finding, cls)  # a rule that yields what ctx.at_* built
+    if skipped:
+        notes.append(
+            f"{master_path}: no main.cf beside it; skipped the rules that need its "
+            f"settings ({', '.join(skipped)})"
+        )
+    wanted = {os.path.abspath(p) for p in named}
+    findings = [f for f in reporter.findings if os.path.abspath(f.path) in wanted]
+    for doc, path in ((main, main_path), (master if not stock else None, master_path)):
+        if doc is not None and path in named:
+            findings = _suppress(findings, doc, path, options)
+    return findings
+
+
+def _reported(findings: list[Finding], notes: list[str], files: list[str], options: Options) -> Run:
+    """The run's outcome: the selected findings, with the severities the options give, in
+    file order."""
     reported = []
     for finding in findings:
         if not enabled(finding.code, options, finding.path):
@@ -209,7 +272,7 @@ def lint(
             finding = attrs.evolve(finding, severity=severity)
         reported.append(finding)
     reported.sort(key=lambda f: f.sort_key)
-    return Run(reported, notes, sorted(named))
+    return Run(reported, notes, files)
 
 
 def _syntax_finding(error: ParseError) -> Finding:
@@ -238,10 +301,8 @@ class _Pragma:
     used: set[str] = attrs.Factory(set)
 
 
-def _pragmas(result: FileResult) -> list[_Pragma]:
+def _pragmas(doc: MainCf | MasterCf) -> list[_Pragma]:
     """Suppression comments directly above an entry or service, with the lines they cover."""
-    doc = result.doc
-    assert isinstance(doc, (MainCf, MasterCf))
     found: list[_Pragma] = []
     nodes = doc.nodes
     for index, node in enumerate(nodes):
@@ -263,11 +324,13 @@ def _pragmas(result: FileResult) -> list[_Pragma]:
     return found
 
 
-def _suppress(findings: list[Finding], result: FileResult, options: Options) -> list[Finding]:
-    pragmas = _pragmas(result)
+def _suppress(
+    findings: list[Finding], doc: MainCf | MasterCf, doc_path: str, options: Options
+) -> list[Finding]:
+    pragmas = _pragmas(doc)
     if not pragmas:
         return findings
-    path = os.path.abspath(result.path)
+    path = os.path.abspath(doc_path)
     kept = []
     for finding in findings:
         silenced = False
@@ -280,7 +343,7 @@ def _suppress(findings: list[Finding], result: FileResult, options: Options) -> 
                             silenced = True
         if not silenced:
             kept.append(finding)
-    if enabled(UNUSED_SUPPRESSION, options, result.path):
+    if enabled(UNUSED_SUPPRESSION, options, doc_path):
         for pragma in pragmas:
             for code in pragma.codes:
                 if code in pragma.used:
@@ -291,7 +354,7 @@ def _suppress(findings: list[Finding], result: FileResult, options: Options) -> 
                         UNUSED_SUPPRESSION,
                         "warning",
                         f"suppression of {code} silences nothing here",
-                        result.path,
+                        doc_path,
                         pragma.line,
                         start,
                         pragma.line,

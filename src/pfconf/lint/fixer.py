@@ -1,24 +1,30 @@
 """``pflint --fix``: apply the fixes findings carry, through pfconf.edit, until nothing changes.
 
-Each round lints the configuration as it stands in memory (written to a private temporary
-directory, so the user's files are untouched until the end), applies every fix that is
-allowed (safe ones; unsafe ones too with ``unsafe=True``), and starts again, because one fix
-can reveal or settle another finding.  Fixes within a round are applied from the end of the
+Each round lints the configuration as it stands in the editors' documents, in memory (the
+user's files are untouched until the caller writes the Workspace), applies every fix that
+is allowed (safe ones; unsafe ones too with ``unsafe=True``), and starts again, because one
+fix can reveal or settle another finding.  Fixes within a round are applied from the end of the
 file backwards, so the positions of the ones still to come stay valid.  The caller decides
 whether to print the Workspace's diff or write it.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import attrs
 
 from ..edit import EditError
 from ..edit.workspace import Workspace
-from .engine import Options, lint
-from .finding import Finding, Fix
+from .engine import Options, lint_documents
+from .finding import (
+    Edit,
+    Finding,
+    RemoveDefinition,
+    RemoveListItem,
+    RenameParameter,
+    ReplaceListItem,
+    SetParameter,
+    UnsetParameter,
+)
 
 #: A fix that keeps producing changes would loop; stop after this many rounds.
 MAX_ROUNDS = 10
@@ -50,66 +56,62 @@ def fix_directory(
 
 def _fix(workspace: Workspace, options: Options | None, unsafe: bool) -> FixRun:
     run = FixRun(workspace)
-    with tempfile.TemporaryDirectory(prefix="pflint-fix-") as scratch:
-        for _ in range(MAX_ROUNDS):
-            run.rounds += 1
-            findings = _lint(workspace, scratch, options)
-            fixes = [
-                f
-                for f in findings
-                if f.fix is not None
-                and f.fix.action is not None
-                and (f.fix.safe or unsafe)
-                and f.path.endswith("main.cf")
-            ]
-            fixes.sort(key=lambda f: (f.line, f.column), reverse=True)
-            changed = False
-            done: set[tuple[int, int]] = set()
-            for finding in fixes:
-                assert finding.fix is not None
-                if (finding.line, finding.column) in done:
-                    continue  # one edit per place and round; the next round sees the result
-                done.add((finding.line, finding.column))
-                try:
-                    if _apply(workspace, finding.fix, f"{finding.code}"):
-                        run.applied.append(finding)
-                        changed = True
-                except EditError as exc:
-                    run.skipped.append((finding, str(exc)))
-            if not changed:
-                break
+    for _ in range(MAX_ROUNDS):
+        run.rounds += 1
+        fixes = [
+            f
+            for f in _lint(workspace, options)
+            if f.fix is not None and f.fix.applies(unsafe=unsafe) and f.path == workspace.main_path
+        ]
+        fixes.sort(key=lambda f: (f.line, f.column), reverse=True)
+        changed = False
+        done: set[tuple[int, int]] = set()
+        for finding in fixes:
+            assert finding.fix is not None and finding.fix.edit is not None
+            if (finding.line, finding.column) in done:
+                continue  # one edit per place and round; the next round sees the result
+            done.add((finding.line, finding.column))
+            try:
+                if _apply(workspace, finding.fix.edit, finding.code):
+                    run.applied.append(finding)
+                    changed = True
+            except EditError as exc:
+                run.skipped.append((finding, str(exc)))
+        if not changed:
+            break
     return run
 
 
-def _lint(workspace: Workspace, scratch: str, options: Options | None) -> list[Finding]:
-    main = os.path.join(scratch, "main.cf")
-    with open(main, "w", encoding="utf-8", errors="surrogateescape") as handle:
-        handle.write(workspace.main.text)
-    master = os.path.join(scratch, "master.cf")
-    if workspace.master is not None:
-        with open(master, "w", encoding="utf-8", errors="surrogateescape") as handle:
-            handle.write(workspace.master.text)
-    elif os.path.exists(master):
-        os.unlink(master)
-    return lint([main], options).findings
+def _lint(workspace: Workspace, options: Options | None) -> list[Finding]:
+    """The findings on the documents as edited so far (master.cf only as context)."""
+    master = workspace.master.doc if workspace.master is not None else None
+    run = lint_documents(
+        workspace.main.doc,
+        master,
+        main_path=workspace.main_path,
+        master_path=workspace.master_path,
+        options=options,
+    )
+    return run.findings
 
 
-def _apply(workspace: Workspace, fix: Fix, reason: str) -> bool:
+def _apply(workspace: Workspace, edit: Edit, reason: str) -> bool:
+    """Make one edit of main.cf; False when there was nothing (left) to change."""
     editor = workspace.main
-    name = fix.parameter or ""
-    at = (fix.line, fix.column) if fix.line is not None and fix.column is not None else None
-    if fix.action == "set" and fix.value is not None:
-        return editor.set(name, fix.value, reason)
-    if fix.action == "unset":
-        return editor.unset(name, reason)
-    if fix.action == "rename" and fix.value:
-        return editor.rename(name, fix.value, value=fix.item, reason=reason)
-    if fix.action == "remove_definition" and fix.line is not None:
-        if len(editor.doc.definitions(name)) < 2:
+    if isinstance(edit, SetParameter):
+        return editor.set(edit.parameter, edit.value, reason)
+    if isinstance(edit, UnsetParameter):
+        return editor.unset(edit.parameter, reason)
+    if isinstance(edit, RenameParameter) and edit.new_name:
+        return editor.rename(edit.parameter, edit.new_name, value=edit.value, reason=reason)
+    if isinstance(edit, RemoveDefinition):
+        if len(editor.doc.definitions(edit.parameter)) < 2:
             return False  # no longer a duplicate
-        return editor.remove_definition(name, fix.line, reason)
-    if fix.action == "remove_item" and fix.item:
-        return editor.list_remove(name, fix.item, reason, at=at)
-    if fix.action == "replace_item" and fix.item and fix.value:
-        return editor.list_replace(name, fix.item, fix.value, reason, at=at)
+        return editor.remove_definition(edit.parameter, edit.line, reason)
+    if isinstance(edit, RemoveListItem) and edit.item:
+        at = (edit.line, edit.column)
+        return editor.list_remove(edit.parameter, edit.item, reason, at=at)
+    if isinstance(edit, ReplaceListItem) and edit.item and edit.replacement:
+        at = (edit.line, edit.column)
+        return editor.list_replace(edit.parameter, edit.item, edit.replacement, reason, at=at)
     return False

@@ -14,7 +14,7 @@ import attrs
 from ..model import Override, Parameter, Span
 from ..values import Token, split_list
 from .context import Context, ServiceConfig
-from .finding import Fix
+from .finding import Edit, Fix, RemoveListItem, ReplaceListItem
 
 #: smtpd's lists in the order it evaluates them (with smtpd_delay_reject = yes, the default,
 #: client, helo and sender checks run at RCPT TO, before the relay and recipient lists).
@@ -142,13 +142,15 @@ def item_fix(
     Items set by a master.cf ``-o`` get a described fix only (pflint --fix edits main.cf).
     """
     if not isinstance(restriction.origin, Parameter):
-        return Fix(description, safe=safe, value=replacement)
+        return Fix.display_only(description)
     if item is None:
         item = restriction.name
         if restriction.argument:
             item += " " + restriction.argument
-    return Fix(
-        description, safe=safe, parameter=restriction.list_name, value=replacement,
-        action="replace_item" if replacement is not None else "remove_item", item=item,
-        line=restriction.span.line, column=restriction.span.column,
-    )  # fmt: skip
+    name, (line, column) = restriction.list_name, (restriction.span.line, restriction.span.column)
+    edit: Edit = (
+        ReplaceListItem(name, item, replacement, line, column)
+        if replacement is not None
+        else RemoveListItem(name, item, line, column)
+    )
+    return Fix.safe(description, edit) if safe else Fix.unsafe(description, edit)

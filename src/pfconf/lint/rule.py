@@ -2,7 +2,8 @@
 
 A rule is a small class: a code (public forever, never reused), a short name, a default
 severity, a one-line summary, and a docstring with fixed headings that ``pflint --explain``
-prints.  Its ``check`` looks at a Context and yields findings; facts it needs live in rules/.
+prints.  Its ``check`` looks at a Context and reports what it finds with ``self.report(where,
+message)``; the engine makes the findings.  Facts it needs live in rules/.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
-from .finding import SEVERITIES, Finding
+from .finding import SEVERITIES, Finding, Fix
 
 if TYPE_CHECKING:
     from .context import Context
+    from .location import Location
+    from .reporter import Reporter
 
 #: Every rule's docstring has these sections, in this order.
 DOC_HEADINGS = ("What it finds", "Why it matters", "Example", "Use instead", "Fix")
@@ -35,9 +38,36 @@ class Rule:
     #: The rule judges services by main.cf's settings too, so it cannot judge a master.cf
     #: whose main.cf was not found (what main.cf leaves unset is not known to be unset).
     needs_main: ClassVar[bool] = False
+    #: One finding per place: when several services share the setting a finding points at,
+    #: the first service's finding stands for all of them even where the words differ (the
+    #: engine drops identical findings for every rule).
+    one_finding_per_place: ClassVar[bool] = False
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
+    def __init__(self, reporter: Reporter | None = None) -> None:
+        self._reporter = reporter
+
+    def check(self, ctx: Context) -> Iterable[Finding] | None:
+        """Judge one configuration, calling :meth:`report` for each problem.
+
+        (A rule written before ``report`` existed yields the findings ``ctx.at_*`` build;
+        the engine takes those too.)
+        """
         raise NotImplementedError
+
+    def report(
+        self,
+        where: Location,
+        message: str,
+        *,
+        fix: Fix | None = None,
+        severity: str | None = None,
+    ) -> None:
+        """Report a problem at ``where`` (see pfconf.lint.location); ``severity`` only when it
+        differs from the rule's default.  The engine fills in the code, the path, and drops
+        a finding it already has."""
+        if self._reporter is None:
+            raise RuntimeError(f"{self.code}: rules report through the engine (pfconf.lint.lint)")
+        self._reporter.report(type(self), where, message, fix=fix, severity=severity)
 
     @classmethod
     def doc(cls) -> str:

@@ -12,7 +12,14 @@ from collections.abc import Callable
 
 from ..errors import ReadError
 from ..io import decode, read_config
-from ..lint.finding import Finding
+from ..lint.finding import (
+    Applicability,
+    Finding,
+    Fix,
+    RenameParameter,
+    ReplaceListItem,
+    SetParameter,
+)
 from ..lint.rule import Rule, all_rules
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -72,17 +79,30 @@ def as_dicts(findings: list[Finding]) -> list[dict[str, object]]:
             "end_column": f.end_column,
             "parameter": f.parameter,
             "service": f.service,
-            "fix": None
-            if f.fix is None
-            else {
-                "description": f.fix.description,
-                "safe": f.fix.safe,
-                "parameter": f.fix.parameter,
-                "value": f.fix.value,
-            },
+            "fix": None if f.fix is None else _fix(f.fix),
         }
         for f in findings
     ]
+
+
+def _fix(fix: Fix) -> dict[str, object]:
+    """A fix in words, with the parameter its edit changes and the value it gives (the new
+    name of a renamed parameter, the item that replaces another)."""
+    edit = fix.edit
+    value: str | None = None
+    if isinstance(edit, SetParameter):
+        value = edit.value
+    elif isinstance(edit, RenameParameter):
+        value = edit.new_name
+    elif isinstance(edit, ReplaceListItem):
+        value = edit.replacement
+    return {
+        "description": fix.description,
+        "safe": fix.applicability is Applicability.SAFE,
+        "parameter": edit.parameter if edit is not None else None,
+        "value": value,
+        "applicability": fix.applicability.value,
+    }
 
 
 def as_json(findings: list[Finding]) -> str:

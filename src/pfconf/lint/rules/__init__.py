@@ -1,3 +1,3 @@
 """Every pflint rule, one module per rule family; importing this package registers them all."""
 
-from . import crossfile, dnsbl, parameters, relay, sasl, services, syntax, tls, values  # noqa: F401
+from . import crossfile, daemons, dnsbl, parameters, relay, sasl, services, syntax, tls, values  # noqa: F401

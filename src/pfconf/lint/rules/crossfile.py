@@ -15,8 +15,9 @@ import attrs
 
 from ...model import Override, Parameter, Span
 from ...values import Token, find_tables
+from .. import location as at
 from ..context import Context, ServiceConfig
-from ..finding import Finding
+from ..location import File, Location
 from ..rule import Rule, register
 
 #: Parameters whose value is ``transport`` or ``transport:nexthop`` (postconf(5)).
@@ -120,12 +121,11 @@ def _table_uses(entry: Parameter) -> Iterator[TransportUse]:
             yield TransportUse(entry.name, transport, nexthop, entry, None, span)
 
 
-def _finding(ctx: Context, rule: type, use: TransportUse, message: str) -> Finding:
-    path = ctx.main_path if isinstance(use.origin, Parameter) else ctx.master_path
-    return ctx.at_span(
-        rule, path, use.span, message,
-        parameter=use.parameter, service=use.config.key if use.config else None,
-    )  # fmt: skip
+def _where(use: TransportUse) -> Location:
+    file = File.MAIN if isinstance(use.origin, Parameter) else File.MASTER
+    return at.span(
+        file, use.span, parameter=use.parameter, service=use.config.key if use.config else None
+    )
 
 
 @register
@@ -167,7 +167,7 @@ class UndefinedTransport(Rule):
     severity = "error"
     summary = "transport that master.cf does not define"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.master is None or ctx.master_is_stock:
             return
         unix = {s.name for s in ctx.master.services if s.type == "unix"}
@@ -179,11 +179,11 @@ class UndefinedTransport(Rule):
                 detail = f"master.cf defines {use.transport} only as {other[use.transport]}"
             else:
                 detail = f"master.cf has no {use.transport} service"
-            yield _finding(
-                ctx, type(self), use,
+            self.report(
+                _where(use),
                 f"{use.parameter} names transport {use.transport!r}, but {detail}: mail for it "
                 "stays in the queue (mail transport unavailable)",
-            )  # fmt: skip
+            )
 
 
 def _looks_like_smtp_nexthop(nexthop: str) -> bool:
@@ -232,7 +232,7 @@ class MissingReinjection(Rule):
     summary = "content filter without a service that takes the filtered mail back"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.master is None or ctx.master_is_stock:
             return
         # Listeners: smtpd services other than the public ports.  One that passes mail on
@@ -256,9 +256,9 @@ class MissingReinjection(Rule):
                 smtp_based = _looks_like_smtp_nexthop(use.nexthop)
             if not smtp_based:
                 continue  # pipe-based filters reinject with sendmail
-            yield _finding(
-                ctx, type(self), use,
+            self.report(
+                _where(use),
                 f"content_filter sends mail to {use.transport}:{use.nexthop}, but no smtpd "
                 "service in master.cf takes it back (such as 127.0.0.1:10025 with "
                 "-o content_filter=): filtered mail cannot return",
-            )  # fmt: skip
+            )

@@ -7,13 +7,16 @@ Which zone is what comes from rules/dnsbl.toml, each fact with its source.
 from __future__ import annotations
 
 import functools
+import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from ...kb import load_table
 from ...semantics import yes
+from .. import location as at
 from ..context import Context
-from ..finding import Finding, Fix
+from ..finding import Fix
 from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
 
@@ -46,25 +49,16 @@ def zone_info(zone: str) -> dict[str, Any] | None:
 
 
 def dnsbl_queries(ctx: Context) -> Iterator[tuple[Restriction, str, str | None]]:
-    """Every DNS list query, once per place in the files (services share main.cf's lists)."""
-    seen = set()
+    """Every DNS list query of every smtpd service (main.cf's lists once per service: the
+    engine reports each place once)."""
     for _, lists in configurations(ctx):
         for restrictions in lists.values():
             for restriction in restrictions:
                 name = restriction.lowered
                 if name not in IP_LOOKUPS | DOMAIN_LOOKUPS or not restriction.argument:
                     continue
-                key = (restriction.path, restriction.span)
-                if key in seen:
-                    continue
-                seen.add(key)
                 zone, result_filter = split_zone(restriction.argument)
                 yield restriction, zone, result_filter
-
-
-def _at(ctx: Context, rule: type, restriction: Restriction, message: str, **kw: Any) -> Finding:
-    kw.setdefault("parameter", restriction.list_name)
-    return ctx.at_span(rule, restriction.path, restriction.span, message, **kw)
 
 
 def _kind_fits(restriction: Restriction, info: dict[str, Any]) -> bool:
@@ -74,33 +68,135 @@ def _kind_fits(restriction: Restriction, info: dict[str, Any]) -> bool:
     return kind in ("domain", "uri")
 
 
+def _octets(result_filter: str | None) -> list[set[int]] | None:
+    """The answers a result filter admits, one set per octet; None when it has none.
+
+    The syntax of util/ip_match.c (ip_match_parse()): four fields separated by ".", each a
+    number or a "[...]" of ";"-separated numbers and number..number ranges.  A filter this
+    cannot read gives an empty list, which admits nothing (callers then assume the worst).
+    """
+    if result_filter is None:
+        return None
+    # Split on the dots between fields, not on those of a "[n..m]" range.
+    fields = re.findall(r"\[[^\]]*\]|[^.\[\]]+", result_filter)
+    if len(fields) != 4 or ".".join(fields) != result_filter:
+        return []
+    octets: list[set[int]] = []
+    for field in fields:
+        values: set[int] = set()
+        items = field[1:-1].split(";") if field.startswith("[") and field.endswith("]") else [field]
+        for item in items:
+            match = re.fullmatch(r"([0-9]{1,3})(?:\.\.([0-9]{1,3}))?", item)
+            if match is None:
+                return []
+            first = int(match.group(1))
+            last = int(match.group(2) or first)
+            if last > 255 or first > last:
+                return []
+            values.update(range(first, last + 1))
+        octets.append(values)
+    return octets
+
+
+def _admits(wider: str | None, narrower: str) -> bool:
+    """Whether every answer ``narrower`` admits passes ``wider`` too (no filter: all pass)."""
+    outer, inner = _octets(wider), _octets(narrower)
+    if outer is None:
+        return True
+    if not outer or not inner:
+        return False
+    return all(i <= o for i, o in zip(inner, outer))
+
+
+def _successor(info: dict[str, Any]) -> tuple[str, str]:
+    """A superseded zone's successor and the filter that picks this zone's data from it."""
+    zone = info["superseded_by"]
+    result_filter = info.get("successor_filter") or (zone_info(zone) or {}).get("filter", "")
+    return zone, result_filter
+
+
+def _asked_already(ctx: Context) -> dict[tuple[Any, ...], Restriction | None]:
+    """For each query of a superseded zone: the query that already asks for its data, if any.
+
+    That is an earlier query of the same zone, or a query of a live zone that is (or
+    contains) the successor, with a filter that lets the successor's answers for this data
+    through, by the same kind of lookup in the same smtpd service (client, helo, sender and
+    recipient lists all run for each recipient, as for RBL003).  A place main.cf's lists
+    give to several services counts as asked only if it is in all of them.
+    """
+    found: dict[tuple[Any, ...], Restriction | None] = {}
+    for _, lists in configurations(ctx):
+        queries = [
+            (r, *split_zone(r.argument))
+            for restrictions in lists.values()
+            for r in restrictions
+            if r.lowered in IP_LOOKUPS | DOMAIN_LOOKUPS and r.argument
+        ]
+        for position, (restriction, zone, _) in enumerate(queries):
+            info = zone_info(zone)
+            if not info or info.get("status") != "superseded":
+                continue
+            successor, wanted = _successor(info)
+            containers = (zone_info(successor) or {}).get("contained_in", [])
+            covering = None
+            for other_position, (other, other_zone, other_filter) in enumerate(queries):
+                if other is restriction or _lookup_key(other) != _lookup_key(restriction):
+                    continue
+                if other_zone == zone and other_position < position:
+                    covering = other
+                    break
+                other_info = zone_info(other_zone) or {}
+                if other_info.get("status") != "live":
+                    continue
+                if (other_zone == successor or other_zone in containers) and _admits(
+                    other_filter, wanted
+                ):
+                    covering = other
+                    break
+            key = (restriction.path, restriction.span)
+            if key in found and found[key] is None:
+                continue
+            found[key] = covering
+    return found
+
+
 @register
 class DeadDnsbl(Rule):
     """
     ## What it finds
-    A DNS blocklist that no longer works: shut down (list.dsbl.org, dsn.rfc-ignorant.org,
-    blackhole.securitysage.com, every SORBS zone, ix.dnsbl.manitu.net...) or replaced by
-    another zone (sbl-xbl.spamhaus.org and cbl.abuseat.org by zen.spamhaus.org).
+    A DNS blocklist that no longer works: shut down (list.dsbl.org, the RFC-Ignorant zones,
+    blackhole.securitysage.com, every SORBS zone, ix.dnsbl.manitu.net...), or a zone whose
+    data another zone now serves (cbl.abuseat.org, moved to the Spamhaus XBL in 2021).
+    Which zone is which, and since when, comes from rules/dnsbl.toml with a source for each.
 
     ## Why it matters
     A dead list blocks nothing and costs a DNS query per recipient; many dead domains are
     later parked or bought, and a domain that starts answering for every address makes
-    Postfix reject all mail (see RBL002).
+    Postfix reject all mail (see RBL002).  A moved list is not dead: deleting it would lose
+    the blocking it still does, so it is moved to its successor instead.
 
     ## Example
     ```
     smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,
-        reject_rbl_client sbl-xbl.spamhaus.org
+        reject_rbl_client dul.dnsbl.sorbs.net,
+        reject_rbl_client cbl.abuseat.org
     ```
 
     ## Use instead
     ```
     smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,
-        reject_rbl_client zen.spamhaus.org=127.0.0.[2..11]
+        reject_rbl_client xbl.spamhaus.org=127.0.0.[4..7]
     ```
 
     ## Fix
-    Remove the item (safe: the zone blocks nothing), or use its successor.
+    A dead zone is removed (safe: it blocks nothing).  A moved zone is replaced by its
+    successor with the result filter that selects the same data, such as
+    `xbl.spamhaus.org=127.0.0.[4..7]` for cbl.abuseat.org (safe: the same addresses are
+    rejected, and the filter keeps Spamhaus's refusal answers from counting as listings).
+    It is removed instead when the same service already asks for that data (the successor,
+    a zone containing it such as zen.spamhaus.org, or an earlier query of the same zone),
+    or when the lookup is of the wrong kind and can never match (RBL005).  Either way the
+    restriction goes with its argument, so the list stays well formed.
     """
 
     code = "RBL001"
@@ -109,28 +205,60 @@ class DeadDnsbl(Rule):
     summary = "DNS blocklist that has shut down or been replaced"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
+        asked = _asked_already(ctx)
         for restriction, zone, _ in dnsbl_queries(ctx):
             info = zone_info(zone)
             if not info:
                 continue
             status = info.get("status")
+            fix = item_fix(restriction, f"remove {restriction.name} {zone}")
             if status == "dead":
                 if info.get("since"):
                     message = f"{zone} has not worked since {info['since']}: remove it"
                 else:
                     message = f"{zone} no longer works: remove it"
             elif status == "superseded":
-                message = f"{zone} was replaced by {info['superseded_by']}"
+                message, fix = _superseded(ctx, restriction, zone, info, asked)
             else:
                 continue
-            yield _at(
-                ctx,
-                type(self),
-                restriction,
-                message,
-                fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
-            )
+            self.report(at.restriction(restriction), message, fix=fix)
+
+
+def _superseded(
+    ctx: Context,
+    restriction: Restriction,
+    zone: str,
+    info: dict[str, Any],
+    asked: dict[tuple[Any, ...], Restriction | None],
+) -> tuple[str, Fix]:
+    """RBL001's message and fix for a zone whose data another zone now serves: the query
+    moves to the successor, unless it asks the wrong kind of question (RBL005) or the
+    successor's data is queried already; then it goes."""
+    successor, wanted = _successor(info)
+    moved = f"{zone} moved to {successor}"
+    if info.get("since"):
+        moved += f" in {info['since']}"
+    remove = item_fix(restriction, f"remove {restriction.name} {zone}")
+    if not _kind_fits(restriction, info):
+        return f"{moved}, and {restriction.name} cannot match it: remove it", remove
+    covering = asked.get((restriction.path, restriction.span))
+    if covering is not None:
+        where = f"line {covering.span.line}"
+        if covering.path != restriction.path and covering.path:
+            where += f" of {os.path.basename(covering.path)}"
+        asker = f"{covering.name} {covering.argument} ({where})"
+        return f"{moved}, and {asker} already asks for that data: remove it", remove
+    # Postfix 2.8 and later read a result filter; before that the zone goes alone.
+    query = f"{successor}={wanted}" if wanted and ctx.target[:2] >= (2, 8) else successor
+    return (
+        f"{moved}: query {query} instead",
+        item_fix(
+            restriction,
+            f"query {query} instead of {zone}",
+            replacement=f"{restriction.name} {query}",
+        ),
+    )
 
 
 @register
@@ -166,15 +294,13 @@ class DnsblListsEverything(Rule):
     summary = "dead DNS blocklist that now lists every address"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for restriction, zone, _ in dnsbl_queries(ctx):
             info = zone_info(zone)
             if info and info.get("status") == "lists-everything":
                 since = f" (shut down {info['since']})" if info.get("since") else ""
-                yield _at(
-                    ctx,
-                    type(self),
-                    restriction,
+                self.report(
+                    at.restriction(restriction),
                     f'{zone}{since} has been reported to answer "listed" for every query: '
                     "it can reject all mail; remove it",
                     fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
@@ -221,9 +347,10 @@ class DuplicateDnsbl(Rule):
     severity = "warning"
     summary = "DNS list queried twice"
     fix_safety = "safe"
+    # each service has its own first query of a zone: the first service's words stand
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        reported = set()
+    def check(self, ctx: Context) -> None:
         for config, lists in configurations(ctx):
             first: dict[tuple[str, str], Restriction] = {}
             for restrictions in lists.values():
@@ -238,15 +365,9 @@ class DuplicateDnsbl(Rule):
                     if key not in first:
                         first[key] = restriction
                         continue
-                    where = (restriction.path, restriction.span)
-                    if where in reported:
-                        continue
-                    reported.add(where)
                     earlier = first[key]
-                    yield _at(
-                        ctx,
-                        type(self),
-                        restriction,
+                    self.report(
+                        at.restriction(restriction),
                         f"{zone} is already queried by {earlier.name} on line {earlier.span.line}",
                         fix=item_fix(restriction, f"remove this {restriction.name} {zone}"),
                     )
@@ -284,17 +405,15 @@ class ContainedDnsbl(Rule):
     summary = "DNS list already contained in another list that is queried"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         queries = list(dnsbl_queries(ctx))
         zones = {zone for _, zone, _ in queries}
         for restriction, zone, _ in queries:
             info = zone_info(zone) or {}
             for container in info.get("contained_in", []):
                 if container in zones:
-                    yield _at(
-                        ctx,
-                        type(self),
-                        restriction,
+                    self.report(
+                        at.restriction(restriction),
                         f"{zone} is part of {container}, which is queried too",
                         fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
                     )
@@ -336,7 +455,7 @@ class WrongDnsblKind(Rule):
     severity = "error"
     summary = "DNS list queried with the wrong kind of lookup"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for restriction, zone, _ in dnsbl_queries(ctx):
             info = zone_info(zone)
             if not info:
@@ -349,18 +468,14 @@ class WrongDnsblKind(Rule):
                     if kind == "domain"
                     else "a list of domains found in message bodies"
                 )
-                yield _at(
-                    ctx,
-                    type(self),
-                    restriction,
+                self.report(
+                    at.restriction(restriction),
                     f"{zone} is {what}, but {restriction.name} looks up the client's IP address: "
                     "it never matches",
                 )
             elif name in DOMAIN_LOOKUPS and kind == "ip":
-                yield _at(
-                    ctx,
-                    type(self),
-                    restriction,
+                self.report(
+                    at.restriction(restriction),
                     f"{zone} lists IP addresses, but {restriction.name} looks up a domain name: "
                     "it never matches",
                 )
@@ -406,9 +521,10 @@ class DnsblBeforePermit(Rule):
     name = "dnsbl-before-permit"
     severity = "warning"
     summary = "IP blocklist checked before your own users are permitted"
+    # services differ in the permits they have (SASL on or off): the first one's words stand
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        reported = set()
+    def check(self, ctx: Context) -> None:
         for config, lists in configurations(ctx):
             value = functools.partial(ctx.value, config)
             ordered = [r for restrictions in lists.values() for r in restrictions]
@@ -434,10 +550,6 @@ class DnsblBeforePermit(Rule):
                 missing = [p for p in _PERMITS if p in permits and p not in earlier]
                 if not missing:
                     continue
-                where = (restriction.path, restriction.span)
-                if where in reported:
-                    continue
-                reported.add(where)
                 zone, _ = split_zone(restriction.argument or "")
                 same = [r for r in own[restriction.index + 1 :] if r.lowered in missing]
                 if same:
@@ -454,10 +566,9 @@ class DnsblBeforePermit(Rule):
                         f"{permit.span.line}) cannot undo a reject from another list: your own "
                         "users on listed addresses are rejected"
                     )
-                yield _at(
-                    ctx, type(self), restriction, message,
-                    service=config.key if config else None,
-                )  # fmt: skip
+                self.report(
+                    at.restriction(restriction, service=config.key if config else None), message
+                )
 
 
 @register
@@ -494,7 +605,7 @@ class UnfilteredDnsbl(Rule):
     summary = "DNS list queried without a result filter"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (2, 8):
             return
         for restriction, zone, result_filter in dnsbl_queries(ctx):
@@ -514,10 +625,8 @@ class UnfilteredDnsbl(Rule):
                 if suggestion
                 else "; add a =127.0.0.x filter for real listings"
             )
-            yield _at(
-                ctx,
-                type(self),
-                restriction,
+            self.report(
+                at.restriction(restriction),
                 f"{zone} answers {', '.join(info['error_codes'])} when it refuses a query, "
                 f"and without a filter that counts as listed{use}",
                 fix=item_fix(
@@ -526,5 +635,5 @@ class UnfilteredDnsbl(Rule):
                     replacement=f"{restriction.name} {suggestion}",
                 )
                 if suggestion
-                else Fix(f"filter the answers of {zone}"),
+                else Fix.display_only(f"filter the answers of {zone}"),
             )

@@ -8,27 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import attrs
+
 from ...kb import parse_version
-from ...model import Parameter, Span
+from ...model import Parameter
 from ...values import split_list
+from .. import location as at
 from ..context import Context, ServiceConfig
-from ..finding import Finding
 from ..restrictions import Restriction, configurations, item_fix
 from ..rule import Rule, register
 
 _UNCONDITIONAL = {"permit", "reject", "defer"}
 
 
-def _unique(ctx: Context) -> Iterator[tuple[ServiceConfig | None, Restriction]]:
-    """Each restriction once per place in the files, with its list."""
-    seen = set()
-    for config, lists in configurations(ctx):
+def _restrictions(ctx: Context) -> Iterator[Restriction]:
+    """Every restriction of every smtpd service's lists (main.cf's once per service: the
+    engine reports each place once)."""
+    for _, lists in configurations(ctx):
         for restrictions in lists.values():
-            for restriction in restrictions:
-                key = (restriction.path, restriction.span)
-                if key not in seen:
-                    seen.add(key)
-                    yield config, restriction
+            yield from restrictions
 
 
 @register
@@ -66,32 +64,26 @@ class RenamedRestriction(Rule):
     summary = "restriction with an old, deprecated or removed name"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        for _, restriction in _unique(ctx):
+    def check(self, ctx: Context) -> None:
+        for restriction in _restrictions(ctx):
             info = ctx.kb.restriction(restriction.name)
             if not info:
                 continue
             replacement = info.get("replacement")
             removed = info.get("removed_in")
-            span = restriction.span
+            where = at.restriction(restriction)
             if removed and ctx.target[:2] >= parse_version(removed)[:2]:
-                yield ctx.at_span(
-                    type(self),
-                    restriction.path,
-                    span,
+                self.report(
+                    where,
                     f"{restriction.name} was removed in Postfix {removed}: smtpd answers every "
                     f"client with a server configuration error; use {replacement}",
-                    parameter=restriction.list_name,
                     severity="error",
                 )
             elif info.get("renamed"):
-                yield ctx.at_span(
-                    type(self),
-                    restriction.path,
-                    span,
+                self.report(
+                    where,
                     f"{restriction.name} is the old name of {replacement} (renamed in Postfix "
                     f"{info['renamed']})",
-                    parameter=restriction.list_name,
                     fix=item_fix(
                         restriction,
                         f"rename {restriction.name} to {replacement}",
@@ -100,13 +92,10 @@ class RenamedRestriction(Rule):
                     ),
                 )
             elif info.get("deprecated") and ctx.target[:2] >= parse_version(info["deprecated"])[:2]:
-                yield ctx.at_span(
-                    type(self),
-                    restriction.path,
-                    span,
+                self.report(
+                    where,
                     f"{restriction.name} is deprecated since Postfix {info['deprecated']}; "
                     f"use {replacement}",
-                    parameter=restriction.list_name,
                 )
 
 
@@ -143,24 +132,16 @@ class UnreachableRestriction(Rule):
     severity = "warning"
     summary = "restriction after an unconditional permit or reject is never used"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        seen: set[tuple[str | None, Span]] = set()
+    def check(self, ctx: Context) -> None:
         for _, lists in configurations(ctx):
             for restrictions in lists.values():
                 stop = None
                 for restriction in restrictions:
                     if stop is not None:
-                        key = (restriction.path, restriction.span)
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                        yield ctx.at_span(
-                            type(self),
-                            restriction.path,
-                            restriction.span,
+                        self.report(
+                            at.restriction(restriction),
                             f"{restriction.name} comes after '{stop.name}' on line "
                             f"{stop.span.line} and is never evaluated",
-                            parameter=restriction.list_name,
                         )
                     elif restriction.lowered in _UNCONDITIONAL:
                         stop = restriction
@@ -256,153 +237,178 @@ class OpenRelay(Rule):
     summary = "anonymous clients can relay mail to any domain"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        reported: set[tuple[object, ...]] = set()
+    def check(self, ctx: Context) -> None:
         for config, lists in configurations(ctx):
             label = f" on {config.key}" if config else ""
-
-            def report(
-                restriction: Restriction, message: str, severity: str | None = None
-            ) -> Finding | None:
-                key = (restriction.path, restriction.span, message)
-                if key in reported:
-                    return None
-                reported.add(key)
-                return ctx.at_span(
-                    type(self),
-                    restriction.path,
-                    restriction.span,
-                    message,
-                    parameter=restriction.list_name,
-                    service=config.key if config else None,  # noqa: B023 (called in this iteration only)
-                    severity=severity,
-                )
-
-            relay = lists["smtpd_relay_restrictions"]
-            origin = config.origin("smtpd_relay_restrictions") if config else None
-            if origin is None and (
-                ctx.main is None or ctx.main.get("smtpd_relay_restrictions") is None
-            ):
-                level = ctx.main.get("compatibility_level") if ctx.main else None
-                if level is not None and level.value not in ("", "0"):
-                    relay = []  # the default list is safe; nothing to report in it
-                    relay_default_safe = True
-                else:
-                    relay_default_safe = False
-            else:
-                relay_default_safe = False
+            relay, default = _relay_list(ctx, config, lists)
             recipient = lists["smtpd_recipient_restrictions"]
-
             if any(r.name.startswith("$") for r in relay + recipient):
                 continue  # a list built from $name references: its content is not known here
-            if not relay_default_safe and not _working(relay) and not _working(recipient):
-                anchor = recipient[0] if recipient else (relay[0] if relay else None)
-                if anchor is not None:
-                    origin = anchor.origin
-                    message = (
-                        f"no working reject_unauth_destination before a permit in "
-                        f"smtpd_relay_restrictions or smtpd_recipient_restrictions{label}: "
-                        "smtpd refuses to start (and would otherwise relay for anyone)"
-                    )
-                    key = (anchor.path, anchor.list_name, message)
-                    if key not in reported:
-                        reported.add(key)
-                        if isinstance(origin, Parameter):
-                            yield ctx.at_name(
-                                type(self), origin, message, service=config.key if config else None
-                            )
-                        elif config is not None:
-                            yield ctx.at_override(type(self), config, origin, message)
+            if not default and not _working(relay) and not _working(recipient):
+                self._refuses_to_start(config, recipient or relay, label)
                 continue
-
-            mynetworks_entry = ctx.main.get("mynetworks") if ctx.main else None
-            mynetworks = (
-                config.value("mynetworks")
-                if config
-                else (mynetworks_entry.value if mynetworks_entry else None)
-            )
-            open_networks = [
-                n for n in (mynetworks or "").replace(",", " ").split() if _open_network(n)
-            ]
-            mx_networks = config.value("permit_mx_backup_networks") if config else None
-
-            if any(r.name.startswith("$") for r in relay + recipient):
-                continue  # a list built from $name references: its content is not known here
-
-            # Evaluate the lists in order for an anonymous client outside mynetworks sending to
-            # a remote domain: the first list that rejects makes the service safe; a permit
-            # only ends its own list.
-            culprits: list[tuple[Restriction, str]] = []
-            notes: list[tuple[Restriction, str, str | None]] = []
-            safe = relay_default_safe
-            if relay_default_safe and open_networks:
-                # the default relay list starts with permit_mynetworks
-                safe = False
-                where = (
-                    config.origin("mynetworks")
-                    if config
-                    else (ctx.main.get("mynetworks") if ctx.main else None)
-                )
-                if isinstance(where, Parameter):
-                    message = (
-                        f"mynetworks contains {open_networks[0]}, and the default "
-                        f"smtpd_relay_restrictions begins with permit_mynetworks{label}: "
-                        "the whole Internet can relay"
-                    )
-                    service = config.key if config else None
-                    # point at the network that opens the relay, not at the whole list
-                    item = next((i for i in where.items if i.text == open_networks[0]), None)
-                    yield (
-                        ctx.at_item(type(self), where, item, message, service=service)
-                        if item is not None
-                        else ctx.at_value(type(self), where, message, service=service)
-                    )
+            relayers = _who_may_relay(ctx, config)
+            if default:
+                if not relayers.open_networks:
+                    continue  # the default list lets only mynetworks and SASL clients relay
+                mynetworks = ctx.origin(config, "mynetworks")
+                if isinstance(mynetworks, Parameter):
+                    self._open_mynetworks(config, mynetworks, relayers, label)
                     continue
-            for restrictions in (relay, recipient):
-                if safe:
-                    break
-                lookups = []
-                for r in restrictions:
-                    name = r.lowered
-                    if name == "permit":
-                        culprits.append(
-                            (r, (f"'permit' is reached before any check of the destination{label}: "
-                                "anyone can relay mail through this server"))
-                        )  # fmt: skip
-                        break
-                    if name == "permit_mynetworks" and open_networks:
-                        culprits.append(
-                            (r, (f"permit_mynetworks with mynetworks = {mynetworks}{label}: "
-                                f"{open_networks[0]} lets the whole Internet relay"))
-                        )  # fmt: skip
-                        break
-                    if name == "permit_mx_backup" and not mx_networks:
-                        notes.append(
-                            (r, ("permit_mx_backup without permit_mx_backup_networks relays for any "
-                                "domain that names this host as a backup MX"), None)
-                        )  # fmt: skip
-                    if (
-                        name.startswith("check_") and name.endswith("_access")
-                    ) or name == "check_policy_service":
-                        lookups.append(r)
-                    if name in _WORKING:
-                        for lookup in lookups:
-                            notes.append(
-                                (lookup, (f"{lookup.name} {lookup.argument or ''} comes before "
-                                         f"{r.name}{label}: whether it lets clients relay depends on "
-                                         "its contents, which pflint cannot see"), "info")
-                            )  # fmt: skip
-                        safe = True
-                        break
-            if not safe and culprits:
-                restriction, message = culprits[0]
-                finding = report(restriction, message)
-                if finding:
-                    yield finding
+                # mynetworks set by an -o: what the recipient list does is reported instead
+            opened, notes = _what_opens_the_relay((relay, recipient), relayers, label)
+            service = config.key if config else None
+            if opened is not None:
+                restriction, message = opened
+                self.report(at.restriction(restriction, service=service), message)
             for restriction, message, severity in notes:
-                finding = report(restriction, message, severity)
-                if finding:
-                    yield finding
+                self.report(
+                    at.restriction(restriction, service=service), message, severity=severity
+                )
+
+    def _refuses_to_start(
+        self, config: ServiceConfig | None, lists: list[Restriction], label: str
+    ) -> None:
+        """No working relay restriction before a permit: reported on the first list."""
+        if not lists:
+            return
+        origin = lists[0].origin
+        message = (
+            f"no working reject_unauth_destination before a permit in "
+            f"smtpd_relay_restrictions or smtpd_recipient_restrictions{label}: "
+            "smtpd refuses to start (and would otherwise relay for anyone)"
+        )
+        if isinstance(origin, Parameter):
+            self.report(at.name(origin, service=config.key if config else None), message)
+        elif config is not None:
+            self.report(at.override(config, origin), message)
+
+    def _open_mynetworks(
+        self, config: ServiceConfig | None, entry: Parameter, relayers: _Relayers, label: str
+    ) -> None:
+        """The default relay list starts with permit_mynetworks: point at the network in
+        mynetworks that opens the relay, not at the whole list."""
+        network = relayers.open_networks[0]
+        message = (
+            f"mynetworks contains {network}, and the default smtpd_relay_restrictions begins "
+            f"with permit_mynetworks{label}: the whole Internet can relay"
+        )
+        service = config.key if config else None
+        item = next((i for i in entry.items if i.text == network), None)
+        if item is not None:
+            self.report(at.item(entry, item, service=service), message)
+        else:
+            self.report(at.value(entry, service=service), message)
+
+
+def _relay_list(
+    ctx: Context, config: ServiceConfig | None, lists: dict[str, list[Restriction]]
+) -> tuple[list[Restriction], bool]:
+    """The smtpd_relay_restrictions a service runs, and whether they are Postfix's default,
+    which is safe from compatibility level 1 on (_DEFAULT_RELAY_LIST): then the list is
+    empty here, since nothing in it is to be reported."""
+    origin = config.origin("smtpd_relay_restrictions") if config else None
+    if origin is None and (ctx.main is None or ctx.main.get("smtpd_relay_restrictions") is None):
+        level = ctx.main.get("compatibility_level") if ctx.main else None
+        if level is not None and level.value not in ("", "0"):
+            return [], True
+    return lists["smtpd_relay_restrictions"], False
+
+
+@attrs.frozen
+class _Relayers:
+    """Who smtpd lets relay without looking at the destination (besides clients that
+    authenticate): mynetworks as the service has it, the networks in it that take in the
+    whole Internet, and permit_mx_backup_networks."""
+
+    mynetworks: str | None
+    open_networks: tuple[str, ...]
+    mx_backup_networks: str | None
+
+
+def _who_may_relay(ctx: Context, config: ServiceConfig | None) -> _Relayers:
+    mynetworks = ctx.value(config, "mynetworks")
+    networks = (mynetworks or "").replace(",", " ").split()
+    return _Relayers(
+        mynetworks,
+        tuple(n for n in networks if _open_network(n)),
+        config.value("permit_mx_backup_networks") if config else None,
+    )
+
+
+#: A restriction that can let a client relay, and why; a note: a restriction, what to know
+#: about it, and its severity when not the rule's.
+_Opening = tuple[Restriction, str]
+_Note = tuple[Restriction, str, str | None]
+
+
+@attrs.frozen
+class _ListEnd:
+    """How one restriction list ends for an anonymous client outside mynetworks that sends
+    to a remote domain: at a permit that lets it through, at a restriction that refuses it,
+    or not at all (the next list decides); with the notes on the way."""
+
+    permit: _Opening | None = None
+    refuses: bool = False
+    notes: tuple[_Note, ...] = ()
+
+
+def _where_the_list_ends(
+    restrictions: list[Restriction], relayers: _Relayers, label: str
+) -> _ListEnd:
+    notes: list[_Note] = []
+    lookups: list[Restriction] = []
+    for r in restrictions:
+        name = r.lowered
+        if name == "permit":
+            message = (
+                f"'permit' is reached before any check of the destination{label}: "
+                "anyone can relay mail through this server"
+            )
+            return _ListEnd(permit=(r, message), notes=tuple(notes))
+        if name == "permit_mynetworks" and relayers.open_networks:
+            message = (
+                f"permit_mynetworks with mynetworks = {relayers.mynetworks}{label}: "
+                f"{relayers.open_networks[0]} lets the whole Internet relay"
+            )
+            return _ListEnd(permit=(r, message), notes=tuple(notes))
+        if name == "permit_mx_backup" and not relayers.mx_backup_networks:
+            message = (
+                "permit_mx_backup without permit_mx_backup_networks relays for any domain "
+                "that names this host as a backup MX"
+            )
+            notes.append((r, message, None))
+        if (name.startswith("check_") and name.endswith("_access")) or (
+            name == "check_policy_service"
+        ):
+            lookups.append(r)
+        if name in _WORKING:
+            for lookup in lookups:
+                message = (
+                    f"{lookup.name} {lookup.argument or ''} comes before {r.name}{label}: "
+                    "whether it lets clients relay depends on its contents, which pflint "
+                    "cannot see"
+                )
+                notes.append((lookup, message, "info"))
+            return _ListEnd(refuses=True, notes=tuple(notes))
+    return _ListEnd(notes=tuple(notes))
+
+
+def _what_opens_the_relay(
+    lists: tuple[list[Restriction], ...], relayers: _Relayers, label: str
+) -> tuple[_Opening | None, list[_Note]]:
+    """Evaluate the lists in order, as smtpd does: a permit ends only its own list, and the
+    first list that refuses makes the service safe.  Returns the first permit that lets the
+    client through when no list refuses it (else None), and the notes on the way."""
+    opened: _Opening | None = None
+    notes: list[_Note] = []
+    for restrictions in lists:
+        end = _where_the_list_ends(restrictions, relayers, label)
+        notes += end.notes
+        if end.refuses:
+            return None, notes
+        opened = opened or end.permit
+    return opened, notes
 
 
 #: The stage each list runs at when smtpd_delay_reject = no (smtpd_check.c).
@@ -468,17 +474,13 @@ class MisplacedRestriction(Rule):
     summary = "restriction in a list where it does nothing"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        seen = set()
+    def check(self, ctx: Context) -> None:
         for config, lists in configurations(ctx):
             delay = ctx.value(config, "smtpd_delay_reject")
             delayed = (delay or "yes").strip().lower() != "no"
             for list_name, restrictions in lists.items():
                 stage = _LIST_STAGE[list_name]
                 for restriction in restrictions:
-                    key = (restriction.path, restriction.span)
-                    if key in seen:
-                        continue
                     message = None
                     severity = None
                     info = ctx.kb.restriction(restriction.name) or {}
@@ -499,12 +501,11 @@ class MisplacedRestriction(Rule):
                         )
                     if message is None:
                         continue
-                    seen.add(key)
-                    yield ctx.at_span(
-                        type(self), restriction.path, restriction.span, message,
-                        parameter=list_name, service=config.key if config else None,
+                    self.report(
+                        at.restriction(restriction, service=config.key if config else None),
+                        message,
                         severity=severity,
-                    )  # fmt: skip
+                    )
 
 
 @register
@@ -542,12 +543,12 @@ class UnknownRestriction(Rule):
     summary = "restriction name Postfix does not know: the server answers 451 to everyone"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         classes: set[str] = set()
         for config in ctx.smtpd_configs:
             value = ctx.value(config, "smtpd_restriction_classes")
             classes |= {t.text for t in split_list(value or "")}
-        for _, restriction in _unique(ctx):
+        for restriction in _restrictions(ctx):
             name = restriction.name
             if ":" in name or "$" in name or "{" in name or name in classes:
                 continue
@@ -555,20 +556,18 @@ class UnknownRestriction(Rule):
             if info is not None:
                 introduced = info.get("introduced")
                 if introduced and ctx.target[:2] < parse_version(introduced)[:2]:
-                    yield ctx.at_span(
-                        type(self), restriction.path, restriction.span,
+                    self.report(
+                        at.restriction(restriction),
                         f"{name} is not available before Postfix {introduced}: smtpd answers "
                         "451 Server configuration error",
-                        parameter=restriction.list_name,
-                    )  # fmt: skip
+                    )
                 continue
             close = ctx.kb.close_restriction(name)
             hint = f"; did you mean {close}?" if close else ""
-            yield ctx.at_span(
-                type(self), restriction.path, restriction.span,
+            self.report(
+                at.restriction(restriction),
                 f"unknown restriction '{name}' in {restriction.list_name}: smtpd answers "
                 f"451 Server configuration error{hint}",
-                parameter=restriction.list_name,
                 fix=item_fix(
                     restriction, f"rename {name} to {close}", replacement=close,
                     item=name, safe=False,

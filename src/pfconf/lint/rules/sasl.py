@@ -3,13 +3,13 @@ network in clear."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from ...model import Parameter
 from ...semantics import server_tls, yes
 from ...values import split_list
+from .. import location as at
 from ..context import Context, ServiceConfig
-from ..finding import Finding, Fix
+from ..finding import Fix, SetParameter, UnsetParameter
+from ..location import Location
 from ..restrictions import configurations
 from ..rule import Rule, register
 
@@ -62,9 +62,10 @@ class AuthInClear(Rule):
     summary = "SASL authentication offered without TLS: passwords in clear"
     fix_safety = "safe"
     needs_main = True
+    # the message names the service: the first one that inherits a main.cf setting stands
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        seen = set()
+    def check(self, ctx: Context) -> None:
         for config in ctx.smtpd_services:
             value = config.value
             if not yes(value("smtpd_sasl_auth_enable")):
@@ -101,22 +102,12 @@ class AuthInClear(Rule):
                     f"smtpd_tls_auth_only is {value('smtpd_tls_auth_only') or 'not set (no)'}: "
                     "passwords can cross the network in clear; set smtpd_tls_auth_only = yes"
                 )
-                fix = Fix(
-                    "set smtpd_tls_auth_only = yes",
-                    parameter="smtpd_tls_auth_only", value="yes", action="set",
-                )  # fmt: skip
-            finding = ctx.at_origin(type(self), config, anchor, message)
-            if finding is None:
-                continue
-            key = (finding.path, finding.line, finding.column)
-            if key in seen:
-                continue
-            seen.add(key)
-            yield Finding(
-                finding.code, finding.severity, finding.message, finding.path, finding.line,
-                finding.column, finding.end_line, finding.end_column, finding.parameter,
-                finding.service, fix,
-            )  # fmt: skip
+                fix = Fix.safe(
+                    "set smtpd_tls_auth_only = yes", SetParameter("smtpd_tls_auth_only", "yes")
+                )
+            where = ctx.where_set(config, anchor)
+            if where is not None:
+                self.report(where, message, fix=fix)
 
 
 def _enabled(ctx: Context, config: ServiceConfig | None, name: str) -> bool:
@@ -160,8 +151,7 @@ class EmptyClientSaslOptions(Rule):
     summary = "smtp_sasl_security_options is empty: anonymous and plaintext mechanisms allowed"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        seen = set()
+    def check(self, ctx: Context) -> None:
         for config in ctx.client_configs:
             if not _enabled(ctx, config, "smtp_sasl_auth_enable"):
                 continue
@@ -174,12 +164,11 @@ class EmptyClientSaslOptions(Rule):
                 "noanonymous"
             )
             if isinstance(origin, Parameter):  # an empty value has no span of its own
-                finding: Finding | None = ctx.at_entry(type(self), origin, message)
+                where: Location | None = at.line(origin)
             else:
-                finding = ctx.at_origin(type(self), config, "smtp_sasl_security_options", message)
-            if finding is not None and (finding.path, finding.line) not in seen:
-                seen.add((finding.path, finding.line))
-                yield finding
+                where = ctx.where_set(config, "smtp_sasl_security_options")
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -218,7 +207,7 @@ class ClientSaslWithoutPasswords(Rule):
     summary = "smtp_sasl_auth_enable without smtp_sasl_password_maps does nothing"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         # Group the client services by where their smtp_sasl_auth_enable = yes comes from:
         # a main.cf setting is fine as long as one service using it has passwords.
         groups: dict[int, tuple[list[ServiceConfig | None], bool]] = {}
@@ -233,12 +222,13 @@ class ClientSaslWithoutPasswords(Rule):
         for configs, has_maps in groups.values():
             if has_maps:
                 continue
-            finding = ctx.at_origin(type(self), configs[0], "smtp_sasl_auth_enable",
-                "smtp_sasl_auth_enable = yes, but smtp_sasl_password_maps is not set: the "
-                "SMTP client has no password to send and never authenticates",
-            )  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = ctx.where_set(configs[0], "smtp_sasl_auth_enable")
+            if where is not None:
+                self.report(
+                    where,
+                    "smtp_sasl_auth_enable = yes, but smtp_sasl_password_maps is not set: the "
+                    "SMTP client has no password to send and never authenticates",
+                )
 
 
 @register
@@ -274,21 +264,19 @@ class BrokenSaslAuthClients(Rule):
     summary = "broken_sasl_auth_clients only serves clients from the 1990s"
     fix_safety = "safe"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         message = (
             "broken_sasl_auth_clients = yes only helps clients that speak a draft form of AUTH "
             "older than RFC 2554 (Outlook Express 4, Exchange 5.0); remove it"
         )
         entry = ctx.main.get("broken_sasl_auth_clients") if ctx.main else None
         if entry is not None and entry.value.strip().lower() == "yes":
-            yield ctx.at_entry(
-                type(self), entry, message,
-                fix=Fix("remove broken_sasl_auth_clients", parameter=entry.name, action="unset"),
-            )  # fmt: skip
+            fix = Fix.safe("remove broken_sasl_auth_clients", UnsetParameter(entry.name))
+            self.report(at.line(entry), message, fix=fix)
         for config in ctx.smtpd_services:
             override = config.service.override("broken_sasl_auth_clients")
             if override is not None and override.value.strip().lower() == "yes":
-                yield ctx.at_override(type(self), config, override, message)
+                self.report(at.override(config, override), message)
 
 
 @register
@@ -329,13 +317,12 @@ class SaslPermitWithoutSasl(Rule):
     summary = "permit_sasl_authenticated where no service enables SASL"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.master_is_stock:
             return  # the real master.cf, not seen, may well enable SASL on submission
         configs = ctx.smtpd_configs
         if any(_enabled(ctx, config, "smtpd_sasl_auth_enable") for config in configs):
             return
-        seen = set()
         for _config, lists in configurations(ctx):
             for list_name, restrictions in lists.items():
                 if not restrictions:
@@ -352,16 +339,11 @@ class SaslPermitWithoutSasl(Rule):
                 for restriction in restrictions:
                     if restriction.lowered != "permit_sasl_authenticated":
                         continue
-                    key = (restriction.path, restriction.span)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    yield ctx.at_span(
-                        type(self), restriction.path, restriction.span,
+                    self.report(
+                        at.restriction(restriction),
                         f"permit_sasl_authenticated in {list_name} never matches: no smtpd "
                         "service sets smtpd_sasl_auth_enable = yes",
-                        parameter=list_name,
-                    )  # fmt: skip
+                    )
 
 
 def _socket_like(path: str) -> bool:
@@ -407,8 +389,7 @@ class SaslTypePathMismatch(Rule):
     summary = "smtpd_sasl_type and smtpd_sasl_path do not fit together"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        seen = set()
+    def check(self, ctx: Context) -> None:
         for config in ctx.smtpd_configs:
             if not _enabled(ctx, config, "smtpd_sasl_auth_enable"):
                 continue
@@ -436,7 +417,6 @@ class SaslTypePathMismatch(Rule):
                 )
             else:
                 continue
-            finding = ctx.at_origin(type(self), config, anchor, message)
-            if finding is not None and (finding.path, finding.line, finding.column) not in seen:
-                seen.add((finding.path, finding.line, finding.column))
-                yield finding
+            where = ctx.where_set(config, anchor)
+            if where is not None:
+                self.report(where, message)

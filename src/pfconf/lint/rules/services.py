@@ -10,11 +10,11 @@ that pflint assumes when none was found.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 from ...values import split_list
+from .. import location as at
 from ..context import Context, ServiceConfig
-from ..finding import Finding
+from ..location import File
 from ..names import NameSpace
 from ..restrictions import service_lists
 from ..rule import Rule, register
@@ -39,9 +39,12 @@ class DuplicateService(Rule):
     Two master.cf entries with the same service name and type.
 
     ## Why it matters
-    master(8) refuses to start ("duplicate service name"): with two `submission inet`
-    entries, usually one copied from an article below the stock one, Postfix does not run
-    at all after the next restart.
+    master(8) runs the service as the last entry says and drops the earlier one, settings
+    and all: with two `submission inet` entries, usually one copied from an article below
+    the stock one, the `-o` lines of the first (its TLS requirement, say) silently stop
+    applying.  Postfix 3.4 and later log "duplicate master.cf entry for service ... --
+    using the last entry"; earlier releases say nothing (master/master_conf.c,
+    master_config, which updates the service already read with each later entry).
 
     ## Example
     ```
@@ -64,22 +67,26 @@ class DuplicateService(Rule):
 
     code = "MST001"
     name = "duplicate-service"
-    severity = "error"
-    summary = "service defined twice: master refuses to start"
+    severity = "warning"
+    summary = "service defined twice: the last entry replaces the earlier one"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
         assert ctx.master is not None
         first: dict[str, int] = {}
         for service in ctx.master.services:
             if service.key in first:
-                yield ctx.at_span(
-                    type(self), ctx.master_path, service.field_span(0),
+                said = (
+                    "logs 'duplicate master.cf entry' and uses"
+                    if ctx.target[:2] >= (3, 4)
+                    else "silently uses"
+                )
+                self.report(
+                    at.span(File.MASTER, service.field_span(0), service=service.key),
                     f"{service.key} is already defined on line {first[service.key]}: master "
-                    "refuses to start with both",
-                    service=service.key,
-                )  # fmt: skip
+                    f"{said} this last entry, and the earlier one's settings are lost",
+                )
             else:
                 first[service.key] = service.line
 
@@ -118,7 +125,7 @@ class UnknownOverrideParameter(Rule):
     severity = "warning"
     summary = "-o override of a parameter Postfix does not know"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
         names = NameSpace(ctx)
@@ -134,11 +141,11 @@ class UnknownOverrideParameter(Rule):
                     detail = (
                         f" (removed in Postfix {removed})" if removed else " (not in this version)"
                     )
-                yield ctx.at_override(
-                    type(self), config, override,
+                self.report(
+                    at.override(config, override),
                     f"-o {name} on {config.key}: Postfix does not know this parameter{detail}; "
                     "the setting does nothing",
-                )  # fmt: skip
+                )
 
 
 @register
@@ -177,7 +184,7 @@ class SubmissionWithoutTls(Rule):
     summary = "submission service (587) with SASL but without mandatory TLS"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
         for config in ctx.smtpd_services:
@@ -196,9 +203,9 @@ class SubmissionWithoutTls(Rule):
             )
             override = config.service.override("smtpd_tls_security_level")
             if override is not None:
-                yield ctx.at_override(type(self), config, override, message)
+                self.report(at.override(config, override), message)
             else:
-                yield ctx.at_service(type(self), config.service, message)
+                self.report(at.service(config.service), message)
 
 
 @register
@@ -237,7 +244,7 @@ class SubmissionsWithoutWrapperMode(Rule):
     summary = "port 465 without TLS wrapper mode, or wrapper mode on 587 or 25"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
         for config in ctx.smtpd_services:
@@ -250,9 +257,9 @@ class SubmissionsWithoutWrapperMode(Rule):
                     "yes: clients that start with TLS cannot connect"
                 )
                 if override is not None:
-                    yield ctx.at_override(type(self), config, override, message)
+                    self.report(at.override(config, override), message)
                 else:
-                    yield ctx.at_service(type(self), config.service, message)
+                    self.report(at.service(config.service), message)
             elif port in _SUBMISSION | _SMTP and wrapper:
                 override = config.service.override("smtpd_tls_wrappermode")
                 message = (
@@ -260,9 +267,9 @@ class SubmissionsWithoutWrapperMode(Rule):
                     "with STARTTLS, not TLS from the first byte"
                 )
                 if override is not None:
-                    yield ctx.at_override(type(self), config, override, message, severity="warning")
+                    self.report(at.override(config, override), message, severity="warning")
                 else:
-                    yield ctx.at_service(type(self), config.service, message, severity="warning")
+                    self.report(at.service(config.service), message, severity="warning")
 
 
 _CONFINING_LISTS = (
@@ -351,7 +358,7 @@ class SaslServiceNotConfined(Rule):
     summary = "submission service not confined to authenticated clients"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
         for config in ctx.smtpd_services:
@@ -362,11 +369,11 @@ class SaslServiceNotConfined(Rule):
             lists = _resolved(ctx, config)
             if lists is None or _confined(lists):  # None: a $list main.cf does not define
                 continue
-            yield ctx.at_service(
-                type(self), config.service,
+            self.report(
+                at.service(config.service),
                 f"{config.key} offers SASL but no restriction list ends in "
                 "permit_sasl_authenticated, reject: anonymous clients can use it too",
-            )  # fmt: skip
+            )
 
 
 #: Daemons that cannot run chrooted: those that deliver locally or run other programs
@@ -408,7 +415,7 @@ class ChrootUnsupported(Rule):
     severity = "info"
     summary = "daemon that cannot work chrooted is chrooted"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
         assert ctx.master is not None
@@ -418,12 +425,11 @@ class ChrootUnsupported(Rule):
                 continue
             chroot = service.chroot
             if chroot == "y" or (chroot == "-" and ctx.target[:2] < (3, 0)):
-                yield ctx.at_span(
-                    type(self), ctx.master_path, service.field_span(4),
+                self.report(
+                    at.span(File.MASTER, service.field_span(4), service=service.key),
                     f"{service.key} runs {program} chrooted: it cannot reach files outside the "
                     "queue directory; use n",
-                    service=service.key,
-                )  # fmt: skip
+                )
 
 
 _ARGUMENT_PROGRAMS = {"pipe", "spawn", "local"}
@@ -469,7 +475,7 @@ class OverrideSplitAtBlank(Rule):
     severity = "error"
     summary = "-o value split at a blank: the rest is not part of it"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
         assert ctx.master is not None
@@ -496,13 +502,12 @@ class OverrideSplitAtBlank(Rule):
                 )  # fmt: skip
                 name = split.name if split else last[1].split("=", 1)[0]
                 value = repr(split.value) if split else "missing"
-                yield ctx.at_span(
-                    type(self), ctx.master_path, plain.span,
+                self.report(
+                    at.span(File.MASTER, plain.span, parameter=name, service=service.key),
                     f"{plain.text!r} is not part of -o {name}: Postfix splits the line at "
                     f"blanks, so the value is {value}; write it without blanks or as "
                     f"-o {{ {name} = ... }}",
-                    service=service.key, parameter=name,
-                )  # fmt: skip
+                )
             ignored = [w for w in words[end + 1 :] if w.text.startswith("-o")]
             if ignored:
                 more = f" and the {len(ignored) - 1} after it" if len(ignored) > 1 else ""
@@ -511,11 +516,10 @@ class OverrideSplitAtBlank(Rule):
                     if ends_options
                     else f"the plain argument {plain.text!r} (line {plain.span.line})"
                 )
-                yield ctx.at_span(
-                    type(self), ctx.master_path, ignored[0].span,
+                self.report(
+                    at.span(File.MASTER, ignored[0].span, service=service.key),
                     f"this -o{more} come{'' if more else 's'} after {after}: "
                     f"{service.command} does not read "
                     + ("them as options, so the settings are" if more else "it as an option, so the setting is")
                     + " ignored",
-                    service=service.key,
                 )  # fmt: skip

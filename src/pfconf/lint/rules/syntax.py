@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from ...model import MainCf, Span
 from ...values import MAX_NESTING, Token, too_deep
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
+from ..location import File
 from ..rule import Rule, register
 
 
@@ -44,8 +44,8 @@ class SyntaxError_(Rule):
     severity = "error"
     summary = "Postfix refuses to read this line"
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        return ()  # reported by the engine, which still lints the other files
+    def check(self, ctx: Context) -> None:
+        return None  # reported by the engine, which still lints the other files
 
 
 @register
@@ -80,8 +80,8 @@ class OrphanLines(Rule):
     severity = "warning"
     summary = "indented line before the first entry is ignored"
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        for doc, path in ((ctx.main, ctx.main_path), (ctx.master, ctx.master_path)):
+    def check(self, ctx: Context) -> None:
+        for doc, file in ((ctx.main, File.MAIN), (ctx.master, File.MASTER)):
             if doc is None or (doc is ctx.master and ctx.master_is_stock):
                 continue
             what = "parameter" if isinstance(doc, MainCf) else "service"
@@ -89,10 +89,8 @@ class OrphanLines(Rule):
                 first = orphan.inner[0]
                 text = first.dump().rstrip("\r\n")
                 span = Span(orphan.line, 1, orphan.line, len(text) + 1)
-                yield ctx.at_span(
-                    type(self),
-                    path,
-                    span,
+                self.report(
+                    at.span(file, span),
                     f"indented line before the first {what} is ignored by Postfix: {text.strip()[:40]!r}",
                 )
 
@@ -128,8 +126,8 @@ class UnusedSuppression(Rule):
     severity = "warning"
     summary = "suppression comment silences nothing"
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        return ()  # reported by the engine after suppressions are applied
+    def check(self, ctx: Context) -> None:
+        return None  # reported by the engine after suppressions are applied
 
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)([ \t]*)=")
@@ -170,7 +168,7 @@ class SwallowedAssignment(Rule):
     severity = "error"
     summary = "indented assignment is merged into the value above"
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
+    def check(self, ctx: Context) -> None:
         for entry in ctx.entries():
             for line in entry.node.continuations:
                 match = _ASSIGNMENT.match(line.text)
@@ -184,13 +182,10 @@ class SwallowedAssignment(Rule):
                     continue
                 column = len(line.indent) + 1
                 span = Span(line.line, column, line.line, column + len(name))
-                yield ctx.at_span(
-                    type(self),
-                    ctx.main_path,
-                    span,
+                self.report(
+                    at.span(File.MAIN, span, parameter=entry.name),
                     f'"{name} = ..." is indented, so Postfix appends it to the value of '
                     f"{entry.name} and never sets {name}",
-                    parameter=entry.name,
                 )
 
 
@@ -230,7 +225,7 @@ class TrailingComment(Rule):
     severity = "warning"
     summary = "a # after text is part of the value, not a comment"
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
+    def check(self, ctx: Context) -> None:
         for entry in ctx.entries():
             value = entry.value
             for match in re.finditer(r"(?<=[ \t\r])#", value):
@@ -248,7 +243,7 @@ class TrailingComment(Rule):
                     message = (
                         f'"{comment[:40]}" is part of the value of {entry.name}, not a comment'
                     )
-                yield ctx.at_span(type(self), ctx.main_path, span, message, parameter=entry.name)
+                self.report(at.span(File.MAIN, span, parameter=entry.name), message)
                 break  # the first one is enough: the rest of the value follows it
 
 
@@ -284,7 +279,7 @@ class UnreasonableNesting(Rule):
     severity = "error"
     summary = f"$-expressions nested more than {MAX_NESTING} levels deep"
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
+    def check(self, ctx: Context) -> None:
         message = (
             "{name}: $-expressions nested more than "
             f'{MAX_NESTING} levels deep: Postfix stops with "unreasonable macro call nesting"'
@@ -295,22 +290,14 @@ class UnreasonableNesting(Rule):
             found = too_deep(entry.value)
             if found is not None:
                 start, end = found
-                span = entry.item_span(Token(entry.value[start:end], start, end))
-                yield ctx.at_span(
-                    type(self),
-                    ctx.main_path,
-                    span,
-                    message.format(name=entry.name),
-                    parameter=entry.name,
-                )
+                where = at.token(entry, Token(entry.value[start:end], start, end))
+                self.report(where, message.format(name=entry.name))
         if ctx.master is None or ctx.master_is_stock:
             return
         for config in ctx.services:
             for override in config.service.override_list:
                 if not _raw(ctx, override.name) and too_deep(override.value) is not None:
-                    yield ctx.at_override(
-                        type(self), config, override, message.format(name=override.name)
-                    )
+                    self.report(at.override(config, override), message.format(name=override.name))
 
 
 def _raw(ctx: Context, name: str) -> bool:

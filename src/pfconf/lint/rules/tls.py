@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 
 from ...model import Override, Parameter
 from ...semantics import server_tls
 from ...values import enabled_protocols
+from .. import location as at
 from ..context import Context, ServiceConfig
-from ..finding import Finding
 from ..rule import Rule, register
 
 # The obsolete switches and what they mean as a security level (DEPRECATION_README@v3.9.0).
@@ -68,9 +67,10 @@ class TlsSwitchConflict(Rule):
     severity = "warning"
     summary = "obsolete TLS switch contradicts the security level that overrides it"
     needs_main = True
+    # services may override the level differently: the first one's words stand
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        seen = set()
+    def check(self, ctx: Context) -> None:
         for config in ctx.smtpd_configs:
             for use_name, enforce_name, level_name in _SWITCH_LEVELS.values():
                 level = ctx.value(config, level_name)
@@ -85,10 +85,9 @@ class TlsSwitchConflict(Rule):
                     f"{switch} asks for TLS level {wanted!r}, but {level_name} = {level} "
                     f"overrides it: the switch is ignored"
                 )
-                finding = ctx.at_origin(type(self), config, switch, message)
-                if finding is not None and (finding.path, finding.line, finding.column) not in seen:
-                    seen.add((finding.path, finding.line, finding.column))
-                    yield finding
+                where = ctx.where_set(config, switch)
+                if where is not None:
+                    self.report(where, message)
 
 
 @register
@@ -124,25 +123,28 @@ class EncryptOnPort25(Rule):
     summary = "TLS required on the public port 25 service"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for config in ctx.smtpd_services:
             if config.port not in ("smtp", "25"):
                 continue
             level = config.value("smtpd_tls_security_level")
             if level and level.lower() == "encrypt":
-                finding = ctx.at_origin(type(self), config, "smtpd_tls_security_level",
+                name = "smtpd_tls_security_level"
+                message = (
                     f"smtpd_tls_security_level = encrypt on {config.key} (port 25): servers "
-                    "without TLS cannot deliver mail to you; use may",
-                )  # fmt: skip
+                    "without TLS cannot deliver mail to you; use may"
+                )
             elif not level and (config.value("smtpd_enforce_tls") or "").lower() == "yes":
-                finding = ctx.at_origin(type(self), config, "smtpd_enforce_tls",
+                name = "smtpd_enforce_tls"
+                message = (
                     f"smtpd_enforce_tls = yes on {config.key} (port 25): servers without TLS "
-                    "cannot deliver mail to you",
-                )  # fmt: skip
+                    "cannot deliver mail to you"
+                )
             else:
                 continue
-            if finding is not None:
-                yield finding
+            where = ctx.where_set(config, name)
+            if where is not None:
+                self.report(where, message)
 
 
 _CERT = ("smtpd_tls_cert_file", "smtpd_tls_eccert_file", "smtpd_tls_dcert_file")
@@ -183,8 +185,7 @@ class TlsWithoutCertificate(Rule):
     summary = "TLS offered without a certificate and key"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        seen = set()
+    def check(self, ctx: Context) -> None:
         for config in ctx.smtpd_configs:
             level = (ctx.value(config, "smtpd_tls_security_level") or "").lower()
             use = (ctx.value(config, "smtpd_use_tls") or "").lower()
@@ -214,10 +215,9 @@ class TlsWithoutCertificate(Rule):
                 name, message = keys[0], f"{keys[0]} is set but no certificate file is"
             else:
                 continue
-            finding = ctx.at_origin(type(self), config, name, message)
-            if finding is not None and (finding.path, finding.line) not in seen:
-                seen.add((finding.path, finding.line))
-                yield finding
+            where = ctx.where_set(config, name)
+            if where is not None:
+                self.report(where, message)
 
 
 _PROTOCOL_PARAMS = (
@@ -273,7 +273,7 @@ class BrokenTlsProtocols(Rule):
     severity = "error"
     summary = "TLS protocol list allows broken or deprecated protocols"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         suggestion = ">=TLSv1.2" if ctx.target[:2] >= (3, 6) else "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"
         for entry in ctx.entries():
             if entry.name not in _PROTOCOL_PARAMS or not entry.value or "$" in entry.value:
@@ -284,12 +284,12 @@ class BrokenTlsProtocols(Rule):
             if not _protocols_take_effect(ctx, entry.name):
                 continue
             if (">=" in entry.value or "<=" in entry.value) and ctx.target[:2] < (3, 6):
-                yield ctx.at_value(
-                    type(self), entry,
+                self.report(
+                    at.value(entry),
                     f"{entry.name} uses the >=/<= syntax of Postfix 3.6, but Postfix "
                     f"{'.'.join(map(str, ctx.target))} rejects the list and disables TLS; "
                     f"use {suggestion}",
-                )  # fmt: skip
+                )
                 continue
             enabled = enabled_protocols(entry.value)
             if enabled is None:
@@ -297,17 +297,17 @@ class BrokenTlsProtocols(Rule):
             broken = sorted(enabled & _BROKEN)
             weak = sorted(enabled & _WEAK) if "mandatory" in entry.name else []
             if broken:
-                yield ctx.at_value(
-                    type(self), entry,
+                self.report(
+                    at.value(entry),
                     f"{entry.name} = {entry.value} leaves {', '.join(broken)} enabled; use {suggestion}",
-                )  # fmt: skip
+                )
             elif weak:
-                yield ctx.at_value(
-                    type(self), entry,
+                self.report(
+                    at.value(entry),
                     f"{entry.name} = {entry.value} leaves {', '.join(weak)} enabled for mandatory "
                     f"TLS; use {suggestion}",
                     severity="warning",
-                )  # fmt: skip
+                )
 
 
 #: Security levels at which the SMTP client refuses to continue without TLS.
@@ -403,9 +403,10 @@ class SaslToRelayWithoutTls(Rule):
     severity = "error"
     summary = "SMTP client sends SASL passwords without mandatory TLS"
     needs_main = True
+    # the message names the service: the first one that inherits a main.cf setting stands
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        seen = set()
+    def check(self, ctx: Context) -> None:
         for config in ctx.client_configs:
             if (ctx.value(config, "smtp_sasl_auth_enable") or "no").lower() != "yes":
                 continue
@@ -430,10 +431,9 @@ class SaslToRelayWithoutTls(Rule):
                 "who strips STARTTLS reads them; set smtp_tls_security_level = encrypt"
             )
             name = decided_by if ctx.origin(config, decided_by) else "smtp_sasl_password_maps"
-            finding = ctx.at_origin(type(self), config, name, message)
-            if finding is not None and (finding.path, finding.line) not in seen:
-                seen.add((finding.path, finding.line))
-                yield finding
+            place = ctx.where_set(config, name)
+            if place is not None:
+                self.report(place, message)
 
 
 _CIPHER_PARAMS = (
@@ -482,7 +482,7 @@ class WeakCipherGrade(Rule):
     severity = "error"
     summary = "TLS cipher grade export, low or null"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         modern = ctx.target[:2] >= (3, 8)
         places: list[tuple[str, str, object, ServiceConfig | None]] = []
         for entry in ctx.entries():
@@ -511,6 +511,6 @@ class WeakCipherGrade(Rule):
             else:
                 continue
             if isinstance(origin, Override) and where is not None:
-                yield ctx.at_override(type(self), where, origin, message, severity=severity)
+                self.report(at.override(where, origin), message, severity=severity)
             elif isinstance(origin, Parameter):
-                yield ctx.at_value(type(self), origin, message, severity=severity)
+                self.report(at.value(origin), message, severity=severity)

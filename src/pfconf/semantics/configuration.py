@@ -1,6 +1,6 @@
-"""What the running Postfix makes of a main.cf and master.cf pair: the one model rules ask.
+"""The first layer of the model: what value each parameter has.
 
-This first layer answers "what value does parameter X have": the last definition in main.cf,
+It answers "what value does parameter X have": the last definition in main.cf,
 else the default the target Postfix release compiles in (which may itself be an expression
 of ``compatibility_level``, as Postfix 3.x's compatibility defaults are), then expanded as
 Postfix expands it (pfconf.expand).  A few defaults are computed by Postfix at start-up
@@ -10,14 +10,18 @@ not guess them: they are undefined unless the caller supplies them in ``runtime`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import attrs
 
-from .expand import Expansion, expand
-from .kb import KnowledgeBase, Version
-from .model import MainCf, MasterCf
-from .values import split_list
+from ..expand import Expansion, expand
+from ..kb import KnowledgeBase, Version
+from ..model import MainCf, MasterCf, Override, Parameter, Service
+from ..values import split_list
+
+#: Where a value comes from: a master.cf ``-o`` override, a main.cf definition, or nothing
+#: written (the release's default, or a value computed at start-up).
+Origin = Override | Parameter | None
 
 
 @attrs.frozen
@@ -46,6 +50,7 @@ class Configuration:
         version: Version | None = None,
         runtime: Mapping[str, str] | None = None,
         hostname: str | None = None,
+        service: Service | None = None,
     ) -> None:
         self.main = main
         self.master = master
@@ -54,8 +59,49 @@ class Configuration:
         self.runtime = dict(runtime or {})
         #: the machine's name as gethostname() gives it; None when unknown
         self.hostname = hostname
+        #: the master.cf service whose ``-o`` overrides this view includes; None: main.cf's
+        self.service = service
         self._defined = main.effective()
+        if service is not None:
+            # master(8) passes each -o to the daemon, which stores it in its copy of main.cf's
+            # dictionary before it reads any parameter (mail_conf_update() in the skeletons'
+            # option loop): every value, and every $name in other values, sees the override
+            self._defined.update(service.overrides)
+        #: what a daemon knows of itself: master.cf's service name (master passes it with
+        #: -n) and its program's name (process_name)
+        self._daemon: dict[str, str] = {}
+        if service is not None:
+            self._daemon = {
+                "service_name": service.name,
+                "process_name": service.command.rsplit("/", 1)[-1],
+            }
         self._computing: set[str] = set()
+
+    def for_service(self, service: Service) -> Configuration:
+        """The configuration a daemon of ``service`` runs with: main.cf with the service's
+        ``-o`` overrides."""
+        return Configuration(
+            self.main, self.master, self.version, self.runtime, self.hostname, service
+        )
+
+    def main_view(self) -> Configuration:
+        """main.cf alone, as master(8) and programs without overrides read it."""
+        if self.service is None:
+            return self
+        return Configuration(self.main, self.master, self.version, self.runtime, self.hostname)
+
+    def origin(self, name: str) -> Origin:
+        """Where the value of ``name`` is written: the service's override, main.cf's last
+        definition, or None (a default)."""
+        if self.service is not None:
+            override = self.service.override(name)
+            if override is not None:
+                return override
+        return self.main.get(name)
+
+    def is_set(self, name: str) -> bool:
+        """Whether ``name`` is written in main.cf or an override of this view's service."""
+        return name in self._defined
 
     def raw(self, name: str) -> str | None:
         """The value before expansion: main.cf's, else what ``runtime`` says of this machine
@@ -64,6 +110,8 @@ class Configuration:
         and not defined, or computed at start-up and not supplied)."""
         if name in self._defined:
             return self._defined[name]
+        if name in self._daemon:
+            return self._daemon[name]
         if name in self.runtime:
             return self.runtime[name]
         if not self.kb.known(name, self.version):
@@ -135,52 +183,7 @@ class Configuration:
         return (self.kb.parameter(name) or {}).get("reading") == "match_list"
 
 
-# -- the SMTP server's TLS -------------------------------------------------------------------
-
-#: Where smtpd finds a server certificate (tls/tls_server.c, tls_server_init: with none of
-#: them set, smtpd logs that TLS is off and offers no STARTTLS).
-SERVER_CERTIFICATES = (
-    "smtpd_tls_chain_files",
-    "smtpd_tls_cert_file",
-    "smtpd_tls_eccert_file",
-    "smtpd_tls_dcert_file",
-)
-
-
-@attrs.frozen
-class ServerTls:
-    """What an smtpd offers: ``none`` (no STARTTLS at all), ``optional`` (STARTTLS offered,
-    plain text allowed) or ``required`` (STARTTLS before mail, or TLS from the first byte in
-    wrapper mode), and why, in Postfix's words."""
-
-    state: str
-    why: str
-
-
 def yes(value: str | None) -> bool:
     """A Postfix boolean: ``yes`` in any case is true, anything else false (get_mail_conf_bool
     in global/mail_conf_bool.c accepts only yes and no, and the default stands for no)."""
     return (value or "").strip().lower() == "yes"
-
-
-def server_tls(value: Callable[[str], str | None]) -> ServerTls:
-    """The TLS an smtpd offers, from its effective values (``value(name)``: main.cf with the
-    service's -o overrides, defaults as None).  smtpd.c (pre_jail_init) decides the level:
-    smtpd_tls_security_level when set, else the legacy smtpd_enforce_tls / smtpd_use_tls;
-    wrapper mode requires TLS whatever the level; and TLS needs a certificate."""
-    if yes(value("smtpd_tls_wrappermode")):
-        return ServerTls("required", "smtpd_tls_wrappermode = yes")
-    level = (value("smtpd_tls_security_level") or "").strip().lower()
-    why = f"smtpd_tls_security_level = {level}"
-    if not level:
-        if yes(value("smtpd_enforce_tls")):
-            level, why = "encrypt", "smtpd_enforce_tls = yes"
-        elif yes(value("smtpd_use_tls")):
-            level, why = "may", "smtpd_use_tls = yes"
-        else:
-            return ServerTls("none", "smtpd_tls_security_level is not set")
-    if level not in ("may", "encrypt"):
-        return ServerTls("none", why)
-    if not any((value(name) or "").strip() for name in SERVER_CERTIFICATES):
-        return ServerTls("none", f"{why}, but no server certificate is set")
-    return ServerTls("required" if level == "encrypt" else "optional", why)

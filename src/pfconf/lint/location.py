@@ -1,0 +1,142 @@
+"""Where a finding points, said in the model's words: an entry's name, one item of its value,
+a master.cf ``-o``, a service line, a restriction.
+
+A rule reports ``self.report(at.item(entry, item), message)``; the engine turns the location
+into a file path and a span.  Nothing here knows file paths or builds findings.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ..model import Item, Override, Parameter, Service, Span
+from ..values import Token
+
+if TYPE_CHECKING:
+    from ..semantics import Configuration, Daemon, SmtpServer, Written
+    from ..semantics.client import SmtpClient
+    from .context import ServiceConfig
+    from .restrictions import Restriction
+
+
+class File(enum.Enum):
+    """Which file of the configuration: the engine knows their paths."""
+
+    MAIN = "main.cf"
+    MASTER = "master.cf"
+
+
+@attrs.frozen
+class Location:
+    """A span of main.cf or master.cf, and the parameter or service it is about (what
+    baselines and SARIF fingerprints key on)."""
+
+    file: File
+    span: Span
+    parameter: str | None = None
+    service: str | None = None
+
+
+def name(entry: Parameter, *, service: str | None = None) -> Location:
+    """A main.cf entry's name."""
+    return Location(File.MAIN, entry.name_span, entry.name, service)
+
+
+def line(entry: Parameter, *, service: str | None = None) -> Location:
+    """A main.cf entry's whole first line (for an empty value, which has no span of its own)."""
+    return Location(File.MAIN, entry.lines[0].span, entry.name, service)
+
+
+def value(entry: Parameter, *, service: str | None = None) -> Location:
+    """A main.cf entry's value, over all its lines."""
+    return Location(File.MAIN, entry.value_span, entry.name, service)
+
+
+def item(entry: Parameter, item: Item, *, service: str | None = None) -> Location:
+    """One item of a main.cf list value, on the physical line it sits on."""
+    return Location(File.MAIN, item.span, entry.name, service)
+
+
+def token(entry: Parameter, token: Token, *, service: str | None = None) -> Location:
+    """Some text of a main.cf value, given by its offsets into the value."""
+    return Location(File.MAIN, entry.item_span(token), entry.name, service)
+
+
+def override(config: ServiceConfig, override: Override) -> Location:
+    """A master.cf ``-o name=value`` of a service."""
+    return Location(File.MASTER, override.argument, override.name, config.key)
+
+
+def service(service: Service) -> Location:
+    """A master.cf service's first line, up to its command."""
+    span = service.field_span(0)
+    head = Span(span.line, 1, span.line, len(service.node.head) + 1)
+    return Location(File.MASTER, head, None, service.key)
+
+
+def origin(where: Parameter | Override | None, config: ServiceConfig | None) -> Location | None:
+    """Where a setting is made for ``config`` (main.cf alone when None): its ``-o``, or the
+    value of its main.cf entry; None when it is not set at all."""
+    if isinstance(where, Override) and config is not None:
+        return override(config, where)
+    if isinstance(where, Parameter):
+        return value(where, service=config.key if config else None)
+    return None
+
+
+def restriction(restriction: Restriction, *, service: str | None = None) -> Location:
+    """A restriction (with its argument) in main.cf or in a master.cf ``-o`` list."""
+    file = File.MAIN if isinstance(restriction.origin, Parameter) else File.MASTER
+    return Location(file, restriction.span, restriction.list_name, service)
+
+
+def span(
+    file: File, span: Span, *, parameter: str | None = None, service: str | None = None
+) -> Location:
+    """Any span of either file, for what has no model object of its own."""
+    return Location(file, span, parameter, service)
+
+
+# -- places the model (pfconf.semantics) gives -----------------------------------------------
+
+
+def setting(config: Configuration, name: str) -> Location | None:
+    """Where ``config`` (a service's view, or main.cf's) gets the value of ``name``: the
+    service's ``-o``, else main.cf's last definition; None when the value is a default."""
+    origin = config.origin(name)
+    key = config.service.key if config.service is not None else None
+    if isinstance(origin, Override):
+        return Location(File.MASTER, origin.argument, origin.name, key)
+    if isinstance(origin, Parameter):
+        return value(origin, service=key)
+    return None
+
+
+def written(
+    place: Written, *, parameter: str | None = None, service: str | None = None
+) -> Location | None:
+    """Where a word of a value is written (a model Restriction's ``written``): its own span
+    when the model could place it, else the whole entry or ``-o``; None for a default."""
+    origin = place.origin
+    if isinstance(origin, Parameter):
+        return Location(
+            File.MAIN, place.span or origin.value_span, parameter or origin.name, service
+        )
+    if isinstance(origin, Override):
+        return Location(
+            File.MASTER, place.span or origin.argument, parameter or origin.name, service
+        )
+    return None
+
+
+def daemon(daemon: Daemon) -> Location:
+    """A master.cf service's first line, from the model's Daemon."""
+    return service(daemon.service)
+
+
+def server(server: SmtpServer | SmtpClient) -> Location | None:
+    """An SMTP server's or client's service line; None for main.cf alone."""
+    return service(server.daemon.service) if server.daemon is not None else None

@@ -1,0 +1,339 @@
+"""Rules about main.cf and ``-o`` values Postfix cannot read: yes/no, times, sizes and
+counts, fixed choices, lookup-table types (PAR008 to PAR012).
+
+The kind of each parameter and its choices come from the knowledge base in rules/; values
+with ``$name`` are left alone, since their final form is only known at run time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ....model import Override, Parameter
+from ....values import LookupTable, parse_table, split_list
+from ... import location as at
+from ...context import Context, ServiceConfig
+from ...location import Location
+from ...rule import Rule, register
+from .names import did_you_mean
+
+_TIME = re.compile(r"^(\d+)([smhdw]?)$")
+NUMBER = re.compile(r"^-?\d+$")
+
+
+def _checkable(value: str) -> bool:
+    """Values with ``$name`` are expanded at run time: their final form is unknown here."""
+    return "$" not in value
+
+
+Where = Parameter | tuple[ServiceConfig, Override]
+
+
+def _value_targets(ctx: Context) -> Iterator[tuple[str, str, Where]]:
+    """Every place a value is set: main.cf entries and master.cf -o overrides."""
+    for entry in ctx.entries():
+        yield entry.name, entry.value, entry
+    if not ctx.master_is_stock:
+        for config in ctx.services:
+            for override in config.service.override_list:
+                yield override.name, override.value, (config, override)
+
+
+def _at(where: Where) -> Location:
+    if isinstance(where, Parameter):
+        return at.value(where)
+    config, override = where
+    return at.override(config, override)
+
+
+class _ValueRule(Rule):
+    kind: str = ""
+
+    def bad(self, info: dict[str, Any], value: str) -> str | None:
+        raise NotImplementedError
+
+    def check(self, ctx: Context) -> None:
+        for name, value, where in _value_targets(ctx):
+            info = ctx.kb.parameter(name)
+            if info is None or info.get("kind") != self.kind or not _checkable(value):
+                continue
+            if value == "" and self.kind != "boolean":
+                continue
+            problem = self.bad(info, value)
+            if problem:
+                self.report(_at(where), f"{name} = {value!r}: {problem}")
+
+
+@register
+class InvalidBoolean(_ValueRule):
+    """
+    ## What it finds
+    A yes/no parameter whose value is neither `yes` nor `no` (`true`, `1`, `on`, `maybe`).
+
+    ## Why it matters
+    Postfix accepts only `yes` and `no` (in any case); any other value stops the daemon
+    that reads it with "bad boolean configuration".  postconf does not check values.
+
+    ## Example
+    ```
+    smtpd_tls_auth_only = true
+    ```
+
+    ## Use instead
+    ```
+    smtpd_tls_auth_only = yes
+    ```
+
+    ## Fix
+    Write `yes` or `no`.
+    """
+
+    code = "PAR008"
+    name = "invalid-boolean"
+    severity = "error"
+    summary = "yes/no parameter with another value"
+    kind = "boolean"
+
+    def bad(self, info: dict[str, Any], value: str) -> str | None:
+        if value.lower() in ("yes", "no"):
+            return None
+        return "Postfix accepts only yes or no here"
+
+
+@register
+class InvalidTime(_ValueRule):
+    """
+    ## What it finds
+    A time parameter whose value is not a number with at most one unit letter: `s`
+    (seconds), `m` (minutes), `h` (hours), `d` (days) or `w` (weeks).
+
+    ## Why it matters
+    Postfix refuses values like `1 h`, `2hours` or `1h30m` with "bad time value" and the
+    daemon that reads the parameter does not start.
+
+    ## Example
+    ```
+    maximal_queue_lifetime = 5days
+    ```
+
+    ## Use instead
+    ```
+    maximal_queue_lifetime = 5d
+    ```
+
+    ## Fix
+    Write a number followed by one of s, m, h, d or w (without a space).
+    """
+
+    code = "PAR009"
+    name = "invalid-time"
+    severity = "error"
+    summary = "time value Postfix cannot read"
+    kind = "time"
+
+    def bad(self, info: dict[str, Any], value: str) -> str | None:
+        if _TIME.match(value):
+            return None
+        return "a time is a number with an optional unit s, m, h, d or w, like 3600s or 1h"
+
+
+@register
+class InvalidNumber(_ValueRule):
+    """
+    ## What it finds
+    A size or count parameter whose value is not a plain number: `10MB`, `50M`, `1,000`.
+
+    ## Why it matters
+    Postfix sizes are in bytes and take no suffix; a value such as `message_size_limit =
+    50M` stops the daemons that read it with "bad numerical configuration".
+
+    ## Example
+    ```
+    message_size_limit = 50M
+    ```
+
+    ## Use instead
+    ```
+    message_size_limit = 52428800
+    ```
+
+    ## Fix
+    Write the number of bytes (or items) without units or separators.
+    """
+
+    code = "PAR010"
+    name = "invalid-number"
+    severity = "error"
+    summary = "size or count that is not a plain number"
+
+    def check(self, ctx: Context) -> None:
+        for name, value, where in _value_targets(ctx):
+            info = ctx.kb.parameter(name)
+            if info is None or info.get("kind") not in ("size", "integer"):
+                continue
+            if not _checkable(value) or value == "" or NUMBER.match(value):
+                continue
+            what = "a size in bytes" if info.get("kind") == "size" else "a whole number"
+            self.report(_at(where), f"{name} = {value!r}: Postfix expects {what}, without units")
+
+
+@register
+class InvalidChoice(_ValueRule):
+    """
+    ## What it finds
+    A parameter that takes one of a fixed set of words (such as `smtpd_tls_security_level`:
+    `none`, `may`, `encrypt`, or `postscreen_dnsbl_action`: `ignore`, `enforce`, `drop`) set
+    to another word.  The words are those of the name table the reading program looks the
+    value up in, for the target release (rules/parameter_tables.toml names each table, such
+    as `tempfail_actions` in src/smtpd/smtpd_check.c or `actions` in
+    src/postscreen/postscreen.c).  A client-side TLS level given to the server
+    (`smtpd_tls_security_level = verify`) is a warning: smtpd.c's pre_jail_init() and
+    postscreen accept it with the warning "unsupported TLS level" and run at `encrypt`.
+
+    ## Why it matters
+    The program that reads the parameter stops at start-up ("bad configuration", "bad ...
+    value", "Invalid TLS level"), or, for the TLS levels above, quietly runs at another
+    level than the one written.
+
+    ## Example
+    ```
+    smtpd_tls_security_level = yes
+    postscreen_dnsbl_action = reject
+    ```
+
+    ## Use instead
+    ```
+    smtpd_tls_security_level = may
+    postscreen_dnsbl_action = enforce
+    ```
+
+    ## Fix
+    Use one of the values the message lists.
+    """
+
+    code = "PAR011"
+    name = "invalid-choice"
+    severity = "error"
+    summary = "value is not one of the parameter's choices"
+    kind = "enum"
+
+    def bad(self, info: dict[str, Any], value: str) -> str | None:
+        return _not_a_choice(info, [str(v) for v in info.get("values", [])], value)
+
+    def check(self, ctx: Context) -> None:
+        for name, value, where in _value_targets(ctx):
+            info = ctx.kb.parameter(name)
+            if info is None or info.get("kind") != self.kind or not _checkable(value):
+                continue
+            choices = ctx.kb.choices(name)
+            if value == "" or not choices or _unread(ctx, info, where):
+                continue
+            treated = info.get("treated_as", {}).get(value.lower())
+            if treated is not None:
+                self.report(
+                    _at(where),
+                    f"{name} = {value!r}: the server takes it as {treated}, with the warning "
+                    f'"unsupported TLS level"; write {treated}',
+                    severity="warning",
+                )
+                continue
+            problem = _not_a_choice(info, choices, value)
+            if problem:
+                self.report(_at(where), f"{name} = {value!r}: {problem}")
+
+
+def _unread(ctx: Context, info: dict[str, Any], where: Where) -> bool:
+    """Whether no program reads the parameter because the one whose default it computes
+    is set (``used_only_without``: mynetworks_style without mynetworks)."""
+    other = info.get("used_only_without")
+    if not other:
+        return False
+    if not isinstance(where, Parameter) and where[0].origin(other) is not None:
+        return True
+    return ctx.main is not None and ctx.main.get(other) is not None
+
+
+def _not_a_choice(info: dict[str, Any], choices: list[str], value: str) -> str | None:
+    """What is wrong with ``value`` for an enumerated parameter, or None.  name_code()
+    ignores case; the tables compared with strcmp() (``exact_case``) do not."""
+    if not choices:
+        return None
+    words = [w.text for w in split_list(value)] if info.get("multiple") else [value]
+    if info.get("exact_case"):
+        wrong = [w for w in words if w not in choices]
+    else:
+        lowered = {c.lower() for c in choices}
+        wrong = [w for w in words if w.lower() not in lowered]
+    if not wrong:
+        return None
+    return f"{wrong[0]!r} is not one of {', '.join(c for c in choices if c)}"
+
+
+@register
+class UnknownTableType(Rule):
+    """
+    ## What it finds
+    A lookup table of a type Postfix does not have (`hahs:/etc/postfix/virtual`), or a
+    lookup-table parameter given a plain file name without a type (`alias_maps =
+    /etc/aliases`).
+
+    ## Why it matters
+    Postfix cannot open the table: the daemon that needs it logs a fatal error or treats
+    every lookup as failed, and mail is deferred.
+
+    ## Example
+    ```
+    virtual_alias_maps = hahs:/etc/postfix/virtual
+    ```
+
+    ## Use instead
+    ```
+    virtual_alias_maps = hash:/etc/postfix/virtual
+    ```
+
+    ## Fix
+    Correct the type; run `postconf -m` to list the types this Postfix supports.
+    """
+
+    code = "PAR012"
+    name = "unknown-table-type"
+    severity = "error"
+    summary = "lookup table of an unknown type, or without a type"
+
+    def check(self, ctx: Context) -> None:
+        from ....kb import load_table
+
+        types = {t.lower() for t in load_table("tables").get("types", {})}
+        if not types:
+            return
+        for entry in ctx.entries():
+            info = ctx.kb.parameter(entry.name)
+            if info is None or info.get("kind") != "table_list" or not _checkable(entry.value):
+                continue
+            for item in entry.items:
+                table = parse_table(item.text)
+                if table is None:
+                    if item.text.startswith("/"):
+                        message = (
+                            f"{item.text} has no table type; write it as type:name, "
+                            f"for example hash:{item.text}"
+                        )
+                        self.report(at.item(entry, item), message)
+                    continue
+                for inner in _tables(table):
+                    if inner.type not in types:
+                        close = difflib.get_close_matches(inner.type, list(types), n=1, cutoff=0.88)
+                        hint = did_you_mean(close[0] if close else None)
+                        self.report(
+                            at.item(entry, item),
+                            f"unknown lookup table type {inner.type!r} in {item.text}{hint}",
+                        )
+
+
+def _tables(table: LookupTable) -> Iterator[LookupTable]:
+    yield table
+    for inner in table.tables:
+        yield from _tables(inner)

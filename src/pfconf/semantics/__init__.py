@@ -1,0 +1,37 @@
+"""What the running Postfix makes of a main.cf and master.cf pair: the one model rules ask.
+
+Layers, each built on the one before:
+
+- :mod:`.configuration`: the value of every parameter (main.cf, overrides, defaults of the
+  target release, ``$name`` expansion), and lists read the way Postfix reads them;
+- :mod:`.services`: the daemons master(8) runs, with their columns and ports;
+- :mod:`.restrictions`: smtpd's restriction lists, classes and arguments bound;
+- :mod:`.smtpd`: per SMTP server, TLS and AUTH offered;
+- :mod:`.model`: the whole: :class:`Postfix` ties them together.
+"""
+
+from .configuration import Configuration, MatchList, Origin, yes
+from .model import Postfix
+from .restrictions import LISTS, Restriction, RestrictionList, Written
+from .services import Daemon, Endpoint
+from .smtpd import SERVER_CERTIFICATES, Auth, ServerTls, SmtpServer, server_auth, server_tls
+
+__all__ = [
+    "LISTS",
+    "SERVER_CERTIFICATES",
+    "Auth",
+    "Configuration",
+    "Daemon",
+    "Endpoint",
+    "MatchList",
+    "Origin",
+    "Postfix",
+    "Restriction",
+    "RestrictionList",
+    "ServerTls",
+    "SmtpServer",
+    "Written",
+    "server_auth",
+    "server_tls",
+    "yes",
+]
