@@ -12,13 +12,13 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import attrs
 
 from ...expand import Expansion, expand
-from ...model import Item, Override, Parameter
-from ...semantics import server_tls
+from ...model import Override, Parameter
+from ...semantics import Configuration, server_tls
+from ...semantics.addresses import transport_name
 from ...values import (
     LIST_SEPARATORS,
     compatibility_level,
@@ -27,8 +27,9 @@ from ...values import (
     split_list,
     strip_braces,
 )
+from .. import location as at
 from ..context import Context, ServiceConfig
-from ..finding import Finding
+from ..location import Location
 from ..rule import Rule, register
 
 #: Programs that run whatever master.cf says: master itself, what mail_params_init() stands
@@ -46,16 +47,8 @@ _TLS_PROGRAMS = frozenset({"smtpd", "smtp", "lmtp", "tlsproxy", "tlsmgr"})
 #: The delivery agents: the queue manager starts one only for mail routed to a transport
 #: (a master.cf unix service) that runs it, so being in master.cf is not enough.
 _AGENTS = frozenset({"local", "virtual", "pipe", "smtp", "lmtp", "error", "discard"})
-#: The parameters that name a transport (postconf(5)); virtual_transport counts only with
-#: virtual_mailbox_domains (trivial-rewrite's resolve.c uses it for those domains alone).
-_TRANSPORTS = (
-    "default_transport",
-    "relay_transport",
-    "local_transport",
-    "content_filter",
-    "mailbox_transport",
-    "fallback_transport",
-)
+#: The parameters that name a transport outside the address classes (postconf(5)).
+_TRANSPORTS = ("content_filter", "mailbox_transport", "fallback_transport")
 #: Tables that route mail to transports: their contents are not known here.
 _TRANSPORT_TABLES = (
     "transport_maps",
@@ -71,19 +64,26 @@ def _program(command: str) -> str:
 
 
 def _used_transports(ctx: Context) -> set[str] | None:
-    """The transports mail can be routed to: those named by the transport parameters (in
-    main.cf, with the defaults, and in -o values), or None when a transport table may name
-    any of them."""
+    """The transports mail can be routed to, from the model: each address class that has
+    domains (the default class always) delivers with its transport, and content_filter,
+    mailbox_transport and fallback_transport (in main.cf or a service's -o) name theirs;
+    None when a transport table may name any transport."""
     conf = ctx.configuration
     if any((conf.value(name) or "").strip() for name in _TRANSPORT_TABLES):
         return None
-    names = list(_TRANSPORTS)
-    if (conf.value("virtual_mailbox_domains") or "").strip():
-        names.append("virtual_transport")
-    values = [conf.value(name) or "" for name in names]
-    for config in ctx.services:
-        values += [config.service.overrides[n] for n in names if n in config.service.overrides]
-    return {value.strip().partition(":")[0] for value in values if value.strip()}
+    used = {
+        transport_name(cls.transport)
+        for cls in ctx.postfix.address_classes
+        if cls.transport
+        and (cls.domains_parameter is None or (cls.domains is not None and cls.domains.items))
+    }
+    used |= {t.transport for t in ctx.postfix.named_transports if t.parameter in _TRANSPORTS}
+    for daemon in ctx.postfix.daemons:
+        for name in _TRANSPORTS:
+            override = daemon.service.override(name)
+            if override is not None and override.value.strip():
+                used.add(transport_name(override.value))
+    return used
 
 
 def _agent_used(ctx: Context, config: ServiceConfig, used: set[str] | None) -> bool:
@@ -191,26 +191,18 @@ def _settings(ctx: Context, names: Callable[[str], bool] | None = None) -> Itera
                 yield _Setting(override.name, override.value, None, config, override)
 
 
-def _lookup(ctx: Context, setting: _Setting) -> Callable[[str], str | None]:
-    """The unexpanded value of each name as the program that reads ``setting`` sees it: the
-    service's own overrides in front of main.cf and the defaults."""
-    config = setting.config
-    if config is None:
-        return ctx.configuration.raw
-
-    def lookup(name: str) -> str | None:
-        override = config.service.override(name)
-        return override.value if override is not None else ctx.configuration.raw(name)
-
-    return lookup
+def _view(ctx: Context, setting: _Setting) -> Configuration:
+    """The model's configuration as the program that reads ``setting`` sees it: main.cf,
+    or for an ``-o`` value the service's view (its overrides in front of main.cf)."""
+    if setting.config is None:
+        return ctx.configuration
+    return ctx.configuration.for_service(setting.config.service)
 
 
 def _expanded(ctx: Context, setting: _Setting) -> Expansion:
-    """The value as the program expands it (main.cf's through the model)."""
-    if setting.config is None:
-        found = ctx.configuration.expansion(setting.name)
-        return found if found is not None else Expansion(setting.text)
-    return expand(setting.text, _lookup(ctx, setting))
+    """The value as the program expands it."""
+    found = _view(ctx, setting).expansion(setting.name)
+    return found if found is not None else Expansion(setting.text)
 
 
 def _known_value(ctx: Context, setting: _Setting) -> str | None:
@@ -222,11 +214,22 @@ def _known_value(ctx: Context, setting: _Setting) -> str | None:
     return found.text
 
 
-def _report(rule: type[Rule], ctx: Context, setting: _Setting, message: str, **kw: Any) -> Finding:
+def _at(setting: _Setting) -> Location:
+    """Where a finding about the value points: the ``-o`` or the main.cf entry's value."""
     if setting.config is not None and setting.override is not None:
-        return ctx.at_override(rule, setting.config, setting.override, message, **kw)
+        return at.override(setting.config, setting.override)
     assert setting.entry is not None
-    return ctx.at_value(rule, setting.entry, message, **kw)
+    return at.value(setting.entry)
+
+
+def _at_word(setting: _Setting, text: str) -> Location:
+    """The main.cf item written as ``text`` (values without ``$`` split the same way), else
+    the whole value or ``-o``."""
+    if setting.entry is not None and "$" not in setting.entry.value:
+        for item in setting.entry.items:
+            if item.text == text:
+                return at.item(setting.entry, item)
+    return _at(setting)
 
 
 def _readers_running(ctx: Context, setting: _Setting, programs: list[str]) -> list[str]:
@@ -315,7 +318,7 @@ class NumberOutOfRange(Rule):
     severity = "error"
     summary = "number or time outside the range its program accepts"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for setting in _settings(ctx):
             info = ctx.kb.parameter(setting.name)
             if info is None or info.get("kind") not in ("integer", "size", "time"):
@@ -335,8 +338,8 @@ class NumberOutOfRange(Rule):
                 return _who(readers) if readers else "the programs that read it stop"
 
             if value == "":
-                yield _report(
-                    type(self), ctx, setting,
+                self.report(
+                    _at(setting),
                     f"{setting.name}{setting.where()} is empty, which is not a "
                     f"{'time' if time else 'number'}: {who()} (\"{error}\")",
                 )  # fmt: skip
@@ -350,17 +353,15 @@ class NumberOutOfRange(Rule):
             if (time and number < 0) or (
                 info["kind"] == "integer" and not -_INT_MAX - 1 <= number <= _INT_MAX
             ):
-                yield _report(
-                    type(self), ctx, setting,
+                self.report(
+                    _at(setting),
                     f"{setting.name} = {value}{setting.where()} is too large for Postfix: "
                     f"{who()} (\"{error}\")",
                 )  # fmt: skip
                 continue
-            yield from self._limits(ctx, setting, value, number, time)
+            self._limits(ctx, setting, value, number, time)
 
-    def _limits(
-        self, ctx: Context, setting: _Setting, value: str, number: int, time: bool
-    ) -> Iterator[Finding]:
+    def _limits(self, ctx: Context, setting: _Setting, value: str, number: int, time: bool) -> None:
         below: dict[int, list[str]] = {}
         above: dict[int, list[str]] = {}
         for limit in ctx.kb.limits(setting.name):
@@ -374,8 +375,8 @@ class NumberOutOfRange(Rule):
         for bound, programs in sorted(below.items(), reverse=True)[:1]:
             who = _readers_running(ctx, setting, programs)
             if who:
-                yield _report(
-                    type(self), ctx, setting,
+                self.report(
+                    _at(setting),
                     f"{setting.name} = {shown}{setting.where()} is below the minimum "
                     f"{bound}{unit}: {_who(who)} at start-up",
                 )  # fmt: skip
@@ -383,8 +384,8 @@ class NumberOutOfRange(Rule):
         for bound, programs in sorted(above.items())[:1]:
             who = _readers_running(ctx, setting, programs)
             if who:
-                yield _report(
-                    type(self), ctx, setting,
+                self.report(
+                    _at(setting),
                     f"{setting.name} = {shown}{setting.where()} is above the maximum "
                     f"{bound}{unit}: {_who(who)} at start-up",
                 )  # fmt: skip
@@ -427,7 +428,7 @@ class RequiredTextEmpty(Rule):
     severity = "error"
     summary = "text the reading program requires is empty (or has the wrong length)"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for setting in _settings(ctx):
             info = ctx.kb.parameter(setting.name)
             if info is None or info.get("kind") in ("integer", "size", "time", "boolean"):
@@ -454,15 +455,15 @@ class RequiredTextEmpty(Rule):
                     problem = f"is shorter than {low} characters"
                 else:
                     problem = f"is longer than {high} characters"
-                yield _report(
-                    type(self), ctx, setting,
+                self.report(
+                    _at(setting),
                     f"{setting.name}{setting.where()} {problem}: {_who(who)} at start-up "
                     "(\"bad string length\")",
                 )  # fmt: skip
                 break
-        yield from self._required_by_hand(ctx)
+        self._required_by_hand(ctx)
 
-    def _required_by_hand(self, ctx: Context) -> Iterator[Finding]:
+    def _required_by_hand(self, ctx: Context) -> None:
         """virtual_mailbox_base has an empty default that virtual(8) refuses (virtual.c,
         min 1): left unset, virtual stops as soon as mail is routed to it, which the
         virtual_mailbox_domains entry does."""
@@ -478,13 +479,12 @@ class RequiredTextEmpty(Rule):
         service = ctx.master.service(transport.strip(), "unix")
         if service is None or _program(service.command) != "virtual":
             return
-        yield ctx.at_name(
-            type(self), domains,
+        self.report(
+            attrs.evolve(at.name(domains), parameter="virtual_mailbox_base"),
             "virtual_mailbox_base is not set, and virtual(8) requires it: virtual stops "
-            "(\"bad string length\") when mail for these domains arrives; set "
+            '("bad string length") when mail for these domains arrives; set '
             "virtual_mailbox_base, or route the domains to another transport",
-            parameter="virtual_mailbox_base",
-        )  # fmt: skip
+        )
 
 
 # ---------------------------------------------------------------------- hosts and identities
@@ -526,7 +526,7 @@ class InvalidHostname(Rule):
     severity = "error"
     summary = "myhostname or mydomain is not a valid host name"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         host_reported = False
         for setting in _settings(ctx, lambda n: n in ("myhostname", "mydomain")):
             value = _known_value(ctx, setting)
@@ -538,8 +538,8 @@ class InvalidHostname(Rule):
                 setting.name == "myhostname" and setting.config is None
             )
             who = _who(_every(setting))
-            yield _report(
-                type(self), ctx, setting,
+            self.report(
+                _at(setting),
                 f"{setting.name} = {value!r}{setting.where()} is not a valid host name "
                 f"({problem}): {who} at start-up",
             )  # fmt: skip
@@ -556,11 +556,11 @@ class InvalidHostname(Rule):
             return
         problem = hostname_problem(domain)
         if problem is not None:
-            yield ctx.at_value(
-                type(self), host,
+            self.report(
+                at.value(host),
                 f"mydomain, taken from myhostname, is {domain!r}, which is not a valid host "
                 f"name ({problem}): every Postfix program stops at start-up; set mydomain",
-            )  # fmt: skip
+            )
 
 
 @register
@@ -596,20 +596,11 @@ class RelayhostIsMyhostname(Rule):
     severity = "error"
     summary = "relayhost names this host itself"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for setting in _settings(ctx, lambda n: n == "relayhost"):
             relay = _expanded(ctx, setting)
-            if setting.config is not None:
-                override = setting.config.service.override("myhostname")
-                host = (
-                    _known_value(
-                        ctx, _Setting("myhostname", override.value, None, setting.config, override)
-                    )
-                    if override is not None
-                    else ctx.configuration.value("myhostname")
-                )
-            else:
-                host = ctx.configuration.value("myhostname")
+            found = _view(ctx, setting).expansion("myhostname")
+            host = found.text if found is not None and not found.errors else None
             literal = setting.text.strip() in ("$myhostname", "${myhostname}", "$(myhostname)")
             same = literal or (
                 host is not None
@@ -621,8 +612,8 @@ class RelayhostIsMyhostname(Rule):
                 continue
             who = _who(_every(setting))
             named = f" ({host})" if host else ""
-            yield _report(
-                type(self), ctx, setting,
+            self.report(
+                _at(setting),
                 f"relayhost{setting.where()} is myhostname{named}: {who} at start-up "
                 "(\"must not be identical\")",
             )  # fmt: skip
@@ -660,7 +651,7 @@ class MyoriginMultipleValues(Rule):
     severity = "error"
     summary = "myorigin holds more than one value"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for setting in _settings(ctx, lambda n: n == "myorigin"):
             value = _known_value(ctx, setting)
             if value is None or value.startswith("/"):
@@ -668,8 +659,8 @@ class MyoriginMultipleValues(Rule):
             if not any(ch in value for ch in LIST_SEPARATORS):  # strcspn(CHARS_COMMA_SP)
                 continue
             who = _who(_every(setting))
-            yield _report(
-                type(self), ctx, setting,
+            self.report(
+                _at(setting),
                 f"myorigin = {value!r}{setting.where()} holds more than one value: {who} "
                 "at start-up (\"must not contain multiple values\")",
             )  # fmt: skip
@@ -706,7 +697,7 @@ class MailOwnerIsDefaultPrivs(Rule):
     severity = "error"
     summary = "default_privs is the mail_owner user"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.main is None:
             return
         conf = ctx.configuration
@@ -718,11 +709,11 @@ class MailOwnerIsDefaultPrivs(Rule):
         entry = ctx.main.get("default_privs") or ctx.main.get("mail_owner")
         if entry is None:
             return
-        yield ctx.at_value(
-            type(self), entry,
+        self.report(
+            at.value(entry),
             f"default_privs and mail_owner are both {owner.text!r}: every Postfix program "
-            "stops at start-up (\"specify the same user\")",
-        )  # fmt: skip
+            'stops at start-up ("specify the same user")',
+        )
 
 
 # ------------------------------------------------------------------------------ syntax
@@ -761,7 +752,7 @@ class MalformedCompatibilityLevel(Rule):
     severity = "error"
     summary = "compatibility_level that Postfix cannot read"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 0):
             return  # no such parameter yet: PAR007
         for setting in _settings(ctx, lambda n: n == "compatibility_level"):
@@ -779,8 +770,8 @@ class MalformedCompatibilityLevel(Rule):
                     continue
                 problem = "bad numerical configuration"
                 hint = "before Postfix 3.6 the level is a whole number, such as 2"
-            yield _report(
-                type(self), ctx, setting,
+            self.report(
+                _at(setting),
                 f"compatibility_level = {value!r}{setting.where()} cannot be read: "
                 f"{_who(_every(setting))} (\"{problem}\"); {hint}",
             )  # fmt: skip
@@ -838,7 +829,7 @@ class MacroSyntaxError(Rule):
     severity = "error"
     summary = "$-expression that Postfix cannot parse"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         names = _expanded_names(ctx)
         for setting in _settings(ctx, lambda n: n in names):
             info = ctx.kb.parameter(setting.name) or {}
@@ -847,7 +838,7 @@ class MacroSyntaxError(Rule):
             # the names a value uses are checked where they are set: no recursion here
             errors = [
                 e
-                for e in expand(setting.text, _lookup(ctx, setting), recurse=False).errors
+                for e in expand(setting.text, _view(ctx, setting).raw, recurse=False).errors
                 if not e.startswith("unreasonable macro call nesting")  # SYN005
             ]
             if errors:
@@ -856,8 +847,8 @@ class MacroSyntaxError(Rule):
                     effect = "postconf stops, and with it postfix start"
                 else:
                     effect = f"the programs that read {setting.name} stop"
-                yield _report(
-                    type(self), ctx, setting,
+                self.report(
+                    _at(setting),
                     f"{setting.name}{setting.where()}: {_shorten(errors[0])}: {effect} "
                     "(\"macro processing error\")",
                 )  # fmt: skip
@@ -897,7 +888,7 @@ class UnbalancedBrace(Rule):
     severity = "error"
     summary = "{ without } in a list whose items Postfix unwraps"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for setting in _settings(
             ctx, lambda n: bool((ctx.kb.parameter(n) or {}).get("braced_items"))
         ):
@@ -918,25 +909,11 @@ class UnbalancedBrace(Rule):
                         break
                 problem = "missing '}'" if end < 0 else "syntax error after '}'"
                 who = _who(_readers_running(ctx, setting, list(info.get("read_by", ["all"]))))
-                yield self._at(
-                    ctx, setting, token.text,
-                    f"{setting.name}{setting.where()}: {problem} in {token.text[:40]!r}: "
-                    f"{who}",
-                )  # fmt: skip
+                self.report(
+                    _at_word(setting, token.text),
+                    f"{setting.name}{setting.where()}: {problem} in {token.text[:40]!r}: {who}",
+                )
                 break
-
-    def _at(self, ctx: Context, setting: _Setting, text: str, message: str) -> Finding:
-        item = _item(setting, text)
-        if item is not None and setting.entry is not None:
-            return ctx.at_item(type(self), setting.entry, item, message)
-        return _report(type(self), ctx, setting, message)
-
-
-def _item(setting: _Setting, text: str) -> Item | None:
-    """The main.cf item written as ``text`` (values without ``$`` split the same way)."""
-    if setting.entry is None or "$" in setting.entry.value:
-        return None
-    return next((item for item in setting.entry.items if item.text == text), None)
 
 
 @register
@@ -972,7 +949,7 @@ class NegationWithoutPattern(Rule):
     severity = "error"
     summary = "! without a pattern in a match list"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for setting in _settings(ctx, ctx.configuration.reads_as_match_list):
             value = _known_value(ctx, setting)
             if value is None:
@@ -987,11 +964,7 @@ class NegationWithoutPattern(Rule):
                     "it: the programs that read the list stop (\"no pattern after '!'\"); "
                     "write the ! right before its pattern"
                 )
-                item = _item(setting, token.text)
-                if item is not None and setting.entry is not None:
-                    yield ctx.at_item(type(self), setting.entry, item, message)
-                else:
-                    yield _report(type(self), ctx, setting, message)
+                self.report(_at_word(setting, token.text), message)
                 break
 
 
@@ -1060,7 +1033,7 @@ class UnknownWordInSet(Rule):
     severity = "error"
     summary = "word a set-valued parameter does not have"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         for setting in _settings(ctx, lambda n: ctx.kb.words(n) is not None):
             info = ctx.kb.parameter(setting.name) or {}
             words = ctx.kb.words(setting.name) or []
@@ -1095,10 +1068,6 @@ class UnknownWordInSet(Rule):
                     f"{setting.name}{setting.where()}: {word!r} is not one of {choices}: "
                     f"{effect}{hint}"
                 )
-                item = _item(setting, word)
-                if item is not None and setting.entry is not None:
-                    yield ctx.at_item(type(self), setting.entry, item, message, severity=severity)
-                else:
-                    yield _report(type(self), ctx, setting, message, severity=severity)
+                self.report(_at_word(setting, word), message, severity=severity)
                 if mode in ("fatal", "return"):
                     break  # the program stops, or gives up the value, at the first one
