@@ -1,9 +1,12 @@
-"""Where a daemon's options end, read once (Service.daemon_arguments) and used by the model,
-``pfedit show``, the master.cf editor and MST007: each case is compared with postconf -P/-F.
+"""Where a daemon's options end, read twice: as postconf reads them (Service.daemon_arguments,
+used by ``pfedit show`` and the master.cf editor, compared with postconf -P/-F), and as the
+daemon's getopt reads them (semantics.programs, used by the model and MST007).
 
 getopt stops at the first word that does not start with ``-``, and at ``--``; ``-vo x=y``
 is ``-v`` then ``-o x=y``.  A ``-o`` after the end of the options is a plain argument that
-the daemon never reads as a setting.
+the daemon never reads as a setting.  The two readings differ where the daemon's skeleton
+takes a value for another letter (``-n name``, ``-t type``, ``-s count``: postconf stops at
+the value) and at a lone ``-`` (postconf takes the next word as its value and reads on).
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from oracle import fold, read_master
 from pfconf import loads
 from pfconf.cli.pfedit import cli as pfedit
 from pfconf.edit import MasterEditor
+from pfconf.kb import parse_version
 from pfconf.lint.engine import lint
 from pfconf.lint.rule import rule_for
+from pfconf.semantics import Postfix
 from pfconf.show import command_line
 
 HEAD = "smtp      inet  n       -       n       -       -       smtpd "
@@ -32,6 +37,11 @@ class Case:
     args: str
     overrides: dict[str, str]  # what postconf -P shows for smtp/inet
     ignored: str | None = None  # MST007: the word it reports as not read (split or ignored)
+    daemon: dict[str, str] | None = None  # what smtpd reads, when postconf -P differs
+
+    @property
+    def read(self) -> dict[str, str]:
+        return self.overrides if self.daemon is None else self.daemon
 
 
 CASES = [
@@ -49,8 +59,20 @@ CASES = [
     Case("a lone - is a plain argument", "- -o syslog_name=a", {}, ignored="-o"),
     # postconf -P takes the word after a lone - as its value and reads on; the daemon does not
     Case("an override after - and a word", "- x -o syslog_name=a", {"syslog_name": "a"},
-         ignored="-o"),
+         ignored="-o", daemon={}),
     Case("value split at a blank", "-o syslog_name=a b", {"syslog_name": "a"}, ignored="b"),
+]
+
+#: Where smtpd's getopt ("cdDi:lm:n:o:r:s:St:uvVz", master/single_server.c) and postconf part.
+DAEMON_CASES = [
+    Case("-n takes a value, then -o", "-n name -o syslog_name=a", {}, daemon={"syslog_name": "a"}),
+    Case("-t takes a value, then -vo", "-t unix -vo syslog_name=a", {},
+         daemon={"syslog_name": "a"}),
+    Case("-s takes a value between two -o", "-o syslog_name=a -s 2 -o smtpd_tls_security_level=may",
+         {"syslog_name": "a"}, daemon={"syslog_name": "a", "smtpd_tls_security_level": "may"}),
+    Case("-nvalue in one word", "-nname -o syslog_name=a", {"syslog_name": "a"}),
+    Case("-n value split at a blank", "-n name -o syslog_name=a b", {},
+         daemon={"syslog_name": "a"}, ignored="b"),
 ]
 
 
@@ -64,8 +86,10 @@ def _postconf_overrides(text: str) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", CASES + DAEMON_CASES, ids=lambda c: c.name)
 def test_model_reads_like_postconf(case: Case) -> None:
+    """Service.overrides (pfedit show, the editor) is postconf -P's reading, also where the
+    daemon's differs."""
     text = _text(case)
     (service,) = loads(text, "master").services
     assert service.overrides == case.overrides
@@ -76,7 +100,20 @@ def test_model_reads_like_postconf(case: Case) -> None:
     assert f"smtp/inet/command = {command_line(service)}" in fields
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", CASES + DAEMON_CASES, ids=lambda c: c.name)
+def test_the_model_reads_like_the_daemon(case: Case) -> None:
+    """The model's daemon (and so every rule) sees the overrides smtpd's getopt reads."""
+    master = loads(_text(case), "master")
+    main = loads(MAIN, "main")
+    (daemon,) = Postfix(main, master, parse_version("3.7")).daemons  # type: ignore[arg-type]
+    assert {o.name: o.value for o in daemon.overrides} == case.read
+    for name, value in case.read.items():
+        assert daemon.config.value(name) == value
+    if "syslog_name" not in case.read:
+        assert daemon.config.origin("syslog_name") is None
+
+
+@pytest.mark.parametrize("case", CASES + DAEMON_CASES, ids=lambda c: c.name)
 def test_mst007_reports_only_words_getopt_does_not_read(case: Case, tmp_path: Path) -> None:
     (tmp_path / "main.cf").write_text(MAIN)
     (tmp_path / "master.cf").write_text(_text(case))

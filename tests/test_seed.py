@@ -98,10 +98,11 @@ SEED_FINDINGS = [
     ((56, 33, "RBL001", "warning"), "dead blocklist"),
     ((57, 33, "RBL001", "warning"), "dead blocklist"),
     ((58, 33, "RBL001", "warning"), "dead blocklist"),
-    # smtp_sasl_auth_enable = yes with no smtp_sasl_password_maps: nothing to log in with.
-    ((64, 25, "SASL003", "warning"), "client SASL without passwords"),
-    # smtp_sasl_security_options left empty: plaintext mechanisms allowed without TLS.
-    ((66, 1, "SASL002", "warning"), "empty client SASL security options"),
+    # smtp_sasl_auth_enable = yes with no smtp_sasl_password_maps: smtp(8) stops when it
+    # starts (smtp_sasl_initialize), so outbound mail stays queued.
+    ((64, 25, "SASL003", "error"), "client SASL without passwords stops smtp(8)"),
+    # (smtp_sasl_security_options is left empty on line 66, but without a password table
+    # the client never logs in: the empty value has no effect, and SASL002 is silent.)
     # broken_sasl_auth_clients only helps clients from before RFC 2554.
     ((68, 1, "SASL004", "info"), "a switch for very old clients"),
     # smtpd_sasl_application_name was replaced by smtpd_sasl_path in Postfix 2.3.

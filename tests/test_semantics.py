@@ -159,7 +159,8 @@ def test_lint_reads_match_lists_as_postfix_does(tmp_path):
     "main, state",
     [
         ("", "none"),
-        ("smtpd_tls_security_level = may\n", "none"),  # no certificate: no STARTTLS
+        # no certificate: STARTTLS is announced but answered with 454, no TLS session
+        ("smtpd_tls_security_level = may\n", "none"),
         ("smtpd_tls_security_level = may\nsmtpd_tls_cert_file = /c.pem\n", "optional"),
         ("smtpd_use_tls = yes\nsmtpd_tls_cert_file = /c.pem\n", "optional"),
         ("smtpd_enforce_tls = YES\nsmtpd_tls_chain_files = /c.pem\n", "required"),
@@ -167,7 +168,9 @@ def test_lint_reads_match_lists_as_postfix_does(tmp_path):
             "smtpd_tls_security_level = none\nsmtpd_use_tls = yes\nsmtpd_tls_cert_file = /c\n",
             "none",
         ),
-        ("smtpd_tls_wrappermode = yes\n", "required"),
+        # wrapper mode without a certificate: every connection is dropped
+        ("smtpd_tls_wrappermode = yes\n", "unavailable"),
+        ("smtpd_tls_wrappermode = yes\nsmtpd_tls_cert_file = /c.pem\n", "required"),
     ],
 )
 def test_server_tls(main, state):

@@ -697,6 +697,11 @@ def main() -> int:
                     info["choices"] = steps
                 else:
                     info["words"] = steps
+                    # the newest words, as MST002 asks them ("values" of a "multiple" one)
+                    info["multiple"] = True
+                    info["values"] = next(
+                        step["values"] for step in reversed(steps) if "values" in step
+                    )
                     info["unknown_words"] = group["unknown"]
                     info["read_by"] = group["programs"]
                     if group.get("numbers"):

@@ -390,8 +390,10 @@ class Service:
 
     @functools.cached_property
     def daemon_arguments(self) -> DaemonArguments:
-        """The command's arguments as getopt reads them: the one reading that ``show``, the
-        editor and the rules share."""
+        """The command's arguments as postconf reads them (postconf -F and -P): the reading
+        ``pfedit show`` and the editor share.  The daemon's own getopt reads some lines
+        otherwise (``-n name -o x=y``, a lone ``-``); the model of the running Postfix and
+        the rules use that one (pfconf.semantics.programs)."""
         segments, words = self._reading
         return _read_arguments(segments, words)
 

@@ -3,7 +3,11 @@
 Formats follow postconf (-n for main.cf, -M and -P for master.cf) so that output can be
 compared with Postfix's own; unlike postconf, names Postfix does not know are listed too.
 Named parameters, values for one service and the summary come from the model
-(pfconf.semantics), so they say what the running Postfix reads, defaults included.
+(pfconf.semantics), so they say what the running Postfix reads, defaults included.  The
+services and their ``-o`` overrides are listed as postconf -M and -P read them; a service's
+values (``--service``) are those its daemon reads, whose getopt differs from postconf's
+in a few command lines (``smtpd -n name -o x=y``: the daemon reads ``x=y``, postconf -P
+does not show it; see pfconf.semantics.programs).
 """
 
 from __future__ import annotations

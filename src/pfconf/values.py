@@ -457,7 +457,8 @@ def hostname_problem(name: str) -> str | None:
     """Why valid_hostname() (util/valid_hostname.c, without DO_WILDCARD) refuses ``name``, in
     the words of its warning, or None when it accepts it.  Letters, digits, ``_`` and ``-``
     make a label (the underscore is allowed: "grr.." says the source); the checks run in
-    Postfix's order, so the first problem found is the one Postfix logs."""
+    Postfix's order on the UTF-8 bytes, so the first problem found is the one Postfix logs
+    (a character as its byte's number: "invalid character 32(decimal)")."""
     if not name:
         return "empty hostname"
     data = name.encode("utf-8", "surrogateescape")
@@ -482,8 +483,7 @@ def hostname_problem(name: str) -> str | None:
             if label_length == 1 or not following or following == ".":
                 return "misplaced hyphen"
         else:
-            shown = repr(ch) if ch.isprintable() and byte < 128 else f"byte {byte}"
-            return f"invalid character {shown}"
+            return f"invalid character {byte}(decimal)"
     if not non_numeric:
         return "numeric hostname"
     if len(data) > VALID_HOSTNAME_LEN:

@@ -80,7 +80,8 @@ def cli(ctx: click.Context, config_dir: str) -> None:
 @click.option(
     "--service",
     metavar="NAME/TYPE",
-    help="With NAMES: the values this master.cf service runs with (its -o too).",
+    help="With NAMES: the values this master.cf service runs with (its -o too, as its "
+    "daemon reads them).",
 )
 @click.option("--origin", is_flag=True, help="With NAMES: say where each value comes from.")
 @click.option("--summary", is_flag=True,

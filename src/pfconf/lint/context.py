@@ -17,7 +17,7 @@ from .. import load
 from ..kb import KnowledgeBase, Version
 from ..model import Item, MainCf, MasterCf, Override, Parameter, Service, Span
 from ..resources import rules_dir
-from ..semantics import Configuration, Postfix
+from ..semantics import Configuration, Postfix, Written
 from . import location as at
 from .finding import Finding, Fix
 from .location import File, Location
@@ -221,6 +221,15 @@ class Context:
         """A finding where ``name`` is set for ``config``: its override, or its main.cf entry
         (None when it is not set, or when nothing says where)."""
         where = self.where_set(config, name)
+        return self._legacy(rule, where, message, kw) if where is not None else None
+
+    def at_written(
+        self, rule: type[Rule], written: Written, message: str, **kw: Any
+    ) -> Finding | None:
+        """A finding where the model says a word is written (pfconf.semantics.Written): its
+        span in main.cf or in a master.cf ``-o``, else the whole value that holds it; None
+        when nothing is written (a default)."""
+        where = at.written(written)
         return self._legacy(rule, where, message, kw) if where is not None else None
 
     def entries(self) -> Iterator[Parameter]:

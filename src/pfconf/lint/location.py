@@ -17,6 +17,7 @@ from ..values import Token
 
 if TYPE_CHECKING:
     from ..semantics import Configuration, Daemon, SmtpServer, Written
+    from ..semantics.addresses import NamedTransport
     from ..semantics.client import SmtpClient
     from .context import ServiceConfig
     from .restrictions import Restriction
@@ -140,3 +141,46 @@ def daemon(daemon: Daemon) -> Location:
 def server(server: SmtpServer | SmtpClient) -> Location | None:
     """An SMTP server's or client's service line; None for main.cf alone."""
     return service(server.daemon.service) if server.daemon is not None else None
+
+
+# -- places of a daemon's service entry, and of the transports settings name -----------------
+
+
+def field(daemon: Daemon, column: str) -> Location:
+    """One column of a daemon's service line (``private``, ``process_limit``...)."""
+    span = daemon.service.field_span(column)
+    return Location(File.MASTER, span, None, daemon.key)
+
+
+def word(daemon: Daemon, index: int, *, parameter: str | None = None) -> Location:
+    """A word of a daemon's entry, by its index in Service.arguments (a word of the command
+    line, such as an option the daemon refuses)."""
+    span = daemon.service.arguments[index].span
+    return Location(File.MASTER, span, parameter, daemon.key)
+
+
+def option(daemon: Daemon, override: Override) -> Location:
+    """The ``name=value`` of an ``-o`` the daemon reads."""
+    return Location(File.MASTER, override.argument, override.name, daemon.key)
+
+
+def transport(named: NamedTransport) -> Location | None:
+    """Where a setting names a transport: the transport's word in a main.cf value or an
+    ``-o``; None when the transport comes from a default."""
+    if named.written is None:
+        return None
+    key = named.daemon.key if named.daemon is not None else None
+    return written(named.written, parameter=named.parameter, service=key)
+
+
+# -- places of settings whose value may be empty (the TLS and SASL rules) ---------------------
+
+
+def setting_line(config: Configuration, name: str) -> Location | None:
+    """Like :func:`setting`, but a main.cf entry whose value is empty (which has no span of
+    its own) is pointed at by its first line."""
+    origin = config.origin(name)
+    if isinstance(origin, Parameter) and not origin.value.strip():
+        key = config.service.key if config.service is not None else None
+        return line(origin, service=key)
+    return setting(config, name)

@@ -4,7 +4,9 @@ Layers, each built on the one before:
 
 - :mod:`.configuration`: the value of every parameter (main.cf, overrides, defaults of the
   target release, ``$name`` expansion), and lists read the way Postfix reads them;
-- :mod:`.services`: the daemons master(8) runs, with their columns and ports;
+- :mod:`.services`: the daemons master(8) runs, with their columns and ports, and
+  :mod:`.programs`: each command line as its daemon's getopt reads it, and what the
+  program demands of its service;
 - :mod:`.restrictions`: smtpd's restriction lists, classes and arguments bound;
 - :mod:`.smtpd`: per SMTP server, TLS and AUTH offered;
 - :mod:`.model`: the whole: :class:`Postfix` ties them together.

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import attrs
 
-from ..values import split_list
+from ..model import Override, Parameter
+from ..values import Token, find_tables
 from .configuration import Configuration, MatchList
+from .restrictions import Written, _span
+from .services import Daemon
 
 
 @attrs.frozen
@@ -98,26 +101,110 @@ TRANSPORT_PARAMETERS = (
 )
 
 
+#: Tables whose results name transports (trivial-rewrite's transport_maps, the
+#: sender-dependent and verification variants, local(8)'s per-user tables); the model
+#: reads the contents of ``inline:`` and ``static:`` ones only, which are in the setting.
+TRANSPORT_TABLES = (
+    "transport_maps",
+    "sender_dependent_default_transport_maps",
+    "address_verify_transport_maps",
+    "address_verify_sender_dependent_default_transport_maps",
+    "mailbox_transport_maps",
+    "fallback_transport_maps",
+)
+
+
 @attrs.frozen
 class NamedTransport:
-    """A transport a setting sends mail to, and the parameter that names it."""
+    """A transport a setting sends mail to, and the parameter that names it.
+
+    ``nexthop`` is what follows the transport (``[127.0.0.1]:10024``); ``written`` where the
+    transport's word is written (None: the release's default names it); ``daemon`` the
+    service whose ``-o`` names it (None: main.cf).
+    """
 
     transport: str
     parameter: str
+    nexthop: str = ""
+    written: Written | None = None
+    daemon: Daemon | None = None
 
 
-def named_transports(config: Configuration) -> tuple[NamedTransport, ...]:
-    """Transports named by main.cf's transport settings (not table contents).  An empty value
-    names none; ``content_filter`` with an empty transport (``:host``) names none either."""
+def named_transports(
+    config: Configuration, daemons: tuple[Daemon, ...] = ()
+) -> tuple[NamedTransport, ...]:
+    """Transports that settings name: main.cf's transport settings (defaults included), then
+    each ``-o`` of a service that sets one, then the ``inline:`` and ``static:`` tables of
+    the transport tables (the contents of other tables are not read).  An empty value names
+    none; ``content_filter`` with an empty transport (``:host``) names none either."""
+    found = list(_settings(config, None))
+    for daemon in daemons:
+        found.extend(_settings(daemon.config, daemon))
+    views: list[tuple[Daemon | None, Configuration]] = [(None, config)]
+    views += [(d, d.config) for d in daemons]
+    for service, view in views:
+        for parameter in TRANSPORT_TABLES:
+            origin = view.origin(parameter)
+            if origin is None or (service is not None and not isinstance(origin, Override)):
+                continue
+            found.extend(_table_entries(parameter, origin, service))
+    return tuple(found)
+
+
+
+
+def _settings(view: Configuration, daemon: Daemon | None) -> list[NamedTransport]:
+    """The transports a view's settings name: all of main.cf's (``daemon`` None), only the
+    ``-o`` ones of a service."""
     found = []
     for parameter in TRANSPORT_PARAMETERS:
         if parameter.endswith("_maps"):
             continue
-        value = (config.value(parameter) or "").strip()
+        origin = view.origin(parameter)
+        if daemon is not None and not isinstance(origin, Override):
+            continue
+        value = (view.value(parameter) or "").strip()
         if not value:
             continue
-        for token in split_list(value)[:1]:
-            name = transport_name(token.text)
-            if name:
-                found.append(NamedTransport(name, parameter))
-    return tuple(found)
+        transport, _, nexthop = value.partition(":")
+        transport = transport.strip()
+        if not transport:
+            continue
+        written = None
+        if origin is not None:
+            raw = origin.value
+            start = len(raw) - len(raw.lstrip())
+            literal = raw[start:].startswith(transport)
+            token = Token(transport, start, start + len(transport))
+            written = Written(origin, _span(origin, token) if literal else None)
+        found.append(NamedTransport(transport, parameter, nexthop, written, daemon))
+    return found
+
+
+def _table_entries(
+    parameter: str, origin: Override | Parameter, daemon: Daemon | None
+) -> list[NamedTransport]:
+    """The transports of the ``inline:`` and ``static:`` tables in a transport table setting
+    (``inline:{ example.com=relay:[mx], ... }``), each placed at its word."""
+    found = []
+    value = origin.value
+    for table in find_tables(value):
+        if table.type not in ("inline", "static"):
+            continue
+        cursor = table.start
+        for entry in table.entries:
+            result = (entry if table.type == "static" else entry.partition("=")[2]).strip()
+            transport, _, nexthop = result.partition(":")
+            if not transport or "$" in transport:
+                continue
+            at = value.find(result, cursor, table.end)
+            if at < 0:
+                continue
+            cursor = at + len(result)
+            token = Token(transport, at, at + len(transport))
+            found.append(
+                NamedTransport(
+                    transport, parameter, nexthop, Written(origin, _span(origin, token)), daemon
+                )
+            )
+    return found

@@ -6,10 +6,17 @@ One program, smtp(8), is both: run as ``lmtp`` (master.cf's command name) it rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import attrs
 
-from .configuration import Configuration, yes
+from .configuration import Configuration, MatchList, yes
+from .sasl import mechanism_allowed, mechanism_filter, plaintext_in_clear, sasl_options
 from .services import Daemon
+
+if TYPE_CHECKING:
+    from .model import Postfix
 
 #: TLS levels from weakest to strongest as tls_level_lookup() knows them (tls/tls_level.c).
 TLS_LEVELS = ("none", "may", "dane", "encrypt", "fingerprint", "dane-only", "verify", "secure")
@@ -26,10 +33,27 @@ class ClientTls:
     why: str
     wrapper_mode: bool = False
     policy_maps: str | None = None
+    #: the setting that decides the level (None: nothing does, the level is ``none``)
+    parameter: str | None = None
 
     @property
     def enforced(self) -> bool:
         return self.level in ENFORCING_LEVELS
+
+    @property
+    def required(self) -> bool:
+        """TLS_REQUIRED() (tls/tls.h): a level above ``may``.  The client then uses the
+        ``*_mandatory_*`` protocol and cipher lists (smtp_tls_policy.c); ``dane`` is among
+        them for destinations with usable TLSA records, and falls back to ``may`` without."""
+        return self.level not in ("none", "may")
+
+    @property
+    def plaintext_possible(self) -> bool:
+        """Whether the default level lets the client talk without TLS: at ``none``, and at
+        ``may`` or ``dane`` when STARTTLS is missing or fails (smtp_proto.c continues in plain
+        text).  In wrapper mode it never does: below ``encrypt`` it skips the host
+        (smtp_connect.c).  A policy table may change the level per destination."""
+        return not self.wrapper_mode and not self.enforced
 
 
 @attrs.frozen
@@ -41,6 +65,55 @@ class ClientSasl:
     password_maps: str | None
     security_options: str | None
     tls_security_options: str | None
+    #: ``*_sasl_mechanism_filter`` as a match list (None: empty, no filter)
+    mechanism_filter: MatchList | None = None
+
+    @property
+    def authenticates(self) -> bool:
+        """smtp_sasl_helo_login(): the client logs in only to a server its password table
+        has an entry for; without a table it never does."""
+        return self.enabled and self.password_maps is not None
+
+    @property
+    def options(self) -> frozenset[str]:
+        """The security options for sessions without TLS (smtp_sasl_helo_login() passes
+        ``*_sasl_security_options``), lowercased as name_mask_opt() compares them."""
+        return sasl_options(self.security_options)
+
+    @property
+    def tls_options(self) -> frozenset[str]:
+        """The options for TLS sessions (``*_sasl_tls_security_options``)."""
+        return sasl_options(self.tls_security_options)
+
+    def allows(self, mechanism: str) -> bool | None:
+        """Whether the mechanism filter keeps ``mechanism`` (see sasl.mechanism_allowed)."""
+        return mechanism_allowed(self.mechanism_filter, mechanism)
+
+    @property
+    def plaintext_in_clear(self) -> bool | None:
+        """Whether a session without TLS may use PLAIN or LOGIN (sasl.plaintext_in_clear)."""
+        return plaintext_in_clear(self.options, self.mechanism_filter)
+
+
+def client_level(
+    value: Callable[[str], str | None], prefix: str = "smtp"
+) -> tuple[str, str | None, str]:
+    """A client's default TLS level, the parameter that decides it, and why
+    (smtp_tls_policy.c global_tls_level()): ``*_tls_security_level`` when set, else the
+    legacy switches (``*_enforce_tls``: encrypt, or verify with ``*_tls_enforce_peername``,
+    which is yes by default; ``*_use_tls``: may), else none."""
+    name = f"{prefix}_tls_security_level"
+    level = (value(name) or "").strip().lower()
+    if level:
+        return level, name, f"{name} = {level}"
+    enforce = f"{prefix}_enforce_tls"
+    if yes(value(enforce)):
+        verify = yes(value(f"{prefix}_tls_enforce_peername"))
+        return "verify" if verify else "encrypt", enforce, f"{enforce} = yes"
+    use = f"{prefix}_use_tls"
+    if yes(value(use)):
+        return "may", use, f"{use} = yes"
+    return "none", None, f"{name} is not set"
 
 
 @attrs.frozen(eq=False)
@@ -65,29 +138,21 @@ class SmtpClient:
 
     @property
     def tls(self) -> ClientTls:
-        """smtp.c pre_init() and smtp_tls_policy.c: the level when set, else the legacy
-        switches (``enforce_tls``: encrypt, or verify with ``tls_enforce_peername``;
-        ``use_tls``: may), else none."""
+        """smtp.c pre_init() and smtp_tls_policy.c: see client_level()."""
         wrapper = yes(self.value("tls_wrappermode"))
         policy = (self.value("tls_policy_maps") or "").strip() or None
-        level = (self.value("tls_security_level") or "").strip().lower()
-        name = self.parameter("tls_security_level")
-        if level:
-            return ClientTls(level, f"{name} = {level}", wrapper, policy)
-        if yes(self.value("enforce_tls")):
-            level = "verify" if yes(self.value("tls_enforce_peername")) else "encrypt"
-            return ClientTls(level, f"{self.parameter('enforce_tls')} = yes", wrapper, policy)
-        if yes(self.value("use_tls")):
-            return ClientTls("may", f"{self.parameter('use_tls')} = yes", wrapper, policy)
-        return ClientTls("none", f"{name} is not set", wrapper, policy)
+        level, parameter, why = client_level(self.config.value, self.protocol)
+        return ClientTls(level, why, wrapper, policy, parameter)
 
     @property
     def sasl(self) -> ClientSasl:
+        filtered = mechanism_filter(self.config, self.parameter("sasl_mechanism_filter"))
         return ClientSasl(
             yes(self.value("sasl_auth_enable")),
             (self.value("sasl_password_maps") or "").strip() or None,
             self.value("sasl_security_options"),
             self.value("sasl_tls_security_options"),
+            filtered,
         )
 
 
@@ -97,3 +162,33 @@ def smtp_clients(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[Sm
         SmtpClient(d.config, d, d.program) for d in daemons if d.program in ("smtp", "lmtp")
     )
     return found or (SmtpClient(config),)
+
+
+# -- whether mail reaches a client (SASL003) -------------------------------------------------
+
+#: Tables that may name any transport for some mail: their contents are not read.
+TRANSPORT_TABLES = (
+    "transport_maps",
+    "sender_dependent_default_transport_maps",
+    "mailbox_transport_maps",
+    "fallback_transport_maps",
+    "address_verify_transport_maps",
+)
+
+
+def client_reached(client: SmtpClient, postfix: Postfix) -> bool:
+    """Whether mail may reach ``client``'s service, so that master(8) starts it: a transport
+    setting names it (main.cf, defaults included, or a service's content_filter), or a
+    transport table is set whose contents the model does not read.  A client judged on
+    main.cf alone (no master.cf service) is taken as reached."""
+    if client.daemon is None:
+        return True
+    name = client.daemon.name
+    if any(t.transport == name for t in postfix.named_transports):
+        return True
+    for daemon in postfix.daemons:
+        if daemon.service.override("content_filter") is not None:
+            value = (daemon.config.value("content_filter") or "").strip()
+            if value.split(":", 1)[0] == name:
+                return True
+    return any((postfix.config.value(table) or "").strip() for table in TRANSPORT_TABLES)

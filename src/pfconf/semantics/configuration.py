@@ -10,7 +10,7 @@ not guess them: they are undefined unless the caller supplies them in ``runtime`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -51,6 +51,7 @@ class Configuration:
         runtime: Mapping[str, str] | None = None,
         hostname: str | None = None,
         service: Service | None = None,
+        overrides: Sequence[Override] | None = None,
     ) -> None:
         self.main = main
         self.master = master
@@ -61,12 +62,19 @@ class Configuration:
         self.hostname = hostname
         #: the master.cf service whose ``-o`` overrides this view includes; None: main.cf's
         self.service = service
+        #: the service's ``-o`` overrides the daemon reads, in order (``overrides``, the
+        #: daemon's reading from semantics.programs; by default postconf's, Service's own)
+        self.overrides: tuple[Override, ...] = (
+            tuple(overrides) if overrides is not None
+            else service.override_list if service is not None
+            else ()
+        )  # fmt: skip
         self._defined = main.effective()
         if service is not None:
             # master(8) passes each -o to the daemon, which stores it in its copy of main.cf's
             # dictionary before it reads any parameter (mail_conf_update() in the skeletons'
             # option loop): every value, and every $name in other values, sees the override
-            self._defined.update(service.overrides)
+            self._defined.update({o.name: o.value for o in self.overrides})
         #: what a daemon knows of itself: master.cf's service name (master passes it with
         #: -n) and its program's name (process_name)
         self._daemon: dict[str, str] = {}
@@ -77,11 +85,14 @@ class Configuration:
             }
         self._computing: set[str] = set()
 
-    def for_service(self, service: Service) -> Configuration:
+    def for_service(
+        self, service: Service, overrides: Sequence[Override] | None = None
+    ) -> Configuration:
         """The configuration a daemon of ``service`` runs with: main.cf with the service's
-        ``-o`` overrides."""
+        ``-o`` overrides (``overrides`` as the daemon reads them; by default as postconf
+        reads them)."""
         return Configuration(
-            self.main, self.master, self.version, self.runtime, self.hostname, service
+            self.main, self.master, self.version, self.runtime, self.hostname, service, overrides
         )
 
     def main_view(self) -> Configuration:
@@ -93,9 +104,8 @@ class Configuration:
     def origin(self, name: str) -> Origin:
         """Where the value of ``name`` is written: the service's override, main.cf's last
         definition, or None (a default)."""
-        if self.service is not None:
-            override = self.service.override(name)
-            if override is not None:
+        for override in reversed(self.overrides):
+            if override.name == name:
                 return override
         return self.main.get(name)
 
@@ -187,3 +197,19 @@ def yes(value: str | None) -> bool:
     """A Postfix boolean: ``yes`` in any case is true, anything else false (get_mail_conf_bool
     in global/mail_conf_bool.c accepts only yes and no, and the default stands for no)."""
     return (value or "").strip().lower() == "yes"
+
+
+# -- a parameter's default where main.cf sets it (rules that ignore a default written out) ---
+
+
+def default_value(config: Configuration, name: str) -> str | None:
+    """The value ``name`` would have in ``config`` if neither main.cf nor the service set it:
+    the target release's default, compatibility-level expressions and ``$name`` expanded
+    with the configuration's other values; None when the release has no default."""
+    raw = config.kb.compiled_default(name, config.version)
+    if raw is None:
+        return None
+    info = config.kb.parameter(name) or {}
+    if info.get("raw"):
+        return raw
+    return expand(raw, config.raw).text

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from ..kb import Version
 from ..model import MainCf, MasterCf
 from .addresses import (
+    TRANSPORT_TABLES,
     AddressClass,
     MyNetworks,
     NamedTransport,
@@ -17,9 +18,20 @@ from .addresses import (
 )
 from .client import SmtpClient, smtp_clients
 from .configuration import Configuration
+from .delivery import (
+    TRANSPORT_CLASSES,
+    OwnAddresses,
+    Route,
+    class_reachable,
+    own_addresses,
+    routes,
+)
+from .endpoints import ExternalService
 from .postscreen import Postscreen, postscreens
+from .restrictions import Written
 from .services import Daemon, daemons
-from .smtpd import SmtpServer, smtp_servers
+from .smtpd import SmtpServer, read_milters, smtp_servers
+from .tables import ProxiedTable, ProxyApproval, proxied_tables, proxy_approval
 
 
 class Postfix:
@@ -64,6 +76,21 @@ class Postfix:
         return smtp_servers(self.config, self.daemons)
 
     @functools.cached_property
+    def cleanup_milters(self) -> tuple[tuple[Daemon | None, Written, ExternalService], ...]:
+        """non_smtpd_milters as each cleanup service reads it when it starts
+        (cleanup/cleanup_init.c, cleanup_pre_jail()); main.cf's alone when master.cf is not
+        known.  cleanup applies them to mail that does not come through smtpd."""
+        cleanups: tuple[Daemon | None, ...] = self.running("cleanup")
+        if self.config.master is None:
+            cleanups = (None,)
+        found = []
+        for daemon in cleanups:
+            config = daemon.config if daemon is not None else self.config
+            for written, entry in read_milters(config, "non_smtpd_milters"):
+                found.append((daemon, written, entry))
+        return tuple(found)
+
+    @functools.cached_property
     def smtp_clients(self) -> tuple[SmtpClient, ...]:
         return smtp_clients(self.config, self.daemons)
 
@@ -81,4 +108,44 @@ class Postfix:
 
     @functools.cached_property
     def named_transports(self) -> tuple[NamedTransport, ...]:
-        return named_transports(self.config)
+        return named_transports(self.config, self.daemons)
+
+    def delivers_with(self, transport: str) -> bool:
+        """Whether mail may reach the master.cf service ``transport``: a transport setting
+        names it (for an address class's transport: a class mail can reach; main.cf, or a
+        daemon's content_filter override), or a transport table is set whose contents the
+        model does not read."""
+        for named in self.named_transports:
+            klass = TRANSPORT_CLASSES.get(named.parameter)
+            if named.transport == transport and (
+                klass is None or class_reachable(self.config, klass)
+            ):
+                return True
+        for daemon in self.daemons:
+            if daemon.service.override("content_filter") is not None:
+                value = (daemon.config.value("content_filter") or "").strip()
+                if value.split(":", 1)[0] == transport:
+                    return True
+        return any((self.config.value(name) or "").strip() for name in TRANSPORT_TABLES)
+
+    @functools.cached_property
+    def routes(self) -> tuple[Route, ...]:
+        """The next hops main.cf and the overrides name, with the service delivering there."""
+        clients = tuple(c.daemon for c in self.smtp_clients)
+        return routes(self.config, self.daemons, clients)
+
+    @functools.cached_property
+    def proxied_tables(self) -> tuple[ProxiedTable, ...]:
+        """The proxy: tables the configuration reads or writes."""
+        return proxied_tables(self.config, self.daemons)
+
+    def proxy_approval(self, write: bool) -> ProxyApproval:
+        """What proxymap (``write``: proxywrite) serves, as its service reads main.cf."""
+        daemon = self.daemon("proxywrite" if write else "proxymap", "unix")
+        config = daemon.config if daemon is not None else self.config
+        return proxy_approval(config, write, self.version)
+
+    @functools.cached_property
+    def own_addresses(self) -> OwnAddresses:
+        """The addresses Postfix counts as this host's (inet_interfaces, proxy_interfaces)."""
+        return own_addresses(self.config)

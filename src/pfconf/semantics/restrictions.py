@@ -18,9 +18,11 @@ from __future__ import annotations
 import attrs
 
 from ..expand import expand
+from ..kb import Version, load_table, parse_version
 from ..model import Override, Parameter, Span
-from ..values import Token, split_list
+from ..values import ISSPACE, Token, split_list
 from .configuration import Configuration, Origin
+from .endpoints import split_nameval
 
 #: smtpd's lists in the order it evaluates them (with smtpd_delay_reject = yes, the default,
 #: the client, helo and sender lists run at RCPT TO, before the relay and recipient lists).
@@ -33,6 +35,9 @@ LISTS = (
     "smtpd_data_restrictions",
     "smtpd_end_of_data_restrictions",
 )
+
+#: The other list smtpd_check_init() parses when smtpd starts (it is evaluated for ETRN only).
+ETRN_LIST = "smtpd_etrn_restrictions"
 
 #: The kinds of argument the knowledge base gives restrictions that take the next word.
 _TAKES_ARGUMENT = ("table", "dns_zone", "policy_service", "time")
@@ -149,14 +154,15 @@ class _Reader:
     def __init__(self, config: Configuration) -> None:
         self.config = config
 
-    def words(self, name: str, depth: int = 0) -> list[tuple[str, Written]]:
-        """The words of ``name``'s expanded value, each with where it is written."""
+    def words(self, name: str, depth: int = 0, parens: str = "{}") -> list[tuple[str, Written]]:
+        """The words of ``name``'s expanded value, each with where it is written (``parens``
+        as for split_list: braces keep a word together unless told otherwise)."""
         raw = self.config.raw(name)
         if raw is None:
             return []
         origin = self.config.origin(name)
         result: list[tuple[str, Written]] = []
-        for token in split_list(raw):
+        for token in split_list(raw, parens=parens):
             if "$" not in token.text:
                 result.append((token.text, Written(origin, _span(origin, token))))
                 continue
@@ -164,12 +170,19 @@ class _Reader:
             if reference is not None and depth < 20 and self.config.raw(reference) is not None:
                 # a list made of other lists ($mua_client_restrictions): each word is
                 # placed in the list that holds it
-                result.extend(self.words(reference, depth + 1))
+                result.extend(self.words(reference, depth + 1, parens))
                 continue
             text = expand(token.text, self.config.raw).text
             place = Written(origin, _span(origin, token))
-            result.extend((word.text, place) for word in split_list(text))
+            result.extend((word.text, place) for word in split_list(text, parens=parens))
         return result
+
+
+def words(config: Configuration, name: str, parens: str = "{}") -> list[tuple[str, Written]]:
+    """The words of a list parameter (split at commas and blanks, ``parens`` keeping a word
+    together), each with where it is written: for the lists smtpd reads besides its
+    restriction lists (smtpd_milters, smtpd_restriction_classes...)."""
+    return _Reader(config).words(name, parens=parens)
 
 
 def read_list(
@@ -215,9 +228,162 @@ def _bind(
     return tuple(result)
 
 
+@attrs.frozen
+class RestrictionClass:
+    """A name listed in smtpd_restriction_classes, where it is listed, and the list it
+    stands for: None when smtpd finds no definition (smtpd_check_init() looks the name up
+    with mail_conf_lookup_eval(): no parameter of that name, or one that expands to
+    nothing, stops smtpd with "restriction class `%s' needs a definition")."""
+
+    name: str
+    written: Written
+    definition: RestrictionList | None
+
+
+def read_classes(config: Configuration) -> tuple[RestrictionClass, ...]:
+    """Every name of smtpd_restriction_classes (split with mystrtok: no braces), in order."""
+    names = restriction_classes(config)
+    found = []
+    for name, written in words(config, "smtpd_restriction_classes", "\0\0"):
+        definition = read_list(config, name, names) if config.value(name) else None
+        found.append(RestrictionClass(name, written, definition))
+    return tuple(found)
+
+
 def restriction_classes(config: Configuration) -> frozenset[str]:
     """The names of smtpd_restriction_classes (split with mystrtok at commas and blanks)."""
     value = config.value("smtpd_restriction_classes")
     if not value:
         return frozenset()
     return frozenset(token.text for token in split_list(value, parens="\0\0"))
+
+
+def _extpar_strip(text: str) -> tuple[str, str | None]:
+    """util/extpar.c with EXTPAR_FLAG_STRIP: the text inside ``{...}``, blanks trimmed, and
+    Postfix's complaint when the braces do not enclose the whole text."""
+    level, end = 0, -1
+    for index, ch in enumerate(text):
+        if ch == "{":
+            level += 1
+        elif ch == "}":
+            level -= 1
+            if level == 0:
+                end = index
+                break
+    if end < 0:
+        return text[1:].strip(ISSPACE), f"missing '}}' in \"{text}\""
+    if end != len(text) - 1:
+        return text[1:end].strip(ISSPACE), f"syntax error after '}}' in \"{text}\""
+    return text[1:end].strip(ISSPACE), None
+
+
+def ccert_table_problem(argument: str, version: Version) -> tuple[str, bool] | None:
+    """What check_ccert_access makes of a ``{ type:name, { search_order = ... } }`` argument
+    (global/map_search.c, map_search_create(), 3.5 and later; facts in rules/smtpd.toml):
+    None when it works, else Postfix's complaint and whether it hits only clients that
+    present a certificate (a search name check_ccert_access() does not handle) rather than
+    every client that reaches it (no table at all)."""
+    facts = load_table("smtpd").get("ccert_search", {})
+    since = parse_version(str(facts.get("since", "3.5")))
+    if not argument.startswith("{") or version[:2] < since[:2]:
+        return None
+    inside, problem = _extpar_strip(argument)
+    if problem is not None:
+        return f"malformed map specification: '{problem}'", False
+    items = split_list(inside)
+    if not items:
+        return f"empty map specification: '{argument}'", False
+    if ":" not in items[0].text:
+        return f"expected maptype:mapname instead of '{items[0].text}'", False
+    search: list[str] = []
+    for token in items[1:]:
+        text = token.text
+        if text.startswith("{"):
+            text, problem = _extpar_strip(text)
+            if problem is not None:
+                return f"malformed map attribute: {problem}", False
+        pair = split_nameval(text)
+        if isinstance(pair, str):
+            return f"malformed map attribute in '{argument}': '{pair}'", False
+        name, value = pair
+        if name.lower() != "search_order":
+            return f"unknown map attribute in '{argument}': '{name}'", False
+        search = [t.text for t in split_list(value, parens="\0\0")]
+    names = [str(n) for n in facts.get("names", [])]
+    for word in search:
+        if word not in names:
+            return f"unknown search type '{word}' in '{argument}'", False
+    supported = [str(n) for n in facts.get("supported", [])]
+    for word in search:
+        if word not in supported:
+            return f"unexpected action '{word}' in '{argument}'", True
+    return None
+
+
+def _ip_tokens(text: str) -> list[tuple[str, int]]:
+    """util/ip_match.c ip_match_next_token(): ("n", value) for a decimal octet, ("err", 0)
+    for a number above 255, (character, 0) for anything else; ("", 0) at the end."""
+    tokens: list[tuple[str, int]] = []
+    i = 0
+    while i < len(text):
+        if text[i].isascii() and text[i].isdigit():
+            start = i
+            while i < len(text) and text[i].isascii() and text[i].isdigit():
+                i += 1
+            value = int(text[start:i])
+            tokens.append(("n", value) if value <= 255 else ("err", 0))
+        else:
+            tokens.append((text[i], 0))
+            i += 1
+    return tokens
+
+
+def ip_pattern_error(pattern: str) -> str | None:
+    """What util/ip_match.c ip_match_parse() says of an IPv4 reply filter such as
+    ``127.0.0.[2..11]`` (the part after ``=`` of a DNS list argument), or None."""
+    if pattern.startswith("["):
+        level, end = 0, -1
+        for index, ch in enumerate(pattern):
+            if ch == "[":
+                level += 1
+            elif ch == "]":
+                level -= 1
+                if level == 0:
+                    end = index
+                    break
+        if end < 0:
+            return 'missing "]" character'
+        if end == len(pattern) - 1:
+            pattern = pattern[1:-1]
+    if not pattern:
+        return "empty address pattern"
+    tokens = iter(_ip_tokens(pattern))
+
+    def take() -> tuple[str, int]:
+        return next(tokens, ("", 0))
+
+    for octet in range(4):
+        kind, _ = take()
+        if kind == "[":
+            while True:
+                kind, low = take()
+                if kind != "n":
+                    return "need decimal number 0..255"
+                ahead = take()
+                if ahead[0] == ".":
+                    dot, (kind, high) = take(), take()
+                    if dot[0] != "." or kind != "n" or low > high:
+                        return "numeric range error"
+                    ahead = take()
+                if ahead[0] == ";":
+                    continue
+                if ahead[0] != "]":
+                    return 'need ";" or "]"'
+                break
+        elif kind != "n":
+            return 'need decimal number 0..255 or "["'
+        if octet == 3:
+            return "garbage after pattern" if take()[0] else None
+        if take()[0] != ".":
+            return 'need "."'
+    return None

@@ -13,8 +13,10 @@ import posixpath
 
 import attrs
 
-from ..model import Service
+from ..model import Override, Service
+from ..values import split_list
 from .configuration import Configuration
+from .programs import CommandLine, Program, command_line, program
 
 #: Ports of the services Postfix's own master.cf names (IANA's registry, as in /etc/services
 #: and, from Postfix 3.9, the default of known_tcp_ports).  A name not here is resolved by
@@ -72,6 +74,9 @@ class Daemon:
     service: Service
     #: main.cf with this service's -o overrides: what the daemon reads
     config: Configuration
+    #: the command's arguments as the daemon's getopt reads them (semantics.programs); None
+    #: when master refuses a word of them
+    command_line: CommandLine | None = None
 
     @property
     def name(self) -> str:
@@ -128,9 +133,71 @@ class Daemon:
         endpoint = self.endpoint
         return endpoint.number if endpoint is not None else None
 
+    @property
+    def overrides(self) -> tuple[Override, ...]:
+        """The ``-o`` overrides the daemon reads, in order (its getopt's reading, which
+        differs from postconf -P's in a few cases: semantics.programs)."""
+        return self.config.overrides
+
+    @property
+    def facts(self) -> Program | None:
+        """What the program demands of its service (rules/daemons.toml); None for one pflint
+        does not know."""
+        return program(self.program, self.config.version)
+
+    @functools.cached_property
+    def disabled(self) -> bool:
+        """Whether master_service_disable keeps master from running the service."""
+        return _disabled(self)
+
+    @property
+    def started(self) -> bool:
+        """Whether master ever starts the daemon (not disabled; postlogd only when programs
+        log through it)."""
+        return _started(self)
+
 
 def daemons(config: Configuration) -> tuple[Daemon, ...]:
-    """Every service of the configuration's master.cf, in file order (none without one)."""
+    """Every service of the configuration's master.cf, in file order (none without one),
+    each with the ``-o`` overrides its daemon's getopt reads."""
     if config.master is None:
         return ()
-    return tuple(Daemon(s, config.for_service(s)) for s in config.master.services)
+    found = []
+    for service in config.master.services:
+        line = command_line(service, config.version)
+        overrides = line.overrides if line is not None else None
+        found.append(Daemon(service, config.for_service(service, overrides), line))
+    return tuple(found)
+
+
+# -- what master and the program make of a service -------------------------------------------
+
+
+def _disabled(daemon: Daemon) -> bool:
+    """master_service_disable as master reads it (main.cf; global/match_service.c,
+    match_service_match: ``name/type`` or a bare type, case ignored, ``!`` negates, the
+    first match decides; ``name.type`` is the form before Postfix 3.0)."""
+    value = daemon.config.main_view().value("master_service_disable") or ""
+    for token in split_list(value):
+        pattern = token.text
+        if "/" not in pattern and "." in pattern:
+            head, _, tail = pattern.rpartition(".")
+            pattern = f"{head}/{tail}"
+        match = True
+        while pattern.startswith("!"):
+            match, pattern = not match, pattern[1:]
+        subject = daemon.key if "/" in pattern else daemon.type
+        if subject.lower() == pattern.lower():
+            return match
+    return False
+
+
+def _started(daemon: Daemon) -> bool:
+    """Whether master ever starts the daemon: postlogd only when programs log through it,
+    which they do only with maillog_file set (global/maillog_client.c, maillog_client_init);
+    the others are asked for in normal operation."""
+    if daemon.disabled:
+        return False
+    if daemon.program != "postlogd":
+        return True
+    return bool((daemon.config.main_view().value("maillog_file") or "").strip())

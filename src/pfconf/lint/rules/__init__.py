@@ -1,3 +1,19 @@
 """Every pflint rule, one module per rule family; importing this package registers them all."""
 
-from . import crossfile, daemons, dnsbl, parameters, relay, sasl, services, syntax, tls, values  # noqa: F401
+from . import (  # noqa: F401
+    client,
+    crossfile,
+    daemons,
+    delivery,
+    dnsbl,
+    ignored,
+    parameters,
+    relay,
+    sasl,
+    services,
+    smtpd,
+    startup,
+    syntax,
+    tls,
+    values,
+)

@@ -1,45 +1,33 @@
 """master.cf entries that master(8) or the daemon it starts refuses, and settings that need a
 service master.cf lacks.
 
-The facts about each daemon (its server skeleton, option letters, process limit, privilege)
-are in rules/daemons.toml; this module reads a service's command line the way that daemon's
-getopt does, which differs from postconf's reading (pfconf.model) for options with values.
-Like the other master.cf rules, nothing here judges the stock master.cf pflint assumes when
-none was found.
+Every rule asks the model (pfconf.semantics): the daemons master runs, with their columns as
+master reads them, the command line as each daemon's getopt reads it and what each program
+demands (semantics.programs, from rules/daemons.toml), and the configuration each daemon
+sees.  Like the other master.cf rules, nothing here judges the stock master.cf pflint
+assumes when none was found.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Iterable, Iterator
-from typing import Any
 
-import attrs
-
-from ...expand import expand
-from ...kb import load_table, parse_version
-from ...model import Override, Parameter, Service, split_nameval
-from ...semantics import yes
-from ...values import LookupTable, find_tables, split_list, strip_braces
-from ..context import Context, ServiceConfig
-from ..finding import Finding
-from ..restrictions import LISTS, Restriction, parse_list
+from ...kb import parse_version
+from ...model import split_nameval
+from ...semantics import Configuration, Daemon, yes
+from ...semantics.client import SmtpClient
+from ...semantics.restrictions import LISTS, Restriction
+from ...values import LookupTable, find_tables, strip_braces
+from .. import location as at
+from ..context import Context
+from ..location import Location
 from ..rule import Rule, register
+from .services import split_value
 
 
 def _real(ctx: Context) -> bool:
     return ctx.master is not None and not ctx.master_is_stock
-
-
-def _program(service: Service) -> str:
-    return os.path.basename(service.command)
-
-
-def _daemon(service: Service) -> dict[str, Any] | None:
-    """What rules/daemons.toml says of the program a service runs, or None."""
-    daemons: dict[str, dict[str, Any]] = load_table("daemons").get("daemons", {})
-    return daemons.get(_program(service))
 
 
 def _since(ctx: Context, version: str | None) -> bool:
@@ -47,190 +35,13 @@ def _since(ctx: Context, version: str | None) -> bool:
     return version is not None and ctx.target[:2] >= parse_version(version)[:2]
 
 
-def _disabled(ctx: Context, service: Service) -> bool:
-    """Whether master_service_disable keeps master from running the service
-    (global/match_service.c, match_service_match: ``name/type`` or a bare type, case
-    ignored, ``!`` negates, the first match decides; ``name.type`` is the old form)."""
-    if ctx.main is None or ctx.main.get("master_service_disable") is None:
-        return False
-    value = ctx.configuration.value("master_service_disable") or ""
-    for token in split_list(value):
-        pattern = token.text
-        if "/" not in pattern and "." in pattern:
-            head, _, tail = pattern.rpartition(".")
-            pattern = f"{head}/{tail}"
-        match = True
-        while pattern.startswith("!"):
-            match, pattern = not match, pattern[1:]
-        subject = service.key if "/" in pattern else service.type
-        if subject.lower() == pattern.lower():
-            return match
-    return False
-
-
-def _running(ctx: Context) -> Iterator[ServiceConfig]:
-    """The services of a real master.cf that master runs."""
+def _running(ctx: Context) -> Iterator[Daemon]:
+    """The services of a real master.cf that master runs (master_service_disable aside)."""
     if not _real(ctx):
         return
-    for config in ctx.services:
-        if not _disabled(ctx, config.service):
-            yield config
-
-
-def _started(ctx: Context, service: Service) -> bool:
-    """Whether master ever starts the daemon: postlogd runs only when programs log through
-    it, which they do only with maillog_file set (global/maillog_client.c,
-    maillog_client_init); the other daemons are asked for in normal operation."""
-    if _program(service) != "postlogd":
-        return True
-    return ctx.main is not None and bool((ctx.configuration.value("maillog_file") or "").strip())
-
-
-def _service_value(ctx: Context, config: ServiceConfig | None, name: str) -> str | None:
-    """The value of ``name`` a daemon of ``config`` works with: its ``-o`` override expanded
-    (other overrides of the same service first, then main.cf and the defaults), or the
-    model's value; None when it has none."""
-    override = config.service.override(name) if config is not None else None
-    if override is None or config is None:
-        return ctx.configuration.value(name)
-    overrides = config.service.overrides
-
-    def lookup(other: str) -> str | None:
-        if other in overrides:
-            return overrides[other]
-        return ctx.configuration.raw(other)
-
-    return expand(override.value, lookup).text
-
-
-def _integer(text: str | None) -> int | None:
-    text = (text or "").strip()
-    return int(text) if text.isdigit() else None
-
-
-# -- the daemon's reading of its command line ---------------------------------------------
-
-
-@attrs.frozen
-class _Word:
-    """One command argument as the daemon receives it: ``text`` after master stripped its
-    braces, ``index`` the word's position in Service.arguments."""
-
-    text: str
-    index: int
-
-
-@attrs.frozen
-class _Option:
-    letter: str
-    word: _Word  # the word that holds the letter
-    value: _Word | None  # the word that holds its value (the same word for "-ovalue")
-    value_text: str | None
-
-
-@attrs.frozen
-class _Reading:
-    """A command line as the daemon's getopt reads it: the options, the letters it refuses
-    (``errors``: (letter, word, why)), and the plain arguments after the options."""
-
-    options: tuple[_Option, ...]
-    errors: tuple[tuple[str, _Word, str], ...]
-    plain: tuple[_Word, ...]
-
-    def has(self, letters: str) -> bool:
-        return any(option.letter in letters for option in self.options)
-
-
-def _words(ctx: Context, service: Service) -> list[_Word] | None:
-    """The command's arguments as master passes them (master_ent.c, get_master_ent: a word
-    in ``{ }`` loses its braces from Postfix 3.0); None when master refuses one."""
-    words = []
-    for index, argument in enumerate(service.arguments):
-        if index < 8:
-            continue
-        text = argument.text
-        if text.startswith("{") and ctx.target[:2] >= (3, 0):
-            inside = strip_braces(text)
-            if inside is None:
-                return None
-            text = inside
-        words.append(_Word(text, index))
-    return words
-
-
-def _getopt_letters(ctx: Context, skeleton: str) -> str | None:
-    """The option string of ``skeleton``'s getopt in the target release."""
-    info = load_table("daemons").get("skeletons", {}).get(skeleton, {})
-    letters = None
-    for step in info.get("getopt", ()):
-        if _since(ctx, step["since"]):
-            letters = step["options"]
-    return str(letters) if letters is not None else None
-
-
-def _getopt(words: list[_Word], letters: str) -> _Reading:
-    """POSIX getopt with the "+" Postfix prepends (util/sys_defs.h GETOPT): options end at
-    ``--`` (consumed) or at the first word that does not start with ``-`` or is ``-``; an
-    unknown letter, or a letter that takes a value and has none, is an error."""
-    options: list[_Option] = []
-    errors: list[tuple[str, _Word, str]] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        text = word.text
-        if text == "--":
-            i += 1
-            break
-        if not text.startswith("-") or text == "-":
-            break
-        j = 1
-        while j < len(text):
-            letter = text[j]
-            at = letters.find(letter)
-            if letter == ":" or at < 0:
-                errors.append((letter, word, "unknown"))
-                j += 1
-                continue
-            if at + 1 < len(letters) and letters[at + 1] == ":":
-                if j + 1 < len(text):
-                    options.append(_Option(letter, word, word, text[j + 1 :]))
-                elif i + 1 < len(words):
-                    i += 1
-                    options.append(_Option(letter, word, words[i], words[i].text))
-                else:
-                    errors.append((letter, word, "no value"))
-                break
-            options.append(_Option(letter, word, None, None))
-            j += 1
-        i += 1
-    return _Reading(tuple(options), tuple(errors), tuple(words[i:]))
-
-
-def _reading(ctx: Context, service: Service) -> _Reading | None:
-    """How the daemon of ``service`` reads its arguments; None for a program
-    rules/daemons.toml does not know, or arguments master refuses."""
-    daemon = _daemon(service)
-    if daemon is None:
-        return None
-    letters = _getopt_letters(ctx, daemon["skeleton"])
-    words = _words(ctx, service)
-    if letters is None or words is None:
-        return None
-    return _getopt(words, letters)
-
-
-def _mst007_word(service: Service) -> int | None:
-    """The index of the word MST007 reports as the rest of an -o value cut at a blank
-    (its condition, from postconf's reading of the line), or None."""
-    words = service.arguments
-    reading = service.daemon_arguments
-    end = reading.options_end
-    if end >= len(words) or words[end].text == "--":
-        return None
-    last = reading.args[max(reading.getopt_count - 2, 0) : reading.getopt_count]
-    if len(last) == 2 and last[0] == "-o":
-        return end
-    return None
+    for daemon in ctx.postfix.daemons:
+        if not daemon.disabled:
+            yield daemon
 
 
 # -- A1: process limits --------------------------------------------------------------------
@@ -280,40 +91,32 @@ class ProcessLimit(Rule):
     severity = "error"
     summary = "process limit a single-instance or unlimited daemon refuses"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        for config in _running(ctx):
-            service = config.service
-            daemon = _daemon(service)
-            if daemon is None or not _since(ctx, daemon.get("process_limit_since")):
+    def check(self, ctx: Context) -> None:
+        for daemon in _running(ctx):
+            facts = daemon.facts
+            if facts is None or facts.process_limit is None or not daemon.started:
                 continue
-            if not _started(ctx, service):
-                continue
-            need = int(daemon["process_limit"])
-            field = service.process_limit
-            if field == "-":
-                if ctx.main is None:
-                    continue  # default_process_limit is not known
-                limit = _integer(ctx.configuration.value("default_process_limit"))
-                shown = f"- (default_process_limit = {limit})"
-            else:
-                limit = _integer(field)
-                shown = field
+            need = facts.process_limit
+            column = daemon.service.process_limit
+            if column == "-" and ctx.main is None:
+                continue  # default_process_limit is not known
+            limit = daemon.process_limit
             if limit is None or limit == need:
                 continue
-            reading = _reading(ctx, service)
+            shown = f"- (default_process_limit = {limit})" if column == "-" else column
+            line = daemon.command_line
             # the skeleton tests the flag master passes (-l, -z); written in the command
             # they count too, and -S (a stream on stdin) skips the test
-            if reading is not None and reading.has(("l" if need == 1 else "z") + "S"):
+            if line is not None and line.has(("l" if need == 1 else "z") + "S"):
                 continue
-            program = _program(service)
+            program = daemon.program
             what = "exactly one process" if need == 1 else "no process limit"
-            yield ctx.at_span(
-                type(self), ctx.master_path, service.field_span("process_limit"),
-                f"{program} needs {what} (process limit {need}), but {service.key} has "
+            self.report(
+                at.field(daemon, "process_limit"),
+                f"{program} needs {what} (process limit {need}), but {daemon.key} has "
                 f"{shown}: {program} stops as soon as master starts it (\"service "
-                f"{service.name} requires a process limit of {need}\"); set it to {need}",
-                service=service.key,
-            )  # fmt: skip
+                f"{daemon.name} requires a process limit of {need}\"); set it to {need}",
+            )
 
 
 # -- A2: the unprivileged column -----------------------------------------------------------
@@ -362,39 +165,36 @@ class PrivilegeColumn(Rule):
     severity = "error"
     summary = "delivery agent marked unprivileged, or smtpd running as root"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        for config in _running(ctx):
-            service = config.service
-            program = _program(service)
-            daemon = _daemon(service)
-            span = service.field_span("unprivileged")
-            column = service.unprivileged
-            if daemon is not None and _since(ctx, daemon.get("privileged_since")):
-                if column in ("y", "-"):
+    def check(self, ctx: Context) -> None:
+        for daemon in _running(ctx):
+            program = daemon.program
+            facts = daemon.facts
+            column = daemon.service.unprivileged
+            where = at.field(daemon, "unprivileged")
+            if facts is not None and facts.privileged:
+                if daemon.unprivileged:
                     shown = "'-' (which means 'y')" if column == "-" else "'y'"
-                    yield ctx.at_span(
-                        type(self), ctx.master_path, span,
-                        f"{program} must run as root, but {service.key} has {shown} in the "
+                    self.report(
+                        where,
+                        f"{program} must run as root, but {daemon.key} has {shown} in the "
                         f"unprivileged column: {program} stops as soon as master starts it "
-                        f"(\"service {service.name} requires privileged operation\"); use n",
-                        service=service.key,
-                    )  # fmt: skip
+                        f"(\"service {daemon.name} requires privileged operation\"); use n",
+                    )
             elif (
                 program == "smtpd"
-                and column == "n"
-                and service.type in ("inet", "pass")
+                and not daemon.unprivileged
+                and daemon.type in ("inet", "pass")
                 and _since(ctx, "2.3")
             ):
-                reading = _reading(ctx, service)
-                if reading is not None and reading.has("u"):
+                line = daemon.command_line
+                if line is not None and line.has("u"):
                     continue  # an explicit -u drops the privileges after all
-                yield ctx.at_span(
-                    type(self), ctx.master_path, span,
-                    f"{service.key} runs smtpd as root ('n' in the unprivileged column): "
+                self.report(
+                    where,
+                    f"{daemon.key} runs smtpd as root ('n' in the unprivileged column): "
                     "smtpd exits on every network connection (\"the Postfix SMTP server "
                     "must run with $mail_owner privileges\"); use -",
-                    service=service.key,
-                )  # fmt: skip
+                )
 
 
 # -- A9: the command's arguments -----------------------------------------------------------
@@ -450,81 +250,82 @@ class DaemonArguments(Rule):
     severity = "error"
     summary = "command-line option or argument the daemon refuses"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        for config in _running(ctx):
-            service = config.service
-            reading = _reading(ctx, service)
-            if reading is None or not _started(ctx, service):
+    def check(self, ctx: Context) -> None:
+        for daemon in _running(ctx):
+            line = daemon.command_line
+            if line is None or not line.known or not daemon.started:
                 continue
-            refused = list(self._options(ctx, service, reading))
-            yield from refused
-            if not refused:
-                # the daemon stops at the first bad option, before it sees its arguments;
-                # and after an unknown letter the next word may be that option's value
-                yield from self._plain(ctx, service, reading)
+            # the daemon stops at the first bad option, before it sees its arguments; and
+            # after an unknown letter the next word may be that option's value
+            if not self._options(daemon):
+                self._plain(daemon)
 
-    def _at(self, ctx: Context, service: Service, word: _Word, message: str) -> Finding:
-        span = service.arguments[word.index].span
-        return ctx.at_span(type(self), ctx.master_path, span, message, service=service.key)
-
-    def _options(self, ctx: Context, service: Service, reading: _Reading) -> Iterator[Finding]:
-        program = _program(service)
-        for letter, word, why in reading.errors:
-            if why == "unknown":
-                problem = f"-{letter} is not an option of {program}"
+    def _options(self, daemon: Daemon) -> bool:
+        """Report the options the daemon refuses; whether there is one."""
+        line = daemon.command_line
+        assert line is not None
+        program = daemon.program
+        refused = False
+        for bad in line.refused:
+            if bad.why == "unknown":
+                problem = f"-{bad.letter} is not an option of {program}"
             else:
-                problem = f"-{letter} needs a value and has none"
-            yield self._at(
-                ctx, service, word,
-                f"{problem}: {program} stops at start-up (\"invalid option: {letter}\")",
-            )  # fmt: skip
-        split = _mst007_word(service)
-        for option in reading.options:
-            if option.letter != "o" or option.value is None or option.value_text is None:
+                problem = f"-{bad.letter} needs a value and has none"
+            self.report(
+                at.word(daemon, bad.word),
+                f"{problem}: {program} stops at start-up (\"invalid option: {bad.letter}\")",
+            )
+            refused = True
+        split = split_value(daemon)
+        for option in line.options:
+            if option.letter != "o" or option.value is None or option.value_word is None:
                 continue
-            error = split_nameval(option.value_text)[0]
+            error = split_nameval(option.value)[0]
             if error is None:
                 continue
-            if split is not None and option.value.index == split - 1:
+            if split is not None and split[0] == option:
                 continue  # "-o name = value": MST007 reports the "=" cut off
-            yield self._at(
-                ctx, service, option.value,
-                f"-o {option.value_text!r} is not name=value ({error}): {program} stops at "
+            self.report(
+                at.word(daemon, option.value_word),
+                f"-o {option.value!r} is not name=value ({error}): {program} stops at "
                 "start-up (\"invalid -o option value\")",
-            )  # fmt: skip
+            )
+            refused = True
+        return refused
 
-    def _plain(self, ctx: Context, service: Service, reading: _Reading) -> Iterator[Finding]:
-        daemon = _daemon(service) or {}
-        program = _program(service)
-        split = _mst007_word(service)
-        if _since(ctx, daemon.get("flags_since")):
-            for word in reading.plain:
-                if word.text[:6].lower() == "flags=":
-                    known = daemon.get("flag_letters", "")
-                    unknown = "".join(dict.fromkeys(f for f in word.text[6:] if f not in known))
-                    if unknown:
-                        yield self._at(
-                            ctx, service, word,
-                            f"{program} has no flag {', '.join(unknown)} (only {known}): "
-                            f"it stops at start-up (\"unknown {word.text} value\")",
-                        )  # fmt: skip
-                        return
-                    continue
-                if word.index != split:
-                    yield self._at(
-                        ctx, service, word,
-                        f"{program} takes only flags=... after its options: {word.text!r} "
-                        f"stops it at start-up (\"unknown attribute name\")",
-                    )  # fmt: skip
-                return  # the first such word stops it
-        elif _since(ctx, daemon.get("no_arguments_since")) and reading.plain:
-            word = reading.plain[0]
-            if word.index != split:
-                yield self._at(
-                    ctx, service, word,
-                    f"{program} takes no arguments after its options: {word.text!r} stops "
-                    "it (\"unexpected command-line argument\")",
-                )  # fmt: skip
+    def _plain(self, daemon: Daemon) -> None:
+        line = daemon.command_line
+        facts = daemon.facts
+        assert line is not None and facts is not None
+        program = daemon.program
+        split = split_value(daemon)
+        cut = split[1] if split is not None else None
+        for index in line.plain:
+            text = line.words[index]
+            if facts.arguments == "flags" and text[:6].lower() == "flags=":
+                known = facts.flag_letters
+                unknown = "".join(dict.fromkeys(f for f in text[6:] if f not in known))
+                if unknown:
+                    self.report(
+                        at.word(daemon, index),
+                        f"{program} has no flag {', '.join(unknown)} (only {known}): "
+                        f"it stops at start-up (\"unknown {text} value\")",
+                    )
+                    return
+                continue
+            if facts.arguments == "flags" and index != cut:
+                self.report(
+                    at.word(daemon, index),
+                    f"{program} takes only flags=... after its options: {text!r} stops it "
+                    "at start-up (\"unknown attribute name\")",
+                )
+            elif facts.arguments == "none" and index != cut:
+                self.report(
+                    at.word(daemon, index),
+                    f"{program} takes no arguments after its options: {text!r} stops it "
+                    "(\"unexpected command-line argument\")",
+                )
+            return  # the first such word stops it
 
 
 # -- A9: entries master refuses ------------------------------------------------------------
@@ -656,82 +457,65 @@ class MasterRefusesEntry(Rule):
     severity = "error"
     summary = "master.cf entry master refuses: Postfix does not start"
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
-        assert ctx.master is not None
         # master reads every line, disabled services included (master_ent.c skips a
         # disabled entry only after its name and type)
-        for service in ctx.master.services:
-            yield from self._entry(ctx, service)
+        for daemon in ctx.postfix.daemons:
+            if not daemon.disabled:
+                self._entry(ctx, daemon)
 
-    def _entry(self, ctx: Context, service: Service) -> Iterator[Finding]:
-        rule = type(self)
-        path = ctx.master_path
-        key = service.key
-        if _disabled(ctx, service):
-            return  # master skips the rest of a disabled entry's line
-        if service.type == "inet":
-            error = _host_port_error(service.name) if _since(ctx, "2.2") else None
+    def _entry(self, ctx: Context, daemon: Daemon) -> None:
+        key = daemon.key
+        if daemon.type == "inet":
+            error = _host_port_error(daemon.name) if _since(ctx, "2.2") else None
             if error is not None:
-                yield ctx.at_span(
-                    rule, path, service.field_span("service"),
-                    f"master cannot read the inet service name {service.name!r} ({error}): "
+                self.report(
+                    at.field(daemon, "service"),
+                    f"master cannot read the inet service name {daemon.name!r} ({error}): "
                     "Postfix does not start; write port or host:port",
-                    service=key,
-                )  # fmt: skip
+                )
                 return  # master stops here
-            if service.private in ("y", "-"):
-                shown = "'-' (which means 'y')" if service.private == "-" else "'y'"
-                yield ctx.at_span(
-                    rule, path, service.field_span("private"),
+            if daemon.private:
+                column = daemon.service.private
+                shown = "'-' (which means 'y')" if column == "-" else "'y'"
+                self.report(
+                    at.field(daemon, "private"),
                     f"{key} has {shown} in the private column, but an inet service cannot "
                     "be private: master stops and Postfix does not start; use n",
-                    service=key,
-                )  # fmt: skip
+                )
                 return
-        if service.command == "-":
-            yield ctx.at_span(
-                rule, path, service.field_span("command"),
+        if daemon.service.command == "-":
+            self.report(
+                at.field(daemon, "command"),
                 f"{key} has '-' as its command, which has no default: master stops and "
                 "Postfix does not start; name the program",
-                service=key,
-            )  # fmt: skip
+            )
             return
         if ctx.target[:2] >= (3, 0):
-            for argument in service.arguments[8:]:
-                if argument.text.startswith("{") and strip_braces(argument.text) is None:
-                    yield ctx.at_span(
-                        rule, path, argument.span,
+            for index, argument in enumerate(daemon.service.arguments):
+                if index < 8 or not argument.text.startswith("{"):
+                    continue
+                if strip_braces(argument.text) is None:
+                    self.report(
+                        at.word(daemon, index),
                         f"{_shorten(argument.text)!r} has no matching '}}', or text after "
-                        "it: "
-                        "master stops and Postfix does not start",
-                        service=key,
-                    )  # fmt: skip
+                        "it: master stops and Postfix does not start",
+                    )
                     return
 
 
 # -- B1: services that settings need -------------------------------------------------------
 
 
-def _has_service(ctx: Context, name: str, type_: str, private: bool) -> Service | None:
+def _has_service(ctx: Context, name: str, type_: str, private: bool) -> Daemon | None:
     """The running service master makes at private/NAME (or public/NAME) with this type:
     ``-`` in the private column means ``y`` (master_ent.c, get_master_ent)."""
-    for config in _running(ctx):
-        service = config.service
-        if (service.name, service.type) == (name, type_) and (service.private != "n") == private:
-            return service
+    for daemon in _running(ctx):
+        if (daemon.name, daemon.type) == (name, type_) and daemon.private == private:
+            return daemon
     return None
-
-
-def _value_origin(
-    ctx: Context, config: ServiceConfig | None, name: str
-) -> Override | Parameter | None:
-    if config is not None:
-        override = config.service.override(name)
-        if override is not None:
-            return override
-    return ctx.main.get(name) if ctx.main is not None else None
 
 
 def _table_list(tables: Iterable[LookupTable]) -> Iterator[LookupTable]:
@@ -854,30 +638,20 @@ class MissingService(Rule):
     summary = "a setting needs a service master.cf lacks"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        if not any(_program(c.service) in ("qmgr", "oqmgr") for c in _running(ctx)):
+    def check(self, ctx: Context) -> None:
+        if not any(d.program in ("qmgr", "oqmgr") for d in _running(ctx)):
             return  # not a whole master.cf (or none): a fragment meant to go into one
-        seen: set[tuple[str | None, int, int, str]] = set()
-        for finding in self._all(ctx):
-            key = (finding.path, finding.line, finding.column, finding.message)
-            if key not in seen:
-                seen.add(key)
-                yield finding
-
-    def _all(self, ctx: Context) -> Iterator[Finding]:
-        reuse: list[tuple[ServiceConfig, str]] = []
-        for config in _running(ctx):
-            program = _program(config.service)
+        for daemon in _running(ctx):
+            program = daemon.program
             if program == "postscreen" and _since(ctx, "2.8"):
-                yield from self._postscreen(ctx, config)
-            if program in ("smtp", "lmtp") and _since(ctx, "3.4"):
-                reuse.append((config, program))
+                self._postscreen(ctx, daemon)
             if program == "smtpd" and _since(ctx, "2.1"):
-                yield from self._verify(ctx, config)
+                self._verify(ctx, daemon)
             if program in _QUEUEING:
-                yield from self._cleanup(ctx, config, program)
-        yield from self._tls_reuse(ctx, reuse)
-        yield from self._proxy(ctx)
+                self._cleanup(ctx, daemon)
+        if _since(ctx, "3.4"):
+            self._tls_reuse(ctx)
+        self._proxy(ctx)
 
     def _lack(
         self,
@@ -886,126 +660,110 @@ class MissingService(Rule):
         users: str,
         effect: str,
         severity: str | None = None,
-    ) -> tuple[str | None, Finding | None]:
-        """Whether master.cf has the service ``need`` (name, type, private): (None, None)
-        when it has; (why, None) when it lacks it, for a finding where the setting is; and
-        (None, finding) when a service of that name is in the other class, whose private
-        column is then the one thing to change."""
+    ) -> str | None:
+        """Why master.cf lacks the service ``need`` (name, type, private), or None when it has
+        it.  When a service of that name is in the other class, whose private column is then
+        the one thing to change, that column is reported here and None returned."""
         name, type_, private = need
         if _has_service(ctx, name, type_, private):
-            return None, None
+            return None
         where = f"{'private' if private else 'public'}/{name}"
         other = _has_service(ctx, name, type_, not private)
         if other is None:
-            return f"master.cf has no '{name} {type_}' service ({where})", None
-        shown = "'-' (which means 'y')" if other.private == "-" else f"'{other.private}'"
+            return f"master.cf has no '{name} {type_}' service ({where})"
+        column = other.service.private
+        shown = "'-' (which means 'y')" if column == "-" else f"'{column}'"
         made = f"{'public' if private else 'private'}/{name}"
-        return None, ctx.at_span(
-            type(self), ctx.master_path, other.field_span("private"),
+        self.report(
+            at.field(other, "private"),
             f"{other.key} has {shown} in the private column, so master makes {made}, but "
             f"{users} connect to {where}: {effect}; use {'-' if private else 'n'}",
-            service=other.key, severity=severity,
-        )  # fmt: skip
+            severity=severity,
+        )
+        return None
 
-    def _name(self, ctx: Context, config: ServiceConfig | None, param: str, default: str) -> str:
-        value = _service_value(ctx, config, param)
-        return (value or "").strip() or default
+    @staticmethod
+    def _name(view: Configuration, param: str, default: str) -> str:
+        return (view.value(param) or "").strip() or default
 
-    def _at_setting(
-        self, ctx: Context, config: ServiceConfig, name: str, message: str, **kw: Any
-    ) -> Finding:
-        """At the -o or main.cf line that sets ``name`` for ``config``, else at the service."""
-        found = ctx.at_origin(type(self), config, name, message, **kw)
-        if found is not None:
-            return found
-        return ctx.at_service(type(self), config.service, message, **kw)
+    @staticmethod
+    def _at_setting(daemon: Daemon, name: str) -> Location:
+        """The -o or main.cf line that sets ``name`` for ``daemon``, else its service line."""
+        return at.setting(daemon.config, name) or at.daemon(daemon)
 
-    def _postscreen(self, ctx: Context, config: ServiceConfig) -> Iterator[Finding]:
-        key = config.key
-        smtpd = self._name(ctx, config, "smtpd_service_name", "smtpd")
-        why, elsewhere = self._lack(
+    def _postscreen(self, ctx: Context, daemon: Daemon) -> None:
+        key = daemon.key
+        value = daemon.config.value
+        smtpd = self._name(daemon.config, "smtpd_service_name", "smtpd")
+        why = self._lack(
             ctx, (smtpd, "pass", True), "postscreen",
             "every client that passes postscreen gets a 421 instead of the SMTP server",
         )  # fmt: skip
-        if elsewhere is not None:
-            yield elsewhere
-        elif why is not None:
-            yield ctx.at_service(
-                type(self), config.service,
+        if why is not None:
+            self.report(
+                at.daemon(daemon),
                 f"{key} runs postscreen, which hands each client that passes to "
                 f"private/{smtpd}, but {why}: those clients get '421 4.3.2' instead of the "
                 "real SMTP server",
-            )  # fmt: skip
-        if (_service_value(ctx, config, "postscreen_dnsbl_sites") or "").strip():
-            dnsblog = self._name(ctx, config, "dnsblog_service_name", "dnsblog")
-            why, elsewhere = self._lack(
+            )
+        if (value("postscreen_dnsbl_sites") or "").strip():
+            dnsblog = self._name(daemon.config, "dnsblog_service_name", "dnsblog")
+            why = self._lack(
                 ctx, (dnsblog, "unix", True), "postscreen's DNSBL queries",
                 "no blocklist is ever asked", severity="warning",
             )  # fmt: skip
-            if elsewhere is not None:
-                yield elsewhere
-            elif why is not None:
-                yield self._at_setting(
-                    ctx, config, "postscreen_dnsbl_sites",
+            if why is not None:
+                self.report(
+                    self._at_setting(daemon, "postscreen_dnsbl_sites"),
                     f"postscreen_dnsbl_sites for {key} needs the dnsblog service, but {why}: "
                     "no blocklist is ever asked, and every client passes the DNSBL test",
                     severity="warning",
-                )  # fmt: skip
-        level = (_service_value(ctx, config, "postscreen_tls_security_level") or "").strip()
-        if level.lower() in ("may", "encrypt") and any(
-            yes(_service_value(ctx, config, test)) for test in _DEEP_TESTS
-        ):
-            tlsproxy = self._name(ctx, config, "tlsproxy_service_name", "tlsproxy")
-            why, elsewhere = self._lack(
+                )
+        level = (value("postscreen_tls_security_level") or "").strip()
+        if level.lower() in ("may", "encrypt") and any(yes(value(t)) for t in _DEEP_TESTS):
+            tlsproxy = self._name(daemon.config, "tlsproxy_service_name", "tlsproxy")
+            why = self._lack(
                 ctx, (tlsproxy, "unix", True), "postscreen's STARTTLS", "STARTTLS fails",
                 severity="warning",
             )  # fmt: skip
-            if elsewhere is not None:
-                yield elsewhere
-            elif why is not None:
-                yield self._at_setting(
-                    ctx, config, "postscreen_tls_security_level",
+            if why is not None:
+                self.report(
+                    self._at_setting(daemon, "postscreen_tls_security_level"),
                     f"postscreen on {key} offers STARTTLS (postscreen_tls_security_level = "
                     f"{level}) through the tlsproxy service, but {why}: each STARTTLS gets "
                     "'454 4.7.0 TLS not available due to local problem'",
                     severity="warning",
-                )  # fmt: skip
+                )
 
-    def _tls_level(self, ctx: Context, config: ServiceConfig, prefix: str) -> str | None:
+    @staticmethod
+    def _reuse_level(client: SmtpClient) -> str | None:
         """The TLS level a client service uses with connection reuse on, "" when TLS is
         only in per-destination policies; None when reuse is off or TLS is not used."""
-        if not yes(_service_value(ctx, config, f"{prefix}_tls_connection_reuse")):
+        if not yes(client.value("tls_connection_reuse")):
             return None
-        level = (_service_value(ctx, config, f"{prefix}_tls_security_level") or "").strip()
-        level = level.lower()
-        if not level:
-            if yes(_service_value(ctx, config, f"{prefix}_enforce_tls")):
-                level = "encrypt"
-            elif yes(_service_value(ctx, config, f"{prefix}_use_tls")):
-                level = "may"
-        if level in ("", "none"):
-            policies = (_service_value(ctx, config, f"{prefix}_tls_policy_maps") or "").strip()
-            return "" if policies else None
-        return level
+        tls = client.tls
+        if tls.level == "none":
+            return "" if tls.policy_maps else None
+        return tls.level
 
-    def _tls_reuse(
-        self, ctx: Context, clients: list[tuple[ServiceConfig, str]]
-    ) -> Iterator[Finding]:
+    def _tls_reuse(self, ctx: Context) -> None:
         """One finding per place that turns connection reuse on, naming the client services
         it affects; an error when one of them requires TLS."""
-        by_place: dict[object, list[tuple[ServiceConfig, str, str]]] = {}
-        for config, program in clients:
-            prefix = "lmtp" if program == "lmtp" else "smtp"
-            level = self._tls_level(ctx, config, prefix)
+        by_place: dict[object, list[tuple[SmtpClient, Daemon, str, str]]] = {}
+        for client in ctx.postfix.smtp_clients:
+            daemon = client.daemon
+            if daemon is None or daemon.disabled:
+                continue
+            level = self._reuse_level(client)
             if level is None:
                 continue
-            setting = f"{prefix}_tls_connection_reuse"
-            place = ctx.origin(config, setting) or config.key  # the -o or main.cf line
-            by_place.setdefault(place, []).append((config, setting, level))
+            setting = client.parameter("tls_connection_reuse")
+            place = client.config.origin(setting) or daemon.key  # the -o or main.cf line
+            by_place.setdefault(place, []).append((client, daemon, setting, level))
         for group in by_place.values():
-            config, setting, _ = group[0]
-            keys = ", ".join(c.key for c, _, _ in group)
-            mandatory = any(level in _MANDATORY_TLS for _, _, level in group)
+            client, daemon, setting, _ = group[0]
+            keys = ", ".join(d.key for _, d, _, _ in group)
+            mandatory = any(level in _MANDATORY_TLS for _, _, _, level in group)
             severity = "error" if mandatory else "warning"
             effect = (
                 "mail that requires TLS is deferred ('Cannot start TLS: handshake failure'), "
@@ -1013,100 +771,81 @@ class MissingService(Rule):
                 if mandatory
                 else "TLS fails, and mail goes out in plain text"
             )
-            tlsproxy = self._name(ctx, config, "tlsproxy_service_name", "tlsproxy")
-            why, elsewhere = self._lack(
+            tlsproxy = self._name(client.config, "tlsproxy_service_name", "tlsproxy")
+            why = self._lack(
                 ctx, (tlsproxy, "unix", True), "SMTP clients with connection reuse",
                 "their TLS fails", severity=severity,
             )  # fmt: skip
-            if elsewhere is not None:
-                yield elsewhere
-            elif why is not None:
-                yield self._at_setting(
-                    ctx, config, setting,
+            if why is not None:
+                self.report(
+                    self._at_setting(daemon, setting),
                     f"{setting} = yes makes {keys} run TLS through the tlsproxy service, "
                     f"but {why}: {effect}",
                     severity=severity,
-                )  # fmt: skip
+                )
 
-    def _lists(self, ctx: Context, config: ServiceConfig) -> Iterator[Restriction]:
-        """The restrictions of a smtpd service's lists, with the restriction classes they
-        name (smtpd_restriction_classes), each class once."""
-        value = _service_value(ctx, config, "smtpd_restriction_classes") or ""
-        class_names = {token.text for token in split_list(value)}
-        pending = list(LISTS)
-        done: set[str] = set()
-        while pending:
-            list_name = pending.pop(0)
-            if list_name in done:
-                continue
-            done.add(list_name)
-            origin = config.origin(list_name)
-            if origin is None:
-                continue
-            for restriction in parse_list(ctx, origin, list_name):
-                yield restriction
-                if restriction.name in class_names:
-                    pending.append(restriction.name)
-
-    def _verify(self, ctx: Context, config: ServiceConfig) -> Iterator[Finding]:
-        found = [r for r in self._lists(ctx, config) if r.lowered in _UNVERIFIED]
+    def _verify(self, ctx: Context, daemon: Daemon) -> None:
+        found: list[Restriction] = []
+        for server in ctx.postfix.smtp_servers:
+            if server.daemon is daemon:
+                for name in LISTS:
+                    found += [
+                        r for r in server.restrictions[name].flattened()
+                        if r.lowered in _UNVERIFIED
+                    ]  # fmt: skip
         if not found:
             return
-        verify = self._name(ctx, config, "address_verify_service_name", "verify")
-        why, elsewhere = self._lack(
+        verify = self._name(daemon.config, "address_verify_service_name", "verify")
+        why = self._lack(
             ctx, (verify, "unix", True),
             "reject_unverified_sender and reject_unverified_recipient",
             "every address they check gets a 450",
         )  # fmt: skip
-        if elsewhere is not None:
-            yield elsewhere
-        elif why is not None:
-            for r in found:
-                yield ctx.at_span(
-                    type(self), r.path, r.span,
-                    f"{r.name} asks the verify service, but {why}: every address it checks "
-                    "gets '450 4.1.1 ... address verification problem'",
-                    service=config.key, parameter=r.list_name,
-                )  # fmt: skip
+        if why is None:
+            return
+        for r in found:
+            where = at.written(r.written, parameter=r.list_name, service=daemon.key)
+            where = where or at.daemon(daemon)
+            self.report(
+                where,
+                f"{r.name} asks the verify service, but {why}: every address it checks "
+                "gets '450 4.1.1 ... address verification problem'",
+            )
 
-    def _cleanup(self, ctx: Context, config: ServiceConfig, program: str) -> Iterator[Finding]:
-        cleanup = self._name(ctx, config, "cleanup_service_name", "cleanup")
-        why, elsewhere = self._lack(
+    def _cleanup(self, ctx: Context, daemon: Daemon) -> None:
+        cleanup = self._name(daemon.config, "cleanup_service_name", "cleanup")
+        why = self._lack(
             ctx, (cleanup, "unix", False), "smtpd, pickup, local and bounce",
             "no mail can enter the queue",
         )  # fmt: skip
-        if elsewhere is not None:
-            yield elsewhere
-        elif why is not None:
-            yield self._at_setting(
-                ctx, config, "cleanup_service_name",
-                f"{program} on {config.key} passes mail to the {cleanup} service, but "
+        if why is not None:
+            program = daemon.program
+            self.report(
+                self._at_setting(daemon, "cleanup_service_name"),
+                f"{program} on {daemon.key} passes mail to the {cleanup} service, but "
                 f"{why}: {program} cannot hand over any message",
-            )  # fmt: skip
+            )
 
-    def _proxy(self, ctx: Context) -> Iterator[Finding]:
+    def _proxy(self, ctx: Context) -> None:
         """proxy: tables where they are written (main.cf, -o), and smtpd's default
         local_recipient_maps."""
+        main = ctx.postfix.config
         names = {
-            False: self._name(ctx, None, "proxymap_service_name", "proxymap"),
-            True: self._name(ctx, None, "proxywrite_service_name", "proxywrite"),
+            False: self._name(main, "proxymap_service_name", "proxymap"),
+            True: self._name(main, "proxywrite_service_name", "proxywrite"),
         }
         users, effect = "programs with proxy: tables", "each program that opens one waits forever"
         lacks = {
             written: self._lack(ctx, (name, "unix", True), users, effect)
             for written, name in names.items()
         }
-        for _, elsewhere in lacks.values():
-            if elsewhere is not None:
-                yield elsewhere
-
-        programs = {_program(config.service) for config in _running(ctx)}
+        programs = {daemon.program for daemon in _running(ctx)}
 
         def why(name: str) -> tuple[str, str] | None:
             """The proxy service ``name``'s tables go through, and why it is missing; None
             when it is there, or when the one program that writes the table does not run."""
             written = name in _WRITTEN_TABLES
-            reason = lacks[written][0]
+            reason = lacks[written]
             if reason is None or (written and _WRITTEN_TABLES[name] not in programs):
                 return None
             return names[written], reason
@@ -1121,34 +860,34 @@ class MissingService(Rule):
             )
 
         for entry in ctx.entries():
-            if ctx.main is not None and ctx.main.get(entry.name) is not entry:
+            if main.origin(entry.name) is not entry:
                 continue
             missing = why(entry.name)
             if missing and _holds_tables(ctx, entry.name) and uses_proxy(entry.value):
-                yield ctx.at_value(type(self), entry, message(entry.name, *missing))
-        for config in _running(ctx):
-            for override in config.service.override_list:
+                self.report(at.value(entry), message(entry.name, *missing))
+        for daemon in _running(ctx):
+            for override in daemon.overrides:
                 name = override.name
-                if config.service.override(name) is not override:
+                if daemon.config.origin(name) is not override:
                     continue
                 missing = why(name)
                 if missing and _holds_tables(ctx, name) and uses_proxy(override.value):
-                    yield ctx.at_override(type(self), config, override, message(name, *missing))
+                    self.report(at.option(daemon, override), message(name, *missing))
         missing = why("local_recipient_maps")
         if missing is None:
             return
-        default = ctx.configuration.raw("local_recipient_maps")
-        for config in ctx.smtpd_services:
-            if _disabled(ctx, config.service) or _value_origin(ctx, config, "local_recipient_maps"):
+        default = main.raw("local_recipient_maps")
+        for daemon in _running(ctx):
+            if daemon.program != "smtpd" or daemon.config.origin("local_recipient_maps"):
                 continue
-            if uses_proxy(_service_value(ctx, config, "local_recipient_maps") or ""):
-                yield ctx.at_service(
-                    type(self), config.service,
-                    f"smtpd on {config.key} opens local_recipient_maps (default: {default}) "
+            if uses_proxy(daemon.config.value("local_recipient_maps") or ""):
+                self.report(
+                    at.daemon(daemon),
+                    f"smtpd on {daemon.key} opens local_recipient_maps (default: {default}) "
                     f"through the {missing[0]} service, but {missing[1]}: smtpd waits for "
                     "it forever and answers no client; add the service or set "
                     "local_recipient_maps",
-                )  # fmt: skip
+                )
 
 
 # -- B7: smtp/lmtp flags D and O -----------------------------------------------------------
@@ -1195,36 +934,39 @@ class SingleRecipientFlags(Rule):
     summary = "smtp/lmtp flags D or O without a destination recipient limit of 1"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if not _since(ctx, "3.5"):
             return
-        for config in _running(ctx):
-            service = config.service
-            if _program(service) not in ("smtp", "lmtp"):
-                continue
-            reading = _reading(ctx, service)
-            if reading is None:
+        # qmgr reads the limits per transport (qmgr_transport.c, qmgr_transport_create)
+        managers = [d for d in _running(ctx) if d.program in ("qmgr", "oqmgr")]
+        view = managers[-1].config if managers else ctx.postfix.config
+        for daemon in _running(ctx):
+            line = daemon.command_line
+            if daemon.program not in ("smtp", "lmtp") or line is None or not line.known:
                 continue
             last = None
-            for word in reading.plain:
-                if word.text[:6].lower() == "flags=":
-                    last = word
+            for index in line.plain:
+                if line.words[index][:6].lower() == "flags=":
+                    last = index
             if last is None:
                 continue
-            letters = "".join(f for f in "DO" if f in last.text[6:])
+            letters = "".join(f for f in "DO" if f in line.words[last][6:])
             if not letters:
                 continue
-            name = f"{service.name}_destination_recipient_limit"
-            raw = ctx.main.get(name) if ctx.main is not None else None
-            setting = name if raw is not None else "default_destination_recipient_limit"
-            limit = _integer(ctx.configuration.value(setting))
+            name = f"{daemon.name}_destination_recipient_limit"
+            setting = name if view.is_set(name) else "default_destination_recipient_limit"
+            limit = _integer(view.value(setting))
             if limit is None or limit == 1:
                 continue
             flags = f"flag {letters}" if len(letters) == 1 else "flags D and O"
-            yield ctx.at_span(
-                type(self), ctx.master_path, service.arguments[last.index].span,
-                f"{flags} on {service.key} need{'s' if len(letters) == 1 else ''} {name} = 1, "
+            self.report(
+                at.word(daemon, last),
+                f"{flags} on {daemon.key} need{'s' if len(letters) == 1 else ''} {name} = 1, "
                 f"but {setting} is {limit}: each message with several recipients at one "
                 "destination is deferred (\"mail system configuration error\")",
-                service=service.key,
-            )  # fmt: skip
+            )
+
+
+def _integer(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() else None

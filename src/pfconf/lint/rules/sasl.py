@@ -1,16 +1,21 @@
-"""SASL rules, judged per smtpd service: authentication offered where passwords can cross the
-network in clear."""
+"""SASL rules, put as questions to the model (pfconf.semantics): AUTH offered where passwords
+can cross the network in clear, client settings that do nothing or too much, and SASL
+settings that do not fit together."""
 
 from __future__ import annotations
 
-from ...model import Parameter
-from ...semantics import server_tls, yes
+import attrs
+
+from ...model import Override, Parameter
+from ...semantics import Configuration, SmtpServer, yes
+from ...semantics.client import SmtpClient, client_reached
+from ...semantics.configuration import default_value
+from ...semantics.sasl import server_sasl
 from ...values import split_list
 from .. import location as at
-from ..context import Context, ServiceConfig
+from ..context import Context
 from ..finding import Fix, SetParameter, UnsetParameter
 from ..location import Location
-from ..restrictions import configurations
 from ..rule import Rule, register
 
 
@@ -18,12 +23,14 @@ from ..rule import Rule, register
 class AuthInClear(Rule):
     """
     ## What it finds
-    An smtpd service with `smtpd_sasl_auth_enable = yes` where TLS is not mandatory
-    (`smtpd_tls_security_level` is not `encrypt`, no wrapper mode) while
-    `smtpd_tls_auth_only` is `no` or unset, and plaintext mechanisms are allowed
-    (`smtpd_sasl_security_options` without `noplaintext`): port 25 with SASL enabled in
-    main.cf, a submission service without `encrypt`, a port-465 service without wrapper
-    mode.
+    An smtpd service that offers AUTH before STARTTLS: `smtpd_sasl_auth_enable = yes` where
+    TLS is not mandatory (`smtpd_tls_security_level` is not `encrypt`, no wrapper mode)
+    while `smtpd_tls_auth_only` is `no` or unset, and plaintext mechanisms are allowed
+    (`smtpd_sasl_security_options` without `noplaintext`, and `smtpd_sasl_mechanism_filter`,
+    from Postfix 3.6, keeping PLAIN or LOGIN): port 25 with SASL enabled in main.cf, a
+    submission service without `encrypt`, a port-465 service without wrapper mode.  Each
+    smtpd service is judged with its own `-o` overrides; the services that share the
+    setting a finding points at are named together.
 
     ## Why it matters
     smtpd then announces AUTH PLAIN and LOGIN before STARTTLS, and clients (and attackers
@@ -51,9 +58,11 @@ class AuthInClear(Rule):
 
     ## Fix
     Where TLS is optional: set `smtpd_tls_auth_only = yes` (safe: clients can still
-    authenticate, after STARTTLS), or require TLS on the service that offers AUTH.  Where
-    there is no TLS, there is no automatic fix: give smtpd a certificate and
-    `smtpd_tls_security_level = may` first.
+    authenticate, after STARTTLS), or require TLS on the service that offers AUTH.  The fix
+    edits main.cf, so it is offered as unsafe when another smtpd that reads main.cf's value
+    offers AUTH without any TLS (it would lose AUTH), and not at all when the service has
+    its own `-o smtpd_tls_auth_only`.  Where there is no TLS, there is no automatic fix:
+    give smtpd a certificate and `smtpd_tls_security_level = may` first.
     """
 
     code = "SASL001"
@@ -62,80 +71,110 @@ class AuthInClear(Rule):
     summary = "SASL authentication offered without TLS: passwords in clear"
     fix_safety = "safe"
     needs_main = True
-    # the message names the service: the first one that inherits a main.cf setting stands
-    one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        for config in ctx.smtpd_services:
-            value = config.value
-            if not yes(value("smtpd_sasl_auth_enable")):
+        # services that share the setting a finding points at, in the same situation, get
+        # one finding that names them all
+        groups: dict[tuple[Location, str, str], list[SmtpServer]] = {}
+        for server in ctx.postfix.smtp_servers:
+            if server.auth.state != "always":
+                continue  # no AUTH, or AUTH only inside TLS
+            if server_sasl(server.config).plaintext_in_clear is False:
                 continue
-            tls = server_tls(value)
-            if tls.state == "required" or yes(value("smtpd_tls_auth_only")):
-                continue
-            options = {
-                t.text.lower()
-                for t in split_list(value("smtpd_sasl_security_options") or "noanonymous")
-            }
-            if "noplaintext" in options:
-                continue
-            if tls.state == "none":
+            config, tls = server.config, server.tls
+            # with no TLS at all the finding is about TLS, so it points where AUTH is enabled
+            anchor = (
+                "smtpd_tls_auth_only"
+                if tls.state != "none" and config.is_set("smtpd_tls_auth_only")
+                else "smtpd_sasl_auth_enable"
+            )
+            where = at.setting(config, anchor)
+            if where is not None:
+                key = (attrs.evolve(where, service=None), tls.state, tls.why)
+                groups.setdefault(key, []).append(server)
+        for (place, state, why), servers in groups.items():
+            # the first service stands for the finding in baselines and SARIF, as before
+            where = attrs.evolve(place, service=servers[0].key)
+            names = ", ".join(s.key or "smtpd" for s in servers)
+            offer = "offers" if len(servers) == 1 else "offer"
+            if state == "none":
                 # smtpd_tls_auth_only = yes would not protect anything here: with no TLS
                 # session, smtpd never activates SASL when it is set (smtpd.c, smtpd_proto():
                 # "SASL initialization for plaintext mode"), so clients that log in today
                 # would be refused.  TLS has to come first.
-                anchor = "smtpd_sasl_auth_enable"
-                message = (
-                    f"{config.key} offers AUTH and no TLS at all ({tls.why}): passwords cross "
-                    "the network in clear; give smtpd a certificate and "
-                    "smtpd_tls_security_level = may, then set smtpd_tls_auth_only = yes"
+                self.report(
+                    where,
+                    f"{names} {offer} AUTH and no TLS at all ({why}): passwords cross the "
+                    "network in clear; give smtpd a certificate and smtpd_tls_security_level "
+                    "= may, then set smtpd_tls_auth_only = yes",
                 )
-                fix = None
-            else:
-                anchor = (
-                    "smtpd_tls_auth_only"
-                    if config.origin("smtpd_tls_auth_only")
-                    else "smtpd_sasl_auth_enable"
-                )
-                message = (
-                    f"{config.key} offers AUTH while TLS is optional ({tls.why}) and "
-                    f"smtpd_tls_auth_only is {value('smtpd_tls_auth_only') or 'not set (no)'}: "
-                    "passwords can cross the network in clear; set smtpd_tls_auth_only = yes"
-                )
-                fix = Fix.safe(
-                    "set smtpd_tls_auth_only = yes", SetParameter("smtpd_tls_auth_only", "yes")
-                )
-            where = ctx.where_set(config, anchor)
-            if where is not None:
-                self.report(where, message, fix=fix)
+                continue
+            config = servers[0].config
+            shown = (config.value("smtpd_tls_auth_only") or "").strip() or "no"
+            if not config.is_set("smtpd_tls_auth_only"):
+                shown += " (default)"
+            self.report(
+                where,
+                f"{names} {offer} AUTH while TLS is optional ({why}) and smtpd_tls_auth_only "
+                f"is {shown}: passwords can cross the network in clear; set "
+                "smtpd_tls_auth_only = yes",
+                fix=_auth_only_fix(ctx, servers),
+            )
 
 
-def _enabled(ctx: Context, config: ServiceConfig | None, name: str) -> bool:
-    return (ctx.value(config, name) or "no").lower() == "yes"
+def _auth_only_fix(ctx: Context, servers: list[SmtpServer]) -> Fix | None:
+    """``smtpd_tls_auth_only = yes`` in main.cf, safe when it breaks no login that works: it
+    must reach ``servers`` (none has a ``-o`` of its own), and no smtpd that reads main.cf's
+    value may offer AUTH without any TLS (there the setting would switch AUTH off)."""
+    name = "smtpd_tls_auth_only"
+    if any(isinstance(s.config.origin(name), Override) for s in servers):
+        return None  # a service's own -o stands: main.cf cannot change it
+    edit = SetParameter(name, "yes")
+    for other in ctx.postfix.smtp_servers:
+        if isinstance(other.config.origin(name), Override):
+            continue
+        if other.auth.state == "always" and other.tls.state == "none":
+            where = other.key or "smtpd"
+            return Fix.unsafe(
+                f"set {name} = yes (this switches AUTH off on {where}, which has no TLS)", edit
+            )
+    return Fix.safe(f"set {name} = yes", edit)
 
 
 @register
 class EmptyClientSaslOptions(Rule):
     """
     ## What it finds
-    `smtp_sasl_security_options` set to nothing while the SMTP client authenticates
-    (`smtp_sasl_auth_enable = yes`).
+    `smtp_sasl_security_options` (or `lmtp_sasl_security_options` for lmtp) set to nothing
+    for a client that logs in (`smtp_sasl_auth_enable = yes` with
+    `smtp_sasl_password_maps`), where the empty value lets it pick the ANONYMOUS
+    mechanism: `smtp_sasl_mechanism_filter` does not exclude it, and the sessions the
+    empty value governs happen (sessions without TLS; TLS sessions too while
+    `smtp_sasl_tls_security_options` keeps its default, `$smtp_sasl_security_options`).
 
     ## Why it matters
-    An empty list lifts every restriction: the client accepts anonymous mechanisms and
-    uses PLAIN and LOGIN on connections without TLS, so the relay password can cross the
-    network in clear.  Articles copy the empty value to make PLAIN work, when
-    `noanonymous` is all that is needed.
+    The security options tell the SASL library which of the mechanisms the server offers
+    the client may choose (smtp_sasl_glue.c, smtp_sasl_start(): the plain-text session's
+    options, or the TLS session's).  An empty list lifts every restriction: a server that
+    offers ANONYMOUS may get an anonymous login instead of the account's, and on a session
+    without TLS the client may send the password with PLAIN or LOGIN (TLS005 reports that
+    part).  `smtp_sasl_mechanism_filter` is a third list: the client uses only the
+    mechanisms that both the server offers and the filter keeps (sasl_mech_filter()), so a
+    filter such as `plain, login` keeps ANONYMOUS out, and the finding is not made.
+    Articles copy the empty value to make PLAIN work, when `noanonymous` is all that is
+    needed: the default `noplaintext, noanonymous` forbids PLAIN and LOGIN even inside TLS.
 
     ## Example
     ```
     smtp_sasl_auth_enable = yes
+    smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd
     smtp_sasl_security_options =
     ```
 
     ## Use instead
     ```
     smtp_sasl_auth_enable = yes
+    smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd
     smtp_sasl_security_options = noanonymous
     smtp_tls_security_level = encrypt
     ```
@@ -148,42 +187,56 @@ class EmptyClientSaslOptions(Rule):
     code = "SASL002"
     name = "empty-client-sasl-options"
     severity = "warning"
-    summary = "smtp_sasl_security_options is empty: anonymous and plaintext mechanisms allowed"
+    summary = "smtp_sasl_security_options is empty: the client may log in anonymously"
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        for config in ctx.client_configs:
-            if not _enabled(ctx, config, "smtp_sasl_auth_enable"):
+        for client in ctx.postfix.smtp_clients:
+            sasl, tls, config = client.sasl, client.tls, client.config
+            name = client.parameter("sasl_security_options")
+            if not sasl.authenticates or not config.is_set(name) or sasl.options:
                 continue
-            origin = ctx.origin(config, "smtp_sasl_security_options")
-            if origin is None or origin.value.strip(" \t,"):
+            anonymous = sasl.allows("ANONYMOUS")
+            if anonymous is False:
                 continue
+            # the empty value governs sessions without TLS, and TLS sessions while the TLS
+            # options follow it (their default is $smtp_sasl_security_options)
+            in_clear = tls.plaintext_possible or tls.policy_maps is not None
+            in_tls = "noanonymous" not in sasl.tls_options
+            if not (in_clear or in_tls):
+                continue
+            filtered = client.parameter("sasl_mechanism_filter")
             message = (
-                "smtp_sasl_security_options is empty: the SMTP client may send the password "
-                "with PLAIN or LOGIN without TLS and accepts anonymous mechanisms; use "
-                "noanonymous"
+                f"{name} is empty: the {client.protocol} client may log in with the "
+                "ANONYMOUS mechanism when a server offers it"
             )
-            if isinstance(origin, Parameter):  # an empty value has no span of its own
-                where: Location | None = at.line(origin)
-            else:
-                where = ctx.where_set(config, "smtp_sasl_security_options")
+            if anonymous is None:
+                message += f" (unless the table in {filtered} leaves it out)"
+            if in_clear and sasl.plaintext_in_clear is not False:
+                message += ", and may send its password with PLAIN or LOGIN without TLS"
+            where = at.setting_line(config, name)
             if where is not None:
-                self.report(where, message)
+                self.report(where, f"{message}; use noanonymous")
 
 
 @register
 class ClientSaslWithoutPasswords(Rule):
     """
     ## What it finds
-    `smtp_sasl_auth_enable = yes` where no SMTP client service has
-    `smtp_sasl_password_maps`.
+    `smtp_sasl_auth_enable = yes` (`lmtp_sasl_auth_enable` for the LMTP client) for an
+    smtp or lmtp service that mail reaches, while its `smtp_sasl_password_maps`
+    (`lmtp_sasl_password_maps`) is empty.  Each service is judged with its own `-o`
+    overrides; the services that share the setting are named together.
 
     ## Why it matters
-    The client looks up the user name and password for each server in
-    `smtp_sasl_password_maps`; without that table it never authenticates, and a relay host
-    that requires AUTH refuses the mail.  The setting suggests SASL is working when it
-    cannot be.  Often the setting was copied next to `smtpd_sasl_auth_enable` (the server
-    side) by mistake.
+    The delivery agent stops as soon as it starts: smtp.c pre_init() calls
+    smtp_sasl_initialize() (smtp_sasl_glue.c), which refuses an empty password table with
+    "fatal: specify a password table via the `smtp_sasl_password_maps' configuration
+    parameter".  master(8) starts it again for the next message and it stops again, so
+    mail for that transport stays in the queue until it bounces.  Often the setting was
+    copied next to `smtpd_sasl_auth_enable` (the server side) by mistake, or the table was
+    given to one service only (`-o smtp_sasl_password_maps=...` on relay) while the setting
+    in main.cf reaches the others too.
 
     ## Example
     ```
@@ -195,7 +248,8 @@ class ClientSaslWithoutPasswords(Rule):
     smtp_sasl_auth_enable = yes
     smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd
     ```
-    or no `smtp_sasl_auth_enable` at all when this server does not log in to a relay.
+    or no `smtp_sasl_auth_enable` at all when this server does not log in to a relay (or
+    `-o smtp_sasl_auth_enable=yes` only on the service that has the table).
 
     ## Fix
     Add `smtp_sasl_password_maps`, or remove `smtp_sasl_auth_enable`.
@@ -203,32 +257,33 @@ class ClientSaslWithoutPasswords(Rule):
 
     code = "SASL003"
     name = "client-sasl-without-passwords"
-    severity = "warning"
-    summary = "smtp_sasl_auth_enable without smtp_sasl_password_maps does nothing"
+    severity = "error"
+    summary = "smtp_sasl_auth_enable without smtp_sasl_password_maps stops the smtp client"
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        # Group the client services by where their smtp_sasl_auth_enable = yes comes from:
-        # a main.cf setting is fine as long as one service using it has passwords.
-        groups: dict[int, tuple[list[ServiceConfig | None], bool]] = {}
-        for config in ctx.client_configs:
-            origin = ctx.origin(config, "smtp_sasl_auth_enable")
-            if origin is None or origin.value.strip().lower() != "yes":
+        groups: dict[Location, list[SmtpClient]] = {}
+        for client in ctx.postfix.smtp_clients:
+            sasl = client.sasl
+            if not sasl.enabled or sasl.password_maps is not None:
                 continue
-            configs, has_maps = groups.setdefault(id(origin), ([], False))
-            configs.append(config)
-            maps = bool(ctx.value(config, "smtp_sasl_password_maps"))
-            groups[id(origin)] = (configs, has_maps or maps)
-        for configs, has_maps in groups.values():
-            if has_maps:
-                continue
-            where = ctx.where_set(configs[0], "smtp_sasl_auth_enable")
+            if not client_reached(client, ctx.postfix):
+                continue  # master never starts it
+            where = at.setting(client.config, client.parameter("sasl_auth_enable"))
             if where is not None:
-                self.report(
-                    where,
-                    "smtp_sasl_auth_enable = yes, but smtp_sasl_password_maps is not set: the "
-                    "SMTP client has no password to send and never authenticates",
-                )
+                groups.setdefault(attrs.evolve(where, service=None), []).append(client)
+        for place, clients in groups.items():
+            first = clients[0]
+            protocol = first.protocol
+            names = ", ".join(c.key for c in clients if c.key is not None)
+            maps = f"{protocol}_sasl_password_maps"
+            self.report(
+                attrs.evolve(place, service=first.key),
+                f"{protocol}_sasl_auth_enable = yes, but {maps} is empty: the {protocol} "
+                f"delivery agent{f' ({names})' if names else ''} stops when it starts "
+                f"(\"fatal: specify a password table via the `{maps}' configuration "
+                "parameter\"), and mail for it stays in the queue",
+            )
 
 
 @register
@@ -269,29 +324,38 @@ class BrokenSaslAuthClients(Rule):
             "broken_sasl_auth_clients = yes only helps clients that speak a draft form of AUTH "
             "older than RFC 2554 (Outlook Express 4, Exchange 5.0); remove it"
         )
-        entry = ctx.main.get("broken_sasl_auth_clients") if ctx.main else None
-        if entry is not None and entry.value.strip().lower() == "yes":
-            fix = Fix.safe("remove broken_sasl_auth_clients", UnsetParameter(entry.name))
-            self.report(at.line(entry), message, fix=fix)
-        for config in ctx.smtpd_services:
-            override = config.service.override("broken_sasl_auth_clients")
-            if override is not None and override.value.strip().lower() == "yes":
-                self.report(at.override(config, override), message)
+        for server in ctx.postfix.smtp_servers:
+            config = server.config
+            if not yes(config.value("broken_sasl_auth_clients")):
+                continue
+            origin = config.origin("broken_sasl_auth_clients")
+            if isinstance(origin, Parameter):
+                fix = Fix.safe("remove broken_sasl_auth_clients", UnsetParameter(origin.name))
+                self.report(at.line(origin), message, fix=fix)
+                continue
+            where = at.setting(config, "broken_sasl_auth_clients")
+            if where is not None:
+                self.report(where, message)
 
 
 @register
 class SaslPermitWithoutSasl(Rule):
     """
     ## What it finds
-    `permit_sasl_authenticated` in a restriction list while no smtpd service enables SASL
-    (`smtpd_sasl_auth_enable = yes` in main.cf or in a master.cf `-o`).  Lists left at
-    Postfix's own default value are not reported, and nothing is reported when no
-    master.cf was found (its services may enable SASL).
+    `permit_sasl_authenticated` in a restriction list that no smtpd offering AUTH reads:
+    every smtpd service that uses the list (main.cf's, or its own `-o`) either does not
+    enable SASL (`smtpd_sasl_auth_enable`), or never offers AUTH although it does
+    (`smtpd_tls_auth_only = yes` with no TLS, or TLS required and no certificate, so no
+    session ever has TLS).  Lists written with exactly Postfix's default value are not
+    reported, and nothing is reported when no master.cf was found (its services may enable
+    SASL).
 
     ## Why it matters
-    No client can authenticate, so the restriction never matches: users who were meant to
-    relay after logging in are rejected with "Relay access denied".  Either SASL was
-    forgotten, or the restriction is dead weight that misleads the next reader.
+    smtpd_check.c tries permit_sasl_authenticated only in a session where SASL is active
+    (smtpd_sasl_is_active()); where no client can authenticate, the restriction never
+    matches: users who were meant to relay after logging in are rejected with "Relay
+    access denied".  Either SASL was forgotten, or the restriction is dead weight that
+    misleads the next reader.
 
     ## Example
     ```
@@ -314,39 +378,61 @@ class SaslPermitWithoutSasl(Rule):
     code = "SASL005"
     name = "sasl-permit-without-sasl"
     severity = "warning"
-    summary = "permit_sasl_authenticated where no service enables SASL"
+    summary = "permit_sasl_authenticated where no smtpd that reads it offers AUTH"
     needs_main = True
 
     def check(self, ctx: Context) -> None:
         if ctx.master_is_stock:
             return  # the real master.cf, not seen, may well enable SASL on submission
-        configs = ctx.smtpd_configs
-        if any(_enabled(ctx, config, "smtpd_sasl_auth_enable") for config in configs):
-            return
-        for _config, lists in configurations(ctx):
-            for list_name, restrictions in lists.items():
-                if not restrictions:
+        # each written permit_sasl_authenticated: its list, whether an smtpd that reads it
+        # offers AUTH (then it can match), and why not (a server that enables SASL says more)
+        found: dict[Location, _Permit] = {}
+        for server in ctx.postfix.smtp_servers:
+            enabled = yes(server.config.value("smtpd_sasl_auth_enable"))
+            for list_name, listed in server.restrictions.items():
+                if listed.is_default or _default_written_out(server.config, list_name):
                     continue
-                origin = restrictions[0].origin
-                default = (ctx.kb.parameter(list_name) or {}).get("default")
-                if (
-                    isinstance(origin, Parameter)
-                    and default is not None
-                    and [t.text for t in split_list(origin.value)]
-                    == [t.text for t in split_list(default)]
-                ):
-                    continue  # Postfix's default, written out (Debian does): not a choice
-                for restriction in restrictions:
-                    if restriction.lowered != "permit_sasl_authenticated":
+                for item in listed.flattened():
+                    if item.lowered != "permit_sasl_authenticated":
                         continue
-                    self.report(
-                        at.restriction(restriction),
-                        f"permit_sasl_authenticated in {list_name} never matches: no smtpd "
-                        "service sets smtpd_sasl_auth_enable = yes",
-                    )
+                    where = at.written(item.written, parameter=list_name)
+                    if where is None:
+                        continue
+                    permit = found.setdefault(where, _Permit(list_name, server.auth.why))
+                    permit.matches = permit.matches or server.auth.state != "none"
+                    if enabled and not permit.why_enabled:
+                        permit.why, permit.why_enabled = server.auth.why, True
+        for where, permit in found.items():
+            if not permit.matches:
+                self.report(
+                    where,
+                    f"permit_sasl_authenticated in {permit.list_name} never matches: no smtpd "
+                    f"that reads it offers AUTH ({permit.why})",
+                )
+
+
+@attrs.define
+class _Permit:
+    """What SASL005 learns of one written permit_sasl_authenticated."""
+
+    list_name: str
+    why: str
+    matches: bool = False
+    why_enabled: bool = False
+
+
+def _default_written_out(config: Configuration, name: str) -> bool:
+    """Whether ``name`` is written with the words of its default (as Debian writes
+    smtpd_relay_restrictions): not a choice the administrator made."""
+    default = default_value(config, name)
+    value = config.value(name)
+    if default is None or value is None:
+        return False
+    return [t.text for t in split_list(value)] == [t.text for t in split_list(default)]
 
 
 def _socket_like(path: str) -> bool:
+    """A Dovecot socket: a path (``private/auth``) or ``inet:host:port`` (xsasl_dovecot)."""
     return "/" in path or path.lower().startswith("inet:")
 
 
@@ -390,24 +476,22 @@ class SaslTypePathMismatch(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        for config in ctx.smtpd_configs:
-            if not _enabled(ctx, config, "smtpd_sasl_auth_enable"):
+        for server in ctx.postfix.smtp_servers:
+            config = server.config
+            if not yes(config.value("smtpd_sasl_auth_enable")):
                 continue
-            kind = (ctx.value(config, "smtpd_sasl_type") or "cyrus").strip().lower()
-            path = (ctx.value(config, "smtpd_sasl_path") or "smtpd").strip()
-            if "$" in path:
-                continue
+            kind = (config.value("smtpd_sasl_type") or "").strip().lower()
+            path = (config.value("smtpd_sasl_path") or "").strip()
             # A Dovecot socket may sit in the queue directory itself ("auth-dovecot"), so
             # only Cyrus's application name, the default, is certainly not one.
             if kind == "dovecot" and path == "smtpd":
                 anchor = (
-                    "smtpd_sasl_path"
-                    if ctx.origin(config, "smtpd_sasl_path")
-                    else "smtpd_sasl_type"
+                    "smtpd_sasl_path" if config.is_set("smtpd_sasl_path") else "smtpd_sasl_type"
                 )
                 message = (
                     f"smtpd_sasl_type = dovecot needs the socket in smtpd_sasl_path (such as "
                     f"private/auth), not {path!r}"
+                    + ("" if config.is_set("smtpd_sasl_path") else " (default)")
                 )
             elif kind == "cyrus" and _socket_like(path):
                 anchor = "smtpd_sasl_path"
@@ -417,6 +501,6 @@ class SaslTypePathMismatch(Rule):
                 )
             else:
                 continue
-            where = ctx.where_set(config, anchor)
+            where = at.setting(config, anchor)
             if where is not None:
                 self.report(where, message)

@@ -1,35 +1,57 @@
-"""master.cf rules: duplicate services, unknown -o parameters, submission ports without the
+"""master.cf rules: duplicate services, unused -o parameters, submission ports without the
 TLS they need or open to anonymous clients, chroot where a daemon cannot work, and -o values
 that Postfix splits at a blank.
 
-Field values that Postfix refuses outright (an unknown service type, a bad chroot or wakeup
-field) are syntax errors, SYN001.  These rules report nothing about the stock master.cf
-that pflint assumes when none was found.
+Each rule asks the model (pfconf.semantics): the daemons master runs, their ports, the
+overrides each daemon reads, and what each SMTP server offers.  Field values that Postfix
+refuses outright (an unknown service type, a bad chroot or wakeup field) are syntax errors,
+SYN001.  These rules report nothing about the stock master.cf that pflint assumes when none
+was found.
 """
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
+from ...expand import Expansion
+from ...kb import version_text
+from ...model import Override, split_nameval
+from ...semantics import Daemon, SmtpServer, yes
+from ...semantics.programs import Option
+from ...semantics.restrictions import LISTS, Restriction
 from ...values import split_list
 from .. import location as at
-from ..context import Context, ServiceConfig
-from ..location import File
+from ..context import Context
+from ..location import Location
 from ..names import NameSpace
-from ..restrictions import service_lists
 from ..rule import Rule, register
 
-_SUBMISSION = {"submission", "587"}
-_SUBMISSIONS = {"submissions", "smtps", "465"}
-_SMTP = {"smtp", "25"}
-
-
-def _yes(value: str | None) -> bool:
-    return (value or "").strip().lower() == "yes"
+#: The ports the model resolves for submission (RFC 6409), implicit-TLS submission (RFC
+#: 8314: submissions, formerly smtps) and SMTP.
+SUBMISSION = 587
+SUBMISSIONS = 465
+SMTP = 25
 
 
 def _real(ctx: Context) -> bool:
     return ctx.master is not None and not ctx.master_is_stock
+
+
+def _servers(ctx: Context) -> list[tuple[SmtpServer, Daemon]]:
+    """The smtpd services master runs, each with its daemon."""
+    if not _real(ctx):
+        return []
+    return [
+        (server, server.daemon)
+        for server in ctx.postfix.smtp_servers
+        if server.daemon is not None and server.daemon.started
+    ]
+
+
+def _own_setting(daemon: Daemon, name: str) -> Location | None:
+    """The service's own ``-o`` of ``name``, when it has one."""
+    origin = daemon.config.origin(name)
+    return at.option(daemon, origin) if isinstance(origin, Override) else None
 
 
 @register
@@ -73,47 +95,72 @@ class DuplicateService(Rule):
     def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
-        assert ctx.master is not None
         first: dict[str, int] = {}
-        for service in ctx.master.services:
-            if service.key in first:
-                said = (
-                    "logs 'duplicate master.cf entry' and uses"
-                    if ctx.target[:2] >= (3, 4)
-                    else "silently uses"
-                )
+        said = (
+            "logs 'duplicate master.cf entry' and uses"
+            if ctx.target[:2] >= (3, 4)
+            else "silently uses"
+        )
+        for daemon in ctx.postfix.daemons:
+            if daemon.key in first:
                 self.report(
-                    at.span(File.MASTER, service.field_span(0), service=service.key),
-                    f"{service.key} is already defined on line {first[service.key]}: master "
+                    at.field(daemon, "service"),
+                    f"{daemon.key} is already defined on line {first[daemon.key]}: master "
                     f"{said} this last entry, and the earlier one's settings are lost",
                 )
             else:
-                first[service.key] = service.line
+                first[daemon.key] = daemon.service.line
+
+
+def _set_valued(kb_parameters: dict[str, dict[str, Any]], word: str) -> list[str]:
+    """The set-valued parameters (rules/parameters.toml: ``multiple``) that take ``word`` as
+    one of their values."""
+    lowered = word.lower()
+    return sorted(
+        name
+        for name, info in kb_parameters.items()
+        if info.get("multiple") and lowered in (str(v).lower() for v in info.get("values", ()))
+    )
 
 
 @register
 class UnknownOverrideParameter(Rule):
     """
     ## What it finds
-    An `-o name=value` whose name Postfix does not know for the target version, and that
-    no other setting makes meaningful (a `$name` reference, a restriction class, a
-    `<service>_...` name of a master.cf service).  postconf reports these as "unused
-    parameter".
+    An `-o name=value` whose name the target Postfix does not use: not one of its
+    parameters, and not made meaningful by another setting (a `$name` reference, a
+    restriction class, a `<service>_...` name of a master.cf service, a main.cf
+    definition).  postconf calls these "unused parameter".  When the name is one of the
+    values of a set-valued parameter (`-o no_address_mappings=yes`: a value of
+    `receive_override_options`), the finding says which parameter takes it; else it
+    suggests a parameter with a close spelling.
+
+    The overrides are those the daemon reads (its getopt, which may differ from postconf's
+    reading: see MST007).  Source: postconf/postconf_user.c and postconf_master.c (the
+    "unused parameter" check); the values of set-valued parameters are in
+    rules/parameter_overrides.toml with their source (global/input_transp.c for
+    receive_override_options).
 
     ## Why it matters
-    The setting does nothing: a typo such as `-o smtpd_tls_securty_level=encrypt` leaves the
-    service at the default, without the protection the line promises.
+    The daemon stores the setting and never reads it: a typo such as
+    `-o smtpd_tls_securty_level=encrypt` leaves the service at the default, without the
+    protection the line promises, and `-o no_address_mappings=yes` leaves address mapping
+    on.
 
     ## Example
     ```
     submission inet n - y - - smtpd
       -o smtpd_tls_securty_level=encrypt
+    127.0.0.1:10025 inet n - n - - smtpd
+      -o no_address_mappings=yes
     ```
 
     ## Use instead
     ```
     submission inet n - y - - smtpd
       -o smtpd_tls_security_level=encrypt
+    127.0.0.1:10025 inet n - n - - smtpd
+      -o receive_override_options=no_address_mappings
     ```
 
     ## Fix
@@ -123,29 +170,49 @@ class UnknownOverrideParameter(Rule):
     code = "MST002"
     name = "unknown-override-parameter"
     severity = "warning"
-    summary = "-o override of a parameter Postfix does not know"
+    summary = "-o override of a parameter Postfix does not use"
 
     def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
         names = NameSpace(ctx)
-        for config in ctx.services:
-            for override in config.service.override_list:
+        main = ctx.postfix.config
+        for daemon in ctx.postfix.daemons:
+            for override in daemon.overrides:
                 name = override.name
-                if names.accepted(name) or (ctx.main is not None and ctx.main.get(name)):
+                if names.accepted(name) or main.is_set(name):
                     continue
-                info = ctx.kb.parameter(name)
-                detail = ""
-                if info is not None:
-                    removed = info.get("removed")
-                    detail = (
-                        f" (removed in Postfix {removed})" if removed else " (not in this version)"
-                    )
                 self.report(
-                    at.override(config, override),
-                    f"-o {name} on {config.key}: Postfix does not know this parameter{detail}; "
-                    "the setting does nothing",
+                    at.option(daemon, override),
+                    f"-o {name} on {daemon.key}: unused parameter ({self._why(ctx, name)}), "
+                    f"so the setting does nothing{self._suggestion(ctx, daemon, override)}",
                 )
+
+    @staticmethod
+    def _why(ctx: Context, name: str) -> str:
+        info = ctx.kb.parameter(name)
+        removed = info.get("removed") if info is not None else None
+        if removed:
+            return f"removed in Postfix {removed}"
+        if info is not None:
+            return f"only from Postfix {info.get('introduced', '?')}"
+        return f"Postfix {version_text(ctx.target[:2])} has no parameter of that name"
+
+    @staticmethod
+    def _suggestion(ctx: Context, daemon: Daemon, override: Override) -> str:
+        name = override.name
+        owners = [p for p in _set_valued(ctx.kb.parameters, name) if ctx.kb.known(p)]
+        if owners:
+            owner = owners[0]
+            if not yes(override.value):
+                return f"; {name} is a value of {owner}, not a parameter"
+            current = [t.text for t in split_list(daemon.config.value(owner) or "")]
+            if name in current:
+                return f"; {name} is a value of {owner}, which already has it"
+            wanted = ",".join([*current, name])
+            return f"; {name} is a value of {owner}: write -o {owner}={wanted}"
+        close = ctx.kb.close_parameter(name)
+        return f"; did you mean {close}?" if close else ""
 
 
 @register
@@ -153,17 +220,24 @@ class SubmissionWithoutTls(Rule):
     """
     ## What it finds
     A submission service (port 587: `submission`, `587`, `host:submission`) that offers
-    SASL authentication while TLS is optional: `smtpd_tls_security_level` is not `encrypt`
-    for that service, and it is not in wrapper mode.
+    SMTP AUTH before TLS: TLS is optional or absent there (`smtpd_tls_security_level` is
+    not `encrypt` for that service, and it is not in wrapper mode) while
+    `smtpd_tls_auth_only` is not `yes`.
+
+    Source: smtpd/smtpd.c, smtpd_proto (SASL is activated on a connection without TLS
+    unless smtpd_tls_auth_only is yes) and main (required TLS implies AUTH only after
+    STARTTLS); RFC 8314, section 3.3.  With `smtpd_tls_auth_only = yes` and TLS optional,
+    passwords only ever cross inside TLS, so that is not reported.
 
     ## Why it matters
-    Port 587 is where users send their password.  RFC 8314 asks for TLS there; with
-    optional TLS, a client (or an attacker who removes STARTTLS from the server's answer)
-    can authenticate in clear, unless `smtpd_tls_auth_only = yes` happens to be set.
+    Port 587 is where users send their password.  With AUTH offered before STARTTLS, a
+    client (or an attacker who removes STARTTLS from the server's answer) authenticates
+    in clear.
 
     ## Example
     ```
     submission inet n - y - - smtpd
+      -o smtpd_tls_security_level=may
       -o smtpd_sasl_auth_enable=yes
     ```
 
@@ -175,37 +249,32 @@ class SubmissionWithoutTls(Rule):
     ```
 
     ## Fix
-    Add `-o smtpd_tls_security_level=encrypt` to the service.
+    Add `-o smtpd_tls_security_level=encrypt` to the service (with no server certificate,
+    give smtpd one first).
     """
 
     code = "MST003"
     name = "submission-without-tls"
     severity = "error"
-    summary = "submission service (587) with SASL but without mandatory TLS"
+    summary = "submission service (587) offers AUTH before TLS"
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        if not _real(ctx):
-            return
-        for config in ctx.smtpd_services:
-            if config.port not in _SUBMISSION:
+        for server, daemon in _servers(ctx):
+            if daemon.port != SUBMISSION or server.auth.state != "always":
                 continue
-            if not _yes(config.value("smtpd_sasl_auth_enable")):
-                continue
-            if _yes(config.value("smtpd_tls_wrappermode")):
-                continue  # MST004 reports wrapper mode on 587
-            level = (config.value("smtpd_tls_security_level") or "").strip().lower()
-            if level == "encrypt" or (not level and _yes(config.value("smtpd_enforce_tls"))):
-                continue
-            message = (
-                f"{config.key} offers SASL with TLS optional (smtpd_tls_security_level = "
-                f"{level or 'unset'}); add -o smtpd_tls_security_level=encrypt"
-            )
-            override = config.service.override("smtpd_tls_security_level")
-            if override is not None:
-                self.report(at.override(config, override), message)
+            tls = server.tls
+            if tls.state == "none":
+                problem = f"offers AUTH and no TLS at all ({tls.why})"
+                fix = "give smtpd a certificate and add -o smtpd_tls_security_level=encrypt"
             else:
-                self.report(at.service(config.service), message)
+                problem = f"offers AUTH before STARTTLS (TLS optional: {tls.why}; {server.auth.why})"
+                fix = "add -o smtpd_tls_security_level=encrypt"
+            self.report(
+                _own_setting(daemon, "smtpd_tls_security_level") or at.daemon(daemon),
+                f"{daemon.key} {problem}: on the submission port passwords can cross the "
+                f"network in clear; {fix}",
+            )
 
 
 @register
@@ -213,13 +282,18 @@ class SubmissionsWithoutWrapperMode(Rule):
     """
     ## What it finds
     A port-465 service (`submissions`, `smtps`, `465`) without `smtpd_tls_wrappermode=yes`
-    (error), and wrapper mode on port 587 or 25 (warning).
+    (error); wrapper mode on port 25 (error) or 587 (warning).
+
+    Source: smtpd/smtpd.c, smtpd_service (with wrapper mode, the TLS handshake comes
+    before the greeting); RFC 8314, section 3 (implicit TLS on 465) and RFC 6409 (plain
+    SMTP and STARTTLS on 587).
 
     ## Why it matters
-    Clients of port 465 start TLS with the first byte (RFC 8314, "implicit TLS"); without
-    wrapper mode smtpd answers them in plain SMTP and no client can connect.  The other way
-    round, clients of 587 and 25 expect plain SMTP and STARTTLS, and wrapper mode locks
-    them out.
+    Clients of port 465 start TLS with the first byte ("implicit TLS"); without wrapper
+    mode smtpd answers them in plain SMTP and no client can connect.  The other way round,
+    every MTA delivers on port 25 in plain SMTP, and wrapper mode there refuses all
+    incoming mail; mail clients on 587 expect STARTTLS, and wrapper mode locks out the ones
+    not set up for it.
 
     ## Example
     ```
@@ -245,92 +319,68 @@ class SubmissionsWithoutWrapperMode(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        if not _real(ctx):
-            return
-        for config in ctx.smtpd_services:
-            port = config.port
-            wrapper = _yes(config.value("smtpd_tls_wrappermode"))
-            if port in _SUBMISSIONS and not wrapper:
-                override = config.service.override("smtpd_tls_wrappermode")
-                message = (
-                    f"{config.key} is the implicit-TLS port 465 but smtpd_tls_wrappermode is not "
-                    "yes: clients that start with TLS cannot connect"
+        for server, daemon in _servers(ctx):
+            port = daemon.port
+            wrapper = yes(server.config.value("smtpd_tls_wrappermode"))
+            if port == SUBMISSIONS and not wrapper:
+                origin = server.config.origin("smtpd_tls_wrappermode")
+                said = "no (default)" if origin is None else repr(origin.value)
+                self.report(
+                    _own_setting(daemon, "smtpd_tls_wrappermode") or at.daemon(daemon),
+                    f"{daemon.key} is the implicit-TLS port 465 but smtpd_tls_wrappermode is "
+                    f"{said}: clients that start with TLS cannot connect",
                 )
-                if override is not None:
-                    self.report(at.override(config, override), message)
-                else:
-                    self.report(at.service(config.service), message)
-            elif port in _SUBMISSION | _SMTP and wrapper:
-                override = config.service.override("smtpd_tls_wrappermode")
-                message = (
-                    f"smtpd_tls_wrappermode = yes on {config.key}: its clients speak plain SMTP "
-                    "with STARTTLS, not TLS from the first byte"
+            elif port in (SUBMISSION, SMTP) and wrapper:
+                who = "no MTA can deliver mail" if port == SMTP else "mail clients that use STARTTLS cannot connect"
+                self.report(
+                    at.setting(server.config, "smtpd_tls_wrappermode") or at.daemon(daemon),
+                    f"smtpd_tls_wrappermode = yes on {daemon.key} (port {port}): its clients "
+                    f"speak plain SMTP with STARTTLS, not TLS from the first byte, so {who}",
+                    severity="error" if port == SMTP else "warning",
                 )
-                if override is not None:
-                    self.report(at.override(config, override), message, severity="warning")
-                else:
-                    self.report(at.service(config.service), message, severity="warning")
 
 
-_CONFINING_LISTS = (
-    "smtpd_client_restrictions",
-    "smtpd_helo_restrictions",
-    "smtpd_sender_restrictions",
-    "smtpd_relay_restrictions",
-    "smtpd_recipient_restrictions",
-)
+#: What lets a client through a list that ends in reject without it being anonymous: SASL,
+#: a trusted network, a trusted client certificate (smtpd/smtpd_check.c).
+_AUTHENTICATED = {
+    "permit_sasl_authenticated",
+    "permit_mynetworks",
+    "permit_tls_clientcerts",
+    "permit_tls_all_clientcerts",
+}
 
 
-def _confined(lists: dict[str, list[str]]) -> bool:
-    """Whether some list ends in ``permit_sasl_authenticated[, ...], reject`` with no other
-    permit (but permit_mynetworks) that lets an anonymous client through."""
-    for name in _CONFINING_LISTS:
-        items = lists.get(name, [])
-        if (
-            not items
-            or items[-1] not in ("reject", "defer")
-            or "permit_sasl_authenticated" not in items
-        ):
-            continue
-        others = [i for i in items[:-1] if i == "permit" or i.startswith("permit_")]
-        if set(others) <= {"permit_sasl_authenticated", "permit_mynetworks"}:
-            return True
-    return False
+def _confines(items: tuple[Restriction, ...]) -> bool:
+    """Whether a list (classes expanded) ends in ``reject`` or ``defer`` after
+    permit_sasl_authenticated, with no permit on the way that an anonymous client meets."""
+    if not items or items[-1].lowered not in ("reject", "defer"):
+        return False
+    names = [item.lowered for item in items[:-1]]
+    if "permit_sasl_authenticated" not in names:
+        return False
+    permits = {n for n in names if n == "permit" or n.startswith("permit_")}
+    return permits <= _AUTHENTICATED
 
 
-def _resolved(ctx: Context, config: ServiceConfig) -> dict[str, list[str]] | None:
-    """Each list's restriction names, a ``$name`` value looked up in main.cf; None when a
-    list refers to something main.cf does not define."""
-    result: dict[str, list[str]] = {}
-    for name, restrictions in service_lists(ctx, config).items():
-        items = [r.lowered for r in restrictions]
-        if any("$" in i for i in items):
-            if len(items) != 1 or ctx.main is None:
-                return None
-            ref = items[0].strip("${}()")
-            entry = ctx.main.get(ref)
-            if entry is None:
-                return None
-            items = [t.text.lower() for t in split_list(entry.value)]
-            if any("$" in i for i in items):
-                return None
-        result[name] = items
-    return result
+_NONE = Expansion()
 
 
 @register
 class SaslServiceNotConfined(Rule):
     """
     ## What it finds
-    A submission service (587 or 465) with SASL enabled whose restriction lists do not end
-    in `permit_sasl_authenticated, reject` (or `permit_mynetworks,
-    permit_sasl_authenticated, reject`) in any of its client, helo, sender, relay or
-    recipient restrictions.
+    A submission service (587 or 465) that offers SMTP AUTH, where none of smtpd's
+    restriction lists (client, helo, sender, relay, recipient, data, end-of-data; classes
+    of `smtpd_restriction_classes` and `$name` lists expanded) ends in
+    `permit_sasl_authenticated, reject` with no other permit than `permit_mynetworks` or a
+    client certificate before it.  A service whose lists refer to a `$name` that main.cf
+    does not define is left to PAR004.
 
     ## Why it matters
     A submission port is for your users.  Without such a list it falls back to main.cf's
     restrictions, written for port 25, so anonymous clients can submit mail for your own
-    domains on it, bypassing whatever port 25 checks that the submission port does not.
+    domains on it, bypassing whatever port 25 checks that the submission port does not
+    (postscreen, for one).
 
     ## Example
     ```
@@ -359,19 +409,16 @@ class SaslServiceNotConfined(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        if not _real(ctx):
-            return
-        for config in ctx.smtpd_services:
-            if config.port not in _SUBMISSION | _SUBMISSIONS:
+        for server, daemon in _servers(ctx):
+            if daemon.port not in (SUBMISSION, SUBMISSIONS) or server.auth.state == "none":
                 continue
-            if not _yes(config.value("smtpd_sasl_auth_enable")):
+            if any(_confines(server.restrictions[name].flattened()) for name in LISTS):
                 continue
-            lists = _resolved(ctx, config)
-            if lists is None or _confined(lists):  # None: a $list main.cf does not define
-                continue
+            if any((server.config.expansion(name) or _NONE).undefined for name in LISTS):
+                continue  # a $list main.cf does not define (PAR004): judged by what it holds
             self.report(
-                at.service(config.service),
-                f"{config.key} offers SASL but no restriction list ends in "
+                at.daemon(daemon),
+                f"{daemon.key} offers AUTH but no restriction list ends in "
                 "permit_sasl_authenticated, reject: anonymous clients can use it too",
             )
 
@@ -388,8 +435,9 @@ class ChrootUnsupported(Rule):
     ## What it finds
     `y` in the chroot column for a daemon that does not work chrooted: local, virtual,
     pipe, spawn (they deliver into mailboxes or run other programs) and proxymap (which
-    then reaches only tables inside the queue directory).  A `-` counts as `y` for targets
-    older than Postfix 3.0, whose default it was.
+    then reaches only tables inside the queue directory).  A `-` counts as `y` below
+    compatibility level 1 (master/master_ent.c, get_master_ent), which is every release
+    before 3.0 and a main.cf without `compatibility_level`.
 
     ## Why it matters
     Chrooted, these daemons cannot see home directories, mailbox paths, the programs they
@@ -418,18 +466,18 @@ class ChrootUnsupported(Rule):
     def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
-        assert ctx.master is not None
-        for service in ctx.master.services:
-            program = os.path.basename(service.command)
-            if program not in _NO_CHROOT:
+        for daemon in ctx.postfix.daemons:
+            if daemon.program not in _NO_CHROOT or not daemon.chroot or daemon.disabled:
                 continue
-            chroot = service.chroot
-            if chroot == "y" or (chroot == "-" and ctx.target[:2] < (3, 0)):
-                self.report(
-                    at.span(File.MASTER, service.field_span(4), service=service.key),
-                    f"{service.key} runs {program} chrooted: it cannot reach files outside the "
-                    "queue directory; use n",
-                )
+            column = daemon.service.chroot
+            if column == "-" and ctx.main is None:
+                continue  # "-" depends on main.cf's compatibility_level
+            shown = "'-' (chrooted below compatibility level 1)" if column == "-" else "y"
+            self.report(
+                at.field(daemon, "chroot"),
+                f"{daemon.key} runs {daemon.program} chrooted ({shown}): it cannot reach "
+                "files outside the queue directory; use n",
+            )
 
 
 _ARGUMENT_PROGRAMS = {"pipe", "spawn", "local"}
@@ -445,6 +493,11 @@ class OverrideSplitAtBlank(Rule):
     the blank and the rest become plain arguments; and the `-o` options after such a plain
     argument, which are then not read as options at all (getopt stops at the first plain
     argument).  pipe, spawn and local, whose plain arguments are meant, are not checked.
+
+    The line is read as the daemon's getopt reads it (master/*_server.c, with the letters
+    of rules/daemons.toml), not as postconf does: in `smtpd -n name -o x=y`, `-n` takes
+    `name` and smtpd reads `x=y`, although postconf -P does not show it; after a lone `-`
+    smtpd reads no more options, although postconf -P shows the `-o` after it.
 
     ## Why it matters
     The service runs with `smtpd_client_restrictions=permit_sasl_authenticated,` (no
@@ -478,48 +531,54 @@ class OverrideSplitAtBlank(Rule):
     def check(self, ctx: Context) -> None:
         if not _real(ctx):
             return
-        assert ctx.master is not None
-        for service in ctx.master.services:
-            if os.path.basename(service.command) in _ARGUMENT_PROGRAMS:
-                continue  # their plain arguments (argv=..., flags=...) are meant
-            words = service.arguments
-            reading = service.daemon_arguments
-            end = reading.options_end
-            if end >= len(words):
+        for daemon in ctx.postfix.daemons:
+            line = daemon.command_line
+            if line is None or daemon.disabled or daemon.program in _ARGUMENT_PROGRAMS:
+                continue  # pipe, spawn, local: their plain arguments (argv=...) are meant
+            if line.end >= len(line.words):
                 continue
-            plain = words[end]
-            ends_options = plain.text == "--"
-            last = reading.args[max(reading.getopt_count - 2, 0) : reading.getopt_count]
-            if not ends_options and len(last) == 2 and last[0] == "-o":
-                # the last option was "-o value": the word after it is the rest of a value
-                # that Postfix cut at a blank
-                before = words[end - 1].span
-                split = next(
-                    (o for o in service.override_list
-                     if (o.argument.end_line, o.argument.end_column)
-                     == (before.end_line, before.end_column)),
-                    None,
-                )  # fmt: skip
-                name = split.name if split else last[1].split("=", 1)[0]
-                value = repr(split.value) if split else "missing"
+            words = daemon.service.arguments
+            dashes = line.ends_at_dashes
+            cut = split_value(daemon)
+            if cut is not None:
+                option, plain = cut
+                error, ns, ne, vs, ve = split_nameval(option.value or "")
+                text = option.value or ""
+                name = text[ns:ne] if ns < ne else text
+                value = repr(text[vs:ve]) if error is None else "missing"
                 self.report(
-                    at.span(File.MASTER, plain.span, parameter=name, service=service.key),
-                    f"{plain.text!r} is not part of -o {name}: Postfix splits the line at "
-                    f"blanks, so the value is {value}; write it without blanks or as "
+                    at.word(daemon, plain, parameter=name),
+                    f"{words[plain].text!r} is not part of -o {name}: Postfix splits the line "
+                    f"at blanks, so the value is {value}; write it without blanks or as "
                     f"-o {{ {name} = ... }}",
                 )
-            ignored = [w for w in words[end + 1 :] if w.text.startswith("-o")]
+            ignored = [i for i in line.plain[0 if dashes else 1 :] if words[i].text.startswith("-o")]
             if ignored:
                 more = f" and the {len(ignored) - 1} after it" if len(ignored) > 1 else ""
+                first = words[line.end]
                 after = (
-                    f"'--' (line {plain.span.line}), which ends the options"
-                    if ends_options
-                    else f"the plain argument {plain.text!r} (line {plain.span.line})"
+                    f"'--' (line {first.span.line}), which ends the options"
+                    if dashes
+                    else f"the plain argument {first.text!r} (line {first.span.line})"
                 )
                 self.report(
-                    at.span(File.MASTER, ignored[0].span, service=service.key),
+                    at.word(daemon, ignored[0]),
                     f"this -o{more} come{'' if more else 's'} after {after}: "
-                    f"{service.command} does not read "
+                    f"{daemon.program} does not read "
                     + ("them as options, so the settings are" if more else "it as an option, so the setting is")
                     + " ignored",
                 )  # fmt: skip
+
+
+def split_value(daemon: Daemon) -> tuple[Option, int] | None:
+    """The ``-o`` whose value Postfix cut at a blank, and the index (in Service.arguments)
+    of the word cut off: the first plain word, right after an ``-o`` value (the daemon's
+    reading).  None when the options end otherwise."""
+    line = daemon.command_line
+    if line is None or not line.plain or line.ends_at_dashes:
+        return None
+    first = line.plain[0]
+    last = line.options[-1] if line.options else None
+    if last is not None and last.letter == "o" and last.value_word == first - 1:
+        return last, first
+    return None

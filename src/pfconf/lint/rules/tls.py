@@ -1,37 +1,40 @@
-"""TLS rules, judged per smtpd service: obsolete switches that contradict the security level,
-mandatory TLS on the public port 25, TLS offered without a certificate, and protocol lists
-that allow broken protocols.
+"""TLS rules, put as questions to the model (pfconf.semantics): obsolete switches that a
+security level overrides, mandatory TLS on the public port 25, TLS asked for without a usable
+certificate, protocol and cipher lists where they take effect, and SASL passwords a client
+may send without TLS.
 """
 
 from __future__ import annotations
 
-import functools
-import re
+from collections.abc import Callable, Iterator
 
-from ...model import Override, Parameter
-from ...semantics import server_tls
-from ...values import enabled_protocols
+import attrs
+
+from ...semantics import Configuration
+from ...semantics.client import SmtpClient, client_level
+from ...semantics.configuration import default_value
+from ...semantics.postscreen import postscreen_tls, server_ports, talks_smtp
+from ...semantics.smtpd import ServerTls, server_level
+from ...values import enabled_protocols, split_list
 from .. import location as at
-from ..context import Context, ServiceConfig
+from ..context import Context
+from ..location import File, Location
 from ..rule import Rule, register
 
-# The obsolete switches and what they mean as a security level (DEPRECATION_README@v3.9.0).
-_SWITCH_LEVELS = {
-    "smtpd": ("smtpd_use_tls", "smtpd_enforce_tls", "smtpd_tls_security_level"),
-    "smtp": ("smtp_use_tls", "smtp_enforce_tls", "smtp_tls_security_level"),
-}
 
-
-def _switch_level(use: str | None, enforce: str | None) -> str | None:
-    """The security level the obsolete switches ask for, or None when neither is set."""
-    if enforce is not None and enforce.lower() == "yes":
-        return "encrypt"
-    if use is not None and use.lower() == "yes":
-        return "may"
-    if use is not None:
-        return "none"
-    # "smtpd_enforce_tls = no" alone only says "not required": it asks for no level
+def _first_setting(config: Configuration, *names: str | None) -> Location | None:
+    """Where the first of ``names`` that ``config`` sets is written (None: all defaults)."""
+    for name in names:
+        if name is not None:
+            where = at.setting_line(config, name)
+            if where is not None:
+                return where
     return None
+
+
+def _without(config: Configuration, name: str) -> Callable[[str], str | None]:
+    """``config``'s values with ``name`` left empty: what the legacy switches alone say."""
+    return lambda other: None if other == name else config.value(other)
 
 
 @register
@@ -39,13 +42,18 @@ class TlsSwitchConflict(Rule):
     """
     ## What it finds
     An obsolete TLS switch (`smtpd_use_tls`, `smtpd_enforce_tls`, `smtp_use_tls`,
-    `smtp_enforce_tls`) set together with the `*_tls_security_level` that replaced it, to a
-    different meaning: `smtpd_use_tls = yes` means level `may`, `smtpd_enforce_tls = yes`
-    means `encrypt`, `no` means `none`.
+    `smtp_enforce_tls`, and the `lmtp_` ones) set, for a server or client that also has a
+    `*_tls_security_level`, to a different meaning: `smtpd_use_tls = yes` means level `may`,
+    `smtpd_enforce_tls = yes` means `encrypt`, `no` means `none`; for the client
+    `smtp_enforce_tls = yes` means `verify` (or `encrypt` with
+    `smtp_tls_enforce_peername = no`: smtp_tls_policy.c, global_tls_level(), where
+    DEPRECATION_README simplifies it to `encrypt`).  Each smtpd, smtp and lmtp service is
+    judged with its own `-o` overrides; a switch left at its default asks for nothing.
 
     ## Why it matters
-    A non-empty security level silently wins; the switch is ignored.  Whoever reads only
-    the switch believes TLS is required (or off) when it is not.
+    A non-empty security level silently wins: smtpd.c (pre_jail_init) and the client's
+    smtp_tls_policy.c (global_tls_level) read the switches only when the level is empty.
+    Whoever reads only the switch believes TLS is required (or off) when it is not.
 
     ## Example
     ```
@@ -71,36 +79,54 @@ class TlsSwitchConflict(Rule):
     one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        for config in ctx.smtpd_configs:
-            for use_name, enforce_name, level_name in _SWITCH_LEVELS.values():
-                level = ctx.value(config, level_name)
-                wanted = _switch_level(ctx.value(config, use_name), ctx.value(config, enforce_name))
-                if not level or wanted is None or level.lower() == wanted:
-                    continue
-                enforce = ctx.value(config, enforce_name)
-                switch = (
-                    enforce_name if enforce is not None and enforce.lower() == "yes" else use_name
-                )
-                message = (
-                    f"{switch} asks for TLS level {wanted!r}, but {level_name} = {level} "
-                    f"overrides it: the switch is ignored"
-                )
-                where = ctx.where_set(config, switch)
-                if where is not None:
-                    self.report(where, message)
+        for server in ctx.postfix.smtp_servers:
+            if server.tls.wrapper:
+                continue  # wrapper mode overrides the level and the switches alike
+            self._judge(server.config, "smtpd")
+        for client in ctx.postfix.smtp_clients:
+            self._judge(client.config, client.protocol)
+
+    def _judge(self, config: Configuration, prefix: str) -> None:
+        level_name = f"{prefix}_tls_security_level"
+        written = (config.value(level_name) or "").strip().lower()
+        enforce, use = f"{prefix}_enforce_tls", f"{prefix}_use_tls"
+        if not written or not (config.is_set(enforce) or config.is_set(use)):
+            return
+        alone = _without(config, level_name)
+        if prefix == "smtpd":
+            level = server_level(config.value)[0]
+            wanted, switch, _ = server_level(alone)
+        else:
+            level = written
+            wanted, switch, _ = client_level(alone, prefix)
+        if switch is None:
+            if not config.is_set(use):
+                return  # "enforce_tls = no" alone only says "not required"
+            switch = use  # "use_tls = no": no TLS
+        if not config.is_set(switch) or wanted == level:
+            return
+        where = at.setting(config, switch)
+        if where is not None:
+            self.report(
+                where,
+                f"{switch} asks for TLS level {wanted!r}, but {level_name} = {written} "
+                "overrides it: the switch is ignored",
+            )
 
 
 @register
 class EncryptOnPort25(Rule):
     """
     ## What it finds
-    Mandatory TLS (`smtpd_tls_security_level = encrypt`, or `smtpd_enforce_tls = yes`) on
-    the public SMTP service, port 25.
+    Mandatory TLS (`smtpd_tls_security_level = encrypt`, `smtpd_enforce_tls = yes`, or
+    wrapper mode) for an smtpd that clients reach on the public SMTP port 25: the `smtp`
+    inet service, or the smtpd that postscreen on port 25 hands its clients to.
 
     ## Why it matters
     RFC 3207 forbids a publicly referenced mail server to require TLS: servers that cannot
-    or do not use it get "530 Must issue a STARTTLS command first" and their mail to you is
-    lost or bounced.  Mandatory TLS belongs on the submission ports (587, 465).
+    or do not use it get "530 5.7.0 Must issue a STARTTLS command first" (smtpd.c,
+    smtpd_proto) and their mail to you is refused.  Mandatory TLS belongs on the submission
+    ports (587, 465).
 
     ## Example
     ```
@@ -124,45 +150,68 @@ class EncryptOnPort25(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        for config in ctx.smtpd_services:
-            if config.port not in ("smtp", "25"):
+        screens = ctx.postfix.postscreens
+        for server in ctx.postfix.smtp_servers:
+            tls = server.tls
+            # without a certificate no client can send at all: TLS003 says so
+            if tls.state != "required" or 25 not in server_ports(server, screens):
                 continue
-            level = config.value("smtpd_tls_security_level")
-            if level and level.lower() == "encrypt":
-                name = "smtpd_tls_security_level"
+            where = _first_setting(server.config, tls.parameter)
+            if where is None:
+                continue
+            through = (
+                " through postscreen" if server.daemon and server.daemon.type == "pass" else ""
+            )
+            if tls.wrapper:
                 message = (
-                    f"smtpd_tls_security_level = encrypt on {config.key} (port 25): servers "
-                    "without TLS cannot deliver mail to you; use may"
-                )
-            elif not level and (config.value("smtpd_enforce_tls") or "").lower() == "yes":
-                name = "smtpd_enforce_tls"
-                message = (
-                    f"smtpd_enforce_tls = yes on {config.key} (port 25): servers without TLS "
-                    "cannot deliver mail to you"
+                    f"smtpd_tls_wrappermode = yes on {server.key} (port 25{through}): servers "
+                    "that speak SMTP first cannot deliver mail to you"
                 )
             else:
-                continue
-            where = ctx.where_set(config, name)
-            if where is not None:
-                self.report(where, message)
+                message = (
+                    f"{tls.why} on {server.key} (port 25{through}): servers without TLS get "
+                    "530 and cannot deliver mail to you; use may"
+                )
+            self.report(where, message)
 
 
-_CERT = ("smtpd_tls_cert_file", "smtpd_tls_eccert_file", "smtpd_tls_dcert_file")
-_KEY = ("smtpd_tls_key_file", "smtpd_tls_eckey_file", "smtpd_tls_dkey_file")
+#: Postfix's replies when TLS cannot start (smtpd.c starttls_cmd(), smtpd_proto()).
+_REPLY_454 = '"454 4.7.0 TLS not available due to local problem"'
+_REPLY_530 = '"530 5.7.0 Must issue a STARTTLS command first"'
 
 
 @register
 class TlsWithoutCertificate(Rule):
     """
     ## What it finds
-    An smtpd service that offers TLS (`smtpd_tls_security_level` `may` or `encrypt`, or the
-    obsolete `smtpd_use_tls = yes`) with no certificate and key (`smtpd_tls_chain_files`, or
-    `smtpd_tls_cert_file` with `smtpd_tls_key_file`), or with a certificate but no key.
+    An smtpd service whose TLS level asks for TLS (`smtpd_tls_security_level` `may` or
+    `encrypt`, the obsolete `smtpd_use_tls` / `smtpd_enforce_tls`, or wrapper mode) while
+    its TLS engine has nothing to start with: no certificate (`smtpd_tls_chain_files`,
+    `smtpd_tls_cert_file`, `smtpd_tls_eccert_file`, `smtpd_tls_dcert_file`), or a
+    certificate whose key file is set to nothing.  Up to Postfix 3.11 also postscreen,
+    when its own SMTP engine talks to clients (deep protocol tests, or a test whose action
+    is `enforce`) and the tlsproxy service it hands STARTTLS to cannot start TLS.
+
+    A key file left at its default (`$smtpd_tls_cert_file`) is not reported: Postfix then
+    reads certificate and key from the same file.
 
     ## Why it matters
-    Without a certificate smtpd logs "No server certs available. TLS won't be enabled" and
-    silently offers no STARTTLS: mail arrives in clear, and with `encrypt` no client can
-    send at all.
+    smtpd logs "No server certs available. TLS won't be enabled" (smtpd.c, pre_jail_init)
+    but still announces STARTTLS, and answers the command with
+    "454 4.7.0 TLS not available due to local problem" (starttls_cmd):
+
+    - at level `may` mail still arrives, in plain text; clients that require TLS to you
+      cannot deliver (warning);
+    - at level `encrypt` every MAIL gets "530 5.7.0 Must issue a STARTTLS command first"
+      and STARTTLS gets 454: no client can send mail at all (error);
+    - in wrapper mode smtpd drops every connection before its greeting ("Wrapper-mode
+      request dropped ... TLS context initialization failed"): no client can send mail
+      (error).
+
+    postscreen up to 3.11 announces STARTTLS by its level and hands the command to
+    tlsproxy(8) (postscreen_starttls.c), which answers 454 when it has no TLS engine of its
+    own (tlsproxy.c reads `tlsproxy_tls_*`, by default the `smtpd_tls_*` values).  From
+    3.12 postscreen loads its own certificate and announces STARTTLS only when it has one.
 
     ## Example
     ```
@@ -182,52 +231,135 @@ class TlsWithoutCertificate(Rule):
     code = "TLS003"
     name = "tls-without-certificate"
     severity = "error"
-    summary = "TLS offered without a certificate and key"
+    summary = "TLS asked for, but smtpd has no certificate to start it with"
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        for config in ctx.smtpd_configs:
-            level = (ctx.value(config, "smtpd_tls_security_level") or "").lower()
-            use = (ctx.value(config, "smtpd_use_tls") or "").lower()
-            wrapper = (ctx.value(config, "smtpd_tls_wrappermode") or "").lower() == "yes"
-            offers = level in ("may", "encrypt") or (not level and use == "yes") or wrapper
-            if not offers:
-                continue
-            if ctx.value(config, "smtpd_tls_chain_files"):
-                continue
-            certs = [n for n in _CERT if ctx.value(config, n)]
-            keys = [n for n in _KEY if ctx.value(config, n)]
-            name = (
-                "smtpd_tls_security_level"
-                if level
-                else ("smtpd_use_tls" if use else "smtpd_tls_wrappermode")
-            )
-            if not certs and not keys:
-                message = (
-                    f"TLS is offered ({name}) but no certificate and key are configured: "
-                    "smtpd will not offer STARTTLS"
-                )
-            elif certs and not keys and not any(n.replace("cert", "key") in keys for n in certs):
-                # A key inside the certificate file is allowed when both name the same file.
-                name, message = certs[0], f"{certs[0]} is set but its key file is not"
-                message += "; set smtpd_tls_key_file (it may name the same file)"
-            elif keys and not certs:
-                name, message = keys[0], f"{keys[0]} is set but no certificate file is"
-            else:
-                continue
-            where = ctx.where_set(config, name)
+        reported: set[Location] = set()
+        for server in ctx.postfix.smtp_servers:
+            where = self._judge(server.config, server.tls)
             if where is not None:
-                self.report(where, message)
+                reported.add(attrs.evolve(where, service=None))
+        if ctx.target[:2] >= (3, 12):
+            return  # postscreen announces STARTTLS only when it has a certificate
+        for screen in ctx.postfix.postscreens:
+            if not talks_smtp(screen):
+                continue
+            tls = postscreen_tls(screen, ctx.postfix.daemons)
+            if tls.level not in ("may", "encrypt") or tls.certificate is None:
+                continue
+            if tls.certificate.usable:
+                continue
+            where = _first_setting(
+                screen.config, tls.parameter, "smtpd_tls_security_level", "smtpd_use_tls",
+                "smtpd_enforce_tls",
+            ) or at.daemon(screen.daemon)  # fmt: skip
+            if attrs.evolve(where, service=None) in reported:
+                continue  # the smtpd finding at the same setting says it
+            self.report(
+                where,
+                f"postscreen ({screen.daemon.key}) announces STARTTLS ({tls.why}) and answers "
+                f"it with {_REPLY_454}: clients in its deep protocol tests or rejected by it "
+                "that require TLS cannot go on",
+                severity="warning",
+            )
+
+    def _judge(self, config: Configuration, tls: ServerTls) -> Location | None:
+        certificate = tls.certificate
+        if tls.level not in ("may", "encrypt") or certificate is None or certificate.usable:
+            return None
+        problem = certificate.problem
+        where = _first_setting(config, certificate.empty_key, tls.parameter)
+        if where is None:
+            return None
+        if tls.wrapper:
+            message = (
+                f"smtpd runs in wrapper mode but {problem}: it drops every connection "
+                'before its greeting ("Wrapper-mode request dropped"), so no client can '
+                "send mail"
+            )
+            severity = None
+        elif tls.level == "encrypt":
+            message = (
+                f"{tls.why}: smtpd announces STARTTLS but answers it with {_REPLY_454}, "
+                f"and refuses MAIL with {_REPLY_530}: no client can send mail"
+            )
+            severity = None
+        else:
+            message = (
+                f"{tls.why}: smtpd announces STARTTLS but answers it with {_REPLY_454}; "
+                "mail arrives in plain text, and clients that require TLS cannot deliver"
+            )
+            severity = "warning"
+        self.report(where, message, severity=severity)
+        return where
 
 
-_PROTOCOL_PARAMS = (
-    "smtpd_tls_protocols",
-    "smtpd_tls_mandatory_protocols",
-    "smtp_tls_protocols",
-    "smtp_tls_mandatory_protocols",
-    "lmtp_tls_protocols",
-    "lmtp_tls_mandatory_protocols",
-)
+# -- protocol and cipher lists, where they take effect ----------------------------------------
+
+
+@attrs.frozen
+class _Use:
+    """One service reading one TLS list: the list's name and the service's configuration."""
+
+    config: Configuration
+    name: str
+    #: the list applies where TLS is mandatory
+    mandatory: bool
+
+
+def _list_uses(ctx: Context, kind: str) -> Iterator[_Use]:
+    """Every service that uses a ``*_tls_{kind}`` or ``*_tls_mandatory_{kind}`` list
+    (``kind`` ``protocols`` or ``ciphers``).
+
+    smtpd uses the mandatory list at level encrypt (or in wrapper mode) and the other one at
+    may (smtpd.c pre_jail_init and tls_server_start: ``enforce_tls ? mandatory : other``).
+    The client uses the other one at ``may``, the mandatory one above it (``dane`` falls
+    back to ``may`` for destinations without TLSA records), and a policy table may ask
+    for any level per destination (smtp_tls_policy.c).  tlsproxy serves postscreen's
+    STARTTLS up to 3.11, with its own level (tlsproxy.c)."""
+    for server in ctx.postfix.smtp_servers:
+        state = server.tls.state
+        if state == "optional":
+            yield _Use(server.config, f"smtpd_tls_{kind}", False)
+        elif state == "required":
+            yield _Use(server.config, f"smtpd_tls_mandatory_{kind}", True)
+    for client in ctx.postfix.smtp_clients:
+        yield from _client_uses(client, kind)
+    if ctx.target[:2] >= (3, 12):
+        return
+    screens = [s for s in ctx.postfix.postscreens if talks_smtp(s)]
+    if not any(postscreen_tls(s, ctx.postfix.daemons).announced for s in screens):
+        return
+    for daemon in ctx.postfix.running("tlsproxy"):
+        level = server_level(daemon.config.value, "tlsproxy")[0]
+        if level == "may":
+            yield _Use(daemon.config, f"tlsproxy_tls_{kind}", False)
+        elif level == "encrypt":
+            yield _Use(daemon.config, f"tlsproxy_tls_mandatory_{kind}", True)
+
+
+def _client_uses(client: SmtpClient, kind: str) -> Iterator[_Use]:
+    tls = client.tls
+    other = client.parameter(f"tls_{kind}")
+    mandatory = client.parameter(f"tls_mandatory_{kind}")
+    if tls.policy_maps is not None or tls.level == "dane":
+        yield _Use(client.config, other, False)
+        yield _Use(client.config, mandatory, True)
+    elif tls.level == "may":
+        yield _Use(client.config, other, False)
+    elif tls.required:
+        yield _Use(client.config, mandatory, True)
+
+
+def _is_default(use: _Use, value: str) -> bool:
+    default = default_value(use.config, use.name)
+    if default is None:
+        return False
+    words = [t.text.lower() for t in split_list(value)]
+    return words == [t.text.lower() for t in split_list(default)]
+
+
 _BROKEN = {"SSLv2", "SSLv3"}
 _WEAK = {"TLSv1", "TLSv1.1"}
 
@@ -236,17 +368,27 @@ _WEAK = {"TLSv1", "TLSv1.1"}
 class BrokenTlsProtocols(Rule):
     """
     ## What it finds
-    A `*_tls_protocols` or `*_tls_mandatory_protocols` value that leaves SSLv2 or SSLv3
-    enabled (error), or that leaves TLSv1 or TLSv1.1 enabled for mandatory TLS (warning).
-    Both syntaxes are read: exclusions (`!SSLv2, !SSLv3`) and ranges (`>=TLSv1.2`, Postfix
-    3.6 and later), including the trap that a list of plain names (`SSLv3, TLSv1`) enables
-    only those names.  The range syntax on a target older than 3.6 is an error too: those
-    versions reject the list and disable TLS.
+    A `*_tls_protocols` or `*_tls_mandatory_protocols` value (main.cf or a master.cf `-o`)
+    that leaves SSLv2 or SSLv3 enabled (warning), or that leaves TLSv1 or TLSv1.1 enabled
+    for mandatory TLS (info).  Both syntaxes are read: exclusions (`!SSLv2, !SSLv3`) and
+    ranges (`>=TLSv1.2`, Postfix 3.6 and later), including the trap that a list of plain
+    names (`SSLv3, TLSv1`) enables only those names.  The range syntax on a target older
+    than 3.6 is refused by Postfix's TLS library (tls_protocol_mask(): "Invalid TLS protocol
+    list"), and TLS sessions that use the list fail: an error for a mandatory list, where
+    the mail then does not pass, a warning for the other one.
+
+    Only lists that take effect are reported: a `*_mandatory_protocols` list where a
+    service requires TLS (an smtpd at `encrypt` or in wrapper mode; an SMTP or LMTP client
+    above `may`, or with a TLS policy table), the other list where TLS is optional (an
+    smtpd at `may` with a certificate; a client at `may` or `dane`, or with a policy
+    table); smtpd picks one of the two (smtpd.c, pre_jail_init), the client one per
+    destination (smtp_tls_policy.c).  A value equal to the target release's default is
+    never reported.
 
     ## Why it matters
-    SSLv2 and SSLv3 are broken (DROWN, POODLE).  TLSv1 and 1.1 are deprecated (RFC 8996);
-    opportunistic TLS may keep them (better than plaintext), but where TLS is mandatory,
-    such as submission, only TLSv1.2 and later should be accepted.
+    SSLv2 and SSLv3 are broken (DROWN, POODLE), where the TLS library still offers them.
+    TLSv1 and 1.1 are deprecated (RFC 8996); opportunistic TLS may keep them (better than
+    plain text), but where TLS is mandatory, such as submission, TLSv1.2 and later suffice.
 
     ## Example
     ```
@@ -259,121 +401,72 @@ class BrokenTlsProtocols(Rule):
     ```
     (or `!SSLv2, !SSLv3, !TLSv1, !TLSv1.1` before Postfix 3.6)
 
-    Only lists that take effect are reported: a `*_mandatory_protocols` list where some
-    service requires TLS (an smtpd at `encrypt` or in wrapper mode; an SMTP or LMTP client
-    above `may`, or with a TLS policy table), the other lists where TLS is offered or tried
-    at all.  A value equal to the target release's default is never reported.
-
     ## Fix
     Use the value the message suggests for the target version.
     """
 
     code = "TLS004"
     name = "broken-tls-protocols"
-    severity = "error"
+    severity = "warning"
     summary = "TLS protocol list allows broken or deprecated protocols"
 
     def check(self, ctx: Context) -> None:
-        suggestion = ">=TLSv1.2" if ctx.target[:2] >= (3, 6) else "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"
-        for entry in ctx.entries():
-            if entry.name not in _PROTOCOL_PARAMS or not entry.value or "$" in entry.value:
+        ranges = ctx.target[:2] >= (3, 6)
+        suggestion = ">=TLSv1.2" if ranges else "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"
+        for use in _list_uses(ctx, "protocols"):
+            value = use.config.value(use.name)
+            where = at.setting_line(use.config, use.name)
+            if where is None or value is None or _is_default(use, value):
                 continue
-            default = ctx.kb.compiled_default(entry.name) or ""
-            if entry.value.split() == default.split():
-                continue  # the release's own default: nothing the administrator chose
-            if not _protocols_take_effect(ctx, entry.name):
-                continue
-            if (">=" in entry.value or "<=" in entry.value) and ctx.target[:2] < (3, 6):
+            shown = " ".join(value.split()) or "(empty: every protocol)"
+            if (">=" in value or "<=" in value) and not ranges:
+                version = ".".join(map(str, ctx.target))
                 self.report(
-                    at.value(entry),
-                    f"{entry.name} uses the >=/<= syntax of Postfix 3.6, but Postfix "
-                    f"{'.'.join(map(str, ctx.target))} rejects the list and disables TLS; "
-                    f"use {suggestion}",
+                    where,
+                    f"{use.name} uses the >=/<= syntax of Postfix 3.6, but Postfix {version} "
+                    'refuses the list ("Invalid TLS protocol list") and TLS sessions that use '
+                    f"it fail; use {suggestion}",
+                    severity="error" if use.mandatory else "warning",
                 )
                 continue
-            enabled = enabled_protocols(entry.value)
+            enabled = enabled_protocols(value)
             if enabled is None:
                 continue
             broken = sorted(enabled & _BROKEN)
-            weak = sorted(enabled & _WEAK) if "mandatory" in entry.name else []
+            weak = sorted(enabled & _WEAK) if use.mandatory else []
             if broken:
                 self.report(
-                    at.value(entry),
-                    f"{entry.name} = {entry.value} leaves {', '.join(broken)} enabled; use {suggestion}",
+                    where,
+                    f"{use.name} = {shown} leaves {', '.join(broken)} enabled; use {suggestion}",
                 )
             elif weak:
                 self.report(
-                    at.value(entry),
-                    f"{entry.name} = {entry.value} leaves {', '.join(weak)} enabled for mandatory "
+                    where,
+                    f"{use.name} = {shown} leaves {', '.join(weak)} enabled for mandatory "
                     f"TLS; use {suggestion}",
-                    severity="warning",
+                    severity="info",
                 )
-
-
-#: Security levels at which the SMTP client refuses to continue without TLS.
-_MANDATORY_CLIENT_LEVELS = {"encrypt", "dane-only", "fingerprint", "verify", "secure"}
-
-
-def _protocols_take_effect(ctx: Context, name: str) -> bool:
-    """Whether the protocol list ``name`` is used by any service of this configuration.
-
-    A ``*_mandatory_protocols`` list applies only to sessions where TLS is required: an
-    smtpd at level encrypt (or in wrapper mode), a client at a level above ``may``
-    (tls/tls_client.c and tls_server.c pick the mandatory list then), and for the client
-    also any destination a policy table may require TLS for.  The other list applies to
-    opportunistic TLS, so only where TLS is offered or tried at all."""
-    mandatory = "_mandatory_" in name
-    if name.startswith("smtpd_"):
-        states = {
-            server_tls(functools.partial(ctx.value, config)).state
-            for config in ctx.smtpd_configs
-        }
-        return "required" in states if mandatory else bool(states - {"none"})
-    prefix = name.split("_", 1)[0]
-    for config in ctx.client_configs:
-        if (ctx.value(config, f"{prefix}_tls_policy_maps") or "").strip():
-            return True  # a policy table may ask for any level, per destination
-        if prefix == "smtp":
-            level, _ = client_tls_level(ctx, config)
-        else:
-            level = (ctx.value(config, f"{prefix}_tls_security_level") or "none").lower()
-        if level in _MANDATORY_CLIENT_LEVELS or (not mandatory and level not in ("", "none")):
-            return True
-    return False
-
-
-def client_tls_level(ctx: Context, config: ServiceConfig | None) -> tuple[str, str]:
-    """The SMTP client's effective TLS level and the parameter that decides it."""
-    level = (ctx.value(config, "smtp_tls_security_level") or "").lower()
-    if level:
-        return level, "smtp_tls_security_level"
-    # An empty level falls back to the obsolete switches (DEPRECATION_README@v3.9.0).
-    if (ctx.value(config, "smtp_enforce_tls") or "").lower() == "yes":
-        return "encrypt", "smtp_enforce_tls"
-    if (ctx.value(config, "smtp_use_tls") or "").lower() == "yes":
-        return "may", "smtp_use_tls"
-    return "none", "smtp_tls_security_level"
-
-
-def _options(value: str | None, default: str) -> set[str]:
-    text = default if value is None else value
-    return {item.lower() for item in re.split(r"[\s,]+", text) if item}
 
 
 @register
 class SaslToRelayWithoutTls(Rule):
     """
     ## What it finds
-    The SMTP client configured to send SASL credentials (`smtp_sasl_auth_enable = yes`
-    with `smtp_sasl_password_maps`) and allowed to use plaintext mechanisms
-    (`smtp_sasl_security_options` without `noplaintext`), while TLS to the server is
-    optional: `smtp_tls_security_level` is `may`, `none` or unset, and no
-    `smtp_tls_policy_maps` could require more.
+    An SMTP or LMTP client that sends SASL credentials (`smtp_sasl_auth_enable = yes` with
+    `smtp_sasl_password_maps`, or the `lmtp_` ones for lmtp) and may use a plaintext
+    mechanism on a session without TLS (`smtp_sasl_security_options` without
+    `noplaintext`, and `smtp_sasl_mechanism_filter` keeping PLAIN or LOGIN), while its TLS
+    level lets it talk without TLS: `none`, `may` or `dane`, not in wrapper mode.  Each
+    smtp and lmtp service is judged with its own `-o` overrides.
+
+    When `smtp_tls_policy_maps` is set, a per-destination policy may raise the level for
+    the relay: pflint does not read the table, so the finding is an info that says so.
 
     ## Why it matters
-    With opportunistic TLS, an attacker between you and the relay host removes STARTTLS
-    from the server's EHLO answer; Postfix then sends AUTH PLAIN or LOGIN in clear, and the
-    relay account's password is read off the wire.
+    At `may`, an attacker between you and the relay host removes STARTTLS from the server's
+    EHLO answer; Postfix then goes on in plain text (smtp_proto.c) and sends AUTH PLAIN or
+    LOGIN with the password the relay account uses (smtp_sasl_glue.c passes
+    `smtp_sasl_security_options` for sessions without TLS).  At `none` it never even tries.
 
     ## Example
     ```
@@ -407,45 +500,49 @@ class SaslToRelayWithoutTls(Rule):
     one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        for config in ctx.client_configs:
-            if (ctx.value(config, "smtp_sasl_auth_enable") or "no").lower() != "yes":
+        for client in ctx.postfix.smtp_clients:
+            sasl, tls = client.sasl, client.tls
+            if not sasl.authenticates or sasl.plaintext_in_clear is False:
                 continue
-            if not ctx.value(config, "smtp_sasl_password_maps"):
+            if not tls.plaintext_possible:
                 continue
-            if "noplaintext" in _options(
-                ctx.value(config, "smtp_sasl_security_options"), "noplaintext, noanonymous"
-            ):
+            maps = client.parameter("sasl_password_maps")
+            where = _first_setting(client.config, tls.parameter, maps)
+            if where is None:
                 continue
-            if ctx.value(config, "smtp_tls_policy_maps"):
-                continue  # a per-destination policy may well require TLS to the relay
-            if (ctx.value(config, "smtp_tls_wrappermode") or "").lower() == "yes":
-                continue
-            level, decided_by = client_tls_level(ctx, config)
-            if level in _MANDATORY_CLIENT_LEVELS:
-                continue
-            relayhost = ctx.value(config, "relayhost")
-            to = f"to {relayhost}" if relayhost else "to the servers it authenticates to"
-            where = f" ({config.key})" if config is not None else ""
+            relayhost = client.config.value("relayhost") if client.protocol == "smtp" else None
+            to = f"to {relayhost}" if relayhost else f"to the servers in {maps}"
+            level = tls.level + ("" if tls.parameter else " (default)")
+            in_master = where.file is File.MASTER and client.key is not None
+            service = f" ({client.key})" if in_master else ""
+            if tls.level == "none":
+                risk = "never uses TLS: they cross the network in clear"
+            else:
+                risk = (
+                    "goes on without TLS when STARTTLS is missing: an attacker who strips it "
+                    "reads them"
+                )
             message = (
-                f"SASL passwords are sent {to} with TLS level {level!r}{where}: an attacker "
-                "who strips STARTTLS reads them; set smtp_tls_security_level = encrypt"
+                f"the {client.protocol} client{service} sends SASL passwords {to} at TLS "
+                f"level {level}, which {risk}"
             )
-            name = decided_by if ctx.origin(config, decided_by) else "smtp_sasl_password_maps"
-            place = ctx.where_set(config, name)
-            if place is not None:
-                self.report(place, message)
+            policy = client.parameter("tls_policy_maps")
+            if tls.policy_maps is not None:
+                self.report(
+                    where,
+                    f"{message}, unless {policy} ({tls.policy_maps}) requires TLS for that "
+                    "destination (pflint does not read the table)",
+                    severity="info",
+                )
+                continue
+            self.report(
+                where,
+                f"{message}; set {client.parameter('tls_security_level')} = encrypt, or an "
+                f"encrypt entry for that server in {policy}",
+            )
 
 
-_CIPHER_PARAMS = (
-    "smtpd_tls_ciphers",
-    "smtpd_tls_mandatory_ciphers",
-    "smtp_tls_ciphers",
-    "smtp_tls_mandatory_ciphers",
-    "lmtp_tls_ciphers",
-    "lmtp_tls_mandatory_ciphers",
-    "tlsproxy_tls_ciphers",
-    "tlsproxy_tls_mandatory_ciphers",
-)
+_CIPHER_GRADES_OBSOLETE = (3, 8)
 
 
 @register
@@ -453,14 +550,21 @@ class WeakCipherGrade(Rule):
     """
     ## What it finds
     A `*_tls_ciphers` or `*_tls_mandatory_ciphers` setting (main.cf or a master.cf `-o`)
-    that selects the `export` or `low` cipher grade, or `null` (no encryption at all) for
-    the SMTP server.  Postfix 3.8 and later treat `export` and `low` as `medium`; for them
-    the setting is reported as obsolete, not as weak.
+    that selects the `export` or `low` cipher grade, or `null` for the SMTP server, where
+    the list takes effect (as for TLS004: the mandatory list where a service requires
+    TLS, the other where TLS is optional).  Postfix 3.8 and later treat `export` and `low`
+    as `medium`; for them the setting is reported as obsolete (info), not as weak.
 
     ## Why it matters
-    Before Postfix 3.8, `export` allows 40- and 56-bit ciphers that can be broken in hours
-    (FREAK, Logjam) and `low` allows single DES; with `null` smtpd encrypts nothing, while
-    clients and logs say "TLS".
+    Before Postfix 3.8, `export` allows 40- and 56-bit ciphers and `low` single DES, where
+    the TLS library still has them (FREAK, Logjam).  `null` makes smtpd offer, for TLS 1.2
+    and older, only cipher suites that do not encrypt (tls_misc.c, tls_set_ciphers(): the
+    grade sets OpenSSL's cipher list, which does not cover the TLS 1.3 suites): a client
+    without TLS 1.3 fails the handshake ("no shared cipher"), or sends mail unencrypted if
+    it accepts such suites; TLS 1.3 sessions are encrypted as usual.  (Seen on Postfix 3.7
+    with OpenSSL 3.0 at level encrypt: a TLS 1.3 client got TLS_AES_256_GCM_SHA384, a
+    client limited to TLS 1.2 "no shared cipher".)  Where the list is mandatory, mail
+    from such clients is refused (error).
 
     ## Example
     ```
@@ -479,38 +583,36 @@ class WeakCipherGrade(Rule):
 
     code = "TLS006"
     name = "weak-cipher-grade"
-    severity = "error"
+    severity = "warning"
     summary = "TLS cipher grade export, low or null"
 
     def check(self, ctx: Context) -> None:
-        modern = ctx.target[:2] >= (3, 8)
-        places: list[tuple[str, str, object, ServiceConfig | None]] = []
-        for entry in ctx.entries():
-            places.append((entry.name, entry.value, entry, None))
-        for config in ctx.services:
-            for override in config.service.override_list:
-                places.append((override.name, override.value, override, config))
-        for name, value, origin, where in places:
-            if name not in _CIPHER_PARAMS:
+        modern = ctx.target[:2] >= _CIPHER_GRADES_OBSOLETE
+        for use in _list_uses(ctx, "ciphers"):
+            where = at.setting(use.config, use.name)
+            grade = (use.config.value(use.name) or "").strip().lower()
+            if where is None or _is_default(use, grade):
                 continue
-            grade = value.strip().lower()
-            if grade == "null" and name.startswith(("smtpd_", "tlsproxy_")):
-                message, severity = (
-                    f"{name} = null: TLS sessions are not encrypted at all; use medium", "error"
-                )  # fmt: skip
+            severity = None
+            if grade == "null" and use.name.startswith(("smtpd_", "tlsproxy_")):
+                message = (
+                    f"{use.name} = null leaves TLS 1.2 and older only cipher suites that do "
+                    "not encrypt (TLS 1.3 is not limited by it): a client without TLS 1.3 "
+                    "fails the handshake, or sends mail unencrypted if it accepts them; use "
+                    "medium"
+                )
+                severity = "error" if use.mandatory else None
             elif grade in ("export", "low") and modern:
-                message, severity = (
-                    (f"{name} = {grade} is an obsolete grade that Postfix 3.8 and later treat "
-                    "as medium; say medium"), "info",
-                )  # fmt: skip
+                message = (
+                    f"{use.name} = {grade} is an obsolete grade that Postfix 3.8 and later "
+                    "treat as medium; say medium"
+                )
+                severity = "info"
             elif grade in ("export", "low"):
-                message, severity = (
-                    (f"{name} = {grade} allows ciphers that can be broken (before Postfix 3.8); "
-                    "use medium"), "error" if grade == "export" else "warning",
-                )  # fmt: skip
+                message = (
+                    f"{use.name} = {grade} allows ciphers that can be broken (before Postfix "
+                    "3.8); use medium"
+                )
             else:
                 continue
-            if isinstance(origin, Override) and where is not None:
-                self.report(at.override(where, origin), message, severity=severity)
-            elif isinstance(origin, Parameter):
-                self.report(at.value(origin), message, severity=severity)
+            self.report(where, message, severity=severity)

@@ -1,0 +1,341 @@
+"""Where mail goes after the queue: next hops that are this host, transports without a name,
+and next hops smtp(8) cannot parse.
+
+The routes (a setting that names a next hop, and the master.cf service delivering there)
+come from the model (pfconf.semantics.delivery); these rules judge them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ...semantics.delivery import class_reachable, own_addresses, split_transport
+from ..context import Context
+from ..finding import Finding
+from ..rule import Rule, register
+from ._written import Once, place
+
+
+@register
+class NextHopLoopsBack(Rule):
+    """
+    ## What it finds
+    A next hop that is this host itself on port 25: `relayhost`, the next hop of
+    `default_transport`, `relay_transport`, `content_filter` or a fallback relay, written as
+    an IP address that `inet_interfaces` or `proxy_interfaces` makes this host's own
+    (`127.0.0.1` with the default `inet_interfaces = all` or with `loopback-only`, or an
+    address listed there), delivered by smtp(8) on the SMTP port.
+
+    ## Why it matters
+    smtp(8) looks for its own addresses among those of the next hop (smtp_addr.c,
+    smtp_find_self() in smtp_host_addr() and smtp_domain_addr()) and, on port 25, refuses to
+    connect to itself: the mail is returned with "mail for [127.0.0.1] loops back to
+    myself" (5.4.6), or, for `relayhost` and fallback relays, deferred as a "configuration
+    problem" (smtp_connect.c, smtp_connect_inet()).  It does not matter whether another
+    program listens there.  LMTP and ports other than 25 are not checked by Postfix.
+
+    ## Example
+    ```
+    relayhost = [127.0.0.1]
+    ```
+
+    ## Use instead
+    ```
+    relayhost = [127.0.0.1]:10025
+    ```
+    (a filter or relay listening on another port), or the real relay's name.
+
+    ## Fix
+    Point the next hop at the host or port that should receive the mail; to hand mail to a
+    local program, give it its own port.
+    """
+
+    code = "XF003"
+    name = "next-hop-loops-back"
+    severity = "error"
+    summary = "a next hop is this host on port 25: smtp(8) refuses it as a mail loop"
+    needs_main = True
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        once = Once()
+        for route in ctx.postfix.routes:
+            client = route.client_config
+            if client is None or route.lmtp:
+                continue  # loop detection is SMTP only (smtp_connect.c: smtp_mode)
+            own = own_addresses(client)
+            for destination in route.destinations:
+                if destination.problem or destination.port != 25:
+                    continue
+                why = own.why(destination.address)
+                if why is None:
+                    continue
+                if route.parameter == "relayhost" or route.fallback:
+                    effect = "the mail is deferred"
+                else:
+                    effect = "the mail is returned to the sender"
+                message = (
+                    f"{route.parameter} sends mail to {destination.text}, this host's own "
+                    f'address ({why}) on port 25: smtp(8) refuses it ("mail for '
+                    f'{destination.host} loops back to myself") and {effect}'
+                )
+                severity = "warning" if route.fallback else None
+                finding = once(place(ctx, type(self), route.origin, message,
+                                     word=destination.text, severity=severity))  # fmt: skip
+                if finding is not None:
+                    yield finding
+
+
+#: Transport settings trivial-rewrite reads, with the address class that uses each
+#: (resolve.c, resolve_addr(): "null transport is not allowed").
+_CLASS_TRANSPORTS = (
+    ("local_transport", "local"),
+    ("virtual_transport", "virtual mailbox"),
+    ("relay_transport", "relay"),
+    ("default_transport", "default"),
+)
+#: Transports local(8) hands mail to through deliver_pass() (mailbox.c, unknown.c).
+_PASS_TRANSPORTS = ("mailbox_transport", "fallback_transport")
+
+
+@register
+class TransportWithoutName(Rule):
+    """
+    ## What it finds
+    A transport setting whose value starts with `:`, so that it names a next hop but no
+    transport: `local_transport`, `virtual_transport`, `relay_transport`,
+    `default_transport` (for an address class mail can reach), `mailbox_transport` and
+    `fallback_transport`.  An empty value is another matter: trivial-rewrite does not
+    start then.
+
+    ## Why it matters
+    trivial-rewrite splits the value at the first `:` and finds no transport: it logs
+    "null transport is not allowed" for every such address (resolve.c, resolve_addr()).
+    The program that asked, smtpd at `RCPT TO` or the queue manager, logs "null transport
+    result" and asks again every second without end (global/resolve_clnt.c): the SMTP
+    client gets no answer, and a queue manager that meets such an address stops
+    delivering.  local(8) stops with "missing transport name" on every message it should
+    hand to `mailbox_transport` or `fallback_transport` (deliver_pass.c, deliver_pass()),
+    and the mail waits in the queue.
+
+    ## Example
+    ```
+    relay_domains = example.net
+    relay_transport = :[relay.example.com]
+    ```
+
+    ## Use instead
+    ```
+    relay_domains = example.net
+    relay_transport = relay:[relay.example.com]
+    ```
+
+    ## Fix
+    Write the master.cf service that should deliver before the `:`.
+    """
+
+    code = "XF004"
+    name = "transport-without-name"
+    severity = "error"
+    summary = "a transport setting names a next hop but no transport"
+    needs_main = True
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        config = ctx.configuration
+        for parameter, klass in _CLASS_TRANSPORTS:
+            split = split_transport(config.value(parameter) or "")
+            if split is None or split[0] or not class_reachable(config, klass):
+                continue
+            message = (
+                f"{parameter} names no transport before the ':': trivial-rewrite refuses "
+                f'every address of the {klass} class ("null transport is not allowed"), '
+                "and smtpd or the queue manager asking for one retries without end"
+            )
+            finding = place(ctx, type(self), config.origin(parameter), message)
+            if finding is not None:
+                yield finding
+        readers = ctx.postfix.running("local") or ()
+        once = Once()
+        for view in [d.config for d in readers] or [config]:
+            for parameter in _PASS_TRANSPORTS:
+                split = split_transport(view.value(parameter) or "")
+                if split is None or split[0]:
+                    continue
+                message = (
+                    f"{parameter} names no transport before the ':': local(8) stops on "
+                    'every message it hands on ("missing transport name"), and that mail '
+                    "is deferred"
+                )
+                finding = once(place(ctx, type(self), view.origin(parameter), message))
+                if finding is not None:
+                    yield finding
+
+
+@register
+class MalformedNextHop(Rule):
+    """
+    ## What it finds
+    A next hop smtp(8) or lmtp(8) cannot parse: a `[` without `]`, text after the `]`
+    other than `:port`, a port of 0 or above 65535, a number followed by letters, in
+    `relayhost`, a fallback relay, or the next hop of a transport setting that an smtp or
+    lmtp service delivers.
+
+    ## Why it matters
+    The client parses the next hop when it delivers, and stops with "... in server
+    description" or "bad network port" (smtp_connect.c, smtp_parse_destination() and
+    util/host_port.c): every message for that next hop stays in the queue, and the
+    transport is throttled after each attempt.
+
+    ## Example
+    ```
+    relayhost = [smtp.example.com]:99999
+    ```
+
+    ## Use instead
+    ```
+    relayhost = [smtp.example.com]:587
+    ```
+
+    ## Fix
+    Write the next hop as `host`, `[host]`, `host:port` or `[host]:port` with a port from
+    1 to 65535.
+    """
+
+    code = "XF005"
+    name = "malformed-next-hop"
+    severity = "error"
+    summary = "a next hop smtp(8) cannot parse: every delivery to it fails"
+    needs_main = True
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        once = Once()
+        for route in ctx.postfix.routes:
+            if route.client_config is None:
+                continue
+            for destination in route.destinations:
+                if destination.problem is None:
+                    continue
+                message = (
+                    f"{route.parameter}: {route.program}(8) cannot parse the next hop "
+                    f'{destination.text} ("{destination.problem}") and stops on every '
+                    "delivery to it"
+                )
+                finding = once(place(ctx, type(self), route.origin, message,
+                                     word=destination.text))  # fmt: skip
+                if finding is not None:
+                    yield finding
+
+
+@register
+class FallbackRelayForUnixLmtp(Rule):
+    """
+    ## What it finds
+    `lmtp_fallback_relay` set on an lmtp service that delivers to a unix-domain socket
+    (`lmtp:unix:...` in a transport setting).
+
+    ## Why it matters
+    A fallback relay is a TCP destination; for a socket lmtp(8) logs "ignoring
+    lmtp_fallback_relay = ... setting for non-TCP connections" on every delivery and does
+    without it (smtp_connect.c, smtp_connect_local()): mail that the socket refuses is
+    deferred, not sent to the fallback.
+
+    ## Example
+    ```
+    virtual_transport = lmtp:unix:private/dovecot-lmtp
+    lmtp_fallback_relay = [backup.example.com]:24
+    ```
+
+    ## Use instead
+    ```
+    virtual_transport = lmtp:unix:private/dovecot-lmtp
+    ```
+
+    ## Fix
+    Remove the setting, or deliver over TCP (`lmtp:inet:host:port`) where a fallback is
+    wanted.
+    """
+
+    code = "XF006"
+    name = "fallback-relay-for-unix-lmtp"
+    severity = "warning"
+    summary = "lmtp_fallback_relay on LMTP over a unix socket is ignored"
+    needs_main = True
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.target[:2] < (3, 1):
+            return  # lmtp_fallback_relay is new in 3.1
+        once = Once()
+        for route in ctx.postfix.routes:
+            config = route.client_config
+            if config is None or not route.lmtp or route.fallback:
+                continue
+            if not any(d.unix is not None for d in route.destinations):
+                continue
+            value = (config.value("lmtp_fallback_relay") or "").strip()
+            if not value:
+                continue
+            message = (
+                f"lmtp_fallback_relay = {value} is ignored for {route.parameter}, which "
+                f"delivers over the unix socket {route.nexthop}: lmtp(8) logs so on each "
+                "delivery"
+            )
+            origin = config.origin("lmtp_fallback_relay")
+            finding = once(place(ctx, type(self), origin, message, daemon=route.daemon))
+            if finding is not None:
+                yield finding
+
+
+#: sizeof(struct sockaddr_un.sun_path): 108 bytes on Linux, 104 on the BSDs and macOS; a
+#: name must leave room for its terminating null byte.
+_SUN_PATH = 108
+
+
+@register
+class LmtpSocketPathTooLong(Rule):
+    """
+    ## What it finds
+    An LMTP destination `unix:path` whose path is 108 bytes or longer: no system's socket
+    address holds it (Linux has room for 107 bytes, the BSDs and macOS for 103).
+
+    ## Why it matters
+    lmtp(8) checks the length before it connects, logs "unix-domain name too long" and
+    defers the mail with "4.3.5 Server configuration error" (smtp_connect.c,
+    smtp_connect_unix()).
+
+    ## Example
+    ```
+    mailbox_transport = lmtp:unix:/var/spool/postfix/private/a-very-long-directory-name/...
+    ```
+
+    ## Use instead
+    ```
+    mailbox_transport = lmtp:unix:private/dovecot-lmtp
+    ```
+
+    ## Fix
+    Use a shorter path: a relative one is taken below the queue directory.
+    """
+
+    code = "XF007"
+    name = "lmtp-socket-path-too-long"
+    severity = "error"
+    summary = "an LMTP socket path longer than a socket address holds"
+    needs_main = True
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        once = Once()
+        for route in ctx.postfix.routes:
+            if route.client_config is None or not route.lmtp:
+                continue
+            for destination in route.destinations:
+                path = destination.unix
+                if path is None or len(path.encode("utf-8", "surrogateescape")) < _SUN_PATH:
+                    continue
+                message = (
+                    f"{route.parameter}: the socket path {path} has {len(path)} bytes; a "
+                    "unix-domain socket name holds at most 107, so lmtp(8) defers every "
+                    'delivery ("unix-domain name too long")'
+                )
+                finding = once(place(ctx, type(self), route.origin, message,
+                                     word=destination.text))  # fmt: skip
+                if finding is not None:
+                    yield finding
