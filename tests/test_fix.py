@@ -121,6 +121,88 @@ def test_a_moved_blocklist_already_asked_for_is_removed(tmp_path):
     )
 
 
+def test_two_findings_on_one_item_make_one_edit(tmp_path):
+    """A CBL query next to zen carries RBL001 (moved, and zen asks for it) and RBL004 (part
+    of zen): both say remove, and --fix removes the item once."""
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        "    reject_rbl_client zen.spamhaus.org=127.0.0.[2..11],\n"
+        "    reject_rbl_client cbl.abuseat.org,\n"
+        "    reject_rbl_client psbl.surriel.com\n"
+    )
+    on_item = [f for f in lint([str(tmp_path / "main.cf")]).findings if f.line == 4]
+    assert sorted(f.code for f in on_item) == ["RBL001", "RBL004"]
+    descriptions = {f.fix.description for f in on_item if f.fix}
+    assert descriptions == {"remove reject_rbl_client cbl.abuseat.org"}
+    fix = fix_directory(str(tmp_path))
+    assert [(f.line, f.code) for f in fix.applied] in ([(4, "RBL001")], [(4, "RBL004")])
+    assert fix.workspace.main.dumps() == (
+        b"compatibility_level = 3.11\n"
+        b"smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        b"    reject_rbl_client zen.spamhaus.org=127.0.0.[2..11],\n"
+        b"    reject_rbl_client psbl.surriel.com\n"
+    )
+
+
+def test_a_part_is_contained_only_where_the_filter_lets_its_answers_through(tmp_path):
+    """zen filtered to the SBL's answers does not hold the XBL: the XBL query stays, and the
+    CBL query goes because the XBL query asks for its data (before, RBL004 removed the XBL
+    query as "part of zen" while RBL001 removed the CBL one as asked by the XBL query, and
+    the XBL's data was lost)."""
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        "    reject_rbl_client zen.spamhaus.org=127.0.0.[2..3],\n"
+        "    reject_rbl_client cbl.abuseat.org,\n"
+        "    reject_rbl_client xbl.spamhaus.org=127.0.0.[4..7]\n"
+    )
+    fix = fix_directory(str(tmp_path))
+    assert fix.workspace.main.dumps() == (
+        b"compatibility_level = 3.11\n"
+        b"smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,\n"
+        b"    reject_rbl_client zen.spamhaus.org=127.0.0.[2..3],\n"
+        b"    reject_rbl_client xbl.spamhaus.org=127.0.0.[4..7]\n"
+    )
+
+
+def test_a_class_is_not_left_empty(tmp_path):
+    """Removing the only item of a restriction class would stop smtpd ("restriction class
+    ... needs a definition"): that fix is only described; beside another item it is made."""
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "smtpd_restriction_classes = sorbs, strict\n"
+        "sorbs = reject_rbl_client dnsbl.sorbs.net\n"
+        "strict = reject_unverified_sender, reject_rbl_client dnsbl.sorbs.net\n"
+    )
+    findings = [f for f in lint([str(tmp_path / "main.cf")]).findings if f.code == "RBL001"]
+    assert [(f.line, f.fix.applies() if f.fix else None) for f in findings] == [
+        (3, False),
+        (4, True),
+    ]
+    fix = fix_directory(str(tmp_path))
+    assert fix.workspace.main.dumps().endswith(
+        b"sorbs = reject_rbl_client dnsbl.sorbs.net\nstrict = reject_unverified_sender\n"
+    )
+
+
+def test_postscreen_sites_keep_their_weight(tmp_path):
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.11\n"
+        "postscreen_dnsbl_sites = zen.spamhaus.org*3, cbl.abuseat.org*2, dnsbl.sorbs.net*1,\n"
+        "    bl.spamcop.net\n"
+    )
+    fix = fix_directory(str(tmp_path))
+    assert sorted(f.code for f in fix.applied) == ["RBL001", "RBL001", "RBL007"]
+    value = fix.workspace.main.doc.get("postscreen_dnsbl_sites")
+    assert value is not None
+    assert value.value.replace(",", " ").split() == [
+        "zen.spamhaus.org=127.0.0.[2..11]*3",
+        "xbl.spamhaus.org=127.0.0.[4..7]*2",
+        "bl.spamcop.net",
+    ]
+
+
 def test_fixing_lints_in_memory_and_writes_nothing_to_lint(seed_dir, monkeypatch):
     """Each round lints the editors' documents: no file is read or written for it."""
     import tempfile

@@ -223,3 +223,73 @@ def test_defaults_are_within_their_limits():
                 assert value <= limit.get("max", value), (version, name, limit)
                 checked += 1
     assert checked > 500
+
+
+# -- one status per parameter and release; retired parameters; start-up checks -----------------
+
+
+def test_one_status_per_parameter_and_release():
+    """Removed, ignored, deprecated: the knowledge base gives each parameter one status per
+    release, and its data never says two of them for the same release."""
+    kb = KnowledgeBase()
+    assert kb.status("smtpd_use_tls", (3, 8)) == "current"
+    assert kb.status("smtpd_use_tls", (3, 9)) == "deprecated"
+    # postconf_unused.c: "deprecated and removed as of Postfix 3.12": removed, not both
+    assert kb.status("tlsproxy_client_loglevel_parameter", (3, 11)) == "current"
+    assert kb.status("tlsproxy_client_loglevel_parameter", (3, 12)) == "removed"
+    assert "deprecated" not in kb.parameter("tlsproxy_client_loglevel_parameter")
+    # ignored from 3.6 (proto/postconf.proto), though postconf warns only from 3.9
+    assert kb.status("smtpd_tls_eecdh_grade", (3, 5)) == "current"
+    assert kb.status("smtpd_tls_eecdh_grade", (3, 9)) == "ignored"
+    assert kb.status("tls_legacy_public_key_fingerprints", (3, 10)) == "ignored"
+    assert kb.status("tls_legacy_public_key_fingerprints", (3, 11)) == "removed"
+    # under "#if 0" in postconf_unused.c: not deprecated at all
+    assert kb.status("tls_eecdh_auto_curves", (3, 12)) == "current"
+    assert kb.status("smtpd_relay_restrictions", (2, 9)) == "future"
+    assert kb.status("no_such_parameter") == "unknown"
+    # read through virtual_alias_maps' default ($virtual_maps) since 2.0
+    assert kb.status("virtual_maps", (2, 5)) == "current"
+    for name, info in kb.parameters.items():
+        if "removed" in info and "deprecated" in info:
+            assert parse_version(info["deprecated"]) < parse_version(info["removed"]), name
+        if "ignored" in info:
+            assert "deprecated" not in info, name
+            assert "removed" not in info or parse_version(info["ignored"]) < parse_version(
+                info["removed"]
+            ), name
+
+
+def test_every_retired_parameter_says_what_postfix_does_now():
+    """PAR006 tells what Postfix does in place of a removed or ignored parameter, and which
+    values of it still matched that (hardwired), from sources named in the data."""
+    kb = KnowledgeBase()
+    retired = [n for n, i in kb.parameters.items() if "removed" in i or "ignored" in i]
+    assert len(retired) >= 20
+    for name in retired:
+        info = kb.parameter(name)
+        assert info.get("now"), name
+        if info.get("renamed"):
+            assert kb.known(info["replacement"]), name
+    for name, info in kb.parameters.items():
+        if "hardwired" in info or "renamed" in info or "now" in info:
+            assert name in retired, name
+    assert kb.parameter("smtp_skip_4xx_greeting")["hardwired"] == "yes"
+    assert kb.parameter("smtpd_sasl_application_name")["renamed"] is True
+
+
+def test_start_up_checks_of_mail_params_init():
+    """rules/startup.toml, from src/global/mail_params.c (mail_params_init) per release."""
+    kb = KnowledgeBase()
+    assert kb.startup_check("myhostname") == "hostname"
+    assert kb.startup_check("mydomain") == "hostname"
+    assert kb.startup_check("myorigin") == "one_word"
+    assert kb.startup_check("compatibility_level") == "compatibility_level"
+    assert kb.startup_check("message_size_limit") == "number"
+    assert kb.startup_check("compatibility_level", (2, 11)) is None
+    # relayhost was one word until 3.5 made it a list
+    assert kb.startup_check("relayhost", (3, 4)) == "one_word"
+    assert kb.startup_check("relayhost", (3, 5)) is None
+    assert kb.startup_check("smtpd_banner") is None
+    assert "myorigin" in kb.startup_checked()
+    assert kb.compatibility_level((3, 7)) == "3.6"
+    assert kb.compatibility_level((2, 11)) is None

@@ -966,3 +966,253 @@ def test_which_clients_mail_reaches():
     assert client_reached(model.smtp_clients[2], model)
     model = _model("transport_maps = hash:/etc/postfix/transport\n", STOCK_TAIL)
     assert client_reached(model.smtp_clients[2], model)
+
+
+# -- how values are read, what the level keeps, who delivers (pfconf.semantics.reading,
+# .compatibility, addresses.deliveries) -------------------------------------------------------
+
+
+def test_how_each_parameter_is_read():
+    """mail_params_init() checks host names, myorigin, the level and its numbers in every
+    program; the knowledge base's kinds say how the rest is read."""
+    from pfconf.semantics import reading
+
+    config = _model("").config
+    assert reading.reading(config, "mydestination") == reading.MATCH_LIST
+    assert reading.reading(config, "mydomain") == reading.HOSTNAME
+    assert reading.reading(config, "myorigin") == reading.ONE_WORD
+    assert reading.reading(config, "compatibility_level") == reading.COMPATIBILITY_LEVEL
+    assert reading.reading(config, "message_size_limit") == reading.NUMBER
+    assert reading.checked_at_startup(config, "message_size_limit")
+    # smtpd alone reads these: not a start-up check
+    assert reading.reading(config, "smtpd_tls_auth_only") == reading.BOOLEAN
+    assert not reading.checked_at_startup(config, "smtpd_tls_auth_only")
+    assert reading.reading(config, "alias_maps") == reading.TABLES
+    assert reading.reading(config, "smtpd_helo_restrictions") == reading.RESTRICTIONS
+    assert reading.reading(config, "smtpd_banner") == reading.TEXT
+    assert not reading.expands(config, "mailbox_command")
+    assert [reading.boolean(v) for v in ("YES", "no", "true", "", None)] == [
+        True, False, None, None, None
+    ]  # fmt: skip
+
+
+def test_a_match_list_is_placed_word_by_word_and_ends_at_a_comment():
+    """Every word sits where it is written (a $name's words at the $name); the list ends at
+    the first word that starts with '#', whatever line the rest is on."""
+    from pfconf.semantics.reading import placed_match_list
+
+    model = _model(
+        "mydomain = example.com\n"
+        "mydestination = $mydomain, localhost # here\n"
+        "    example.net\n"
+        "relay_domains = $mydestination, example.org\n"
+    )
+    config = model.config
+    placed = placed_match_list(config, "mydestination")
+    assert placed is not None
+    assert [w.text for w in placed.items] == ["example.com", "localhost"]
+    assert placed.items[0].written.span is not None
+    assert (placed.items[0].written.span.line, placed.items[0].written.span.column) == (2, 17)
+    assert placed.comment is not None and placed.comment.text == "#"
+    assert [(w.text, w.written.span.line) for w in placed.dropped if w.written.span] == [
+        ("here", 2),
+        ("example.net", 3),
+    ]
+    assert config.match_list("mydestination").items == ("example.com", "localhost")  # type: ignore[union-attr]
+    # a list built on mydestination inherits its comment: example.org is dropped too
+    relay = placed_match_list(config, "relay_domains")
+    assert relay is not None and [w.text for w in relay.items] == ["example.com", "localhost"]
+    assert [w.text for w in relay.dropped][-1] == "example.org"
+    assert placed_match_list(config, "no_such_parameter") is None
+
+
+def test_what_the_compatibility_level_keeps_old():
+    """Parameters whose default depends on the level, left unset: the ones a higher level
+    would change."""
+    from pfconf.semantics import compatibility
+
+    config = _model("compatibility_level = 2\nrespectful_logging = yes\n", version="3.7").config
+    assert compatibility.level(config) == (2, 0, 0)
+    kept = compatibility.changes(config, "3.6")
+    assert "smtpd_tls_fingerprint_digest" in kept and "respectful_logging" not in kept
+    assert "mynetworks_style" not in kept  # level 2 already has the new default
+    assert compatibility.changes(_model("compatibility_level = 3.6\n", version="3.7").config,
+                                 "3.6") == ()  # fmt: skip
+    assert compatibility.level(_model("compatibility_level = 3.x\n").config) is None
+    assert compatibility.parse("3.6") == (3, 6, 0)
+
+
+def test_each_address_class_is_delivered_by_a_master_cf_service():
+    """qmgr hands a class's mail to the unix service its transport names; a class whose
+    domain list is empty (or ends at '#' at once) gets no mail."""
+    model = _model(
+        "local_transport = mylocal\nvirtual_transport = lmtp:unix:private/dovecot\n"
+        "virtual_mailbox_domains = # none yet\n",
+        "mylocal unix - n n - - local\nlmtp unix - - n - - lmtp\nrelay unix - - n - - smtp\n",
+    )
+    by_class = {d.address_class.name: d for d in model.deliveries}
+    assert by_class["local"].program == "local" and by_class["local"].daemon is not None
+    assert by_class["local"].daemon.name == "mylocal"
+    assert by_class["virtual mailbox"].program == "lmtp"
+    assert not by_class["virtual mailbox"].receives
+    # relay_transport's default is the service "relay", which runs smtp(8)
+    assert by_class["relay"].transport == "relay" and by_class["relay"].program == "smtp"
+    # default_transport is "smtp", and this master.cf has no such service
+    assert by_class["default"].receives and by_class["default"].daemon is None
+    assert by_class["virtual alias"].transport is None and by_class["virtual alias"].daemon is None
+
+
+# -- who may relay (pfconf.semantics.relay) ----------------------------------------------------
+
+
+def test_the_startup_check_searches_classes_as_has_required_does():
+    """smtpd_check_init(): a class is searched where it is named; a permit inside it ends
+    only the class's search, a permit in the list ends the list's; warn_if_reject makes the
+    search skip the next word."""
+    from pfconf.semantics.relay import startup_check
+
+    def check(main):  # type: ignore[no-untyped-def]
+        (server,) = _model("compatibility_level = 3.11\n" + main).smtp_servers
+        return startup_check(server)
+
+    found = check("smtpd_restriction_classes = c\nc = reject_unauth_destination\n"
+                  "smtpd_relay_restrictions = permit_mynetworks, c\n").found  # fmt: skip
+    assert found is not None and found.name == "reject_unauth_destination"
+    assert check("smtpd_restriction_classes = c\nc = permit\n"
+                 "smtpd_relay_restrictions = c, defer_unauth_destination\n").starts  # fmt: skip
+    stopped = check("smtpd_restriction_classes = c\nc = permit, reject_unauth_destination\n"
+                    "smtpd_relay_restrictions = permit_mynetworks, c\n")  # fmt: skip
+    assert not stopped.starts and stopped.stopped_at == {}
+    permit_first = check("smtpd_relay_restrictions = permit, reject_unauth_destination\n")
+    assert not permit_first.starts
+    assert permit_first.stopped_at["smtpd_relay_restrictions"].name == "permit"
+    assert not check("smtpd_relay_restrictions = warn_if_reject reject_unauth_destination\n").starts
+    # below compatibility level 1 both lists default to empty
+    (server,) = _model("").smtp_servers
+    assert not startup_check(server).starts
+
+
+def test_a_strangers_relay_attempt():
+    from pfconf.semantics.relay import stranger_relay
+
+    def verdict(main, master=None):  # type: ignore[no-untyped-def]
+        servers = _model("compatibility_level = 3.11\n" + main, master).smtp_servers
+        return stranger_relay(servers[0])
+
+    assert verdict("").refused_by is not None  # the default relay list
+    opened = verdict("mynetworks = 127.0.0.0/8, 0.0.0.0/0\n")
+    assert opened.open
+    (opening,) = opened.openings
+    assert opening.list_name == "smtpd_relay_restrictions"
+    assert opening.network is not None and opening.network.text == "0.0.0.0/0"
+    assert opening.network.written.span is not None
+    assert opening.network.written.span.column == 27
+    # a permit reached through a class ends the list that uses the class
+    through = verdict("smtpd_restriction_classes = c\nc = permit\n"
+                      "smtpd_relay_restrictions = c, reject_unauth_destination\n")  # fmt: skip
+    (opening,) = through.openings
+    assert opening.restriction.classes == ("c",) and opening.skips is not None
+    # a permit ends only its own list: the other list still refuses
+    assert not verdict("smtpd_recipient_restrictions = permit\n").open
+    # the client list can refuse everyone before RCPT TO counts
+    refused = verdict(
+        "mynetworks = 0.0.0.0/0\nsmtpd_client_restrictions = permit_sasl_authenticated, reject\n"
+    )
+    assert refused.refused_by is not None and refused.refused_by.name == "reject"
+    # lookups are noted only where every list that refuses has one before its refusal
+    noted = verdict("smtpd_relay_restrictions = check_client_access hash:a, "
+                    "reject_unauth_destination\n")  # fmt: skip
+    assert [(r.name, check.name) for r, check in noted.lookups] == [
+        ("check_client_access", "reject_unauth_destination")
+    ]
+    both = verdict("smtpd_relay_restrictions = check_client_access hash:a, "
+                   "reject_unauth_destination\nsmtpd_recipient_restrictions = "
+                   "reject_unauth_destination\n")  # fmt: skip
+    assert both.lookups == ()
+    # the opening that skips a check is the cause; a permit in a list without one is not
+    cause = verdict("mynetworks = 0.0.0.0/0\nsmtpd_relay_restrictions = permit_mynetworks, "
+                    "reject\nsmtpd_recipient_restrictions = permit\n")  # fmt: skip
+    assert [o.restriction.name for o in cause.openings] == ["permit_mynetworks"]
+
+
+def test_lists_run_in_the_order_of_smtpd_relay_before_recipient_restrictions():
+    from pfconf.semantics.relay import evaluation_order
+
+    new = _model("compatibility_level = 3.6\n").config
+    old = _model("compatibility_level = 2\n").config
+    relay, recipient = "smtpd_relay_restrictions", "smtpd_recipient_restrictions"
+    assert evaluation_order(new)[3:5] == (relay, recipient)
+    assert evaluation_order(old)[3:5] == (recipient, relay)
+
+
+def test_trusted_networks_and_who_can_reach_a_server():
+    from pfconf.semantics.relay import (
+        own_networks_public,
+        reachable_by_strangers,
+        trusted_networks,
+    )
+
+    config = _model("mynetworks = 10.0.0.0/8, [::1]/128, 81.2.69.0/24 # 0.0.0.0/0\n").config
+    networks = trusted_networks(config)
+    assert networks is not None
+    assert [(n.text, n.public, n.over_wide) for n in networks] == [
+        ("10.0.0.0/8", False, False),
+        ("[::1]/128", False, False),
+        ("81.2.69.0/24", True, False),
+    ]
+    assert own_networks_public(config)
+    assert not own_networks_public(_model("mynetworks = 127.0.0.0/8 192.168.0.0/16\n").config)
+    assert not own_networks_public(_model("compatibility_level = 2\n").config)  # host style
+    assert trusted_networks(_model("").config) is None
+    assert [n.over_wide for n in trusted_networks(_model("mynetworks = 0/0 4.0.0.0/8\n").config)
+            or ()] == [True, True]  # fmt: skip
+    model = _model("", "smtp inet n - n - - smtpd\n127.0.0.1:10025 inet n - n - - smtpd\n")
+    assert [reachable_by_strangers(s) for s in model.smtp_servers] == [True, False]
+    (local,) = _model("inet_interfaces = loopback-only\n").smtp_servers
+    assert not reachable_by_strangers(local)
+
+
+# -- DNS lists (pfconf.semantics.dnsbl) ----------------------------------------------------------
+
+
+def test_dnsbl_queries_of_smtpd_and_postscreen():
+    from pfconf.semantics.dnsbl import postscreen_queries, smtpd_queries, split_site
+
+    model = _model(
+        "compatibility_level = 3.11\nsmtpd_restriction_classes = used, unused\n"
+        "used = reject_rbl_client a.example\nunused = reject_rhsbl_sender b.example=127.0.0.2\n"
+        "smtpd_client_restrictions = permit_mynetworks, used, reject_rbl_client c.example\n"
+        "smtpd_recipient_restrictions = reject_rbl_client C.Example., reject_unauth_destination\n"
+        "postscreen_dnsbl_sites = d.example=127.0.0.[2..4]*3, e.example\n"
+    )
+    (server,) = model.smtp_servers
+    queries = smtpd_queries(server)
+    assert [(q.lookup, q.zone, q.filter, q.list_name) for q in queries] == [
+        ("reject_rbl_client", "a.example", None, "smtpd_client_restrictions"),
+        ("reject_rbl_client", "c.example", None, "smtpd_client_restrictions"),
+        ("reject_rbl_client", "c.example", None, "smtpd_recipient_restrictions"),
+        ("reject_rhsbl_sender", "b.example", "127.0.0.2", None),
+    ]
+    used, client_c, recipient_c, unused = queries
+    assert used.guards == client_c.guards == {"permit_mynetworks"}
+    assert recipient_c.always_with(client_c) and not client_c.always_with(recipient_c)
+    assert not unused.always_with(used)
+    sites = postscreen_queries(model.config)
+    assert [(q.zone, q.filter, q.weight) for q in sites] == [
+        ("d.example", "127.0.0.[2..4]", 3),
+        ("e.example", None, 1),
+    ]
+    assert sites[0].written.span is not None and sites[0].written.span.line == 7
+    assert split_site("x.example*-2") == ("x.example", None, -2)
+    assert split_site("x.example*z")[2] is None  # postscreen refuses the weight
+
+
+def test_result_filters_admit_answers():
+    from pfconf.semantics.dnsbl import admits
+
+    assert admits(None, "127.0.0.4")
+    assert admits("127.0.0.[2..11]", "127.0.0.[4..7]")
+    assert not admits("127.0.0.[2..3]", "127.0.0.[4..7]")
+    assert admits("127.0.0.[2;4..7]", "127.0.0.4")
+    assert not admits("127.0.0.2", None)
+    assert not admits("127.0.0.[2..", "127.0.0.2")  # unreadable: admits nothing

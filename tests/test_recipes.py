@@ -252,3 +252,26 @@ def test_user_recipe_file(tmp_path):
     bad.write_text('[[steps]]\naction = "explode"\n')
     broken = _pfedit(directory, "apply", "--recipe-file", str(bad), expect=2)
     assert "unknown action" in broken.output
+
+
+@pytest.mark.parametrize(
+    "client, kept",
+    [
+        ("smtp_sasl_auth_enable = yes\n", False),
+        # a table named through $name counts: the recipe asks the model, not the text
+        ("smtp_sasl_auth_enable = yes\nmy_table = hash:/etc/postfix/sasl_passwd\n"
+         + "smtp_sasl_password_maps = $my_table\n", True),
+        ("smtp_sasl_auth_enable = no\n", True),
+    ],
+)  # fmt: skip
+def test_sasl_tls_switches_off_client_sasl_without_passwords(tmp_path, client, kept):
+    """smtp(8) with SASL on and no password table stops at start: the recipe switches the
+    client's SASL off, unless a table (however written) is there for it to use."""
+    (tmp_path / "main.cf").write_text(
+        "smtpd_tls_cert_file = /etc/ssl/mail.pem\nsmtpd_tls_key_file = /etc/ssl/mail.key\n"
+        + client
+    )
+    (tmp_path / "master.cf").write_text(_stock_master())
+    _pfedit(tmp_path, "apply", "sasl-tls", "--postfix-version", "3.7")
+    text = (tmp_path / "main.cf").read_text()
+    assert ("smtp_sasl_auth_enable" in text) == kept

@@ -241,7 +241,13 @@ def test_main_cf_unreadable(confdir: Path, monkeypatch: pytest.MonkeyPatch, comm
 def test_empty_and_nul_files_are_read(confdir: Path, command: str) -> None:
     """A 0-byte main.cf is an empty configuration; NUL bytes are what Postfix makes of them."""
     (confdir / "main.cf").write_bytes(b"")
-    _run(command, confdir, 1 if command == "pfedit get" else 0)
+    # pflint's one finding: below compatibility level 1 smtpd has no relay check and stops
+    # (RLY003; corpus/rules/RLY003/fire-defaults proves it on a running Postfix)
+    result = _run(command, confdir, 1 if command in ("pfedit get", "pflint DIR") else 0)
+    if command == "pflint DIR":
+        assert [line.split()[1] for line in result.output.splitlines() if ": " in line] == [
+            "RLY003"
+        ]
     (confdir / "main.cf").write_bytes(b"myhostname = a\x00b\n\x00\x00\n")
     result = _run(command, confdir, 1 if command == "pflint DIR" else 2)
     assert "main.cf:2" in result.output  # Postfix: "line 2: missing attribute name"

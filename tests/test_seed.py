@@ -57,9 +57,11 @@ SEED_FINDINGS = [
     # warns that it is unused, and the line does nothing.
     ((10, 1, "PAR002", "error"), "a restriction name used as a parameter"),
     # local(8) tries mailbox_command (line 27) before home_mailbox: Maildir/ is never used.
-    ((23, 1, "PAR014", "warning"), "home_mailbox shadowed by mailbox_command"),
-    # deimos.fr in mydestination and virtual_alias_domains: Postfix warns and uses one class.
-    ((30, 25, "PAR016", "error"), "a domain in two address classes"),
+    ((23, 16, "PAR014", "warning"), "home_mailbox shadowed by mailbox_command"),
+    # deimos.fr in mydestination and virtual_alias_domains: Postfix warns and treats it as
+    # local; virtual_alias_maps still apply (to every domain), unlisted addresses go to
+    # local(8) instead of being rejected.
+    ((30, 25, "PAR016", "warning"), "a domain in two address classes"),
     # The client list rejects spamcop-listed clients at once, including the site's own users
     # that the recipient list would have let through with permit_mynetworks on line 37.
     ((34, 29, "RBL006", "warning"), "a blocklist checked before permit_mynetworks"),
@@ -105,8 +107,9 @@ SEED_FINDINGS = [
     # the client never logs in: the empty value has no effect, and SASL002 is silent.)
     # broken_sasl_auth_clients only helps clients from before RFC 2554.
     ((68, 1, "SASL004", "info"), "a switch for very old clients"),
-    # smtpd_sasl_application_name was replaced by smtpd_sasl_path in Postfix 2.3.
-    ((69, 1, "PAR006", "error"), "a removed parameter"),
+    # smtpd_sasl_application_name was renamed smtpd_sasl_path in Postfix 2.3, whose default
+    # is the same "smtpd": the line has no effect.
+    ((69, 1, "PAR006", "warning"), "a removed parameter"),
     # The article's headline mistake: AUTH on port 25 where TLS is optional and
     # smtpd_tls_auth_only = no, so passwords can cross the network in clear.
     ((75, 23, "SASL001", "error"), "AUTH offered without TLS"),

@@ -341,7 +341,7 @@ def name_table(texts: dict[str, str], macros: dict[str, str], spec: str | list[s
 
 # What util/sys_defs.h defines for LINUX2..LINUX6 (the section Debian builds) that
 # mail_params.h defaults depend on; everything else there is about system calls.
-LINUX_BUILD = {"PREFERRED_RAND_SOURCE": '"dev:/dev/urandom"', "HAS_IPV6": "1"}
+LINUX_BUILD = {"PREFERRED_RAND_SOURCE": '"dev:/dev/urandom"', "HAS_IPV6": "1", "USE_TLS": "1"}
 
 
 def _defines(text: str, known: dict[str, str]) -> list[tuple[str, str]]:
@@ -517,6 +517,8 @@ def deprecations(mirror: str, ref: str) -> dict[str, str]:
         return {}
     body = text[start : text.find("};", start)]
     body = re.sub(r"/\*.*?\*/", "", body, flags=re.DOTALL)
+    # entries under "#if 0 ..." are not compiled: postconf does not know them as deprecated
+    body = re.sub(r"^#if\s+0\b.*?^#endif[^\n]*", "", body, flags=re.DOTALL | re.MULTILINE)
     strings = re.findall(r'"((?:[^"\\]|\\.)*)"\s*,\s*"((?:[^"\\]|\\.)*)"', body)
     result = {}
     for name, hint in strings:
@@ -649,7 +651,10 @@ def main() -> int:
             sources.append(defaults[name][1])
         if name in deprecated:
             since, replacement, source = deprecated[name]
-            info["deprecated"] = since
+            # one status per release: from the release that drops the name it is removed,
+            # not deprecated ("deprecated and removed as of 3.12" in postconf_unused.c)
+            if "removed" not in info or version_key(since) < version_key(str(info["removed"])):
+                info["deprecated"] = since
             info["replacement"] = replacement
             sources.append(source)
         changes = history.get(name, [])

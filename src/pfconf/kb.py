@@ -153,3 +153,54 @@ class KnowledgeBase:
 
     def restriction(self, name: str) -> dict[str, Any] | None:
         return self.restrictions.get(name.lower())
+
+    # -- one status per parameter and release; what mail_params_init() checks ------------------
+
+    def status(self, name: str, version: Version | None = None) -> str:
+        """What Postfix ``version`` (default: the target) makes of the parameter ``name``, one
+        word for each release: ``unknown`` (no Postfix release has it), ``future`` (a later
+        release adds it), ``removed`` (postconf calls it unused), ``ignored`` (still known,
+        without effect), ``deprecated`` (still read; postconf warns) or ``current``."""
+        info = self.parameters.get(name)
+        if info is None:
+            return "unknown"
+        version = (version or self.target)[:2]
+        introduced = parse_version(info.get("introduced", "2.0"))
+        if introduced > (2, 0) and version < introduced[:2]:
+            return "future"
+        for status in ("removed", "ignored", "deprecated"):
+            since = info.get(status)
+            if since and version >= parse_version(str(since))[:2]:
+                return status
+        return "current"
+
+    def startup_check(self, name: str, version: Version | None = None) -> str | None:
+        """How every Postfix program checks ``name`` when it starts (rules/startup.toml:
+        ``number``, ``boolean``, ``time``, ``hostname``, ``one_word``,
+        ``compatibility_level`` or ``choice``); None when mail_params_init() does not."""
+        entry = load_table("startup").get("parameters", {}).get(name)
+        if entry is None:
+            return None
+        version = (version or self.target)[:2]
+        if version < parse_version(entry["since"])[:2]:
+            return None
+        until = entry.get("until")
+        if until and version >= parse_version(until)[:2]:
+            return None
+        return str(entry["check"])
+
+    def startup_checked(self, version: Version | None = None) -> tuple[str, ...]:
+        """Every parameter that mail_params_init() checks in Postfix ``version``."""
+        names = load_table("startup").get("parameters", {})
+        return tuple(n for n in names if self.startup_check(n, version) is not None)
+
+    def compatibility_level(self, version: Version | None = None) -> str | None:
+        """The compatibility level Postfix ``version`` (default: the target) is current at
+        (its LAST_COMPAT_LEVEL); None before Postfix 3.0, which has no levels."""
+        levels = load_table("parameters").get("compatibility", {}).get("levels", {})
+        version = (version or self.target)[:2]
+        current = None
+        for release, level in sorted(levels.items(), key=lambda kv: parse_version(kv[0])):
+            if parse_version(release)[:2] <= version:
+                current = str(level)
+        return current

@@ -22,7 +22,8 @@ the same recipe reports no change.  Steps:
                  names it (``"{password_maps}"``), which postmap then builds.
 
 Conditions on any step: ``when = {option = "value"}`` (``true``/``false``: the option was
-given or not), ``when_main = {name = "value"}`` (main.cf's value at that point), and
+given or not), ``when_main = {name = "value"}`` (the value Postfix reads at that point:
+main.cf's, expanded, or the target release's default; pfconf.semantics), and
 ``since``/``before`` a version.  ``keep_if_stricter`` on a protocol setting keeps an
 administrator's value that already allows no more protocols.
 """
@@ -40,6 +41,7 @@ from .. import _toml
 from ..errors import PfconfError, ReadError
 from ..kb import Version, parse_version
 from ..resources import rules_dir
+from ..semantics import Configuration
 from ..values import enabled_protocols
 from .base import EditError
 from .workspace import Workspace
@@ -179,11 +181,19 @@ def _applies(
             return False
     if ws is not None:
         for name, wanted in step.get("when_main", {}).items():
-            if (ws.main.get(name) or "").strip().lower() != str(wanted).lower():
+            if _current(ws, name, target) != str(wanted).lower():
                 return False
     if "since" in step and target[:2] < parse_version(step["since"])[:2]:
         return False
     return not ("before" in step and target[:2] >= parse_version(step["before"])[:2])
+
+
+def _current(ws: Workspace, name: str, target: Version) -> str:
+    """The value Postfix ``target`` reads for ``name`` from the files as they stand at this
+    step (the model: main.cf's value expanded, or the release's default), lowercased."""
+    master = ws.master.doc if ws.master is not None else None
+    value = Configuration(ws.main.doc, master, target).value(name)
+    return (value or "").strip().lower()
 
 
 def _value(step: dict[str, Any], values: dict[str, str], target: Version) -> str:
@@ -219,8 +229,11 @@ def _set(
         if allowed is not None and wanted is not None and allowed <= wanted:
             return  # the administrator's setting already allows no more than this
     if "only_if" in step:
-        current = (ws.main.get(name) or "").strip().lower()
-        if current not in [str(v).lower() for v in step["only_if"]]:
+        # what Postfix reads now: main.cf's value, or the release's default when unset
+        written = (ws.main.get(name) or "").strip().lower()
+        current = _current(ws, name, target)
+        accepted = [str(v).lower() for v in step["only_if"]]
+        if written not in accepted and current not in accepted:
             return
     ws.main.set(name, _value(step, values, target), _reason(step), bool(step.get("secret")))
 

@@ -17,7 +17,7 @@ from .. import load
 from ..kb import KnowledgeBase, Version
 from ..model import Item, MainCf, MasterCf, Override, Parameter, Service, Span
 from ..resources import rules_dir
-from ..semantics import Configuration, Postfix, Written
+from ..semantics import Configuration, Daemon, Postfix, Written
 from . import location as at
 from .finding import Finding, Fix
 from .location import File, Location
@@ -235,3 +235,26 @@ class Context:
     def entries(self) -> Iterator[Parameter]:
         if self.main is not None:
             yield from self.main.entries
+
+    # -- the settings that take effect, as the model reads them -------------------------------
+
+    def effective_entries(self) -> Iterator[Parameter]:
+        """The main.cf entries whose value Postfix uses: the last definition of each name (the
+        model's origin).  An earlier definition is dead, which PAR003 says; nothing else
+        about it has an effect."""
+        config = self.configuration
+        for entry in self.entries():
+            if config.origin(entry.name) is entry:
+                yield entry
+
+    def effective_overrides(self) -> Iterator[tuple[Daemon, Override]]:
+        """Every master.cf ``-o`` a daemon runs with (the last one of a name in its service),
+        with the daemon whose view it is in; none when the master.cf is Postfix's stock one
+        standing in for a missing file."""
+        if self.master_is_stock:
+            return
+        for daemon in self.postfix.daemons:
+            # the daemon's own reading of its command line (its getopt), not postconf's
+            for override in daemon.overrides:
+                if daemon.config.origin(override.name) is override:
+                    yield daemon, override

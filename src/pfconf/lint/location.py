@@ -17,10 +17,10 @@ from ..values import Token
 
 if TYPE_CHECKING:
     from ..semantics import Configuration, Daemon, SmtpServer, Written
+    from ..semantics import Restriction as Listed
     from ..semantics.addresses import NamedTransport
     from ..semantics.client import SmtpClient
     from .context import ServiceConfig
-    from .restrictions import Restriction
 
 
 class File(enum.Enum):
@@ -86,12 +86,6 @@ def origin(where: Parameter | Override | None, config: ServiceConfig | None) -> 
     if isinstance(where, Parameter):
         return value(where, service=config.key if config else None)
     return None
-
-
-def restriction(restriction: Restriction, *, service: str | None = None) -> Location:
-    """A restriction (with its argument) in main.cf or in a master.cf ``-o`` list."""
-    file = File.MAIN if isinstance(restriction.origin, Parameter) else File.MASTER
-    return Location(file, restriction.span, restriction.list_name, service)
 
 
 def span(
@@ -184,3 +178,25 @@ def setting_line(config: Configuration, name: str) -> Location | None:
         key = config.service.key if config.service is not None else None
         return line(origin, service=key)
     return setting(config, name)
+
+
+# -- restrictions as the model reads them (pfconf.semantics.Restriction) ---------------------
+
+
+def listed(restriction: Listed, *, service: str | None = None) -> Location | None:
+    """A restriction of the model with its argument: from the name to the end of the
+    argument when both are written in the same place, else the name alone (at.written);
+    None when the restriction comes from a default."""
+    first, second = restriction.written, restriction.argument_written
+    where = written(first, service=service)
+    if (
+        where is None
+        or second is None
+        or first.span is None
+        or second.span is None
+        or second.origin != first.origin
+        or (second.span.line, second.span.column) < (first.span.line, first.span.column)
+    ):
+        return where
+    span = Span(first.span.line, first.span.column, second.span.end_line, second.span.end_column)
+    return attrs.evolve(where, span=span)

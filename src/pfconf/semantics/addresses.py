@@ -11,6 +11,8 @@ its contents are in a table the model does not read.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
 from ..model import Override, Parameter
@@ -18,6 +20,9 @@ from ..values import Token, find_tables
 from .configuration import Configuration, MatchList
 from .restrictions import Written, _span
 from .services import Daemon
+
+if TYPE_CHECKING:
+    from .services import Daemon
 
 
 @attrs.frozen
@@ -151,8 +156,6 @@ def named_transports(
     return tuple(found)
 
 
-
-
 def _settings(view: Configuration, daemon: Daemon | None) -> list[NamedTransport]:
     """The transports a view's settings name: all of main.cf's (``daemon`` None), only the
     ``-o`` ones of a service."""
@@ -208,3 +211,45 @@ def _table_entries(
                 )
             )
     return found
+
+
+
+# -- which daemon delivers each class ---------------------------------------------------------
+
+
+@attrs.frozen
+class Delivery:
+    """An address class and the master.cf service its transport names: the daemon that gets
+    its mail (None when master.cf has no such service, or is not known)."""
+
+    address_class: AddressClass
+    transport: str | None
+    daemon: Daemon | None
+
+    @property
+    def program(self) -> str | None:
+        """The program that delivers (``local``, ``virtual``, ``lmtp``...); None when no
+        master.cf service runs the transport."""
+        return self.daemon.program if self.daemon is not None else None
+
+    @property
+    def receives(self) -> bool:
+        """Whether any domain resolves to this class: the default class always; another only
+        when its list (read as a match list, so not past a ``#`` word) has an item."""
+        domains = self.address_class.domains
+        return self.address_class.domains_parameter is None or bool(domains and domains.items)
+
+
+def deliveries(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[Delivery, ...]:
+    """Each address class with the daemon its transport names (qmgr looks the transport up
+    as a unix service of master.cf; the last entry of a name is the one master runs)."""
+    result = []
+    for address_class in address_classes(config):
+        value = (address_class.transport or "").strip()
+        transport = transport_name(value) if value else None
+        daemon = None
+        for candidate in daemons:
+            if candidate.name == transport and candidate.type == "unix":
+                daemon = candidate
+        result.append(Delivery(address_class, transport, daemon))
+    return tuple(result)

@@ -10,9 +10,11 @@ from ..model import MainCf, MasterCf
 from .addresses import (
     TRANSPORT_TABLES,
     AddressClass,
+    Delivery,
     MyNetworks,
     NamedTransport,
     address_classes,
+    deliveries,
     my_networks,
     named_transports,
 )
@@ -149,3 +151,11 @@ class Postfix:
     def own_addresses(self) -> OwnAddresses:
         """The addresses Postfix counts as this host's (inet_interfaces, proxy_interfaces)."""
         return own_addresses(self.config)
+
+
+        return named_transports(self.config)
+
+    @functools.cached_property
+    def deliveries(self) -> tuple[Delivery, ...]:
+        """Each address class with the master.cf service that delivers its mail."""
+        return deliveries(self.config, self.daemons)

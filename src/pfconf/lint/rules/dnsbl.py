@@ -1,40 +1,36 @@
-"""Rules about DNS blocklists in restriction lists: dead zones, zones that list everything,
-duplicates, zones inside other zones, the wrong kind of lookup, and unsafe placement.
+"""Rules about DNS blocklists: dead zones, zones that list everything, duplicates, zones
+inside other zones, the wrong kind of lookup, unsafe placement, and missing result filters.
 
-Which zone is what comes from rules/dnsbl.toml, each fact with its source.
+The queries are read by the model (pfconf.semantics.dnsbl): smtpd's DNSBL restrictions in
+its lists and restriction classes, and the sites of postscreen_dnsbl_sites where a
+postscreen runs.  Which zone is what comes from rules/dnsbl.toml, each fact with its source.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import re
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
+
 from ...kb import load_table
-from ...semantics import yes
+from ...semantics import LISTS, Configuration, Restriction, RestrictionList, SmtpServer
+from ...semantics.dnsbl import (
+    POSTSCREEN,
+    DnsblQuery,
+    admits,
+    postscreen_queries,
+    smtpd_queries,
+    split_zone,
+)
+from ...semantics.relay import class_definitions, own_networks_public
 from .. import location as at
 from ..context import Context
 from ..finding import Fix
-from ..restrictions import Restriction, configurations, item_fix
+from ..location import Location
+from ..restrictions import item_fix, written_fix
 from ..rule import Rule, register
-
-IP_LOOKUPS = {"reject_rbl_client", "reject_rbl", "permit_dnswl_client"}
-DOMAIN_LOOKUPS = {
-    "reject_rhsbl_client",
-    "reject_rhsbl_sender",
-    "reject_rhsbl_helo",
-    "reject_rhsbl_recipient",
-    "reject_rhsbl_reverse_client",
-    "permit_rhswl_client",
-}
-
-
-def split_zone(argument: str) -> tuple[str, str | None]:
-    """``zen.spamhaus.org=127.0.0.[2..11]`` -> ("zen.spamhaus.org", "127.0.0.[2..11]")."""
-    zone, _, result_filter = argument.partition("=")
-    return zone.lower().rstrip("."), (result_filter or None)
+from .relay import place, smtp_servers
 
 
 def zone_info(zone: str) -> dict[str, Any] | None:
@@ -48,64 +44,70 @@ def zone_info(zone: str) -> dict[str, Any] | None:
     return None
 
 
-def dnsbl_queries(ctx: Context) -> Iterator[tuple[Restriction, str, str | None]]:
-    """Every DNS list query of every smtpd service (main.cf's lists once per service: the
-    engine reports each place once)."""
-    for _, lists in configurations(ctx):
-        for restrictions in lists.values():
-            for restriction in restrictions:
-                name = restriction.lowered
-                if name not in IP_LOOKUPS | DOMAIN_LOOKUPS or not restriction.argument:
-                    continue
-                zone, result_filter = split_zone(restriction.argument)
-                yield restriction, zone, result_filter
+@attrs.frozen
+class Asker:
+    """A program that asks DNS lists: one smtpd, or one postscreen (``server`` None), with
+    its queries in the order it asks them."""
+
+    queries: tuple[DnsblQuery, ...]
+    config: Configuration
+    key: str | None = None
+    server: SmtpServer | None = None
+    #: the restriction classes of an smtpd (a fix must not leave one empty)
+    classes: tuple[RestrictionList, ...] = ()
+
+    def where(self, query: DnsblQuery) -> Location | None:
+        if query.restriction is not None:
+            return at.listed(query.restriction, service=self.key)
+        return at.written(query.written, service=self.key)
+
+    def fix(self, query: DnsblQuery, description: str, replacement: str | None = None) -> Fix:
+        """Remove the query (``replacement`` None) or put ``replacement`` (zone, filter and
+        weight as one word) in its place."""
+        restriction = query.restriction
+        if restriction is not None:
+            return item_fix(
+                restriction,
+                description,
+                replacement=f"{restriction.name} {replacement}" if replacement else None,
+                classes=self.classes,
+            )
+        if replacement is not None:
+            _, star, weight = query.word.partition("*")
+            replacement += star + weight  # postscreen: keep the weight as written
+        return written_fix(query.written, query.word, description, replacement=replacement)
+
+    def what(self, query: DnsblQuery) -> str:
+        """The query as a message names it: ``reject_rbl_client zone`` or ``zone``."""
+        if query.restriction is not None:
+            return f"{query.restriction.name} {query.zone}"
+        return query.zone
 
 
-def _kind_fits(restriction: Restriction, info: dict[str, Any]) -> bool:
+def askers(ctx: Context) -> Iterator[Asker]:
+    """Each smtpd, then each postscreen master.cf runs (main.cf's settings when master.cf is
+    not known: a postscreen_dnsbl_sites there says postscreen is meant to run)."""
+    for server in smtp_servers(ctx):
+        yield Asker(
+            smtpd_queries(server),
+            server.config,
+            server.key,
+            server,
+            tuple(class_definitions(server).values()),
+        )
+    screens: list[tuple[Configuration, str | None]]
+    screens = [(p.config, p.daemon.key) for p in ctx.postfix.postscreens]
+    if not screens and (ctx.master is None or ctx.master_is_stock):
+        screens = [(ctx.postfix.config, None)]
+    for config, key in screens:
+        yield Asker(postscreen_queries(config), config, key)
+
+
+def _kind_fits(query: DnsblQuery, info: dict[str, Any]) -> bool:
     kind = info.get("kind")
-    if restriction.lowered in IP_LOOKUPS:
+    if query.by_address:
         return kind == "ip"
     return kind in ("domain", "uri")
-
-
-def _octets(result_filter: str | None) -> list[set[int]] | None:
-    """The answers a result filter admits, one set per octet; None when it has none.
-
-    The syntax of util/ip_match.c (ip_match_parse()): four fields separated by ".", each a
-    number or a "[...]" of ";"-separated numbers and number..number ranges.  A filter this
-    cannot read gives an empty list, which admits nothing (callers then assume the worst).
-    """
-    if result_filter is None:
-        return None
-    # Split on the dots between fields, not on those of a "[n..m]" range.
-    fields = re.findall(r"\[[^\]]*\]|[^.\[\]]+", result_filter)
-    if len(fields) != 4 or ".".join(fields) != result_filter:
-        return []
-    octets: list[set[int]] = []
-    for field in fields:
-        values: set[int] = set()
-        items = field[1:-1].split(";") if field.startswith("[") and field.endswith("]") else [field]
-        for item in items:
-            match = re.fullmatch(r"([0-9]{1,3})(?:\.\.([0-9]{1,3}))?", item)
-            if match is None:
-                return []
-            first = int(match.group(1))
-            last = int(match.group(2) or first)
-            if last > 255 or first > last:
-                return []
-            values.update(range(first, last + 1))
-        octets.append(values)
-    return octets
-
-
-def _admits(wider: str | None, narrower: str) -> bool:
-    """Whether every answer ``narrower`` admits passes ``wider`` too (no filter: all pass)."""
-    outer, inner = _octets(wider), _octets(narrower)
-    if outer is None:
-        return True
-    if not outer or not inner:
-        return False
-    return all(i <= o for i, o in zip(inner, outer))
 
 
 def _successor(info: dict[str, Any]) -> tuple[str, str]:
@@ -115,49 +117,91 @@ def _successor(info: dict[str, Any]) -> tuple[str, str]:
     return zone, result_filter
 
 
-def _asked_already(ctx: Context) -> dict[tuple[Any, ...], Restriction | None]:
-    """For each query of a superseded zone: the query that already asks for its data, if any.
+def _data(query: DnsblQuery, info: dict[str, Any]) -> str | None:
+    """The answers that carry this query's data in a zone that contains it: a moved zone's
+    in its successor, else the query's own filter, else the zone's listing answers."""
+    if info.get("status") == "superseded":
+        return _successor(info)[1] or None
+    return query.filter or info.get("filter")
 
-    That is an earlier query of the same zone, or a query of a live zone that is (or
-    contains) the successor, with a filter that lets the successor's answers for this data
-    through, by the same kind of lookup in the same smtpd service (client, helo, sender and
-    recipient lists all run for each recipient, as for RBL003).  A place main.cf's lists
-    give to several services counts as asked only if it is in all of them.
-    """
-    found: dict[tuple[Any, ...], Restriction | None] = {}
-    for _, lists in configurations(ctx):
-        queries = [
-            (r, *split_zone(r.argument))
-            for restrictions in lists.values()
-            for r in restrictions
-            if r.lowered in IP_LOOKUPS | DOMAIN_LOOKUPS and r.argument
-        ]
-        for position, (restriction, zone, _) in enumerate(queries):
-            info = zone_info(zone)
-            if not info or info.get("status") != "superseded":
-                continue
-            successor, wanted = _successor(info)
-            containers = (zone_info(successor) or {}).get("contained_in", [])
-            covering = None
-            for other_position, (other, other_zone, other_filter) in enumerate(queries):
-                if other is restriction or _lookup_key(other) != _lookup_key(restriction):
-                    continue
-                if other_zone == zone and other_position < position:
-                    covering = other
-                    break
-                other_info = zone_info(other_zone) or {}
-                if other_info.get("status") != "live":
-                    continue
-                if (other_zone == successor or other_zone in containers) and _admits(
-                    other_filter, wanted
-                ):
-                    covering = other
-                    break
-            key = (restriction.path, restriction.span)
-            if key in found and found[key] is None:
-                continue
-            found[key] = covering
+
+def duplicate_of(asker: Asker, query: DnsblQuery) -> DnsblQuery | None:
+    """An earlier smtpd query of the same zone by the same kind of lookup, asked of every
+    client this one is asked for, whose filter lets through every answer this one's does:
+    this one can only repeat its answer."""
+    if asker.server is None:
+        return None  # postscreen adds up weights: a site twice counts twice
+    for other in asker.queries:
+        if other is query:
+            return None
+        if (
+            other.lookup == query.lookup
+            and other.zone == query.zone
+            and other.place != query.place
+            and other.always_with(query)
+            and admits(other.filter, query.filter)
+        ):
+            return other
+    return None
+
+
+def container_of(asker: Asker, query: DnsblQuery, info: dict[str, Any]) -> DnsblQuery | None:
+    """A query of a live zone that holds this one's data (rules/dnsbl.toml contained_in,
+    and a moved zone's successor), by the same kind of lookup, asked of every client this
+    one is asked for, with a filter that lets this data's answers through."""
+    if asker.server is None:
+        return None  # postscreen: a part next to its whole is a deliberate extra weight
+    containers = set(info.get("contained_in", []))
+    if info.get("status") == "superseded":
+        containers.add(_successor(info)[0])
+    wanted = _data(query, info)
+    for other in asker.queries:
+        if other is query or other.lookup != query.lookup or other.zone not in containers:
+            continue
+        if (zone_info(other.zone) or {}).get("status") != "live":
+            continue
+        if other.always_with(query) and admits(other.filter, wanted):
+            return other
+    return None
+
+
+@attrs.frozen
+class Redundant:
+    """Why a query adds nothing: the earlier query of the same zone it repeats (RBL003), and
+    the query of a zone that holds its data (RBL004, and RBL001 for a moved zone)."""
+
+    duplicate_of: DnsblQuery | None = None
+    contained_in: DnsblQuery | None = None
+
+    def __bool__(self) -> bool:
+        return self.duplicate_of is not None or self.contained_in is not None
+
+
+def redundancies(ctx: Context) -> dict[tuple[object, ...], Redundant]:
+    """For each place a query is written: why it is redundant, in the first smtpd that asks
+    it there, when it is redundant in every smtpd that asks it there (a main.cf list serves
+    several services, which may differ in what else they ask)."""
+    found: dict[tuple[object, ...], Redundant] = {}
+    for asker in askers(ctx):
+        if asker.server is None:
+            continue
+        for query in asker.queries:
+            info = zone_info(query.zone) or {}
+            why = Redundant(duplicate_of(asker, query), container_of(asker, query, info))
+            known = found.get(query.place)
+            if known is None:
+                found[query.place] = why
+            else:
+                found[query.place] = Redundant(
+                    known.duplicate_of if why.duplicate_of is not None else None,
+                    known.contained_in if why.contained_in is not None else None,
+                )
     return found
+
+
+def _asker_line(query: DnsblQuery) -> str:
+    restriction = query.restriction
+    return place(restriction) if restriction is not None else "postscreen_dnsbl_sites"
 
 
 @register
@@ -168,6 +212,10 @@ class DeadDnsbl(Rule):
     blackhole.securitysage.com, every SORBS zone, ix.dnsbl.manitu.net...), or a zone whose
     data another zone now serves (cbl.abuseat.org, moved to the Spamhaus XBL in 2021).
     Which zone is which, and since when, comes from rules/dnsbl.toml with a source for each.
+    smtpd's queries are judged in its restriction lists and in every restriction class it
+    defines (an access table may answer with a class name), and postscreen's in
+    `postscreen_dnsbl_sites` wherever a postscreen runs (with no master.cf beside main.cf,
+    wherever the sites are set).
 
     ## Why it matters
     A dead list blocks nothing and costs a DNS query per recipient; many dead domains are
@@ -193,10 +241,15 @@ class DeadDnsbl(Rule):
     successor with the result filter that selects the same data, such as
     `xbl.spamhaus.org=127.0.0.[4..7]` for cbl.abuseat.org (safe: the same addresses are
     rejected, and the filter keeps Spamhaus's refusal answers from counting as listings).
-    It is removed instead when the same service already asks for that data (the successor,
-    a zone containing it such as zen.spamhaus.org, or an earlier query of the same zone),
-    or when the lookup is of the wrong kind and can never match (RBL005).  Either way the
-    restriction goes with its argument, so the list stays well formed.
+    It is removed instead when the same smtpd already asks every client it would ask for
+    that data (the successor, a zone containing it such as zen.spamhaus.org with a filter
+    that lets that data through, or an earlier query of the same zone: RBL003 and RBL004
+    then say so too, with the same fix), or when the lookup is of the wrong kind and can
+    never match (RBL005).  Either way the restriction goes with its argument, so the list
+    stays well formed; a postscreen site keeps its weight.  pflint --fix edits words written
+    in main.cf: an item of a master.cf `-o`, one produced by expanding a `$name` expression,
+    or the only item of a restriction class (smtpd refuses to start with an empty class)
+    gets a described fix only.
     """
 
     code = "RBL001"
@@ -206,58 +259,50 @@ class DeadDnsbl(Rule):
     fix_safety = "safe"
 
     def check(self, ctx: Context) -> None:
-        asked = _asked_already(ctx)
-        for restriction, zone, _ in dnsbl_queries(ctx):
-            info = zone_info(zone)
-            if not info:
-                continue
-            status = info.get("status")
-            fix = item_fix(restriction, f"remove {restriction.name} {zone}")
-            if status == "dead":
-                if info.get("since"):
-                    message = f"{zone} has not worked since {info['since']}: remove it"
+        redundant = redundancies(ctx)
+        for asker in askers(ctx):
+            for query in asker.queries:
+                info = zone_info(query.zone)
+                location = asker.where(query)
+                if not info or location is None:
+                    continue
+                status = info.get("status")
+                if status == "dead":
+                    since = info.get("since")
+                    state = f"has not worked since {since}" if since else "no longer works"
+                    message = f"{query.zone} {state}: remove it"
+                    fix = asker.fix(query, f"remove {asker.what(query)}")
+                elif status == "superseded":
+                    why = redundant.get(query.place, Redundant())
+                    message, fix = _superseded(ctx, asker, query, info, why)
                 else:
-                    message = f"{zone} no longer works: remove it"
-            elif status == "superseded":
-                message, fix = _superseded(ctx, restriction, zone, info, asked)
-            else:
-                continue
-            self.report(at.restriction(restriction), message, fix=fix)
+                    continue
+                self.report(location, message, fix=fix)
 
 
 def _superseded(
-    ctx: Context,
-    restriction: Restriction,
-    zone: str,
-    info: dict[str, Any],
-    asked: dict[tuple[Any, ...], Restriction | None],
+    ctx: Context, asker: Asker, query: DnsblQuery, info: dict[str, Any], why: Redundant
 ) -> tuple[str, Fix]:
     """RBL001's message and fix for a zone whose data another zone now serves: the query
     moves to the successor, unless it asks the wrong kind of question (RBL005) or the
-    successor's data is queried already; then it goes."""
+    successor's data is queried already (RBL003, RBL004 say the same); then it goes."""
     successor, wanted = _successor(info)
-    moved = f"{zone} moved to {successor}"
+    moved = f"{query.zone} moved to {successor}"
     if info.get("since"):
         moved += f" in {info['since']}"
-    remove = item_fix(restriction, f"remove {restriction.name} {zone}")
-    if not _kind_fits(restriction, info):
-        return f"{moved}, and {restriction.name} cannot match it: remove it", remove
-    covering = asked.get((restriction.path, restriction.span))
-    if covering is not None:
-        where = f"line {covering.span.line}"
-        if covering.path != restriction.path and covering.path:
-            where += f" of {os.path.basename(covering.path)}"
-        asker = f"{covering.name} {covering.argument} ({where})"
-        return f"{moved}, and {asker} already asks for that data: remove it", remove
+    remove = asker.fix(query, f"remove {asker.what(query)}")
+    if not _kind_fits(query, info):
+        lookup = query.restriction.name if query.restriction is not None else "postscreen"
+        return f"{moved}, and {lookup} cannot match it: remove it", remove
+    covering = why.duplicate_of or why.contained_in
+    if covering is not None and covering.restriction is not None:
+        asks = f"{covering.restriction.name} {covering.word} ({_asker_line(covering)})"
+        return f"{moved}, and {asks} already asks for that data: remove it", remove
     # Postfix 2.8 and later read a result filter; before that the zone goes alone.
-    query = f"{successor}={wanted}" if wanted and ctx.target[:2] >= (2, 8) else successor
+    new = f"{successor}={wanted}" if wanted and ctx.target[:2] >= (2, 8) else successor
     return (
-        f"{moved}: query {query} instead",
-        item_fix(
-            restriction,
-            f"query {query} instead of {zone}",
-            replacement=f"{restriction.name} {query}",
-        ),
+        f"{moved}: query {new} instead",
+        asker.fix(query, f"query {new} instead of {query.zone}", replacement=new),
     )
 
 
@@ -272,7 +317,11 @@ class DnsblListsEverything(Rule):
     ## Why it matters
     `reject_rbl_client` rejects when the zone answers at all, so such a zone rejects every
     client: all incoming mail is refused with "blocked using ...".  This has happened to
-    real sites each time one of these domains lapsed.
+    real sites each time one of these domains lapsed.  With `permit_dnswl_client` it lets
+    every client through.  In `postscreen_dnsbl_sites` it adds its weight to every client's
+    score: an error when that weight alone reaches `postscreen_dnsbl_threshold` and
+    `postscreen_dnsbl_action` is `enforce` or `drop` (postscreen_early.c), a warning
+    otherwise.
 
     ## Example
     ```
@@ -295,31 +344,56 @@ class DnsblListsEverything(Rule):
     fix_safety = "safe"
 
     def check(self, ctx: Context) -> None:
-        for restriction, zone, _ in dnsbl_queries(ctx):
-            info = zone_info(zone)
-            if info and info.get("status") == "lists-everything":
+        for asker in askers(ctx):
+            for query in asker.queries:
+                info = zone_info(query.zone)
+                location = asker.where(query)
+                if not info or info.get("status") != "lists-everything" or location is None:
+                    continue
                 since = f" (shut down {info['since']})" if info.get("since") else ""
+                said = f'{query.zone}{since} has been reported to answer "listed" for every query'
+                severity = None
+                if query.lookup == POSTSCREEN:
+                    effect, severity = _postscreen_effect(asker.config, query)
+                elif query.lookup.startswith("permit"):
+                    effect = f"{query.lookup} lets every client through"
+                else:
+                    effect = "it can reject all mail"
                 self.report(
-                    at.restriction(restriction),
-                    f'{zone}{since} has been reported to answer "listed" for every query: '
-                    "it can reject all mail; remove it",
-                    fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
+                    location,
+                    f"{said}: {effect}; remove it",
+                    fix=asker.fix(query, f"remove {asker.what(query)}"),
+                    severity=severity,
                 )
 
 
-def _lookup_key(restriction: Restriction) -> str:
-    name = restriction.lowered
-    return "reject_rbl_client" if name == "reject_rbl" else name
+def _postscreen_effect(config: Configuration, query: DnsblQuery) -> tuple[str, str]:
+    """What a site that answers for every client does to postscreen (postscreen_dnsbl.c: each
+    site that answers adds its weight to the client's score; postscreen_early.c: a score at
+    postscreen_dnsbl_threshold fails the test, and the action decides what that costs)."""
+    weight = query.weight if query.weight is not None else 1
+    try:
+        threshold = int((config.value("postscreen_dnsbl_threshold") or "1").strip())
+    except ValueError:
+        threshold = 1
+    action = (config.value("postscreen_dnsbl_action") or "").strip().lower()
+    if weight >= threshold and action in ("enforce", "drop"):
+        return f"its weight {weight} fails every client's DNSBL test ({action})", "error"
+    return f"postscreen adds {weight} to every client's score", "warning"
 
 
 @register
 class DuplicateDnsbl(Rule):
     """
     ## What it finds
-    The same DNS list queried twice with the same kind of lookup, in one restriction list
-    or across the client, helo, sender and recipient lists (which all run for every
-    recipient while `smtpd_delay_reject = yes`, the default).  Case and a `=127.0.0.x`
-    result filter do not make a zone different.
+    The same DNS list queried twice by smtpd with the same kind of lookup, in one
+    restriction list or across its lists (they all run for every recipient, and a reject in
+    any list is final), where the earlier query is asked of every client the later one is
+    (nothing between them in one list, or nothing before the earlier one in its own list,
+    can end that list with OK) and lets through every answer the later one does: case does
+    not make a zone different, but `zen.spamhaus.org=127.0.0.2` and
+    `zen.spamhaus.org=127.0.0.[10..11]` are two questions.  postscreen adds up the weights
+    of its sites, so a site written twice there counts twice and is not reported.
 
     ## Why it matters
     The second query can only repeat the first one's answer: it adds nothing but a line to
@@ -351,35 +425,32 @@ class DuplicateDnsbl(Rule):
     one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        for config, lists in configurations(ctx):
-            first: dict[tuple[str, str], Restriction] = {}
-            for restrictions in lists.values():
-                for restriction in restrictions:
-                    if (
-                        restriction.lowered not in IP_LOOKUPS | DOMAIN_LOOKUPS
-                        or not restriction.argument
-                    ):
-                        continue
-                    zone, _ = split_zone(restriction.argument)
-                    key = (_lookup_key(restriction), zone)
-                    if key not in first:
-                        first[key] = restriction
-                        continue
-                    earlier = first[key]
-                    self.report(
-                        at.restriction(restriction),
-                        f"{zone} is already queried by {earlier.name} on line {earlier.span.line}",
-                        fix=item_fix(restriction, f"remove this {restriction.name} {zone}"),
-                    )
+        redundant = redundancies(ctx)
+        for asker in askers(ctx):
+            for query in asker.queries:
+                earlier = redundant.get(query.place, Redundant()).duplicate_of
+                location = asker.where(query)
+                if earlier is None or earlier.restriction is None or location is None:
+                    continue
+                self.report(
+                    location,
+                    f"{query.zone} is already queried by {earlier.restriction.name} on "
+                    f"{_asker_line(earlier)}",
+                    fix=asker.fix(query, f"remove this {asker.what(query)}"),
+                )
 
 
 @register
 class ContainedDnsbl(Rule):
     """
     ## What it finds
-    A DNS list whose entries are already part of another list that is queried too, such as
-    sbl.spamhaus.org, xbl.spamhaus.org, pbl.spamhaus.org or cbl.abuseat.org next to
-    zen.spamhaus.org.
+    A DNS list whose entries are already part of another list that smtpd queries too, such
+    as sbl.spamhaus.org, xbl.spamhaus.org, pbl.spamhaus.org or cbl.abuseat.org next to
+    zen.spamhaus.org: with the same kind of lookup, asked of every client the contained one
+    is asked for (as for RBL003), and with a result filter that lets the contained list's
+    answers through (`zen.spamhaus.org=127.0.0.[2..3]` holds the SBL, not the XBL).  In
+    `postscreen_dnsbl_sites` a part next to its whole is a deliberate extra weight and is
+    not reported.
 
     ## Why it matters
     The combined zone already answers for these addresses, so the extra query adds nothing;
@@ -406,18 +477,19 @@ class ContainedDnsbl(Rule):
     fix_safety = "safe"
 
     def check(self, ctx: Context) -> None:
-        queries = list(dnsbl_queries(ctx))
-        zones = {zone for _, zone, _ in queries}
-        for restriction, zone, _ in queries:
-            info = zone_info(zone) or {}
-            for container in info.get("contained_in", []):
-                if container in zones:
-                    self.report(
-                        at.restriction(restriction),
-                        f"{zone} is part of {container}, which is queried too",
-                        fix=item_fix(restriction, f"remove {restriction.name} {zone}"),
-                    )
-                    break
+        redundant = redundancies(ctx)
+        for asker in askers(ctx):
+            for query in asker.queries:
+                container = redundant.get(query.place, Redundant()).contained_in
+                location = asker.where(query)
+                if container is None or location is None:
+                    continue
+                self.report(
+                    location,
+                    f"{query.zone} is part of {container.zone}, which is queried too "
+                    f"({_asker_line(container)})",
+                    fix=asker.fix(query, f"remove {asker.what(query)}"),
+                )
 
 
 @register
@@ -426,8 +498,9 @@ class WrongDnsblKind(Rule):
     ## What it finds
     A DNS list used with the wrong kind of lookup: a domain list (dbl.spamhaus.org,
     dsn.rfc-ignorant.org) or a URI list (multi.uribl.com, multi.surbl.org) with
-    `reject_rbl_client`, which looks up the client's IP address, or an IP address list with
-    a `reject_rhsbl_*` restriction, which looks up a domain name.
+    `reject_rbl_client` or in `postscreen_dnsbl_sites`, which look up the client's IP
+    address, or an IP address list with a `reject_rhsbl_*` restriction, which looks up a
+    domain name.
 
     ## Why it matters
     The query asks the list a question it does not answer, so it never matches (or, for
@@ -456,29 +529,31 @@ class WrongDnsblKind(Rule):
     summary = "DNS list queried with the wrong kind of lookup"
 
     def check(self, ctx: Context) -> None:
-        for restriction, zone, _ in dnsbl_queries(ctx):
-            info = zone_info(zone)
-            if not info:
-                continue
-            kind = info.get("kind")
-            name = restriction.lowered
-            if name in IP_LOOKUPS and kind in ("domain", "uri"):
-                what = (
-                    "a domain list"
-                    if kind == "domain"
-                    else "a list of domains found in message bodies"
-                )
-                self.report(
-                    at.restriction(restriction),
-                    f"{zone} is {what}, but {restriction.name} looks up the client's IP address: "
-                    "it never matches",
-                )
-            elif name in DOMAIN_LOOKUPS and kind == "ip":
-                self.report(
-                    at.restriction(restriction),
-                    f"{zone} lists IP addresses, but {restriction.name} looks up a domain name: "
-                    "it never matches",
-                )
+        for asker in askers(ctx):
+            for query in asker.queries:
+                info = zone_info(query.zone)
+                location = asker.where(query)
+                if not info or location is None:
+                    continue
+                kind = info.get("kind")
+                lookup = query.restriction.name if query.restriction is not None else "postscreen"
+                if query.by_address and kind in ("domain", "uri"):
+                    what = (
+                        "a domain list"
+                        if kind == "domain"
+                        else "a list of domains found in message bodies"
+                    )
+                    self.report(
+                        location,
+                        f"{query.zone} is {what}, but {lookup} looks up the client's IP "
+                        "address: it never matches",
+                    )
+                elif not query.by_address and kind == "ip":
+                    self.report(
+                        location,
+                        f"{query.zone} lists IP addresses, but {lookup} looks up a domain "
+                        "name: it never matches",
+                    )
 
 
 _PERMITS = ("permit_mynetworks", "permit_sasl_authenticated")
@@ -489,11 +564,16 @@ class DnsblBeforePermit(Rule):
     """
     ## What it finds
     An IP address blocklist in a restriction list that has no `permit_mynetworks` or
-    `permit_sasl_authenticated` before it, while the configuration uses that permit for
-    your own users (`permit_sasl_authenticated` counts only where SASL is on).  A permit
-    ends only the list it is in (smtpd_check.c, generic_checks()), and a reject in any list
-    is final, so a permit in `smtpd_recipient_restrictions` does not protect your users
-    from a blocklist in `smtpd_client_restrictions`.
+    `permit_sasl_authenticated` before it, while the same smtpd uses that permit for your
+    own users in one of its lists (a default list counts: from compatibility level 1,
+    `smtpd_relay_restrictions` starts with both).  `permit_sasl_authenticated` counts only
+    where the server offers AUTH, and `permit_mynetworks` only where `mynetworks` can hold
+    public addresses: blocklists do not list private, loopback or link-local ones, and
+    `mynetworks_style = host` trusts the machine alone.  A permit ends only the list it is
+    in (smtpd_check.c, generic_checks(); one reached through a restriction class ends the
+    list that uses the class), and a reject in any list is final, so a permit in
+    `smtpd_recipient_restrictions` does not protect your users from a blocklist in
+    `smtpd_client_restrictions`.
 
     ## Why it matters
     Your own users connect from home and mobile networks, whose dynamic addresses are on
@@ -502,6 +582,7 @@ class DnsblBeforePermit(Rule):
 
     ## Example
     ```
+    smtpd_sasl_auth_enable = yes
     smtpd_client_restrictions = reject_rbl_client zen.spamhaus.org
     smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,
         reject_unauth_destination
@@ -525,50 +606,59 @@ class DnsblBeforePermit(Rule):
     one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        for config, lists in configurations(ctx):
-            value = functools.partial(ctx.value, config)
-            ordered = [r for restrictions in lists.values() for r in restrictions]
-            # The permits meant for your own users that this smtpd has: a permit the lists
-            # use, and for permit_sasl_authenticated only where SASL is on (without it the
-            # permit never matches, so it protects nobody).
-            permits: dict[str, Restriction] = {}
-            for r in ordered:
-                if r.lowered in _PERMITS and r.lowered not in permits:
-                    if r.lowered == "permit_sasl_authenticated" and not yes(
-                        value("smtpd_sasl_auth_enable")
-                    ):
+        for server in smtp_servers(ctx):
+            permits = _own_permits(server)
+            for list_name in LISTS:
+                flat = server.restrictions[list_name].flattened()
+                for index, item in enumerate(flat):
+                    if item.lowered not in ("reject_rbl_client", "reject_rbl"):
                         continue
-                    permits[r.lowered] = r
-            for restriction in ordered:
-                if restriction.lowered not in ("reject_rbl_client", "reject_rbl"):
-                    continue
-                # A permit ends only the list it is in (smtpd_check.c, generic_checks():
-                # SMTPD_CHECK_OK returns from that list alone); a reject in any list is
-                # final.  Only a permit earlier in the same list lets your users past this one.
-                own = lists[restriction.list_name]
-                earlier = {r.lowered for r in own[: restriction.index]}
-                missing = [p for p in _PERMITS if p in permits and p not in earlier]
-                if not missing:
-                    continue
-                zone, _ = split_zone(restriction.argument or "")
-                same = [r for r in own[restriction.index + 1 :] if r.lowered in missing]
-                if same:
-                    message = (
-                        f"{zone} is checked before {same[0].name} (line {same[0].span.line}) "
-                        f"in {restriction.list_name}: your own users on listed addresses are "
-                        "rejected"
-                    )
-                else:
-                    permit = permits[missing[0]]
-                    message = (
-                        f"{zone} rejects in {restriction.list_name}, where no {permit.name} "
-                        f"comes before it; the one in {permit.list_name} (line "
-                        f"{permit.span.line}) cannot undo a reject from another list: your own "
-                        "users on listed addresses are rejected"
-                    )
-                self.report(
-                    at.restriction(restriction, service=config.key if config else None), message
-                )
+                    # A permit ends only the list it is in (smtpd_check.c, generic_checks():
+                    # SMTPD_CHECK_OK returns from that list alone); a reject in any list is
+                    # final.  Only a permit earlier in the same list lets your users past it.
+                    earlier = {r.lowered for r in flat[:index]}
+                    missing = [p for p in _PERMITS if p in permits and p not in earlier]
+                    location = at.listed(item, service=server.key)
+                    if not missing or location is None:
+                        continue
+                    zone, _ = split_zone(item.argument or "")
+                    same = [r for r in flat[index + 1 :] if r.lowered in missing]
+                    if same:
+                        message = (
+                            f"{zone} is checked before {same[0].name} ({place(same[0])}) in "
+                            f"{list_name}: your own users on listed addresses are rejected"
+                        )
+                    else:
+                        where, permit = permits[missing[0]]
+                        message = (
+                            f"{zone} rejects in {list_name}, where no {permit.name} comes "
+                            f"before it; the one in {where} ({place(permit)}) cannot undo a "
+                            "reject from another list: your own users on listed addresses are "
+                            "rejected"
+                        )
+                    self.report(location, message)
+
+
+def _own_permits(server: SmtpServer) -> dict[str, tuple[str, Restriction]]:
+    """The permits meant for your own users that an smtpd uses, each the first one in its
+    lists (with the list): permit_mynetworks where mynetworks can hold public addresses
+    (blocklists do not list private, loopback or link-local ones, and ``host`` style trusts
+    the machine alone), permit_sasl_authenticated where the server offers AUTH (without,
+    it never matches).  A permit written in main.cf or master.cf is preferred to one of a
+    default list, which the message would have to call "the default"."""
+    counts = {
+        "permit_mynetworks": own_networks_public(server.config),
+        "permit_sasl_authenticated": server.auth.state != "none",
+    }
+    found: dict[str, tuple[str, Restriction]] = {}
+    for list_name in LISTS:
+        for item in server.restrictions[list_name].flattened():
+            if not counts.get(item.lowered):
+                continue
+            known = found.get(item.lowered)
+            if known is None or (known[1].origin is None and item.origin is not None):
+                found[item.lowered] = (list_name, item)
+    return found
 
 
 @register
@@ -577,7 +667,8 @@ class UnfilteredDnsbl(Rule):
     ## What it finds
     A query to a DNS list whose refusal answers look like listings, without a result
     filter: Spamhaus answers 127.255.255.254 to queries through public resolvers, URIBL
-    answers 127.0.0.1 to refused queries.
+    answers 127.0.0.1 to refused queries.  smtpd's queries and postscreen's sites alike
+    (postscreen counts any answer too); not a query that RBL003 or RBL004 removes.
 
     ## Why it matters
     Without a filter, `reject_rbl_client zone` rejects on any answer, so the day the server
@@ -596,7 +687,7 @@ class UnfilteredDnsbl(Rule):
     ```
 
     ## Fix
-    Add the filter given in the message.
+    Add the filter given in the message (a postscreen site keeps its weight).
     """
 
     code = "RBL007"
@@ -608,32 +699,30 @@ class UnfilteredDnsbl(Rule):
     def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (2, 8):
             return
-        for restriction, zone, result_filter in dnsbl_queries(ctx):
-            info = zone_info(zone)
-            if (
-                not info
-                or result_filter
-                or not info.get("error_codes")
-                or info.get("status") != "live"
-            ):
-                continue
-            if not _kind_fits(restriction, info):
-                continue  # RBL005 says what is wrong
-            suggestion = f"{zone}={info['filter']}" if info.get("filter") else None
-            use = (
-                f"; use {suggestion}"
-                if suggestion
-                else "; add a =127.0.0.x filter for real listings"
-            )
-            self.report(
-                at.restriction(restriction),
-                f"{zone} answers {', '.join(info['error_codes'])} when it refuses a query, "
-                f"and without a filter that counts as listed{use}",
-                fix=item_fix(
-                    restriction,
-                    f"filter the answers of {zone}",
-                    replacement=f"{restriction.name} {suggestion}",
+        redundant = redundancies(ctx)
+        for asker in askers(ctx):
+            for query in asker.queries:
+                info = zone_info(query.zone)
+                location = asker.where(query)
+                if (
+                    not info
+                    or query.filter
+                    or not info.get("error_codes")
+                    or info.get("status") != "live"
+                    or location is None
+                ):
+                    continue
+                if not _kind_fits(query, info):
+                    continue  # RBL005 says what is wrong
+                if redundant.get(query.place):
+                    continue  # RBL003 or RBL004 removes it
+                new = f"{query.zone}={info['filter']}" if info.get("filter") else None
+                use = f"; use {new}" if new else "; add a =127.0.0.x filter for real listings"
+                self.report(
+                    location,
+                    f"{query.zone} answers {', '.join(info['error_codes'])} when it refuses a "
+                    f"query, and without a filter that counts as listed{use}",
+                    fix=asker.fix(query, f"filter the answers of {query.zone}", replacement=new)
+                    if new
+                    else Fix.display_only(f"filter the answers of {query.zone}"),
                 )
-                if suggestion
-                else Fix.display_only(f"filter the answers of {zone}"),
-            )

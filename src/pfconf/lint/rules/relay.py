@@ -1,32 +1,82 @@
-"""Rules about smtpd restriction lists: renamed and removed restriction names, and
-restrictions that can never be reached after an unconditional permit or reject.
+"""Rules about smtpd restriction lists: renamed and removed restriction names, restrictions
+that are never reached, open relays, restrictions in the wrong list, and unknown names.
 
-Names, replacements and versions come from rules/restrictions.toml.
+The lists are read by the model (pfconf.semantics: each smtpd's ``restrictions``, classes
+followed with ``flattened()``; who may relay in pfconf.semantics.relay).  Names,
+replacements and versions come from rules/restrictions.toml.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import attrs
-
 from ...kb import parse_version
-from ...model import Parameter
-from ...values import split_list
+from ...model import Override, Parameter
+from ...semantics import LISTS, Restriction, RestrictionList, SmtpServer, yes
+from ...semantics.relay import (
+    RECIPIENT_LIST,
+    RELAY_LIST,
+    REQUIRED,
+    Opening,
+    class_definitions,
+    reachable_by_strangers,
+    startup_check,
+    stranger_relay,
+)
 from .. import location as at
-from ..context import Context, ServiceConfig
-from ..restrictions import Restriction, configurations, item_fix
+from ..context import Context
+from ..location import Location
+from ..restrictions import item_fix
 from ..rule import Rule, register
 
 _UNCONDITIONAL = {"permit", "reject", "defer"}
 
 
-def _restrictions(ctx: Context) -> Iterator[Restriction]:
-    """Every restriction of every smtpd service's lists (main.cf's once per service: the
-    engine reports each place once)."""
-    for _, lists in configurations(ctx):
-        for restrictions in lists.values():
-            yield from restrictions
+def smtp_servers(ctx: Context) -> tuple[SmtpServer, ...]:
+    """The smtpd processes whose lists matter: each smtpd service of master.cf (main.cf
+    alone when master.cf is not known); none when a known master.cf runs no smtpd."""
+    servers = ctx.postfix.smtp_servers
+    known_master = ctx.master is not None and not ctx.master_is_stock
+    if known_master and all(s.daemon is None for s in servers):
+        return ()
+    return servers
+
+
+def every_list(server: SmtpServer) -> Iterator[RestrictionList]:
+    """smtpd's lists (LISTS) and the restriction classes it defines."""
+    yield from (server.restrictions[name] for name in LISTS)
+    yield from class_definitions(server).values()
+
+
+def _restrictions(ctx: Context) -> Iterator[tuple[SmtpServer, Restriction]]:
+    """Every restriction written in a list or class of every smtpd (main.cf's once per
+    server: the engine reports each place once)."""
+    for server in smtp_servers(ctx):
+        for listed in every_list(server):
+            for restriction in listed.items:
+                yield server, restriction
+
+
+def where(restriction: Restriction, server: SmtpServer) -> Location | None:
+    """Where a restriction is written; for one of a default list, the server's service
+    line (None for main.cf alone)."""
+    return at.listed(restriction, service=server.key) or at.server(server)
+
+
+def place(restriction: Restriction) -> str:
+    """Where a restriction is, for a message: ``line N`` (of master.cf for an ``-o``), or
+    ``the default`` for one nothing writes."""
+    span = restriction.written.span
+    if span is not None:
+        where = " of master.cf" if isinstance(restriction.origin, Override) else ""
+        return f"line {span.line}{where}"
+    if restriction.written.origin is not None:
+        return f"the value of {restriction.written.origin.name}"
+    return "the default"
+
+
+def _label(server: SmtpServer) -> str:
+    return f" on {server.key}" if server.key else ""
 
 
 @register
@@ -36,7 +86,8 @@ class RenamedRestriction(Rule):
     A restriction under an old name (`reject_invalid_hostname`, `reject_unknown_client`,
     `reject_non_fqdn_hostname`, `check_recipient_maps`...), a deprecated one
     (`permit_mx_backup` since 3.9), or one the target Postfix removed (`check_relay_domains`,
-    `reject_maps_rbl`, `permit_naked_ip_address`, removed in 3.9).
+    `reject_maps_rbl`, `permit_naked_ip_address`, removed in 3.9), in any of smtpd's lists
+    or restriction classes.
 
     ## Why it matters
     Old names still work but say something else than the documentation uses (the `helo`
@@ -55,7 +106,8 @@ class RenamedRestriction(Rule):
     ```
 
     ## Fix
-    Replace the name with the one the message gives (safe for renamed restrictions).
+    Replace the name with the one the message gives (safe for renamed restrictions, where
+    the name is written in main.cf; described only for a master.cf `-o`).
     """
 
     code = "RLY001"
@@ -65,35 +117,37 @@ class RenamedRestriction(Rule):
     fix_safety = "safe"
 
     def check(self, ctx: Context) -> None:
-        for restriction in _restrictions(ctx):
+        for server, restriction in _restrictions(ctx):
             info = ctx.kb.restriction(restriction.name)
             if not info:
                 continue
             replacement = info.get("replacement")
             removed = info.get("removed_in")
-            where = at.restriction(restriction)
+            location = where(restriction, server)
+            if location is None:
+                continue
             if removed and ctx.target[:2] >= parse_version(removed)[:2]:
                 self.report(
-                    where,
+                    location,
                     f"{restriction.name} was removed in Postfix {removed}: smtpd answers every "
                     f"client with a server configuration error; use {replacement}",
                     severity="error",
                 )
             elif info.get("renamed"):
                 self.report(
-                    where,
+                    location,
                     f"{restriction.name} is the old name of {replacement} (renamed in Postfix "
                     f"{info['renamed']})",
                     fix=item_fix(
                         restriction,
                         f"rename {restriction.name} to {replacement}",
                         replacement=replacement,
-                        item=restriction.name,
+                        name_only=True,
                     ),
                 )
             elif info.get("deprecated") and ctx.target[:2] >= parse_version(info["deprecated"])[:2]:
                 self.report(
-                    where,
+                    location,
                     f"{restriction.name} is deprecated since Postfix {info['deprecated']}; "
                     f"use {replacement}",
                 )
@@ -104,7 +158,9 @@ class UnreachableRestriction(Rule):
     """
     ## What it finds
     Restrictions that follow an unconditional `permit`, `reject` or `defer` in the same
-    list.
+    list, restriction classes followed where they are used (a class's answer is the answer
+    of the list that uses it).  A `reject` or `defer` after `warn_if_reject` only logs a
+    warning and does not end the list.
 
     ## Why it matters
     smtpd stops at the first restriction that decides; everything after an unconditional
@@ -133,84 +189,72 @@ class UnreachableRestriction(Rule):
     summary = "restriction after an unconditional permit or reject is never used"
 
     def check(self, ctx: Context) -> None:
-        for _, lists in configurations(ctx):
-            for restrictions in lists.values():
-                stop = None
-                for restriction in restrictions:
+        for server in smtp_servers(ctx):
+            for listed in every_list(server):
+                stop: Restriction | None = None
+                warn_only = False
+                for restriction in listed.flattened():
                     if stop is not None:
-                        self.report(
-                            at.restriction(restriction),
-                            f"{restriction.name} comes after '{stop.name}' on line "
-                            f"{stop.span.line} and is never evaluated",
-                        )
-                    elif restriction.lowered in _UNCONDITIONAL:
+                        location = where(restriction, server)
+                        if location is not None:
+                            self.report(
+                                location,
+                                f"{restriction.name} comes after '{stop.name}' on {place(stop)}"
+                                f"{_through(stop)} and is never evaluated",
+                            )
+                    elif restriction.lowered == "permit" or (
+                        restriction.lowered in _UNCONDITIONAL and not warn_only
+                    ):
                         stop = restriction
+                    # warn_if_reject turns the next restriction's reject into a warning
+                    warn_only = restriction.lowered == "warn_if_reject"
 
 
-# The restrictions smtpd's start-up check accepts as "working" relay protection
-# (src/smtpd/smtpd_check.c@v3.11.0: at least one, before any permit, in one of the lists).
-_WORKING = {
-    "reject_unauth_destination",
-    "defer_unauth_destination",
-    "reject",
-    "defer",
-    "defer_if_permit",
-    "check_relay_domains",
-}
-_DEFAULT_RELAY_LIST = "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"
-
-
-def _working(restrictions: list[Restriction]) -> bool:
-    """smtpd's start-up check: a working relay restriction before any permit."""
-    skip = False
-    for r in restrictions:
-        if skip:
-            skip = False
-            continue
-        if r.lowered == "warn_if_reject":
-            skip = True  # the restriction it modifies only warns
-            continue
-        if r.lowered == "permit":
-            return False
-        if r.lowered in _WORKING:
-            return True
-    return False
-
-
-def _open_network(item: str) -> bool:
-    """0.0.0.0/0, ::/0 or a public range of /8 or wider."""
-    import ipaddress
-
-    text = item.strip().strip("[]").replace("]/", "/").lstrip("[")
-    if text in ("0/0", "0.0.0.0/0", "::/0", "0::/0"):
-        return True
-    try:
-        network = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return False
-    if network.version == 4:
-        return network.prefixlen <= 8 and not (network.is_private or network.is_loopback)
-    return network.prefixlen <= 16 and not (
-        network.is_private or network.is_loopback or network.is_link_local
-    )
+def _through(restriction: Restriction) -> str:
+    """The `` (class NAME)`` a message adds for a restriction reached through a class."""
+    return f" (class {restriction.classes[-1]})" if restriction.classes else ""
 
 
 @register
 class OpenRelay(Rule):
     """
     ## What it finds
-    An smtpd service that lets an anonymous client outside `mynetworks` send mail to any
-    domain: `smtpd_relay_restrictions` and then `smtpd_recipient_restrictions` are
-    evaluated for such a client, and the restriction that lets it through is reported: a
-    bare `permit` reached before any check of the destination, `permit_mynetworks` with a
-    `mynetworks` that contains 0.0.0.0/0, ::/0 or a huge public range, or
-    `permit_mx_backup` without `permit_mx_backup_networks`.  A service whose lists contain
-    no working `reject_unauth_destination` (or `defer_unauth_destination`, `reject`,
-    `defer`) before a `permit` is reported too: smtpd refuses to start with it.
+    Two faults of an smtpd's relay protection, each at the place that causes it:
+    - **smtpd refuses to start**: neither `smtpd_relay_restrictions` nor
+      `smtpd_recipient_restrictions` holds a working `reject_unauth_destination` (or
+      `defer_unauth_destination`, `reject`, `defer`, `defer_if_permit`,
+      `check_relay_domains`) before a `permit`, as smtpd looks for one when it starts
+      (restriction classes are searched, and a `permit` inside a class ends only the
+      class's search).  smtpd then stops with "specify at least one working instance of"
+      each time master starts it, and no mail is received.  Reported at the list whose
+      search a `permit` ends, else at the list that is written; when neither is written
+      (below compatibility level 1 both default to empty), at `compatibility_level` or
+      the smtpd service.
+    - **relays for anyone**: smtpd starts, but evaluating its lists for a client outside
+      your networks that is not authenticated and sends to a domain that is not yours,
+      neither the relay list nor the recipient list refuses it (nor does the client, helo
+      or sender list): a permit that matches any client comes before the check of the
+      list that has one, and the other list has none.  That is a `permit`, a class whose
+      list permits, `permit_naked_ip_address` (before Postfix 3.9), or
+      `permit_mynetworks` with a `mynetworks` that holds 0.0.0.0/0, ::/0 or a public /8
+      (or IPv6 /16) or wider.  Reported at that `permit`, or at the network in
+      `mynetworks` (in main.cf or a master.cf `-o`).  A service that listens on a loopback
+      address only, or `inet_interfaces` with loopback addresses only, is not judged.
+
+    Access-table or policy lookups (`check_client_access ...`) met before the check are
+    reported as info: their contents, which pflint cannot see, decide whether they let a
+    client relay.  `permit_mx_backup` without `permit_mx_backup_networks` is a warning: it
+    relays for any domain whose MX records name this host.
+
+    Source: smtpd/smtpd_check.c, smtpd_check_init() with has_required() and
+    fail_required() for the start-up check; generic_checks() and smtpd_check_rcpt() for the
+    evaluation (a `permit` ends only the list it is in, a class's answer is the answer of the
+    list that uses it).
 
     ## Why it matters
-    An open relay is found by spammers within hours; the server's address then lands on
-    every blocklist and its own users' mail is refused everywhere.
+    An smtpd that refuses to start receives no mail.  An open relay is found by spammers
+    within hours; the server's address then lands on every blocklist and its own users'
+    mail is refused everywhere.
 
     ## Example
     ```
@@ -225,190 +269,123 @@ class OpenRelay(Rule):
     ```
 
     ## Fix
-    Remove the permit that opens the relay, narrow `mynetworks`, and keep
-    `reject_unauth_destination` before any `permit` that is not limited to your own users.
-    Lookups (`check_client_access ...`) whose results pflint cannot know are reported as
-    info, not guessed.
+    Put `reject_unauth_destination` after the permits meant for your own users (and before
+    any bare `permit`), remove the permit that opens the relay, or narrow `mynetworks`.
     """
 
     code = "RLY003"
     name = "open-relay"
     severity = "error"
-    summary = "anonymous clients can relay mail to any domain"
+    summary = "smtpd refuses to start without relay protection, or relays for anyone"
     needs_main = True
+    # services that share main.cf's lists: the first one's words stand for all
+    one_finding_per_place = True
 
     def check(self, ctx: Context) -> None:
-        for config, lists in configurations(ctx):
-            label = f" on {config.key}" if config else ""
-            relay, default = _relay_list(ctx, config, lists)
-            recipient = lists["smtpd_recipient_restrictions"]
-            if any(r.name.startswith("$") for r in relay + recipient):
-                continue  # a list built from $name references: its content is not known here
-            if not default and not _working(relay) and not _working(recipient):
-                self._refuses_to_start(config, recipient or relay, label)
+        for server in smtp_servers(ctx):
+            if not startup_check(server).starts:
+                self._refuses_to_start(server)
                 continue
-            relayers = _who_may_relay(ctx, config)
-            if default:
-                if not relayers.open_networks:
-                    continue  # the default list lets only mynetworks and SASL clients relay
-                mynetworks = ctx.origin(config, "mynetworks")
-                if isinstance(mynetworks, Parameter):
-                    self._open_mynetworks(config, mynetworks, relayers, label)
-                    continue
-                # mynetworks set by an -o: what the recipient list does is reported instead
-            opened, notes = _what_opens_the_relay((relay, recipient), relayers, label)
-            service = config.key if config else None
-            if opened is not None:
-                restriction, message = opened
-                self.report(at.restriction(restriction, service=service), message)
-            for restriction, message, severity in notes:
-                self.report(
-                    at.restriction(restriction, service=service), message, severity=severity
-                )
+            if not reachable_by_strangers(server):
+                continue
+            self._relays_for_anyone(server)
 
-    def _refuses_to_start(
-        self, config: ServiceConfig | None, lists: list[Restriction], label: str
-    ) -> None:
-        """No working relay restriction before a permit: reported on the first list."""
-        if not lists:
+    def _refuses_to_start(self, server: SmtpServer) -> None:
+        """At the list whose search a permit ends, else the written one (the relay list
+        first); when both are defaults, at compatibility_level or the service line."""
+        check = startup_check(server)
+        lists = [server.restrictions[RELAY_LIST], server.restrictions[RECIPIENT_LIST]]
+        chosen = next((x for x in lists if x.name in check.stopped_at), None)
+        chosen = chosen or next((x for x in lists if not x.is_default and x.items), None)
+        chosen = chosen or next((x for x in lists if not x.is_default), None)
+        location = at.setting(server.config, chosen.name) if chosen is not None else None
+        if chosen is not None and isinstance(chosen.origin, Parameter):
+            location = at.name(chosen.origin, service=server.key)
+        if location is None:
+            # nothing written: the defaults of compatibility_level below 1 leave both lists
+            # empty; point at compatibility_level when it is written, else the service line
+            level = server.config.origin("compatibility_level")
+            location = at.setting(server.config, "compatibility_level") if level else None
+            if isinstance(level, Parameter):
+                location = at.name(level, service=server.key)
+        location = location or at.server(server)
+        if location is None:
             return
-        origin = lists[0].origin
         message = (
-            f"no working reject_unauth_destination before a permit in "
-            f"smtpd_relay_restrictions or smtpd_recipient_restrictions{label}: "
-            "smtpd refuses to start (and would otherwise relay for anyone)"
+            f"smtpd refuses to start{_label(server)}: no working reject_unauth_destination "
+            f"(nor {', '.join(REQUIRED[1:])}) in smtpd_relay_restrictions or "
+            "smtpd_recipient_restrictions"
         )
-        if isinstance(origin, Parameter):
-            self.report(at.name(origin, service=config.key if config else None), message)
-        elif config is not None:
-            self.report(at.override(config, origin), message)
+        stops = [
+            f"'{r.name}' on {place(r)}{_through(r)} ends the search of {name}"
+            for name, r in check.stopped_at.items()
+        ]
+        if stops:
+            message += " (" + "; ".join(stops) + ")"
+        self.report(location, message)
 
-    def _open_mynetworks(
-        self, config: ServiceConfig | None, entry: Parameter, relayers: _Relayers, label: str
-    ) -> None:
-        """The default relay list starts with permit_mynetworks: point at the network in
-        mynetworks that opens the relay, not at the whole list."""
-        network = relayers.open_networks[0]
-        message = (
-            f"mynetworks contains {network}, and the default smtpd_relay_restrictions begins "
-            f"with permit_mynetworks{label}: the whole Internet can relay"
-        )
-        service = config.key if config else None
-        item = next((i for i in entry.items if i.text == network), None)
-        if item is not None:
-            self.report(at.item(entry, item, service=service), message)
-        else:
-            self.report(at.value(entry, service=service), message)
-
-
-def _relay_list(
-    ctx: Context, config: ServiceConfig | None, lists: dict[str, list[Restriction]]
-) -> tuple[list[Restriction], bool]:
-    """The smtpd_relay_restrictions a service runs, and whether they are Postfix's default,
-    which is safe from compatibility level 1 on (_DEFAULT_RELAY_LIST): then the list is
-    empty here, since nothing in it is to be reported."""
-    origin = config.origin("smtpd_relay_restrictions") if config else None
-    if origin is None and (ctx.main is None or ctx.main.get("smtpd_relay_restrictions") is None):
-        level = ctx.main.get("compatibility_level") if ctx.main else None
-        if level is not None and level.value not in ("", "0"):
-            return [], True
-    return lists["smtpd_relay_restrictions"], False
-
-
-@attrs.frozen
-class _Relayers:
-    """Who smtpd lets relay without looking at the destination (besides clients that
-    authenticate): mynetworks as the service has it, the networks in it that take in the
-    whole Internet, and permit_mx_backup_networks."""
-
-    mynetworks: str | None
-    open_networks: tuple[str, ...]
-    mx_backup_networks: str | None
-
-
-def _who_may_relay(ctx: Context, config: ServiceConfig | None) -> _Relayers:
-    mynetworks = ctx.value(config, "mynetworks")
-    networks = (mynetworks or "").replace(",", " ").split()
-    return _Relayers(
-        mynetworks,
-        tuple(n for n in networks if _open_network(n)),
-        config.value("permit_mx_backup_networks") if config else None,
-    )
-
-
-#: A restriction that can let a client relay, and why; a note: a restriction, what to know
-#: about it, and its severity when not the rule's.
-_Opening = tuple[Restriction, str]
-_Note = tuple[Restriction, str, str | None]
-
-
-@attrs.frozen
-class _ListEnd:
-    """How one restriction list ends for an anonymous client outside mynetworks that sends
-    to a remote domain: at a permit that lets it through, at a restriction that refuses it,
-    or not at all (the next list decides); with the notes on the way."""
-
-    permit: _Opening | None = None
-    refuses: bool = False
-    notes: tuple[_Note, ...] = ()
-
-
-def _where_the_list_ends(
-    restrictions: list[Restriction], relayers: _Relayers, label: str
-) -> _ListEnd:
-    notes: list[_Note] = []
-    lookups: list[Restriction] = []
-    for r in restrictions:
-        name = r.lowered
-        if name == "permit":
-            message = (
-                f"'permit' is reached before any check of the destination{label}: "
-                "anyone can relay mail through this server"
-            )
-            return _ListEnd(permit=(r, message), notes=tuple(notes))
-        if name == "permit_mynetworks" and relayers.open_networks:
-            message = (
-                f"permit_mynetworks with mynetworks = {relayers.mynetworks}{label}: "
-                f"{relayers.open_networks[0]} lets the whole Internet relay"
-            )
-            return _ListEnd(permit=(r, message), notes=tuple(notes))
-        if name == "permit_mx_backup" and not relayers.mx_backup_networks:
-            message = (
-                "permit_mx_backup without permit_mx_backup_networks relays for any domain "
-                "that names this host as a backup MX"
-            )
-            notes.append((r, message, None))
-        if (name.startswith("check_") and name.endswith("_access")) or (
-            name == "check_policy_service"
-        ):
-            lookups.append(r)
-        if name in _WORKING:
-            for lookup in lookups:
-                message = (
-                    f"{lookup.name} {lookup.argument or ''} comes before {r.name}{label}: "
-                    "whether it lets clients relay depends on its contents, which pflint "
-                    "cannot see"
+    def _relays_for_anyone(self, server: SmtpServer) -> None:
+        verdict = stranger_relay(server)
+        label = _label(server)
+        for restriction in verdict.mx_backup:
+            location = where(restriction, server)
+            if location is not None:
+                self.report(
+                    location,
+                    "permit_mx_backup without permit_mx_backup_networks relays for any domain "
+                    f"whose MX records name this host{label}",
+                    severity="warning",
                 )
-                notes.append((lookup, message, "info"))
-            return _ListEnd(refuses=True, notes=tuple(notes))
-    return _ListEnd(notes=tuple(notes))
+        if verdict.refused_by is not None:
+            for lookup, check in verdict.lookups:
+                location = where(lookup, server)
+                if location is not None:
+                    self.report(
+                        location,
+                        f"{lookup.text} comes before {check.name}{label}: "
+                        "whether it lets clients relay depends on its contents, which pflint "
+                        "cannot see",
+                        severity="info",
+                    )
+            return
+        for opening in verdict.openings:
+            self._opening(server, opening)
 
-
-def _what_opens_the_relay(
-    lists: tuple[list[Restriction], ...], relayers: _Relayers, label: str
-) -> tuple[_Opening | None, list[_Note]]:
-    """Evaluate the lists in order, as smtpd does: a permit ends only its own list, and the
-    first list that refuses makes the service safe.  Returns the first permit that lets the
-    client through when no list refuses it (else None), and the notes on the way."""
-    opened: _Opening | None = None
-    notes: list[_Note] = []
-    for restrictions in lists:
-        end = _where_the_list_ends(restrictions, relayers, label)
-        notes += end.notes
-        if end.refuses:
-            return None, notes
-        opened = opened or end.permit
-    return opened, notes
+    def _opening(self, server: SmtpServer, opening: Opening) -> None:
+        permit, label = opening.restriction, _label(server)
+        default = " (default)" if server.restrictions[opening.list_name].is_default else ""
+        skips = f" before {opening.skips.name}" if opening.skips is not None else ""
+        network = opening.network
+        if network is not None:
+            location = at.written(network.written, service=server.key)
+            whom, who = "every client", "anyone"
+            if not network.whole_internet and network.network is not None:
+                whom = f"{network.network.num_addresses:,} addresses of the Internet"
+                who = "any client in that range"
+            message = (
+                f"mynetworks holds {network.text}{label}, which trusts {whom}: permit_mynetworks "
+                f"in {opening.list_name}{default}{_through(permit)}{skips} lets {who} relay mail "
+                "through this server"
+            )
+        else:
+            location = where(permit, server)
+            what = (
+                "any client that greets with a bare IP address"
+                if permit.lowered == "permit_naked_ip_address"
+                else "anyone"
+            )
+            ends = (
+                f"comes before {opening.skips.name}"
+                if opening.skips is not None
+                else "lets every client through"
+            )
+            message = (
+                f"'{permit.name}' in {opening.list_name}{default}{_through(permit)} {ends}"
+                f"{label}, and the other list does not refuse: {what} can relay mail through "
+                "this server"
+            )
+        if location is not None:
+            self.report(location, message)
 
 
 #: The stage each list runs at when smtpd_delay_reject = no (smtpd_check.c).
@@ -448,7 +425,8 @@ class MisplacedRestriction(Rule):
     ## Why it matters
     The restriction looks like protection but never fires: with `smtpd_delay_reject = no`
     a `reject_unauth_destination` in `smtpd_client_restrictions` relays for anyone if
-    nothing later stops it.
+    nothing later stops it.  A restriction reached through a restriction class is judged
+    in the list that uses the class.
 
     ## Example
     ```
@@ -475,47 +453,44 @@ class MisplacedRestriction(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        for config, lists in configurations(ctx):
-            delay = ctx.value(config, "smtpd_delay_reject")
-            delayed = (delay or "yes").strip().lower() != "no"
-            for list_name, restrictions in lists.items():
+        for server in smtp_servers(ctx):
+            delayed = yes(server.config.value("smtpd_delay_reject"))
+            for list_name in LISTS:
                 stage = _LIST_STAGE[list_name]
-                for restriction in restrictions:
+                for restriction in server.restrictions[list_name].flattened():
                     message = None
                     severity = None
                     info = ctx.kb.restriction(restriction.name) or {}
+                    used = f"{list_name}{_through(restriction)}"
                     if restriction.lowered == "reject_unauth_pipelining":
                         if list_name in _EARLY_LISTS:
                             severity = "info"  # it still catches some clients there
                             message = (
-                                f"reject_unauth_pipelining in {list_name} runs before the client "
+                                f"reject_unauth_pipelining in {used} runs before the client "
                                 "sends DATA and misses clients that send it too early; move it "
                                 "to smtpd_data_restrictions"
                             )
                     elif not delayed and info.get("lists") and stage not in info["lists"]:
                         needs = str(info.get("stage"))
                         message = (
-                            f"{restriction.name} in {list_name} does nothing with "
+                            f"{restriction.name} in {used} does nothing with "
                             f"smtpd_delay_reject = no: the {_WHAT.get(needs, needs)} is not known "
                             f"yet when this list runs"
                         )
-                    if message is None:
+                    location = where(restriction, server) if message else None
+                    if message is None or location is None:
                         continue
-                    self.report(
-                        at.restriction(restriction, service=config.key if config else None),
-                        message,
-                        severity=severity,
-                    )
+                    self.report(location, message, severity=severity)
 
 
 @register
 class UnknownRestriction(Rule):
     """
     ## What it finds
-    A word in an smtpd restriction list that is no restriction Postfix knows (for the
-    target version), no lookup table (`type:name`), and no name from
-    `smtpd_restriction_classes`: usually a typo such as `reject_unauth_destinaton` or
-    `permit_sasl_authentificated`.
+    A word in an smtpd restriction list or restriction class that is no restriction
+    Postfix knows (for the target version), no lookup table (`type:name`), and no name
+    from `smtpd_restriction_classes` (looked up case-sensitively, as smtpd does): usually a
+    typo such as `reject_unauth_destinaton` or `permit_sasl_authentificated`.
 
     ## Why it matters
     When smtpd reaches an unknown restriction it logs "unknown smtpd restriction" and
@@ -544,20 +519,19 @@ class UnknownRestriction(Rule):
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        classes: set[str] = set()
-        for config in ctx.smtpd_configs:
-            value = ctx.value(config, "smtpd_restriction_classes")
-            classes |= {t.text for t in split_list(value or "")}
-        for restriction in _restrictions(ctx):
+        for server, restriction in _restrictions(ctx):
             name = restriction.name
-            if ":" in name or "$" in name or "{" in name or name in classes:
+            if ":" in name or "$" in name or "{" in name or name in server.restriction_classes:
+                continue
+            location = where(restriction, server)
+            if location is None:
                 continue
             info = ctx.kb.restriction(name)
             if info is not None:
                 introduced = info.get("introduced")
                 if introduced and ctx.target[:2] < parse_version(introduced)[:2]:
                     self.report(
-                        at.restriction(restriction),
+                        location,
                         f"{name} is not available before Postfix {introduced}: smtpd answers "
                         "451 Server configuration error",
                     )
@@ -565,11 +539,11 @@ class UnknownRestriction(Rule):
             close = ctx.kb.close_restriction(name)
             hint = f"; did you mean {close}?" if close else ""
             self.report(
-                at.restriction(restriction),
+                location,
                 f"unknown restriction '{name}' in {restriction.list_name}: smtpd answers "
                 f"451 Server configuration error{hint}",
                 fix=item_fix(
                     restriction, f"rename {name} to {close}", replacement=close,
-                    item=name, safe=False,
+                    name_only=True, safe=False,
                 ) if close else None,
             )  # fmt: skip

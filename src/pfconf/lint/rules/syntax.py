@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ...model import MainCf, Span
+from ...model import MainCf, Parameter, Span
+from ...semantics import Configuration, reading
 from ...values import MAX_NESTING, Token, too_deep
 from .. import location as at
 from ..context import Context
@@ -169,7 +170,9 @@ class SwallowedAssignment(Rule):
     summary = "indented assignment is merged into the value above"
 
     def check(self, ctx: Context) -> None:
+        config = ctx.configuration
         for entry in ctx.entries():
+            in_effect = config.origin(entry.name) is entry
             for line in entry.node.continuations:
                 match = _ASSIGNMENT.match(line.text)
                 if not match:
@@ -180,12 +183,20 @@ class SwallowedAssignment(Rule):
                 # ("name = ..."), reads as a misplaced parameter.
                 if not (ctx.kb.parameter(name) or (match.group(2) and "_" in name)):
                     continue
+                elsewhere = config.origin(name)
+                if not in_effect and elsewhere is not None:
+                    continue  # a dead value, and the name is set: nothing changes
                 column = len(line.indent) + 1
                 span = Span(line.line, column, line.line, column + len(name))
+                sets = (
+                    f"the line does not set {name} (line {elsewhere.line} does)"
+                    if isinstance(elsewhere, Parameter)
+                    else f"never sets {name}"
+                )
                 self.report(
                     at.span(File.MAIN, span, parameter=entry.name),
                     f'"{name} = ..." is indented, so Postfix appends it to the value of '
-                    f"{entry.name} and never sets {name}",
+                    f"{entry.name}, and {sets}",
                 )
 
 
@@ -193,27 +204,42 @@ class SwallowedAssignment(Rule):
 class TrailingComment(Rule):
     """
     ## What it finds
-    A `#` after other text on a main.cf value line, as in `smtpd_banner = $myhostname ESMTP # hi`.
+    A `#` after other text on a main.cf value line, as in `smtpd_banner = $myhostname ESMTP # hi`,
+    in the definition Postfix uses (an earlier one that a later definition overrides is
+    PAR003's).
 
     ## Why it matters
-    Postfix has no trailing comments: a comment must be on a line of its own.  In most
-    values the `#` and everything after it become part of the value, so the banner above
-    really ends in `# no version`, and a restriction list gains `#` and `no` as
-    restrictions.  A match list (`mydestination`, `relay_domains`, `mynetworks`, the
-    virtual domain lists...) is different: Postfix stops reading it at the word that starts
-    with `#`, drops that word and everything after it, and logs "comment at end of line is
-    not supported" each time a program reads the list (util/match_list.c,
-    match_list_parse()); a domain written after the `#` is in no address class.
+    Postfix has no trailing comments: a comment must be on a line of its own.  What the `#`
+    and the words after it do depends on how the parameter is read (the model's reading
+    of it):
+
+    - in free text they become part of the value: the banner above really ends in
+      `# hi` (a warning);
+    - a match list (`mydestination`, `relay_domains`, `mynetworks`, the virtual domain
+      lists...) ends at the word that starts with `#`: Postfix drops it and everything
+      after it and logs a warning each time a program reads the list
+      (util/match_list.c, match_list_parse()).  A domain or network written below the
+      comment is dropped too, so it is in no address class or not trusted: an error for
+      the address class lists and `mynetworks`, a warning otherwise;
+    - a value Postfix checks when any program starts (`myhostname`, `mydomain`,
+      `myorigin`, `compatibility_level`, numbers such as `message_size_limit`; from
+      src/global/mail_params.c, mail_params_init()) is then invalid, and every Postfix
+      program stops, `postfix start` included: an error.  So is a value that expands
+      into one of them;
+    - a number, yes/no, time or fixed choice that one program reads stops that program;
+      a lookup-table list gains a table `#` that cannot be opened; a restriction list
+      gains restrictions smtpd does not know, and it answers "451 4.3.5 Server
+      configuration error": errors.
 
     ## Example
     ```
-    smtpd_banner = $myhostname ESMTP # no version
+    mydomain = example.com # our domain
     ```
 
     ## Use instead
     ```
-    # no version
-    smtpd_banner = $myhostname ESMTP
+    # our domain
+    mydomain = example.com
     ```
 
     ## Fix
@@ -226,25 +252,87 @@ class TrailingComment(Rule):
     summary = "a # after text is part of the value, not a comment"
 
     def check(self, ctx: Context) -> None:
-        for entry in ctx.entries():
-            value = entry.value
-            for match in re.finditer(r"(?<=[ \t\r])#", value):
-                start = entry.item_span(Token("#", match.start(), match.start() + 1))
-                physical = next(p for p in entry.lines if p.span.line == start.line)
-                comment = physical.text[start.column - 1 :].rstrip(" \t\v\f\r")
-                span = Span(start.line, start.column, start.line, start.column + len(comment))
-                if ctx.configuration.reads_as_match_list(entry.name):
-                    message = (
-                        f"Postfix stops reading the list {entry.name} here and drops "
-                        f'"{comment[:40]}" and the rest, with a warning each time it reads '
-                        "the list"
-                    )
-                else:
-                    message = (
-                        f'"{comment[:40]}" is part of the value of {entry.name}, not a comment'
-                    )
-                self.report(at.span(File.MAIN, span, parameter=entry.name), message)
-                break  # the first one is enough: the rest of the value follows it
+        config = ctx.configuration
+        for entry in ctx.effective_entries():
+            match = re.search(r"(?<=[ \t\r])#", entry.value)
+            if match is None:
+                continue  # the first one is enough: the rest of the value follows it
+            start = entry.item_span(Token("#", match.start(), match.start() + 1))
+            physical = next(p for p in entry.lines if p.span.line == start.line)
+            comment = physical.text[start.column - 1 :].rstrip(" \t\v\f\r")
+            span = Span(start.line, start.column, start.line, start.column + len(comment))
+            message, severity = _effect(ctx, config, entry.name, comment[:40], start.line)
+            self.report(at.span(File.MAIN, span, parameter=entry.name), message, severity=severity)
+
+
+#: What an invalid value is, per check of mail_params_init() and per reading.
+_INVALID = {
+    reading.HOSTNAME: "not a valid host name",
+    reading.ONE_WORD: "more than one word",
+    reading.COMPATIBILITY_LEVEL: "not a compatibility level",
+    reading.NUMBER: "not a number",
+    reading.BOOLEAN: "neither yes nor no",
+    reading.TIME: "not a time",
+    reading.CHOICE: "not one of its values",
+}
+
+
+def _effect(
+    ctx: Context, config: Configuration, name: str, comment: str, line: int
+) -> tuple[str, str | None]:
+    """What Postfix does with ``comment`` written in the value of ``name``: the message and
+    the severity (None: the rule's warning)."""
+    how = reading.reading(config, name)
+    part = f'"{comment}" is part of the value of {name}, not a comment'
+    stops = "every Postfix program stops, postfix start included"
+    if how == reading.MATCH_LIST:
+        return _match_list_effect(ctx, config, name, comment, line)
+    if reading.checked_at_startup(config, name):
+        invalid = _INVALID.get(how, "invalid")
+        message = f"{part}, and Postfix checks {name} when it starts: the value is {invalid}"
+        return f"{message}, so {stops}", "error"
+    for other in ctx.kb.startup_checked(config.version):
+        if other != name and comment in (config.value(other) or ""):
+            message = f"{part}; it ends up in {other}, which Postfix checks when it starts"
+            return f"{message}: {stops}", "error"
+    if how in (reading.NUMBER, reading.BOOLEAN, reading.TIME, reading.CHOICE):
+        message = f"{part}: the value is {_INVALID[how]}"
+        return f"{message}, and the programs that read {name} stop", "error"
+    if how == reading.TABLES:
+        message = f'{part}: "#" is not a type:table lookup table'
+        return f"{message}, and the programs that open {name} stop", "error"
+    if how == reading.RESTRICTIONS:
+        message = f'{part}: smtpd reads "#" and the words after it as restrictions it does not know'
+        return f'{message}, and answers "451 4.3.5 Server configuration error" there', "error"
+    return part, None
+
+
+def _match_list_effect(
+    ctx: Context, config: Configuration, name: str, comment: str, line: int
+) -> tuple[str, str | None]:
+    """A match list ends at the comment: an error when it drops items written on the lines
+    below and the list decides where mail goes or who may relay."""
+    message = (
+        f'Postfix stops reading the list {name} at "{comment}" and drops the rest, with a '
+        "warning each time it reads the list"
+    )
+    placed = reading.placed_match_list(config, name)
+    below = [
+        word.text
+        for word in (placed.dropped if placed is not None else ())
+        if word.written.span is not None and word.written.span.line > line
+    ]
+    if not below:
+        return message, None
+    shown = ", ".join(below[:3]) + (f" and {len(below) - 3} more" if len(below) > 3 else "")
+    message += f": {shown}, written below, {'is' if len(below) == 1 else 'are'} not in {name}"
+    deciding = {c.domains_parameter for c in ctx.postfix.address_classes} | {"mynetworks"}
+    if name == "mynetworks":
+        return (
+            f"{message}, and Postfix does not trust {'it' if len(below) == 1 else 'them'}",
+            "error",
+        )
+    return message, "error" if name in deciding else None
 
 
 @register
@@ -284,23 +372,20 @@ class UnreasonableNesting(Rule):
             "{name}: $-expressions nested more than "
             f'{MAX_NESTING} levels deep: Postfix stops with "unreasonable macro call nesting"'
         )
-        for entry in ctx.entries():
-            if _raw(ctx, entry.name):
-                continue
+        config = ctx.configuration
+        for entry in ctx.effective_entries():
+            if not reading.expands(config, entry.name):
+                continue  # raw parameters (mailbox_command, ...) are not $-expanded
             found = too_deep(entry.value)
             if found is not None:
                 start, end = found
                 where = at.token(entry, Token(entry.value[start:end], start, end))
                 self.report(where, message.format(name=entry.name))
-        if ctx.master is None or ctx.master_is_stock:
-            return
-        for config in ctx.services:
-            for override in config.service.override_list:
-                if not _raw(ctx, override.name) and too_deep(override.value) is not None:
-                    self.report(at.override(config, override), message.format(name=override.name))
-
-
-def _raw(ctx: Context, name: str) -> bool:
-    """Raw parameters (mailbox_command, ...) are not $-expanded, so never nest too deeply."""
-    info = ctx.kb.parameter(name)
-    return bool(info and info.get("raw"))
+        for daemon, override in ctx.effective_overrides():
+            if (
+                reading.expands(daemon.config, override.name)
+                and too_deep(override.value) is not None
+            ):
+                place = at.setting(daemon.config, override.name)
+                if place is not None:
+                    self.report(place, message.format(name=override.name))

@@ -1,32 +1,51 @@
-"""Rules about how local and virtual delivery and the address classes read main.cf:
-home_mailbox shadowed by a mailbox command or transport, mailbox limits below the message
-size limit, a domain in two address classes (PAR014 to PAR016).
+"""Rules about local and virtual delivery and the address classes: home_mailbox shadowed by a
+mailbox command or transport, mailbox limits below the message size limit, a domain in two
+address classes (PAR014 to PAR016).
+
+Which daemon delivers which class, and each daemon's view of main.cf with its ``-o``
+overrides, come from the model (ctx.postfix): nothing here reads main.cf's entries itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ....model import Item, Parameter
-from ....values import find_references
+from ....model import Parameter
+from ....semantics import Configuration, Daemon, Origin
+from ....semantics.reading import Word, placed_match_list
 from ... import location as at
 from ...context import Context
 from ...rule import Rule, register
-from .values import NUMBER
+
+
+def _agents(ctx: Context, program: str) -> Iterator[tuple[Configuration, str]]:
+    """The views of main.cf that ``program`` runs with when it gets mail, with the service
+    that runs it: the master.cf services that an address class with domains delivers to."""
+    seen: set[str] = set()
+    for delivery in ctx.postfix.deliveries:
+        daemon: Daemon | None = delivery.daemon
+        if daemon is None or daemon.program != program or not delivery.receives:
+            continue
+        if daemon.key not in seen:
+            seen.add(daemon.key)
+            yield daemon.config, daemon.key
 
 
 @register
 class HomeMailboxShadowed(Rule):
     """
     ## What it finds
-    `home_mailbox` set together with `mailbox_command`, `mailbox_command_maps`,
-    `mailbox_transport` or `mailbox_transport_maps`.
+    `home_mailbox` set where local(8) also has `mailbox_transport` or `mailbox_command`,
+    judged with the local service's own `-o` settings.
 
     ## Why it matters
-    local(8) hands mail to the first of these it finds, and `home_mailbox` comes after all
-    of them: with a mailbox command (procmail, maildrop, dovecot-lda) or transport set,
-    `home_mailbox` is never used, and whoever edits it expects a change that does not
-    happen.
+    local(8) delivers a user's mail (src/local/mailbox.c, deliver_mailbox()) through, in
+    this order: `mailbox_transport_maps` and `mailbox_command_maps` for the users they list,
+    `mailbox_transport`, `mailbox_command`, and only then `home_mailbox`.  With a mailbox
+    command (procmail, maildrop, dovecot-lda) or transport set, `home_mailbox` is never used,
+    and whoever edits it expects a change that does not happen.  The two lookup tables are
+    different: a user they do not list falls through to the next method, so next to them
+    `home_mailbox` still serves everyone else and is not reported.
 
     ## Example
     ```
@@ -48,51 +67,58 @@ class HomeMailboxShadowed(Rule):
     name = "home-mailbox-shadowed"
     severity = "warning"
     summary = "home_mailbox is never used next to a mailbox command or transport"
+    one_finding_per_place = True
 
-    SHADOWS = (
-        "mailbox_transport_maps",
-        "mailbox_transport",
-        "mailbox_command_maps",
-        "mailbox_command",
-    )
+    #: What local(8) tries before home_mailbox for every user, in deliver_mailbox()'s order.
+    SHADOWS = ("mailbox_transport", "mailbox_command")
 
     def check(self, ctx: Context) -> None:
         if ctx.main is None:
             return
-        home = ctx.main.get("home_mailbox")
-        if home is None or not home.value:
-            return
-        for name in self.SHADOWS:
-            other = ctx.main.get(name)
-            if other is not None and other.value:
+        for config, key in _agents(ctx, "local"):
+            where = at.setting(config, "home_mailbox")
+            if where is None or not (config.value("home_mailbox") or "").strip():
+                continue
+            for name in self.SHADOWS:
+                if not (config.value(name) or "").strip():
+                    continue
+                origin = config.origin(name)
+                place = "" if origin is None else f" ({_place(origin)})"
                 self.report(
-                    at.name(home),
-                    f"home_mailbox is never used: {name} on line {other.line} takes precedence",
+                    where,
+                    f"home_mailbox is never used: local(8) ({key}) hands every user's mail to "
+                    f"{name}{place} before it looks at home_mailbox",
                 )
-                return
+                break
 
 
-def _number(ctx: Context, name: str) -> int | None:
-    entry = ctx.main.get(name) if ctx.main else None
-    if entry is not None:
-        value = entry.value
-    else:
-        info = ctx.kb.parameter(name)
-        value = str(info.get("default", "")) if info else ""
-    return int(value) if NUMBER.match(value or "x") else None
+def _place(origin: Origin) -> str:
+    """Where a setting is written, for a message: main.cf's line or a master.cf ``-o``."""
+    return f"main.cf line {origin.line}" if isinstance(origin, Parameter) else "a master.cf -o"
+
+
+def _size(config: Configuration, name: str) -> int | None:
+    """A size as get_mail_conf_long() reads it; None when it is not a plain number (PAR010)
+    or depends on what the model cannot know."""
+    value = (config.value(name) or "").strip()
+    return int(value) if value.isdigit() else None
 
 
 @register
 class MailboxSmallerThanMessage(Rule):
     """
     ## What it finds
-    `mailbox_size_limit` (or `virtual_mailbox_limit`) smaller than `message_size_limit`,
-    counting the defaults of the ones not set.
+    `mailbox_size_limit` (or `virtual_mailbox_limit`) smaller than `message_size_limit`, or
+    limited while `message_size_limit` is 0 (unlimited), counting the defaults of the ones
+    not set and the delivery service's own `-o` settings.  Only where local(8) (or
+    virtual(8)) gets mail: a transport that names a master.cf service running it, for an
+    address class that has domains.
 
     ## Why it matters
     local(8) and virtual(8) refuse to start with "mailbox_size_limit is smaller than
-    message_size_limit": local delivery stops entirely.  Raising `message_size_limit`
-    alone, as many guides suggest, is the usual way to get there.
+    message_size_limit" (src/local/local.c and src/virtual/virtual.c, pre_init()): local
+    delivery stops entirely.  Raising `message_size_limit` alone, as many guides suggest,
+    is the usual way to get there.
 
     ## Example
     ```
@@ -114,82 +140,87 @@ class MailboxSmallerThanMessage(Rule):
     name = "mailbox-smaller-than-message"
     severity = "error"
     summary = "mailbox size limit below the message size limit"
+    one_finding_per_place = True
+
+    LIMITS = (("local", "mailbox_size_limit"), ("virtual", "virtual_mailbox_limit"))
 
     def check(self, ctx: Context) -> None:
         if ctx.main is None:
             return
-        message = _number(ctx, "message_size_limit")
-        if message is None:
-            return
-        for limit_name in ("mailbox_size_limit", "virtual_mailbox_limit"):
-            # The check is made by the delivery agent, so it matters only where local(8) or
-            # virtual(8) delivers: not for a null client (local_transport = error:...) nor
-            # when virtual mailboxes go to Dovecot (virtual_transport = lmtp:...).
-            if limit_name == "virtual_mailbox_limit" and not (
-                _set(ctx, "virtual_mailbox_domains")
-                and _transport(ctx, "virtual_transport", "virtual")
-            ):
-                continue
-            if limit_name == "mailbox_size_limit" and not _transport(
-                ctx, "local_transport", "local"
-            ):
-                continue
-            limit = _number(ctx, limit_name)
-            if limit is None or limit == 0:
-                continue
-            problem = None
-            if message == 0:
-                problem = f"{limit_name} is {limit} but message_size_limit is 0 (unlimited)"
-            elif limit < message:
-                problem = f"{limit_name} ({limit}) is smaller than message_size_limit ({message})"
-            if problem is None:
-                continue
-            anchor = ctx.main.get(limit_name) or ctx.main.get("message_size_limit")
-            if anchor is None:
-                continue
-            self.report(
-                at.value(anchor),
-                f"{problem}: {'local' if limit_name == 'mailbox_size_limit' else 'virtual'}(8) "
-                "will refuse to start",
-            )
+        for program, limit_name in self.LIMITS:
+            for config, key in _agents(ctx, program):
+                limit = _size(config, limit_name)
+                message = _size(config, "message_size_limit")
+                if limit is None or message is None or limit <= 0:
+                    continue  # a limit of 0 is no limit (ENFORCING_SIZE_LIMIT)
+                if message <= 0:
+                    problem = f"{limit_name} is {limit} but message_size_limit is 0 (unlimited)"
+                elif limit < message:
+                    problem = (
+                        f"{limit_name} ({limit}) is smaller than message_size_limit ({message})"
+                    )
+                else:
+                    continue
+                where = at.setting(config, limit_name) or at.setting(config, "message_size_limit")
+                if where is None:
+                    continue  # the release's own defaults, which agree
+                self.report(where, f"{problem}: {program}(8) ({key}) will refuse to start")
 
 
-def _transport(ctx: Context, name: str, agent: str) -> bool:
-    """Whether the transport parameter ``name`` (default: ``agent``) still names ``agent``."""
-    entry = ctx.main.get(name) if ctx.main else None
-    if entry is None:
-        return True
-    value = entry.value
-    if "$" in value:
-        return True  # unknown until expanded: keep checking
-    return value.split(":", 1)[0] == agent
+#: What trivial-rewrite(8) does with a domain listed in two classes (src/trivial-rewrite/
+#: resolve.c, resolve_addr(): the first class that lists it wins, in the order of
+#: ADDRESS_CLASSES), by (winning parameter, losing parameter): severity and effect.  It logs
+#: "do not list domain ... in BOTH" for exactly these pairs; mydestination and relay_domains
+#: may overlap (relay_domains = $mydestination was the default before compatibility level 2).
+EFFECTS = {
+    ("mydestination", "virtual_alias_domains"): (
+        "warning",
+        (
+            "Postfix treats it as local (mydestination comes first): virtual_alias_maps still "
+            "rewrite its addresses, as they do for every domain, but an address they do not list "
+            "goes to local(8) instead of being rejected as unknown"
+        ),
+    ),
+    ("mydestination", "virtual_mailbox_domains"): (
+        "error",
+        (
+            "Postfix delivers it with the local transport (mydestination comes first): its "
+            "virtual mailboxes get no mail, and their users are unknown local users"
+        ),
+    ),
+    ("virtual_alias_domains", "virtual_mailbox_domains"): (
+        "error",
+        (
+            "Postfix treats it as a virtual alias domain (virtual_alias_domains comes first): an "
+            "address that virtual_alias_maps do not list is rejected as unknown, so its "
+            "mailboxes get mail only through an alias"
+        ),
+    ),
+    ("virtual_alias_domains", "relay_domains"): (
+        "error",
+        (
+            "Postfix treats it as a virtual alias domain (virtual_alias_domains comes first): its "
+            "mail is never relayed, and an address that virtual_alias_maps do not list is "
+            "rejected as unknown"
+        ),
+    ),
+    ("virtual_mailbox_domains", "relay_domains"): (
+        "error",
+        (
+            "Postfix delivers it to virtual mailboxes (virtual_mailbox_domains comes first): its "
+            "mail is never relayed"
+        ),
+    ),
+}
 
 
-def _set(ctx: Context, name: str) -> bool:
-    entry = ctx.main.get(name) if ctx.main else None
-    return entry is not None and bool(entry.value)
-
-
-def _domains(ctx: Context, entry: Parameter, depth: int = 0) -> Iterator[tuple[str, Item]]:
-    """The literal domains of a domain list, following simple $name references in main.cf.
-
-    These are match lists: a word that starts with "#" ends the list, and the domains after
-    it are in no class at all (util/match_list.c, match_list_parse())."""
-    for item in entry.items:
-        text = item.text
-        if text.startswith("#"):
-            return
-        if text.startswith("$") and depth < 5:
-            ref = find_references(text)
-            if ref and ref[0].start == 0 and ref[0].end == len(text) and ctx.main is not None:
-                target = ctx.main.get(ref[0].name)
-                if target is not None:
-                    for domain, _ in _domains(ctx, target, depth + 1):
-                        yield domain, item
-            continue
-        if ":" in text or "$" in text or "/" in text:
-            continue
-        yield text.lower().rstrip("."), item
+def _domain(word: Word) -> str | None:
+    """A domain a match list names literally (not a table, a file, a negation or a
+    pattern still holding ``$``), lowered and without a final dot."""
+    text = word.text
+    if not text or text[0] in "!/" or ":" in text or "$" in text or "{" in text:
+        return None
+    return text.lower().rstrip(".")
 
 
 @register
@@ -198,24 +229,30 @@ class DomainInTwoClasses(Rule):
     ## What it finds
     A domain listed in two address classes that exclude each other: `mydestination` and
     `virtual_alias_domains` or `virtual_mailbox_domains`, the two virtual classes, or a
-    virtual class and `relay_domains`.
+    virtual class and `relay_domains`.  The lists are read as Postfix reads them: `$name`
+    expanded, and only up to a word that starts with `#`, so a domain written after such a
+    "comment" is in no class at all and not reported here (SYN004 is).
 
     ## Why it matters
     Each domain belongs to exactly one address class, which decides how its mail is
-    delivered.  Postfix picks one class and logs "do not list domain ... in BOTH"; the
-    other setting is silently ignored, so aliases or mailboxes that look configured do not
-    work.
+    delivered.  trivial-rewrite(8) takes the first class that lists the domain (local,
+    virtual alias, virtual mailbox, relay: src/trivial-rewrite/resolve.c) and logs "do not
+    list domain ... in BOTH".  `virtual_alias_maps` apply to every domain either way; what
+    changes is the rest: virtual mailboxes behind a local or alias domain get no mail, and a
+    relay domain behind a virtual one is never relayed (errors).  A domain in both
+    `mydestination` and `virtual_alias_domains` stays local: unlisted addresses reach
+    local(8) instead of being rejected (a warning).
 
     ## Example
     ```
     mydestination = example.org, localhost
-    virtual_alias_domains = example.org
+    virtual_mailbox_domains = example.org
     ```
 
     ## Use instead
     ```
     mydestination = localhost
-    virtual_alias_domains = example.org
+    virtual_mailbox_domains = example.org
     ```
 
     ## Fix
@@ -227,40 +264,35 @@ class DomainInTwoClasses(Rule):
     severity = "error"
     summary = "domain listed in two address classes"
 
-    # The pairs trivial-rewrite(8) warns about (src/trivial-rewrite/resolve.c@v3.11.0).
-    # mydestination and relay_domains may overlap: relay_domains = $mydestination was the
-    # default before compatibility level 2.
-    PAIRS = (
-        ("mydestination", "virtual_alias_domains"),
-        ("mydestination", "virtual_mailbox_domains"),
-        ("virtual_alias_domains", "virtual_mailbox_domains"),
-        ("virtual_alias_domains", "relay_domains"),
-        ("virtual_mailbox_domains", "relay_domains"),
-    )
-
     def check(self, ctx: Context) -> None:
         if ctx.main is None:
             return
-        domains: dict[str, dict[str, Item]] = {}
-        for pair in self.PAIRS:
-            for name in pair:
-                entry = ctx.main.get(name)
-                if name not in domains and entry is not None:
-                    found: dict[str, Item] = {}
-                    for domain, item in _domains(ctx, entry):
-                        found.setdefault(domain, item)
-                    domains[name] = found
-        reported = set()  # a domain of one list is reported with the first pair it is in
-        for first, second in self.PAIRS:
-            if first not in domains or second not in domains:
+        config = ctx.configuration
+        listed: dict[str, dict[str, Word]] = {}  # parameter -> domain -> its first word
+        for address_class in ctx.postfix.address_classes:
+            name = address_class.domains_parameter
+            if name is None:
                 continue
-            entry = ctx.main.get(second)
-            assert entry is not None
-            for domain, item in domains[second].items():
-                if domain in domains[first] and (second, domain) not in reported:
-                    reported.add((second, domain))
-                    self.report(
-                        at.item(entry, item),
-                        f"{domain} is listed in both {first} and {second}: "
-                        "Postfix uses only one of them",
-                    )
+            placed = placed_match_list(config, name)
+            domains: dict[str, Word] = {}
+            for word in placed.items if placed is not None else ():
+                domain = _domain(word)
+                if domain is not None:
+                    domains.setdefault(domain, word)
+            listed[name] = domains
+        reported = set()  # a domain of one list is reported with the first pair it is in
+        for (first, second), (severity, effect) in EFFECTS.items():
+            if config.origin(second) is None:
+                continue  # a default list is not the user's to fix
+            for domain, word in listed.get(second, {}).items():
+                if domain not in listed.get(first, {}) or (second, domain) in reported:
+                    continue
+                reported.add((second, domain))
+                where = at.written(word.written, parameter=second)
+                if where is None:
+                    continue
+                self.report(
+                    where,
+                    f"{domain} is listed in both {first} and {second}: {effect}",
+                    severity=severity,
+                )

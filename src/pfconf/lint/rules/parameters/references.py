@@ -1,8 +1,10 @@
 """PAR004: ``$name`` references, in main.cf values and master.cf ``-o`` values, to
 parameters defined nowhere.
 
-Which names are defined comes from pfconf.lint.names; which values Postfix does not expand
-from the knowledge base in rules/.
+Which references Postfix expands, and which of them find no value, the model says
+(Configuration.expansion of the setting in effect, per service for ``-o`` values); which
+names postconf still accepts beyond the model's (master.cf service settings, database
+table prefixes) comes from pfconf.lint.names.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ....model import Span
+from ....semantics import Configuration
+from ....semantics.reading import expands
 from ....values import Reference, Token, find_references
 from ... import location as at
 from ...context import Context
@@ -25,7 +29,10 @@ class UndefinedReference(Rule):
     ## What it finds
     A `$name` or `${name}` reference, in a main.cf value or a master.cf `-o` value, to a
     parameter that is defined nowhere: not in main.cf, not by the service's own `-o`
-    options, and not a Postfix parameter with a default.
+    options, and not a Postfix parameter with a default.  Only references Postfix reaches
+    when it expands the setting in effect count: not one in a definition that a later one
+    of the same name overrides, nor one in the branch of `${name?{...}}` or
+    `${name:{...}}` that the value of `name` leaves out.
 
     ## Why it matters
     Postfix expands an undefined reference to nothing, so `$mua_client_restrictions` in
@@ -58,70 +65,55 @@ class UndefinedReference(Rule):
         if not ctx.kb.parameters:
             return
         names = NameSpace(ctx)
-        for entry in ctx.entries():
-            if _raw(ctx, entry.name):
-                continue
-            for ref in _plain_references(entry.value):
-                if names.defined(ref.name):
-                    continue
+        config = ctx.configuration
+        for entry in ctx.effective_entries():
+            for ref in _undefined(config, entry.name, entry.value, names):
                 where = at.token(entry, _token(ref.start, ref.end, entry.value))
                 hint = did_you_mean(names.close_defined(ref.name))
                 self.report(
                     where, f"${ref.name} is not defined anywhere and expands to nothing{hint}"
                 )
-        if ctx.master_is_stock or ctx.main is None:
+        if ctx.main is None:
             return  # without main.cf every reference would look undefined
-        for config in ctx.services:
-            local = set(config.service.overrides)
-            for override in config.service.override_list:
-                if _raw(ctx, override.name):
-                    continue
-                for ref in _plain_references(override.value):
-                    if ref.name in local or names.defined(ref.name):
-                        continue
-                    hint = did_you_mean(names.close_defined(ref.name))
-                    message = (
-                        f"${ref.name} in {config.key}'s -o {override.name} is not defined "
-                        f"in main.cf and expands to nothing{hint}"
+        for daemon, override in ctx.effective_overrides():
+            for ref in _undefined(daemon.config, override.name, override.value, names):
+                hint = did_you_mean(names.close_defined(ref.name))
+                message = (
+                    f"${ref.name} in {daemon.key}'s -o {override.name} is not defined "
+                    f"in main.cf and expands to nothing{hint}"
+                )
+                written = override.value[ref.start : ref.end]
+                argument = override.argument
+                offset = override.text.find(written)
+                if offset >= 0 and argument.line == argument.end_line:
+                    span = Span(
+                        argument.line,
+                        argument.column + offset,
+                        argument.line,
+                        argument.column + offset + len(written),
                     )
-                    written = override.value[ref.start : ref.end]
-                    argument = override.argument
-                    offset = override.text.find(written)
-                    if offset >= 0 and argument.line == argument.end_line:
-                        span = Span(
-                            argument.line,
-                            argument.column + offset,
-                            argument.line,
-                            argument.column + offset + len(written),
-                        )
-                        where = at.span(
-                            File.MASTER, span, parameter=override.name, service=config.key
-                        )
-                        self.report(where, message)
-                    else:
-                        self.report(at.override(config, override), message)
+                else:
+                    span = argument
+                where = at.span(File.MASTER, span, parameter=override.name, service=daemon.key)
+                self.report(where, message)
 
 
-def _plain_references(value: str) -> Iterator[Reference]:
-    """Unconditional references: not ``${x?...}``/``${x:...}`` themselves, and not inside the
-    branch of a conditional that tests the same name (``${x?{$x}}`` only expands when x is set).
-    """
-    refs = find_references(value)
-    conditionals = [r for r in refs if r.form in ("${name?value}", "${name:value}")]
-    for ref in refs:
-        if ref.form not in ("$name", "${name}", "$(name)"):
-            continue
-        if any(
-            c.start < ref.start and ref.end <= c.end and c.name == ref.name for c in conditionals
-        ):
-            continue
-        yield ref
-
-
-def _raw(ctx: Context, name: str) -> bool:
-    """Raw parameters (mailbox_command, ...) are not $-expanded: "$EXTENSION" is for the command."""
-    info = ctx.kb.parameter(name)
-    return bool(info and info.get("raw"))
+def _undefined(
+    config: Configuration, name: str, value: str, names: NameSpace
+) -> Iterator[Reference]:
+    """The references written in ``value`` (the setting of ``name`` in effect for ``config``)
+    that Postfix expands and finds no value for: the model's undefined names, less those
+    postconf defines beyond it.  A reference Postfix never reaches (the branch of a
+    conditional not taken, a raw parameter's text) is not one."""
+    if not expands(config, name):
+        return
+    expansion = config.expansion(name)
+    if expansion is None:
+        return
+    missing = {n for n in expansion.undefined if not names.defined(n)}
+    for ref in find_references(value):
+        if ref.name in missing and ref.form in ("$name", "${name}", "$(name)"):
+            yield ref
 
 
 def _token(start: int, end: int, text: str) -> Token:

@@ -1,8 +1,11 @@
 """Rules about main.cf and ``-o`` values Postfix cannot read: yes/no, times, sizes and
 counts, fixed choices, lookup-table types (PAR008 to PAR012).
 
-The kind of each parameter and its choices come from the knowledge base in rules/; values
-with ``$name`` are left alone, since their final form is only known at run time.
+The kind of each parameter and its choices come from the knowledge base in rules/.  The
+settings judged are the ones in effect, and their values as the program reads them, from
+the model: main.cf's last definition of each name, each service's last ``-o`` of it, with
+``$name`` expanded (a value whose expansion depends on what the model cannot know, such as
+the host's name, is left alone).
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from ....model import Override, Parameter
+from ....semantics import Configuration, Daemon
+from ....semantics.reading import boolean
 from ....values import LookupTable, parse_table, split_list
 from ... import location as at
-from ...context import Context, ServiceConfig
+from ...context import Context
 from ...location import Location
 from ...rule import Rule, register
 from .names import did_you_mean
@@ -25,28 +30,44 @@ NUMBER = re.compile(r"^-?\d+$")
 
 
 def _checkable(value: str) -> bool:
-    """Values with ``$name`` are expanded at run time: their final form is unknown here."""
+    """A value the model could not expand fully is left alone (see _value_targets)."""
     return "$" not in value
 
 
-Where = Parameter | tuple[ServiceConfig, Override]
+Where = Parameter | tuple[Daemon, Override]
 
 
 def _value_targets(ctx: Context) -> Iterator[tuple[str, str, Where]]:
-    """Every place a value is set: main.cf entries and master.cf -o overrides."""
-    for entry in ctx.entries():
-        yield entry.name, entry.value, entry
-    if not ctx.master_is_stock:
-        for config in ctx.services:
-            for override in config.service.override_list:
-                yield override.name, override.value, (config, override)
+    """Every setting in effect, with its value as the reading program sees it: main.cf's
+    last definition of each name, and each service's last ``-o`` of a name, ``$name``
+    expanded by the model (or, where the expansion is not certain, as written: such a value
+    still holds ``$`` and is left alone)."""
+    config = ctx.configuration
+    for entry in ctx.effective_entries():
+        yield entry.name, _expanded(config, entry.name, entry.value), entry
+    for daemon, override in ctx.effective_overrides():
+        value = _expanded(daemon.config, override.name, override.value)
+        yield override.name, value, (daemon, override)
+
+
+def _expanded(config: Configuration, name: str, written: str) -> str:
+    """``written`` as the program reads it: expanded, when that needs nothing the model
+    lacks (an undefined or computed name, a syntax error); else as written."""
+    if "$" not in written:
+        return written
+    found = config.expansion(name)
+    if found is None or found.undefined or found.errors:
+        return written
+    return found.text
 
 
 def _at(where: Where) -> Location:
     if isinstance(where, Parameter):
         return at.value(where)
-    config, override = where
-    return at.override(config, override)
+    daemon, override = where
+    found = at.setting(daemon.config, override.name)  # the override: it is the one in effect
+    assert found is not None
+    return found
 
 
 class _ValueRule(Rule):
@@ -98,7 +119,7 @@ class InvalidBoolean(_ValueRule):
     kind = "boolean"
 
     def bad(self, info: dict[str, Any], value: str) -> str | None:
-        if value.lower() in ("yes", "no"):
+        if boolean(value) is not None:
             return None
         return "Postfix accepts only yes or no here"
 
@@ -251,7 +272,7 @@ def _unread(ctx: Context, info: dict[str, Any], where: Where) -> bool:
     other = info.get("used_only_without")
     if not other:
         return False
-    if not isinstance(where, Parameter) and where[0].origin(other) is not None:
+    if not isinstance(where, Parameter) and where[0].config.origin(other) is not None:
         return True
     return ctx.main is not None and ctx.main.get(other) is not None
 
@@ -309,7 +330,7 @@ class UnknownTableType(Rule):
         types = {t.lower() for t in load_table("tables").get("types", {})}
         if not types:
             return
-        for entry in ctx.entries():
+        for entry in ctx.effective_entries():
             info = ctx.kb.parameter(entry.name)
             if info is None or info.get("kind") != "table_list" or not _checkable(entry.value):
                 continue
