@@ -8,8 +8,6 @@ values come from the model (pfconf.semantics), expanded as Postfix expands them.
 
 from __future__ import annotations
 
-import functools
-import os
 import re
 from collections.abc import Callable, Iterator
 
@@ -17,7 +15,7 @@ import attrs
 
 from ...expand import Expansion, expand
 from ...model import Override, Parameter
-from ...semantics import Configuration, server_tls
+from ...semantics import Configuration, Daemon, reading
 from ...semantics.addresses import transport_name
 from ...values import (
     LIST_SEPARATORS,
@@ -28,7 +26,7 @@ from ...values import (
     strip_braces,
 )
 from .. import location as at
-from ..context import Context, ServiceConfig
+from ..context import Context
 from ..location import Location
 from ..rule import Rule, register
 
@@ -59,10 +57,6 @@ _TRANSPORT_TABLES = (
 )
 
 
-def _program(command: str) -> str:
-    return os.path.basename(command)
-
-
 def _used_transports(ctx: Context) -> set[str] | None:
     """The transports mail can be routed to, from the model: each address class that has
     domains (the default class always) delivers with its transport, and content_filter,
@@ -78,20 +72,17 @@ def _used_transports(ctx: Context) -> set[str] | None:
         and (cls.domains_parameter is None or (cls.domains is not None and cls.domains.items))
     }
     used |= {t.transport for t in ctx.postfix.named_transports if t.parameter in _TRANSPORTS}
-    for daemon in ctx.postfix.daemons:
-        for name in _TRANSPORTS:
-            override = daemon.service.override(name)
-            if override is not None and override.value.strip():
-                used.add(transport_name(override.value))
+    for daemon, override in ctx.effective_overrides():
+        if override.name in _TRANSPORTS and override.value.strip():
+            used.add(transport_name(override.value))
     return used
 
 
-def _agent_used(ctx: Context, config: ServiceConfig, used: set[str] | None) -> bool:
-    """Whether the service runs: a delivery agent only when mail is routed to it."""
-    service = config.service
-    if _program(service.command) not in _AGENTS or used is None:
+def _agent_used(daemon: Daemon, used: set[str] | None) -> bool:
+    """Whether the daemon runs: a delivery agent only when mail is routed to its service."""
+    if daemon.program not in _AGENTS or used is None:
         return True
-    return service.type == "unix" and service.name in used
+    return daemon.type == "unix" and daemon.name in used
 
 
 def _running(ctx: Context) -> frozenset[str] | None:
@@ -101,11 +92,7 @@ def _running(ctx: Context) -> frozenset[str] | None:
     if ctx.master is None or ctx.master_is_stock:
         return None
     used = _used_transports(ctx)
-    programs = {
-        _program(config.service.command)
-        for config in ctx.services
-        if _agent_used(ctx, config, used)
-    } | _ALWAYS
+    programs = {d.program for d in ctx.postfix.daemons if _agent_used(d, used)} | _ALWAYS
     if programs & _TLS_PROGRAMS:
         programs.add("tls")
     return frozenset(programs)
@@ -116,17 +103,16 @@ def _unused_agents(ctx: Context) -> frozenset[str]:
     master.cf too: its virtual service, say, is not used when virtual_transport names
     another)."""
     used = _used_transports(ctx)
-    if ctx.master is None or used is None:
+    if used is None:
         return frozenset()
-    agents = {_program(c.service.command) for c in ctx.services} & _AGENTS
-    return frozenset(
-        agents - {_program(c.service.command) for c in ctx.services if _agent_used(ctx, c, used)}
-    )
+    daemons = ctx.postfix.daemons
+    agents = {d.program for d in daemons} & _AGENTS
+    return frozenset(agents - {d.program for d in daemons if _agent_used(d, used)})
 
 
-def _service_programs(config: ServiceConfig) -> frozenset[str]:
-    """What reads an ``-o`` value of this service: its program and what every program reads."""
-    program = _program(config.service.command)
+def _daemon_programs(daemon: Daemon) -> frozenset[str]:
+    """What reads an ``-o`` value of this daemon: its program and what every program reads."""
+    program = daemon.program
     return frozenset({program, "all"} | ({"tls"} if program in _TLS_PROGRAMS else set()))
 
 
@@ -152,51 +138,60 @@ def _who(programs: list[str], verb: str = "stops") -> str:
 def _every(setting: _Setting) -> list[str]:
     """What a value read by mail_params_init() stops: every program, or with an ``-o``
     value the program of that service."""
-    return [_program(setting.config.service.command)] if setting.config else ["all"]
+    return [setting.daemon.program] if setting.daemon else ["all"]
 
 
 @attrs.frozen
 class _Setting:
     """One place a value is set: a main.cf entry that takes effect (the last definition of
-    its name), or a service's ``-o`` override.  ``readers`` limits the programs that see it
-    (None: whatever reads the parameter)."""
+    its name), or an ``-o`` a daemon runs with.  ``readers`` limits the programs that see
+    it (None: whatever reads the parameter)."""
 
     name: str
     text: str
     entry: Parameter | None
-    config: ServiceConfig | None = None
+    daemon: Daemon | None = None
     override: Override | None = None
 
     @property
     def readers(self) -> frozenset[str] | None:
-        return _service_programs(self.config) if self.config is not None else None
+        return _daemon_programs(self.daemon) if self.daemon is not None else None
 
     def where(self) -> str:
-        return f" in {self.config.key}'s -o" if self.config is not None else ""
+        return f" in {self.daemon.key}'s -o" if self.daemon is not None else ""
 
 
 def _settings(ctx: Context, names: Callable[[str], bool] | None = None) -> Iterator[_Setting]:
-    """Every value that takes effect: the last main.cf definition of each name, then the
-    ``-o`` overrides of a master.cf that was read (not the stock one standing in)."""
-    if ctx.main is not None:
-        for entry in ctx.main.entries:
-            if (names is None or names(entry.name)) and ctx.main.get(entry.name) is entry:
-                yield _Setting(entry.name, entry.value, entry)
-    if ctx.master is None or ctx.master_is_stock:
-        return
-    for config in ctx.services:
-        last = {o.name: o for o in config.service.override_list}
-        for override in config.service.override_list:
-            if (names is None or names(override.name)) and last[override.name] is override:
-                yield _Setting(override.name, override.value, None, config, override)
+    """Every value that takes effect (the context's effective entries and overrides: the
+    last main.cf definition of each name, and the -o each daemon reads with its getopt)."""
+    for entry in ctx.effective_entries():
+        if (names is None or names(entry.name)) and not _comment_stops(ctx, entry):
+            yield _Setting(entry.name, entry.value, entry)
+    for daemon, override in ctx.effective_overrides():
+        if names is None or names(override.name):
+            yield _Setting(override.name, override.value, None, daemon, override)
+
+
+def _comment_stops(ctx: Context, entry: Parameter) -> bool:
+    """Whether a ``#`` written after the value is what makes it one Postfix refuses, and
+    SYN004 says so as an error (a value every program checks at start-up, a number, time,
+    yes/no or choice): the value rules leave that value to it, not to report it twice."""
+    if not re.search(r"(?<=[ \t\r])#", entry.value):
+        return False
+    config = ctx.configuration
+    how = reading.reading(config, entry.name)
+    return reading.checked_at_startup(config, entry.name) or how in (
+        reading.NUMBER,
+        reading.BOOLEAN,
+        reading.TIME,
+        reading.CHOICE,
+    )
 
 
 def _view(ctx: Context, setting: _Setting) -> Configuration:
     """The model's configuration as the program that reads ``setting`` sees it: main.cf,
-    or for an ``-o`` value the service's view (its overrides in front of main.cf)."""
-    if setting.config is None:
-        return ctx.configuration
-    return ctx.configuration.for_service(setting.config.service)
+    or for an ``-o`` value the daemon's view (its overrides in front of main.cf)."""
+    return setting.daemon.config if setting.daemon is not None else ctx.configuration
 
 
 def _expanded(ctx: Context, setting: _Setting) -> Expansion:
@@ -216,8 +211,10 @@ def _known_value(ctx: Context, setting: _Setting) -> str | None:
 
 def _at(setting: _Setting) -> Location:
     """Where a finding about the value points: the ``-o`` or the main.cf entry's value."""
-    if setting.config is not None and setting.override is not None:
-        return at.override(setting.config, setting.override)
+    if setting.daemon is not None:
+        found = at.setting(setting.daemon.config, setting.name)  # the -o: it is in effect
+        assert found is not None
+        return found
     assert setting.entry is not None
     return at.value(setting.entry)
 
@@ -234,8 +231,8 @@ def _at_word(setting: _Setting, text: str) -> Location:
 
 def _readers_running(ctx: Context, setting: _Setting, programs: list[str]) -> list[str]:
     """Which of ``programs`` (the readers the knowledge base names) see this value and run."""
-    config = setting.config
-    if config is not None and not _agent_used(ctx, config, _used_transports(ctx)):
+    daemon = setting.daemon
+    if daemon is not None and not _agent_used(daemon, _used_transports(ctx)):
         return []  # an -o value of a delivery agent no mail is routed to
     running = _running(ctx)
     unused = _unused_agents(ctx)
@@ -247,11 +244,11 @@ def _readers_running(ctx: Context, setting: _Setting, programs: list[str]) -> li
         and (running is None or p in running)
         and p not in unused
     ]
-    if config is not None and found:
-        return [_program(config.service.command)]  # an -o value reaches this service only
+    if daemon is not None and found:
+        return [daemon.program]  # an -o value reaches this service only
     if running is None and ctx.master is not None:
         # master.cf unknown: all readers count, but name those of the stock master.cf
-        stock = {_program(s.command) for s in ctx.master.services} | _ALWAYS | {"tls"}
+        stock = {d.program for d in ctx.postfix.daemons} | _ALWAYS | {"tls"}
         return [p for p in found if p in stock] or found
     return found
 
@@ -476,8 +473,8 @@ class RequiredTextEmpty(Rule):
             return
         # the domains' mail goes to virtual_transport (resolve.c); it must be virtual(8)
         transport = (ctx.configuration.value("virtual_transport") or "").partition(":")[0]
-        service = ctx.master.service(transport.strip(), "unix")
-        if service is None or _program(service.command) != "virtual":
+        daemon = ctx.postfix.daemon(transport.strip(), "unix")
+        if daemon is None or daemon.program != "virtual":
             return
         self.report(
             attrs.evolve(at.name(domains), parameter="virtual_mailbox_base"),
@@ -535,7 +532,7 @@ class InvalidHostname(Rule):
             if problem is None:
                 continue
             host_reported = host_reported or (
-                setting.name == "myhostname" and setting.config is None
+                setting.name == "myhostname" and setting.daemon is None
             )
             who = _who(_every(setting))
             self.report(
@@ -842,7 +839,7 @@ class MacroSyntaxError(Rule):
                 if not e.startswith("unreasonable macro call nesting")  # SYN005
             ]
             if errors:
-                if setting.config is None and ctx.kb.known(setting.name):
+                if setting.daemon is None and ctx.kb.known(setting.name):
                     # postconf expands the parameters it knows, and postfix-script runs it
                     effect = "postconf stops, and with it postfix start"
                 else:
@@ -975,20 +972,20 @@ _HEX = re.compile(r"0[xX][0-9a-fA-F]+")
 
 def _tls_in_use(ctx: Context, setting: _Setting) -> bool:
     """For a ``*_tls_loglevel``: whether the program starts TLS at all, which is when it
-    reads the level (tls_server_init, tls_client_init); True for other parameters."""
+    reads the level (tls_server_init, tls_client_init); True for other parameters.  The
+    model says it: an SMTP server whose TLS is not ``none``, an SMTP or LMTP client whose
+    level is not ``none`` or that has a per-destination policy table."""
     prefix = setting.name.removesuffix("_tls_loglevel")
     if prefix == setting.name:
         return True
+    key = setting.daemon.key if setting.daemon is not None else None
     if prefix == "smtpd":
-        configs = [setting.config] if setting.config else ctx.smtpd_configs
-        return any(
-            server_tls(functools.partial(ctx.value, config)).state != "none" for config in configs
-        )
-    # the SMTP/LMTP client: a level other than none, or a per-destination policy
-    value = setting.config.value if setting.config else functools.partial(ctx.value, None)
-    level = (value(f"{prefix}_tls_security_level") or "").strip().lower()
-    policies = (f"{prefix}_tls_policy_maps", f"{prefix}_tls_per_site")
-    return level not in ("", "none") or any((value(name) or "").strip() for name in policies)
+        servers = ctx.postfix.smtp_servers
+        return any(s.tls.state != "none" for s in servers if key is None or s.key == key)
+    clients = [c for c in ctx.postfix.smtp_clients if c.protocol == prefix]
+    return any(
+        c.tls.level != "none" or c.tls.policy_maps for c in clients if key is None or c.key == key
+    )
 
 
 @register
