@@ -66,13 +66,13 @@ def test_mst002_names_the_release_that_removed_a_parameter() -> None:
 
 
 def test_receive_override_options_takes_only_its_values() -> None:
-    """name_mask() stops the daemon on a word outside its table: PAR011 reports it."""
+    """name_mask() stops the daemon on a word outside its table: PAR028 reports it."""
     messages = _messages(
-        "PAR011", "smtp inet n - n - - smtpd\n",
+        "PAR028", "smtp inet n - n - - smtpd\n",
         "compatibility_level = 3.11\nreceive_override_options = no_address_mapping\n",
     )  # fmt: skip
     assert len(messages) == 1 and "'no_address_mapping'" in messages[0]
     assert not _messages(
-        "PAR011", "smtp inet n - n - - smtpd\n",
+        "PAR028", "smtp inet n - n - - smtpd\n",
         "receive_override_options = no_unknown_recipient_checks, no_milters\n",
     )  # fmt: skip

@@ -30,9 +30,9 @@ from pfconf.semantics.tls import (
     cipher_exclusions,
     config_file_problem,
     fingerprints,
-    hostname_problem,
     match_names,
 )
+from pfconf.values import hostname_problem
 
 
 def _model(main: str, master: str | None = None, version: str = "3.9") -> Postfix:

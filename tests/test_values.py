@@ -6,10 +6,13 @@ import os
 
 import pytest
 
+from pfconf.kb import parse_version
 from pfconf.values import (
     MAX_TABLE_NESTING,
+    compatibility_level,
     find_references,
     find_tables,
+    hostname_problem,
     parse_table,
     split_list,
     strip_braces,
@@ -211,3 +214,79 @@ def test_deep_tables_need_no_deep_stack(value):
         (table,) = table.tables
         depth += 1
     assert depth == MAX_TABLE_NESTING  # tables deeper than that are left unread
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [
+        ("mail.example.com", None),
+        ("mail_server.example.com", None),  # valid_hostname() accepts "_" ("grr..")
+        ("localhost", None),
+        ("a-b.example", None),
+        ("123.example", None),  # one label with a letter is enough
+        ("", "empty hostname"),
+        ("mail..example.com", "misplaced delimiter"),
+        (".example.com", "misplaced delimiter"),
+        ("mail.example.com.", "misplaced delimiter"),
+        ("-mail.example.com", "misplaced hyphen"),
+        ("mail-.example.com", "misplaced hyphen"),
+        ("mail.example.com-", "misplaced hyphen"),
+        ("a" * 64 + ".example", "hostname label too long"),
+        ("192.0.2.1", "numeric hostname"),
+        ("mail example.com", "invalid character 32(decimal)"),
+        ("*.example.com", "invalid character 42(decimal)"),  # no DO_WILDCARD for myhostname
+        ("mäil.example", "invalid character 195(decimal)"),  # the first byte of ä
+        (".".join(["a" * 63] * 4) + ".b", "bad length 257"),
+    ],
+)
+def test_hostname_problem_is_valid_hostname(name, problem):
+    assert hostname_problem(name) == problem
+
+
+COMPATIBILITY_LEVELS = [
+    ("3", (3, 0, 0)),
+    ("3.6", (3, 6, 0)),
+    ("3.6.1", (3, 6, 1)),
+    ("3.1023", (3, 1023, 0)),
+    ("3.6.1023", (3, 6, 1023)),
+    ("+3", (3, 0, 0)),  # strtol() takes a sign
+    ("3.+6", (3, 6, 0)),
+    ("3.01", (3, 1, 0)),
+    ("three", None),
+    ("3.6.x", None),
+    ("3.", None),
+    ("3..6", None),
+    ("3.1024", None),
+    ("-1", None),
+    ("3.6.-1", None),
+    ("3.6.1.2", None),
+    ("0x3", None),
+    ("99999999999999", None),  # above LONG_MAX >> 20
+]
+
+
+@pytest.mark.parametrize("text, level", COMPATIBILITY_LEVELS)
+def test_compatibility_level(text, level):
+    assert compatibility_level(text) == level
+
+
+def test_compatibility_level_agrees_with_postconf(tmp_path):
+    """postconf 3.6+ reads compatibility_level with compat_level_from_string() and stops with
+    "malformed compatibility level syntax" where compatibility_level() says None."""
+    from oracle import require_postconf
+
+    from pfconf import postfix
+
+    require_postconf()
+    if parse_version(postfix.installed_version())[:2] < (3, 6):
+        pytest.skip("compatibility levels of the N.N form came with Postfix 3.6")
+    for number, (text, level) in enumerate(COMPATIBILITY_LEVELS):
+        directory = tmp_path / str(number)
+        directory.mkdir()
+        (directory / "main.cf").write_text(f"compatibility_level = {text}\n")
+        (directory / "master.cf").write_text("")
+        for name in ("main.cf", "master.cf"):
+            os.utime(directory / name, (0, 0))  # not "cooling down" (see tests/oracle.py)
+        proc = postfix.run("postconf", ["-n"], config_dir=str(directory), timeout=60)
+        refused = b"malformed compatibility level syntax" in proc.stderr
+        assert refused == (level is None), f"{text!r}: postconf {proc.stderr!r}"

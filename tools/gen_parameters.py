@@ -9,9 +9,12 @@ parameter names that release knows the way Postfix's own build does: the configu
 tables (``CONFIG_BOOL_TABLE``, ``CONFIG_TIME_TABLE``...) in the C sources name ``VAR_*``
 macros, which the headers define as the parameter names.  From those sets it derives when
 each parameter appeared and disappeared; the table type gives its kind; proto/postconf.proto
-gives its default; src/postconf/postconf_unused.c (3.9 and later) gives deprecations.
-What the source cannot tell (enumerations, renames before 3.9) is merged from the
-hand-written rules/parameter_overrides.toml, where each fact names its source.
+gives its default; the min and max of each entry give the limits each program puts on the
+value ("limits"); src/postconf/postconf_unused.c (3.9 and later) gives deprecations.  The
+words of fixed-choice and set-valued parameters ("choices", "words") come from the name
+tables that rules/parameter_tables.toml points to, read at every release.  What the source
+cannot tell (other enumerations, renames before 3.9) is merged from the hand-written
+rules/parameter_overrides.toml, where each fact names its source.
 
 Kind refinement of string parameters, by name: ``*_restrictions`` restriction_list;
 ``*_maps``, ``*_checks``, ``alias_database`` table_list; ``*_directory``, ``*_file``,
@@ -26,6 +29,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import tomli_w
 
@@ -115,11 +119,25 @@ def releases(mirror: str) -> list[tuple[str, str]]:
     return result
 
 
-def scan(
-    mirror: str, ref: str
-) -> tuple[dict[str, str], dict[str, str], dict[str, str], set[str]]:
-    """(name -> table kind, name -> default from DEF_ macros, name -> default from proto,
-    the names read as match lists)."""
+class Release(NamedTuple):
+    """What one release's source says about its parameters."""
+
+    kinds: dict[str, str]  # name -> table kind
+    defaults: dict[str, str]  # name -> default from DEF_ macros
+    proto: dict[str, str]  # name -> default from proto/postconf.proto
+    match_lists: set[str]  # the names read as match lists
+    bounds: dict[str, set[Bound]]  # name -> (program, min, max) where a reader sets a limit
+    texts: dict[str, str]  # path -> the text of each C source and header
+    macros: dict[str, str]  # macro -> its value, resolved through the headers
+
+
+#: (program, minimum, maximum) of one configuration-table entry or get_mail_conf_*() call;
+#: 0 means no limit, as in check_mail_conf_int() and friends.
+Bound = tuple[str, int, int]
+
+
+def scan(mirror: str, ref: str) -> Release:
+    """The facts one release's source gives (see Release)."""
     listing = git(mirror, "ls-tree", "-r", "--name-only", ref, "postfix/src")
     sources = [p for p in listing.split() if p.endswith(".c")]
     headers = [p for p in listing.split() if p.endswith(".h")]
@@ -179,7 +197,146 @@ def scan(
         for var in _LIST_INIT.findall(texts.get(path, ""))
         if var in names
     }
-    return kinds, defaults, proto, match_lists
+    bounds: dict[str, set[Bound]] = {}
+    for path in sources:
+        program = program_of(path)
+        text = texts.get(path, "")
+        if program is None or "CONFIG_" not in text and "get_mail_conf_" not in text:
+            continue
+        for name, low, high in _bounded_entries(text, names):
+            if low or high:
+                bounds.setdefault(name, set()).add((program, low, high))
+    return Release(kinds, defaults, proto, match_lists, bounds, texts, names)
+
+
+#: Source files whose configuration tables are read by more than the program of their
+#: directory, or by another one: mail_params_init() runs in every Postfix program; the TLS
+#: library's tables (tls_param_init) in every program that uses TLS; the SMTP client's
+#: directory builds one program that reads smtp_params.c as smtp and lmtp_params.c as lmtp.
+PROGRAM_OF_FILE = {
+    "global/mail_params.c": "all",
+    "tls/tls_misc.c": "tls",
+    "smtp/smtp_params.c": "smtp",
+    "smtp/lmtp_params.c": "lmtp",
+    "master/master_vars.c": "master",
+}
+
+
+def program_of(path: str) -> str | None:
+    """The program that reads the configuration tables in ``path`` (postfix/src/DIR/FILE.c),
+    or None for test programs, postconf's own tables and library files that only a test
+    driver reads."""
+    relative = path.removeprefix("postfix/src/")
+    if relative in PROGRAM_OF_FILE:
+        return PROGRAM_OF_FILE[relative]
+    directory, _, name = relative.partition("/")
+    if name.endswith(("_test.c", "_tester.c")) or directory in (
+        "postconf", "global", "util", "tls", "dns", "testing", "smtpstone", "fsstone",
+    ):
+        return None
+    return directory
+
+
+_ENTRY_FIELDS = {"INT": 5, "NINT": 5, "LONG": 5, "TIME": 5, "STR": 5, "STR_FN": 5, "RAW": 5}
+_DIRECT_CALL = re.compile(
+    r"\bget_mail_conf_(int|long|nint|time|str|raw)\(\s*(VAR_[A-Z0-9_]+)\s*,([^;]*?)\)\s*[;)]"
+)
+
+
+def _number(token: str, macros: dict[str, str]) -> int | None:
+    """A C integer constant or a macro that resolves to one (MIN_DELAY_MAX_RES)."""
+    token = token.strip().strip("()").strip()
+    if re.fullmatch(r"-?\d+[lLuU]*", token):
+        return int(token.rstrip("lLuU"))
+    value = macros.get(token)
+    if value is not None and re.fullmatch(r"-?\d+", value):
+        return int(value)
+    return _arithmetic(token) if re.fullmatch(r"[-+*/() 0-9]+", token) else None
+
+
+def _bounded_entries(text: str, macros: dict[str, str]) -> list[tuple[str, int, int]]:
+    """(parameter name, min, max) of every entry of the CONFIG_{INT,NINT,LONG,TIME,STR,
+    STR_FN,RAW}_TABLE tables in a C file, and of its direct get_mail_conf_X(VAR_..., default,
+    min, max) calls.  An entry is VAR_NAME, DEF_NAME (or a function), &var_name, min, max;
+    entries whose limits are not constants are left out."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
+    found: list[tuple[str, int, int]] = []
+    for match in _TABLE_START.finditer(text):
+        fields = _ENTRY_FIELDS.get(match.group(1))
+        if fields is None:
+            continue
+        body = text[match.end() : text.find("};", match.end())]
+        body = "\n".join(
+            line for line in body.splitlines() if not line.lstrip().startswith("#")
+        )
+        tokens = [t.strip() for t in body.replace("{", ",").replace("}", ",").split(",")]
+        tokens = [t for t in tokens if t]
+        for index, token in enumerate(tokens):
+            if not re.fullmatch(r"VAR_[A-Z0-9_]+", token) or token not in macros:
+                continue
+            entry = tokens[index : index + fields]
+            if len(entry) < fields or not entry[2].startswith("&"):
+                continue
+            low, high = _number(entry[3], macros), _number(entry[4], macros)
+            if low is not None and high is not None:
+                found.append((macros[token], low, high))
+    for match in _DIRECT_CALL.finditer(text):
+        var = match.group(2)
+        arguments = [a.strip() for a in match.group(3).split(",")]
+        if var not in macros or len(arguments) != 3:
+            continue
+        low, high = _number(arguments[1], macros), _number(arguments[2], macros)
+        if low is not None and high is not None:
+            found.append((macros[var], low, high))
+    return found
+
+
+TABLES = ROOT / "rules" / "parameter_tables.toml"
+_STRINGIFY = re.compile(r"^#define[ \t]+(\w+)\((\w+)\)[ \t]+#\2\s*,", re.MULTILINE)
+
+
+def name_table(texts: dict[str, str], macros: dict[str, str], spec: str | list[str]) -> list[str] | None:
+    """The words of a NAME_CODE / NAME_MASK style table, ``"DIR/FILE.c:ARRAY"`` (or a list of
+    places: the first that exists wins), in table order; None when no place has the table.
+
+    A table is a list of pairs, name then value, that ends at a null name: ``"name", CODE,``
+    or ``{NAME_MACRO, CODE},`` or ``NAMEBUG(X),`` where NAMEBUG stringifies its argument.
+    Lines of the preprocessor are skipped, so both branches of an ``#ifdef`` count (the
+    Linux build has every lock style and syslog facility the tables list)."""
+    for place in [spec] if isinstance(spec, str) else spec:
+        path, _, array = place.partition(":")
+        text = texts.get(f"postfix/src/{path}")
+        if text is None:
+            continue
+        match = re.search(rf"\b{re.escape(array)}\s*\[\s*\]\s*=\s*\{{", text)
+        if match is None:
+            continue
+        stringify = set(_STRINGIFY.findall(text))
+        body = text[match.end() : text.find("};", match.end())]
+        body = re.sub(r"/\*.*?\*/", " ", body, flags=re.DOTALL)
+        body = "\n".join(l for l in body.splitlines() if not l.lstrip().startswith("#"))
+        tokens = [t.strip() for t in re.split(r"[,{}]", body)]
+        tokens = [t for t in tokens if t]
+        words: list[str] = []
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            call = re.fullmatch(r"(\w+)\((\w+)\)", token)
+            if call and any(call.group(1) == m for m, _ in stringify):
+                words.append(call.group(2))
+                index += 1
+                continue
+            if token in ("0", "NULL", "(char *) 0", "(const char *) 0"):
+                break
+            if token.startswith('"'):
+                words.append(_unescape("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', token))))
+            elif token in macros:
+                words.append(macros[token])
+            else:
+                raise ValueError(f"{place}: cannot read the name {token!r}")
+            index += 2
+        return words
+    return None
 
 
 # What util/sys_defs.h defines for LINUX2..LINUX6 (the section Debian builds) that
@@ -391,6 +548,11 @@ def refine(name: str, kind: str) -> str:
     return "text"
 
 
+def _limit(bound: Bound) -> dict[str, object]:
+    program, low, high = bound
+    return {"program": program, **({"min": low} if low else {}), **({"max": high} if high else {})}
+
+
 def version_key(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split("."))
 
@@ -407,9 +569,35 @@ def main() -> int:
     # name -> [(version, compiled-in default, source)], an entry each time it changes
     history: dict[str, list[tuple[str, str | None, str]]] = {}
     deprecated: dict[str, tuple[str, str, str]] = {}
+    # name -> [(version, its limits in that release)], an entry each time they change
+    limits: dict[str, list[tuple[str, tuple[Bound, ...]]]] = {}
+    with open(TABLES, "rb") as handle:
+        from pfconf import _toml
+
+        tables = _toml.load(handle)
+    # ("choices" or "sets", name) -> [(version, words or None)], an entry each time they change
+    words: dict[tuple[str, str], list[tuple[str, tuple[str, ...] | None]]] = {}
     for version, ref in versions:
-        table_kinds, def_defaults, proto, release_lists = scan(mirror, ref)
+        release = scan(mirror, ref)
+        table_kinds, def_defaults, proto, release_lists = (
+            release.kinds, release.defaults, release.proto, release.match_lists,
+        )  # fmt: skip
         tag = ref if ref != "HEAD" else f"HEAD({head[:8]})"
+        for name in table_kinds:
+            bounds = tuple(sorted(release.bounds.get(name, ())))
+            seen = limits.setdefault(name, [])
+            if (seen and seen[-1][1] != bounds) or (not seen and bounds):
+                seen.append((version, bounds))
+        for section in ("choices", "sets"):
+            for group in tables.get(section, []):
+                found = name_table(release.texts, release.macros, group["table"])
+                value = tuple(dict.fromkeys(found)) if found is not None else None
+                for name in group["parameters"]:
+                    seen_words = words.setdefault((section, name), [])
+                    if (seen_words and seen_words[-1][1] != value) or (
+                        not seen_words and value is not None
+                    ):
+                        seen_words.append((version, value))
         for name in release_lists:
             match_lists.setdefault(name, (version, tag))
         for name, kind in table_kinds.items():
@@ -439,8 +627,6 @@ def main() -> int:
     order = [v for v, _ in versions]
     refs = dict(versions)
     with open(OVERRIDES, "rb") as handle:
-        from pfconf import _toml
-
         overrides = _toml.load(handle)
 
     parameters: dict[str, dict[str, object]] = {}
@@ -485,8 +671,51 @@ def main() -> int:
         if info["kind"] == "time":
             unit = re.search(r"([smhdw])$", str(info.get("default", "")))
             info["unit"] = unit.group(1) if unit else "s"
+        if limits.get(name):
+            # what each program that reads the parameter accepts, from the release that set
+            # it (an entry without "program": no limits from that release on)
+            info["limits"] = [
+                {"since": version, **_limit(bound)} if bound else {"since": version}
+                for version, bounds in limits[name]
+                for bound in (bounds or (None,))
+            ]
+            sources.append("min and max of the configuration tables in src/*/*.c per release")
         info["sources"] = sources
         parameters[name] = info
+
+    for section in ("choices", "sets"):
+        for group in tables.get(section, []):
+            for name in group["parameters"]:
+                info = parameters.get(name)
+                history_words = words.get((section, name), [])
+                if info is None or not history_words:
+                    continue
+                steps = [
+                    {"since": version, **({"values": list(value)} if value is not None else {})}
+                    for version, value in history_words
+                ]
+                if section == "choices":
+                    info["kind"] = "enum"
+                    info["values"] = next(
+                        step["values"] for step in reversed(steps) if "values" in step
+                    )
+                    info["choices"] = steps
+                else:
+                    info["words"] = steps
+                    # the newest words, as MST002 asks them ("values" of a "multiple" one)
+                    info["multiple"] = True
+                    info["values"] = next(
+                        step["values"] for step in reversed(steps) if "values" in step
+                    )
+                    info["unknown_words"] = group["unknown"]
+                    info["read_by"] = group["programs"]
+                    if group.get("numbers"):
+                        info["numbers"] = True
+                if group.get("case") == "exact":
+                    info["exact_case"] = True
+                sources_list = info["sources"]
+                assert isinstance(sources_list, list)
+                sources_list.append(f"name table {group['table']} per release; {group['read']}")
 
     for name, extra in overrides.get("parameters", {}).items():
         info = parameters.setdefault(name, {"introduced": "2.0", "sources": []})

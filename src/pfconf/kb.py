@@ -93,6 +93,40 @@ class KnowledgeBase:
                 current = change
         return None if current is None else current.get("value")
 
+    def _step(self, name: str, key: str, version: Version | None) -> list[dict[str, Any]]:
+        """The entries of the per-release list ``key`` of ``name`` that hold for ``version``
+        (default: the target): those of the newest ``since`` at or before it."""
+        info = self.parameters.get(name) or {}
+        version = (version or self.target)[:2]
+        chosen: str | None = None
+        for step in info.get(key, ()):
+            if parse_version(step["since"])[:2] <= version:
+                chosen = step["since"]
+        return [step for step in info.get(key, ()) if step["since"] == chosen]
+
+    def choices(self, name: str, version: Version | None = None) -> list[str] | None:
+        """The words a single-choice parameter accepts in Postfix ``version`` (default: the
+        target), from the name table its program looks the value up in; None when the
+        knowledge base has no list for that release."""
+        info = self.parameters.get(name) or {}
+        if "choices" not in info:
+            values = info.get("values")
+            return [str(v) for v in values] if info.get("kind") == "enum" and values else None
+        steps = self._step(name, "choices", version)
+        return [str(v) for v in steps[0]["values"]] if steps and "values" in steps[0] else None
+
+    def words(self, name: str, version: Version | None = None) -> list[str] | None:
+        """The words a set-valued parameter (notify_classes, ...) may list in Postfix
+        ``version`` (default: the target); None when it is not such a parameter there."""
+        steps = self._step(name, "words", version)
+        return [str(v) for v in steps[0]["values"]] if steps and "values" in steps[0] else None
+
+    def limits(self, name: str, version: Version | None = None) -> list[dict[str, Any]]:
+        """The limits that the programs reading ``name`` put on its value in Postfix
+        ``version`` (default: the target): ``{"program", "min", "max"}`` each, a missing
+        min or max meaning none; for text the limits are on its length."""
+        return [s for s in self._step(name, "limits", version) if "program" in s]
+
     def names(self, version: Version | None = None) -> list[str]:
         """Every parameter name Postfix ``version`` (default: the target) knows."""
         version = version or self.target

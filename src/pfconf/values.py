@@ -443,3 +443,93 @@ def enabled_protocols(value: str) -> set[str] | None:
     if positives:
         enabled &= positives
     return enabled
+
+
+# ---------------------------------------------------------------------------------------------
+# host names and compatibility levels
+
+#: RFC 1035 limits as util/valid_hostname.h writes them.
+VALID_HOSTNAME_LEN = 255
+VALID_LABEL_LEN = 63
+
+
+def hostname_problem(name: str) -> str | None:
+    """Why valid_hostname() (util/valid_hostname.c, without DO_WILDCARD) refuses ``name``, in
+    the words of its warning, or None when it accepts it.  Letters, digits, ``_`` and ``-``
+    make a label (the underscore is allowed: "grr.." says the source); the checks run in
+    Postfix's order on the UTF-8 bytes, so the first problem found is the one Postfix logs
+    (a character as its byte's number: "invalid character 32(decimal)")."""
+    if not name:
+        return "empty hostname"
+    data = name.encode("utf-8", "surrogateescape")
+    label_length = 0
+    non_numeric = False
+    for index, byte in enumerate(data):
+        ch = chr(byte)
+        following = chr(data[index + 1]) if index + 1 < len(data) else ""
+        if (ch.isascii() and ch.isalnum()) or ch == "_":
+            label_length += 1
+            if label_length > VALID_LABEL_LEN:
+                return "hostname label too long"
+            if not ch.isdigit():
+                non_numeric = True
+        elif ch == ".":
+            if label_length == 0 or not following:
+                return "misplaced delimiter"
+            label_length = 0
+        elif ch == "-":
+            non_numeric = True
+            label_length += 1
+            if label_length == 1 or not following or following == ".":
+                return "misplaced hyphen"
+        else:
+            return f"invalid character {byte}(decimal)"
+    if not non_numeric:
+        return "numeric hostname"
+    if len(data) > VALID_HOSTNAME_LEN:
+        return f"bad length {len(data)}"
+    return None
+
+
+def _strtol(text: str, start: int) -> tuple[int, int] | None:
+    """C's strtol() in base 10 from ``start``: (value, position after it), or None when no
+    digits follow (leading blanks and one sign are skipped, as strtol() does)."""
+    i = start
+    while i < len(text) and text[i] in ISSPACE:
+        i += 1
+    sign = 1
+    if i < len(text) and text[i] in "+-":
+        sign = -1 if text[i] == "-" else 1
+        i += 1
+    digits = i
+    while i < len(text) and "0" <= text[i] <= "9":
+        i += 1
+    if i == digits:
+        return None
+    return sign * int(text[digits:i]), i
+
+
+#: global/compat_level.c: a level is major[.minor[.patch]], minor and patch at most 1023
+#: (10 bits each), major what a long holds after them.
+_COMPAT_FIELD_MAX = (2**63 - 1 >> 20, 0x3FF, 0x3FF)
+
+
+def compatibility_level(text: str) -> tuple[int, int, int] | None:
+    """``text`` as compat_level_from_string() reads it (Postfix 3.6 and later), or None when
+    Postfix says "malformed compatibility level syntax"."""
+    fields: list[int] = []
+    position = 0
+    for index, limit in enumerate(_COMPAT_FIELD_MAX):
+        found = _strtol(text, position)
+        if found is None:
+            return None
+        value, position = found
+        if not 0 <= value <= limit:
+            return None
+        fields.append(value)
+        if position == len(text):
+            return (fields + [0, 0])[0], (fields + [0, 0])[1], (fields + [0, 0])[2]
+        if text[position] != "." or index == 2:
+            return None
+        position += 1
+    return None

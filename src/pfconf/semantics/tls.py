@@ -66,46 +66,6 @@ def bad_exclusion(word: str) -> bool:
     return word[:1] in ("!", "+", "-", "@")
 
 
-#: RFC 1035 limits as util/valid_hostname.h has them.
-HOSTNAME_LENGTH = 255
-LABEL_LENGTH = 63
-
-
-def hostname_problem(name: str) -> str | None:
-    """Why valid_hostname() (util/valid_hostname.c, without wildcards) refuses ``name``, in
-    its words, or None: labels of ASCII letters, digits, ``-`` and ``_``, at most 63
-    characters, no empty label, no hyphen at either end of a label, not all digits, at
-    most 255 characters."""
-    if not name:
-        return "empty hostname"
-    label = 0
-    numeric = True
-    for index, ch in enumerate(name):
-        after = name[index + 1 : index + 2]
-        if ch.isascii() and (ch.isalnum() or ch == "_"):
-            label += 1
-            if label > LABEL_LENGTH:
-                return "hostname label too long"
-            if not ch.isdigit():
-                numeric = False
-        elif ch == ".":
-            if label == 0 or not after:
-                return "misplaced delimiter"
-            label = 0
-        elif ch == "-":
-            numeric = False
-            label += 1
-            if label == 1 or not after or after == ".":
-                return "misplaced hyphen"
-        else:
-            return f"invalid character {ord(ch)}(decimal)"
-    if numeric:
-        return "numeric hostname"
-    if len(name) > HOSTNAME_LENGTH:
-        return f"bad length {len(name)}"
-    return None
-
-
 def config_file_problem(value: str) -> str | None:
     """tls_library_init() (tls_misc.c): ``default``, ``none`` or an absolute path; anything
     else (empty included) disables TLS support in every program."""

@@ -16,9 +16,9 @@ from ...semantics.tls import (
     cipher_exclusions,
     config_file_problem,
     fingerprints,
-    hostname_problem,
     match_names,
 )
+from ...values import hostname_problem
 from .. import location as at
 from ..context import Context
 from ..rule import Rule, register

@@ -233,12 +233,18 @@ class InvalidChoice(_ValueRule):
     """
     ## What it finds
     A parameter that takes one of a fixed set of words (such as `smtpd_tls_security_level`:
-    `none`, `may`, `encrypt`) set to another word.
+    `none`, `may`, `encrypt`, or `postscreen_dnsbl_action`: `ignore`, `enforce`, `drop`) set
+    to another word.  The words are those of the name table the reading program looks the
+    value up in, for the target release (rules/parameter_tables.toml names each table, such
+    as `tempfail_actions` in src/smtpd/smtpd_check.c or `actions` in
+    src/postscreen/postscreen.c).  A client-side TLS level given to the server
+    (`smtpd_tls_security_level = verify`) is a warning: smtpd.c's pre_jail_init() and
+    postscreen accept it with the warning "unsupported TLS level" and run at `encrypt`.
 
     ## Why it matters
-    Postfix rejects an unknown choice when the daemon starts, or falls back to a default
-    that is not what was meant (`smtpd_tls_security_level = verify` is treated as
-    `encrypt`).
+    The program that reads the parameter stops at start-up ("bad configuration", "bad ...
+    value", "Invalid TLS level"), or, for the TLS levels above, quietly runs at another
+    level than the one written.
 
     ## Postfix source
     - The words each parameter takes: `rules/parameters.toml` and
@@ -251,11 +257,13 @@ class InvalidChoice(_ValueRule):
     ## Example
     ```
     smtpd_tls_security_level = yes
+    postscreen_dnsbl_action = reject
     ```
 
     ## Use instead
     ```
     smtpd_tls_security_level = may
+    postscreen_dnsbl_action = enforce
     ```
 
     ## Fix
@@ -269,15 +277,55 @@ class InvalidChoice(_ValueRule):
     kind = "enum"
 
     def bad(self, info: dict[str, Any], value: str, target: Version) -> str | None:
-        choices = [str(v) for v in info.get("values", [])]
-        if not choices:
-            return None
-        words = [w.text for w in split_list(value)] if info.get("multiple") else [value]
+        return _not_a_choice(info, [str(v) for v in info.get("values", [])], value)
+
+    def check(self, ctx: Context) -> None:
+        for name, value, where in _value_targets(ctx):
+            info = ctx.kb.parameter(name)
+            if info is None or info.get("kind") != self.kind or not _checkable(value):
+                continue
+            choices = ctx.kb.choices(name)
+            if value == "" or not choices or _unread(ctx, info, where):
+                continue
+            treated = info.get("treated_as", {}).get(value.lower())
+            if treated is not None:
+                self.report(
+                    _at(where),
+                    f"{name} = {value!r}: the server takes it as {treated}, with the warning "
+                    f'"unsupported TLS level"; write {treated}',
+                    severity="warning",
+                )
+                continue
+            problem = _not_a_choice(info, choices, value)
+            if problem:
+                self.report(_at(where), f"{name} = {value!r}: {problem}")
+
+
+def _unread(ctx: Context, info: dict[str, Any], where: Where) -> bool:
+    """Whether no program reads the parameter because the one whose default it computes
+    is set (``used_only_without``: mynetworks_style without mynetworks)."""
+    other = info.get("used_only_without")
+    if not other:
+        return False
+    if not isinstance(where, Parameter) and where[0].config.origin(other) is not None:
+        return True
+    return ctx.main is not None and ctx.main.get(other) is not None
+
+
+def _not_a_choice(info: dict[str, Any], choices: list[str], value: str) -> str | None:
+    """What is wrong with ``value`` for an enumerated parameter, or None.  name_code()
+    ignores case; the tables compared with strcmp() (``exact_case``) do not."""
+    if not choices:
+        return None
+    words = [w.text for w in split_list(value)] if info.get("multiple") else [value]
+    if info.get("exact_case"):
+        wrong = [w for w in words if w not in choices]
+    else:
         lowered = {c.lower() for c in choices}
         wrong = [w for w in words if w.lower() not in lowered]
-        if not wrong:
-            return None
-        return f"{wrong[0]!r} is not one of {', '.join(choices)}"
+    if not wrong:
+        return None
+    return f"{wrong[0]!r} is not one of {', '.join(c for c in choices if c)}"
 
 
 @register
