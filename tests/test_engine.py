@@ -216,7 +216,8 @@ def test_postfix_version_auto_asks_postconf(confdir):
 
 
 def test_service_view_is_main_cf_plus_overrides(tmp_path):
-    """Rules judge smtpd settings per service: the service's -o options win over main.cf."""
+    """Rules judge smtpd settings per service: the service's -o options win over main.cf
+    (the model's view of each daemon; defaults filled in)."""
     from pfconf import load
     from pfconf.kb import KnowledgeBase
     from pfconf.lint.context import Context
@@ -234,13 +235,13 @@ def test_service_view_is_main_cf_plus_overrides(tmp_path):
     ctx = Context(
         main, master, str(tmp_path / "main.cf"), str(tmp_path / "master.cf"), KnowledgeBase()
     )
-    smtp, submission = ctx.smtpd_services
+    smtp, submission = (s.config for s in ctx.postfix.smtp_servers)
     assert smtp.value("smtpd_tls_security_level") == "may"
     assert isinstance(smtp.origin("smtpd_tls_security_level"), Override)
     assert submission.value("smtpd_tls_security_level") == "encrypt"
     assert isinstance(submission.origin("smtpd_tls_security_level"), Parameter)
     assert smtp.value("smtpd_sasl_auth_enable") == "yes"
-    assert smtp.value("smtpd_helo_required") is None
+    assert smtp.value("smtpd_helo_required") == "no" and smtp.origin("smtpd_helo_required") is None
 
 
 def test_master_cf_without_main_cf_skips_rules_that_need_it(tmp_path):
@@ -291,10 +292,10 @@ def test_a_rule_says_what_and_where_and_the_engine_fills_in_the_rest(tmp_path):
     def check(self, ctx):  # type: ignore[no-untyped-def]
         entry = ctx.main.get("mynetworks")
         self.report(at.item(entry, entry.items[1]), "the second network")
-        (config,) = ctx.smtpd_services
-        override = config.service.override("smtpd_tls_security_level")
-        self.report(at.override(config, override), "the override", severity="error")
-        assert ctx.where_set(config, "myhostname") == at.value(
+        (server,) = ctx.postfix.smtp_servers
+        self.report(at.setting(server.config, "smtpd_tls_security_level"), "the override",
+                    severity="error")  # fmt: skip
+        assert at.setting(server.config, "myhostname") == at.value(
             ctx.main.get("myhostname"), service="smtp/inet"
         )
 
@@ -312,34 +313,6 @@ def test_a_rule_says_what_and_where_and_the_engine_fills_in_the_rest(tmp_path):
     assert (second.parameter, second.service) == ("smtpd_tls_security_level", "smtp/inet")
 
 
-def test_a_rule_written_with_the_old_ctx_helpers_still_runs(tmp_path):
-    """Rules that yield what ``ctx.at_*`` build (the way before Rule.report) give the same
-    findings as the new way: the helpers are thin wrappers over it."""
-    from pfconf.lint import location as at
-    from pfconf.lint.engine import lint
-
-    def old(self, ctx):  # type: ignore[no-untyped-def]
-        entry = ctx.main.get("mynetworks")
-        yield ctx.at_name(type(self), entry, "name")
-        yield ctx.at_item(type(self), entry, entry.items[1], "item", service="x")
-        yield ctx.at_span(type(self), ctx.master_path, entry.name_span, "span", parameter="p")
-        (config,) = ctx.smtpd_services
-        yield ctx.at_origin(type(self), config, "smtpd_tls_security_level", "origin")
-
-    def new(self, ctx):  # type: ignore[no-untyped-def]
-        entry = ctx.main.get("mynetworks")
-        self.report(at.name(entry), "name")
-        self.report(at.item(entry, entry.items[1], service="x"), "item")
-        self.report(at.span(at.File.MASTER, entry.name_span, parameter="p"), "span")
-        (config,) = ctx.smtpd_services
-        self.report(ctx.where_set(config, "smtpd_tls_security_level"), "origin")
-
-    directory = _probe_dir(tmp_path)
-    files = [str(directory / "main.cf"), str(directory / "master.cf")]
-    before = lint(files, rules=[_probe(old)]).findings
-    assert len(before) == 4 and before == lint(files, rules=[_probe(new)]).findings
-
-
 def test_the_engine_reports_each_finding_once(tmp_path):
     """Rules judge each smtpd service, and services share main.cf's lists: the engine keeps
     one of identical findings (code, file, span, message), without the rule keeping count."""
@@ -348,9 +321,9 @@ def test_the_engine_reports_each_finding_once(tmp_path):
 
     def check(self, ctx):  # type: ignore[no-untyped-def]
         entry = ctx.main.get("mynetworks")
-        for config in ctx.smtpd_services:
-            self.report(at.value(entry, service=config.key), "same words")
-            self.report(at.value(entry), f"for {config.key}")
+        for server in ctx.postfix.smtp_servers:
+            self.report(at.value(entry, service=server.key), "same words")
+            self.report(at.value(entry), f"for {server.key}")
 
     (tmp_path / "main.cf").write_text(PROBE_MAIN)
     (tmp_path / "master.cf").write_text(PROBE_MASTER + "submission inet n - n - - smtpd\n")

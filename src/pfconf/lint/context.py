@@ -1,24 +1,23 @@
 """What a rule looks at: one Postfix configuration (main.cf, master.cf) and the target version.
 
-Rules judge smtpd settings per service: main.cf plus that service's ``-o`` overrides, the way
-Postfix runs them.  The Context builds those views and turns syntax positions into findings.
+Rules put their questions to the model of the running configuration (``ctx.postfix``,
+pfconf.semantics) and report through Rule.report; the Context holds the files, the model and
+the knowledge base, and turns a Location into a finding.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .. import load
 from ..kb import KnowledgeBase, Version
-from ..model import Item, MainCf, MasterCf, Override, Parameter, Service, Span
+from ..model import MainCf, MasterCf, Override, Parameter
 from ..resources import rules_dir
-from ..semantics import Configuration, Daemon, Postfix, Written
-from . import location as at
+from ..semantics import Configuration, Daemon, Postfix
 from .finding import Finding, Fix
 from .location import File, Location
 
@@ -34,39 +33,6 @@ def stock_master() -> MasterCf:
 
 
 Origin = Parameter | Override | None
-
-
-@attrs.define
-class ServiceConfig:
-    """The settings one master.cf service runs with: its overrides, then main.cf."""
-
-    service: Service
-    main: MainCf | None
-
-    @property
-    def key(self) -> str:
-        return self.service.key
-
-    def origin(self, name: str) -> Origin:
-        """Where ``name`` is set for this service: an Override, a main.cf Parameter, or None."""
-        override = self.service.override(name)
-        if override is not None:
-            return override
-        if self.main is not None:
-            return self.main.get(name)
-        return None
-
-    def value(self, name: str) -> str | None:
-        """The value set for this service, or None when Postfix's default applies."""
-        origin = self.origin(name)
-        return origin.value if origin is not None else None
-
-    @property
-    def port(self) -> str | None:
-        """The port an inet service listens on (``submission`` for ``127.0.0.1:submission``)."""
-        if self.service.type != "inet":
-            return None
-        return self.service.name.rsplit(":", 1)[-1]
 
 
 @attrs.define
@@ -98,46 +64,6 @@ class Context:
     def configuration(self) -> Configuration:
         """The model's parameter values (main.cf and defaults, no service's overrides)."""
         return self.postfix.config
-
-    @functools.cached_property
-    def services(self) -> tuple[ServiceConfig, ...]:
-        if self.master is None:
-            return ()
-        return tuple(ServiceConfig(service, self.main) for service in self.master.services)
-
-    @property
-    def smtpd_services(self) -> tuple[ServiceConfig, ...]:
-        """Services that run smtpd(8), the SMTP server the restriction and TLS rules are about."""
-        return tuple(s for s in self.services if os.path.basename(s.service.command) == "smtpd")
-
-    @property
-    def smtpd_configs(self) -> list[ServiceConfig | None]:
-        """The smtpd services, or ``[None]`` (main.cf alone) when there are none."""
-        return list(self.smtpd_services) or [None]
-
-    @property
-    def client_configs(self) -> list[ServiceConfig | None]:
-        """The services that run the SMTP client, smtp(8), or ``[None]`` (main.cf alone)."""
-        services = [s for s in self.services if os.path.basename(s.service.command) == "smtp"]
-        return list(services) or [None]
-
-    def origin(self, config: ServiceConfig | None, name: str) -> Origin:
-        """Where ``name`` is set for ``config`` (main.cf alone when None)."""
-        if config is not None:
-            return config.origin(name)
-        return self.main.get(name) if self.main else None
-
-    def value(self, config: ServiceConfig | None, name: str) -> str | None:
-        """The value of ``name`` for ``config`` (main.cf alone when None); None: the default."""
-        origin = self.origin(config, name)
-        return origin.value if origin is not None else None
-
-    def where_set(self, config: ServiceConfig | None, name: str) -> Location | None:
-        """Where ``name`` is set for ``config`` (main.cf alone when None): its ``-o``, or its
-        main.cf entry's value; None when it is not set."""
-        return at.origin(self.origin(config, name), config)
-
-    # -- building findings -------------------------------------------------------------------
 
     def path(self, file: File) -> str:
         """The path findings in ``file`` carry (``<stock master.cf>`` when none was found)."""
@@ -172,65 +98,6 @@ class Context:
 
     # The helpers rules used before Rule.report: each one a Location and ctx.finding.  Kept
     # so that a rule written that way still runs; new rules report through Rule.report.
-
-    def _legacy(
-        self, rule: type[Rule], where: Location, message: str, kw: dict[str, Any]
-    ) -> Finding:
-        where = attrs.evolve(
-            where,
-            parameter=kw.pop("parameter", where.parameter),
-            service=kw.pop("service", where.service),
-        )
-        return self.finding(rule, where, message, **kw)
-
-    def at_name(self, rule: type[Rule], entry: Parameter, message: str, **kw: Any) -> Finding:
-        """A finding on a main.cf entry's name."""
-        return self._legacy(rule, at.name(entry), message, kw)
-
-    def at_entry(self, rule: type[Rule], entry: Parameter, message: str, **kw: Any) -> Finding:
-        """A finding on a main.cf entry's whole head line."""
-        return self._legacy(rule, at.line(entry), message, kw)
-
-    def at_value(self, rule: type[Rule], entry: Parameter, message: str, **kw: Any) -> Finding:
-        return self._legacy(rule, at.value(entry), message, kw)
-
-    def at_item(
-        self, rule: type[Rule], entry: Parameter, item: Item, message: str, **kw: Any
-    ) -> Finding:
-        """A finding on one item of a main.cf list value, on the physical line it sits on."""
-        return self._legacy(rule, at.item(entry, item), message, kw)
-
-    def at_span(
-        self, rule: type[Rule], path: str | None, span: Span, message: str, **kw: Any
-    ) -> Finding:
-        file = File.MASTER if path is not None and path == self.master_path else File.MAIN
-        finding = self._legacy(rule, at.span(file, span), message, kw)
-        return attrs.evolve(finding, path=path or "<unknown>")
-
-    def at_override(
-        self, rule: type[Rule], config: ServiceConfig, override: Override, message: str, **kw: Any
-    ) -> Finding:
-        return self._legacy(rule, at.override(config, override), message, kw)
-
-    def at_service(self, rule: type[Rule], service: Service, message: str, **kw: Any) -> Finding:
-        return self._legacy(rule, at.service(service), message, kw)
-
-    def at_origin(
-        self, rule: type[Rule], config: ServiceConfig | None, name: str, message: str, **kw: Any
-    ) -> Finding | None:
-        """A finding where ``name`` is set for ``config``: its override, or its main.cf entry
-        (None when it is not set, or when nothing says where)."""
-        where = self.where_set(config, name)
-        return self._legacy(rule, where, message, kw) if where is not None else None
-
-    def at_written(
-        self, rule: type[Rule], written: Written, message: str, **kw: Any
-    ) -> Finding | None:
-        """A finding where the model says a word is written (pfconf.semantics.Written): its
-        span in main.cf or in a master.cf ``-o``, else the whole value that holds it; None
-        when nothing is written (a default)."""
-        where = at.written(written)
-        return self._legacy(rule, where, message, kw) if where is not None else None
 
     def entries(self) -> Iterator[Parameter]:
         if self.main is not None:

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from ..semantics import Restriction as Listed
     from ..semantics.addresses import NamedTransport
     from ..semantics.client import SmtpClient
-    from .context import ServiceConfig
 
 
 class File(enum.Enum):
@@ -66,26 +65,11 @@ def token(entry: Parameter, token: Token, *, service: str | None = None) -> Loca
     return Location(File.MAIN, entry.item_span(token), entry.name, service)
 
 
-def override(config: ServiceConfig, override: Override) -> Location:
-    """A master.cf ``-o name=value`` of a service."""
-    return Location(File.MASTER, override.argument, override.name, config.key)
-
-
 def service(service: Service) -> Location:
     """A master.cf service's first line, up to its command."""
     span = service.field_span(0)
     head = Span(span.line, 1, span.line, len(service.node.head) + 1)
     return Location(File.MASTER, head, None, service.key)
-
-
-def origin(where: Parameter | Override | None, config: ServiceConfig | None) -> Location | None:
-    """Where a setting is made for ``config`` (main.cf alone when None): its ``-o``, or the
-    value of its main.cf entry; None when it is not set at all."""
-    if isinstance(where, Override) and config is not None:
-        return override(config, where)
-    if isinstance(where, Parameter):
-        return value(where, service=config.key if config else None)
-    return None
 
 
 def span(

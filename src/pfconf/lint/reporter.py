@@ -42,8 +42,7 @@ class Reporter:
         self.add(self.ctx.finding(rule, where, message, fix=fix, severity=severity), rule)
 
     def add(self, finding: Finding, rule: type[Rule]) -> None:
-        """Keep ``finding`` unless it repeats one already kept (see the module's docstring);
-        the engine also hands over here what a rule yields (the way before Rule.report)."""
+        """Keep ``finding`` unless it repeats one already kept (see the module's docstring)."""
         key: tuple[object, ...] = (finding.code, finding.path, finding.line, finding.column)
         key += (finding.end_line, finding.end_column)
         if not rule.one_finding_per_place:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
-from .finding import SEVERITIES, Finding, Fix
+from .finding import SEVERITIES, Fix
 
 if TYPE_CHECKING:
     from .context import Context
@@ -54,12 +54,8 @@ class Rule:
     def __init__(self, reporter: Reporter | None = None) -> None:
         self._reporter = reporter
 
-    def check(self, ctx: Context) -> Iterable[Finding] | None:
-        """Judge one configuration, calling :meth:`report` for each problem.
-
-        (A rule written before ``report`` existed yields the findings ``ctx.at_*`` build;
-        the engine takes those too.)
-        """
+    def check(self, ctx: Context) -> None:
+        """Judge one configuration, calling :meth:`report` for each problem."""
         raise NotImplementedError
 
     def report(
