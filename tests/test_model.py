@@ -256,6 +256,17 @@ def test_lmtp_reads_its_own_parameters():
     assert not lmtp.sasl.enabled
 
 
+def test_no_smtp_client_without_a_service_that_runs_one():
+    """A master.cf without smtp or lmtp services runs no SMTP client: main.cf's smtp_*
+    settings reach no process (as with a container's master.cf that runs only an smtpd,
+    seen in the real corpus review).  Only when the
+    master.cf is not known does main.cf alone stand for the client."""
+    main = "smtp_bind_address = 0.0.0.0:2525\n"
+    assert _model(main, "2525 inet n - n - 20 smtpd\n").smtp_clients == ()
+    (client,) = _model(main).smtp_clients
+    assert client.daemon is None
+
+
 def test_postscreen_tests():
     model = _model(
         "postscreen_dnsbl_sites = zen.spamhaus.org*2\npostscreen_dnsbl_action = enforce\n"
@@ -962,10 +973,41 @@ def test_which_clients_mail_reaches():
 
     model = _model("", STOCK_TAIL)
     assert [client_reached(c, model) for c in model.smtp_clients] == [True, True, False]
+    # a class's transport counts only when mail can reach the class: no virtual mailbox
+    # domain, no mail for virtual_transport, and master never starts that client
     model = _model("virtual_transport = lmtp:unix:private/dovecot-lmtp\n", STOCK_TAIL)
+    assert not client_reached(model.smtp_clients[2], model)
+    model = _model(
+        "virtual_transport = lmtp:unix:private/dovecot-lmtp\nvirtual_mailbox_domains = example.com\n",
+        STOCK_TAIL,
+    )
     assert client_reached(model.smtp_clients[2], model)
     model = _model("transport_maps = hash:/etc/postfix/transport\n", STOCK_TAIL)
     assert client_reached(model.smtp_clients[2], model)
+
+
+def test_clients_reached_is_one_question():
+    """client_reached (SASL003) and Postfix.reached_clients (the sweep's client rules) ask
+    delivers_with: the same transport tables count (a sender-dependent verification table
+    may name the lmtp transport too), and neither counts the transport of an address class
+    that no address resolves to."""
+    from pfconf.semantics.client import client_reached
+
+    table = "address_verify_sender_dependent_default_transport_maps = hash:/etc/postfix/x\n"
+    model = _model(table, STOCK_TAIL)
+    assert client_reached(model.smtp_clients[2], model)
+    assert model.reached_clients == model.smtp_clients
+    model = _model("virtual_transport = lmtp:unix:private/dovecot-lmtp\n", STOCK_TAIL)
+    lmtp = model.smtp_clients[2]
+    assert not client_reached(lmtp, model) and lmtp not in model.reached_clients
+    model = _model(
+        "virtual_transport = lmtp:unix:private/dovecot-lmtp\n"
+        "virtual_mailbox_domains = example.com\n",
+        STOCK_TAIL,
+    )
+    assert lmtp.key in [c.key for c in model.reached_clients]
+    alone = _model("")  # no master.cf: main.cf's smtp client counts as reached
+    assert alone.reached_clients == alone.smtp_clients and alone.smtp_clients[0].daemon is None
 
 
 # -- how values are read, what the level keeps, who delivers (pfconf.semantics.reading,

@@ -66,7 +66,7 @@ SEED_FINDINGS = [
     # that the recipient list would have let through with permit_mynetworks on line 37.
     ((34, 29, "RBL006", "warning"), "a blocklist checked before permit_mynetworks"),
     # reject_invalid_hostname: renamed reject_invalid_helo_hostname in Postfix 2.3.
-    ((40, 33, "RLY001", "warning"), "the old name of a restriction"),
+    ((40, 33, "RLY001", "info"), "the old name of a restriction"),
     # blackhole.securitysage.com (client and sender forms) has not answered since 2007.
     ((45, 33, "RBL001", "warning"), "dead blocklist"),
     ((46, 33, "RBL001", "warning"), "dead blocklist"),
@@ -75,7 +75,6 @@ SEED_FINDINGS = [
     # cbl.abuseat.org: its data moved to the Spamhaus XBL, which sbl-xbl.spamhaus.org on
     # line 53 already queries, so the fix removes it rather than moving it.
     ((48, 33, "RBL001", "warning"), "moved blocklist"),
-    ((48, 33, "RBL004", "warning"), "a list already inside sbl-xbl.spamhaus.org"),
     # dul.dnsbl.sorbs.net: SORBS closed in 2024.
     ((49, 33, "RBL001", "warning"), "dead blocklist"),
     # multi.uribl.com lists domains from message bodies; reject_rbl_client asks for an IP.
@@ -94,7 +93,6 @@ SEED_FINDINGS = [
     # cbl.abuseat.org again (line 48).
     ((55, 33, "RBL001", "warning"), "moved blocklist"),
     ((55, 33, "RBL003", "warning"), "the same blocklist twice"),
-    ((55, 33, "RBL004", "warning"), "a list already inside sbl-xbl.spamhaus.org"),
     # ix.dnsbl.manitu.net closed in 2025; combined.rbl.msrbl.net and
     # rabl.nuclearelephant.com were discontinued long ago.
     ((56, 33, "RBL001", "warning"), "dead blocklist"),
@@ -112,7 +110,7 @@ SEED_FINDINGS = [
     ((69, 1, "PAR006", "warning"), "a removed parameter"),
     # The article's headline mistake: AUTH on port 25 where TLS is optional and
     # smtpd_tls_auth_only = no, so passwords can cross the network in clear.
-    ((75, 23, "SASL001", "error"), "AUTH offered without TLS"),
+    ((75, 23, "SASL001", "warning"), "AUTH offered without TLS"),
     # smtp_use_tls and smtpd_use_tls: deprecated since 3.9, use the *_tls_security_level.
     ((76, 1, "PAR005", "warning"), "a deprecated parameter"),
     ((77, 1, "PAR005", "warning"), "a deprecated parameter"),

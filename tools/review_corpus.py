@@ -6,12 +6,14 @@ a verdict a person gave after reading the Postfix source.
                                              # (verdict "?"), drop rows no longer reported,
                                              # and rewrite the counts in the .md
 
-The 40 files are fixed (SAMPLE): every fourth main.cf from the first and every seventh master.cf from the seventh of
-shared/corpus-real, none of which a test pins.  Each is linted as an administrator would
-run pflint on the directory it came from: with its partner file from the same directory of
+The 40 files are fixed (sample()): every fourth main.cf from the first and every seventh
+master.cf from the seventh of shared/corpus-real, none of which a test pins.  Each is
+linted as an administrator would run pflint on the directory it came from: with its
+partner file from the same directory of
 the same repository when the corpus has one, else alone (a main.cf then gets Postfix's
-stock master.cf; a master.cf gets an empty main.cf and pflint skips the rules that need
-main.cf's settings).  Info findings are not reviewed.
+stock master.cf; for a master.cf alone pflint skips the rules that need main.cf's
+settings: an empty main.cf beside it would stand for a configuration nobody runs).  Info
+findings are not reviewed.
 
 A verdict is ``right`` (what Postfix does, and it matters), ``false`` (Postfix does not do
 this) or ``no-effect`` (true, but changes nothing for this configuration, or the wrong
@@ -29,6 +31,7 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,11 +80,9 @@ def findings() -> list[dict[str, str]]:
             target = Path(scratch) / f"{kind}.cf"
             shutil.copyfile(CORPUS / name, target)
             partner = pairs.get(name)
-            other = Path(scratch) / ("master.cf" if kind == "main" else "main.cf")
             if partner is not None:
+                other = Path(scratch) / ("master.cf" if kind == "main" else "main.cf")
                 shutil.copyfile(CORPUS / partner, other)
-            elif kind == "master":
-                other.write_bytes(b"")
             for finding in lint([str(target)]).findings:
                 if finding.severity == "info":
                     continue
@@ -99,7 +100,37 @@ def findings() -> list[dict[str, str]]:
 
 
 def _key(row: dict[str, str]) -> tuple[str, ...]:
-    return (row["file"], row["line"], row["column"], row["code"], row["message"])
+    """What identifies a finding: a changed message or severity needs a new verdict."""
+    return tuple(row[c] for c in ("file", "line", "column", "code", "severity", "message"))
+
+
+@dataclass
+class Review:
+    """The current findings against the recorded verdicts."""
+
+    #: every current finding, with its recorded verdict and reason ("?" and "" when new)
+    rows: list[dict[str, str]]
+    #: current findings with no recorded verdict
+    new: list[dict[str, str]]
+    #: recorded rows pflint no longer reports
+    gone: list[dict[str, str]]
+
+
+def merge(current: list[dict[str, str]], reviewed: list[dict[str, str]]) -> Review:
+    """Pair each current finding with its recorded verdict."""
+    recorded = {_key(r): r for r in reviewed}
+    rows, new = [], []
+    for row in current:
+        old = recorded.get(_key(row))
+        if old is None:
+            row = {**row, "verdict": "?", "reason": ""}
+            new.append(row)
+        else:
+            row = {**row, "verdict": old["verdict"], "reason": old["reason"]}
+        rows.append(row)
+    reported = {_key(r) for r in current}
+    gone = [r for r in reviewed if _key(r) not in reported]
+    return Review(rows, new, gone)
 
 
 def read_review() -> list[dict[str, str]]:
@@ -111,9 +142,11 @@ def read_review() -> list[dict[str, str]]:
 
 def write_review(rows: list[dict[str, str]]) -> None:
     with open(TSV, "w", encoding="utf-8", newline="") as handle:
+        # messages quote Postfix's replies ("454 4.7.0 ..."): no quoting at all, as read
         writer = csv.DictWriter(
-            handle, COLUMNS, delimiter="\t", quoting=csv.QUOTE_NONE, lineterminator="\n"
-        )
+            handle, COLUMNS, delimiter="\t", quoting=csv.QUOTE_NONE, quotechar=None,
+            lineterminator="\n",
+        )  # fmt: skip
         writer.writeheader()
         writer.writerows(rows)
 
@@ -141,37 +174,31 @@ def counts_table(rows: list[dict[str, str]]) -> str:
 BEGIN, END = "<!-- counts: tools/review_corpus.py -->\n", "<!-- end of counts -->\n"
 
 
-def update_md(rows: list[dict[str, str]]) -> None:
-    text = MD.read_text(encoding="utf-8")
+def expected_md(text: str, rows: list[dict[str, str]]) -> str:
+    """``text`` (the .md) with the counts between its markers made from ``rows``."""
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < 0:
         raise SystemExit(f"{MD}: the counts markers are missing")
-    MD.write_text(text[: start + len(BEGIN)] + counts_table(rows) + text[end:], encoding="utf-8")
+    return text[: start + len(BEGIN)] + counts_table(rows) + text[end:]
+
+
+def update_md(rows: list[dict[str, str]]) -> None:
+    MD.write_text(expected_md(MD.read_text(encoding="utf-8"), rows), encoding="utf-8")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update", action="store_true")
     args = parser.parse_args()
-    reviewed = {_key(r): r for r in read_review()}
-    current = findings()
-    merged = []
-    missing = 0
-    for row in current:
-        old = reviewed.get(_key(row))
-        if old is None:
-            missing += 1
-            row = {**row, "verdict": "?", "reason": ""}
-            print(f"{row['file']}:{row['line']}:{row['column']}: {row['code']} {row['message']}")
-        else:
-            row = {**row, "verdict": old["verdict"], "reason": old["reason"]}
-        merged.append(row)
-    dropped = len(reviewed) - (len(current) - missing)
-    print(f"{len(current)} findings, {missing} without a verdict, {dropped} reviewed rows gone",
-          file=sys.stderr)  # fmt: skip
+    review = merge(findings(), read_review())
+    for row in review.new:
+        print(f"{row['file']}:{row['line']}:{row['column']}: {row['code']} {row['severity']} "
+              f"{row['message']}")  # fmt: skip
+    print(f"{len(review.rows)} findings, {len(review.new)} without a verdict, "
+          f"{len(review.gone)} reviewed rows gone", file=sys.stderr)  # fmt: skip
     if args.update:
-        write_review(merged)
-        update_md(merged)
+        write_review(review.rows)
+        update_md(review.rows)
     return 0
 
 

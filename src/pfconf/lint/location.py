@@ -200,3 +200,39 @@ def listed(restriction: Listed, *, service: str | None = None) -> Location | Non
         return where
     span = Span(first.span.line, first.span.column, second.span.end_line, second.span.end_column)
     return attrs.evolve(where, span=span)
+
+
+# -- a setting where the model found it, narrowed to one word (the sweep rules) ---------------
+
+
+def setting_origin(
+    origin: Parameter | Override | None, *, word: str | None = None, daemon: Daemon | None = None
+) -> Location | None:
+    """Where a setting is made (``origin``, as Configuration.origin gives it): a main.cf
+    entry's value, or a service's ``name=value``; only ``word`` when the text holds it once
+    (for an ``-o``, on one line).  When nothing is written (a default), ``daemon``'s service
+    line; None without a daemon.  ``daemon`` also names the service the finding is for."""
+    key = daemon.key if daemon is not None else None
+    if isinstance(origin, Parameter):
+        at = _once(origin.value, word)
+        if word is None or at is None:
+            return value(origin, service=key)
+        return token(origin, Token(word, at, at + len(word)), service=key)
+    if isinstance(origin, Override):
+        span = origin.argument
+        at = _once(origin.text, word)
+        if word is not None and at is not None and span.line == span.end_line:
+            column = span.column + at
+            span = Span(span.line, column, span.line, column + len(word))
+        return Location(File.MASTER, span, origin.name, key)
+    return service(daemon.service) if daemon is not None else None
+
+
+def _once(text: str, word: str | None) -> int | None:
+    """Where ``word`` starts in ``text`` when it is there exactly once."""
+    if not word:
+        return None
+    at = text.find(word)
+    if at < 0 or text.find(word, at + 1) >= 0:
+        return None
+    return at

@@ -9,7 +9,6 @@ that another value references as ``$name``.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterable, Iterator
 
 from ..kb import load_table
@@ -31,11 +30,9 @@ class NameSpace:
     def service_names(self) -> set[str]:
         """``<service><suffix>`` names made valid by the master.cf services."""
         names: set[str] = set()
-        for config in self.ctx.services:
-            service = config.service
-            program = os.path.basename(service.command)
-            for suffix in self._suffixes.get(program, []):
-                names.add(service.name + suffix)
+        for daemon in self.ctx.postfix.daemons:
+            for suffix in self._suffixes.get(daemon.program, []):
+                names.add(daemon.name + suffix)
         return names
 
     def could_be_service_name(self, name: str) -> bool:
@@ -46,8 +43,8 @@ class NameSpace:
     def _values(self) -> Iterable[str]:
         for entry in self.ctx.entries():
             yield entry.value
-        for config in self.ctx.services:
-            for override in config.service.override_list:
+        for daemon in self.ctx.postfix.daemons:
+            for override in daemon.overrides:
                 yield override.value
 
     @functools.cached_property

@@ -20,8 +20,16 @@ if TYPE_CHECKING:
     from .location import Location
     from .reporter import Reporter
 
-#: Every rule's docstring has these sections, in this order.
-DOC_HEADINGS = ("What it finds", "Why it matters", "Example", "Use instead", "Fix")
+#: Every rule's docstring has these sections, in this order.  "Postfix source" names, one
+#: bullet per claim, the Postfix file and function (or document and section) it rests on.
+DOC_HEADINGS = (
+    "What it finds",
+    "Why it matters",
+    "Postfix source",
+    "Example",
+    "Use instead",
+    "Fix",
+)
 
 _CODE = re.compile(r"^[A-Z]{2,4}\d{3}$")
 

@@ -157,38 +157,23 @@ class SmtpClient:
 
 
 def smtp_clients(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[SmtpClient, ...]:
-    """Every smtp and lmtp service, or an smtp client on main.cf alone when there is none."""
+    """Every smtp and lmtp service; an smtp client on main.cf alone when the master.cf is not
+    known.  A master.cf that runs neither program runs no SMTP client: its settings in
+    main.cf reach no process."""
     found = tuple(
         SmtpClient(d.config, d, d.program) for d in daemons if d.program in ("smtp", "lmtp")
     )
-    return found or (SmtpClient(config),)
+    if found or config.master is not None:
+        return found
+    return (SmtpClient(config),)
 
 
 # -- whether mail reaches a client (SASL003) -------------------------------------------------
 
-#: Tables that may name any transport for some mail: their contents are not read.
-TRANSPORT_TABLES = (
-    "transport_maps",
-    "sender_dependent_default_transport_maps",
-    "mailbox_transport_maps",
-    "fallback_transport_maps",
-    "address_verify_transport_maps",
-)
-
 
 def client_reached(client: SmtpClient, postfix: Postfix) -> bool:
-    """Whether mail may reach ``client``'s service, so that master(8) starts it: a transport
-    setting names it (main.cf, defaults included, or a service's content_filter), or a
-    transport table is set whose contents the model does not read.  A client judged on
-    main.cf alone (no master.cf service) is taken as reached."""
-    if client.daemon is None:
-        return True
-    name = client.daemon.name
-    if any(t.transport == name for t in postfix.named_transports):
-        return True
-    for daemon in postfix.daemons:
-        if daemon.service.override("content_filter") is not None:
-            value = (daemon.config.value("content_filter") or "").strip()
-            if value.split(":", 1)[0] == name:
-                return True
-    return any((postfix.config.value(table) or "").strip() for table in TRANSPORT_TABLES)
+    """Whether mail may reach ``client``'s service, so that master(8) starts it: the
+    model's Postfix.delivers_with, counting a transport setting of every address class
+    (defaults included) as SASL003 reads it.  A client judged on main.cf alone (no
+    master.cf service) is taken as reached."""
+    return client.daemon is None or postfix.delivers_with(client.daemon.name)

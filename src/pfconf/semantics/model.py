@@ -113,10 +113,11 @@ class Postfix:
         return named_transports(self.config, self.daemons)
 
     def delivers_with(self, transport: str) -> bool:
-        """Whether mail may reach the master.cf service ``transport``: a transport setting
-        names it (for an address class's transport: a class mail can reach; main.cf, or a
-        daemon's content_filter override), or a transport table is set whose contents the
-        model does not read."""
+        """Whether mail may reach the master.cf service ``transport``, so that master(8)
+        starts it: a transport setting names it (for an address class's transport: a class
+        mail can reach, so not ``virtual_transport`` without ``virtual_mailbox_domains``;
+        main.cf, or a daemon's content_filter override), or a transport table is set whose
+        contents the model does not read."""
         for named in self.named_transports:
             klass = TRANSPORT_CLASSES.get(named.parameter)
             if named.transport == transport and (
@@ -129,6 +130,16 @@ class Postfix:
                 if value.split(":", 1)[0] == transport:
                     return True
         return any((self.config.value(name) or "").strip() for name in TRANSPORT_TABLES)
+
+    @functools.cached_property
+    def reached_clients(self) -> tuple[SmtpClient, ...]:
+        """The smtp and lmtp clients mail may reach (:meth:`delivers_with` their service); a
+        client judged on main.cf alone (no master.cf service) counts as reached."""
+        return tuple(
+            client
+            for client in self.smtp_clients
+            if client.daemon is None or self.delivers_with(client.daemon.name)
+        )
 
     @functools.cached_property
     def routes(self) -> tuple[Route, ...]:
@@ -151,9 +162,6 @@ class Postfix:
     def own_addresses(self) -> OwnAddresses:
         """The addresses Postfix counts as this host's (inet_interfaces, proxy_interfaces)."""
         return own_addresses(self.config)
-
-
-        return named_transports(self.config)
 
     @functools.cached_property
     def deliveries(self) -> tuple[Delivery, ...]:

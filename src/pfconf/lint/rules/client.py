@@ -8,8 +8,6 @@ with the readers of pfconf.semantics.tls, which follow Postfix's TLS library.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from ...semantics import Configuration, Daemon, yes
 from ...semantics.client import SmtpClient
 from ...semantics.smtpd import SERVER_CERTIFICATES
@@ -21,17 +19,9 @@ from ...semantics.tls import (
     match_names,
 )
 from ...values import hostname_problem
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
 from ..rule import Rule, register
-from ._written import Once, place
-
-
-def _used_clients(ctx: Context) -> Iterator[SmtpClient]:
-    """The smtp/lmtp clients mail may reach (main.cf alone counts as the smtp client)."""
-    for client in ctx.postfix.smtp_clients:
-        if client.daemon is None or ctx.postfix.delivers_with(client.daemon.name):
-            yield client
 
 
 def _uses_tls(client: SmtpClient) -> bool:
@@ -54,6 +44,13 @@ class WrapperModeWithoutEncrypt(Rule):
     "smtp_tls_wrappermode requires smtp_tls_security_level = encrypt (or stronger)" and
     skips each server (smtp_connect.c, smtp_connect_inet()).  Every message for that
     transport is deferred.
+
+    ## Postfix source
+    - In wrapper mode, a server whose effective TLS level is below `encrypt` is skipped with
+      "... requires ... = encrypt (or stronger)": `src/smtp/smtp_connect.c`,
+      `smtp_connect_inet()` (Postfix 3.0 and later).
+    - The level may come from a policy table per destination: `src/smtp/smtp_tls_policy.c`,
+      `policy_create()`.
 
     ## Example
     ```
@@ -79,10 +76,11 @@ class WrapperModeWithoutEncrypt(Rule):
     severity = "error"
     summary = "TLS wrapper mode below level encrypt: the client skips every server"
     needs_main = True
+    #: a shared setting, judged with each client's own level (in the message)
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
-        for client in _used_clients(ctx):
+    def check(self, ctx: Context) -> None:
+        for client in ctx.postfix.reached_clients:
             tls = client.tls
             if not tls.wrapper_mode or tls.level not in ("none", "may") or tls.policy_maps:
                 continue
@@ -92,10 +90,9 @@ class WrapperModeWithoutEncrypt(Rule):
                 f"stronger; at level {tls.level} ({tls.why}) {client.protocol}(8) skips every "
                 "server and the mail is deferred"
             )
-            origin = client.config.origin(wrapper)
-            finding = once(place(ctx, type(self), origin, message, daemon=client.daemon))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(client.config.origin(wrapper), daemon=client.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -113,6 +110,16 @@ class FingerprintsUnusable(Rule):
     tls_dane_add_fpt_digests(), Postfix 3.6 and later); with none left it logs "configured
     at fingerprint security level, but with no fingerprints to match" and fails the
     destination (smtp_tls_policy.c, policy_create()): every message is deferred.
+
+    ## Postfix source
+    - Each value of `smtp_tls_fingerprint_cert_match` is decoded as hex, colons allowed
+      between pairs, at most three characters per byte of the widest digest (192); others
+      are skipped with "malformed fingerprint value": `src/tls/tls_dane.c`,
+      `tls_dane_add_fpt_digests()` with `src/util/hex_code.c`, `hex_decode_opt()` (Postfix
+      3.6 and later).
+    - With no fingerprint left the destination fails ("configured at fingerprint security
+      level, but with no fingerprints to match"): `src/smtp/smtp_tls_policy.c`,
+      `policy_create()`.
 
     ## Example
     ```
@@ -138,10 +145,9 @@ class FingerprintsUnusable(Rule):
     summary = "fingerprint TLS level without a usable fingerprint: every delivery deferred"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         checks_form = ctx.target[:2] >= (3, 6)
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             tls = client.tls
             if tls.level != "fingerprint" or tls.policy_maps:
                 continue
@@ -157,20 +163,18 @@ class FingerprintsUnusable(Rule):
                     "delivery"
                 )
                 level_origin = client.config.origin(client.parameter("tls_security_level"))
-                finding = once(place(ctx, type(self), origin or level_origin, message,
-                                     daemon=client.daemon))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(origin or level_origin, daemon=client.daemon)
+                if where is not None:
+                    self.report(where, message)
                 continue
             for value in bad:
                 message = (
                     f"{value.text!r} in {name} is not a fingerprint (hex digits in pairs, "
                     f"single colons between): {client.protocol}(8) ignores it"
                 )
-                finding = once(place(ctx, type(self), origin, message, word=value.text,
-                                     daemon=client.daemon, severity="warning"))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(origin, word=value.text, daemon=client.daemon)
+                if where is not None:
+                    self.report(where, message, severity="warning")
 
 
 @register
@@ -185,6 +189,12 @@ class InvalidServerName(Rule):
     "smtp_tls_servername = ... specifies an invalid hostname" and fails that destination
     (smtp_tls_policy.c, policy_create()): every TLS delivery is deferred, and with level
     `may` no TLS is tried either.
+
+    ## Postfix source
+    - A `smtp_tls_servername` that is not a valid host name (`hostname` and `nexthop` are valid
+      names too) makes the destination's TLS policy invalid ("specifies an invalid hostname"), for
+      every TLS level above `none`: `src/smtp/smtp_tls_policy.c`, `policy_create()`, with
+      `src/util/valid_hostname.c`, `valid_hostname()` (Postfix 3.4 and later).
 
     ## Example
     ```
@@ -208,11 +218,10 @@ class InvalidServerName(Rule):
     summary = "smtp_tls_servername is not a valid host name: TLS deliveries fail"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 4):
             return  # smtp_tls_servername is new in Postfix 3.4
-        once = Once()
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             value = (client.value("tls_servername") or "").strip()
             if not value or not _uses_tls(client):
                 continue
@@ -224,10 +233,9 @@ class InvalidServerName(Rule):
                 f"{name} = {value} is not a valid host name ({problem}): {client.protocol}(8) "
                 "fails every destination it would talk TLS to, and that mail is deferred"
             )
-            finding = once(place(ctx, type(self), client.config.origin(name), message,
-                                 daemon=client.daemon))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(client.config.origin(name), daemon=client.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -243,6 +251,14 @@ class TlsOverUnixLmtp(Rule):
     sockets' and fails the delivery (smtp_tls_policy.c, dane_init()).  Opportunistic TLS
     is "not appropriate for unix-domain destinations": lmtp(8) logs that on each delivery
     and uses no TLS (smtp_connect.c, smtp_connect_local()).
+
+    ## Postfix source
+    - DANE over a unix-domain socket is an invalid policy ('the "dane" security level is
+      invalid for delivery via unix-domain sockets'): `src/smtp/smtp_tls_policy.c`,
+      `dane_init()`.
+    - Level `may` over a unix-domain socket is lowered to `none` with "opportunistic TLS
+      encryption is not appropriate for unix-domain destinations": `src/smtp/smtp_connect.c`,
+      `smtp_connect_local()`.
 
     ## Example
     ```
@@ -266,9 +282,10 @@ class TlsOverUnixLmtp(Rule):
     severity = "error"
     summary = "DANE or opportunistic TLS for LMTP over a unix-domain socket"
     needs_main = True
+    #: a shared setting, judged for each socket route (named in the message)
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for route in ctx.postfix.routes:
             config = route.client_config
             if config is None or not route.lmtp:
@@ -290,18 +307,16 @@ class TlsOverUnixLmtp(Rule):
                 f"{route.parameter} delivers over the unix socket {route.nexthop} at TLS "
                 f"level {level} ({client.tls.why}): {effect}"
             )
-            origin = config.origin(name) or route.origin
-            finding = once(place(ctx, type(self), origin, message, daemon=route.daemon,
-                                 severity=severity))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(config.origin(name) or route.origin, daemon=route.daemon)
+            if where is not None:
+                self.report(where, message, severity=severity)
 
 
 def _tls_in_use(ctx: Context) -> bool:
     postfix = ctx.postfix
     if any(server.tls.state != "none" for server in postfix.smtp_servers):
         return True
-    return any(_uses_tls(client) for client in _used_clients(ctx))
+    return any(_uses_tls(client) for client in postfix.reached_clients)
 
 
 @register
@@ -315,6 +330,11 @@ class TlsConfigFileNotAbsolute(Rule):
     Every Postfix program that initializes TLS logs "non-default tls_config_file = ... is
     not an absolute pathname, disabling TLS support" (tls_misc.c, tls_library_init()):
     smtpd offers no STARTTLS, smtp(8) sends in clear or, where TLS is required, defers.
+
+    ## Postfix source
+    - A `tls_config_file` other than `default`, `none` or an absolute path disables TLS in
+      every program that initializes it ("... is not an absolute pathname, disabling TLS
+      support"): `src/tls/tls_misc.c`, `tls_library_init()` (Postfix 3.9 and later).
 
     ## Example
     ```
@@ -336,7 +356,7 @@ class TlsConfigFileNotAbsolute(Rule):
     summary = "tls_config_file is not an absolute path: TLS is disabled everywhere"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 9):
             return
         config = ctx.configuration
@@ -347,9 +367,9 @@ class TlsConfigFileNotAbsolute(Rule):
             f"tls_config_file = {value} is not default, none or an absolute path: every "
             "Postfix program disables TLS support"
         )
-        finding = place(ctx, type(self), config.origin("tls_config_file"), message)
-        if finding is not None:
-            yield finding
+        where = at.setting_origin(config.origin("tls_config_file"))
+        if where is not None:
+            self.report(where, message)
 
 
 #: The cipher exclusion lists and when each applies: (parameter suffix, TLS required).
@@ -372,6 +392,12 @@ class CipherExclusionWithOperator(Rule):
     exclusion" and fail (tls_misc.c): no TLS session can start.  smtpd then refuses
     STARTTLS, and smtp(8) cannot use TLS, deferring mail where TLS is required.
 
+    ## Postfix source
+    - An exclusion that starts with `!`, `+`, `-` or `@` fails the cipher setup ("invalid
+      unary '!+-@' in cipher exclusion"): `src/tls/tls_misc.c`, `tls_set_ciphers()`, which
+      every session calls: `src/tls/tls_server.c`, `tls_server_start()` and
+      `src/tls/tls_client.c`, `tls_client_start()`.
+
     ## Example
     ```
     smtpd_tls_exclude_ciphers = !aNULL, !eNULL
@@ -392,16 +418,15 @@ class CipherExclusionWithOperator(Rule):
     summary = "a cipher exclusion starts with !, +, - or @: TLS sessions fail"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             state = server.tls.state
             for suffix, mandatory in _EXCLUSIONS:
                 if state == "none" or (mandatory and state != "required"):
                     continue
                 name = f"smtpd_{suffix}"
-                yield from self._judge(ctx, once, server.config, name, "smtpd", server.daemon)
-        for client in _used_clients(ctx):
+                self._judge(server.config, name, "smtpd", server.daemon)
+        for client in ctx.postfix.reached_clients:
             level = client.tls.level
             for suffix, mandatory in _EXCLUSIONS:
                 if mandatory and level not in _MANDATORY_CLIENT and not client.tls.policy_maps:
@@ -409,18 +434,9 @@ class CipherExclusionWithOperator(Rule):
                 if not _uses_tls(client):
                     continue
                 name = client.parameter(suffix)
-                yield from self._judge(ctx, once, client.config, name, client.protocol,
-                                       client.daemon)  # fmt: skip
+                self._judge(client.config, name, client.protocol, client.daemon)
 
-    def _judge(
-        self,
-        ctx: Context,
-        once: Once,
-        config: Configuration,
-        name: str,
-        program: str,
-        daemon: Daemon | None,
-    ) -> Iterator[Finding]:
+    def _judge(self, config: Configuration, name: str, program: str, daemon: Daemon | None) -> None:
         for word in cipher_exclusions(config.value(name) or ""):
             if not bad_exclusion(word):
                 continue
@@ -429,10 +445,9 @@ class CipherExclusionWithOperator(Rule):
                 f"{word[0]!r}; {program}(8) fails every TLS session (\"invalid unary '!+-@' in "
                 'cipher exclusion")'
             )
-            finding = once(place(ctx, type(self), config.origin(name), message, word=word,
-                                 daemon=daemon))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(config.origin(name), word=word, daemon=daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 _LEGACY_CERTIFICATES = tuple(n for n in SERVER_CERTIFICATES if n != "smtpd_tls_chain_files")
@@ -451,6 +466,11 @@ class LegacyCertificatesIgnored(Rule):
     smtpd_tls_chain_files and one or more of the legacy ... are non-empty; the legacy
     parameters will be ignored" (smtpd.c, pre_jail_init()).  Whoever changes the legacy
     certificate later changes nothing.
+
+    ## Postfix source
+    - With `smtpd_tls_chain_files` set, smtpd ignores the legacy certificate settings and
+      warns "Both smtpd_tls_chain_files and one or more of the legacy ... are non-empty":
+      `src/smtpd/smtpd.c`, `pre_jail_init()` (Postfix 3.4 and later).
 
     ## Example
     ```
@@ -474,10 +494,9 @@ class LegacyCertificatesIgnored(Rule):
     summary = "legacy certificate settings next to smtpd_tls_chain_files are ignored"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 4):
             return
-        once = Once()
         for server in ctx.postfix.smtp_servers:
             config = server.config
             if (
@@ -491,10 +510,9 @@ class LegacyCertificatesIgnored(Rule):
                 if not value or (name == "smtpd_tls_cert_file" and value.lower() == "none"):
                     continue
                 message = f"{name} is ignored: smtpd uses smtpd_tls_chain_files when both are set"
-                finding = once(place(ctx, type(self), config.origin(name), message,
-                                     daemon=server.daemon))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(config.origin(name), daemon=server.daemon)
+                if where is not None:
+                    self.report(where, message)
 
 
 @register
@@ -510,6 +528,13 @@ class TlsrptDisabled(Rule):
     "Cannot enable TLSRPT support: DNS is disabled" or "parameter
     smtp_tlsrpt_socket_name has empty value -- TLSRPT support will be disabled", and sends
     no TLS reports (smtp.c, post_init(); smtp_tlsrpt.c, smtp_tlsrpt_post_jail()).
+
+    ## Postfix source
+    - lmtp turns TLSRPT off ("TLSRPT support is not implemented for LMTP"):
+      `src/smtp/smtp.c`, `post_init()`.
+    - smtp turns it off without DNS ("Cannot enable TLSRPT support: DNS is disabled") or
+      without a socket name ("parameter smtp_tlsrpt_socket_name has empty value"):
+      `src/smtp/smtp_tlsrpt.c`, `smtp_tlsrpt_post_jail()` (Postfix 3.10 and later).
 
     ## Example
     ```
@@ -532,12 +557,13 @@ class TlsrptDisabled(Rule):
     severity = "warning"
     summary = "TLSRPT enabled where smtp(8) disables it"
     needs_main = True
+    #: a shared setting, judged with each client's own reason (in the message)
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 10):
             return
-        once = Once()
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             name = client.parameter("tlsrpt_enable")
             if not yes(client.value("tlsrpt_enable")):
                 continue
@@ -552,10 +578,9 @@ class TlsrptDisabled(Rule):
             else:
                 continue
             message = f"{name} = yes has no effect: {why}, so {client.protocol}(8) sends no reports"
-            finding = once(place(ctx, type(self), config.origin(name), message,
-                                 daemon=client.daemon))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(config.origin(name), daemon=client.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 #: The certificate-name list each verifying level reads (smtp_tls_policy.c, policy_create()).
@@ -576,6 +601,11 @@ class NoCertificateName(Rule):
     logs 'ignoring invalid match name: "."' (tls_client.c, add_namechecks()).  With no
     name at all it logs "could not configure peer name checks" and fails verification
     rather than accept any name: the mail is deferred.
+
+    ## Postfix source
+    - A match name `.` is skipped with 'ignoring invalid match name: "."', and with no name
+      added the session is marked to fail verification ("could not configure peer name
+      checks"): `src/tls/tls_client.c`, `add_namechecks()` (Postfix 3.6 and later).
 
     ## Example
     ```
@@ -599,11 +629,10 @@ class NoCertificateName(Rule):
     summary = "a certificate match name of '.' is ignored; with no other name TLS fails"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 6):
             return
-        once = Once()
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             tls = client.tls
             suffix = _MATCH_LISTS.get(tls.level)
             if suffix is None or tls.policy_maps:
@@ -623,7 +652,6 @@ class NoCertificateName(Rule):
             else:
                 severity, effect = "warning", f"{client.protocol}(8) ignores it"
             message = f"'.' in {name} names no domain: {effect}"
-            finding = once(place(ctx, type(self), client.config.origin(name), message,
-                                 daemon=client.daemon, severity=severity))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(client.config.origin(name), daemon=client.daemon)
+            if where is not None:
+                self.report(where, message, severity=severity)

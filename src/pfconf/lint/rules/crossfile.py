@@ -46,16 +46,23 @@ class UndefinedTransport(Rule):
     Transports only the defaults name (`smtp`, `relay`...) are those of Postfix's stock
     master.cf and are not checked.
 
-    Source: qmgr/qmgr_transport.c, qmgr_transport_event (the connection to
-    private/TRANSPORT fails, "mail transport unavailable"); proved on a running Postfix by
-    corpus/rules/XF001/fire/runtime.toml.
-
     ## Why it matters
     The queue manager hands each message to the master.cf service of that name.  When
     there is none, every message for it stays in the queue with "mail transport
     unavailable", and with `content_filter` that is all mail.  It typically happens when
     a main.cf from an article is copied without the master.cf half (amavis, dovecot,
     spamassassin).
+
+    ## Postfix source
+    - The queue manager connects to the transport's service in the private class
+      (private/TRANSPORT) and, when that fails, logs "connect to transport ..." and defers:
+      `src/qmgr/qmgr_transport.c`, `qmgr_transport_alloc()` and `qmgr_transport_event()`;
+      the deferral reason "mail transport unavailable": `src/qmgr/qmgr_deliver.c`,
+      `qmgr_deliver()`.  Reproduced on a running Postfix by
+      corpus/rules/XF001/fire/runtime.toml.
+    - `content_filter` is attached to each message as it is received: `src/smtpd/smtpd.c`,
+      `mail_open_stream()`; `src/pickup/pickup.c`, `pickup_copy()`.
+    - A disabled service is not started: `proto/postconf.proto` (master_service_disable).
 
     ## Example
     ```
@@ -124,6 +131,14 @@ class MissingReinjection(Rule):
     The filter hands every checked message back to Postfix on its reinjection port.  With
     no listener there, the filter cannot deliver and keeps everything; with a listener
     that still has the content filter, mail loops between Postfix and the filter.
+
+    ## Postfix source
+    - The filter delivers the checked mail back over SMTP to a dedicated smtpd, which must
+      set `-o content_filter=` "or else mail will loop": FILTER_README ("Advanced content
+      filter example", the `localhost:10026` service).
+    - Each smtpd attaches its `content_filter` to the mail it receives, so a reinjection
+      service that keeps it sends the mail to the filter again: `src/smtpd/smtpd.c`,
+      `mail_open_stream()`.
 
     ## Example
     ```

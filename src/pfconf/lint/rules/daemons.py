@@ -58,17 +58,26 @@ class ProcessLimit(Rule):
     main.cf says otherwise).  The program in the command field decides, not the service's
     name.
 
-    Source: master/master_ent.c, get_master_ent (master passes `-l` for a limit of 1 and
-    `-z` for 0); master/single_server.c, multi_server.c, trigger_server.c, event_server.c
-    and dgram_server.c, *_server_main (`MAIL_SERVER_SOLITARY`: "service %s requires a process
-    limit of 1"; `MAIL_SERVER_UNLIMITED`: "... of 0"); each daemon's main() names the one it
-    needs (qmgr/qmgr.c, cleanup/cleanup.c, ...; the list with the release of each is in
-    rules/daemons.toml).  postconf 3.7 accepts every such entry without a word.
+    postconf 3.7 accepts every such entry without a word.
 
     ## Why it matters
     The daemon stops as soon as master starts it; master logs "bad command startup --
     throttling" and tries again later.  Without qmgr no mail leaves the queue; without
     cleanup no mail enters it; without bounce nothing is deferred or bounced.
+
+    ## Postfix source
+    - master(8) passes `-l` for a process limit of 1 and `-z` for 0 (a `-` is
+      `default_process_limit`): `src/master/master_ent.c`, `get_master_ent()`.
+    - The daemon stops with "service ... requires a process limit of 1" (or "of 0"):
+      `src/master/single_server.c`, `single_server_main()`; `src/master/multi_server.c`,
+      `multi_server_main()`; `src/master/trigger_server.c`, `trigger_server_main()`;
+      `src/master/event_server.c`, `event_server_main()`; `src/master/dgram_server.c`,
+      `dgram_server_main()` (Postfix 3.4 and later for dgram_server).
+    - Which daemon asks for which (`CA_MAIL_SERVER_SOLITARY` or `CA_MAIL_SERVER_UNLIMITED`
+      in its `main()`): for example `src/qmgr/qmgr.c`, `main()` and `src/cleanup/cleanup.c`,
+      `main()`; every daemon with the release it starts in is in `rules/daemons.toml`.
+    - master throttles a daemon that stops at start-up: `src/master/master_spawn.c`,
+      `master_reap_child()` ("bad command startup -- throttling").
 
     ## Example
     ```
@@ -131,17 +140,25 @@ class PrivilegeColumn(Rule):
     - smtpd with `n` in the unprivileged column on an `inet` or `pass` service: it then runs
       as root, which it refuses on a network connection.
 
-    Source: master/master_ent.c, get_master_ent (the unprivileged column defaults to `y`;
-    `y` makes master pass `-u`); master/*_server.c, *_server_main
-    (`MAIL_SERVER_PRIVILEGED` with `-u`: "service %s requires privileged operation");
-    local/local.c, virtual/virtual.c, pipe/pipe.c, spawn/spawn.c, main; smtpd/smtpd_peer.c,
-    smtpd_peer_sockaddr_to_hostaddr ("the Postfix SMTP server must run with $mail_owner
-    privileges", on every IPv4 or IPv6 connection, from Postfix 2.3).  postconf 3.7 accepts
-    both without a word.
+    postconf 3.7 accepts both without a word.
 
     ## Why it matters
     The delivery agent stops at start-up and every delivery through it is deferred; smtpd
     exits on each connection, so no client can deliver mail.
+
+    ## Postfix source
+    - The unprivileged column defaults to `y`, and `y` makes master pass `-u`:
+      `src/master/master_ent.c`, `get_master_ent()`.
+    - local, virtual, pipe and spawn declare `CA_MAIL_SERVER_PRIVILEGED` in their `main()`
+      (`src/local/local.c`, `src/virtual/virtual.c`, `src/pipe/pipe.c`, `src/spawn/spawn.c`),
+      and with `-u` the server skeleton stops with "service ... requires privileged
+      operation": `src/master/single_server.c`, `single_server_main()`, and the other
+      `*_server_main()` functions.
+    - smtpd running as root stops on each network connection ("the Postfix SMTP server must
+      run with $mail_owner privileges"): `src/smtpd/smtpd_peer.c`,
+      `smtpd_peer_sockaddr_to_hostaddr()` (Postfix 2.3 and later).
+    - master(5), `proto/master` (the Unprivileged column: local, pipe, spawn and virtual
+      require privileges).
 
     ## Example
     ```
@@ -216,18 +233,26 @@ class DaemonArguments(Rule):
     pipe, spawn and postscreen, whose plain arguments are not checked this way, and
     programs pflint does not know are skipped.
 
-    Source: master/single_server.c, multi_server.c, trigger_server.c, event_server.c,
-    dgram_server.c, *_server_main (the getopt strings, by release, are in
-    rules/daemons.toml; `invalid option: %c` and `invalid "-o %s" option value: %s`,
-    with util/split_nameval.c); each daemon's service function ("unexpected command-line
-    argument: %s": smtpd/smtpd.c smtpd_service, local/local.c local_service,
-    cleanup/cleanup.c cleanup_service, ...); smtp/smtp.c, get_cli_attr from post_init
-    ("unknown attribute name: %s", and util/byte_mask.c for the flags).  postconf 3.7
-    accepts all of these.
+    postconf 3.7 accepts all of these.
 
     ## Why it matters
     The daemon stops when master starts it or at its first request: an smtpd service with
     such a line accepts no mail at all, a delivery agent defers everything sent through it.
+
+    ## Postfix source
+    - Option letters and `-o` values: the getopt loop of `src/master/single_server.c`,
+      `single_server_main()` (and `multi_server_main()` in `src/master/multi_server.c`,
+      `trigger_server_main()` in `src/master/trigger_server.c`, `event_server_main()` in
+      `src/master/event_server.c`, `dgram_server_main()` in `src/master/dgram_server.c`)
+      stops with "invalid option" or, when `src/util/split_nameval.c`, `split_nameval()`
+      fails, 'invalid "-o ..." option value'; the letters by release are in
+      `rules/daemons.toml`.
+    - A plain argument: each daemon's service function stops with "unexpected
+      command-line argument", for example `src/smtpd/smtpd.c`, `smtpd_service()`;
+      `src/local/local.c`, `local_service()`; `src/cleanup/cleanup.c`, `cleanup_service()`.
+    - smtp and lmtp take only `flags=` with `D`, `O`, `R` and `X`: `src/smtp/smtp.c`,
+      `get_cli_attr()`, called from `post_init()` ("unknown attribute name"), with
+      `src/util/byte_mask.c`, `byte_mask()` for an unknown flag (Postfix 3.5 and later).
 
     ## Example
     ```
@@ -427,14 +452,20 @@ class MasterRefusesEntry(Rule):
     - a `{` in the command's arguments without its `}`, or with text after it (Postfix 3.0
       and later).
 
-    Source: master/master_ent.c, get_master_ent (`inet service cannot be private`, `%s in "%s"`
-    after util/host_port.c host_port, `%s` after util/extpar.c extpar) and get_str_ent
-    (`field "%s" has no default value`).  postconf 3.7 accepts a private
-    inet service, a `-` command and a bad name, and only warns about the brace.
+    postconf 3.7 accepts a private inet service, a `-` command and a bad name, and only
+    warns about the brace.
 
     ## Why it matters
     master stops while it reads master.cf: Postfix does not start at all (or, on `postfix
     reload`, the running master exits).
+
+    ## Postfix source
+    - A private `inet` service ("inet service cannot be private"), a bad `host:port`
+      (checked with `src/util/host_port.c`, `host_port()`) and an unbalanced `{` (checked
+      with `src/util/extpar.c`, `extpar()`, Postfix 3.0 and later) stop master:
+      `src/master/master_ent.c`, `get_master_ent()`.
+    - The command field has no default: `src/master/master_ent.c`, `get_str_ent()` ("field
+      ... has no default value").
 
     ## Example
     ```
@@ -598,16 +629,7 @@ class MissingService(Rule):
     or oqmgr) is taken for a fragment meant to be merged into a whole one, and is not
     judged.
 
-    Source: postscreen/postscreen_send.c, psc_send_socket ("cannot connect to service
-    %s", then "421 4.3.2 No system resources"); postscreen/postscreen_dnsbl.c,
-    psc_dnsbl_request; postscreen/postscreen_starttls.c, psc_starttls_open ("454 4.7.0 TLS
-    not available due to local problem"); tls/tls_proxy_clnt.c, tls_proxy_open with
-    smtp/smtp_proto.c, smtp_start_tls (no fallback to the built-in TLS; mandatory TLS
-    defers with 4.7.5); smtpd/smtpd_check.c, reject_unverified_address ("%s service
-    failure", "450 4.1.1 ... address verification problem") with global/verify_clnt.c;
-    global/dict_proxy.c, dict_proxy_open (retries every second, without a word when the
-    socket does not exist); smtpd/smtpd.c, mail_open_stream ("unable to connect to the %s
-    %s service").  postconf 3.7 says nothing about any of these.
+    postconf 3.7 says nothing about any of these.
 
     ## Why it matters
     postscreen without its smtpd turns away every client that passes its tests; without
@@ -615,6 +637,34 @@ class MissingService(Rule):
     proxymap hangs at start-up (smtpd with the default local_recipient_maps never answers);
     without the cleanup service smtpd drops each client at MAIL FROM.  Without dnsblog
     the DNS blocklists are never asked, and without tlsproxy STARTTLS fails.
+
+    ## Postfix source
+    - postscreen hands a client to its smtpd through the `smtpd_service_name` service, and
+      answers "421 4.3.2 No system resources" when it cannot connect:
+      `src/postscreen/postscreen_send.c`, `psc_send_socket()`.
+    - postscreen's DNS queries go through dnsblog: `src/postscreen/postscreen_dnsbl.c`,
+      `psc_dnsbl_request()`.
+    - postscreen's STARTTLS goes through tlsproxy ("454 4.7.0 TLS not available due to local
+      problem" without it): `src/postscreen/postscreen_starttls.c`, `psc_starttls_open()`.
+    - smtp(8) with TLS connection reuse talks TLS through tlsproxy, with no fallback:
+      `src/smtp/smtp_proto.c`, `smtp_start_tls()` and `src/tls/tls_proxy_clnt.c`,
+      `tls_proxy_open()`.
+    - Address verification asks the verify service ("... service failure", then "450 ...
+      address verification problem"): `src/smtpd/smtpd_check.c`,
+      `reject_unverified_address()` with `src/global/verify_clnt.c`, `verify_clnt_query()`.
+    - A `proxy:` table is opened through proxymap (read) or proxywrite (update), and the
+      open is retried every second while the service cannot be reached:
+      `src/global/dict_proxy.c`, `dict_proxy_open()`.
+    - smtpd connects to `cleanup_service_name` in the public class and stops when it cannot
+      ("unable to connect to the public ... service"): `src/smtpd/smtpd.c`,
+      `mail_open_stream()`; the other services are reached in the private class (the
+      `MAIL_CLASS_PRIVATE` connections of the functions above).
+    - The services and their names: `conf/master.cf`; `proto/postconf.proto`
+      (smtpd_service_name), `proto/postconf.proto` (dnsblog_service_name),
+      `proto/postconf.proto` (tlsproxy_service_name), `proto/postconf.proto`
+      (address_verify_service_name), `proto/postconf.proto` (proxymap_service_name),
+      `proto/postconf.proto` (proxywrite_service_name), `proto/postconf.proto`
+      (cleanup_service_name).
 
     ## Example
     ```
@@ -902,15 +952,22 @@ class SingleRecipientFlags(Rule):
     `default_destination_recipient_limit`, 50 by default) is not 1.  Postfix 3.5 and
     later.
 
-    Source: smtp/smtp.c, get_cli_attr (the flags) and deliver_message ("flag `D' requires
-    %s_destination_recipient_limit = 1", then the delivery is deferred with 4.3.5 "mail
-    system configuration error"); qmgr/qmgr_transport.c, qmgr_transport_create (the limit
-    per transport).  postconf 3.7 says nothing.
+    postconf 3.7 says nothing.
 
     ## Why it matters
     Such a header names one recipient, so the client refuses a delivery with several: every
     message with more than one recipient at the same destination is deferred again and
     again, and finally bounced.
+
+    ## Postfix source
+    - The `D` and `O` flags of `flags=`: `src/smtp/smtp.c`, `get_cli_attr()` (Postfix 3.5
+      and later).
+    - A delivery with more than one recipient is deferred ("flag `D' requires
+      ..._destination_recipient_limit = 1", 4.3.5 "mail system configuration error"):
+      `src/smtp/smtp.c`, `deliver_message()`.
+    - The recipient limit per transport (`<transport>_destination_recipient_limit`, else
+      `default_destination_recipient_limit`): `src/qmgr/qmgr_transport.c`,
+      `qmgr_transport_create()`.
 
     ## Example
     ```

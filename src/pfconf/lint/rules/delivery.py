@@ -7,13 +7,10 @@ come from the model (pfconf.semantics.delivery); these rules judge them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from ...semantics.delivery import class_reachable, own_addresses, split_transport
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
 from ..rule import Rule, register
-from ._written import Once, place
 
 
 @register
@@ -33,6 +30,16 @@ class NextHopLoopsBack(Rule):
     myself" (5.4.6), or, for `relayhost` and fallback relays, deferred as a "configuration
     problem" (smtp_connect.c, smtp_connect_inet()).  It does not matter whether another
     program listens there.  LMTP and ports other than 25 are not checked by Postfix.
+
+    ## Postfix source
+    - smtp(8) looks for loops only on the SMTP port, and only in SMTP (not LMTP) mode:
+      `src/smtp/smtp_connect.c`, `smtp_connect_inet()` (`SMTP_MISC_FLAG_LOOP_DETECT`).
+    - It compares the next hop's addresses with its own (`inet_interfaces`) and the proxy's
+      (`proxy_interfaces`), and refuses them with 5.4.6 "mail for ... loops back to myself":
+      `src/smtp/smtp_addr.c`, `smtp_find_self()`, called from `smtp_host_addr()` and
+      `smtp_domain_addr()`.
+    - For `relayhost` and fallback relays the error becomes a deferral ("... configuration
+      problem", 4.3.5): `src/smtp/smtp_connect.c`, `smtp_connect_inet()`.
 
     ## Example
     ```
@@ -55,9 +62,10 @@ class NextHopLoopsBack(Rule):
     severity = "error"
     summary = "a next hop is this host on port 25: smtp(8) refuses it as a mail loop"
     needs_main = True
+    #: each client delivering to the next hop judges it with its own inet_interfaces
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for route in ctx.postfix.routes:
             client = route.client_config
             if client is None or route.lmtp:
@@ -78,11 +86,9 @@ class NextHopLoopsBack(Rule):
                     f'address ({why}) on port 25: smtp(8) refuses it ("mail for '
                     f'{destination.host} loops back to myself") and {effect}'
                 )
-                severity = "warning" if route.fallback else None
-                finding = once(place(ctx, type(self), route.origin, message,
-                                     word=destination.text, severity=severity))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(route.origin, word=destination.text)
+                if where is not None:
+                    self.report(where, message, severity="warning" if route.fallback else None)
 
 
 #: Transport settings trivial-rewrite reads, with the address class that uses each
@@ -117,6 +123,18 @@ class TransportWithoutName(Rule):
     hand to `mailbox_transport` or `fallback_transport` (deliver_pass.c, deliver_pass()),
     and the mail waits in the queue.
 
+    ## Postfix source
+    - trivial-rewrite refuses a transport value with an empty transport part ("null transport
+      is not allowed"): `src/trivial-rewrite/resolve.c`, `resolve_addr()`.
+    - The asking program logs "null transport result" and asks again every second:
+      `src/global/resolve_clnt.c`, `resolve_clnt()`.
+    - An empty transport parameter stops trivial-rewrite at start-up (minimum length 1):
+      `src/trivial-rewrite/trivial-rewrite.c`, `main()`.
+    - local(8) hands mail to `mailbox_transport` and `fallback_transport` through
+      `src/global/deliver_pass.c`, `deliver_pass()`, which stops on "missing transport
+      name": called from `src/local/mailbox.c`, `deliver_mailbox()` and
+      `src/local/unknown.c`, `deliver_unknown()`.
+
     ## Example
     ```
     relay_domains = example.net
@@ -139,7 +157,7 @@ class TransportWithoutName(Rule):
     summary = "a transport setting names a next hop but no transport"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         config = ctx.configuration
         for parameter, klass in _CLASS_TRANSPORTS:
             split = split_transport(config.value(parameter) or "")
@@ -150,11 +168,10 @@ class TransportWithoutName(Rule):
                 f'every address of the {klass} class ("null transport is not allowed"), '
                 "and smtpd or the queue manager asking for one retries without end"
             )
-            finding = place(ctx, type(self), config.origin(parameter), message)
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(config.origin(parameter))
+            if where is not None:
+                self.report(where, message)
         readers = ctx.postfix.running("local") or ()
-        once = Once()
         for view in [d.config for d in readers] or [config]:
             for parameter in _PASS_TRANSPORTS:
                 split = split_transport(view.value(parameter) or "")
@@ -165,9 +182,9 @@ class TransportWithoutName(Rule):
                     'every message it hands on ("missing transport name"), and that mail '
                     "is deferred"
                 )
-                finding = once(place(ctx, type(self), view.origin(parameter), message))
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(view.origin(parameter))
+                if where is not None:
+                    self.report(where, message)
 
 
 @register
@@ -184,6 +201,11 @@ class MalformedNextHop(Rule):
     description" or "bad network port" (smtp_connect.c, smtp_parse_destination() and
     util/host_port.c): every message for that next hop stays in the queue, and the
     transport is throttled after each attempt.
+
+    ## Postfix source
+    - The client parses the next hop at delivery time and stops on a bad one ("... in server
+      description", "bad network port", "unknown service"): `src/smtp/smtp_connect.c`,
+      `smtp_parse_destination()` with `src/util/host_port.c`, `host_port()`.
 
     ## Example
     ```
@@ -205,9 +227,10 @@ class MalformedNextHop(Rule):
     severity = "error"
     summary = "a next hop smtp(8) cannot parse: every delivery to it fails"
     needs_main = True
+    #: relayhost is parsed by each client it is used by (smtp or lmtp, in the message)
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for route in ctx.postfix.routes:
             if route.client_config is None:
                 continue
@@ -219,10 +242,9 @@ class MalformedNextHop(Rule):
                     f'{destination.text} ("{destination.problem}") and stops on every '
                     "delivery to it"
                 )
-                finding = once(place(ctx, type(self), route.origin, message,
-                                     word=destination.text))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(route.origin, word=destination.text)
+                if where is not None:
+                    self.report(where, message)
 
 
 @register
@@ -237,6 +259,11 @@ class FallbackRelayForUnixLmtp(Rule):
     lmtp_fallback_relay = ... setting for non-TCP connections" on every delivery and does
     without it (smtp_connect.c, smtp_connect_local()): mail that the socket refuses is
     deferred, not sent to the fallback.
+
+    ## Postfix source
+    - For a unix-domain destination lmtp(8) warns "ignoring ... setting for non-TCP
+      connections" and never uses the fallback relay: `src/smtp/smtp_connect.c`,
+      `smtp_connect_local()` (Postfix 3.1 and later).
 
     ## Example
     ```
@@ -259,11 +286,12 @@ class FallbackRelayForUnixLmtp(Rule):
     severity = "warning"
     summary = "lmtp_fallback_relay on LMTP over a unix socket is ignored"
     needs_main = True
+    #: one setting, judged for each socket route (named in the message) of its service
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 1):
             return  # lmtp_fallback_relay is new in 3.1
-        once = Once()
         for route in ctx.postfix.routes:
             config = route.client_config
             if config is None or not route.lmtp or route.fallback:
@@ -279,9 +307,9 @@ class FallbackRelayForUnixLmtp(Rule):
                 "delivery"
             )
             origin = config.origin("lmtp_fallback_relay")
-            finding = once(place(ctx, type(self), origin, message, daemon=route.daemon))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin, daemon=route.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 #: sizeof(struct sockaddr_un.sun_path): 108 bytes on Linux, 104 on the BSDs and macOS; a
@@ -300,6 +328,11 @@ class LmtpSocketPathTooLong(Rule):
     lmtp(8) checks the length before it connects, logs "unix-domain name too long" and
     defers the mail with "4.3.5 Server configuration error" (smtp_connect.c,
     smtp_connect_unix()).
+
+    ## Postfix source
+    - lmtp(8) refuses a path that does not fit the socket address ("unix-domain name too
+      long") and defers with 4.3.5 "Server configuration error": `src/smtp/smtp_connect.c`,
+      `smtp_connect_unix()`.
 
     ## Example
     ```
@@ -321,8 +354,7 @@ class LmtpSocketPathTooLong(Rule):
     summary = "an LMTP socket path longer than a socket address holds"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for route in ctx.postfix.routes:
             if route.client_config is None or not route.lmtp:
                 continue
@@ -335,7 +367,6 @@ class LmtpSocketPathTooLong(Rule):
                     "unix-domain socket name holds at most 107, so lmtp(8) defers every "
                     'delivery ("unix-domain name too long")'
                 )
-                finding = once(place(ctx, type(self), route.origin, message,
-                                     word=destination.text))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(route.origin, word=destination.text)
+                if where is not None:
+                    self.report(where, message)

@@ -23,7 +23,7 @@ from ...semantics.dnsbl import (
     smtpd_queries,
     split_zone,
 )
-from ...semantics.relay import class_definitions, own_networks_public
+from ...semantics.relay import class_definitions, own_networks_public, trusted_networks
 from .. import location as at
 from ..context import Context
 from ..finding import Fix
@@ -218,10 +218,19 @@ class DeadDnsbl(Rule):
     wherever the sites are set).
 
     ## Why it matters
-    A dead list blocks nothing and costs a DNS query per recipient; many dead domains are
+    A dead list blocks nothing and costs a DNS query per client; many dead domains are
     later parked or bought, and a domain that starts answering for every address makes
     Postfix reject all mail (see RBL002).  A moved list is not dead: deleting it would lose
     the blocking it still does, so it is moved to its successor instead.
+
+    ## Postfix source
+    - Which zones are dead, replaced or moved, since when, and the public source of each:
+      `rules/dnsbl.toml` (`status`, `since`, `superseded_by`, `sources`).
+    - smtpd asks the zone for every client it checks (cached per process):
+      `src/smtpd/smtpd_check.c`, `reject_rbl_addr()` and `reject_rbl_domain()` through
+      `rbl_pagein()`, which treats any A record as a listing and no answer as no listing.
+    - postscreen's queries: `src/postscreen/postscreen_dnsbl.c`, `psc_dnsbl_add_site()` and
+      `psc_dnsbl_request()`.
 
     ## Example
     ```
@@ -320,8 +329,17 @@ class DnsblListsEverything(Rule):
     real sites each time one of these domains lapsed.  With `permit_dnswl_client` it lets
     every client through.  In `postscreen_dnsbl_sites` it adds its weight to every client's
     score: an error when that weight alone reaches `postscreen_dnsbl_threshold` and
-    `postscreen_dnsbl_action` is `enforce` or `drop` (postscreen_early.c), a warning
-    otherwise.
+    `postscreen_dnsbl_action` is `enforce` or `drop`, a warning otherwise.
+
+    ## Postfix source
+    - Which lapsed zones answer for every address: `rules/dnsbl.toml` (status
+      `lists-everything`, with `sources`).
+    - Without a reply filter any A record is a listing: `src/smtpd/smtpd_check.c`,
+      `rbl_pagein()` and `find_dnsxl_addr()`; `reject_rbl_addr()` rejects,
+      `permit_dnswl_addr()` permits.
+    - postscreen adds a site's weight for each matching answer (`src/postscreen/postscreen_dnsbl.c`,
+      `psc_dnsbl_receive()`) and acts at `postscreen_dnsbl_threshold` by
+      `postscreen_dnsbl_action`: `src/postscreen/postscreen_early.c`, `psc_early_event()`.
 
     ## Example
     ```
@@ -399,6 +417,19 @@ class DuplicateDnsbl(Rule):
     The second query can only repeat the first one's answer: it adds nothing but a line to
     maintain, and usually shows that two configurations were pasted together.
 
+    ## Postfix source
+    - With `smtpd_delay_reject = yes` every list runs at each RCPT TO, and a reject in any of
+      them is final: `src/smtpd/smtpd_check.c`, `smtpd_check_rcpt()`; within a list smtpd
+      stops at the first item that decides: `generic_checks()`.
+    - A zone's answer is cached, so the second query repeats the first:
+      `src/smtpd/smtpd_check.c`, `find_dnsxl_addr()` and `find_dnsxl_domain()` (the
+      `smtpd_rbl_cache` made in `smtpd_check_init()`); a reply filter
+      (`zone=127.0.0.[2..11]`, Postfix 2.8 and later) selects answers: `rbl_byte_pagein()`
+      with `src/util/ip_match.c`, `ip_match_execute()`.
+    - postscreen keeps every site entry, duplicates included, and adds each matching
+      entry's weight: `src/postscreen/postscreen_dnsbl.c`, `psc_dnsbl_add_site()` and
+      `psc_dnsbl_receive()`.
+
     ## Example
     ```
     smtpd_recipient_restrictions = ...,
@@ -456,6 +487,13 @@ class ContainedDnsbl(Rule):
     The combined zone already answers for these addresses, so the extra query adds nothing;
     Spamhaus asks users not to query zen together with its parts.
 
+    ## Postfix source
+    - Which zones another zone already contains, and with which answers: `rules/dnsbl.toml`
+      (`contained_in`, `filter`, `sources`).
+    - The query and its filter: `src/smtpd/smtpd_check.c`, `find_dnsxl_addr()` with
+      `src/util/ip_match.c`, `ip_match_execute()`; postscreen weighs each site on its own:
+      `src/postscreen/postscreen_dnsbl.c`, `psc_dnsbl_receive()`.
+
     ## Example
     ```
     reject_rbl_client zen.spamhaus.org, reject_rbl_client xbl.spamhaus.org
@@ -484,6 +522,10 @@ class ContainedDnsbl(Rule):
                 location = asker.where(query)
                 if container is None or location is None:
                     continue
+                if (zone_info(query.zone) or {}).get("status") in ("dead", "superseded"):
+                    # RBL001 reports this query already, naming the list that holds its
+                    # data, with the same removal: one finding per cause
+                    continue
                 self.report(
                     location,
                     f"{query.zone} is part of {container.zone}, which is queried too "
@@ -507,6 +549,14 @@ class WrongDnsblKind(Rule):
     lists whose error answers look like listings, matches wrongly).  URI lists hold
     domains seen in message bodies and belong in a content filter such as SpamAssassin or
     rspamd.
+
+    ## Postfix source
+    - Which kind of list each zone is (IP, domain, URI): `rules/dnsbl.toml` (`kind`).
+    - `reject_rbl_client`, `permit_dnswl_client` and postscreen look up the reversed client
+      address: `src/smtpd/smtpd_check.c`, `find_dnsxl_addr()`;
+      `src/postscreen/postscreen_dnsbl.c`, `psc_dnsbl_request()`.
+    - `reject_rhsbl_*` look up a domain name: `src/smtpd/smtpd_check.c`,
+      `find_dnsxl_domain()` and `reject_rbl_domain()`.
 
     ## Example
     ```
@@ -570,15 +620,26 @@ class DnsblBeforePermit(Rule):
     where the server offers AUTH, and `permit_mynetworks` only where `mynetworks` can hold
     public addresses: blocklists do not list private, loopback or link-local ones, and
     `mynetworks_style = host` trusts the machine alone.  A permit ends only the list it is
-    in (smtpd_check.c, generic_checks(); one reached through a restriction class ends the
-    list that uses the class), and a reject in any list is final, so a permit in
-    `smtpd_recipient_restrictions` does not protect your users from a blocklist in
-    `smtpd_client_restrictions`.
+    in (one reached through a restriction class ends the list that uses the class), and a
+    reject in any list is final, so a permit in `smtpd_recipient_restrictions` does not
+    protect your users from a blocklist in `smtpd_client_restrictions`.
 
     ## Why it matters
     Your own users connect from home and mobile networks, whose dynamic addresses are on
     many blocklists (Spamhaus PBL, SpamCop).  Checked first, the blocklist rejects them
     before the permit that was meant for them is reached, and they cannot send mail.
+
+    ## Postfix source
+    - A `permit` ends only the list it is in, a reject in any list is final, and the client,
+      helo and sender lists run before the relay and recipient lists at RCPT TO:
+      `src/smtpd/smtpd_check.c`, `generic_checks()` and `smtpd_check_rcpt()`.
+    - `permit_sasl_authenticated` matches only a client that logged in:
+      `src/smtpd/smtpd_sasl_proto.c`, `permit_sasl_auth()`; `permit_mynetworks` tests
+      `mynetworks`, by default from `mynetworks_style`: `src/global/mynetworks.c`,
+      `mynetworks_core()`.
+    - The default relay list (`permit_mynetworks, permit_sasl_authenticated,
+      defer_unauth_destination` from compatibility level 1): `proto/postconf.proto`
+      (smtpd_relay_restrictions).
 
     ## Example
     ```
@@ -607,6 +668,10 @@ class DnsblBeforePermit(Rule):
 
     def check(self, ctx: Context) -> None:
         for server in smtp_servers(ctx):
+            if _trusts_every_ipv4_client(server):
+                # mynetworks = 0.0.0.0/0: every client is "your own", so moving a permit
+                # first would switch the blocklists off; RLY003 reports the open relay
+                continue
             permits = _own_permits(server)
             for list_name in LISTS:
                 flat = server.restrictions[list_name].flattened()
@@ -637,6 +702,14 @@ class DnsblBeforePermit(Rule):
                             "rejected"
                         )
                     self.report(location, message)
+
+
+def _trusts_every_ipv4_client(server: SmtpServer) -> bool:
+    """Whether mynetworks holds 0.0.0.0/0, so that permit_mynetworks lets every IPv4
+    client through."""
+    networks = trusted_networks(server.config) or ()
+    return any(n.whole_internet and n.network is not None and n.network.version == 4
+               for n in networks)  # fmt: skip
 
 
 def _own_permits(server: SmtpServer) -> dict[str, tuple[str, Restriction]]:
@@ -675,6 +748,16 @@ class UnfilteredDnsbl(Rule):
     uses a public or shared resolver every client is "listed" and mail is refused.  Postfix
     2.8 and later accept a filter such as `zen.spamhaus.org=127.0.0.[2..11]` that matches
     only real listings.
+
+    ## Postfix source
+    - Which zones answer refused queries with listing-like codes: `rules/dnsbl.toml`
+      (`error_codes`, with `sources`).
+    - Without a filter any A record counts as a listing: `src/smtpd/smtpd_check.c`,
+      `rbl_pagein()` and `find_dnsxl_addr()`; `src/postscreen/postscreen_dnsbl.c`,
+      `psc_dnsbl_receive()`.
+    - The filter syntax `zone=d.d.d.d` and `[lo..hi]` (Postfix 2.8 and later):
+      `src/util/ip_match.c`, `ip_match_parse()`; postconf(5), `proto/postconf.proto`
+      (postscreen_dnsbl_sites).
 
     ## Example
     ```

@@ -4,8 +4,6 @@ family C of the sweep.  Nothing stops, but the setting does not do what it says.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from ...semantics.settings import (
     charset_problem,
     dane_digests,
@@ -13,11 +11,9 @@ from ...semantics.settings import (
     known_tcp_ports,
     log_file_mode_problem,
 )
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
 from ..rule import Rule, register
-from ._written import Once, place
-from .client import _used_clients
 
 
 @register
@@ -32,6 +28,13 @@ class UpstreamProxyBehindPostscreen(Rule):
     "ignoring non-empty smtpd_upstream_proxy_protocol setting behind postscreen"
     (smtpd_peer.c, smtpd_peer_init()).  The proxy protocol has to be spoken to
     postscreen: `postscreen_upstream_proxy_protocol`.
+
+    ## Postfix source
+    - Behind postscreen, smtpd takes the client's address from postscreen and ignores its own
+      proxy setting ("ignoring non-empty smtpd_upstream_proxy_protocol setting behind
+      postscreen"): `src/smtpd/smtpd_peer.c`, `smtpd_peer_init()`.
+    - The proxy protocol for postscreen: `proto/postconf.proto`
+      (postscreen_upstream_proxy_protocol).
 
     ## Example
     ```
@@ -53,12 +56,13 @@ class UpstreamProxyBehindPostscreen(Rule):
     severity = "warning"
     summary = "smtpd_upstream_proxy_protocol on the smtpd behind postscreen is ignored"
     needs_main = True
+    #: main.cf's setting is reported once, naming the first service behind postscreen
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (2, 10):
             return
         servers = ctx.postfix.running("smtpd")
-        once = Once()
         for daemon in servers:
             if daemon.type != "pass":
                 continue
@@ -77,9 +81,9 @@ class UpstreamProxyBehindPostscreen(Rule):
                 f"smtpd_upstream_proxy_protocol = {value} is ignored by {daemon.key}, which "
                 "gets its clients from postscreen: set postscreen_upstream_proxy_protocol"
             )
-            finding = once(place(ctx, type(self), origin, message, daemon=daemon))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin, daemon=daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -92,6 +96,12 @@ class MaillogFilePermissionsIgnored(Rule):
     Every program logs "ignoring bad permissions: maillog_file_permissions = ..." and
     postlogd creates the log file with mode 0600 (global/mail_params.c, mail_params_init();
     util/logwriter.c, set_logwriter_create_perms()).
+
+    ## Postfix source
+    - Every program passes the setting to `src/util/logwriter.c`,
+      `set_logwriter_create_perms()`, which accepts only 644, 640 and 600 (leading zeros
+      aside), and warns "ignoring bad permissions" otherwise: `src/global/mail_params.c`,
+      `mail_params_init()` (Postfix 3.9 and later); the file then keeps mode 0600.
 
     ## Example
     ```
@@ -113,7 +123,7 @@ class MaillogFilePermissionsIgnored(Rule):
     summary = "maillog_file_permissions is not 0600, 0640 or 0644: ignored"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 9):
             return
         config = ctx.configuration
@@ -125,9 +135,9 @@ class MaillogFilePermissionsIgnored(Rule):
             f"maillog_file_permissions = {value} is not 0600, 0640 or 0644: every Postfix "
             "program warns and the log file is created with mode 0600"
         )
-        finding = place(ctx, type(self), origin, message)
-        if finding is not None:
-            yield finding
+        where = at.setting_origin(origin)
+        if where is not None:
+            self.report(where, message)
 
 
 @register
@@ -140,6 +150,12 @@ class UndisclosedRecipientsHeaderInvalid(Rule):
     When cleanup(8) adds the header to a message without `To:` or `Cc:`, it checks the
     text, logs "bad undisclosed_recipients_header header text ... -- need "headername:
     headervalue"" and adds nothing (cleanup_message.c, cleanup_header_done_callback()).
+
+    ## Postfix source
+    - cleanup(8) adds the header only when it is one ("bad undisclosed_recipients_header
+      header text ... -- need "headername: headervalue"" otherwise):
+      `src/cleanup/cleanup_message.c`, `cleanup_header_done_callback()`, with
+      `src/global/is_header.c`, `is_header()`.
 
     ## Example
     ```
@@ -161,8 +177,7 @@ class UndisclosedRecipientsHeaderInvalid(Rule):
     summary = "undisclosed_recipients_header is not a header: cleanup adds nothing"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         postfix = ctx.postfix
         views = [d.config for d in postfix.running("cleanup")] or [postfix.config]
         for view in views:
@@ -174,9 +189,9 @@ class UndisclosedRecipientsHeaderInvalid(Rule):
                 f'undisclosed_recipients_header = {value} is not "Name: value": cleanup(8) '
                 "warns and adds no header to mail without visible recipients"
             )
-            finding = once(place(ctx, type(self), origin, message))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -191,6 +206,13 @@ class KnownTcpPortsEntryIgnored(Rule):
     Every program logs "known_tcp_ports: in ...: ..." and leaves the entry out
     (global/config_known_tcp_ports.c, util/known_tcp_ports.c): the name is then looked up
     in the host's services file, or not found.
+
+    ## Postfix source
+    - Each entry is checked and a bad one left out with a warning:
+      `src/global/config_known_tcp_ports.c`, `config_known_tcp_ports()` ('not in "name = value"
+      form') and `src/util/known_tcp_ports.c`, `add_known_tcp_port()` ("numerical service name",
+      "non-numerical service port", "port number out of range", "duplicate service name"); Postfix
+      3.6 and later.
 
     ## Example
     ```
@@ -212,7 +234,7 @@ class KnownTcpPortsEntryIgnored(Rule):
     summary = "a known_tcp_ports entry Postfix refuses and leaves out"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 6):
             return
         config = ctx.configuration
@@ -226,9 +248,9 @@ class KnownTcpPortsEntryIgnored(Rule):
                 f"known_tcp_ports entry {piece.text.strip()!r}: {piece.problem}; Postfix "
                 "warns and leaves it out"
             )
-            finding = place(ctx, type(self), origin, message, word=piece.text.strip())
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin, word=piece.text.strip())
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -242,6 +264,10 @@ class QueueMinfreeTooSmall(Rule):
     smtpd warns "queue_minfree(...) should be at least 1.5*message_size_limit(...)" each
     time it starts (smtpd.c, post_jail_init()): with less free space than a message may
     need, smtpd accepts mail it then cannot store, and clients send it again.
+
+    ## Postfix source
+    - smtpd warns "queue_minfree(...) should be at least 1.5*message_size_limit(...)" when it
+      starts: `src/smtpd/smtpd.c`, `post_jail_init()`.
 
     ## Example
     ```
@@ -264,9 +290,10 @@ class QueueMinfreeTooSmall(Rule):
     severity = "info"
     summary = "queue_minfree below 1.5 times message_size_limit"
     needs_main = True
+    #: a shared queue_minfree, judged with each smtpd's own message_size_limit
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             config = server.config
             origin = config.origin("queue_minfree")
@@ -280,9 +307,9 @@ class QueueMinfreeTooSmall(Rule):
                 f"queue_minfree = {free} is below 1.5 x message_size_limit ({limit}): smtpd "
                 "warns at each start; keep room for at least one and a half messages"
             )
-            finding = once(place(ctx, type(self), origin, message, daemon=server.daemon))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin, daemon=server.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 #: Client levels that use DANE (smtp_tls_policy.c, TLS_DANE_BASED()).
@@ -304,6 +331,14 @@ class DaneDigestsEntryIgnored(Rule):
     all of a server's records are of it, DANE falls back to unauthenticated TLS (`dane`)
     or fails (`dane-only`).
 
+    ## Postfix source
+    - The smtp client reads `tls_dane_digests` when it sets up TLS, and skips each bad entry
+      with a warning ("Invalid matching type number", "Reserved matching type number",
+      "needs an explicit number", "matching type 1 can only be sha256", "matching type 2 can
+      only be sha512", "specified more than once"): `src/tls/tls_dane.c`,
+      `tls_dane_digest_init()`, called from `src/tls/tls_client.c`, `tls_client_init()`
+      (Postfix 3.6 and later).
+
     ## Example
     ```
     tls_dane_digests = sha512 sha256 sha384
@@ -324,11 +359,10 @@ class DaneDigestsEntryIgnored(Rule):
     summary = "a tls_dane_digests entry Postfix skips"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 6):
             return
-        once = Once()
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             if client.tls.level not in _DANE_LEVELS and not client.tls.policy_maps:
                 continue
             config = client.config
@@ -339,10 +373,9 @@ class DaneDigestsEntryIgnored(Rule):
                 if piece.problem is None:
                     continue
                 message = f"tls_dane_digests entry {piece.text!r}: {piece.problem}; skipped"
-                finding = once(place(ctx, type(self), origin, message, word=piece.text,
-                                     daemon=client.daemon))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(origin, word=piece.text, daemon=client.daemon)
+                if where is not None:
+                    self.report(where, message)
 
 
 @register
@@ -358,6 +391,13 @@ class FullNameCharsetInvalid(Rule):
     `From:` header to locally submitted mail; with an invalid name rfc2047_encode() logs
     "invalid character ... in charset name" and gives up (global/rfc2047_code.c), so such
     messages go out without the full name.
+
+    ## Postfix source
+    - cleanup(8) encodes a non-ASCII full name with `full_name_encoding_charset`:
+      `src/cleanup/cleanup_message.c`, `get_fullname_hdr_text()` (Postfix 3.10 and later).
+    - A charset name with a character RFC 2047 does not allow stops the encoding ("invalid
+      character ... in charset name"), and the full name is left out:
+      `src/global/rfc2047_code.c`, `rfc2047_encode()`.
 
     ## Example
     ```
@@ -379,10 +419,9 @@ class FullNameCharsetInvalid(Rule):
     summary = "full_name_encoding_charset is not a valid charset name"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 10):
             return
-        once = Once()
         postfix = ctx.postfix
         views = [d.config for d in postfix.running("cleanup")] or [postfix.config]
         for view in views:
@@ -395,6 +434,6 @@ class FullNameCharsetInvalid(Rule):
                 f"full_name_encoding_charset = {value}: {problem}; cleanup(8) leaves "
                 "non-ASCII full names out of the From: headers it adds"
             )
-            finding = once(place(ctx, type(self), origin, message))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin)
+            if where is not None:
+                self.report(where, message)

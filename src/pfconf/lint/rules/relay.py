@@ -90,10 +90,25 @@ class RenamedRestriction(Rule):
     or restriction classes.
 
     ## Why it matters
-    Old names still work but say something else than the documentation uses (the `helo`
-    in `reject_invalid_helo_hostname` tells what is checked).  A removed restriction makes
+    Old names still work, with no warning from Postfix (info), but say something else than
+    the documentation uses (the `helo` in `reject_invalid_helo_hostname` tells what is
+    checked).  A deprecated one makes smtpd log a warning.  A removed restriction makes
     smtpd answer every client with "451 4.3.5 Server configuration error": no mail is
     received at all.
+
+    ## Postfix source
+    - The old names still work, compared next to the new ones (`reject_invalid_hostname` with
+      `reject_invalid_helo_hostname`, `reject_unknown_client` with
+      `reject_unknown_client_hostname`, ...): `src/smtpd/smtpd_check.c`, `generic_checks()`;
+      the renames ("with Postfix < 2.3: reject_invalid_hostname", ...): postconf(5), in
+      `proto/postconf.proto`.
+    - `permit_mx_backup` logs "support for restriction ... will be removed" (Postfix 3.9 and
+      later): `src/smtpd/smtpd_check.c`, `permit_mx_backup()`; RELEASE_NOTES-3.9.
+    - `check_relay_domains`, `reject_maps_rbl` and `permit_naked_ip_address` log "support
+      for restriction ... has been removed in Postfix 3.9" and answer 451 4.3.5:
+      `src/smtpd/smtpd_check.c`, `check_relay_domains()`, `reject_maps_rbl()` and
+      `generic_checks()`, each calling `reject_server_error()`; RELEASE_NOTES-3.9
+      ("[Incompat 20240218]").
 
     ## Example
     ```
@@ -134,10 +149,12 @@ class RenamedRestriction(Rule):
                     severity="error",
                 )
             elif info.get("renamed"):
+                # the old name still works and Postfix logs nothing: advice, not a risk
                 self.report(
                     location,
                     f"{restriction.name} is the old name of {replacement} (renamed in Postfix "
-                    f"{info['renamed']})",
+                    f"{info['renamed']}; the old name still works)",
+                    severity="info",
                     fix=item_fix(
                         restriction,
                         f"rename {restriction.name} to {replacement}",
@@ -166,6 +183,14 @@ class UnreachableRestriction(Rule):
     smtpd stops at the first restriction that decides; everything after an unconditional
     one is never evaluated (smtpd logs "restriction ... is ignored").  A check placed there,
     typically a blocklist appended after a final `permit`, does nothing.
+
+    ## Postfix source
+    - `permit` ends the list when it permits, `reject` and `defer` always (unless after
+      `warn_if_reject`, which turns the reject into a logged warning), and smtpd logs
+      "restriction ... after ... is ignored": `src/smtpd/smtpd_check.c`, `generic_checks()`,
+      with `smtpd_check_reject()` for `warn_if_reject`.
+    - A restriction class is evaluated in place and its answer is the answer of the item
+      that names it: `src/smtpd/smtpd_check.c`, `generic_checks()`.
 
     ## Example
     ```
@@ -246,15 +271,30 @@ class OpenRelay(Rule):
     client relay.  `permit_mx_backup` without `permit_mx_backup_networks` is a warning: it
     relays for any domain whose MX records name this host.
 
-    Source: smtpd/smtpd_check.c, smtpd_check_init() with has_required() and
-    fail_required() for the start-up check; generic_checks() and smtpd_check_rcpt() for the
-    evaluation (a `permit` ends only the list it is in, a class's answer is the answer of the
-    list that uses it).
-
     ## Why it matters
     An smtpd that refuses to start receives no mail.  An open relay is found by spammers
     within hours; the server's address then lands on every blocklist and its own users'
     mail is refused everywhere.
+
+    ## Postfix source
+    - At start-up smtpd searches `smtpd_relay_restrictions` and `smtpd_recipient_restrictions`
+      (and the classes they name) for `reject_unauth_destination`, `defer_unauth_destination`,
+      `reject`, `defer`, `defer_if_permit` or `check_relay_domains`; a `permit` ends the
+      search of its list, a `warn_if_reject` skips the next word, and with none found it
+      stops ("specify at least one working instance of"): `src/smtpd/smtpd_check.c`,
+      `smtpd_check_init()`, `has_required()` and `fail_required()` (the relay list from
+      Postfix 2.10).
+    - Below compatibility level 1 both lists default to empty: `proto/postconf.proto`
+      (smtpd_relay_restrictions), COMPATIBILITY_README.
+    - At RCPT TO smtpd evaluates both lists (the relay list first from Postfix 3.6,
+      `smtpd_relay_before_recipient_restrictions`); a `permit` ends only the list it is in,
+      and a reject in either list is final: `src/smtpd/smtpd_check.c`, `smtpd_check_rcpt()`
+      and `generic_checks()`; `proto/postconf.proto`
+      (smtpd_relay_before_recipient_restrictions).
+    - `mynetworks` as Postfix computes it (from `mynetworks_style` when unset):
+      `src/global/mynetworks.c`, `mynetworks_core()`.
+    - `permit_mx_backup` without `permit_mx_backup_networks` relays for any domain whose MX
+      records name this host: `src/smtpd/smtpd_check.c`, `permit_mx_backup()`.
 
     ## Example
     ```
@@ -428,6 +468,18 @@ class MisplacedRestriction(Rule):
     nothing later stops it.  A restriction reached through a restriction class is judged
     in the list that uses the class.
 
+    ## Postfix source
+    - With `smtpd_delay_reject = no` each list runs at its own command, and a restriction
+      whose information has not arrived is skipped without a word (for example
+      `reject_unauth_destination` only acts `if (state->recipient)`):
+      `src/smtpd/smtpd_check.c`, `generic_checks()`; `smtpd_check_rcpt()` evaluates the
+      earlier lists at RCPT TO only with `smtpd_delay_reject = yes`; `proto/postconf.proto`
+      (smtpd_delay_reject).
+    - `reject_unauth_pipelining` tests a flag set when smtpd saw commands sent too early, so
+      it cannot see a DATA that has not been sent yet: `src/smtpd/smtpd_check.c`,
+      `reject_unauth_pipelining()`; `proto/postconf.proto` (smtpd_recipient_restrictions,
+      its `reject_unauth_pipelining` entry).
+
     ## Example
     ```
     smtpd_delay_reject = no
@@ -496,6 +548,13 @@ class UnknownRestriction(Rule):
     When smtpd reaches an unknown restriction it logs "unknown smtpd restriction" and
     answers the client "451 4.3.5 Server configuration error": every message that gets
     that far is deferred, and nothing is delivered until the name is fixed.
+
+    ## Postfix source
+    - An unknown name makes smtpd log "unknown smtpd restriction" and answer "451 4.3.5
+      Server configuration error": `src/smtpd/smtpd_check.c`, `generic_checks()` and
+      `reject_server_error()`.
+    - Restriction classes are looked up by exact name: `src/smtpd/smtpd_check.c`,
+      `generic_checks()` (`htable_find()` on `smtpd_rest_classes`).
 
     ## Example
     ```

@@ -9,6 +9,7 @@ import attrs
 from ...model import Override, Parameter
 from ...semantics import Configuration, SmtpServer, yes
 from ...semantics.client import SmtpClient, client_reached
+from ...semantics.compatibility import with_level
 from ...semantics.configuration import default_value
 from ...semantics.sasl import server_sasl
 from ...values import split_list
@@ -35,7 +36,19 @@ class AuthInClear(Rule):
     ## Why it matters
     smtpd then announces AUTH PLAIN and LOGIN before STARTTLS, and clients (and attackers
     who strip STARTTLS from the greeting) send user names and passwords base64-encoded in
-    clear text.
+    clear text.  A warning, not an error: mail flows and logins work; the risk is that
+    someone on the path reads the passwords.
+
+    ## Postfix source
+    - Without TLS, smtpd turns SASL on at the greeting unless `smtpd_tls_auth_only = yes`:
+      `src/smtpd/smtpd.c`, `smtpd_proto()`; required TLS (level `encrypt`, wrapper mode)
+      implies `smtpd_tls_auth_only`: `src/smtpd/smtpd.c`, `pre_jail_init()`.
+    - EHLO then offers AUTH with the mechanisms the SASL plug-in allows under
+      `smtpd_sasl_security_options` (`noplaintext` removes PLAIN and LOGIN:
+      `src/xsasl/xsasl_dovecot_server.c`, `xsasl_dovecot_server_mech_filter()`;
+      `src/xsasl/xsasl_cyrus_security.c`, `xsasl_cyrus_security_parse_opts()`), filtered by
+      `smtpd_sasl_mechanism_filter` (Postfix 3.6 and later): `src/smtpd/smtpd_sasl_glue.c`,
+      `smtpd_sasl_activate()`; `src/smtpd/smtpd.c`, `ehlo_cmd()`.
 
     ## Example
     ```
@@ -53,8 +66,7 @@ class AuthInClear(Rule):
 
     When smtpd offers no TLS at all (no `smtpd_tls_security_level`, or no certificate), the
     finding says so: `smtpd_tls_auth_only = yes` would then switch AUTH off altogether, since
-    smtpd activates SASL on a connection without TLS only when it is `no` (smtpd.c,
-    smtpd_proto()).
+    smtpd activates SASL on a connection without TLS only when it is `no`.
 
     ## Fix
     Where TLS is optional: set `smtpd_tls_auth_only = yes` (safe: clients can still
@@ -67,7 +79,7 @@ class AuthInClear(Rule):
 
     code = "SASL001"
     name = "auth-in-clear"
-    severity = "error"
+    severity = "warning"
     summary = "SASL authentication offered without TLS: passwords in clear"
     fix_safety = "safe"
     needs_main = True
@@ -153,16 +165,28 @@ class EmptyClientSaslOptions(Rule):
     `smtp_sasl_tls_security_options` keeps its default, `$smtp_sasl_security_options`).
 
     ## Why it matters
-    The security options tell the SASL library which of the mechanisms the server offers
-    the client may choose (smtp_sasl_glue.c, smtp_sasl_start(): the plain-text session's
-    options, or the TLS session's).  An empty list lifts every restriction: a server that
-    offers ANONYMOUS may get an anonymous login instead of the account's, and on a session
-    without TLS the client may send the password with PLAIN or LOGIN (TLS005 reports that
-    part).  `smtp_sasl_mechanism_filter` is a third list: the client uses only the
-    mechanisms that both the server offers and the filter keeps (sasl_mech_filter()), so a
-    filter such as `plain, login` keeps ANONYMOUS out, and the finding is not made.
-    Articles copy the empty value to make PLAIN work, when `noanonymous` is all that is
-    needed: the default `noplaintext, noanonymous` forbids PLAIN and LOGIN even inside TLS.
+    The security options tell the SASL library which of the mechanisms the server offers the
+    client may choose (the plain-text session's options, or the TLS session's).  An empty
+    list lifts every restriction: a server that offers ANONYMOUS may get an anonymous login
+    instead of the account's, and on a session without TLS the client may send the password
+    with PLAIN or LOGIN (TLS005 reports that part).  `smtp_sasl_mechanism_filter` is a third
+    list: the client uses only the mechanisms that both the server offers and the filter
+    keeps, so a filter such as `plain, login` keeps ANONYMOUS out, and the finding is not
+    made.  Articles copy the empty value to make PLAIN work, when `noanonymous` is all that
+    is needed: the default `noplaintext, noanonymous` forbids PLAIN and LOGIN even inside
+    TLS.
+
+    ## Postfix source
+    - The client hands the SASL library `smtp_sasl_security_options` on a session without
+      TLS, `smtp_sasl_tls_security_options` with TLS (`smtp_sasl_tls_verified_security_options`
+      with a verified certificate): `src/smtp/smtp_sasl_proto.c`, `smtp_sasl_helo_login()`
+      with `src/smtp/smtp_sasl_glue.c`, `smtp_sasl_start()`.
+    - `smtp_sasl_mechanism_filter` keeps only the server's mechanisms it lists:
+      `src/smtp/smtp_sasl_proto.c`, `smtp_sasl_helo_auth()` with
+      `src/global/sasl_mech_filter.c`, `sasl_mech_filter()`.
+    - The defaults (`noplaintext, noanonymous`, and `$smtp_sasl_security_options` for TLS
+      sessions): `proto/postconf.proto` (smtp_sasl_security_options), `proto/postconf.proto`
+      (smtp_sasl_tls_security_options).
 
     ## Example
     ```
@@ -229,14 +253,19 @@ class ClientSaslWithoutPasswords(Rule):
     overrides; the services that share the setting are named together.
 
     ## Why it matters
-    The delivery agent stops as soon as it starts: smtp.c pre_init() calls
-    smtp_sasl_initialize() (smtp_sasl_glue.c), which refuses an empty password table with
+    The delivery agent stops as soon as it starts: it refuses an empty password table with
     "fatal: specify a password table via the `smtp_sasl_password_maps' configuration
     parameter".  master(8) starts it again for the next message and it stops again, so
     mail for that transport stays in the queue until it bounces.  Often the setting was
     copied next to `smtpd_sasl_auth_enable` (the server side) by mistake, or the table was
     given to one service only (`-o smtp_sasl_password_maps=...` on relay) while the setting
     in main.cf reaches the others too.
+
+    ## Postfix source
+    - With SASL enabled, smtp(8) initializes it at start-up (`src/smtp/smtp.c`,
+      `pre_init()`) and stops without a password table ("specify a password table via the
+      `smtp_sasl_password_maps' configuration parameter"): `src/smtp/smtp_sasl_glue.c`,
+      `smtp_sasl_initialize()`.
 
     ## Example
     ```
@@ -299,6 +328,12 @@ class BrokenSaslAuthClients(Rule):
     client in use today needs it, and it is a sign that the surrounding SASL settings were
     copied from an old article and deserve a review.
 
+    ## Postfix source
+    - The setting adds a second AUTH line in the `AUTH=` form: `src/smtpd/smtpd.c`,
+      `ehlo_cmd()`.
+    - The clients it serves (Outlook Express 4, Exchange 5.0): `proto/postconf.proto`
+      (broken_sasl_auth_clients).
+
     ## Example
     ```
     broken_sasl_auth_clients = yes
@@ -346,16 +381,25 @@ class SaslPermitWithoutSasl(Rule):
     every smtpd service that uses the list (main.cf's, or its own `-o`) either does not
     enable SASL (`smtpd_sasl_auth_enable`), or never offers AUTH although it does
     (`smtpd_tls_auth_only = yes` with no TLS, or TLS required and no certificate, so no
-    session ever has TLS).  Lists written with exactly Postfix's default value are not
-    reported, and nothing is reported when no master.cf was found (its services may enable
-    SASL).
+    session ever has TLS).  Lists written with the words of Postfix's default (at the
+    configuration's compatibility level or the current one, as Debian's main.cf writes out
+    the relay list) are not reported, and nothing is reported when no master.cf was found
+    (its services may enable SASL).
 
     ## Why it matters
-    smtpd_check.c tries permit_sasl_authenticated only in a session where SASL is active
-    (smtpd_sasl_is_active()); where no client can authenticate, the restriction never
-    matches: users who were meant to relay after logging in are rejected with "Relay
-    access denied".  Either SASL was forgotten, or the restriction is dead weight that
-    misleads the next reader.
+    permit_sasl_authenticated matches only a client that has logged in; where no client can
+    authenticate, the restriction never matches: users who were meant to relay after logging
+    in are rejected with "Relay access denied".  Either SASL was forgotten, or the
+    restriction is dead weight that misleads the next reader.
+
+    ## Postfix source
+    - `permit_sasl_authenticated` matches only a client that logged in with AUTH:
+      `src/smtpd/smtpd_sasl_proto.c`, `permit_sasl_auth()`; up to Postfix 3.9
+      `src/smtpd/smtpd_check.c`, `generic_checks()` also skipped it where SASL was not active.
+    - AUTH is offered only where SASL is active: `src/smtpd/smtpd.c`, `ehlo_cmd()`; it is
+      activated at the greeting without TLS unless `smtpd_tls_auth_only = yes`
+      (`smtpd_proto()`), or after STARTTLS (`smtpd_start_tls()`).
+    - Without a certificate no session has TLS: `src/smtpd/smtpd.c`, `pre_jail_init()`.
 
     ## Example
     ```
@@ -422,13 +466,20 @@ class _Permit:
 
 
 def _default_written_out(config: Configuration, name: str) -> bool:
-    """Whether ``name`` is written with the words of its default (as Debian writes
-    smtpd_relay_restrictions): not a choice the administrator made."""
-    default = default_value(config, name)
+    """Whether ``name`` is written with the words of its default, at the configuration's
+    compatibility level or at the target release's own (Debian's main.cf writes out the
+    level-1 smtpd_relay_restrictions even where it sets no level): not a choice the
+    administrator made."""
     value = config.value(name)
-    if default is None or value is None:
+    if value is None:
         return False
-    return [t.text for t in split_list(value)] == [t.text for t in split_list(default)]
+    words = [t.text for t in split_list(value)]
+    newest = ".".join(str(n) for n in config.version[:2])
+    for view in (config, with_level(config, newest)):
+        default = default_value(view, name)
+        if default is not None and words == [t.text for t in split_list(default)]:
+            return True
+    return False
 
 
 def _socket_like(path: str) -> bool:
@@ -448,8 +499,26 @@ class SaslTypePathMismatch(Rule):
     ## Why it matters
     For Dovecot the path names the authentication socket (relative to the queue directory,
     or `inet:host:port`); for Cyrus it names the application, whose settings Cyrus reads
-    from `NAME.conf`.  With the two mixed up, smtpd cannot reach the authentication service
-    and logs "SASL authentication failure" for every login.
+    from `NAME.conf`.  With the two mixed up, smtpd cannot reach the authentication
+    service: with `dovecot` it finds no socket, gets no mechanisms and stops each time it
+    turns SASL on ("no SASL authentication mechanisms"), so clients are cut off at the
+    greeting (or after STARTTLS with `smtpd_tls_auth_only`); with `cyrus` the library
+    looks for a configuration that does not exist and logins fail ("SASL authentication
+    failure").
+
+    ## Postfix source
+    - The path means the plug-in's own thing: for Cyrus the application name whose
+      `NAME.conf` the library reads (`src/xsasl/xsasl_cyrus_server.c`,
+      `xsasl_cyrus_server_init()`), for Dovecot the authentication socket, `unix:` or `inet:`
+      (`src/xsasl/xsasl_dovecot_server.c`, `xsasl_dovecot_server_connect()`);
+      `proto/postconf.proto` (smtpd_sasl_path), `proto/postconf.proto` (smtpd_sasl_type).
+    - A Dovecot socket that cannot be reached gives no mechanisms ("SASL: Connect to Dovecot
+      auth socket ... failed"), and smtpd stops where it turns SASL on ("no SASL
+      authentication mechanisms"): `src/xsasl/xsasl_dovecot_server.c`,
+      `xsasl_dovecot_server_get_mechanism_list()`; `src/smtpd/smtpd_sasl_glue.c`,
+      `smtpd_sasl_activate()`.
+    - Cyrus reports its failures as "SASL authentication failure": `src/xsasl/xsasl_cyrus_log.c`,
+      `xsasl_cyrus_log()`.
 
     ## Example
     ```

@@ -65,8 +65,13 @@ class DuplicateService(Rule):
     and all: with two `submission inet` entries, usually one copied from an article below
     the stock one, the `-o` lines of the first (its TLS requirement, say) silently stop
     applying.  Postfix 3.4 and later log "duplicate master.cf entry for service ... --
-    using the last entry"; earlier releases say nothing (master/master_conf.c,
-    master_config, which updates the service already read with each later entry).
+    using the last entry"; earlier releases say nothing.
+
+    ## Postfix source
+    - master(8) keeps one entry per service name and type and lets each later entry replace
+      the settings of the one read before: `src/master/master_conf.c`, `master_config()`.
+    - The warning "duplicate master.cf entry for service ... -- using the last entry":
+      `src/master/master_conf.c`, `master_config()` (Postfix 3.4 and later).
 
     ## Example
     ```
@@ -136,16 +141,23 @@ class UnknownOverrideParameter(Rule):
     suggests a parameter with a close spelling.
 
     The overrides are those the daemon reads (its getopt, which may differ from postconf's
-    reading: see MST007).  Source: postconf/postconf_user.c and postconf_master.c (the
-    "unused parameter" check); the values of set-valued parameters are in
-    rules/parameter_overrides.toml with their source (global/input_transp.c for
-    receive_override_options).
+    reading: see MST007).
 
     ## Why it matters
     The daemon stores the setting and never reads it: a typo such as
     `-o smtpd_tls_securty_level=encrypt` leaves the service at the default, without the
     protection the line promises, and `-o no_address_mappings=yes` leaves address mapping
     on.
+
+    ## Postfix source
+    - An `-o name=value` becomes a setting of that daemon like a main.cf line, whether or not
+      the daemon reads the name: `src/master/single_server.c`, `single_server_main()` and
+      `src/master/multi_server.c`, `multi_server_main()` (`mail_conf_update()`).
+    - postconf's "unused parameter" warning: `src/postconf/postconf_unused.c`,
+      `pcf_flag_unused_master_parameters()`; the names another setting makes meaningful:
+      `src/postconf/postconf_user.c`, `pcf_register_user_parameters()`.
+    - The words of `receive_override_options`: `src/global/input_transp.c`,
+      `input_transp_mask()` (the list, with its source, in `rules/parameter_overrides.toml`).
 
     ## Example
     ```
@@ -224,15 +236,21 @@ class SubmissionWithoutTls(Rule):
     not `encrypt` for that service, and it is not in wrapper mode) while
     `smtpd_tls_auth_only` is not `yes`.
 
-    Source: smtpd/smtpd.c, smtpd_proto (SASL is activated on a connection without TLS
-    unless smtpd_tls_auth_only is yes) and main (required TLS implies AUTH only after
-    STARTTLS); RFC 8314, section 3.3.  With `smtpd_tls_auth_only = yes` and TLS optional,
-    passwords only ever cross inside TLS, so that is not reported.
+    With `smtpd_tls_auth_only = yes` and TLS optional, passwords only ever cross inside
+    TLS, so that is not reported.
 
     ## Why it matters
     Port 587 is where users send their password.  With AUTH offered before STARTTLS, a
     client (or an attacker who removes STARTTLS from the server's answer) authenticates
-    in clear.
+    in clear.  A warning, not an error: mail flows; the risk is that passwords are read.
+
+    ## Postfix source
+    - Without TLS, smtpd turns SASL on at the greeting unless `smtpd_tls_auth_only = yes`:
+      `src/smtpd/smtpd.c`, `smtpd_proto()`.
+    - Required TLS (level `encrypt`, or wrapper mode) implies AUTH only after STARTTLS:
+      `src/smtpd/smtpd.c`, `pre_jail_init()`.
+    - What each port is for: `conf/master.cf` (the stock `submission` entry, with
+      `smtpd_tls_security_level=encrypt`); RFC 8314, section 3.3.
 
     ## Example
     ```
@@ -255,7 +273,7 @@ class SubmissionWithoutTls(Rule):
 
     code = "MST003"
     name = "submission-without-tls"
-    severity = "error"
+    severity = "warning"
     summary = "submission service (587) offers AUTH before TLS"
     needs_main = True
 
@@ -284,16 +302,19 @@ class SubmissionsWithoutWrapperMode(Rule):
     A port-465 service (`submissions`, `smtps`, `465`) without `smtpd_tls_wrappermode=yes`
     (error); wrapper mode on port 25 (error) or 587 (warning).
 
-    Source: smtpd/smtpd.c, smtpd_service (with wrapper mode, the TLS handshake comes
-    before the greeting); RFC 8314, section 3 (implicit TLS on 465) and RFC 6409 (plain
-    SMTP and STARTTLS on 587).
-
     ## Why it matters
     Clients of port 465 start TLS with the first byte ("implicit TLS"); without wrapper
     mode smtpd answers them in plain SMTP and no client can connect.  The other way round,
     every MTA delivers on port 25 in plain SMTP, and wrapper mode there refuses all
     incoming mail; mail clients on 587 expect STARTTLS, and wrapper mode locks out the ones
     not set up for it.
+
+    ## Postfix source
+    - In wrapper mode smtpd starts TLS on the connection before its greeting:
+      `src/smtpd/smtpd.c`, `smtpd_proto()`.
+    - Wrapper mode belongs to port 465, STARTTLS to 587: `conf/master.cf` (the stock
+      `submissions` entry with `smtpd_tls_wrappermode=yes`, and `submission`);
+      `proto/postconf.proto` (smtpd_tls_wrappermode); RFC 8314, section 3.
 
     ## Example
     ```
@@ -382,6 +403,15 @@ class SaslServiceNotConfined(Rule):
     domains on it, bypassing whatever port 25 checks that the submission port does not
     (postscreen, for one).
 
+    ## Postfix source
+    - A service without its own `-o` restriction lists uses main.cf's: the `-o` options only
+      replace the values they name (`src/master/multi_server.c`, `multi_server_main()`,
+      `mail_conf_update()`), and smtpd reads its lists in `src/smtpd/smtpd_check.c`,
+      `smtpd_check_init()`.
+    - Confining submission to authenticated clients: `conf/master.cf` (the stock
+      `submission` and `submissions` entries end `smtpd_recipient_restrictions` in
+      `permit_sasl_authenticated,reject`).
+
     ## Example
     ```
     submission inet n - y - - smtpd
@@ -436,13 +466,20 @@ class ChrootUnsupported(Rule):
     `y` in the chroot column for a daemon that does not work chrooted: local, virtual,
     pipe, spawn (they deliver into mailboxes or run other programs) and proxymap (which
     then reaches only tables inside the queue directory).  A `-` counts as `y` below
-    compatibility level 1 (master/master_ent.c, get_master_ent), which is every release
-    before 3.0 and a main.cf without `compatibility_level`.
+    compatibility level 1, which is every release before 3.0 and a main.cf without
+    `compatibility_level`.
 
     ## Why it matters
     Chrooted, these daemons cannot see home directories, mailbox paths, the programs they
     run or the tables they serve; deliveries fail with "file not found" in ways that are
     hard to trace back to master.cf.
+
+    ## Postfix source
+    - A `-` in the chroot column means `y` below compatibility level 1:
+      `src/master/master_ent.c`, `get_master_ent()` (the default is `n` from Postfix 3.0).
+    - Which daemons must not be chrooted (local, pipe, spawn, virtual; proxymap defeats its
+      purpose): master(5), `proto/master` (the Chroot column); BASIC_CONFIGURATION_README
+      ("Running Postfix daemon processes chrooted").
 
     ## Example
     ```
@@ -494,14 +531,23 @@ class OverrideSplitAtBlank(Rule):
     argument, which are then not read as options at all (getopt stops at the first plain
     argument).  pipe, spawn and local, whose plain arguments are meant, are not checked.
 
-    The line is read as the daemon's getopt reads it (master/*_server.c, with the letters
-    of rules/daemons.toml), not as postconf does: in `smtpd -n name -o x=y`, `-n` takes
-    `name` and smtpd reads `x=y`, although postconf -P does not show it; after a lone `-`
-    smtpd reads no more options, although postconf -P shows the `-o` after it.
+    The line is read as the daemon's getopt reads it, not as postconf does: in
+    `smtpd -n name -o x=y`, `-n` takes `name` and smtpd reads `x=y`, although postconf -P
+    does not show it; after a lone `-` smtpd reads no more options, although postconf -P
+    shows the `-o` after it.
 
     ## Why it matters
     The service runs with `smtpd_client_restrictions=permit_sasl_authenticated,` (no
     `reject`: everyone gets through), and every `-o` after it is silently ignored.
+
+    ## Postfix source
+    - master(8) splits the command field at blanks (`{ }` keeps a value with blanks together,
+      Postfix 3.0 and later): `src/master/master_ent.c`, `get_master_ent()`.
+    - The daemon reads `-o` with getopt, which stops at the first plain argument (Postfix asks
+      for that with `+` where the C library would permute): `src/master/single_server.c`,
+      `single_server_main()`, and the other `*_server_main()` functions, with `GETOPT()` in
+      `src/util/sys_defs.h`; the option letters per daemon and release are in
+      `rules/daemons.toml`.
 
     ## Example
     ```

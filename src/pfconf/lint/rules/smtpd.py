@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from ...kb import load_table, parse_version
-from ...model import Override, Parameter
 from ...semantics import Restriction, Written, yes
 from ...semantics.endpoints import ExternalService, split_nameval
 from ...semantics.replies import RblTemplate, rbl_template
 from ...semantics.restrictions import ccert_table_problem, ip_pattern_error
 from ...semantics.smtpd import SmtpServer
 from ...values import find_tables
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
+from ..location import Location
 from ..rule import Rule, register
 
 #: Restrictions whose use ends the evaluation of their list (generic_checks(): their status
@@ -35,30 +35,6 @@ def _facts(section: str) -> dict[str, object]:
     return found if isinstance(found, dict) else {}
 
 
-def _place(written: Written) -> tuple[object, ...]:
-    """What identifies a written word across the SMTP servers that read it."""
-    origin = written.origin
-    if isinstance(origin, Parameter):
-        return ("main.cf", origin.line, written.span)
-    if isinstance(origin, Override):
-        return ("master.cf", origin.argument, written.span)
-    return ("default", written.span)
-
-
-class _Once:
-    """Findings once per place in the files, whichever SMTP server reads them."""
-
-    def __init__(self) -> None:
-        self.seen: set[tuple[object, ...]] = set()
-
-    def first(self, written: Written, *extra: object) -> bool:
-        key = (*_place(written), *extra)
-        if key in self.seen:
-            return False
-        self.seen.add(key)
-        return True
-
-
 def _reachable(items: Iterable[Restriction]) -> Iterator[Restriction]:
     """The restrictions of a list smtpd can reach: none after an unconditional permit,
     reject or defer (one that warn_if_reject does not turn into a warning)."""
@@ -73,10 +49,6 @@ def _reachable(items: Iterable[Restriction]) -> Iterator[Restriction]:
 def _all_digits(text: str) -> bool:
     """C's alldig() with ISDIGIT: ASCII digits only (and at least one here)."""
     return text.isascii() and text.isdigit()
-
-
-def _service(server: SmtpServer) -> str | None:
-    return server.key
 
 
 @register
@@ -99,6 +71,18 @@ class PolicyServiceEndpoint(Rule):
     fatal ("invalid transport name", "need service transport:endpoint", "unknown option",
     ...): smtpd exits as soon as master starts it for a client, so no client can deliver
     mail, and master throttles the service.  postconf accepts all of it.
+
+    ## Postfix source
+    - smtpd parses every restriction list and class when it starts (`src/smtpd/smtpd_check.c`,
+      `smtpd_check_init()` and `smtpd_check_parse()`) and registers each
+      `check_policy_service` there: `policy_client_register()`.
+    - The `{ endpoint, name = value }` form (Postfix 3.0 and later; `policy_context` from
+      3.1): `src/smtpd/smtpd_check.c`, `policy_client_register()` ("policy service syntax
+      error", "empty policy service"), with `src/global/attr_override.c`, `attr_override()`
+      ("unknown option", "malformed option", bad time or number).
+    - The endpoint needs `inet:`, `unix:` or `local:` ("need service transport:endpoint",
+      "invalid transport name"): `src/util/attr_clnt.c`, `attr_clnt_create()` calls
+      `src/util/auto_clnt.c`, `auto_clnt_create()`.
 
     ## Example
     ```
@@ -123,27 +107,24 @@ class PolicyServiceEndpoint(Rule):
     summary = "check_policy_service endpoint or settings smtpd refuses: smtpd does not start"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             for restriction, service in server.policy_services:
                 if service.fatal is None:
                     continue
                 written = restriction.argument_written or restriction.written
-                if not once.first(written):
+                where = at.written(written, parameter=restriction.list_name, service=server.key)
+                if where is None:
                     continue
                 endpoint_only = (
                     service.endpoint_error is not None and service.fatal == service.endpoint_error
                 )
                 hint = _endpoint_hint(service.endpoint) if endpoint_only else ""
-                finding = ctx.at_written(
-                    type(self), written,
+                self.report(
+                    where,
                     f"check_policy_service {_short(service.text)}: {service.fatal}; smtpd "
                     f"stops when it starts, and no client can deliver mail{hint}",
-                    parameter=restriction.list_name, service=_service(server),
-                )  # fmt: skip
-                if finding is not None:
-                    yield finding
+                )
 
 
 def _short(text: str) -> str:
@@ -186,6 +167,18 @@ class MilterEndpoint(Rule):
     for `shutdown`, a hold for `quarantine`, or the Milter is silently skipped for
     `accept` (a warning then).
 
+    ## Postfix source
+    - Each program parses its Milter list when it starts: smtpd per session
+      (`src/smtpd/smtpd.c`, `setup_milters()`), cleanup before it serves mail
+      (`src/cleanup/cleanup_init.c`, `cleanup_pre_jail()`); the `{ endpoint, name = value }`
+      form and its settings (Postfix 3.0 and later) stop it on an error:
+      `src/milter/milter.c`, `milter_new()` with `src/global/attr_override.c`,
+      `attr_override()`.
+    - A bad endpoint is found on each use ("Milter service needs transport:endpoint",
+      "invalid transport name"): `src/milter/milter8.c`, `milter8_connect()`; the Milter's
+      `default_action` then decides (451 4.3.5 for `tempfail` and `reject`, 421 for
+      `shutdown`, a hold for `quarantine`, nothing for `accept`): `milter8_conf_error()`.
+
     ## Example
     ```
     smtpd_milters = 127.0.0.1:8891
@@ -206,44 +199,38 @@ class MilterEndpoint(Rule):
     severity = "error"
     summary = "Milter entry Postfix cannot use: the program stops, or every message fails"
     needs_main = True
+    #: a shared entry, judged with each service's own milter_default_action
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             for written, entry in server.milters:
-                if not once.first(written):
-                    continue
-                finding = self._judge(
-                    ctx, written, entry, "smtpd_milters", server.config.value, server.key,
+                self._judge(
+                    written, entry, "smtpd_milters", server.config.value, server.key,
                     "smtpd stops each time a client connects",
                 )  # fmt: skip
-                if finding is not None:
-                    yield finding
         for daemon, written, entry in ctx.postfix.cleanup_milters:
-            if not once.first(written):
-                continue
             config = daemon.config if daemon is not None else ctx.configuration
-            finding = self._judge(
-                ctx, written, entry, "non_smtpd_milters", config.value,
+            self._judge(
+                written, entry, "non_smtpd_milters", config.value,
                 daemon.key if daemon is not None else None,
                 "cleanup stops when it starts, and no mail is queued",
             )  # fmt: skip
-            if finding is not None:
-                yield finding
 
     def _judge(
-        self, ctx: Context, written: Written, entry: ExternalService, parameter: str,
+        self, written: Written, entry: ExternalService, parameter: str,
         value: Callable[[str], str | None], service: str | None, stops: str,
-    ) -> Finding | None:  # fmt: skip
+    ) -> None:  # fmt: skip
+        where = at.written(written, parameter=parameter, service=service)
+        if where is None:
+            return
         if entry.fatal is not None:
             if entry.fatal.startswith("milter service syntax error"):
-                return None  # an unbalanced brace: PAR026
-            return ctx.at_written(
-                type(self), written, f"{parameter} entry {_short(entry.text)}: {entry.fatal}; "
-                f"{stops}", parameter=parameter, service=service,
-            )  # fmt: skip
+                return  # an unbalanced brace: PAR026
+            self.report(where, f"{parameter} entry {_short(entry.text)}: {entry.fatal}; {stops}")
+            return
         if entry.endpoint_error is None:
-            return None
+            return
         action = entry.setting("default_action") or value("milter_default_action") or ""
         action = action.strip().lower()
         effects = _facts("milter_actions")
@@ -253,13 +240,12 @@ class MilterEndpoint(Rule):
             "every message submitted without SMTP (sendmail, pickup)"
         )  # fmt: skip
         hint = _endpoint_hint(entry.endpoint)
-        return ctx.at_written(
-            type(self), written,
+        self.report(
+            where,
             f"{parameter} entry {_short(entry.text)}: {entry.endpoint_error}; the Milter fails "
             f"for {what}, and with milter_default_action = {action or '(empty)'} {effect}{hint}",
-            parameter=parameter, service=service,
             severity="warning" if action == "accept" else None,
-        )  # fmt: skip
+        )
 
 
 @register
@@ -274,6 +260,11 @@ class UndefinedRestrictionClass(Rule):
     stops with "restriction class `%s' needs a definition": smtpd exits as soon as master
     starts it for a client, and no mail is received.  postconf only warns about an unused
     parameter, or says nothing.
+
+    ## Postfix source
+    - smtpd looks up each name of `smtpd_restriction_classes` at start-up and stops when it
+      has no value or an empty one ("restriction class ... needs a definition"):
+      `src/smtpd/smtpd_check.c`, `smtpd_check_init()`.
 
     ## Example
     ```
@@ -298,26 +289,29 @@ class UndefinedRestrictionClass(Rule):
     severity = "error"
     summary = "restriction class without a definition: smtpd does not start"
     needs_main = True
+    #: a shared class name, said to be empty or undefined as the first service reads it
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             for restriction_class in server.classes:
                 if restriction_class.definition is not None:
                     continue
-                if not once.first(restriction_class.written, restriction_class.name):
+                where = at.written(
+                    restriction_class.written,
+                    parameter="smtpd_restriction_classes",
+                    service=server.key,
+                )
+                if where is None:
                     continue
                 name = restriction_class.name
                 how = "is empty" if server.config.raw(name) is not None else "is not defined"
-                finding = ctx.at_written(
-                    type(self), restriction_class.written,
+                self.report(
+                    where,
                     f"restriction class {name} {how}: smtpd stops when it starts "
-                    f"(\"restriction class `{name}' needs a definition\"); define "
+                    f'("restriction class `{name}\' needs a definition"); define '
                     f"'{name} = ...' or remove it from smtpd_restriction_classes",
-                    parameter="smtpd_restriction_classes", service=_service(server),
-                )  # fmt: skip
-                if finding is not None:
-                    yield finding
+                )
 
 
 @register
@@ -349,6 +343,23 @@ class MalformedRestrictionArgument(Rule):
     it checks the restriction.  A DNS list without a zone is only logged ("requires domain
     name argument") and does nothing.
 
+    ## Postfix source
+    - A `check_*_access` without `type:table` ("bad argument ... need maptype:mapname"):
+      `src/smtpd/smtpd_check.c`, `is_map_command()`; `check_policy_service` without a server
+      ("must be followed by transport:server") and `sleep` without a number ("must be
+      followed by number"), and a bare `type:table` where a list has no default access
+      restriction ("specify one of ... before ..."): `generic_checks()`; each answers with
+      `reject_server_error()` (451 4.3.5).
+    - `check_ccert_access { ... }` (Postfix 3.5 and later) is parsed by
+      `src/global/map_search.c`, `map_search_create()` (called from `smtpd_check_parse()`);
+      a search type other than the fingerprints gets "unexpected action" and 451 4.3.5:
+      `src/smtpd/smtpd_check.c`, `check_ccert_access()`.
+    - A reply filter that is no address pattern stops smtpd ("RBL reply error"):
+      `src/smtpd/smtpd_check.c`, `rbl_byte_pagein()`, with `src/util/ip_match.c`,
+      `ip_match_parse()`.
+    - A DNS list restriction without a zone only logs "requires domain name argument":
+      `src/smtpd/smtpd_check.c`, `generic_checks()`.
+
     ## Example
     ```
     smtpd_client_restrictions = check_client_access /etc/postfix/client_access
@@ -373,8 +384,7 @@ class MalformedRestrictionArgument(Rule):
     summary = "restriction argument smtpd cannot use: 451 (or a stop) for every client reaching it"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             lists = [*server.restrictions.values(), server.etrn_restrictions]
             for listed in lists:
@@ -383,15 +393,11 @@ class MalformedRestrictionArgument(Rule):
                     if problem is None:
                         continue
                     message, severity = problem
-                    if not once.first(item.written, item.index, item.name):
+                    where = at.written(item.written, parameter=item.list_name, service=server.key)
+                    if where is None:
                         continue
                     via = f" (through class {' > '.join(item.classes)})" if item.classes else ""
-                    finding = ctx.at_written(
-                        type(self), item.written, f"{message}{via}",
-                        parameter=item.list_name, service=_service(server), severity=severity,
-                    )  # fmt: skip
-                    if finding is not None:
-                        yield finding
+                    self.report(where, f"{message}{via}", severity=severity)
 
     def _problem(
         self, ctx: Context, list_name: str, item: Restriction
@@ -477,6 +483,13 @@ class AccessListWord(Rule):
     (smtpd/smtpd_check.c, smtpd_check_rewrite()) logs "invalid request" and skips the word:
     the clients it was meant to cover get their headers rewritten as remote clients.
 
+    ## Postfix source
+    - postscreen's access list stops at a word it does not know ("unknown command ...
+      ignoring the remainder of this access list"): `src/global/server_acl.c`,
+      `server_acl_eval()`.
+    - smtpd skips an unknown word of `local_header_rewrite_clients` ("invalid request") and
+      goes on: `src/smtpd/smtpd_check.c`, `smtpd_check_rewrite()`.
+
     ## Example
     ```
     postscreen_access_list = permit_mynetwork, cidr:/etc/postfix/postscreen_access.cidr
@@ -497,24 +510,20 @@ class AccessListWord(Rule):
     summary = "word a postscreen or header-rewrite access list does not know"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         lists = _facts("access_lists")
         for screen in ctx.postfix.postscreens:
             key = screen.daemon.key
-            yield from self._words(
-                ctx, once, "postscreen_access_list", screen.access_list, lists, key
-            )
+            self._words(ctx, "postscreen_access_list", screen.access_list, lists, key)
         for server in ctx.postfix.smtp_servers:
-            yield from self._words(
-                ctx, once, "local_header_rewrite_clients", server.rewrite_clients, lists,
-                server.key,
-            )  # fmt: skip
+            self._words(
+                ctx, "local_header_rewrite_clients", server.rewrite_clients, lists, server.key
+            )
 
     def _words(
-        self, ctx: Context, once: _Once, parameter: str, words: tuple[tuple[str, Written], ...],
+        self, ctx: Context, parameter: str, words: tuple[tuple[str, Written], ...],
         lists: dict[str, object], service: str | None,
-    ) -> Iterator[Finding]:  # fmt: skip
+    ) -> None:  # fmt: skip
         facts = lists.get(parameter)
         if not isinstance(facts, dict) or not ctx.kb.known(parameter):
             return
@@ -531,17 +540,13 @@ class AccessListWord(Rule):
             if table_command and lowered == table_command:
                 skip_next = True
                 continue
-            if not once.first(written, word):
-                continue
             close = ctx.kb.close_restriction(word)
             hint = f"; did you mean {close}?" if close and close in known else ""
-            finding = ctx.at_written(
-                type(self), written,
-                f"{parameter}: unknown word {word!r}: {facts.get('effect')}{hint}",
-                parameter=parameter, service=service,
-            )  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.written(written, parameter=parameter, service=service)
+            if where is not None:
+                self.report(
+                    where, f"{parameter}: unknown word {word!r}: {facts.get('effect')}{hint}"
+                )
             if parameter == "postscreen_access_list":
                 return  # the rest is ignored anyway
 
@@ -574,6 +579,12 @@ class ReplyCodeOutOfRange(Rule):
     permanent becomes a temporary one: senders retry for days instead of getting a bounce
     at once; a code meant to accept (2xx) accepts nothing.
 
+    ## Postfix source
+    - A reply code outside 400-599 becomes "450 4.7.1 Service unavailable" with "SMTP reply
+      code configuration error": `src/smtpd/smtpd_check.c`, `smtpd_check_reject()`.
+    - `defer_unauth_destination` answers with `relay_domains_reject_code` minus 100:
+      `src/smtpd/smtpd_check.c`, `generic_checks()`.
+
     ## Example
     ```
     unknown_client_reject_code = 250
@@ -595,9 +606,10 @@ class ReplyCodeOutOfRange(Rule):
     severity = "warning"
     summary = "reply code outside 400-599: smtpd answers 450 4.7.1 instead"
     needs_main = True
+    #: a shared code, judged with the restrictions each service uses (in the message)
+    one_finding_per_place = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         codes = _facts("reply_codes")
         for server in ctx.postfix.smtp_servers:
             used = _used(server)
@@ -622,19 +634,14 @@ class ReplyCodeOutOfRange(Rule):
                     problem = (
                         f"{parameter} = {code}: defer_unauth_destination answers with {code - 100}"
                     )
-                if problem is None:
+                where = at.setting(config, parameter)
+                if problem is None or where is None:
                     continue
-                written = Written(config.origin(parameter), None)
-                if not once.first(written, parameter):
-                    continue
-                finding = ctx.at_written(
-                    type(self), written,
-                    f"{problem}: smtpd accepts only 400-599 and answers \"450 4.7.1 Service "
-                    "unavailable\" instead",
-                    parameter=parameter, service=_service(server),
-                )  # fmt: skip
-                if finding is not None:
-                    yield finding
+                self.report(
+                    where,
+                    f'{problem}: smtpd accepts only 400-599 and answers "450 4.7.1 Service '
+                    'unavailable" instead',
+                )
 
 
 #: The DNS-list restrictions whose rejection uses an RBL reply template.
@@ -663,6 +670,15 @@ class RblReplyTemplate(Rule):
     `default_rbl_reply` (warning), and a reply without a valid code becomes "450 4.7.1
     Service unavailable": listed clients are deferred and retry instead of being refused.
 
+    ## Postfix source
+    - The template is expanded when a listed client is rejected; a failed default template
+      stops smtpd ("bad default rbl reply template"), a failed `rbl_reply_maps` one falls back
+      to the default, and a reply that does not start with a 4xx or 5xx code becomes "450
+      4.7.1 Service unavailable": `src/smtpd/smtpd_check.c`, `rbl_reject_reply()`.
+    - The names it can fill in: `rbl_*` in `src/smtpd/smtpd_check.c`, `rbl_expand_lookup()`,
+      the rest in `src/smtpd/smtpd_expand.c`, `smtpd_expand_lookup()` (no main.cf
+      parameters; `server_name` stands for `$myhostname`).
+
     ## Example
     ```
     smtpd_client_restrictions = reject_rbl_client zen.spamhaus.org
@@ -686,8 +702,7 @@ class RblReplyTemplate(Rule):
     summary = "RBL reply template smtpd cannot fill in"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = _Once()
+    def check(self, ctx: Context) -> None:
         for server in ctx.postfix.smtp_servers:
             zones = self._zones(server)
             if not zones:
@@ -695,33 +710,24 @@ class RblReplyTemplate(Rule):
             config = server.config
             code_value = (config.value("maps_rbl_reject_code") or "").strip()
             rbl_code = code_value if _all_digits(code_value) else None
-            origin = config.origin("default_rbl_reply")
+            where = at.setting(config, "default_rbl_reply")
             raw = config.raw("default_rbl_reply")
-            if origin is not None and raw is not None:
-                written = Written(origin, None)
+            if where is not None and raw is not None:
                 reading = rbl_template(raw, ctx.target, rbl_code)
-                if once.first(written, "default_rbl_reply"):
-                    finding = self._report(ctx, written, "default_rbl_reply", reading, server, True)
-                    if finding is not None:
-                        yield finding
-            origin = config.origin("rbl_reply_maps")
-            if origin is None:
+                self._report(where, "default_rbl_reply", reading, True)
+            where = at.setting(config, "rbl_reply_maps")
+            if where is None:
                 continue
             # main.cf expands the value when smtpd reads it: a $rbl_code written there is
             # already gone (an unknown parameter) before the template is used
             raw_maps = config.raw("rbl_reply_maps") or ""
             expanded = config.value("rbl_reply_maps") or ""
             for template, key in self._templates(expanded, zones):
-                written = Written(origin, None)
-                if not once.first(written, "rbl_reply_maps", key):
-                    continue
                 reading = rbl_template(template, ctx.target, rbl_code)
-                finding = self._report(
-                    ctx, written, "rbl_reply_maps", reading, server, False, key,
+                self._report(
+                    where, "rbl_reply_maps", reading, False, key,
                     "$rbl_" in raw_maps.replace("$$", ""),
                 )  # fmt: skip
-                if finding is not None:
-                    yield finding
 
     @staticmethod
     def _zones(server: SmtpServer) -> set[str]:
@@ -748,10 +754,10 @@ class RblReplyTemplate(Rule):
                         yield pair[1], pair[0]
 
     def _report(
-        self, ctx: Context, written: Written, parameter: str, reading: RblTemplate,
-        server: SmtpServer, fatal: bool, key: str | None = None, expanded_early: bool = False,
-    ) -> Finding | None:  # fmt: skip
-        where = f" (entry {key})" if key and key != "static" else ""
+        self, where: Location, parameter: str, reading: RblTemplate, fatal: bool,
+        key: str | None = None, expanded_early: bool = False,
+    ) -> None:  # fmt: skip
+        entry = f" (entry {key})" if key and key != "static" else ""
         early = (
             "; main.cf expands $rbl_... names in rbl_reply_maps before smtpd sees them: "
             "write $$rbl_code"
@@ -768,22 +774,19 @@ class RblReplyTemplate(Rule):
                 severity = None
             else:
                 message = (
-                    f'{parameter}{where}: {reading.error}: smtpd logs "bad rbl reply '
+                    f'{parameter}{entry}: {reading.error}: smtpd logs "bad rbl reply '
                     'template" and uses default_rbl_reply instead'
                 )
                 severity = "warning"
         elif reading.code_error is not None:
             message = (
-                f'{parameter}{where}: {reading.code_error}: smtpd answers "450 4.7.1 Service '
+                f'{parameter}{entry}: {reading.code_error}: smtpd answers "450 4.7.1 Service '
                 f'unavailable" to listed clients instead of rejecting them{early}'
             )
             severity = "warning"
         else:
-            return None
-        return ctx.at_written(
-            type(self), written, message, parameter=parameter, service=_service(server),
-            severity=severity,
-        )  # fmt: skip
+            return
+        self.report(where, message, severity=severity)
 
 
 def _certificate_asked(server: SmtpServer) -> str | None:
@@ -820,6 +823,13 @@ class ClientCertificateNotRequested(Rule):
     that should relay or be accepted by their certificate are treated like anyone else,
     and their mail may be refused.
 
+    ## Postfix source
+    - smtpd asks for a client certificate only with `smtpd_tls_ask_ccert = yes`, or with
+      required TLS and `smtpd_tls_req_ccert = yes`: `src/smtpd/smtpd.c`, `pre_jail_init()`.
+    - Without it the restrictions never match and log "... is requested, but
+      "smtpd_tls_ask_ccert = no"" (Postfix 3.5 and later): `src/smtpd/smtpd_check.c`,
+      `permit_tls_clientcerts()` and `check_ccert_access()`.
+
     ## Example
     ```
     smtpd_tls_security_level = may
@@ -848,26 +858,24 @@ class ClientCertificateNotRequested(Rule):
     summary = "client-certificate restriction on an smtpd that never asks for a certificate"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        places: dict[tuple[object, ...], list[tuple[Restriction, SmtpServer, str | None]]] = {}
+    def check(self, ctx: Context) -> None:
+        # one written restriction is judged for all the services that read it
+        places: dict[tuple[object, ...], list[tuple[Location, Restriction, str | None]]] = {}
         for server in ctx.postfix.smtp_servers:
             reason = _certificate_asked(server)
             for listed in server.restrictions.values():
                 for item in _reachable(listed.flattened()):
-                    if item.lowered in _CERTIFICATE_CHECKS:
-                        key = (*_place(item.written), item.index, item.name)
-                        places.setdefault(key, []).append((item, server, reason))
+                    if item.lowered not in _CERTIFICATE_CHECKS:
+                        continue
+                    where = at.written(item.written, parameter=item.list_name, service=server.key)
+                    if where is not None:
+                        key = (where.file, where.span, item.index, item.name)
+                        places.setdefault(key, []).append((where, item, reason))
         for readers in places.values():
             if any(reason is None for _, _, reason in readers):
                 continue
-            item, server, reason = readers[0]
-            finding = ctx.at_written(
-                type(self), item.written,
-                f"{item.name} never matches: {reason}",
-                parameter=item.list_name, service=_service(server),
-            )  # fmt: skip
-            if finding is not None:
-                yield finding
+            where, item, reason = readers[0]
+            self.report(where, f"{item.name} never matches: {reason}")
 
 
 @register
@@ -883,6 +891,10 @@ class ClientCertificateRequiredWithoutTls(Rule):
     logs "Can't require client certs unless TLS is required" and goes on without the
     requirement (smtpd/smtpd.c, pre_jail_init()): clients without a certificate are
     served although the setting says they must not be.
+
+    ## Postfix source
+    - Without required TLS smtpd logs "Can't require client certs unless TLS is required"
+      and does not require one: `src/smtpd/smtpd.c`, `pre_jail_init()`.
 
     ## Example
     ```
@@ -907,25 +919,22 @@ class ClientCertificateRequiredWithoutTls(Rule):
     summary = "smtpd_tls_req_ccert = yes where TLS is not required: ignored"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        places: dict[tuple[object, ...], list[tuple[SmtpServer, Written]]] = {}
+    def check(self, ctx: Context) -> None:
+        # one setting is judged for all the services that read it
+        places: dict[tuple[object, ...], list[tuple[Location, SmtpServer]]] = {}
         for server in ctx.postfix.smtp_servers:
             config = server.config
-            origin = config.origin("smtpd_tls_req_ccert")
-            if origin is None or not yes(config.value("smtpd_tls_req_ccert")):
+            where = at.setting(config, "smtpd_tls_req_ccert")
+            if where is None or not yes(config.value("smtpd_tls_req_ccert")):
                 continue
-            written = Written(origin, None)
-            places.setdefault(_place(written), []).append((server, written))
+            places.setdefault((where.file, where.span), []).append((where, server))
         for readers in places.values():
-            if any(server.tls.state == "required" for server, _ in readers):
+            if any(server.tls.state == "required" for _, server in readers):
                 continue
-            server, written = readers[0]
-            finding = ctx.at_written(
-                type(self), written,
+            where, server = readers[0]
+            self.report(
+                where,
                 f"smtpd_tls_req_ccert = yes has no effect: TLS is not required "
                 f"({server.tls.why}); smtpd logs \"Can't require client certs unless TLS is "
-                "required\"",
-                parameter="smtpd_tls_req_ccert", service=_service(server),
-            )  # fmt: skip
-            if finding is not None:
-                yield finding
+                'required"',
+            )

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
 
 from ...semantics import Configuration, Daemon, Postfix, yes
 from ...semantics.tables import read_only_cache
 from ...values import split_list
+from .. import location as at
 from ..context import Context
-from ..finding import Finding
 from ..rule import Rule, register
-from ._written import Once, place
-from .client import _used_clients
 
 
 @register
@@ -30,6 +27,13 @@ class MaillogFileOutsidePrefixes(Rule):
     Every Postfix program checks the path when it starts logging, and stops with
     "maillog_file value ... does not match any prefix in maillog_file_prefixes"
     (maillog_client.c, maillog_client_init()): `postfix start` refuses, and no daemon runs.
+
+    ## Postfix source
+    - Every program that logs to `maillog_file` checks it against `maillog_file_prefixes` and
+      stops ("... does not match any prefix in maillog_file_prefixes"):
+      `src/global/maillog_client.c`, `maillog_client_init()` (Postfix 3.4 and later).
+    - The default prefixes: `src/global/mail_params.h` (`DEF_MAILLOG_FILE_PFXS`);
+      `proto/postconf.proto` (maillog_file_prefixes).
 
     ## Example
     ```
@@ -53,7 +57,7 @@ class MaillogFileOutsidePrefixes(Rule):
     summary = "maillog_file outside maillog_file_prefixes: no Postfix program starts"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 4):
             return
         config = ctx.configuration
@@ -67,9 +71,9 @@ class MaillogFileOutsidePrefixes(Rule):
             f"maillog_file = {path} starts with none of maillog_file_prefixes "
             f"({', '.join(prefixes) or 'empty'}): every Postfix program stops when it starts"
         )
-        finding = place(ctx, type(self), config.origin("maillog_file"), message)
-        if finding is not None:
-            yield finding
+        where = at.setting_origin(config.origin("maillog_file"))
+        if where is not None:
+            self.report(where, message)
 
 
 @register
@@ -90,6 +94,13 @@ class ProxiedTableNotApproved(Rule):
     for table" (dict_proxy.c, dict_proxy_open()), smtpd as soon as it starts; from 3.11
     the table answers every lookup or update with that error, so smtpd answers with a
     temporary error and mail that needs the table is deferred.
+
+    ## Postfix source
+    - proxymap serves only the tables its `proxy_read_maps` or `proxy_write_maps` list
+      ("request for unapproved table"): `src/proxymap/proxymap.c`, `proxy_map_find()`.
+    - The client side: up to Postfix 3.10 the open stops the program ("proxymap service is
+      not configured for table"); from 3.11 the table answers with that error instead:
+      `src/global/dict_proxy.c`, `dict_proxy_open()`.
 
     ## Example
     ```
@@ -114,16 +125,15 @@ class ProxiedTableNotApproved(Rule):
     summary = "a proxy: table that proxymap does not serve"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         postfix = ctx.postfix
         approvals = {write: postfix.proxy_approval(write) for write in (False, True)}
-        once = Once()
         for table in postfix.proxied_tables:
             approval = approvals[table.write]
             if not approval.complete or table.table in approval.tables:
                 continue
             service = "proxywrite" if table.write else "proxymap"
-            where = (
+            named = (
                 f"-o {table.parameter} on {table.daemon.key}"
                 if table.daemon is not None
                 else table.parameter
@@ -133,13 +143,12 @@ class ProxiedTableNotApproved(Rule):
             else:
                 effect = "the program that opens it stops"
             message = (
-                f"{table.text} ({where}) is not in {approval.parameter} as {service} reads "
+                f"{table.text} ({named}) is not in {approval.parameter} as {service} reads "
                 f"it (main.cf): {service} refuses the table, and {effect}"
             )
-            finding = once(place(ctx, type(self), table.origin, message, word=table.text,
-                                 daemon=table.daemon))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(table.origin, word=table.text, daemon=table.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -152,6 +161,10 @@ class VirtualMailboxBaseRelative(Rule):
     virtual(8) checks it before each delivery and stops with "do not specify relative
     pathname: virtual_mailbox_base = ..." (virtual/mailbox.c, deliver_mailbox()): every
     message for the virtual mailbox domains stays in the queue.
+
+    ## Postfix source
+    - virtual(8) stops before each delivery when the base is not absolute ("do not specify
+      relative pathname"): `src/virtual/mailbox.c`, `deliver_mailbox()`.
 
     ## Example
     ```
@@ -175,9 +188,8 @@ class VirtualMailboxBaseRelative(Rule):
     summary = "virtual_mailbox_base is not an absolute path: virtual(8) defers every message"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         postfix = ctx.postfix
-        once = Once()
         for daemon in postfix.running("virtual"):
             if not postfix.delivers_with(daemon.name):
                 continue
@@ -189,9 +201,9 @@ class VirtualMailboxBaseRelative(Rule):
                 "before every delivery and the mail stays in the queue"
             )
             origin = daemon.config.origin("virtual_mailbox_base")
-            finding = once(place(ctx, type(self), origin, message, daemon=daemon))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin, daemon=daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -206,6 +218,12 @@ class SaslAuthCacheName(Rule):
     name ... must start with proxy:" or "... contains multiple values"
     (smtp_sasl_auth_cache.c, smtp_sasl_auth_cache_init()): the cache is shared by all
     smtp processes and only proxywrite may update it.  No mail leaves through that client.
+
+    ## Postfix source
+    - With SASL enabled, smtp(8) opens the cache at start-up: `src/smtp/smtp.c`,
+      `pre_init()` calls `smtp_sasl_initialize()` in `src/smtp/smtp_sasl_glue.c`.
+    - The cache must be one `proxy:` table ("contains multiple values", "must start with
+      proxy:"): `src/smtp/smtp_sasl_auth_cache.c`, `smtp_sasl_auth_cache_init()`.
 
     ## Example
     ```
@@ -229,9 +247,8 @@ class SaslAuthCacheName(Rule):
     summary = "smtp_sasl_auth_cache_name is not one proxy: table: smtp(8) stops"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
-        for client in _used_clients(ctx):
+    def check(self, ctx: Context) -> None:
+        for client in ctx.postfix.reached_clients:
             if not client.sasl.enabled:
                 continue
             name = client.parameter("sasl_auth_cache_name")
@@ -249,10 +266,9 @@ class SaslAuthCacheName(Rule):
                 f"{name} = {value} {problem}: {client.protocol}(8) stops when it starts, and "
                 "no mail leaves through it"
             )
-            finding = once(place(ctx, type(self), client.config.origin(name), message,
-                                 daemon=client.daemon))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(client.config.origin(name), daemon=client.daemon)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -267,6 +283,12 @@ class BindAddressNotNumeric(Rule):
     smtp_bind_address parameter" or "bad smtp_bind_address parameter: ...: Name or service
     not known" (smtp_connect.c, smtp_connect_addr()): every delivery over that address
     family fails, and the mail stays in the queue.
+
+    ## Postfix source
+    - smtp(8) converts the bind address before each connection and stops on a bad one
+      ("malformed ... parameter" for an unclosed `[`, "bad ... parameter" for a name):
+      `src/smtp/smtp_connect.c`, `smtp_connect_addr()` (brackets from Postfix 3.7), with
+      `src/util/myaddrinfo.c`, `hostaddr_to_sockaddr()` (numeric addresses only).
 
     ## Example
     ```
@@ -288,10 +310,9 @@ class BindAddressNotNumeric(Rule):
     summary = "smtp_bind_address is not a numeric address: smtp(8) stops on each delivery"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
-        once = Once()
+    def check(self, ctx: Context) -> None:
         brackets = ctx.target[:2] >= (3, 7)
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             for suffix in ("bind_address", "bind_address6"):
                 name = client.parameter(suffix)
                 value = (client.value(suffix) or "").strip()
@@ -311,10 +332,9 @@ class BindAddressNotNumeric(Rule):
                     f"{name} = {value} is {problem}: {client.protocol}(8) stops on every "
                     "connection it would make from it, and the mail stays in the queue"
                 )
-                finding = once(place(ctx, type(self), client.config.origin(name), message,
-                                     daemon=client.daemon))  # fmt: skip
-                if finding is not None:
-                    yield finding
+                where = at.setting_origin(client.config.origin(name), daemon=client.daemon)
+                if where is not None:
+                    self.report(where, message)
 
 
 #: inet_aton() also takes short and hexadecimal forms (127.1, 0x7f.1): such words are
@@ -346,6 +366,11 @@ class VerpDelimitersFiltered(Rule):
     default_verp_delimiters and verp_delimiter_filter: bad first (second) VERP delimiter
     character" (mail_params.c, mail_params_init(); verp_sender.c, verp_delims_verify()).
 
+    ## Postfix source
+    - Every program checks the delimiters at start-up: `src/global/mail_params.c`,
+      `mail_params_init()` calls `src/global/verp_sender.c`, `verp_delims_verify()` ("bad
+      first VERP delimiter character", "bad second ...").
+
     ## Example
     ```
     default_verp_delimiters = +_
@@ -366,7 +391,7 @@ class VerpDelimitersFiltered(Rule):
     summary = "a VERP delimiter that verp_delimiter_filter forbids: Postfix does not start"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         config = ctx.configuration
         delimiters = config.value("default_verp_delimiters") or ""
         allowed = config.value("verp_delimiter_filter") or ""
@@ -382,9 +407,9 @@ class VerpDelimitersFiltered(Rule):
             origin = config.origin("default_verp_delimiters") or config.origin(
                 "verp_delimiter_filter"
             )
-            finding = place(ctx, type(self), origin, message)
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin)
+            if where is not None:
+                self.report(where, message)
             return
 
 
@@ -400,6 +425,12 @@ class VerifySenderAtSign(Rule):
     address_verify_sender: value ... must not start (end) with '@'"
     (verify_sender_addr.c, make_verify_sender_addr()): no probe is sent, and the
     restrictions that wait for one answer with a temporary error.
+
+    ## Postfix source
+    - The probe's sender is built and checked when verify(8) sends a probe ("must not start
+      with '@'", "must not end with '@'"): `src/global/verify_sender_addr.c`,
+      `make_verify_sender_addr()`, called from `src/verify/verify.c`,
+      `verify_query_service()`.
 
     ## Example
     ```
@@ -422,7 +453,7 @@ class VerifySenderAtSign(Rule):
     summary = "address_verify_sender starts or ends with @: verify(8) stops"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (2, 9):
             return
         postfix = ctx.postfix
@@ -436,7 +467,6 @@ class VerifySenderAtSign(Rule):
             return
         daemons = postfix.running("verify")
         views = [d.config for d in daemons] or [postfix.config]
-        once = Once()
         for view in views:
             value = view.value("address_verify_sender") or ""
             # make_verify_sender_addr() looks at the first "@" only
@@ -450,10 +480,9 @@ class VerifySenderAtSign(Rule):
                 f"address_verify_sender = {value} {problem} with '@': verify(8) stops when it "
                 "makes a probe, and address verification answers with a temporary error"
             )
-            finding = once(place(ctx, type(self), view.origin("address_verify_sender"),
-                                 message))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(view.origin("address_verify_sender"))
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -467,6 +496,11 @@ class MimeProcessingContradiction(Rule):
     cleanup(8) stops with "do not specify both disable_mime_input_processing=yes and
     force_mime_input_conversion=yes" on every message (cleanup_message.c,
     cleanup_message()): smtpd, pickup and the other submitters cannot queue mail.
+
+    ## Postfix source
+    - cleanup(8) stops on each message with "do not specify both
+      disable_mime_input_processing=yes and force_mime_input_conversion=yes":
+      `src/cleanup/cleanup_message.c`, `cleanup_message()` (Postfix 3.9 and later).
 
     ## Example
     ```
@@ -489,12 +523,11 @@ class MimeProcessingContradiction(Rule):
     summary = "MIME processing disabled and MIME conversion forced: cleanup refuses all mail"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 9):
             return
         postfix = ctx.postfix
         views = [d.config for d in postfix.running("cleanup")] or [postfix.config]
-        once = Once()
         for view in views:
             if not (
                 yes(view.value("disable_mime_input_processing"))
@@ -508,9 +541,9 @@ class MimeProcessingContradiction(Rule):
             origin = view.origin("force_mime_input_conversion") or view.origin(
                 "disable_mime_input_processing"
             )
-            finding = once(place(ctx, type(self), origin, message))
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin)
+            if where is not None:
+                self.report(where, message)
 
 
 @register
@@ -527,6 +560,12 @@ class NoListeningAddress(Rule):
     setting" (before 3.9: "no valid IP address found") (master_ent.c, get_master_ent()):
     Postfix does not start.  A null client that should not listen needs
     `inet_interfaces = loopback-only`, or no inet services.
+
+    ## Postfix source
+    - An inet service without a host uses `inet_interfaces`; with none master stops ("service
+      definition requires valid host name or address, or non-empty inet_interfaces setting"
+      from Postfix 3.9, "no valid IP address found" before): `src/master/master_ent.c`,
+      `get_master_ent()`.
 
     ## Example
     ```
@@ -549,7 +588,7 @@ class NoListeningAddress(Rule):
     summary = "inet_interfaces is empty while master.cf has inet services: master stops"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (2, 9) or ctx.master is None or ctx.master_is_stock:
             return  # before 2.9 an empty value is refused as too short (PAR019)
         config = ctx.configuration.main_view()
@@ -567,9 +606,9 @@ class NoListeningAddress(Rule):
                 f"inet_interfaces lists no address, and the inet service {daemon.key} names "
                 "no host: master(8) has nothing to listen on and Postfix does not start"
             )
-            finding = place(ctx, type(self), origin, message)
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(origin)
+            if where is not None:
+                self.report(where, message)
             return
 
 
@@ -589,6 +628,19 @@ class ReadOnlyCache(Rule):
     stays "Address verification in progress" and smtpd answers 450 for ever.  postscreen
     forgets the clients that passed and tests them again on every connection; TLS
     sessions are never resumed.
+
+    ## Postfix source
+    - A type that cannot be written refuses to open for update ("map requires O_RDONLY access
+      mode", for example `src/util/dict_cidr.c`, `dict_cidr_open()`, and
+      `src/util/dict_thash.c`, `dict_thash_open()`), or stops the program at the first write
+      ("update operation is not supported"): `src/util/dict_alloc.c`,
+      `dict_default_update()`.
+    - The caches are opened for update: `src/verify/verify.c`, `pre_jail_init()`;
+      `src/postscreen/postscreen.c`, `pre_jail_init()`; `src/tlsmgr/tlsmgr.c`,
+      `tlsmgr_pre_init()`.
+    - A failed write is logged and the entry is lost: `src/util/dict_cache.c`,
+      `dict_cache_update()` ("could not update entry"), which `src/verify/verify.c`,
+      `verify_update_service()` uses.
 
     ## Example
     ```
@@ -612,9 +664,8 @@ class ReadOnlyCache(Rule):
     summary = "a cache Postfix writes, of a table type that cannot be written"
     needs_main = True
 
-    def check(self, ctx: Context) -> Iterator[Finding]:
+    def check(self, ctx: Context) -> None:
         postfix = ctx.postfix
-        once = Once()
         wanted: list[tuple[Configuration, str, str, str | None, Daemon | None]] = []
         if any(
             item.lowered in ("reject_unverified_sender", "reject_unverified_recipient")
@@ -636,7 +687,7 @@ class ReadOnlyCache(Rule):
                 effect = "TLS sessions of smtpd are never resumed"
                 wanted.append((server.config, "smtpd_tls_session_cache_database", effect,
                                "warning", server.daemon))  # fmt: skip
-        for client in _used_clients(ctx):
+        for client in ctx.postfix.reached_clients:
             if client.tls.level != "none" or client.tls.policy_maps:
                 effect = f"TLS sessions of {client.protocol}(8) are never resumed"
                 wanted.append((client.config, client.parameter("tls_session_cache_database"),
@@ -646,10 +697,9 @@ class ReadOnlyCache(Rule):
             if table is None:
                 continue
             message = f"{name}: {table.type}: tables cannot be written; {effect}"
-            finding = once(place(ctx, type(self), view.origin(name), message,
-                                 word=table.text, daemon=daemon, severity=severity))  # fmt: skip
-            if finding is not None:
-                yield finding
+            where = at.setting_origin(view.origin(name), word=table.text, daemon=daemon)
+            if where is not None:
+                self.report(where, message, severity=severity)
 
 
 def _views(postfix: Postfix, program: str) -> list[tuple[Configuration, Daemon | None]]:

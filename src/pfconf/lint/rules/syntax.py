@@ -24,6 +24,15 @@ class SyntaxError_(Rule):
     Postfix stops with a fatal error when it reads such a file: `postfix reload` fails and
     the mail system does not start.  The other files are still checked.
 
+    ## Postfix source
+    - main.cf: every program reads it with `src/util/dict.c`, `dict_load_fp()` (called from
+      `src/global/mail_conf.c`, `mail_conf_suck()`), which stops with a fatal error when
+      `src/util/split_nameval.c`, `split_nameval()` finds no name ("missing attribute name",
+      a line starting with `=`) or no `=` ("missing '=' after attribute name").
+    - master.cf: `src/master/master_ent.c`, `get_master_ent()` stops on a missing field
+      (`get_str_ent()`: "missing ... field") or a value it does not accept
+      (`fatal_invalid_field()`, `fatal_with_context()`).
+
     ## Example
     ```
     myhostname = mail.example.com
@@ -59,6 +68,11 @@ class OrphanLines(Rule):
     A line that starts with whitespace continues the line above it.  At the top of a file
     there is nothing to continue, so Postfix skips these lines with the warning "logical
     line must not start with whitespace": whatever they set never takes effect.
+
+    ## Postfix source
+    - Both files are read one logical line at a time by `src/util/readlline.c`,
+      `readllines()`: text that starts with whitespace and continues nothing is dropped with
+      "logical line must not start with whitespace".
 
     ## Example
     ```
@@ -107,6 +121,10 @@ class UnusedSuppression(Rule):
     A stale suppression hides nothing today but will hide a real problem tomorrow, and it
     misleads the next reader about what is wrong with the entry.
 
+    ## Postfix source
+    - The suppression is pflint's own comment; Postfix never sees it: `src/util/readlline.c`,
+      `readllines()` skips every line whose first non-blank character is `#`.
+
     ## Example
     ```
     # pflint: disable=PAR001 -- set by our own tooling
@@ -146,6 +164,14 @@ class SwallowedAssignment(Rule):
     appends the text to the previous parameter (here `message_size_limit` becomes
     `10240000  mynetworks = 10.0.0.0/8`, which is invalid) and the intended parameter is
     never set.
+
+    ## Postfix source
+    - `src/util/readlline.c`, `readllines()` joins a line that starts with whitespace to the
+      logical line above it, so the indented text becomes part of that value
+      (`src/util/dict.c`, `dict_load_fp()` then stores one name and one value).
+    - A number with text after it stops the program that reads it: `src/global/mail_conf_int.c`,
+      `convert_mail_conf_int()`, and `src/global/mail_conf_long.c`,
+      `convert_mail_conf_long()` ("bad numerical configuration").
 
     ## Example
     ```
@@ -217,19 +243,41 @@ class TrailingComment(Rule):
       `# hi` (a warning);
     - a match list (`mydestination`, `relay_domains`, `mynetworks`, the virtual domain
       lists...) ends at the word that starts with `#`: Postfix drops it and everything
-      after it and logs a warning each time a program reads the list
-      (util/match_list.c, match_list_parse()).  A domain or network written below the
-      comment is dropped too, so it is in no address class or not trusted: an error for
-      the address class lists and `mynetworks`, a warning otherwise;
+      after it and logs a warning each time a program reads the list.  A domain or
+      network written below the comment is dropped too, so it is in no address class or
+      not trusted: an error for the address class lists and `mynetworks`, a warning
+      otherwise;
     - a value Postfix checks when any program starts (`myhostname`, `mydomain`,
-      `myorigin`, `compatibility_level`, numbers such as `message_size_limit`; from
-      src/global/mail_params.c, mail_params_init()) is then invalid, and every Postfix
-      program stops, `postfix start` included: an error.  So is a value that expands
-      into one of them;
+      `myorigin`, `compatibility_level`, numbers such as `message_size_limit`) is then
+      invalid, and every Postfix program stops, `postfix start` included: an error.  So
+      is a value that expands into one of them;
     - a number, yes/no, time or fixed choice that one program reads stops that program;
       a lookup-table list gains a table `#` that cannot be opened; a restriction list
       gains restrictions smtpd does not know, and it answers "451 4.3.5 Server
       configuration error": errors.
+
+    ## Postfix source
+    - Only a whole line whose first non-blank character is `#` is a comment:
+      `src/util/readlline.c`, `readllines()`; `src/util/split_nameval.c`, `split_nameval()`
+      keeps the rest of the line in the value.
+    - A match list ends at a word that starts with `#`, and the rest is dropped with a
+      warning: `src/util/match_list.c`, `match_list_parse()` (Postfix 2.8 and later: "comment
+      at end of line is not supported"; from 3.8 through `src/util/mystrtok.c`,
+      `mystrtokq_cw()`: "#comment after other text is not allowed").
+    - Values every program checks when it starts: `src/global/mail_params.c`,
+      `mail_params_init()` (`myhostname` and `mydomain` must be valid host names,
+      `myorigin` one word, `compatibility_level` a level; numbers and times through
+      `get_mail_conf_int_table()`, `get_mail_conf_long_table()` and
+      `get_mail_conf_time_table()`).
+    - A number, yes/no or time that is not one stops the program that reads it:
+      `src/global/mail_conf_int.c`, `convert_mail_conf_int()`; `src/global/mail_conf_bool.c`,
+      `convert_mail_conf_bool()`; `src/global/mail_conf_time.c`, `convert_mail_conf_time()`.
+    - A lookup-table list opens every word as a table: `src/global/maps.c`, `maps_create()`;
+      `src/util/dict_open.c`, `dict_open()` stops the program on `#` ("expecting "type:name"
+      form") up to Postfix 3.11, and in the 3.12 snapshot logs an error and returns a table
+      whose every lookup fails (`src/util/dict_surrogate.c`, `dict_surrogate()`).
+    - An unknown restriction name: `src/smtpd/smtpd_check.c`, `generic_checks()` logs
+      "unknown smtpd restriction" and calls `reject_server_error()` (451 4.3.5).
 
     ## Example
     ```
@@ -300,6 +348,9 @@ def _effect(
         return f"{message}, and the programs that read {name} stop", "error"
     if how == reading.TABLES:
         message = f'{part}: "#" is not a type:table lookup table'
+        if config.version[:2] >= (3, 12):
+            # dict_open() gives a table whose every lookup fails (dict_surrogate())
+            return f"{message}, and every lookup in {name} fails", "error"
         return f"{message}, and the programs that open {name} stop", "error"
     if how == reading.RESTRICTIONS:
         message = f'{part}: smtpd reads "#" and the words after it as restrictions it does not know'
@@ -347,6 +398,12 @@ class UnreasonableNesting(Rule):
     Postfix gives up on such a value: `postconf` warns "unreasonable macro call nesting", and
     every program that uses the parameter stops with "fatal: macro processing error".  No
     real configuration needs this depth; it comes from a generator gone wrong.
+
+    ## Postfix source
+    - `src/util/mac_expand.c`, `mac_expand_callback()` refuses more than 100 nested levels
+      ("unreasonable macro call nesting").
+    - A program that expands the value stops: `src/util/dict.c`, `dict_eval()` ("macro
+      processing error"), which `src/global/mail_conf.c`, `mail_conf_eval()` uses.
 
     ## Example
     ```

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import attrs
 
+from ...model import Override
 from ...semantics import Configuration
 from ...semantics.client import SmtpClient, client_level
 from ...semantics.configuration import default_value
@@ -46,14 +47,30 @@ class TlsSwitchConflict(Rule):
     `*_tls_security_level`, to a different meaning: `smtpd_use_tls = yes` means level `may`,
     `smtpd_enforce_tls = yes` means `encrypt`, `no` means `none`; for the client
     `smtp_enforce_tls = yes` means `verify` (or `encrypt` with
-    `smtp_tls_enforce_peername = no`: smtp_tls_policy.c, global_tls_level(), where
-    DEPRECATION_README simplifies it to `encrypt`).  Each smtpd, smtp and lmtp service is
-    judged with its own `-o` overrides; a switch left at its default asks for nothing.
+    `smtp_tls_enforce_peername = no`, where DEPRECATION_README simplifies it to
+    `encrypt`).  Each smtpd, smtp and lmtp service is judged with its own `-o` overrides;
+    a switch left at its default asks for nothing, and a switch in main.cf is not judged
+    on a service whose own `-o` sets the level (that override replaces main.cf's level and
+    switches alike).
 
     ## Why it matters
-    A non-empty security level silently wins: smtpd.c (pre_jail_init) and the client's
-    smtp_tls_policy.c (global_tls_level) read the switches only when the level is empty.
-    Whoever reads only the switch believes TLS is required (or off) when it is not.
+    A non-empty security level silently wins: smtpd and the client read the switches only
+    when the level is empty.  Whoever reads only the switch believes TLS is required (or
+    off) when it is not.
+
+    ## Postfix source
+    - smtpd reads `smtpd_use_tls` and `smtpd_enforce_tls` only when
+      `smtpd_tls_security_level` is empty (and wrapper mode is off); a level overrides both:
+      `src/smtpd/smtpd.c`, `pre_jail_init()`.
+    - The client reads `smtp_enforce_tls` (`verify`, or `encrypt` with
+      `smtp_tls_enforce_peername = no`) and `smtp_use_tls` (`may`) only when
+      `smtp_tls_security_level` is empty: `src/smtp/smtp_tls_policy.c`, `global_tls_level()`.
+    - A master.cf `-o` replaces main.cf's value for that service, so a service's own level
+      overrides main.cf's switches as well as its level: `src/master/multi_server.c`,
+      `multi_server_main()` and `src/master/single_server.c`, `single_server_main()`
+      (`mail_conf_update()`).
+    - The replacements: DEPRECATION_README (its `smtpd_use_tls`, `smtpd_enforce_tls`,
+      `smtp_use_tls` and `smtp_enforce_tls` entries).
 
     ## Example
     ```
@@ -105,6 +122,12 @@ class TlsSwitchConflict(Rule):
             switch = use  # "use_tls = no": no TLS
         if not config.is_set(switch) or wanted == level:
             return
+        if isinstance(config.origin(level_name), Override) and not isinstance(
+            config.origin(switch), Override
+        ):
+            # a service's own -o level overrides everything main.cf says about TLS, its
+            # level and switches alike: main.cf's switch is judged against main.cf's level
+            return
         where = at.setting(config, switch)
         if where is not None:
             self.report(
@@ -124,9 +147,18 @@ class EncryptOnPort25(Rule):
 
     ## Why it matters
     RFC 3207 forbids a publicly referenced mail server to require TLS: servers that cannot
-    or do not use it get "530 5.7.0 Must issue a STARTTLS command first" (smtpd.c,
-    smtpd_proto) and their mail to you is refused.  Mandatory TLS belongs on the submission
+    or do not use it get "530 5.7.0 Must issue a STARTTLS command first" and their mail to
+    you is refused.  Mandatory TLS belongs on the submission
     ports (587, 465).
+
+    ## Postfix source
+    - With TLS required, smtpd answers every command but a few with "530 5.7.0 Must issue a
+      STARTTLS command first": `src/smtpd/smtpd.c`, `smtpd_proto()`; wrapper mode and
+      `smtpd_enforce_tls` imply required TLS: `src/smtpd/smtpd.c`, `pre_jail_init()`.
+    - Required TLS must not be used on a publicly referenced server: `proto/postconf.proto`
+      (smtpd_tls_security_level), after RFC 2487 (now RFC 3207, section 4).
+    - postscreen on port 25 hands its clients to the smtpd of `smtpd_service_name`:
+      `src/postscreen/postscreen_send.c`, `psc_send_socket()`.
 
     ## Example
     ```
@@ -196,9 +228,9 @@ class TlsWithoutCertificate(Rule):
     reads certificate and key from the same file.
 
     ## Why it matters
-    smtpd logs "No server certs available. TLS won't be enabled" (smtpd.c, pre_jail_init)
-    but still announces STARTTLS, and answers the command with
-    "454 4.7.0 TLS not available due to local problem" (starttls_cmd):
+    smtpd logs "No server certs available. TLS won't be enabled" but still announces
+    STARTTLS, and answers the command with "454 4.7.0 TLS not available due to local
+    problem":
 
     - at level `may` mail still arrives, in plain text; clients that require TLS to you
       cannot deliver (warning);
@@ -209,9 +241,25 @@ class TlsWithoutCertificate(Rule):
       (error).
 
     postscreen up to 3.11 announces STARTTLS by its level and hands the command to
-    tlsproxy(8) (postscreen_starttls.c), which answers 454 when it has no TLS engine of its
-    own (tlsproxy.c reads `tlsproxy_tls_*`, by default the `smtpd_tls_*` values).  From
+    tlsproxy(8), which answers 454 when it has no TLS engine of its own (it reads
+    `tlsproxy_tls_*`, by default the `smtpd_tls_*` values).  From
     3.12 postscreen loads its own certificate and announces STARTTLS only when it has one.
+
+    ## Postfix source
+    - Without a certificate smtpd logs "No server certs available. TLS won't be enabled"
+      and sets up no TLS engine: `src/smtpd/smtpd.c`, `pre_jail_init()`.
+    - It still announces STARTTLS by its level (`src/smtpd/smtpd.c`, `ehlo_cmd()`), answers
+      the command with "454 4.7.0 TLS not available due to local problem" (`starttls_cmd()`),
+      and in wrapper mode drops each connection ("Wrapper-mode request dropped"):
+      `src/smtpd/smtpd.c`, `smtpd_proto()`.
+    - postscreen up to 3.11 announces STARTTLS by its level (`src/postscreen/postscreen_smtpd.c`,
+      `psc_smtpd_format_ehlo_reply()`) and hands the command to tlsproxy
+      (`src/postscreen/postscreen_starttls.c`, `psc_starttls_open()`), which has no TLS
+      without a certificate ("No server certs available. TLS can't be enabled":
+      `src/tlsproxy/tlsproxy.c`, `pre_jail_init_server()` in 3.11).
+    - From 3.12 postscreen loads its own certificate (`src/postscreen/postscreen_tls_conf.c`,
+      `psc_tls_pre_jail()`) and leaves STARTTLS out of EHLO without one
+      (`src/postscreen/postscreen_smtpd.c`, `psc_smtpd_init()`).
 
     ## Example
     ```
@@ -373,22 +421,34 @@ class BrokenTlsProtocols(Rule):
     for mandatory TLS (info).  Both syntaxes are read: exclusions (`!SSLv2, !SSLv3`) and
     ranges (`>=TLSv1.2`, Postfix 3.6 and later), including the trap that a list of plain
     names (`SSLv3, TLSv1`) enables only those names.  The range syntax on a target older
-    than 3.6 is refused by Postfix's TLS library (tls_protocol_mask(): "Invalid TLS protocol
-    list"), and TLS sessions that use the list fail: an error for a mandatory list, where
-    the mail then does not pass, a warning for the other one.
+    than 3.6 is refused by Postfix's TLS library ("Invalid TLS protocol list"), and TLS
+    sessions that use the list fail: an error for a mandatory list, where the mail then
+    does not pass, a warning for the other one.
 
     Only lists that take effect are reported: a `*_mandatory_protocols` list where a
     service requires TLS (an smtpd at `encrypt` or in wrapper mode; an SMTP or LMTP client
     above `may`, or with a TLS policy table), the other list where TLS is optional (an
     smtpd at `may` with a certificate; a client at `may` or `dane`, or with a policy
-    table); smtpd picks one of the two (smtpd.c, pre_jail_init), the client one per
-    destination (smtp_tls_policy.c).  A value equal to the target release's default is
-    never reported.
+    table); smtpd picks one of the two, the client one per destination.  A value equal to
+    the target release's default is never reported.
 
     ## Why it matters
     SSLv2 and SSLv3 are broken (DROWN, POODLE), where the TLS library still offers them.
     TLSv1 and 1.1 are deprecated (RFC 8996); opportunistic TLS may keep them (better than
     plain text), but where TLS is mandatory, such as submission, TLSv1.2 and later suffice.
+
+    ## Postfix source
+    - smtpd uses `smtpd_tls_mandatory_protocols` where TLS is required and
+      `smtpd_tls_protocols` otherwise: `src/smtpd/smtpd.c`, `pre_jail_init()`.
+    - The client uses `smtp_tls_protocols` at level `may` and the mandatory list above it,
+      unless a policy table says otherwise: `src/smtp/smtp_tls_policy.c`, `policy_create()`.
+    - The syntax: exclusions, a list of names that enables only those, and `>=`/`<=` ranges
+      (Postfix 3.6 and later): `src/tls/tls_misc.c`, `tls_proto_mask_lims()` (before 3.6
+      `tls_protocol_mask()`, without ranges); a list it cannot read disables TLS in the
+      server (`src/tls/tls_server.c`, `tls_server_init()`) and aborts the client's session
+      (`src/tls/tls_client.c`, `tls_client_start()`) with "Invalid TLS protocol list".
+    - The defaults by release: `proto/postconf.proto` (smtpd_tls_protocols),
+      `proto/postconf.proto` (smtpd_tls_mandatory_protocols).
 
     ## Example
     ```
@@ -464,9 +524,20 @@ class SaslToRelayWithoutTls(Rule):
 
     ## Why it matters
     At `may`, an attacker between you and the relay host removes STARTTLS from the server's
-    EHLO answer; Postfix then goes on in plain text (smtp_proto.c) and sends AUTH PLAIN or
-    LOGIN with the password the relay account uses (smtp_sasl_glue.c passes
-    `smtp_sasl_security_options` for sessions without TLS).  At `none` it never even tries.
+    EHLO answer; Postfix then goes on in plain text and sends AUTH PLAIN or LOGIN with the
+    password the relay account uses (`smtp_sasl_security_options` governs sessions without
+    TLS).  At `none` it never even tries.  A warning, not an error: mail flows; the risk is
+    that the password is read.
+
+    ## Postfix source
+    - At level `may` a server that does not offer STARTTLS gets the mail in plain text; only
+      a required level defers ("TLS is required, but was not offered"): `src/smtp/smtp_proto.c`,
+      `smtp_helo()`.
+    - On a session without TLS the SASL client gets `smtp_sasl_security_options`:
+      `src/smtp/smtp_sasl_proto.c`, `smtp_sasl_helo_login()` with
+      `src/smtp/smtp_sasl_glue.c`, `smtp_sasl_start()`.
+    - `smtp_sasl_mechanism_filter` keeps only the mechanisms it lists:
+      `src/smtp/smtp_sasl_proto.c`, `smtp_sasl_helo_auth()`.
 
     ## Example
     ```
@@ -493,7 +564,7 @@ class SaslToRelayWithoutTls(Rule):
 
     code = "TLS005"
     name = "sasl-to-relay-without-tls"
-    severity = "error"
+    severity = "warning"
     summary = "SMTP client sends SASL passwords without mandatory TLS"
     needs_main = True
     # the message names the service: the first one that inherits a main.cf setting stands
@@ -558,13 +629,25 @@ class WeakCipherGrade(Rule):
     ## Why it matters
     Before Postfix 3.8, `export` allows 40- and 56-bit ciphers and `low` single DES, where
     the TLS library still has them (FREAK, Logjam).  `null` makes smtpd offer, for TLS 1.2
-    and older, only cipher suites that do not encrypt (tls_misc.c, tls_set_ciphers(): the
-    grade sets OpenSSL's cipher list, which does not cover the TLS 1.3 suites): a client
+    and older, only cipher suites that do not encrypt (the grade sets OpenSSL's cipher
+    list, which does not cover the TLS 1.3 suites): a client
     without TLS 1.3 fails the handshake ("no shared cipher"), or sends mail unencrypted if
     it accepts such suites; TLS 1.3 sessions are encrypted as usual.  (Seen on Postfix 3.7
     with OpenSSL 3.0 at level encrypt: a TLS 1.3 client got TLS_AES_256_GCM_SHA384, a
     client limited to TLS 1.2 "no shared cipher".)  Where the list is mandatory, mail
     from such clients is refused (error).
+
+    ## Postfix source
+    - The grades: `export` and `low` are their own grades up to Postfix 3.7 and the same as
+      `medium` from 3.8: `src/tls/tls_misc.c`, the `tls_cipher_grade_table` that
+      `tls_set_ciphers()` reads (compare the tags v3.7.0 and v3.8.0).
+    - smtpd uses the mandatory grade where TLS is required: `src/smtpd/smtpd.c`,
+      `smtpd_start_tls()`.
+    - The lists behind each grade: `proto/postconf.proto` (tls_export_cipherlist),
+      `proto/postconf.proto` (tls_low_cipherlist), `proto/postconf.proto`
+      (tls_null_cipherlist); the grade in effect where TLS is required and where it is
+      optional: `proto/postconf.proto` (smtpd_tls_mandatory_ciphers), `proto/postconf.proto`
+      (smtpd_tls_ciphers).
 
     ## Example
     ```

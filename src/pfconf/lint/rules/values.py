@@ -294,6 +294,13 @@ class NumberOutOfRange(Rule):
     `smtpd_recipient_limit = 0` smtpd never starts, with `default_process_limit = 0` no
     Postfix program does.  postconf does not check values.
 
+    ## Postfix source
+    - A number or time outside its table's minimum and maximum stops the program:
+      `src/global/mail_conf_int.c`, `check_mail_conf_int()`; `src/global/mail_conf_long.c`,
+      `check_mail_conf_long()`; `src/global/mail_conf_time.c`, `check_mail_conf_time()`;
+      `src/global/mail_conf_nint.c`, `check_mail_conf_nint()`.  The limits are the ones in each
+      program's configuration table (rules/parameters.toml, generated from them).
+
     ## Example
     ```
     smtpd_recipient_limit = 0
@@ -406,6 +413,11 @@ class RequiredTextEmpty(Rule):
     "bad string length": an empty `mail_owner` or `myhostname` stops every Postfix program,
     an empty `smtpd_banner` stops smtpd.  postconf does not check values.
 
+    ## Postfix source
+    - A string shorter or longer than its table allows stops the program ("bad string
+      length"): `src/global/mail_conf_str.c`, `check_mail_conf_str()`;
+      `src/global/mail_conf_raw.c`, `check_mail_conf_raw()`.
+
     ## Example
     ```
     mail_owner =
@@ -505,6 +517,11 @@ class InvalidHostname(Rule):
     parameter value" when either name is invalid (in a master.cf `-o`, that service's
     program).  postconf does not check it.
 
+    ## Postfix source
+    - `myhostname` and `mydomain` are checked with `valid_hostname()` when every program
+      starts: `src/global/mail_params.c`, `mail_params_init()` (`check_myhostname()`,
+      `check_mydomainname()`); `src/util/valid_hostname.c`, `valid_hostname()`.
+
     ## Example
     ```
     myhostname = mail.example.com.
@@ -575,6 +592,10 @@ class RelayhostIsMyhostname(Rule):
     every Postfix program stops at start-up: mail sent to the relay host would come back
     to this host.  postconf 3.7 accepts the file without a word.
 
+    ## Postfix source
+    - `src/global/mail_params.c`, `mail_params_init()`: "parameter settings must not be
+      identical" for `relayhost` and `myhostname`.
+
     ## Example
     ```
     myhostname = mail.example.com
@@ -633,6 +654,10 @@ class MyoriginMultipleValues(Rule):
     values") and every Postfix program stops at start-up.  postconf 3.7 accepts it.  A
     value starting with `/` is left alone: Debian's Postfix reads the origin from that file.
 
+    ## Postfix source
+    - `src/global/mail_params.c`, `mail_params_init()`: "parameter setting must not
+      contain multiple values" for `myorigin`.
+
     ## Example
     ```
     myorigin = example.com, example.net
@@ -679,6 +704,10 @@ class MailOwnerIsDefaultPrivs(Rule):
     check_overlap() in global/mail_params.c stops every Postfix program ("specify the same
     user"): local(8) would run commands and write files for aliases with the rights of the
     user that owns the queue.  postconf 3.7 accepts it.
+
+    ## Postfix source
+    - `src/global/mail_params.c`, `check_overlap()`: `mail_owner` and `default_privs`
+      must not name the same user ("specify the same user").
 
     ## Example
     ```
@@ -735,6 +764,11 @@ class MalformedCompatibilityLevel(Rule):
     global/compat_level.c (3.6+), or as a number before: with a value it cannot read,
     every Postfix program stops ("malformed compatibility level syntax", "bad numerical
     configuration"); so does postconf 3.7.
+
+    ## Postfix source
+    - `src/global/compat_level.c`, `compat_level_from_string()` (3.6 and later) reads the
+      level in `src/global/mail_params.c`, `mail_params_init()`; before 3.6 it is read as a
+      number (`src/global/mail_conf_int.c`, `convert_mail_conf_int()`).
 
     ## Example
     ```
@@ -814,6 +848,11 @@ class MacroSyntaxError(Rule):
     too (it expands them all), and `postfix start`, whose script runs postconf, fails:
     Postfix does not start at all.
 
+    ## Postfix source
+    - A value with a `$` syntax error stops the program that expands it:
+      `src/util/dict.c`, `dict_eval()` ("macro processing error"), after
+      `src/util/mac_expand.c`, `mac_expand()` reports the error.
+
     ## Example
     ```
     smtpd_banner = ${myhostname ESMTP
@@ -873,6 +912,12 @@ class UnbalancedBrace(Rule):
     every program for `import_environment`, smtpd or cleanup for the milter lists, the
     delivery agents that run commands for `export_environment`.  postconf 3.7 says nothing
     about main.cf.
+
+    ## Postfix source
+    - `src/util/extpar.c`, `extpar()`: a `{` without its `}` ("missing '}'") or text
+      after the `}`; the callers stop on it (milter lists: `src/milter/milter.c`,
+      `milter_new()`; environment lists: `src/global/mail_parm_split.c`,
+      `mail_parm_split()`).
 
     ## Example
     ```
@@ -935,6 +980,10 @@ class NegationWithoutPattern(Rule):
     match_list_parse() in util/match_list.c stops the program that reads the list ("no
     pattern after '!'"); for `mynetworks` that is smtpd and every program that checks
     `permit_mynetworks`.  postconf 3.7 accepts it.
+
+    ## Postfix source
+    - `src/util/match_list.c`, `match_list_parse()`: "no pattern after '!'" stops the
+      program that reads the list.
 
     ## Example
     ```
@@ -1020,6 +1069,11 @@ class UnknownWordInSet(Rule):
     (`tls_ssl_options`, `tls_disable_workarounds`): the setting the word was meant to make
     is not made, a warning here; for `*_tls_loglevel` an unknown word makes the whole
     value count as no logging, with a warning.
+
+    ## Postfix source
+    - `src/util/name_mask.c`, `name_mask_delim_opt()`: an unknown word stops the program
+      (NAME_MASK_FATAL, the default) or is skipped, with a warning for NAME_MASK_WARN and
+      silently for NAME_MASK_IGNORE, as each caller asks.
 
     ## Example
     ```

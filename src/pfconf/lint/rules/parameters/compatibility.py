@@ -30,9 +30,15 @@ class CompatibilityLevel(Rule):
     Below the current level Postfix keeps old defaults for safety (for example no
     `smtpd_relay_restrictions` default before level 1, `smtputf8_enable = no`, MD5
     fingerprints before 3.6) and logs "using backwards-compatible default setting" when it
-    uses one (src/global/mail_params.c, check_legacy_defaults()).  Raising the level after
-    reviewing the changes makes the defaults current.  Where main.cf sets every one of
-    them, the level changes nothing and is not reported.
+    uses one.  Raising the level after reviewing the changes makes the defaults current.
+    Where main.cf sets every one of them, the level changes nothing and is not reported.
+
+    ## Postfix source
+    - Below the current level the compatibility defaults keep their old values and log "using
+      backwards-compatible default setting" when used: `src/global/mail_params.c`,
+      `check_legacy_defaults()`.
+    - Which defaults depend on the level, by release: COMPATIBILITY_README;
+      `rules/parameters.toml`.
 
     ## Example
     ```

@@ -39,13 +39,19 @@ class HomeMailboxShadowed(Rule):
     judged with the local service's own `-o` settings.
 
     ## Why it matters
-    local(8) delivers a user's mail (src/local/mailbox.c, deliver_mailbox()) through, in
-    this order: `mailbox_transport_maps` and `mailbox_command_maps` for the users they list,
-    `mailbox_transport`, `mailbox_command`, and only then `home_mailbox`.  With a mailbox
-    command (procmail, maildrop, dovecot-lda) or transport set, `home_mailbox` is never used,
-    and whoever edits it expects a change that does not happen.  The two lookup tables are
-    different: a user they do not list falls through to the next method, so next to them
-    `home_mailbox` still serves everyone else and is not reported.
+    local(8) delivers a user's mail through, in this order: `mailbox_transport_maps` for the
+    users it lists, `mailbox_transport`, `mailbox_command_maps` for the users it lists,
+    `mailbox_command`, and only then `home_mailbox`.  With a mailbox command (procmail,
+    maildrop, dovecot-lda) or transport set, `home_mailbox` is never used, and whoever edits
+    it expects a change that does not happen.  The two lookup tables are different: a user
+    they do not list falls through to the next method, so next to them `home_mailbox` still
+    serves everyone else and is not reported.
+
+    ## Postfix source
+    - local(8) tries, in this order, `mailbox_transport_maps` (for the users it lists),
+      `mailbox_transport`, `mailbox_command_maps` (for the users it lists),
+      `mailbox_command`, and only then `home_mailbox`: `src/local/mailbox.c`,
+      `deliver_mailbox()`.
 
     ## Example
     ```
@@ -116,9 +122,14 @@ class MailboxSmallerThanMessage(Rule):
 
     ## Why it matters
     local(8) and virtual(8) refuse to start with "mailbox_size_limit is smaller than
-    message_size_limit" (src/local/local.c and src/virtual/virtual.c, pre_init()): local
-    delivery stops entirely.  Raising `message_size_limit` alone, as many guides suggest,
-    is the usual way to get there.
+    message_size_limit": local delivery stops entirely.  Raising `message_size_limit` alone,
+    as many guides suggest, is the usual way to get there.
+
+    ## Postfix source
+    - local(8) and virtual(8) stop at start-up when the mailbox limit is below the message
+      limit, or limited while the message size is not ("mailbox_size_limit is smaller than
+      message_size_limit", "... is limited but ... is unlimited"): `src/local/local.c`,
+      `pre_init()`; `src/virtual/virtual.c`, `pre_init()`.
 
     ## Example
     ```
@@ -236,12 +247,22 @@ class DomainInTwoClasses(Rule):
     ## Why it matters
     Each domain belongs to exactly one address class, which decides how its mail is
     delivered.  trivial-rewrite(8) takes the first class that lists the domain (local,
-    virtual alias, virtual mailbox, relay: src/trivial-rewrite/resolve.c) and logs "do not
-    list domain ... in BOTH".  `virtual_alias_maps` apply to every domain either way; what
-    changes is the rest: virtual mailboxes behind a local or alias domain get no mail, and a
-    relay domain behind a virtual one is never relayed (errors).  A domain in both
-    `mydestination` and `virtual_alias_domains` stays local: unlisted addresses reach
-    local(8) instead of being rejected (a warning).
+    virtual alias, virtual mailbox, relay) and logs "do not list domain ... in BOTH".
+    `virtual_alias_maps` apply to every domain either way; what changes is the rest: virtual
+    mailboxes behind a local or alias domain get no mail, and a relay domain behind a
+    virtual one is never relayed (errors).  A domain in both `mydestination` and
+    `virtual_alias_domains` stays local: an address missing from `virtual_alias_maps` is not
+    rejected as unknown there but checked against `local_recipient_maps` and, when a local
+    user or alias has its name, delivered by local(8) (a warning).
+
+    ## Postfix source
+    - trivial-rewrite tries the classes in the order local (`mydestination`), virtual alias,
+      virtual mailbox, relay, and logs "do not list domain ... in BOTH ...":
+      `src/trivial-rewrite/resolve.c`, `resolve_addr()`.
+    - `virtual_alias_maps` are applied by cleanup to every recipient, whatever its class:
+      `src/cleanup/cleanup_out_recipient.c`, `cleanup_out_recipient()`.
+    - smtpd checks a recipient against the table of its class (local: `local_recipient_maps`;
+      virtual alias: `virtual_alias_maps`): `src/smtpd/smtpd_check.c`, `check_rcpt_maps()`.
 
     ## Example
     ```

@@ -35,9 +35,21 @@ class UndefinedReference(Rule):
     `${name:{...}}` that the value of `name` leaves out.
 
     ## Why it matters
-    Postfix expands an undefined reference to nothing, so `$mua_client_restrictions` in
-    the stock master.cf's submission service gives an empty restriction list when main.cf
-    does not define it.  postconf warns "undefined parameter" without saying where.
+    Postfix expands an undefined reference to nothing, so `$mua_client_restrictions` in the
+    submission service of the stock master.cf of Postfix 2.10 to 3.6 gives an empty
+    restriction list when main.cf does not define it.  postconf warns "undefined parameter"
+    without saying where.
+
+    ## Postfix source
+    - An undefined `$name` expands to nothing without an error (only a syntax error stops the
+      program): `src/util/mac_expand.c`, `mac_expand_callback()` (`MAC_PARSE_UNDEF`) and
+      `src/util/dict.c`, `dict_eval()`.
+    - postconf's "undefined parameter" warning, without a line: `src/postconf/postconf_user.c`,
+      `pcf_flag_user_parameter()`.
+    - `${name?{...}}` and `${name:{...}}` expand only the branch the value selects:
+      `src/util/mac_expand.c`, `mac_expand_callback()`.
+    - The stock submission entry used `$mua_client_restrictions` from Postfix 2.10 to 3.6:
+      `conf/master.cf` (compare the tags v2.10.0 and v3.7.0).
 
     ## Example
     ```

@@ -15,8 +15,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ....kb import Version
 from ....model import Override, Parameter
 from ....semantics import Configuration, Daemon
+from ....semantics.endpoints import conv_time
 from ....semantics.reading import boolean
 from ....values import LookupTable, parse_table, split_list
 from ... import location as at
@@ -73,7 +75,7 @@ def _at(where: Where) -> Location:
 class _ValueRule(Rule):
     kind: str = ""
 
-    def bad(self, info: dict[str, Any], value: str) -> str | None:
+    def bad(self, info: dict[str, Any], value: str, target: Version) -> str | None:
         raise NotImplementedError
 
     def check(self, ctx: Context) -> None:
@@ -83,7 +85,7 @@ class _ValueRule(Rule):
                 continue
             if value == "" and self.kind != "boolean":
                 continue
-            problem = self.bad(info, value)
+            problem = self.bad(info, value, ctx.target)
             if problem:
                 self.report(_at(where), f"{name} = {value!r}: {problem}")
 
@@ -97,6 +99,11 @@ class InvalidBoolean(_ValueRule):
     ## Why it matters
     Postfix accepts only `yes` and `no` (in any case); any other value stops the daemon
     that reads it with "bad boolean configuration".  postconf does not check values.
+
+    ## Postfix source
+    - Only `yes` and `no`, in any case; anything else stops the program ("bad boolean
+      configuration"): `src/global/mail_conf_bool.c`, `convert_mail_conf_bool()`;
+      `src/global/mail_conf_nbool.c`, `convert_mail_conf_nbool()`.
 
     ## Example
     ```
@@ -118,7 +125,7 @@ class InvalidBoolean(_ValueRule):
     summary = "yes/no parameter with another value"
     kind = "boolean"
 
-    def bad(self, info: dict[str, Any], value: str) -> str | None:
+    def bad(self, info: dict[str, Any], value: str, target: Version) -> str | None:
         if boolean(value) is not None:
             return None
         return "Postfix accepts only yes or no here"
@@ -128,16 +135,27 @@ class InvalidBoolean(_ValueRule):
 class InvalidTime(_ValueRule):
     """
     ## What it finds
-    A time parameter whose value is not a number with at most one unit letter: `s`
-    (seconds), `m` (minutes), `h` (hours), `d` (days) or `w` (weeks).
+    A time parameter whose value Postfix cannot read: not a number, a blank before the
+    unit, or a unit other than `s` (seconds), `m` (minutes), `h` (hours), `d` (days) or `w`
+    (weeks).  From Postfix 3.1 only the first letter after the number counts, so `5days`
+    (read as 5d) is fine there; before 3.1 anything after the unit letter is refused too.
 
     ## Why it matters
-    Postfix refuses values like `1 h`, `2hours` or `1h30m` with "bad time value" and the
-    daemon that reads the parameter does not start.
+    Postfix refuses values like `1 h` or `5 days` with "bad time value" and the daemon that
+    reads the parameter does not start.
+
+    ## Postfix source
+    - A time is read by `src/global/conv_time.c`, `conv_time()`: a number, then one unit
+      letter `s`, `m`, `h`, `d` or `w` (or none); a value it refuses stops the program ("bad
+      time value or unit"): `src/global/mail_conf_time.c`, `convert_mail_conf_time()`.
+    - From Postfix 3.1 `src/global/conv_time.c`, `conv_time()` looks only at the first
+      character after the number (the check of what follows is commented out): `5days`
+      reads as 5d and `1h30m` as 1h; `1 h` is refused (seen with Postfix 3.7's postmap on
+      `ipc_timeout`).
 
     ## Example
     ```
-    maximal_queue_lifetime = 5days
+    maximal_queue_lifetime = 5 days
     ```
 
     ## Use instead
@@ -155,8 +173,12 @@ class InvalidTime(_ValueRule):
     summary = "time value Postfix cannot read"
     kind = "time"
 
-    def bad(self, info: dict[str, Any], value: str) -> str | None:
+    def bad(self, info: dict[str, Any], value: str, target: Version) -> str | None:
         if _TIME.match(value):
+            return None
+        if target[:2] >= (3, 1) and conv_time(value) is not None:
+            # read by its number and first unit letter; the rest is ignored (5days is 5d):
+            # only a second number ("1h30m") reads as something else than it says
             return None
         return "a time is a number with an optional unit s, m, h, d or w, like 3600s or 1h"
 
@@ -170,6 +192,11 @@ class InvalidNumber(_ValueRule):
     ## Why it matters
     Postfix sizes are in bytes and take no suffix; a value such as `message_size_limit =
     50M` stops the daemons that read it with "bad numerical configuration".
+
+    ## Postfix source
+    - A size or count must be all digits ("bad numerical configuration" otherwise):
+      `src/global/mail_conf_int.c`, `convert_mail_conf_int()`; `src/global/mail_conf_long.c`,
+      `convert_mail_conf_long()`.
 
     ## Example
     ```
@@ -219,6 +246,14 @@ class InvalidChoice(_ValueRule):
     value", "Invalid TLS level"), or, for the TLS levels above, quietly runs at another
     level than the one written.
 
+    ## Postfix source
+    - The words each parameter takes: `rules/parameters.toml` and
+      `rules/parameter_overrides.toml` (each with its source).
+    - For example the TLS levels: an unknown level stops smtpd ("Invalid TLS level"), and
+      `verify`, `secure` or `fingerprint` become `encrypt` with a warning: `src/smtpd/smtpd.c`,
+      `pre_jail_init()`; the client stops on an unknown one: `src/smtp/smtp_tls_policy.c`,
+      `global_tls_level()`.
+
     ## Example
     ```
     smtpd_tls_security_level = yes
@@ -241,7 +276,7 @@ class InvalidChoice(_ValueRule):
     summary = "value is not one of the parameter's choices"
     kind = "enum"
 
-    def bad(self, info: dict[str, Any], value: str) -> str | None:
+    def bad(self, info: dict[str, Any], value: str, target: Version) -> str | None:
         return _not_a_choice(info, [str(v) for v in info.get("values", [])], value)
 
     def check(self, ctx: Context) -> None:
@@ -304,6 +339,16 @@ class UnknownTableType(Rule):
     ## Why it matters
     Postfix cannot open the table: the daemon that needs it logs a fatal error or treats
     every lookup as failed, and mail is deferred.
+
+    ## Postfix source
+    - A word without `type:` stops the program up to Postfix 3.11 ("expecting "type:name"
+      form"), and in the 3.12 snapshot gives a table whose lookups fail:
+      `src/util/dict_open.c`, `dict_open()`.
+    - An unknown type gives a table whose every lookup fails ("unsupported dictionary
+      type", then "... is unavailable"): `src/util/dict_open.c`, `dict_open3()` and
+      `src/util/dict_surrogate.c`, `dict_surrogate()`; outside the daemons that is fatal
+      (`dict_allow_surrogate`).
+    - The table types: `rules/tables.toml`.
 
     ## Example
     ```
