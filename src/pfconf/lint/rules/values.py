@@ -321,6 +321,7 @@ class NumberOutOfRange(Rule):
     name = "number-out-of-range"
     severity = "error"
     summary = "number or time outside the range its program accepts"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         for setting in _settings(ctx):
@@ -436,6 +437,7 @@ class RequiredTextEmpty(Rule):
     name = "required-text-empty"
     severity = "error"
     summary = "text the reading program requires is empty (or has the wrong length)"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         for setting in _settings(ctx):
@@ -539,6 +541,7 @@ class InvalidHostname(Rule):
     name = "invalid-hostname"
     severity = "error"
     summary = "myhostname or mydomain is not a valid host name"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         host_reported = False
@@ -613,6 +616,7 @@ class RelayhostIsMyhostname(Rule):
     name = "relayhost-is-myhostname"
     severity = "error"
     summary = "relayhost names this host itself"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         for setting in _settings(ctx, lambda n: n == "relayhost"):
@@ -672,6 +676,7 @@ class MyoriginMultipleValues(Rule):
     name = "myorigin-multiple-values"
     severity = "error"
     summary = "myorigin holds more than one value"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         for setting in _settings(ctx, lambda n: n == "myorigin"):
@@ -722,6 +727,7 @@ class MailOwnerIsDefaultPrivs(Rule):
     name = "mail-owner-is-default-privs"
     severity = "error"
     summary = "default_privs is the mail_owner user"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         if ctx.main is None:
@@ -782,6 +788,7 @@ class MalformedCompatibilityLevel(Rule):
     name = "malformed-compatibility-level"
     severity = "error"
     summary = "compatibility_level that Postfix cannot read"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 0):
@@ -864,6 +871,7 @@ class MacroSyntaxError(Rule):
     name = "macro-syntax-error"
     severity = "error"
     summary = "$-expression that Postfix cannot parse"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         names = _expanded_names(ctx)
@@ -929,6 +937,7 @@ class UnbalancedBrace(Rule):
     name = "unbalanced-brace"
     severity = "error"
     summary = "{ without } in a list whose items Postfix unwraps"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         for setting in _settings(
@@ -994,6 +1003,7 @@ class NegationWithoutPattern(Rule):
     name = "negation-without-pattern"
     severity = "error"
     summary = "! without a pattern in a match list"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         for setting in _settings(ctx, ctx.configuration.reads_as_match_list):
@@ -1083,6 +1093,7 @@ class UnknownWordInSet(Rule):
     name = "unknown-word-in-set"
     severity = "error"
     summary = "word a set-valued parameter does not have"
+    needs_main = True
 
     def check(self, ctx: Context) -> None:
         for setting in _settings(ctx, lambda n: ctx.kb.words(n) is not None):
