@@ -1258,3 +1258,23 @@ def test_result_filters_admit_answers():
     assert admits("127.0.0.[2;4..7]", "127.0.0.4")
     assert not admits("127.0.0.2", None)
     assert not admits("127.0.0.[2..", "127.0.0.2")  # unreadable: admits nothing
+
+
+def test_dnsbl_site_problem_in_postscreen_order():
+    from pfconf.semantics.dnsbl import site_problem
+
+    assert site_problem("zen.spamhaus.org=127.0.0.[2..11]*3") is None
+    assert site_problem("list.dnswl.org=127.0.[0..255].[1;2;3]*-2") is None
+    assert site_problem("b.barracudacentral.org=[127.0.0.2]") is None
+    # the weight is checked first: a filter after it is part of the weight
+    assert site_problem("zen.spamhaus.org*2=127.0.0.2") == (
+        "weight",
+        'bad DNSBL weight factor "2=127.0.0.2"',
+    )
+    assert site_problem("zen.spamhaus.org*") == ("weight", 'bad DNSBL weight factor ""')
+    assert site_problem("zen.spamhaus.org=127.0.0")[0] == "filter"  # type: ignore[index]
+    assert site_problem("zen.spamhaus.org=")[1].endswith("empty address pattern")  # type: ignore[index]
+    assert site_problem("bl.spamcop.net.") == (
+        "zone",
+        'bad DNSBL domain name "bl.spamcop.net." (misplaced delimiter)',
+    )
