@@ -1278,3 +1278,12 @@ def test_dnsbl_site_problem_in_postscreen_order():
         "zone",
         'bad DNSBL domain name "bl.spamcop.net." (misplaced delimiter)',
     )
+
+
+def test_no_network_protocol_disables_inet_services():
+    master = "smtp inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\n"
+    smtp, qmgr = _model("inet_protocols = ,\n", master, version="3.7").daemons
+    assert smtp.disabled and not qmgr.disabled  # master_ent.c, set_master_ent()
+    assert not _model("inet_protocols = ipv4\n", master, version="3.7").daemons[0].disabled
+    # before 2.9 master did not disable them
+    assert not _model("inet_protocols =\n", master, version="2.8").daemons[0].disabled

@@ -9,6 +9,7 @@ import ipaddress
 import re
 
 from ...semantics import Configuration, Daemon, Postfix, yes
+from ...semantics.services import disabled_by_setting, no_network
 from ...semantics.tables import read_only_cache
 from ...values import split_list
 from .. import location as at
@@ -552,20 +553,27 @@ class NoListeningAddress(Rule):
     ## What it finds
     `inet_interfaces` with no address in it (empty, or only separators) while master.cf
     runs `inet` services that name no host of their own (`smtp inet ...`, not
-    `127.0.0.1:10025 inet ...`).
+    `127.0.0.1:10025 inet ...`).  Also `inet_protocols` with no protocol in it (empty, or
+    only separators) while master.cf (Postfix's stock one included) has `inet` services.
 
     ## Why it matters
     master(8) finds no address to listen on for such a service and stops with "service
     definition requires valid host name or address, or non-empty inet_interfaces
     setting" (before 3.9: "no valid IP address found") (master_ent.c, get_master_ent()):
     Postfix does not start.  A null client that should not listen needs
-    `inet_interfaces = loopback-only`, or no inet services.
+    `inet_interfaces = loopback-only`, or no inet services.  With no protocol master does
+    start, but logs "all network protocols are disabled" and runs no inet service: nothing
+    listens on port 25 or any other, and mail from the network is refused.
 
     ## Postfix source
     - An inet service without a host uses `inet_interfaces`; with none master stops ("service
       definition requires valid host name or address, or non-empty inet_interfaces setting"
       from Postfix 3.9, "no valid IP address found" before): `src/master/master_ent.c`,
       `get_master_ent()`.
+    - When inet_protocols enables no protocol, master adds `inet` to master_service_disable
+      ("disabling all type "inet" services in master.cf"): `src/master/master_ent.c`,
+      `set_master_ent()` (Postfix 2.9 and later); the words are read by
+      `src/util/inet_proto.c`, `inet_proto_init()`.
 
     ## Example
     ```
@@ -585,13 +593,18 @@ class NoListeningAddress(Rule):
     code = "CFG009"
     name = "no-listening-address"
     severity = "error"
-    summary = "inet_interfaces is empty while master.cf has inet services: master stops"
+    summary = "inet_interfaces or inet_protocols is empty while master.cf has inet services"
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        if ctx.target[:2] < (2, 9) or ctx.master is None or ctx.master_is_stock:
+        if ctx.target[:2] < (2, 9) or ctx.master is None:
             return  # before 2.9 an empty value is refused as too short (PAR019)
         config = ctx.configuration.main_view()
+        if no_network(config):
+            self._no_protocol(ctx, config)
+            return  # master runs no inet service, so none needs an address
+        if ctx.master_is_stock:
+            return
         origin = config.origin("inet_interfaces")
         value = config.value("inet_interfaces")
         if origin is None or value is None or split_list(value, " \t,"):
@@ -610,6 +623,22 @@ class NoListeningAddress(Rule):
             if where is not None:
                 self.report(where, message)
             return
+
+    def _no_protocol(self, ctx: Context, config: Configuration) -> None:
+        keys = [
+            d.key for d in ctx.postfix.daemons
+            if d.type == "inet" and not disabled_by_setting(d)
+        ]  # fmt: skip
+        where = at.setting_line(config, "inet_protocols")
+        if not keys or where is None:
+            return
+        shown = ", ".join(keys[:4]) + (", ..." if len(keys) > 4 else "")
+        self.report(
+            where,
+            f"inet_protocols enables no protocol: master(8) logs 'all network protocols are "
+            f"disabled' and runs none of the inet services ({shown}), so nothing listens on "
+            "the network; use ipv4, ipv6 or all",
+        )
 
 
 @register
