@@ -1287,3 +1287,30 @@ def test_no_network_protocol_disables_inet_services():
     assert not _model("inet_protocols = ipv4\n", master, version="3.7").daemons[0].disabled
     # before 2.9 master did not disable them
     assert not _model("inet_protocols =\n", master, version="2.8").daemons[0].disabled
+
+
+def test_reply_footer_macros_smtpd_and_postscreen():
+    from pfconf.semantics.replies import (
+        POSTSCREEN_FOOTER_MACROS,
+        SMTPD_FOOTER_MACROS,
+        postscreen_footer,
+        unknown_macros,
+    )
+
+    text = r"\c see $server_name ${client_name?{$helo_name}:{$nohelo}} $myhostname $$x"
+    # both outcomes of ${client_name?...:...}: nohelo only when the client has no name
+    assert set(unknown_macros(text, SMTPD_FOOTER_MACROS)) == {"nohelo", "myhostname"}
+    # an unknown name is empty: its ?-branch is never expanded
+    assert set(unknown_macros(text, POSTSCREEN_FOOTER_MACROS)) == {
+        "client_name", "nohelo", "myhostname"
+    }  # fmt: skip
+    footer = "smtpd_reject_footer = $client\n"
+    # the default $smtpd_reject_footer is put in once at start-up
+    assert postscreen_footer(_model(footer).config) == ("$client", "smtpd_reject_footer")
+    braced = footer + "postscreen_reject_footer = ${smtpd_reject_footer}\n"
+    assert postscreen_footer(_model(braced, version="3.11").config)[0] == "$client"
+    # before 3.11 only the $name form is
+    assert postscreen_footer(_model(braced, version="3.10").config) == (
+        "${smtpd_reject_footer}",
+        "postscreen_reject_footer",
+    )

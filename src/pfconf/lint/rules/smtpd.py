@@ -10,9 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from ...kb import load_table, parse_version
-from ...semantics import Restriction, Written, yes
+from ...model import Parameter
+from ...semantics import Configuration, Daemon, Restriction, Written, yes
 from ...semantics.endpoints import ExternalService, split_nameval
-from ...semantics.replies import RblTemplate, rbl_template
+from ...semantics.replies import (
+    POSTSCREEN_FOOTER_MACROS,
+    SMTPD_FOOTER_MACROS,
+    RblTemplate,
+    postscreen_footer,
+    rbl_template,
+    unknown_macros,
+)
 from ...semantics.restrictions import ccert_table_problem, ip_pattern_error
 from ...semantics.smtpd import SmtpServer
 from ...values import find_tables
@@ -938,3 +946,95 @@ class ClientCertificateRequiredWithoutTls(Rule):
                 f"({server.tls.why}); smtpd logs \"Can't require client certs unless TLS is "
                 'required"',
             )
+
+
+@register
+class FooterMacro(Rule):
+    """
+    ## What it finds
+    A `$name` in `smtpd_reject_footer` that smtpd does not fill in, or one in the footer
+    postscreen uses (`postscreen_reject_footer`, by default the text of
+    `smtpd_reject_footer`) that postscreen does not fill in.  smtpd knows `client`,
+    `client_address`, `client_name`, `client_port`, `reverse_client_name`, `helo_name`,
+    `sender` and `recipient` (each also with `_name` and `_domain`), `server_name` and
+    `localtime`; postscreen only `client_address`, `client_port`, `server_name` and
+    `localtime`.  No main.cf parameter is filled in: `$myhostname` is unknown,
+    `$server_name` gives its value.  Both outcomes of a `${name?...}` are checked.
+
+    ## Why it matters
+    For each rejected client the server logs 'unknown macro name "..." in expansion
+    request' and leaves that part of the footer empty, so the footer does not say what it
+    was written to say (a postscreen footer shared with smtpd that uses `$client` or
+    `$helo_name` warns on every postscreen reject).
+
+    ## Postfix source
+    - The footer is expanded per reply without recursion: `src/global/smtp_reply_footer.c`,
+      `smtp_reply_footer()`; smtpd's names in `src/smtpd/smtpd_expand.c`,
+      `smtpd_expand_lookup()`, `smtpd_expand_addr()` and `smtpd_expand_unknown()`;
+      postscreen's in `src/postscreen/postscreen_expand.c`, `psc_expand_lookup()`.
+    - postscreen puts the value of a parameter named alone (`$smtpd_reject_footer`, the
+      default) in once at start-up, `${name}` too from Postfix 3.11:
+      `src/postscreen/postscreen.c`, `post_jail_init()` (3.11: `contains_only_parameter()`).
+    - smtpd_reject_footer is read without expansion (a raw parameter):
+      `src/smtpd/smtpd.c`, `main()` (its CONFIG_RAW_TABLE).
+
+    ## Example
+    ```
+    smtpd_reject_footer = \\c For help, write to postmaster@$myhostname ($client_ip)
+    ```
+
+    ## Use instead
+    ```
+    smtpd_reject_footer = \\c For help, write to postmaster@$server_name ($client_address)
+    ```
+
+    ## Fix
+    Use the names above; for a footer shared with postscreen use only the four postscreen
+    knows, or give postscreen its own `postscreen_reject_footer`.
+    """
+
+    code = "RLY015"
+    name = "footer-macro"
+    severity = "warning"
+    summary = "reject footer names a macro smtpd or postscreen does not fill in"
+    needs_main = True
+
+    def check(self, ctx: Context) -> None:
+        if ctx.target[:2] < (2, 8):
+            return
+        seen: set[tuple[object, str]] = set()
+        for server in ctx.postfix.smtp_servers:
+            config = server.config
+            text = config.raw("smtpd_reject_footer") or ""
+            for name in unknown_macros(text, SMTPD_FOOTER_MACROS):
+                self._report(ctx, seen, config, "smtpd_reject_footer", name, "smtpd", None)
+        for screen in ctx.postfix.postscreens:
+            config = screen.config
+            text, parameter = postscreen_footer(config)
+            for name in unknown_macros(text, POSTSCREEN_FOOTER_MACROS):
+                self._report(ctx, seen, config, parameter, name, "postscreen", screen.daemon)
+
+    def _report(
+        self, ctx: Context, seen: set[tuple[object, str]], config: Configuration,
+        parameter: str, name: str, program: str, daemon: Daemon | None,
+    ) -> None:  # fmt: skip
+        origin = config.origin(parameter)
+        if origin is None or (origin, name + program) in seen:
+            return
+        seen.add((origin, name + program))
+        written = origin.value if isinstance(origin, Parameter) else origin.text
+        braced = f"${{{name}}}"
+        where = at.setting_origin(origin, word=braced if braced in written else f"${name}")
+        if where is None:
+            return
+        via = (
+            f" (postscreen_reject_footer is ${parameter})"
+            if program == "postscreen" and parameter != "postscreen_reject_footer"
+            else ""
+        )
+        hint = " (use $server_name)" if name == "myhostname" else ""
+        self.report(
+            where,
+            f'{parameter}: {program} does not fill in ${name}{hint}{via}: it logs "unknown '
+            f'macro name" for each rejected client, and that part of the footer is empty',
+        )
