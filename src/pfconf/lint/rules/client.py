@@ -19,6 +19,7 @@ from ...semantics.tls import (
     hostname_problem,
     match_names,
 )
+from ...values import split_list
 from .. import location as at
 from ..context import Context
 from ..rule import Rule, register
@@ -655,3 +656,82 @@ class NoCertificateName(Rule):
             where = at.setting_origin(client.config.origin(name), daemon=client.daemon)
             if where is not None:
                 self.report(where, message, severity=severity)
+
+
+#: The actions of a REQUIRETLS policy (smtp/smtp_reqtls_policy.h, case ignored).
+_REQTLS_ACTIONS = ("enforce", "opportunistic+starttls", "opportunistic", "disable", "error")
+
+
+@register
+class UnknownRequireTlsAction(Rule):
+    """
+    ## What it finds
+    A word in `smtp_requiretls_policy` or `lmtp_requiretls_policy` (Postfix 3.11 and
+    later) that is neither a policy action (`enforce`, `opportunistic+starttls`,
+    `opportunistic`, `disable`, `error`) nor a `type:table`, where no action before it
+    ends the policy and `requiretls_enable` is on (its default).  Only what is written in
+    the value is judged, not the results of its tables.
+
+    ## Why it matters
+    The SMTP client reads the policy for each destination of a message that asks for
+    REQUIRETLS; at the unknown word it logs "unknown policy action" and treats the
+    destination as an error: the destination is skipped, and such mail to every next hop
+    the policy reaches that word for is deferred.
+
+    ## Postfix source
+    - `src/smtp/smtp_reqtls_policy.c`, `smtp_reqtls_policy_parse()` (the words, split at
+      commas and blanks with `{}` kept together; a word with `:` is a table) and
+      `smtp_reqtls_policy_eval()` (the first action ends the policy; an unknown word is
+      "unknown policy action ... ignoring the remainder of this policy", the error action).
+    - The action names: `src/smtp/smtp_reqtls_policy.h`; the error action skips the
+      destination: `src/smtp/smtp_connect.c`, `smtp_connect_remote()` with
+      `smtp_reqtls_policy_eval()` and the switch on `reqtls_level`.
+
+    ## Example
+    ```
+    smtp_requiretls_policy = inline:{ {example.com = opportunistic} }, enforced
+    ```
+
+    ## Use instead
+    ```
+    smtp_requiretls_policy = inline:{ {example.com = opportunistic} }, enforce
+    ```
+
+    ## Fix
+    Correct the word to one of the actions above, or make it a table (`type:name`).
+    """
+
+    code = "TLS017"
+    name = "requiretls-policy-action"
+    severity = "warning"
+    summary = "word in a REQUIRETLS policy that is no action: such mail is deferred"
+
+    def check(self, ctx: Context) -> None:
+        if ctx.target[:2] < (3, 11):
+            return
+        seen: set[object] = set()
+        for client in ctx.postfix.smtp_clients:
+            config = client.config
+            if not yes(config.value("requiretls_enable")):
+                continue
+            parameter = client.parameter("requiretls_policy")
+            origin = config.origin(parameter)
+            if origin is None or id(origin) in seen:
+                continue  # the default is Postfix's own
+            seen.add(id(origin))
+            for token in split_list(config.value(parameter) or ""):
+                word = token.text
+                if ":" in word:
+                    continue  # a table: its answer may end the policy, or not
+                if word.lower() in _REQTLS_ACTIONS:
+                    break  # the policy ends here
+                where = at.setting_origin(origin, word=word, daemon=client.daemon)
+                if where is not None:
+                    self.report(
+                        where,
+                        f"{parameter}: {word!r} is not a REQUIRETLS policy action (enforce, "
+                        "opportunistic+starttls, opportunistic, disable, error): the client "
+                        "logs 'unknown policy action' and defers mail that asks for "
+                        "REQUIRETLS to each next hop that reaches it",
+                    )
+                break
