@@ -684,8 +684,8 @@ class UnknownRequireTlsAction(Rule):
       `smtp_reqtls_policy_eval()` (the first action ends the policy; an unknown word is
       "unknown policy action ... ignoring the remainder of this policy", the error action).
     - The action names: `src/smtp/smtp_reqtls_policy.h`; the error action skips the
-      destination: `src/smtp/smtp_connect.c`, `smtp_connect_remote()` with
-      `smtp_reqtls_policy_eval()` and the switch on `reqtls_level`.
+      destination: `src/smtp/smtp_connect.c`, `smtp_connect_inet()` (where the policy is
+      read) and `smtp_get_effective_tls_level()` (the switch on `reqtls_level`).
 
     ## Example
     ```
