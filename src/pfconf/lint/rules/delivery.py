@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ...expand import expand
 from ...semantics.delivery import class_reachable, own_addresses, split_transport
 from ...values import find_tables
 from .. import location as at
@@ -481,3 +482,75 @@ class BadVirtualUid(Rule):
 def _number(text: str | None) -> int | None:
     match = re.fullmatch(r"\s*([0-9]+)\s*", text or "")
     return int(match.group(1)) if match else None
+
+
+@register
+class CommandDirectorySyntax(Rule):
+    """
+    ## What it finds
+    A `command_execution_directory` with a `$` syntax error (an unbalanced `${` or `$(`,
+    an empty `${}`, a bad `${name?...}`), where local(8) runs.
+
+    ## Why it matters
+    local(8) expands the value for each delivery to a command (`mailbox_command`,
+    `mailbox_command_maps`, a `|command` in aliases or .forward); when the expansion fails
+    it logs "bad parameter value syntax" and defers the message with "4.3.5 mail system
+    configuration error", so no delivery to a command ever happens.
+
+    ## Postfix source
+    - `src/local/command.c`, `deliver_command()`: the directory is expanded with
+      `local_expand()` (`src/local/local_expand.c`, mac_expand()) and a parse error defers
+      the delivery.
+    - The value is read without expansion at start-up (a raw parameter):
+      `src/local/local.c`, `main()` (its CONFIG_RAW_TABLE).
+    - The `$` syntax: `src/util/mac_parse.c`, `mac_parse()`; `src/util/mac_expand.c`,
+      `mac_expand()`.
+
+    ## Example
+    ```
+    command_execution_directory = ${home
+    ```
+
+    ## Use instead
+    ```
+    command_execution_directory = $home
+    ```
+
+    ## Fix
+    Balance the braces, or leave the parameter empty (the default).
+    """
+
+    code = "XF009"
+    name = "command-directory-syntax"
+    severity = "warning"
+    summary = "command_execution_directory local(8) cannot expand: command deliveries deferred"
+    needs_main = True
+
+    def check(self, ctx: Context) -> None:
+        seen: set[int] = set()
+        for daemon in ctx.postfix.daemons:
+            if daemon.program != "local" or not daemon.started:
+                continue
+            config = daemon.config
+            origin = config.origin("command_execution_directory")
+            raw = config.raw("command_execution_directory")
+            if origin is None or raw is None or id(origin) in seen:
+                continue
+            seen.add(id(origin))
+            errors: list[str] = []
+            for value in ("x", ""):  # a name's value decides which branch of ${name?...} runs
+
+                def lookup(name: str, value: str = value) -> str | None:
+                    return value
+
+                errors += expand(raw, lookup, recurse=False).errors
+            if not errors:
+                continue
+            where = at.setting_origin(origin, daemon=daemon)
+            if where is not None:
+                self.report(
+                    where,
+                    f"command_execution_directory: {errors[0]}: local(8) on {daemon.key} logs "
+                    "'bad parameter value syntax' and defers each delivery to a command "
+                    "(mailbox_command, |command in aliases or .forward)",
+                )
