@@ -8,8 +8,11 @@ with the readers of pfconf.semantics.tls, which follow Postfix's TLS library.
 
 from __future__ import annotations
 
+import attrs
+
 from ...semantics import Configuration, Daemon, yes
 from ...semantics.client import SmtpClient
+from ...semantics.postscreen import postscreen_tls
 from ...semantics.smtpd import SERVER_CERTIFICATES
 from ...semantics.tls import (
     bad_exclusion,
@@ -22,6 +25,7 @@ from ...semantics.tls import (
 from ...values import split_list
 from .. import location as at
 from ..context import Context
+from ..location import Location
 from ..rule import Rule, register
 
 
@@ -460,7 +464,10 @@ class LegacyCertificatesIgnored(Rule):
     ## What it finds
     An smtpd that offers TLS with `smtpd_tls_chain_files` set and also one of the legacy
     `smtpd_tls_cert_file`, `smtpd_tls_eccert_file` or `smtpd_tls_dcert_file` (Postfix 3.4
-    and later).
+    and later); from Postfix 3.12, a postscreen whose TLS level is `may` or `encrypt` with
+    `postscreen_tls_chain_files` and a legacy `postscreen_tls_cert_file`,
+    `postscreen_tls_eccert_file` or `postscreen_tls_dcert_file` (by default the smtpd
+    settings; a setting smtpd's finding already names is not named again).
 
     ## Why it matters
     smtpd uses the chain files and ignores the legacy settings with the warning "Both
@@ -472,6 +479,9 @@ class LegacyCertificatesIgnored(Rule):
     - With `smtpd_tls_chain_files` set, smtpd ignores the legacy certificate settings and
       warns "Both smtpd_tls_chain_files and one or more of the legacy ... are non-empty":
       `src/smtpd/smtpd.c`, `pre_jail_init()` (Postfix 3.4 and later).
+    - postscreen does the same with its own settings from Postfix 3.12:
+      `src/postscreen/postscreen_tls_conf.c`, `psc_tls_pre_jail()`; their defaults
+      (`$smtpd_tls_...`): `src/global/mail_params.h` (DEF_PSC_TLS_CHAIN_FILES and the rest).
 
     ## Example
     ```
@@ -498,6 +508,7 @@ class LegacyCertificatesIgnored(Rule):
     def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 4):
             return
+        reported: set[Location] = set()
         for server in ctx.postfix.smtp_servers:
             config = server.config
             if (
@@ -513,7 +524,32 @@ class LegacyCertificatesIgnored(Rule):
                 message = f"{name} is ignored: smtpd uses smtpd_tls_chain_files when both are set"
                 where = at.setting_origin(config.origin(name), daemon=server.daemon)
                 if where is not None:
+                    reported.add(attrs.evolve(where, service=None))
                     self.report(where, message)
+        if ctx.target[:2] < (3, 12):
+            return  # before, postscreen hands STARTTLS to tlsproxy
+        for screen in ctx.postfix.postscreens:
+            config = screen.config
+            tls = postscreen_tls(screen, ctx.postfix.daemons)
+            if tls.level not in ("may", "encrypt"):
+                continue
+            if not (config.value("postscreen_tls_chain_files") or "").strip():
+                continue
+            for suffix in ("cert_file", "eccert_file", "dcert_file"):
+                name = f"postscreen_tls_{suffix}"
+                value = (config.value(name) or "").strip()
+                if not value or (suffix == "cert_file" and value.lower() == "none"):
+                    continue
+                origin = config.origin(name) or config.origin(f"smtpd_tls_{suffix}")
+                where = at.setting_origin(origin, daemon=screen.daemon)
+                if where is None or attrs.evolve(where, service=None) in reported:
+                    continue  # the smtpd finding at the same setting says it
+                reported.add(attrs.evolve(where, service=None))
+                self.report(
+                    where,
+                    f"{name} is ignored: postscreen uses postscreen_tls_chain_files when both "
+                    "are set",
+                )
 
 
 @register
