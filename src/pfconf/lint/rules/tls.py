@@ -243,7 +243,11 @@ class TlsWithoutCertificate(Rule):
     postscreen up to 3.11 announces STARTTLS by its level and hands the command to
     tlsproxy(8), which answers 454 when it has no TLS engine of its own (it reads
     `tlsproxy_tls_*`, by default the `smtpd_tls_*` values).  From
-    3.12 postscreen loads its own certificate and announces STARTTLS only when it has one.
+    3.12 postscreen loads its own certificate and announces STARTTLS only when it has one;
+    without one it logs "No server certs available" and offers none (info at `may`, a
+    warning at `encrypt`, where clients in its deep protocol tests are asked for STARTTLS
+    it does not offer).  A postscreen whose TLS setting is also smtpd's finding is not
+    named again.
 
     ## Postfix source
     - Without a certificate smtpd logs "No server certs available. TLS won't be enabled"
@@ -288,8 +292,6 @@ class TlsWithoutCertificate(Rule):
             where = self._judge(server.config, server.tls)
             if where is not None:
                 reported.add(attrs.evolve(where, service=None))
-        if ctx.target[:2] >= (3, 12):
-            return  # postscreen announces STARTTLS only when it has a certificate
         for screen in ctx.postfix.postscreens:
             if not talks_smtp(screen):
                 continue
@@ -304,6 +306,16 @@ class TlsWithoutCertificate(Rule):
             ) or at.daemon(screen.daemon)  # fmt: skip
             if attrs.evolve(where, service=None) in reported:
                 continue  # the smtpd finding at the same setting says it
+            if ctx.target[:2] >= (3, 12):
+                # postscreen announces STARTTLS only when it has a certificate
+                self.report(
+                    where,
+                    f"postscreen ({screen.daemon.key}) asks for TLS ({tls.why}): it logs "
+                    "\"No server certs available. TLS won't be enabled\" and offers no "
+                    "STARTTLS in its deep protocol tests",
+                    severity="info" if tls.level == "may" else "warning",
+                )
+                continue
             self.report(
                 where,
                 f"postscreen ({screen.daemon.key}) announces STARTTLS ({tls.why}) and answers "
