@@ -13,6 +13,7 @@ from ...kb import load_table, parse_version
 from ...model import Parameter
 from ...semantics import Configuration, Daemon, Restriction, Written, yes
 from ...semantics.endpoints import ExternalService, split_nameval
+from ...semantics.postscreen import postscreen_tls
 from ...semantics.replies import (
     POSTSCREEN_FOOTER_MACROS,
     SMTPD_FOOTER_MACROS,
@@ -893,6 +894,9 @@ class ClientCertificateRequiredWithoutTls(Rule):
     `smtpd_tls_req_ccert = yes` for an smtpd whose TLS is not required
     (`smtpd_tls_security_level` other than `encrypt`, and no wrapper mode).  When several
     services read the setting, it is reported only if it takes effect on none of them.
+    From Postfix 3.12 also `postscreen_tls_req_ccert` (by default smtpd's setting) where
+    postscreen's TLS level is `may` (a setting already reported for smtpd is not named
+    again).
 
     ## Why it matters
     smtpd requires a client certificate only together with required TLS; otherwise it
@@ -903,6 +907,9 @@ class ClientCertificateRequiredWithoutTls(Rule):
     ## Postfix source
     - Without required TLS smtpd logs "Can't require client certs unless TLS is required"
       and does not require one: `src/smtpd/smtpd.c`, `pre_jail_init()`.
+    - postscreen does the same from Postfix 3.12, with `postscreen_tls_req_ccert` (default
+      `$smtpd_tls_req_ccert`) at its level `may`: `src/postscreen/postscreen_tls_conf.c`,
+      `psc_tls_pre_jail()`.
 
     ## Example
     ```
@@ -936,15 +943,38 @@ class ClientCertificateRequiredWithoutTls(Rule):
             if where is None or not yes(config.value("smtpd_tls_req_ccert")):
                 continue
             places.setdefault((where.file, where.span), []).append((where, server))
-        for readers in places.values():
+        reported: set[tuple[object, ...]] = set()
+        for place, readers in places.items():
             if any(server.tls.state == "required" for _, server in readers):
                 continue
             where, server = readers[0]
+            reported.add(place)
             self.report(
                 where,
                 f"smtpd_tls_req_ccert = yes has no effect: TLS is not required "
                 f"({server.tls.why}); smtpd logs \"Can't require client certs unless TLS is "
                 'required"',
+            )
+        if ctx.target[:2] < (3, 12):
+            return  # before, postscreen reads no client-certificate setting
+        for screen in ctx.postfix.postscreens:
+            config = screen.config
+            if not yes(config.value("postscreen_tls_req_ccert")):
+                continue
+            tls = postscreen_tls(screen, ctx.postfix.daemons)
+            if tls.level != "may":
+                continue  # encrypt: it takes effect; none: postscreen reads no TLS setting
+            where = at.setting(config, "postscreen_tls_req_ccert") or at.setting(
+                config, "smtpd_tls_req_ccert"
+            )
+            if where is None or (where.file, where.span) in reported:
+                continue
+            reported.add((where.file, where.span))
+            self.report(
+                where,
+                f"postscreen ({screen.daemon.key}) does not require TLS ({tls.why}), so "
+                "requiring client certificates has no effect there; it logs \"Can't require "
+                'client certs unless TLS is required"',
             )
 
 
