@@ -1314,3 +1314,12 @@ def test_reply_footer_macros_smtpd_and_postscreen():
         "${smtpd_reject_footer}",
         "postscreen_reject_footer",
     )
+
+
+def test_protocol_families():
+    from pfconf.semantics.services import protocol_families
+
+    assert protocol_families(_model("inet_protocols = all\n").config) == {"ipv4", "ipv6"}
+    assert protocol_families(_model("inet_protocols = IPv6\n").config) == {"ipv6"}
+    # the default is the build's: only IPv4 is sure
+    assert protocol_families(_model("").config) == {"ipv4"}

@@ -214,3 +214,18 @@ def _started(daemon: Daemon) -> bool:
     if daemon.program != "postlogd":
         return True
     return bool((daemon.config.main_view().value("maillog_file") or "").strip())
+
+
+def protocol_families(config: Configuration) -> frozenset[str]:
+    """The address families inet_protocols surely enables (``ipv4``, ``ipv6``), as
+    util/inet_proto.c, inet_proto_init() reads it: ``all`` is both.  The default is the
+    build's (``all`` with IPv6 support, else ``ipv4``), so it counts as IPv4 alone; IPv6
+    also needs a kernel that has it (else inet_proto_init() turns it off), which this
+    cannot know."""
+    value = config.value("inet_protocols")
+    if value is None or config.origin("inet_protocols") is None:
+        return frozenset({"ipv4"})
+    words = {t.text.lower() for t in split_list(value, " \t\r\n,")}
+    if "all" in words:
+        return frozenset({"ipv4", "ipv6"})
+    return frozenset(words & {"ipv4", "ipv6"})
