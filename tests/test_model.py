@@ -1258,3 +1258,68 @@ def test_result_filters_admit_answers():
     assert admits("127.0.0.[2;4..7]", "127.0.0.4")
     assert not admits("127.0.0.2", None)
     assert not admits("127.0.0.[2..", "127.0.0.2")  # unreadable: admits nothing
+
+
+def test_dnsbl_site_problem_in_postscreen_order():
+    from pfconf.semantics.dnsbl import site_problem
+
+    assert site_problem("zen.spamhaus.org=127.0.0.[2..11]*3") is None
+    assert site_problem("list.dnswl.org=127.0.[0..255].[1;2;3]*-2") is None
+    assert site_problem("b.barracudacentral.org=[127.0.0.2]") is None
+    # the weight is checked first: a filter after it is part of the weight
+    assert site_problem("zen.spamhaus.org*2=127.0.0.2") == (
+        "weight",
+        'bad DNSBL weight factor "2=127.0.0.2"',
+    )
+    assert site_problem("zen.spamhaus.org*") == ("weight", 'bad DNSBL weight factor ""')
+    assert site_problem("zen.spamhaus.org=127.0.0")[0] == "filter"  # type: ignore[index]
+    assert site_problem("zen.spamhaus.org=")[1].endswith("empty address pattern")  # type: ignore[index]
+    assert site_problem("bl.spamcop.net.") == (
+        "zone",
+        'bad DNSBL domain name "bl.spamcop.net." (misplaced delimiter)',
+    )
+
+
+def test_no_network_protocol_disables_inet_services():
+    master = "smtp inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\n"
+    smtp, qmgr = _model("inet_protocols = ,\n", master, version="3.7").daemons
+    assert smtp.disabled and not qmgr.disabled  # master_ent.c, set_master_ent()
+    assert not _model("inet_protocols = ipv4\n", master, version="3.7").daemons[0].disabled
+    # before 2.9 master did not disable them
+    assert not _model("inet_protocols =\n", master, version="2.8").daemons[0].disabled
+
+
+def test_reply_footer_macros_smtpd_and_postscreen():
+    from pfconf.semantics.replies import (
+        POSTSCREEN_FOOTER_MACROS,
+        SMTPD_FOOTER_MACROS,
+        postscreen_footer,
+        unknown_macros,
+    )
+
+    text = r"\c see $server_name ${client_name?{$helo_name}:{$nohelo}} $myhostname $$x"
+    # both outcomes of ${client_name?...:...}: nohelo only when the client has no name
+    assert set(unknown_macros(text, SMTPD_FOOTER_MACROS)) == {"nohelo", "myhostname"}
+    # an unknown name is empty: its ?-branch is never expanded
+    assert set(unknown_macros(text, POSTSCREEN_FOOTER_MACROS)) == {
+        "client_name", "nohelo", "myhostname"
+    }  # fmt: skip
+    footer = "smtpd_reject_footer = $client\n"
+    # the default $smtpd_reject_footer is put in once at start-up
+    assert postscreen_footer(_model(footer).config) == ("$client", "smtpd_reject_footer")
+    braced = footer + "postscreen_reject_footer = ${smtpd_reject_footer}\n"
+    assert postscreen_footer(_model(braced, version="3.11").config)[0] == "$client"
+    # before 3.11 only the $name form is
+    assert postscreen_footer(_model(braced, version="3.10").config) == (
+        "${smtpd_reject_footer}",
+        "postscreen_reject_footer",
+    )
+
+
+def test_protocol_families():
+    from pfconf.semantics.services import protocol_families
+
+    assert protocol_families(_model("inet_protocols = all\n").config) == {"ipv4", "ipv6"}
+    assert protocol_families(_model("inet_protocols = IPv6\n").config) == {"ipv6"}
+    # the default is the build's: only IPv4 is sure
+    assert protocol_families(_model("").config) == {"ipv4"}

@@ -15,7 +15,7 @@ import attrs
 
 from .configuration import Configuration
 from .relay import class_definitions, evaluation_order, may_permit
-from .restrictions import Restriction, Written, _Reader
+from .restrictions import Restriction, Written, _Reader, ip_pattern_error
 from .smtpd import SmtpServer
 
 #: smtpd restrictions that look up the client's address in a DNS list (smtpd_check.c:
@@ -99,6 +99,27 @@ def split_site(site: str) -> tuple[str, str | None, int | None]:
         weight = int(match.group(1)) if match else None
     zone, result_filter = split_zone(rest)
     return zone, result_filter, weight
+
+
+def site_problem(site: str) -> tuple[str, str] | None:
+    """Why psc_dnsbl_add_site() (postscreen/postscreen_dnsbl.c) stops postscreen on a
+    postscreen_dnsbl_sites entry, as (what, detail), or None.  It checks in this order:
+    the weight after the first ``*`` (sscanf "%d" and nothing after), the filter after the
+    first ``=`` (ip_match_parse(), as :func:`ip_pattern_error` reads it), then the zone (valid_hostname())."""
+    from ..values import hostname_problem
+
+    rest, star, weight_text = site.partition("*")
+    if star and not re.fullmatch(r"\s*[+-]?[0-9]+", weight_text):
+        return "weight", f'bad DNSBL weight factor "{weight_text}"'
+    zone, equals, pattern = rest.partition("=")
+    if equals:
+        error = ip_pattern_error(pattern)
+        if error is not None:
+            return "filter", f"bad DNSBL filter syntax: {error}"
+    problem = hostname_problem(zone)
+    if problem is not None:
+        return "zone", f'bad DNSBL domain name "{zone}" ({problem})'
+    return None
 
 
 def _lookup(restriction: Restriction) -> str:

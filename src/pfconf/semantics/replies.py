@@ -12,6 +12,7 @@ import attrs
 
 from ..expand import expand
 from ..kb import Version, load_table, parse_version
+from .configuration import Configuration
 
 #: What stands for a client-dependent name while the code is checked: a reply that starts
 #: with it is not judged.
@@ -70,3 +71,55 @@ def rbl_template(text: str, version: Version, rbl_code: str | None) -> RblTempla
             text, code_error=f'the reply "{shown}" does not start with a 4xx or 5xx code'
         )
     return RblTemplate(text)
+
+
+#: The names smtpd fills in in smtpd_reject_footer (smtpd/smtpd_expand.c,
+#: smtpd_expand_lookup() and smtpd_expand_addr(); the same since Postfix 2.8): no main.cf
+#: parameter, ``server_name`` stands for $myhostname.
+SMTPD_FOOTER_MACROS = frozenset({
+    "server_name", "client", "client_port", "client_address", "client_name",
+    "reverse_client_name", "helo_name", "sender", "sender_name", "sender_domain",
+    "recipient", "recipient_name", "recipient_domain", "localtime",
+})  # fmt: skip
+#: The names postscreen fills in in postscreen_reject_footer (postscreen/postscreen_expand.c,
+#: psc_expand_lookup()).
+POSTSCREEN_FOOTER_MACROS = frozenset({"server_name", "client_address", "client_port", "localtime"})
+
+
+def unknown_macros(text: str, known: frozenset[str]) -> list[str]:
+    """The names a reply footer template asks for that are not in ``known``, in order: each
+    one makes the server log 'unknown macro name "..." in expansion request' and expands to
+    nothing (global/smtp_reply_footer.c: mac_expand() without recursion).  Both outcomes of
+    each ``${name?...}``/``${name:...}`` are explored, as a client's values decide which is
+    taken."""
+    found: list[str] = []
+    for value in ("x", ""):
+
+        def lookup(name: str, value: str = value) -> str | None:
+            if name in known:
+                return value
+            if name not in found:
+                found.append(name)
+            return None
+
+        expand(text, lookup, recurse=False)
+    return found
+
+
+def postscreen_footer(config: Configuration) -> tuple[str, str]:
+    """postscreen's reject footer template as it uses it, and the parameter it comes from:
+    postscreen_reject_footer, or the parameter it names alone (``$name``, and from Postfix
+    3.11 ``${name}``), whose value postscreen puts in once at start-up when main.cf or
+    postscreen defines that name (postscreen/postscreen.c, post_jail_init(); 3.11:
+    contains_only_parameter())."""
+    raw = config.raw("postscreen_reject_footer") or ""
+    name: str | None = None
+    if raw.startswith("${") and raw.endswith("}") and config.version[:2] >= (3, 11):
+        name = raw[2:-1]
+    elif raw.startswith("$") and not raw.startswith("${"):
+        name = raw[1:]
+    if name is not None and (
+        name in ("smtpd_reject_footer", "postscreen_reject_footer") or config.is_set(name)
+    ):
+        return config.raw(name) or "", name
+    return raw, "postscreen_reject_footer"

@@ -147,8 +147,9 @@ class Daemon:
 
     @functools.cached_property
     def disabled(self) -> bool:
-        """Whether master_service_disable keeps master from running the service."""
-        return _disabled(self)
+        """Whether master_service_disable keeps master from running the service, or (an inet
+        service) an inet_protocols that enables no protocol."""
+        return disabled_by_setting(self) or (self.type == "inet" and no_network(self.config))
 
     @property
     def started(self) -> bool:
@@ -173,7 +174,19 @@ def daemons(config: Configuration) -> tuple[Daemon, ...]:
 # -- what master and the program make of a service -------------------------------------------
 
 
-def _disabled(daemon: Daemon) -> bool:
+def no_network(config: Configuration) -> bool:
+    """Whether inet_protocols (main.cf: master reads it) enables no protocol, so that master
+    puts ``inet`` before master_service_disable and runs no inet service (Postfix 2.9 and
+    later; master/master_ent.c, set_master_ent(): "all network protocols are disabled").
+    The words are read by util/inet_proto.c, inet_proto_init() with name_mask(); only a value
+    of separators alone (or nothing) gives no protocol, an unknown word stops Postfix."""
+    if config.version[:2] < (2, 9):
+        return False
+    value = config.main_view().value("inet_protocols")
+    return value is not None and not split_list(value, " \t\r\n,")
+
+
+def disabled_by_setting(daemon: Daemon) -> bool:
     """master_service_disable as master reads it (main.cf; global/match_service.c,
     match_service_match: ``name/type`` or a bare type, case ignored, ``!`` negates, the
     first match decides; ``name.type`` is the form before Postfix 3.0)."""
@@ -201,3 +214,18 @@ def _started(daemon: Daemon) -> bool:
     if daemon.program != "postlogd":
         return True
     return bool((daemon.config.main_view().value("maillog_file") or "").strip())
+
+
+def protocol_families(config: Configuration) -> frozenset[str]:
+    """The address families inet_protocols surely enables (``ipv4``, ``ipv6``), as
+    util/inet_proto.c, inet_proto_init() reads it: ``all`` is both.  The default is the
+    build's (``all`` with IPv6 support, else ``ipv4``), so it counts as IPv4 alone; IPv6
+    also needs a kernel that has it (else inet_proto_init() turns it off), which this
+    cannot know."""
+    value = config.value("inet_protocols")
+    if value is None or config.origin("inet_protocols") is None:
+        return frozenset({"ipv4"})
+    words = {t.text.lower() for t in split_list(value, " \t\r\n,")}
+    if "all" in words:
+        return frozenset({"ipv4", "ipv6"})
+    return frozenset(words & {"ipv4", "ipv6"})

@@ -8,8 +8,11 @@ with the readers of pfconf.semantics.tls, which follow Postfix's TLS library.
 
 from __future__ import annotations
 
+import attrs
+
 from ...semantics import Configuration, Daemon, yes
 from ...semantics.client import SmtpClient
+from ...semantics.postscreen import postscreen_tls
 from ...semantics.smtpd import SERVER_CERTIFICATES
 from ...semantics.tls import (
     bad_exclusion,
@@ -18,9 +21,10 @@ from ...semantics.tls import (
     fingerprints,
     match_names,
 )
-from ...values import hostname_problem
+from ...values import hostname_problem, split_list
 from .. import location as at
 from ..context import Context
+from ..location import Location
 from ..rule import Rule, register
 
 
@@ -459,7 +463,10 @@ class LegacyCertificatesIgnored(Rule):
     ## What it finds
     An smtpd that offers TLS with `smtpd_tls_chain_files` set and also one of the legacy
     `smtpd_tls_cert_file`, `smtpd_tls_eccert_file` or `smtpd_tls_dcert_file` (Postfix 3.4
-    and later).
+    and later); from Postfix 3.12, a postscreen whose TLS level is `may` or `encrypt` with
+    `postscreen_tls_chain_files` and a legacy `postscreen_tls_cert_file`,
+    `postscreen_tls_eccert_file` or `postscreen_tls_dcert_file` (by default the smtpd
+    settings; a setting smtpd's finding already names is not named again).
 
     ## Why it matters
     smtpd uses the chain files and ignores the legacy settings with the warning "Both
@@ -471,6 +478,9 @@ class LegacyCertificatesIgnored(Rule):
     - With `smtpd_tls_chain_files` set, smtpd ignores the legacy certificate settings and
       warns "Both smtpd_tls_chain_files and one or more of the legacy ... are non-empty":
       `src/smtpd/smtpd.c`, `pre_jail_init()` (Postfix 3.4 and later).
+    - postscreen does the same with its own settings from Postfix 3.12:
+      `src/postscreen/postscreen_tls_conf.c`, `psc_tls_pre_jail()`; their defaults
+      (`$smtpd_tls_...`): `src/global/mail_params.h` (DEF_PSC_TLS_CHAIN_FILES and the rest).
 
     ## Example
     ```
@@ -497,6 +507,7 @@ class LegacyCertificatesIgnored(Rule):
     def check(self, ctx: Context) -> None:
         if ctx.target[:2] < (3, 4):
             return
+        reported: set[Location] = set()
         for server in ctx.postfix.smtp_servers:
             config = server.config
             if (
@@ -512,7 +523,32 @@ class LegacyCertificatesIgnored(Rule):
                 message = f"{name} is ignored: smtpd uses smtpd_tls_chain_files when both are set"
                 where = at.setting_origin(config.origin(name), daemon=server.daemon)
                 if where is not None:
+                    reported.add(attrs.evolve(where, service=None))
                     self.report(where, message)
+        if ctx.target[:2] < (3, 12):
+            return  # before, postscreen hands STARTTLS to tlsproxy
+        for screen in ctx.postfix.postscreens:
+            config = screen.config
+            tls = postscreen_tls(screen, ctx.postfix.daemons)
+            if tls.level not in ("may", "encrypt"):
+                continue
+            if not (config.value("postscreen_tls_chain_files") or "").strip():
+                continue
+            for suffix in ("cert_file", "eccert_file", "dcert_file"):
+                name = f"postscreen_tls_{suffix}"
+                value = (config.value(name) or "").strip()
+                if not value or (suffix == "cert_file" and value.lower() == "none"):
+                    continue
+                origin = config.origin(name) or config.origin(f"smtpd_tls_{suffix}")
+                where = at.setting_origin(origin, daemon=screen.daemon)
+                if where is None or attrs.evolve(where, service=None) in reported:
+                    continue  # the smtpd finding at the same setting says it
+                reported.add(attrs.evolve(where, service=None))
+                self.report(
+                    where,
+                    f"{name} is ignored: postscreen uses postscreen_tls_chain_files when both "
+                    "are set",
+                )
 
 
 @register
@@ -655,3 +691,82 @@ class NoCertificateName(Rule):
             where = at.setting_origin(client.config.origin(name), daemon=client.daemon)
             if where is not None:
                 self.report(where, message, severity=severity)
+
+
+#: The actions of a REQUIRETLS policy (smtp/smtp_reqtls_policy.h, case ignored).
+_REQTLS_ACTIONS = ("enforce", "opportunistic+starttls", "opportunistic", "disable", "error")
+
+
+@register
+class UnknownRequireTlsAction(Rule):
+    """
+    ## What it finds
+    A word in `smtp_requiretls_policy` or `lmtp_requiretls_policy` (Postfix 3.11 and
+    later) that is neither a policy action (`enforce`, `opportunistic+starttls`,
+    `opportunistic`, `disable`, `error`) nor a `type:table`, where no action before it
+    ends the policy and `requiretls_enable` is on (its default).  Only what is written in
+    the value is judged, not the results of its tables.
+
+    ## Why it matters
+    The SMTP client reads the policy for each destination of a message that asks for
+    REQUIRETLS; at the unknown word it logs "unknown policy action" and treats the
+    destination as an error: the destination is skipped, and such mail to every next hop
+    the policy reaches that word for is deferred.
+
+    ## Postfix source
+    - `src/smtp/smtp_reqtls_policy.c`, `smtp_reqtls_policy_parse()` (the words, split at
+      commas and blanks with `{}` kept together; a word with `:` is a table) and
+      `smtp_reqtls_policy_eval()` (the first action ends the policy; an unknown word is
+      "unknown policy action ... ignoring the remainder of this policy", the error action).
+    - The action names: `src/smtp/smtp_reqtls_policy.h`; the error action skips the
+      destination: `src/smtp/smtp_connect.c`, `smtp_connect_inet()` (where the policy is
+      read) and `smtp_get_effective_tls_level()` (the switch on `reqtls_level`).
+
+    ## Example
+    ```
+    smtp_requiretls_policy = inline:{ {example.com = opportunistic} }, enforced
+    ```
+
+    ## Use instead
+    ```
+    smtp_requiretls_policy = inline:{ {example.com = opportunistic} }, enforce
+    ```
+
+    ## Fix
+    Correct the word to one of the actions above, or make it a table (`type:name`).
+    """
+
+    code = "TLS017"
+    name = "requiretls-policy-action"
+    severity = "warning"
+    summary = "word in a REQUIRETLS policy that is no action: such mail is deferred"
+
+    def check(self, ctx: Context) -> None:
+        if ctx.target[:2] < (3, 11):
+            return
+        seen: set[object] = set()
+        for client in ctx.postfix.smtp_clients:
+            config = client.config
+            if not yes(config.value("requiretls_enable")):
+                continue
+            parameter = client.parameter("requiretls_policy")
+            origin = config.origin(parameter)
+            if origin is None or id(origin) in seen:
+                continue  # the default is Postfix's own
+            seen.add(id(origin))
+            for token in split_list(config.value(parameter) or ""):
+                word = token.text
+                if ":" in word:
+                    continue  # a table: its answer may end the policy, or not
+                if word.lower() in _REQTLS_ACTIONS:
+                    break  # the policy ends here
+                where = at.setting_origin(origin, word=word, daemon=client.daemon)
+                if where is not None:
+                    self.report(
+                        where,
+                        f"{parameter}: {word!r} is not a REQUIRETLS policy action (enforce, "
+                        "opportunistic+starttls, opportunistic, disable, error): the client "
+                        "logs 'unknown policy action' and defers mail that asks for "
+                        "REQUIRETLS to each next hop that reaches it",
+                    )
+                break

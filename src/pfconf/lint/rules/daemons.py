@@ -621,7 +621,10 @@ class MissingService(Rule):
       postscreen and SASL caches) without `proxywrite unix` (`proxymap_service_name`,
       `proxywrite_service_name`); smtpd's default `local_recipient_maps` is a `proxy:`
       table too;
-    - `cleanup_service_name` (main.cf or an `-o`) naming no public `unix` service.
+    - `cleanup_service_name` (main.cf or an `-o`) naming no public `unix` service;
+    - smtpd with a non-empty `fast_flush_domains` (by default `$relay_domains`) without the
+      public `flush unix` service (`flush_service_name`), unless `smtpd_etrn_restrictions`
+      starts with `reject`.
 
     The private services must not have `n` in the private column, and cleanup must have
     it: clients connect to private/NAME or public/NAME.  A service disabled with
@@ -636,7 +639,8 @@ class MissingService(Rule):
     verify every checked address gets a 450; a daemon that opens a proxy: table without
     proxymap hangs at start-up (smtpd with the default local_recipient_maps never answers);
     without the cleanup service smtpd drops each client at MAIL FROM.  Without dnsblog
-    the DNS blocklists are never asked, and without tlsproxy STARTTLS fails.
+    the DNS blocklists are never asked, and without tlsproxy STARTTLS fails.  Without
+    flush each ETRN gets a 458.
 
     ## Postfix source
     - postscreen hands a client to its smtpd through the `smtpd_service_name` service, and
@@ -659,6 +663,10 @@ class MissingService(Rule):
       ("unable to connect to the public ... service"): `src/smtpd/smtpd.c`,
       `mail_open_stream()`; the other services are reached in the private class (the
       `MAIL_CLASS_PRIVATE` connections of the functions above).
+    - ETRN asks the public flush service only for a domain of `fast_flush_domains` (else
+      "459 service unavailable"), and answers "458 Unable to queue messages" with the
+      warning "unable to talk to fast flush service" when it cannot reach it:
+      `src/smtpd/smtpd.c`, `etrn_cmd()`; `src/global/flush_clnt.c`, `flush_send_site()`.
     - The services and their names: `conf/master.cf`; `proto/postconf.proto`
       (smtpd_service_name), `proto/postconf.proto` (dnsblog_service_name),
       `proto/postconf.proto` (tlsproxy_service_name), `proto/postconf.proto`
@@ -697,6 +705,8 @@ class MissingService(Rule):
                 self._postscreen(ctx, daemon)
             if program == "smtpd" and _since(ctx, "2.1"):
                 self._verify(ctx, daemon)
+            if program == "smtpd":
+                self._flush(ctx, daemon)
             if program in _QUEUEING:
                 self._cleanup(ctx, daemon)
         if _since(ctx, "3.4"):
@@ -861,6 +871,34 @@ class MissingService(Rule):
                 f"{r.name} asks the verify service, but {why}: every address it checks "
                 "gets '450 4.1.1 ... address verification problem'",
             )
+
+    def _flush(self, ctx: Context, daemon: Daemon) -> None:
+        """ETRN for a domain of fast_flush_domains goes to the public flush service."""
+        domains = daemon.config.match_list("fast_flush_domains")
+        if domains is None or not domains.items:
+            return  # flush_send_site() answers 'denied' without asking the service
+        for server in ctx.postfix.smtp_servers:
+            if server.daemon is daemon:
+                items = server.etrn_restrictions.flattened()
+                if items and items[0].lowered == "reject":
+                    return  # every ETRN is refused before the service is asked
+        flush = self._name(daemon.config, "flush_service_name", "flush")
+        why = self._lack(
+            ctx, (flush, "unix", False), "smtpd's ETRN", "every ETRN gets a 458",
+            severity="warning",
+        )  # fmt: skip
+        if why is None:
+            return
+        where = self._at_setting(daemon, "fast_flush_domains")
+        if at.setting(daemon.config, "fast_flush_domains") is None:
+            where = self._at_setting(daemon, "relay_domains")
+        self.report(
+            where,
+            f"smtpd on {daemon.key} hands ETRN for the domains of fast_flush_domains to the "
+            f"{flush} service, but {why}: each such ETRN gets '458 Unable to queue messages' "
+            "and smtpd logs 'unable to talk to fast flush service'",
+            severity="warning",
+        )
 
     def _cleanup(self, ctx: Context, daemon: Daemon) -> None:
         cleanup = self._name(daemon.config, "cleanup_service_name", "cleanup")

@@ -7,7 +7,11 @@ come from the model (pfconf.semantics.delivery); these rules judge them.
 
 from __future__ import annotations
 
+import re
+
+from ...expand import expand
 from ...semantics.delivery import class_reachable, own_addresses, split_transport
+from ...values import find_tables
 from .. import location as at
 from ..context import Context
 from ..rule import Rule, register
@@ -370,3 +374,183 @@ class LmtpSocketPathTooLong(Rule):
                 where = at.setting_origin(route.origin, word=destination.text)
                 if where is not None:
                     self.report(where, message)
+
+
+def _uid_problem(text: str, minimum: int) -> str | None:
+    """Why virtual(8) refuses ``text`` as a uid (mailbox.c, deliver_mailbox(): strtoul()
+    base 10 with nothing after the number, no overflow, not (uid_t) -1, not below
+    virtual_minimum_uid), or None."""
+    match = re.fullmatch(r"\s*([+-]?)([0-9]+)", text)
+    if match is None:
+        return "not a number"
+    number = int(match.group(2))
+    if match.group(1) == "-" and number:
+        return "negative"
+    if number >= _UID_LIMIT - 1:
+        return "too large"
+    if number < minimum:
+        return f"below virtual_minimum_uid ({minimum})"
+    return None
+
+
+#: uid_t is 32 bits on the systems Postfix runs on; (uid_t) -1 is refused too.
+_UID_LIMIT = 2**32
+
+
+@register
+class BadVirtualUid(Rule):
+    """
+    ## What it finds
+    `virtual_uid_maps` whose first table is `static:` with a value virtual(8) does not
+    take as a mailbox owner: not a decimal number (`static:vmail`), negative, or below
+    `virtual_minimum_uid` (default 100; `static:8`, Debian's mail user), where virtual(8)
+    runs and `virtual_mailbox_domains` is not empty.  A static table answers every
+    lookup, so the one value is every recipient's uid.  The values of other table types
+    are read on the host and are not judged.
+
+    ## Why it matters
+    virtual(8) logs "bad uid" and defers each message with "4.3.5 mail system
+    configuration error": no virtual mailbox receives mail, and the queue fills until the
+    messages bounce at maximal_queue_lifetime.
+
+    ## Postfix source
+    - `src/virtual/mailbox.c`, `deliver_mailbox()`: the uid is read with sane_strtoul()
+      (`src/util/sane_strtol.c`) and refused when text follows the number, it overflows,
+      it is (uid_t) -1, or it is below `virtual_minimum_uid`; the message is deferred.
+    - A static table answers every key with its value (braces and blanks stripped):
+      `src/util/dict_static.c`, `dict_static_open()`.
+    - `virtual_minimum_uid` and its default: `proto/postconf.proto` (virtual_minimum_uid).
+
+    ## Example
+    ```
+    virtual_mailbox_domains = example.com
+    virtual_uid_maps = static:vmail
+    ```
+
+    ## Use instead
+    ```
+    virtual_uid_maps = static:5000
+    ```
+
+    ## Fix
+    Give the numeric uid of the mailbox owner (`id -u vmail`), at least
+    `virtual_minimum_uid`.
+    """
+
+    code = "XF008"
+    name = "bad-virtual-uid"
+    severity = "error"
+    summary = "virtual_uid_maps = static: with a uid virtual(8) refuses: every delivery deferred"
+    needs_main = True
+
+    def check(self, ctx: Context) -> None:
+        domains = ctx.postfix.config.match_list("virtual_mailbox_domains")
+        if domains is None or not domains.items:
+            return
+        seen: set[object] = set()
+        for daemon in ctx.postfix.daemons:
+            if daemon.program != "virtual" or not daemon.started:
+                continue
+            config = daemon.config
+            tables = find_tables(config.value("virtual_uid_maps") or "")
+            if not tables or tables[0].type != "static":
+                continue
+            table = tables[0]
+            # dict_static_open(): the name itself, or the text inside its braces
+            value = table.entries[0] if table.entries else table.name
+            if table.name.startswith("{") and not table.entries:
+                continue  # bad braces: the table fails on every lookup (another message)
+            minimum = _number(config.value("virtual_minimum_uid"))
+            if minimum is None:
+                continue  # virtual(8) stops on it first (PAR010)
+            problem = _uid_problem(value, minimum)
+            origin = config.origin("virtual_uid_maps")
+            if problem is None or origin is None or id(origin) in seen:
+                continue
+            seen.add(id(origin))
+            where = at.setting_origin(origin, word=f"static:{table.name}", daemon=daemon)
+            if where is None:
+                continue
+            self.report(
+                where,
+                f"virtual(8) on {daemon.key} takes {value.strip()!r} as every recipient's uid, "
+                f"but it is {problem}: each virtual delivery is deferred with 'bad uid' "
+                "(4.3.5 mail system configuration error)",
+            )
+
+
+def _number(text: str | None) -> int | None:
+    match = re.fullmatch(r"\s*([0-9]+)\s*", text or "")
+    return int(match.group(1)) if match else None
+
+
+@register
+class CommandDirectorySyntax(Rule):
+    """
+    ## What it finds
+    A `command_execution_directory` with a `$` syntax error (an unbalanced `${` or `$(`,
+    an empty `${}`, a bad `${name?...}`), where local(8) runs.
+
+    ## Why it matters
+    local(8) expands the value for each delivery to a command (`mailbox_command`,
+    `mailbox_command_maps`, a `|command` in aliases or .forward); when the expansion fails
+    it logs "bad parameter value syntax" and defers the message with "4.3.5 mail system
+    configuration error", so no delivery to a command ever happens.
+
+    ## Postfix source
+    - `src/local/command.c`, `deliver_command()`: the directory is expanded with
+      `local_expand()` (`src/local/local_expand.c`, mac_expand()) and a parse error defers
+      the delivery.
+    - The value is read without expansion at start-up (a raw parameter):
+      `src/local/local.c`, `main()` (its CONFIG_RAW_TABLE).
+    - The `$` syntax: `src/util/mac_parse.c`, `mac_parse()`; `src/util/mac_expand.c`,
+      `mac_expand()`.
+
+    ## Example
+    ```
+    command_execution_directory = ${home
+    ```
+
+    ## Use instead
+    ```
+    command_execution_directory = $home
+    ```
+
+    ## Fix
+    Balance the braces, or leave the parameter empty (the default).
+    """
+
+    code = "XF009"
+    name = "command-directory-syntax"
+    severity = "warning"
+    summary = "command_execution_directory local(8) cannot expand: command deliveries deferred"
+    needs_main = True
+
+    def check(self, ctx: Context) -> None:
+        seen: set[int] = set()
+        for daemon in ctx.postfix.daemons:
+            if daemon.program != "local" or not daemon.started:
+                continue
+            config = daemon.config
+            origin = config.origin("command_execution_directory")
+            raw = config.raw("command_execution_directory")
+            if origin is None or raw is None or id(origin) in seen:
+                continue
+            seen.add(id(origin))
+            errors: list[str] = []
+            for value in ("x", ""):  # a name's value decides which branch of ${name?...} runs
+
+                def lookup(name: str, value: str = value) -> str | None:
+                    return value
+
+                errors += expand(raw, lookup, recurse=False).errors
+            if not errors:
+                continue
+            where = at.setting_origin(origin, daemon=daemon)
+            if where is not None:
+                self.report(
+                    where,
+                    f"command_execution_directory: {errors[0]}: local(8) on {daemon.key} logs "
+                    "'bad parameter value syntax' and defers each delivery to a command "
+                    "(mailbox_command, |command in aliases or .forward)",
+                )

@@ -20,6 +20,7 @@ from ...semantics.dnsbl import (
     DnsblQuery,
     admits,
     postscreen_queries,
+    site_problem,
     smtpd_queries,
     split_zone,
 )
@@ -808,4 +809,64 @@ class UnfilteredDnsbl(Rule):
                     fix=asker.fix(query, f"filter the answers of {query.zone}", replacement=new)
                     if new
                     else Fix.display_only(f"filter the answers of {query.zone}"),
+                )
+
+
+@register
+class BadDnsblSite(Rule):
+    """
+    ## What it finds
+    A `postscreen_dnsbl_sites` entry that postscreen cannot read, where a postscreen runs:
+    a weight after `*` that is not a whole number (`zen.spamhaus.org*2.5`, or a filter
+    written after the weight), a result filter after `=` that is not four fields of numbers
+    0..255 or `[...]` lists and ranges (`=127.0.0.300`, `=127.0.0`), or a zone that is not
+    a valid host name (a URL, a trailing dot, a label that ends in `-`).
+
+    ## Why it matters
+    postscreen checks each site when it starts and stops at the first bad one, so the
+    port it serves (normally 25) answers no client; master restarts it and it stops again.
+
+    ## Postfix source
+    - `src/postscreen/postscreen_dnsbl.c`, `psc_dnsbl_init()` (the list split at commas and
+      blanks) and `psc_dnsbl_add_site()`: the weight (split at the first `*`, read with
+      sscanf("%d%c"), "bad DNSBL weight factor"), then the filter (split at the first `=`,
+      "bad DNSBL filter syntax"), then the zone ("bad DNSBL domain name"), each fatal.
+    - The filter syntax: `src/util/ip_match.c`, `ip_match_parse()`; the zone:
+      `src/util/valid_hostname.c`, `valid_hostname()` (no empty label, so no final dot).
+
+    ## Example
+    ```
+    postscreen_dnsbl_sites = zen.spamhaus.org*2.5, bl.spamcop.net.
+    ```
+
+    ## Use instead
+    ```
+    postscreen_dnsbl_sites = zen.spamhaus.org*3, bl.spamcop.net
+    ```
+
+    ## Fix
+    Write each site as `zone[=filter][*weight]`, the weight a whole number (negative for an
+    allowlist), the zone without a final dot.
+    """
+
+    code = "RBL008"
+    name = "bad-dnsbl-site"
+    severity = "error"
+    summary = "postscreen_dnsbl_sites entry that stops postscreen"
+
+    def check(self, ctx: Context) -> None:
+        if ctx.target[:2] < (2, 8):
+            return
+        for asker in askers(ctx):
+            if asker.server is not None:
+                continue
+            for query in asker.queries:
+                problem = site_problem(query.word)
+                location = asker.where(query)
+                if problem is None or location is None:
+                    continue
+                self.report(
+                    location,
+                    f"postscreen stops at start-up on the site {query.word!r} "
+                    f"({problem[1]}), and the port it serves answers no client",
                 )

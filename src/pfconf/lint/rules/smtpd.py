@@ -10,9 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from ...kb import load_table, parse_version
-from ...semantics import Restriction, Written, yes
+from ...model import Parameter
+from ...semantics import Configuration, Daemon, Restriction, Written, yes
 from ...semantics.endpoints import ExternalService, split_nameval
-from ...semantics.replies import RblTemplate, rbl_template
+from ...semantics.postscreen import postscreen_tls
+from ...semantics.replies import (
+    POSTSCREEN_FOOTER_MACROS,
+    SMTPD_FOOTER_MACROS,
+    RblTemplate,
+    postscreen_footer,
+    rbl_template,
+    unknown_macros,
+)
 from ...semantics.restrictions import ccert_table_problem, ip_pattern_error
 from ...semantics.smtpd import SmtpServer
 from ...values import find_tables
@@ -885,6 +894,9 @@ class ClientCertificateRequiredWithoutTls(Rule):
     `smtpd_tls_req_ccert = yes` for an smtpd whose TLS is not required
     (`smtpd_tls_security_level` other than `encrypt`, and no wrapper mode).  When several
     services read the setting, it is reported only if it takes effect on none of them.
+    From Postfix 3.12 also `postscreen_tls_req_ccert` (by default smtpd's setting) where
+    postscreen's TLS level is `may` (a setting already reported for smtpd is not named
+    again).
 
     ## Why it matters
     smtpd requires a client certificate only together with required TLS; otherwise it
@@ -895,6 +907,9 @@ class ClientCertificateRequiredWithoutTls(Rule):
     ## Postfix source
     - Without required TLS smtpd logs "Can't require client certs unless TLS is required"
       and does not require one: `src/smtpd/smtpd.c`, `pre_jail_init()`.
+    - postscreen does the same from Postfix 3.12, with `postscreen_tls_req_ccert` (default
+      `$smtpd_tls_req_ccert`) at its level `may`: `src/postscreen/postscreen_tls_conf.c`,
+      `psc_tls_pre_jail()`.
 
     ## Example
     ```
@@ -928,13 +943,128 @@ class ClientCertificateRequiredWithoutTls(Rule):
             if where is None or not yes(config.value("smtpd_tls_req_ccert")):
                 continue
             places.setdefault((where.file, where.span), []).append((where, server))
-        for readers in places.values():
+        reported: set[tuple[object, ...]] = set()
+        for place, readers in places.items():
             if any(server.tls.state == "required" for _, server in readers):
                 continue
             where, server = readers[0]
+            reported.add(place)
             self.report(
                 where,
                 f"smtpd_tls_req_ccert = yes has no effect: TLS is not required "
                 f"({server.tls.why}); smtpd logs \"Can't require client certs unless TLS is "
                 'required"',
             )
+        if ctx.target[:2] < (3, 12):
+            return  # before, postscreen reads no client-certificate setting
+        for screen in ctx.postfix.postscreens:
+            config = screen.config
+            if not yes(config.value("postscreen_tls_req_ccert")):
+                continue
+            tls = postscreen_tls(screen, ctx.postfix.daemons)
+            if tls.level != "may":
+                continue  # encrypt: it takes effect; none: postscreen reads no TLS setting
+            where = at.setting(config, "postscreen_tls_req_ccert") or at.setting(
+                config, "smtpd_tls_req_ccert"
+            )
+            if where is None or (where.file, where.span) in reported:
+                continue
+            reported.add((where.file, where.span))
+            self.report(
+                where,
+                f"postscreen ({screen.daemon.key}) does not require TLS ({tls.why}), so "
+                "requiring client certificates has no effect there; it logs \"Can't require "
+                'client certs unless TLS is required"',
+            )
+
+
+@register
+class FooterMacro(Rule):
+    """
+    ## What it finds
+    A `$name` in `smtpd_reject_footer` that smtpd does not fill in, or one in the footer
+    postscreen uses (`postscreen_reject_footer`, by default the text of
+    `smtpd_reject_footer`) that postscreen does not fill in.  smtpd knows `client`,
+    `client_address`, `client_name`, `client_port`, `reverse_client_name`, `helo_name`,
+    `sender` and `recipient` (each also with `_name` and `_domain`), `server_name` and
+    `localtime`; postscreen only `client_address`, `client_port`, `server_name` and
+    `localtime`.  No main.cf parameter is filled in: `$myhostname` is unknown,
+    `$server_name` gives its value.  Both outcomes of a `${name?...}` are checked.
+
+    ## Why it matters
+    For each rejected client the server logs 'unknown macro name "..." in expansion
+    request' and leaves that part of the footer empty, so the footer does not say what it
+    was written to say (a postscreen footer shared with smtpd that uses `$client` or
+    `$helo_name` warns on every postscreen reject).
+
+    ## Postfix source
+    - The footer is expanded per reply without recursion: `src/global/smtp_reply_footer.c`,
+      `smtp_reply_footer()`; smtpd's names in `src/smtpd/smtpd_expand.c`,
+      `smtpd_expand_lookup()`, `smtpd_expand_addr()` and `smtpd_expand_unknown()`;
+      postscreen's in `src/postscreen/postscreen_expand.c`, `psc_expand_lookup()`.
+    - postscreen puts the value of a parameter named alone (`$smtpd_reject_footer`, the
+      default) in once at start-up, `${name}` too from Postfix 3.11:
+      `src/postscreen/postscreen.c`, `post_jail_init()` (3.11: `contains_only_parameter()`).
+    - smtpd_reject_footer is read without expansion (a raw parameter):
+      `src/smtpd/smtpd.c`, `main()` (its CONFIG_RAW_TABLE).
+
+    ## Example
+    ```
+    smtpd_reject_footer = \\c For help, write to postmaster@$myhostname ($client_ip)
+    ```
+
+    ## Use instead
+    ```
+    smtpd_reject_footer = \\c For help, write to postmaster@$server_name ($client_address)
+    ```
+
+    ## Fix
+    Use the names above; for a footer shared with postscreen use only the four postscreen
+    knows, or give postscreen its own `postscreen_reject_footer`.
+    """
+
+    code = "RLY015"
+    name = "footer-macro"
+    severity = "warning"
+    summary = "reject footer names a macro smtpd or postscreen does not fill in"
+    needs_main = True
+
+    def check(self, ctx: Context) -> None:
+        if ctx.target[:2] < (2, 8):
+            return
+        seen: set[tuple[object, str]] = set()
+        for server in ctx.postfix.smtp_servers:
+            config = server.config
+            text = config.raw("smtpd_reject_footer") or ""
+            for name in unknown_macros(text, SMTPD_FOOTER_MACROS):
+                self._report(ctx, seen, config, "smtpd_reject_footer", name, "smtpd", None)
+        for screen in ctx.postfix.postscreens:
+            config = screen.config
+            text, parameter = postscreen_footer(config)
+            for name in unknown_macros(text, POSTSCREEN_FOOTER_MACROS):
+                self._report(ctx, seen, config, parameter, name, "postscreen", screen.daemon)
+
+    def _report(
+        self, ctx: Context, seen: set[tuple[object, str]], config: Configuration,
+        parameter: str, name: str, program: str, daemon: Daemon | None,
+    ) -> None:  # fmt: skip
+        origin = config.origin(parameter)
+        if origin is None or (origin, name + program) in seen:
+            return
+        seen.add((origin, name + program))
+        written = origin.value if isinstance(origin, Parameter) else origin.text
+        braced = f"${{{name}}}"
+        where = at.setting_origin(origin, word=braced if braced in written else f"${name}")
+        if where is None:
+            return
+        via = (
+            f" (postscreen_reject_footer is ${parameter})"
+            if program == "postscreen" and parameter != "postscreen_reject_footer"
+            else ""
+        )
+        hint = " (use $server_name)" if name == "myhostname" else ""
+        self.report(
+            where,
+            f'{parameter}: {program} does not fill in ${name}{hint}{via}: it logs "unknown '
+            f'macro name" for each rejected client, and that part of the footer is empty',
+        )

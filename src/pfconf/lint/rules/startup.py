@@ -8,7 +8,9 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ...model import Override
 from ...semantics import Configuration, Daemon, Postfix, yes
+from ...semantics.services import disabled_by_setting, no_network, protocol_families
 from ...semantics.tables import read_only_cache
 from ...values import split_list
 from .. import location as at
@@ -552,20 +554,27 @@ class NoListeningAddress(Rule):
     ## What it finds
     `inet_interfaces` with no address in it (empty, or only separators) while master.cf
     runs `inet` services that name no host of their own (`smtp inet ...`, not
-    `127.0.0.1:10025 inet ...`).
+    `127.0.0.1:10025 inet ...`).  Also `inet_protocols` with no protocol in it (empty, or
+    only separators) while master.cf (Postfix's stock one included) has `inet` services.
 
     ## Why it matters
     master(8) finds no address to listen on for such a service and stops with "service
     definition requires valid host name or address, or non-empty inet_interfaces
     setting" (before 3.9: "no valid IP address found") (master_ent.c, get_master_ent()):
     Postfix does not start.  A null client that should not listen needs
-    `inet_interfaces = loopback-only`, or no inet services.
+    `inet_interfaces = loopback-only`, or no inet services.  With no protocol master does
+    start, but logs "all network protocols are disabled" and runs no inet service: nothing
+    listens on port 25 or any other, and mail from the network is refused.
 
     ## Postfix source
     - An inet service without a host uses `inet_interfaces`; with none master stops ("service
       definition requires valid host name or address, or non-empty inet_interfaces setting"
       from Postfix 3.9, "no valid IP address found" before): `src/master/master_ent.c`,
       `get_master_ent()`.
+    - When inet_protocols enables no protocol, master adds `inet` to master_service_disable
+      ("disabling all type "inet" services in master.cf"): `src/master/master_ent.c`,
+      `set_master_ent()` (Postfix 2.9 and later); the words are read by
+      `src/util/inet_proto.c`, `inet_proto_init()`.
 
     ## Example
     ```
@@ -585,13 +594,18 @@ class NoListeningAddress(Rule):
     code = "CFG009"
     name = "no-listening-address"
     severity = "error"
-    summary = "inet_interfaces is empty while master.cf has inet services: master stops"
+    summary = "inet_interfaces or inet_protocols is empty while master.cf has inet services"
     needs_main = True
 
     def check(self, ctx: Context) -> None:
-        if ctx.target[:2] < (2, 9) or ctx.master is None or ctx.master_is_stock:
+        if ctx.target[:2] < (2, 9) or ctx.master is None:
             return  # before 2.9 an empty value is refused as too short (PAR019)
         config = ctx.configuration.main_view()
+        if no_network(config):
+            self._no_protocol(ctx, config)
+            return  # master runs no inet service, so none needs an address
+        if ctx.master_is_stock:
+            return
         origin = config.origin("inet_interfaces")
         value = config.value("inet_interfaces")
         if origin is None or value is None or split_list(value, " \t,"):
@@ -610,6 +624,22 @@ class NoListeningAddress(Rule):
             if where is not None:
                 self.report(where, message)
             return
+
+    def _no_protocol(self, ctx: Context, config: Configuration) -> None:
+        keys = [
+            d.key for d in ctx.postfix.daemons
+            if d.type == "inet" and not disabled_by_setting(d)
+        ]  # fmt: skip
+        where = at.setting_line(config, "inet_protocols")
+        if not keys or where is None:
+            return
+        shown = ", ".join(keys[:4]) + (", ..." if len(keys) > 4 else "")
+        self.report(
+            where,
+            f"inet_protocols enables no protocol: master(8) logs 'all network protocols are "
+            f"disabled' and runs none of the inet services ({shown}), so nothing listens on "
+            "the network; use ipv4, ipv6 or all",
+        )
 
 
 @register
@@ -708,3 +738,108 @@ def _views(postfix: Postfix, program: str) -> list[tuple[Configuration, Daemon |
     if not daemons:
         return [(postfix.config, None)]
     return [(d.config, d) for d in daemons]
+
+
+@register
+class NarrowerSmtpdProtocols(Rule):
+    """
+    ## What it finds
+    An smtpd service whose `-o inet_protocols` leaves out an address family (IPv4 or IPv6)
+    that master listens on for it: master's own `inet_protocols` (main.cf) enables it, and
+    the service (or, for a `pass` service, a postscreen in front of it) listens on every
+    address of `inet_interfaces = all` or `loopback-only`, or on an address of that family.
+    IPv6 counts only where main.cf names it (`ipv6` or `all`).
+
+    ## Why it matters
+    smtpd checks each connection's family against its own inet_protocols and stops with
+    "cannot handle socket type AF_INET6 with "inet_protocols = ipv4"": every client of that
+    family is cut off, and master may pause the service after repeated failures.
+
+    ## Postfix source
+    - `src/smtpd/smtpd_peer.c`, `smtpd_peer_sockaddr_to_hostaddr()` ("cannot handle socket
+      type %s with ...", fatal).
+    - The `-o` settings are applied before the parameters are read, inet_protocols with
+      them: `src/master/single_server.c`, `single_server_main()` (mail_conf_update(), then
+      mail_params_init(), which calls inet_proto_init() in `src/global/mail_params.c`).
+    - master listens in the families its own inet_protocols enables:
+      `src/master/master_ent.c`, `get_master_ent()`; `src/util/inet_proto.c`.
+
+    ## Example
+    ```
+    # main.cf: inet_protocols = all
+    smtp      inet  n       -       y       -       -       smtpd
+      -o inet_protocols=ipv4
+    ```
+
+    ## Use instead
+    ```
+    smtp      inet  n       -       y       -       -       smtpd
+    ```
+
+    ## Fix
+    Remove the `-o inet_protocols`, and set the families in main.cf, where master reads
+    them too.
+    """
+
+    code = "CFG017"
+    name = "smtpd-protocols-narrower"
+    severity = "error"
+    summary = "smtpd -o inet_protocols without a family master listens on: smtpd stops"
+    needs_main = True
+
+    def check(self, ctx: Context) -> None:
+        if ctx.master is None or ctx.master_is_stock:
+            return
+        main = ctx.configuration.main_view()
+        master_families = protocol_families(main)
+        interfaces = (main.value("inet_interfaces") or "").strip()
+        screens = [
+            d for d in ctx.postfix.daemons
+            if d.program == "postscreen" and d.type == "inet" and not d.disabled
+        ]  # fmt: skip
+        for daemon in ctx.postfix.daemons:
+            if daemon.program != "smtpd" or daemon.disabled:
+                continue
+            origin = daemon.config.origin("inet_protocols")
+            if not isinstance(origin, Override):
+                continue
+            own = protocol_families(daemon.config)
+            if daemon.type == "inet":
+                fronts = [daemon]
+            elif daemon.type == "pass":
+                fronts = screens
+            else:
+                continue
+            missing = sorted(
+                family for family in master_families - own
+                if any(_listens(front, family, interfaces) for front in fronts)
+            )  # fmt: skip
+            if not missing:
+                continue
+            kinds = " and ".join("AF_INET6" if f == "ipv6" else "AF_INET" for f in missing)
+            # inet_proto_init() turns IPv6 off on a kernel without it
+            host = " (on a host with IPv6)" if "ipv6" in missing else ""
+            where = at.setting_origin(origin, daemon=daemon)
+            if where is not None:
+                self.report(
+                    where,
+                    f"smtpd on {daemon.key} reads inet_protocols = {origin.value}, but master "
+                    f"accepts {', '.join(missing)} clients for it{host} (main.cf's "
+                    "inet_protocols): "
+                    f'smtpd stops on each with "cannot handle socket type {kinds}"',
+                )
+
+
+def _listens(daemon: Daemon, family: str, interfaces: str) -> bool:
+    """Whether master surely listens for ``daemon`` on an address of ``family``."""
+    endpoint = daemon.endpoint
+    if endpoint is None:
+        return False
+    host = endpoint.host
+    if host is None:
+        return interfaces.lower() in ("all", "loopback-only")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return (address.version == 6) == (family == "ipv6")

@@ -243,7 +243,11 @@ class TlsWithoutCertificate(Rule):
     postscreen up to 3.11 announces STARTTLS by its level and hands the command to
     tlsproxy(8), which answers 454 when it has no TLS engine of its own (it reads
     `tlsproxy_tls_*`, by default the `smtpd_tls_*` values).  From
-    3.12 postscreen loads its own certificate and announces STARTTLS only when it has one.
+    3.12 postscreen loads its own certificate and announces STARTTLS only when it has one;
+    without one it logs "No server certs available" and offers none (info at `may`, a
+    warning at `encrypt`, where clients in its deep protocol tests are asked for STARTTLS
+    it does not offer).  A postscreen whose TLS setting is also smtpd's finding is not
+    named again.
 
     ## Postfix source
     - Without a certificate smtpd logs "No server certs available. TLS won't be enabled"
@@ -288,8 +292,6 @@ class TlsWithoutCertificate(Rule):
             where = self._judge(server.config, server.tls)
             if where is not None:
                 reported.add(attrs.evolve(where, service=None))
-        if ctx.target[:2] >= (3, 12):
-            return  # postscreen announces STARTTLS only when it has a certificate
         for screen in ctx.postfix.postscreens:
             if not talks_smtp(screen):
                 continue
@@ -304,6 +306,16 @@ class TlsWithoutCertificate(Rule):
             ) or at.daemon(screen.daemon)  # fmt: skip
             if attrs.evolve(where, service=None) in reported:
                 continue  # the smtpd finding at the same setting says it
+            if ctx.target[:2] >= (3, 12):
+                # postscreen announces STARTTLS only when it has a certificate
+                self.report(
+                    where,
+                    f"postscreen ({screen.daemon.key}) asks for TLS ({tls.why}): it logs "
+                    "\"No server certs available. TLS won't be enabled\" and offers no "
+                    "STARTTLS in its deep protocol tests",
+                    severity="info" if tls.level == "may" else "warning",
+                )
+                continue
             self.report(
                 where,
                 f"postscreen ({screen.daemon.key}) announces STARTTLS ({tls.why}) and answers "
@@ -699,3 +711,75 @@ class WeakCipherGrade(Rule):
             else:
                 continue
             self.report(where, message, severity=severity)
+
+
+#: The separators between group names (tls/tls_dh.c, setup_auto_groups(): GROUPS_SEP).
+_GROUP_SEPARATORS = ", \t\r\n:"
+
+
+@register
+class NoKeyExchangeGroup(Rule):
+    """
+    ## What it finds
+    `tls_eecdh_auto_curves` and `tls_ffdhe_auto_groups` that together name no group: made
+    of separators only (commas, blanks, colons), `tls_eecdh_auto_curves` not empty, where
+    TLS is used (Postfix 3.8 and later).  Both empty is fine: OpenSSL then uses its own
+    defaults, silently.  Whether this OpenSSL supports a named group is the host's
+    business and is not judged.
+
+    ## Why it matters
+    Each program that sets up TLS logs "no configured key exchange group - OpenSSL
+    requires at least one" and "using Postfix default key exchange groups instead": the
+    setting has no effect, and the logs fill with the warning.
+
+    ## Postfix source
+    - `src/tls/tls_dh.c`, `tls_auto_groups()` (both empty: OpenSSL's defaults; a failure
+      falls back to Postfix's defaults) and `setup_auto_groups()` (the two values joined
+      and split at commas, blanks and colons; no word: "no %s key exchange group").
+    - Called when a TLS server or client context is made: `src/tls/tls_server.c`,
+      `tls_server_init()`; `src/tls/tls_client.c`, `tls_client_init()`.
+
+    ## Example
+    ```
+    tls_eecdh_auto_curves = ,
+    tls_ffdhe_auto_groups =
+    ```
+
+    ## Use instead
+    ```
+    tls_eecdh_auto_curves = X25519 X448 prime256v1 secp384r1
+    ```
+
+    ## Fix
+    Name at least one group, or leave both parameters at their defaults.
+    """
+
+    code = "TLS018"
+    name = "no-key-exchange-group"
+    severity = "warning"
+    summary = "tls_eecdh_auto_curves and tls_ffdhe_auto_groups name no group: ignored"
+    needs_main = True
+
+    def check(self, ctx: Context) -> None:
+        if ctx.target[:2] < (3, 8):
+            return
+        config = ctx.postfix.config
+        eecdh = config.value("tls_eecdh_auto_curves") or ""
+        ffdhe = config.value("tls_ffdhe_auto_groups") or ""
+        # eecdh empty with ffdhe of separators warns only with OpenSSL 3 (before, ffdhe is
+        # ignored and both count as empty): the host's business
+        named = split_list(eecdh, _GROUP_SEPARATORS) or split_list(ffdhe, _GROUP_SEPARATORS)
+        if not eecdh or named:
+            return
+        uses_tls = any(s.tls.state != "none" for s in ctx.postfix.smtp_servers) or any(
+            c.tls.level != "none" or c.tls.policy_maps for c in ctx.postfix.smtp_clients
+        )
+        where = at.setting_line(config, "tls_eecdh_auto_curves")
+        if not uses_tls or where is None:
+            return
+        self.report(
+            where,
+            f"tls_eecdh_auto_curves = {eecdh.strip()} and tls_ffdhe_auto_groups = "
+            f"{ffdhe.strip() or '(empty)'} name no key exchange group: each TLS program logs "
+            "'no configured key exchange group' and uses Postfix's default groups instead",
+        )
