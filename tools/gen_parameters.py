@@ -686,34 +686,34 @@ def main() -> int:
     for section in ("choices", "sets"):
         for group in tables.get(section, []):
             for name in group["parameters"]:
-                info = parameters.get(name)
+                param = parameters.get(name)
                 history_words = words.get((section, name), [])
-                if info is None or not history_words:
+                if param is None or not history_words:
                     continue
                 steps = [
                     {"since": version, **({"values": list(value)} if value is not None else {})}
                     for version, value in history_words
                 ]
                 if section == "choices":
-                    info["kind"] = "enum"
-                    info["values"] = next(
+                    param["kind"] = "enum"
+                    param["values"] = next(
                         step["values"] for step in reversed(steps) if "values" in step
                     )
-                    info["choices"] = steps
+                    param["choices"] = steps
                 else:
-                    info["words"] = steps
+                    param["words"] = steps
                     # the newest words, as MST002 asks them ("values" of a "multiple" one)
-                    info["multiple"] = True
-                    info["values"] = next(
+                    param["multiple"] = True
+                    param["values"] = next(
                         step["values"] for step in reversed(steps) if "values" in step
                     )
-                    info["unknown_words"] = group["unknown"]
-                    info["read_by"] = group["programs"]
+                    param["unknown_words"] = group["unknown"]
+                    param["read_by"] = group["programs"]
                     if group.get("numbers"):
-                        info["numbers"] = True
+                        param["numbers"] = True
                 if group.get("case") == "exact":
-                    info["exact_case"] = True
-                sources_list = info["sources"]
+                    param["exact_case"] = True
+                sources_list = param["sources"]
                 assert isinstance(sources_list, list)
                 sources_list.append(f"name table {group['table']} per release; {group['read']}")
 
