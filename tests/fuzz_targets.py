@@ -1457,7 +1457,8 @@ def _only_targets(old_text: str, new_text: str, old_own: set[int], new_own: set[
     old, new = postfix_lines(old_text), postfix_lines(new_text)
     if old and not old_text.endswith("\n"):
         for eol in ("\n", "\r\n"):
-            if old[-1] + eol in new[len(old) - 1 :]:
+            # anywhere in the new text: lines removed above it move it up
+            if old[-1] + eol in new:
                 old = [*old[:-1], old[-1] + eol]
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

@@ -151,6 +151,16 @@ REPRODUCERS = [
         id="sasl-tls-with-obsolete-parameter-twice",
     ),
     pytest.param(
+        # found by test-lowest's Hypothesis: the recipe replaced a continued value with one
+        # line, so the last line (without its newline) moved up when it gained one; the
+        # invariant looked for it only at or after its old place
+        "recipe",
+        ("tls-hardening", {}, (3, 5),
+         b"smtp_tls_protocols=a a a\n a\n a\n a\nsmtpd_relay_restrictions = b,,b,,b,,b ",
+         None, False),
+        id="last-line-gains-newline-after-lines-removed-above",
+    ),
+    pytest.param(
         "edit-main",
         ((b"\xef\xbb\xbfmydestination=\r$myhostname, localhost\nsmtpd_recipient_restrictions=\n"
           b"#  note\n a"),
