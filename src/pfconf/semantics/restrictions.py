@@ -22,7 +22,7 @@ from ..kb import Version, load_table, parse_version
 from ..model import Override, Parameter, Span
 from ..values import ISSPACE, Token, split_list
 from .configuration import Configuration, Origin
-from .endpoints import split_nameval
+from .endpoints import extpar, split_nameval
 
 #: smtpd's lists in the order it evaluates them (with smtpd_delay_reject = yes, the default,
 #: the client, helo and sender lists run at RCPT TO, before the relay and recipient lists).
@@ -259,22 +259,9 @@ def restriction_classes(config: Configuration) -> frozenset[str]:
 
 
 def _extpar_strip(text: str) -> tuple[str, str | None]:
-    """util/extpar.c with EXTPAR_FLAG_STRIP: the text inside ``{...}``, blanks trimmed, and
-    Postfix's complaint when the braces do not enclose the whole text."""
-    level, end = 0, -1
-    for index, ch in enumerate(text):
-        if ch == "{":
-            level += 1
-        elif ch == "}":
-            level -= 1
-            if level == 0:
-                end = index
-                break
-    if end < 0:
-        return text[1:].strip(ISSPACE), f"missing '}}' in \"{text}\""
-    if end != len(text) - 1:
-        return text[1:end].strip(ISSPACE), f"syntax error after '}}' in \"{text}\""
-    return text[1:end].strip(ISSPACE), None
+    """util/extpar.c with EXTPAR_FLAG_STRIP: :func:`extpar`'s reading, the inside trimmed."""
+    inside, problem = extpar(text)
+    return inside.strip(ISSPACE), problem
 
 
 def ccert_table_problem(argument: str, version: Version) -> tuple[str, bool] | None:
