@@ -124,22 +124,48 @@ def test_mst007_reports_only_words_getopt_does_not_read(case: Case, tmp_path: Pa
     assert words == ([case.ignored] if case.ignored else [])
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def _daemon_reads(text: str) -> dict[str, str]:
+    (daemon,) = Postfix(  # type: ignore[arg-type]
+        loads(MAIN, "main"), loads(text, "master"), parse_version("3.7")
+    ).daemons
+    return {o.name: o.value for o in daemon.overrides}
+
+
+@pytest.mark.parametrize("case", CASES + DAEMON_CASES, ids=lambda c: c.name)
 def test_editor_adds_an_override_getopt_reads(case: Case) -> None:
+    """A new -o lands where both smtpd's getopt and postconf read it: before ``-n name``,
+    not between ``-n`` and its value (where it would become the value) nor after the value
+    (where postconf -P would not show it)."""
     text = _text(case)
     editor = MasterEditor(loads(text, "master"))
     assert editor.set_override("smtp/inet", "smtpd_tls_security_level", "encrypt")
     wanted = {**case.overrides, "smtpd_tls_security_level": "encrypt"}
+    if "smtpd_tls_security_level" in set(case.read) - set(case.overrides):
+        # changed in place, after "-s 2", where only the daemon reads it
+        wanted = case.overrides
     assert _postconf_overrides(editor.text) == [
         fold(f"smtp/inet/{k} = {v}") for k, v in sorted(wanted.items())
     ]
-    for name in case.overrides:
+    assert _daemon_reads(editor.text) == {**case.read, "smtpd_tls_security_level": "encrypt"}
+
+
+@pytest.mark.parametrize("case", CASES + DAEMON_CASES, ids=lambda c: c.name)
+def test_editor_changes_the_override_the_daemon_reads(case: Case) -> None:
+    """set and unset act on the overrides smtpd reads (the model), also where postconf -P
+    does not show them (after ``-n name``)."""
+    text = _text(case)
+    for name in case.read:
+        editor = MasterEditor(loads(text, "master"))
+        assert editor.set_override("smtp/inet", name, "b c")
+        assert _daemon_reads(editor.text) == {**case.read, name: "b c"}
         editor = MasterEditor(loads(text, "master"))
         assert editor.unset_override("smtp/inet", name)
-        rest = {k: v for k, v in case.overrides.items() if k != name}
-        assert _postconf_overrides(editor.text) == [
-            fold(f"smtp/inet/{k} = {v}") for k, v in sorted(rest.items())
-        ]
+        assert _daemon_reads(editor.text) == {k: v for k, v in case.read.items() if k != name}
+    # an override only postconf sees ("- x -o name=value") is nothing the daemon reads
+    for name in set(case.overrides) - set(case.read):
+        editor = MasterEditor(loads(text, "master"))
+        assert not editor.unset_override("smtp/inet", name)
+        assert editor.text == text
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

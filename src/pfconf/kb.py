@@ -39,7 +39,8 @@ def load_table(name: str) -> dict[str, Any]:
 
 
 @functools.cache
-def _newest() -> Version:
+def newest_version() -> Version:
+    """The newest Postfix release the knowledge base describes."""
     # Asked each time a KnowledgeBase is made, which the editor does for every list item.
     versions = load_table("parameters").get("meta", {}).get("postfix_versions", [])
     return max((parse_version(v) for v in versions), default=(3, 12))
@@ -62,7 +63,7 @@ class KnowledgeBase:
 
     @property
     def newest(self) -> Version:
-        return _newest()
+        return newest_version()
 
     def parameter(self, name: str) -> dict[str, Any] | None:
         return self.parameters.get(name)

@@ -16,7 +16,9 @@ from collections.abc import Callable
 
 from .. import loads
 from ..errors import ParseError
-from ..model import MasterCf, Service
+from ..kb import Version, newest_version
+from ..model import MasterCf, Override, Service
+from ..semantics.programs import command_line
 from .base import Change, EditError, Editor, split_lines
 from .main import _cut_eol
 
@@ -36,8 +38,33 @@ def override_word(name: str, value: str) -> str:
 State = list[tuple[str, tuple[str, ...], dict[str, str]]]
 
 
-def _state(doc: MasterCf) -> State:
-    return [(s.key, tuple(a.text for a in s.arguments[:8]), s.overrides) for s in doc.services]
+def daemon_overrides(service: Service, version: Version) -> tuple[Override, ...]:
+    """The ``-o`` overrides the service's daemon reads (the model's reading, see
+    pfconf.semantics.programs), in order; postconf's reading when master itself would refuse
+    the line."""
+    line = command_line(service, version)
+    return line.overrides if line is not None else service.override_list
+
+
+def _state(doc: MasterCf, version: Version) -> State:
+    """Each service as its daemon runs it: its key, its fields, and the overrides its daemon
+    reads, the last one of a name winning."""
+    return [
+        (s.key, tuple(a.text for a in s.arguments[:8]),
+         {o.name: o.value for o in daemon_overrides(s, version)})
+        for s in doc.services
+    ]  # fmt: skip
+
+
+def _other_words(service: Service, version: Version) -> tuple[str, ...] | None:
+    """What the daemon reads besides its overrides: its other options with their values, and
+    its plain arguments (None when master would refuse the line)."""
+    line = command_line(service, version)
+    if line is None:
+        return None
+    options = tuple(f"-{o.letter}{'' if o.value is None else ' ' + o.value}"
+                    for o in line.options if o.letter != "o")  # fmt: skip
+    return (*options, "--" if line.ends_at_dashes else "", *(line.words[i] for i in line.plain))
 
 
 class MasterEditor(Editor[MasterCf]):
@@ -45,6 +72,12 @@ class MasterEditor(Editor[MasterCf]):
 
     kind = "master"
     file_label = "master.cf"
+
+    def __init__(self, doc: MasterCf, version: Version | None = None) -> None:
+        super().__init__(doc)
+        #: the release whose daemons read the overrides (their getopt letters differ a little
+        #: from release to release); the newest one pfconf knows by default
+        self.version: Version = version or newest_version()
 
     def _find(self, key: str) -> Service:
         name, _, type_ = key.rpartition("/")
@@ -58,35 +91,60 @@ class MasterEditor(Editor[MasterCf]):
         return start, start + len(split_lines(service.node.dump()))
 
     def _snapshot(self) -> State:
-        return _state(self.doc)
+        return _state(self.doc, self.version)
 
-    @staticmethod
-    def _becomes(wanted: State, problem: str) -> Callable[[MasterCf], str | None]:
-        """A check: the edited master.cf says exactly ``wanted``, else ``problem``."""
-        return lambda doc: None if _state(doc) == wanted else problem
+    def _becomes(self, wanted: State, problem: str) -> Callable[[MasterCf], str | None]:
+        """A check: the daemons of the edited master.cf read exactly ``wanted``, else
+        ``problem``."""
+        return lambda doc: None if _state(doc, self.version) == wanted else problem
 
     def _expect(self, key: str, overrides: dict[str, str]) -> Callable[[MasterCf], str | None]:
-        """A check: every service as before, except ``key`` whose overrides become these."""
+        """A check: every service as before, except ``key`` whose overrides become these;
+        its daemon's other options and arguments stay as they are."""
         wanted = [(k, f, overrides if k == key else o) for k, f, o in self._snapshot()]
-        return self._becomes(wanted, "the edit would change master.cf in an unintended way")
+        words = _other_words(self._find(key), self.version)
+        problem = "the edit would change master.cf in an unintended way"
+
+        def check(doc: MasterCf) -> str | None:
+            name, _, type_ = key.rpartition("/")
+            service = doc.service(name, type_)
+            if service is None or _other_words(service, self.version) != words:
+                return problem
+            return self._becomes(wanted, problem)(doc)
+
+        return check
+
+    def _overrides(self, service: Service) -> tuple[Override, ...]:
+        return daemon_overrides(service, self.version)
+
+    def _override(self, service: Service, name: str) -> Override | None:
+        """The override of ``name`` the daemon uses (the last one), or None."""
+        found = None
+        for override in self._overrides(service):
+            if override.name == name:
+                found = override
+        return found
 
     # -- overrides -----------------------------------------------------------------------------
 
     def get_override(self, key: str, name: str) -> str | None:
-        return self._find(key).overrides.get(name)
+        """The value the daemon of ``key`` reads for ``-o name``, or None."""
+        override = self._override(self._find(key), name)
+        return override.value if override is not None else None
 
     def set_override(self, key: str, name: str, value: str, reason: str = "") -> bool:
         """Set ``-o name=value`` on the service ``key`` (``submission/inet``)."""
         service = self._find(key)
-        old = service.overrides.get(name)
+        current = {o.name: o.value for o in self._overrides(service)}
+        old = current.get(name)
         if old == value:
             return False
-        wanted = {**service.overrides, name: value}
+        wanted = {**current, name: value}
         word = override_word(name, value)
         change = Change(self.file_label, "set", f"{key}: -o {name}", old, value, reason)
         start, end = self._span(service)
         lines = self.lines[start:end]
-        override = service.override(name)
+        override = self._override(service, name)
         if override is not None:
             # Replace the name=value word where it is; its "-o" and its neighbours stay.
             span = override.argument
@@ -94,6 +152,9 @@ class MasterEditor(Editor[MasterCf]):
                 raise EditError(f"{key}: -o {name} spans lines; change it by hand")
             row = span.line - service.line
             body, eol = _cut_eol(lines[row])
+            if span.column > 1 and body[span.column - 2] not in " \t" and word.startswith("{"):
+                # "-oname=value": master strips braces only from a whole word
+                word = " " + word
             lines[row] = body[: span.column - 1] + word + body[span.end_column - 1 :] + eol
         else:
             row, column = self._insert_point(service)
@@ -111,13 +172,14 @@ class MasterEditor(Editor[MasterCf]):
     def unset_override(self, key: str, name: str, reason: str = "") -> bool:
         """Remove every ``-o name=...`` of the service ``key``."""
         service = self._find(key)
-        if name not in service.overrides:
+        current = {o.name: o.value for o in self._overrides(service)}
+        if name not in current:
             return False
-        old = service.overrides[name]
-        wanted = {k: v for k, v in service.overrides.items() if k != name}
+        old = current[name]
+        wanted = {k: v for k, v in current.items() if k != name}
         start, end = self._span(service)
         lines = self.lines[start:end]
-        for override in reversed([o for o in service.override_list if o.name == name]):
+        for override in reversed([o for o in self._overrides(service) if o.name == name]):
             first, last = override.option, override.argument
             if first.line != last.end_line:
                 raise EditError(f"{key}: -o {name} spans lines; change it by hand")
@@ -155,15 +217,27 @@ class MasterEditor(Editor[MasterCf]):
         return counts.most_common(1)[0][0] if counts else "  "
 
     def _insert_point(self, service: Service) -> tuple[int, int | None]:
-        """Where a new ``-o`` goes in the entry: after its last option and before the first
-        plain argument or ``--`` (getopt stops there, so a later ``-o`` would be an argument).
+        """Where a new ``-o`` goes in the entry: where both the daemon and postconf read it
+        as an override.  That is after the options and before the first plain argument or
+        ``--`` (getopt stops there, so a later ``-o`` would be an argument), and before the
+        first option other than ``-o`` that takes a value (``-n name``): postconf takes
+        ``name`` for the first plain argument, and a ``-o`` put after it would be read by the
+        daemon but not by postconf, a ``-o`` put before it would become ``-n``'s value.
 
         (row, None): a new line at this row of the entry.  (row, column): inside that row,
-        just before the plain argument, when it shares its line with what comes before it.
+        just before that word, when it shares its line with what comes before it.
         """
         arguments = service.arguments
-        if service.options_end < len(arguments):
-            first_plain = arguments[service.options_end].span
+        at = service.options_end
+        line = command_line(service, self.version)
+        if line is not None:
+            at = min(at, line.end)
+            for option in line.options:
+                if option.letter != "o" and option.value_word is not None:
+                    at = min(at, option.word)
+                    break
+        if at < len(arguments):
+            first_plain = arguments[at].span
             row = first_plain.line - service.line
             body, _ = _cut_eol(self.lines[service.line - 1 + row])
             if row == 0 or body[: first_plain.column - 1].strip():
@@ -245,7 +319,7 @@ class MasterEditor(Editor[MasterCf]):
             at = self._span(self._find(after))[1]
         before = self._snapshot()
         index = sum(1 for s in self.doc.services if s.line - 1 < at)
-        added = _state(probe)[0]
+        added = _state(probe, self.version)[0]
         check = self._becomes(
             before[:index] + [added] + before[index:], "adding the service would change others"
         )
@@ -345,7 +419,8 @@ class MasterEditor(Editor[MasterCf]):
             if whole(doc) != before:
                 return f"enabling {key} would change other services"
             for k in used:
-                if service.overrides.get(k) != overrides[k]:
+                read = self._override(service, k)
+                if read is None or read.value != overrides[k]:
                     return f"{key}: -o {k} did not get its value"
             return None
 

@@ -133,6 +133,9 @@ def apply_recipe(
     (the caller writes nothing)."""
     values = _options(recipe, options, os.path.abspath(workspace.directory))
     outcome = Outcome()
+    if workspace.master is not None:
+        # overrides are found and checked as that release's daemons read their options
+        workspace.master.version = target
     for step in recipe.steps:
         if not _applies(step, values, target, workspace):
             continue
