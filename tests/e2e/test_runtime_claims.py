@@ -124,8 +124,8 @@ def test_a_trailing_comment_in_mydomain_stops_postfix(
 #            "ehlo"         Postfix starts; the EHLO reply on `connect` lists each keyword of
 #                           `has` and none of `lacks`;
 #   client = "foreign" to connect from an address outside mynetworks (default: 127.0.0.1);
-#   send   = true: for "log", first send a message from 127.0.0.1 to `recipient` (to make
-#            the delivery agents run).
+#   send   = true: for "log", first send a message from 127.0.0.1 to `recipient` (or to
+#            each of `recipients`, in one message) to make the delivery agents run.
 #   try_recipient = for "log", first say RCPT TO this address from 127.0.0.1, whatever the
 #            reply (or none: a daemon that hangs is often the claim).
 #   source = the Postfix code whose behaviour this is (file and function), for the reader.
@@ -210,7 +210,8 @@ def test_rule_case_on_a_running_postfix(
                 pass
         if claim.get("send"):
             with postfix.client("smtp", timeout=10) as client:
-                client.sendmail("sender@example.com", [claim["recipient"]],
+                recipients = claim.get("recipients") or [claim["recipient"]]
+                client.sendmail("sender@example.com", recipients,
                                 b"Subject: runtime claim\r\n\r\nbody\r\n")  # fmt: skip
         if "connect" in claim:
             try:
