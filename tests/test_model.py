@@ -137,11 +137,20 @@ def test_master_columns_and_their_defaults():
         ("0.0.0.0:submission", "0.0.0.0", "submission", 587),
         ("10024", None, "10024", 10024),
         ("localhost:nosuchservice", "localhost", "nosuchservice", None),
+        ("[ipv6:::1]:10027", "::1", "10027", 10027),  # host_port() drops the IPv6: prefix
+        (":10029", None, "10029", 10029),
+        ("127.0.0.1:\u00b2", "127.0.0.1", "\u00b2", None),
     ],
 )
 def test_inet_endpoints(name, host, port, number):
     endpoint = inet_endpoint(name)
+    assert endpoint is not None
     assert (endpoint.host, endpoint.port, endpoint.number) == (host, port, number)
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1:", "[::1:10025", "[127.0.0.1]", "bad_host!:25"])
+def test_no_endpoint_for_a_name_master_cannot_read(name):
+    assert inet_endpoint(name) is None
 
 
 @pytest.mark.parametrize(
@@ -551,6 +560,18 @@ STOCK_CLIENTS = (
          "malformed IPv6 address in server description: [ipv6:192.0.2.1]"),
         ("inet:[192.0.2.1]", True, "192.0.2.1", "24", 24, None),
         ("inet:host:0", True, "host", "0", None, "bad network port: 0 for destination: host:0"),
+        # host_port() checks a written host, even an empty one in brackets
+        ("[]:25", False, None, None, None,
+         "valid hostname or network address required in server description: []:25"),
+        ("-relay.example.com", False, None, None, None,
+         ("valid hostname or network address required in server description: "
+          "-relay.example.com")),
+        ("192.0.2.1.5", False, None, None, None,
+         "valid hostname or network address required in server description: 192.0.2.1.5"),
+        ("[ipv6:fe80::1%eth0]", False, None, None, None,
+         "malformed IPv6 address in server description: [ipv6:fe80::1%eth0]"),
+        # "\u00b2" is no ASCII digit: a service name (getservbyname() decides), no crash
+        ("host:\u00b2", False, "host", "\u00b2", None, None),
     ],
 )  # fmt: skip
 def test_next_hops_as_smtp_parses_them(text, lmtp, host, service, port, problem):

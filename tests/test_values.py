@@ -9,14 +9,18 @@ import pytest
 from pfconf.kb import parse_version
 from pfconf.values import (
     MAX_TABLE_NESTING,
+    HostPort,
     compatibility_level,
     find_references,
     find_tables,
+    host_port,
     hostname_problem,
     parse_table,
     split_list,
     strip_braces,
     too_deep,
+    valid_hostaddr,
+    valid_utf8_hostname,
 )
 
 
@@ -241,6 +245,113 @@ def test_deep_tables_need_no_deep_stack(value):
 )
 def test_hostname_problem_is_valid_hostname(name, problem):
     assert hostname_problem(name) == problem
+
+
+@pytest.mark.parametrize(
+    "addr, valid",
+    [
+        ("192.0.2.1", True),
+        ("0.0.0.0", True),
+        ("010.000.0.1", True),  # leading zeros are fine (Python's ipaddress refuses them)
+        ("0.1.2.3", False),  # "bad initial octet value"
+        ("256.0.0.1", False),
+        ("1.2.3", False),
+        ("1.2.3.4.", False),
+        ("::1", True),
+        ("2001:db8::1", True),
+        ("::ffff:192.0.2.1", True),
+        ("1:2:3", True),  # Postfix's check wants only two ':' (no real address)
+        ("1:2", False),  # "too few `:'"
+        ("fe80::1%eth0", False),  # no scope (Python's ipaddress takes one)
+        ("1:2:3:4:5:6:7:8:9", False),  # "too many `:'"
+        ("1::2::3", False),  # "too many `::'"
+        (":1:2:3", False),  # "bad null first field"
+        ("1:2:3:", False),  # "bad null last field"
+        ("12345::1", False),  # a field of five digits
+        ("1:2:3:4:5:6:7:1.2.3.4", False),  # IPv4 after too many fields
+        ("", False),
+    ],
+)  # fmt: skip
+def test_valid_hostaddr_as_postfix_checks_it(addr, valid):
+    """util/valid_hostname.c: valid_hostaddr() with valid_ipv4_hostaddr() and
+    valid_ipv6_hostaddr(), a syntax check only."""
+    assert valid_hostaddr(addr) is valid
+
+
+@pytest.mark.parametrize(
+    "name, valid",
+    [
+        ("mail.example.com", True),
+        ("mäil.example.com", True),  # with SMTPUTF8 on, IDNA converts it
+        ("bücher.xn--p1ai", True),
+        ("mäil..example.com", False),  # an empty label stays empty
+        ("mäil.example.com.", False),
+        ("mäil example.com", False),  # ASCII characters stay what they are
+        ("mäil.-example.com", False),  # an all-ASCII label that valid_hostname() refuses
+        ("mäil." + "a" * 64, False),
+        ("mä-il.ex_ample", True),
+    ],
+)
+def test_valid_utf8_hostname_refuses_only_what_no_conversion_repairs(name, valid):
+    assert valid_utf8_hostname(name) is valid
+
+
+@pytest.mark.parametrize(
+    "text, parsed",
+    [
+        ("mail.example.com", HostPort("mail.example.com", "25")),
+        ("mail.example.com:587", HostPort("mail.example.com", "587")),
+        ("mail.example.com:", HostPort("mail.example.com", "25")),  # an empty port: default
+        ("[192.0.2.1]", HostPort("192.0.2.1", "25", True)),
+        ("[192.0.2.1]:", HostPort("192.0.2.1", "25", True)),
+        ("[IPv6:2001:db8::1]:26", HostPort("2001:db8::1", "26", True)),
+        ("2001:db8::1:26", HostPort("2001:db8::1", "26")),  # the last ':' ends the host
+        ("[ipv6:1:2:3]", HostPort("1:2:3", "25", True)),  # passes Postfix's syntax check
+        ("010.0.0.1", HostPort("010.0.0.1", "25")),
+        ("mail_1.example.com:smtp", HostPort("mail_1.example.com", "smtp")),
+        ("[mäil.example]", HostPort("mäil.example", "25", True)),
+        (":25", "missing host information"),
+        ("", "missing host information"),
+        ('[192.0.2.1', 'missing "]"'),
+        ("[192.0.2.1]x", 'garbage after "]"'),
+        ("[ipv6:192.0.2.1]", "malformed IPv6 address"),
+        ("[ipv6:fe80::1%eth0]", "malformed IPv6 address"),
+        ("[]:25", "valid hostname or network address required"),  # a written empty host
+        ("-mail.example.com", "valid hostname or network address required"),
+        ("mail..example.com", "valid hostname or network address required"),
+        ("192.0.2.1.5", "valid hostname or network address required"),
+        ("12345", "valid hostname or network address required"),  # a numeric name
+        ("a" * 64 + ".example", "valid hostname or network address required"),
+        ("host:25x", "garbage after numerical service"),
+        ("host:\u00b2", HostPort("host", "\u00b2")),  # not an ASCII digit: a service name
+    ],
+)  # fmt: skip
+def test_host_port_as_smtp_calls_it(text, parsed):
+    """smtp_connect.c, smtp_parse_destination(): no default host, a default port."""
+    assert host_port(text, None, "25") == parsed
+
+
+@pytest.mark.parametrize(
+    "text, parsed",
+    [
+        ("10025", HostPort("", "10025")),  # no host: every address of inet_interfaces
+        ("smtp", HostPort("", "smtp")),
+        (":10025", HostPort("", "10025")),
+        ("127.0.0.1:10025", HostPort("127.0.0.1", "10025")),
+        ("[ipv6:::1]:10025", HostPort("::1", "10025", True)),
+        ("::1:10025", HostPort("::1", "10025")),
+        ("127.0.0.1:", "missing service information"),  # no default port
+        ("[127.0.0.1]", "missing service information"),
+        ("[]:10025", "valid hostname or network address required"),
+        ("bad_host!:10025", "valid hostname or network address required"),
+        ("127.0.0.1:10025:x", "valid hostname or network address required"),
+        ("0.1.2.3:10025", "valid hostname or network address required"),
+        ("127.0.0.1:25x", "garbage after numerical service"),
+    ],
+)  # fmt: skip
+def test_host_port_as_master_calls_it(text, parsed):
+    """master_ent.c, get_master_ent(): the default host "", no default port."""
+    assert host_port(text, "", None) == parsed
 
 
 COMPATIBILITY_LEVELS = [

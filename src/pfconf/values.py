@@ -1,4 +1,5 @@
-"""What Postfix sees inside a parameter value: list items, $name references, lookup tables.
+"""What Postfix sees inside a parameter value: list items, $name references, lookup tables,
+host names, addresses and host:port.
 
 Each helper mirrors the Postfix routine named in its docstring and reports offsets into the
 text it was given, so callers can map a finding back to a file position.  Nothing here reads
@@ -446,7 +447,7 @@ def enabled_protocols(value: str) -> set[str] | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# host names and compatibility levels
+# host names, addresses, host:port and compatibility levels
 
 #: RFC 1035 limits as util/valid_hostname.h writes them.
 VALID_HOSTNAME_LEN = 255
@@ -489,6 +490,166 @@ def hostname_problem(name: str) -> str | None:
     if len(data) > VALID_HOSTNAME_LEN:
         return f"bad length {len(data)}"
     return None
+
+
+def alldig(text: str) -> bool:
+    """util/alldig.c: ``text`` is not empty and all ASCII digits (str.isdigit() also takes
+    other scripts' digits and superscripts, which int() may refuse)."""
+    return bool(text) and all("0" <= ch <= "9" for ch in text)
+
+
+def valid_ipv4_hostaddr(addr: str) -> bool:
+    """util/valid_hostname.c, valid_ipv4_hostaddr(): four dot-separated decimal octets of at
+    most 255 (leading zeros allowed), and a first octet of 0 only in 0.0.0.0."""
+    in_byte = False
+    byte_count = byte_value = 0
+    for index, ch in enumerate(addr):
+        if "0" <= ch <= "9":
+            if not in_byte:
+                in_byte, byte_value = True, 0
+                byte_count += 1
+            byte_value = byte_value * 10 + ord(ch) - ord("0")
+            if byte_value > 255:
+                return False  # "invalid octet value"
+        elif ch == ".":
+            if not in_byte or index + 1 == len(addr):
+                return False  # "misplaced dot"
+            if byte_count == 1 and byte_value == 0 and addr.lstrip("0."):
+                return False  # "bad initial octet value": 0.0.0.0 is allowed, 0.1.2.3 not
+            in_byte = False
+        else:
+            return False  # "invalid character"
+    return byte_count == 4
+
+
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+
+
+def valid_ipv6_hostaddr(addr: str) -> bool:
+    """util/valid_hostname.c, valid_ipv6_hostaddr(): hex fields of at most four digits
+    between at least two and at most seven ``:``, one ``::`` at most, an IPv4 address in
+    place of the last fields.  A syntax check only, as lax as Postfix's (``1:2:3`` passes);
+    no scope (``%eth0``)."""
+    null_field = field = length = 0
+    index = 0
+    end = len(addr)
+    while True:
+        if index == end:
+            if field < 2:
+                return False  # "too few `:'"
+            return not (length == 0 and null_field != field - 1)  # "bad null last field"
+        ch = addr[index]
+        if ch == ".":
+            if field < 2 or field > 6:
+                return False  # "malformed IPv4-in-IPv6 address"
+            return valid_ipv4_hostaddr(addr[index - length :])
+        if ch == ":":
+            following = addr[index + 1 : index + 2]
+            if field == 0 and length == 0 and following.isascii() and following.isalnum():
+                return False  # "bad null first field"
+            field += 1
+            if field > 7:
+                return False  # "too many `:'"
+            index += 1
+            length = 0
+            if addr[index : index + 1] == ":":
+                if null_field > 0:
+                    return False  # "too many `::'"
+                null_field = field
+            continue
+        length = len(addr[index:]) - len(addr[index:].lstrip(_HEX_DIGITS))
+        if length == 0 or length > 4:
+            return False  # "invalid character" or "malformed IPv6 address"
+        index += length
+
+
+def valid_hostaddr(addr: str) -> bool:
+    """util/valid_hostname.c, valid_hostaddr(): with a ``:`` an IPv6 address, else IPv4."""
+    if not addr:
+        return False
+    return valid_ipv6_hostaddr(addr) if ":" in addr else valid_ipv4_hostaddr(addr)
+
+
+def valid_utf8_hostname(name: str) -> bool:
+    """util/valid_utf8_hostname.c, valid_utf8_hostname(): valid_hostname() for an ASCII name.
+
+    Postfix takes a name with other characters only with SMTPUTF8 on, when IDNA (UTS 46,
+    util/midna_domain.c) converts it to a name that passes valid_hostname().  pflint does
+    not convert: it refuses only what no conversion repairs (an empty label between ASCII
+    dots, an ASCII character valid_hostname() refuses, an all-ASCII label too long or with a
+    hyphen at an end), so it never refuses a name Postfix would take."""
+    if name.isascii():
+        return hostname_problem(name) is None
+    for label in name.split("."):
+        if not label or any(ch.isascii() and not (ch.isalnum() or ch in "-_") for ch in label):
+            return False
+        if label.isascii() and (len(label) > VALID_LABEL_LEN or "-" in (label[0], label[-1])):
+            return False
+    return True
+
+
+@attrs.frozen
+class HostPort:
+    """A host and a port as host_port() splits them: ``host`` without its brackets or
+    ``IPv6:`` prefix (the caller's default host when none is written), ``port`` a service
+    name or number (the caller's default when none is written), ``bracketed`` when the host
+    was written as ``[host]``."""
+
+    host: str
+    port: str
+    bracketed: bool = False
+
+
+def host_port(
+    text: str, default_host: str | None = None, default_service: str | None = None
+) -> HostPort | str:
+    """util/host_port.c, host_port(): ``text`` split into host and port, or the problem in
+    Postfix's words ("missing service information", ...).
+
+    Clients pass a default service and no default host (smtp_connect.c,
+    smtp_parse_destination(): ``[host]:port``, ``[host]:``, ``[host]``, ``host:port``,
+    ``host:``, ``host``); master passes the default host "" and no default service
+    (master_ent.c, get_master_ent() for inet services: ``host:port``, ``:port``, ``port``).
+    The last ``:`` splits an unbracketed text.  A written host must pass
+    valid_utf8_hostname() or valid_hostaddr(), and a written port that starts with a digit
+    must be all digits; a default is not checked."""
+    host: str | None
+    port: str | None
+    host_written = port_written = True
+    bracketed = text.startswith("[")
+    if bracketed:
+        inner = text[1:]
+        ipv6 = inner[:5].lower() == "ipv6:"
+        if ipv6:
+            inner = inner[5:]
+        host, close, rest = inner.partition("]")
+        if not close:
+            return 'missing "]"'
+        if rest and rest[0] != ":":
+            return 'garbage after "]"'
+        if ipv6 and not valid_ipv6_hostaddr(host):
+            return "malformed IPv6 address"
+        port = rest[1:] or default_service
+        port_written = bool(rest[1:])
+    else:
+        before, colon, after = text.rpartition(":")
+        if colon:
+            host = before or default_host
+            port = after or default_service
+            host_written, port_written = bool(before), bool(after)
+        else:
+            host = default_host if default_host is not None else (text or None)
+            port = default_service if default_service is not None else (text or None)
+            host_written, port_written = default_host is None, default_service is None
+    if host is None:
+        return "missing host information"
+    if port is None:
+        return "missing service information"
+    if host_written and not valid_utf8_hostname(host) and not valid_hostaddr(host):
+        return "valid hostname or network address required"
+    if port_written and "0" <= port[0] <= "9" and not alldig(port):
+        return "garbage after numerical service"
+    return HostPort(host, port, bracketed)
 
 
 def _strtol(text: str, start: int) -> tuple[int, int] | None:

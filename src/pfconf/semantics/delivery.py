@@ -14,7 +14,7 @@ import ipaddress
 
 import attrs
 
-from ..values import split_list
+from ..values import alldig, host_port, split_list
 from .configuration import Configuration, Origin
 from .services import WELL_KNOWN_PORTS, Daemon
 
@@ -63,56 +63,10 @@ def ip_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
 def port_number(service: str) -> int | None:
     """A TCP port written as a number or as a name Postfix's own master.cf uses; None for
     another name (the host's services file decides) or an impossible number."""
-    if service.isdigit():
+    if alldig(service):
         number = int(service)
         return number if 0 < number < 65536 else None
     return WELL_KNOWN_PORTS.get(service.lower())
-
-
-def _host_port(text: str, default_service: str) -> tuple[str, str, bool] | str:
-    """util/host_port.c host_port() with no default host: (host, service, bracketed), or
-    the error text it returns."""
-    if text.startswith("["):
-        inner = text[1:]
-        ipv6 = inner[:5].lower() == "ipv6:"
-        if ipv6:
-            inner = inner[5:]
-        close = inner.find("]")
-        if close < 0:
-            return 'missing "]"'
-        host, rest = inner[:close], inner[close + 1 :]
-        if rest and not rest.startswith(":"):
-            return 'garbage after "]"'
-        if ipv6 and not isinstance(ip_address(host), ipaddress.IPv6Address):
-            return "malformed IPv6 address"
-        service = rest[1:] or default_service
-        bracketed = True
-    else:
-        host, colon, service = text.rpartition(":")
-        if not colon:
-            host, service = text, default_service
-        service = service or default_service
-        bracketed = False
-    if not host:
-        return "missing host information"
-    if not service:
-        return "missing service information"
-    if not _hostname_or_address(host):
-        return "valid hostname or network address required"
-    if service[0].isdigit() and not service.isdigit():
-        return "garbage after numerical service"
-    return host, service, bracketed
-
-
-def _hostname_or_address(host: str) -> bool:
-    """host_port()'s last check: valid_utf8_hostname() or valid_hostaddr().  Only the
-    characters are judged here (a label of letters, digits, ``-``, ``_`` or non-ASCII text,
-    dots between labels); a name Postfix would take is never refused."""
-    if ip_address(host) is not None:
-        return True
-    if len(host) > 255 or host.startswith(".") or host.endswith(".") or ".." in host:
-        return False
-    return all(ch.isalnum() or ch in "-_." or not ch.isascii() for ch in host)
 
 
 def parse_destination(text: str, default_service: str, lmtp: bool = False) -> Destination:
@@ -122,11 +76,11 @@ def parse_destination(text: str, default_service: str, lmtp: bool = False) -> De
     if lmtp and text.startswith("unix:"):
         return Destination(text, unix=text[5:])
     body = text[5:] if lmtp and text.startswith("inet:") else text
-    parsed = _host_port(body, default_service)
+    parsed = host_port(body, None, default_service)
     if isinstance(parsed, str):
         return Destination(text, problem=f"{parsed} in server description: {body}")
-    host, service, bracketed = parsed
-    if service.isdigit():
+    host, service, bracketed = parsed.host, parsed.port, parsed.bracketed
+    if alldig(service):
         number = int(service)
         if number == 0 or number >= 65536:
             return Destination(text, host, service, None, bracketed,

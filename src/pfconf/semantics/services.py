@@ -14,7 +14,7 @@ import posixpath
 import attrs
 
 from ..model import Override, Service
-from ..values import split_list
+from ..values import alldig, host_port, split_list
 from .configuration import Configuration
 from .programs import CommandLine, Program, command_line, program
 
@@ -49,22 +49,16 @@ class Endpoint:
     number: int | None
 
 
-def inet_endpoint(name: str) -> Endpoint:
-    """An inet service's name split as master_ent.c does (host_port(): ``[host]:port``,
-    ``host:port`` or ``port``)."""
-    host: str | None = None
-    port = name
-    if name.startswith("["):
-        close = name.find("]")
-        if close > 0 and name[close + 1 : close + 2] == ":":
-            host, port = name[1:close], name[close + 2 :]
-    elif ":" in name:
-        host, port = name.rsplit(":", 1)
-    if port.isdigit():
-        number: int | None = int(port)
-    else:
-        number = WELL_KNOWN_PORTS.get(port.lower())
-    return Endpoint(host or None, port, number)
+def inet_endpoint(name: str) -> Endpoint | None:
+    """An inet service's name split as master_ent.c does (host_port() with the default host
+    "": ``[host]:port``, ``host:port``, ``:port`` or ``port``); None when master cannot read
+    it (MST011 says why)."""
+    parsed = host_port(name, "", None)
+    if isinstance(parsed, str):
+        return None
+    port = parsed.port
+    number = int(port) if alldig(port) else WELL_KNOWN_PORTS.get(port.lower())
+    return Endpoint(parsed.host or None, port, number)
 
 
 @attrs.frozen
@@ -122,7 +116,8 @@ class Daemon:
 
     @functools.cached_property
     def endpoint(self) -> Endpoint | None:
-        """Where an inet service listens; None for the other types."""
+        """Where an inet service listens; None for the other types, and for a name master
+        cannot read."""
         if self.type != "inet":
             return None
         return inet_endpoint(self.name)

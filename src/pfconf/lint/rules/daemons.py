@@ -10,15 +10,15 @@ assumes when none was found.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Iterator
 
 from ...kb import parse_version
 from ...model import split_nameval
 from ...semantics import Configuration, Daemon, yes
 from ...semantics.client import SmtpClient
+from ...semantics.delivery import ip_address
 from ...semantics.restrictions import LISTS, Restriction
-from ...values import LookupTable, find_tables, strip_braces
+from ...values import LookupTable, find_tables, host_port, strip_braces
 from .. import location as at
 from ..context import Context
 from ..location import Location
@@ -356,86 +356,6 @@ class DaemonArguments(Rule):
 # -- A9: entries master refuses ------------------------------------------------------------
 
 
-def _valid_hostname(name: str) -> bool:
-    """util/valid_hostname.c, valid_hostname: letters, digits, ``_`` and inner ``-`` in
-    labels of at most 63, dots between labels, not all digits, at most 255 in all."""
-    if not name or len(name) > 255:
-        return False
-    numeric = True
-    for label in name.split("."):
-        if not label or len(label) > 63 or label[0] == "-" or label[-1] == "-":
-            return False
-        if not all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in label):
-            return False
-        if not label.isdigit():
-            numeric = False
-    return not numeric
-
-
-def _valid_hostaddr(text: str) -> bool:
-    """util/valid_hostname.c, valid_hostaddr: an IPv4 address, or with ``:`` an IPv6 one."""
-    if ":" in text:
-        try:
-            ipaddress.IPv6Address(text)
-        except ValueError:
-            return False
-        return True
-    return _valid_ipv4(text)
-
-
-def _valid_ipv4(text: str) -> bool:
-    """util/valid_hostname.c, valid_ipv4_hostaddr: four decimal octets up to 255 each
-    (leading zeros allowed), and no first octet 0 but in 0.0.0.0."""
-    parts = text.split(".")
-    if len(parts) != 4 or not all(p.isascii() and p.isdigit() for p in parts):
-        return False
-    if any(int(p) > 255 for p in parts):
-        return False
-    return not (int(parts[0]) == 0 and text.strip("0.") != "")
-
-
-def _host_port_error(name: str) -> str | None:
-    """util/host_port.c, host_port() as master calls it (default host "", no default port):
-    Postfix's message for an inet service name it cannot split, else None.  Host names
-    with other than ASCII letters are left alone (SMTPUTF8 may accept them)."""
-    if name.startswith("["):
-        rest = name[1:]
-        ipv6 = rest[:5].lower() == "ipv6:"
-        if ipv6:
-            rest = rest[5:]
-        close = rest.find("]")
-        if close < 0:
-            return 'missing "]"'
-        host, after = rest[:close], rest[close + 1 :]
-        if after and not after.startswith(":"):
-            return 'garbage after "]"'
-        if ipv6 and (":" not in host or not _valid_hostaddr(host)):
-            return "malformed IPv6 address"
-        port = after[1:]
-        if not port:
-            return "missing service information"
-        checked_host: str | None = host
-    else:
-        colon = name.rfind(":")
-        if colon >= 0:
-            checked_host = name[:colon] or None  # "" is the default host: not checked
-            port = name[colon + 1 :]
-            if not port:
-                return "missing service information"
-        else:
-            checked_host, port = None, name
-    if (
-        checked_host is not None
-        and checked_host.isascii()
-        and not _valid_hostname(checked_host)
-        and not _valid_hostaddr(checked_host)
-    ):
-        return "valid hostname or network address required"
-    if port[0].isdigit() and not port.isdigit():
-        return "garbage after numerical service"
-    return None
-
-
 def _shorten(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
@@ -448,7 +368,9 @@ class MasterRefusesEntry(Rule):
     - an `inet` service that is private: `y` or `-` in the private column (`-` means `y`);
     - `-` as the command (the command has no default);
     - an `inet` service name that is not `port` or `host:port` (`[::1:10025`,
-      `127.0.0.1:`, `host:25x`, `bad_host!:25`);
+      `127.0.0.1:`, `host:25x`, `bad_host!:25`), or whose host has a `:` but is no IPv6
+      address (`[ipv6:1:2:3]:10025`: Postfix's syntax check lets it through, the address
+      lookup does not);
     - a `{` in the command's arguments without its `}`, or with text after it (Postfix 3.0
       and later).
 
@@ -461,8 +383,11 @@ class MasterRefusesEntry(Rule):
 
     ## Postfix source
     - A private `inet` service ("inet service cannot be private"), a bad `host:port`
-      (checked with `src/util/host_port.c`, `host_port()`) and an unbalanced `{` (checked
-      with `src/util/extpar.c`, `extpar()`, Postfix 3.0 and later) stop master:
+      (checked with `src/util/host_port.c`, `host_port()`, whose host check is
+      `src/util/valid_hostname.c`, `valid_hostname()` and `valid_hostaddr()`; then "bad
+      hostname or network address" from `src/util/inet_addr_host.c`, `inet_addr_host()`)
+      and an unbalanced `{` (checked with `src/util/extpar.c`, `extpar()`, Postfix 3.0 and
+      later) stop master:
       `src/master/master_ent.c`, `get_master_ent()`.
     - The command field has no default: `src/master/master_ent.c`, `get_str_ent()` ("field
       ... has no default value").
@@ -500,14 +425,24 @@ class MasterRefusesEntry(Rule):
     def _entry(self, ctx: Context, daemon: Daemon) -> None:
         key = daemon.key
         if daemon.type == "inet":
-            error = _host_port_error(daemon.name) if _since(ctx, "2.2") else None
-            if error is not None:
+            parsed = host_port(daemon.name, "", None) if _since(ctx, "2.2") else None
+            if isinstance(parsed, str):
                 self.report(
                     at.field(daemon, "service"),
-                    f"master cannot read the inet service name {daemon.name!r} ({error}): "
+                    f"master cannot read the inet service name {daemon.name!r} ({parsed}): "
                     "Postfix does not start; write port or host:port",
                 )
                 return  # master stops here
+            # valid_hostaddr()'s loose IPv6 check lets "1:2:3" through; inet_addr_host()
+            # then finds no address for it.  Whether a host name resolves is DNS's business.
+            if parsed is not None and ":" in parsed.host and ip_address(parsed.host) is None:
+                self.report(
+                    at.field(daemon, "service"),
+                    f"{parsed.host!r} in the inet service name {daemon.name!r} is no IPv6 "
+                    'address ("bad hostname or network address"): master stops and Postfix '
+                    "does not start",
+                )
+                return
             if daemon.private:
                 column = daemon.service.private
                 shown = "'-' (which means 'y')" if column == "-" else "'y'"

@@ -196,9 +196,10 @@ class MalformedNextHop(Rule):
     """
     ## What it finds
     A next hop smtp(8) or lmtp(8) cannot parse: a `[` without `]`, text after the `]`
-    other than `:port`, a port of 0 or above 65535, a number followed by letters, in
-    `relayhost`, a fallback relay, or the next hop of a transport setting that an smtp or
-    lmtp service delivers.
+    other than `:port`, a host that is neither a valid host name nor a numeric address
+    (`-relay.example.com`, `[]`, `192.0.2.1.5`), a port of 0 or above 65535, a number
+    followed by letters, in `relayhost`, a fallback relay, or the next hop of a transport
+    setting that an smtp or lmtp service delivers.
 
     ## Why it matters
     The client parses the next hop when it delivers, and stops with "... in server
@@ -209,7 +210,9 @@ class MalformedNextHop(Rule):
     ## Postfix source
     - The client parses the next hop at delivery time and stops on a bad one ("... in server
       description", "bad network port", "unknown service"): `src/smtp/smtp_connect.c`,
-      `smtp_parse_destination()` with `src/util/host_port.c`, `host_port()`.
+      `smtp_parse_destination()` with `src/util/host_port.c`, `host_port()`, whose host
+      check is `src/util/valid_utf8_hostname.c`, `valid_utf8_hostname()` or
+      `src/util/valid_hostname.c`, `valid_hostaddr()`.
 
     ## Example
     ```
