@@ -175,6 +175,12 @@ def test_value_facts_from_the_source():
     assert kb.choices("non_empty_end_of_header_action") is None  # a 3.11 parameter
     assert "software" in kb.words("notify_classes")
     assert kb.words("allow_mail_to_files") == ["alias", "forward", "include"]
+    # int_filt.c maps these to 0 from 3.0 on; 2.x knows only notify and bounce
+    assert kb.inert_words("internal_mail_filter_classes") == [
+        "sendmail", "smtpd", "qmqpd", "forward", "verify",
+    ]  # fmt: skip
+    assert kb.inert_words("internal_mail_filter_classes", (2, 11)) == []
+    assert kb.inert_words("notify_classes") == []
     assert kb.parameter("inet_protocols")["exact_case"] is True
     assert kb.parameter("smtpd_tls_security_level")["treated_as"]["verify"] == "encrypt"
 

@@ -795,6 +795,16 @@ def test_charset_names_as_rfc2047_encode_checks_them():
     assert charset_problem("utf-8") is None and charset_problem("ISO-8859-15") is None
     assert charset_problem("iso 8859-1") == "invalid character 0x20 in charset name"
     assert charset_problem("utf.8") == "invalid character 0x2e in charset name"
+    # ENC_WORD_MAX_LEN / 2: 37 characters pass, 38 do not, from 3.10.9 and 3.11.2 on
+    assert charset_problem("x" * 37) is None
+    too_long = "unreasonable charset name (more than 37 characters)"
+    assert charset_problem("x" * 38) == too_long
+    assert charset_problem("x" * 37 + ".") == too_long  # the length is checked first
+    assert charset_problem("x" * 38, (3, 11)) == too_long  # the newest 3.11 has it
+    assert charset_problem("x" * 38, (3, 11, 2)) == too_long
+    assert charset_problem("x" * 38, (3, 11, 1)) is None
+    assert charset_problem("x" * 38, (3, 10, 9)) == too_long
+    assert charset_problem("x" * 38, (3, 10, 8)) is None
 
 
 # -- TLS and SASL facts the TLS/SASL rules ask (issue #11, item 2) ------------------------------

@@ -112,6 +112,40 @@ def test_expand_reports_undefined_and_errors():
     assert expand(shallow, {"x": "1"}.get).text == "y"
 
 
+@pytest.mark.parametrize(
+    "pattern, values, stops",
+    [
+        # postconf 3.7 -x: fatal "mac_exp_eval: bad conversion: N" for these
+        ("${{99999999999999999999} > {1}?{a}:{b}}", {}, "99999999999999999999"),
+        ("${{1} < {9223372036854775808}?{a}}", {}, "9223372036854775808"),
+        ("${{$n} == {0}?{a}}", {"n": "18446744073709551616"}, "18446744073709551616"),
+        ("${{1} < {" + "9" * 5000 + "}?{a}}", {}, "9" * 5000),  # beyond int()'s digits
+        # and these it compares: the largest long, leading zeros, text on one side
+        ("${{9223372036854775807} == {09223372036854775807}?{a}}", {}, None),
+        ("${{99999999999999999999} == {abc}?{a}}", {}, None),
+        ("${{-99999999999999999999} < {1}?{a}}", {}, None),
+    ],
+)
+def test_a_number_too_large_for_a_long_stops_the_expansion(pattern, values, stops):
+    result = expand(pattern, values.get)
+    if stops is None:
+        assert result.fatal is None and not result.errors
+    else:
+        assert result.fatal == f"mac_exp_eval: bad conversion: {stops}"
+        assert result.errors == [result.fatal]
+
+
+def test_level_comparisons_read_levels_as_compat_level_from_string():
+    """==level and friends convert with compat_level_from_string(), not atol_or_die(): a
+    level out of its limits is a warning and an expansion error, not a fatal one."""
+    for level in ("99999999999999999999", "3.1024", "9" * 5000):
+        result = expand("${{" + level + "} ==level {3}?{a}}", {}.get)
+        assert result.fatal is None
+        assert result.errors == [f'malformed compatibility level syntax: "{level}"']
+    assert expand("${{3.1023.1023} >level {3.6}?{a}}", {}.get).text == "a"
+    assert expand("${{+3.6} ==level {3.6}?{a}}", {}.get).text == "a"  # strtol() takes a sign
+
+
 def test_defaults_follow_the_compatibility_level():
     """Postfix 3.x's compatibility defaults are expressions of compatibility_level: the model
     gets them from the release's compiled-in default, not from a copy in a rule."""

@@ -297,7 +297,16 @@ _STRINGIFY = re.compile(r"^#define[ \t]+(\w+)\((\w+)\)[ \t]+#\2\s*,", re.MULTILI
 
 def name_table(texts: dict[str, str], macros: dict[str, str], spec: str | list[str]) -> list[str] | None:
     """The words of a NAME_CODE / NAME_MASK style table, ``"DIR/FILE.c:ARRAY"`` (or a list of
-    places: the first that exists wins), in table order; None when no place has the table.
+    places: the first that exists wins), in table order; None when no place has the table."""
+    pairs = name_table_pairs(texts, macros, spec)
+    return None if pairs is None else [word for word, _ in pairs]
+
+
+def name_table_pairs(
+    texts: dict[str, str], macros: dict[str, str], spec: str | list[str]
+) -> list[tuple[str, str | None]] | None:
+    """The (word, value as written) pairs of a name table (see name_table()); the value is
+    None where a stringifying macro names the word and its value at once.
 
     A table is a list of pairs, name then value, that ends at a null name: ``"name", CODE,``
     or ``{NAME_MACRO, CODE},`` or ``NAMEBUG(X),`` where NAMEBUG stringifies its argument.
@@ -317,21 +326,23 @@ def name_table(texts: dict[str, str], macros: dict[str, str], spec: str | list[s
         body = "\n".join(l for l in body.splitlines() if not l.lstrip().startswith("#"))
         tokens = [t.strip() for t in re.split(r"[,{}]", body)]
         tokens = [t for t in tokens if t]
-        words: list[str] = []
+        words: list[tuple[str, str | None]] = []
         index = 0
         while index < len(tokens):
             token = tokens[index]
             call = re.fullmatch(r"(\w+)\((\w+)\)", token)
             if call and any(call.group(1) == m for m, _ in stringify):
-                words.append(call.group(2))
+                words.append((call.group(2), None))
                 index += 1
                 continue
             if token in ("0", "NULL", "(char *) 0", "(const char *) 0"):
                 break
+            value = tokens[index + 1] if index + 1 < len(tokens) else None
             if token.startswith('"'):
-                words.append(_unescape("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', token))))
+                word = _unescape("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', token)))
+                words.append((word, value))
             elif token in macros:
-                words.append(macros[token])
+                words.append((macros[token], value))
             else:
                 raise ValueError(f"{place}: cannot read the name {token!r}")
             index += 2
@@ -575,8 +586,9 @@ def main() -> int:
         from pfconf import _toml
 
         tables = _toml.load(handle)
-    # ("choices" or "sets", name) -> [(version, words or None)], an entry each time they change
-    words: dict[tuple[str, str], list[tuple[str, tuple[str, ...] | None]]] = {}
+    # ("choices" or "sets", name) -> [(version, words or None, the words that set no bit)],
+    # an entry each time they change (the last only for sets with "none_set")
+    words: dict[tuple[str, str], list[tuple[str, tuple[str, ...] | None, tuple[str, ...]]]] = {}
     for version, ref in versions:
         release = scan(mirror, ref)
         table_kinds, def_defaults, proto, release_lists = (
@@ -590,14 +602,20 @@ def main() -> int:
                 seen.append((version, bounds))
         for section in ("choices", "sets"):
             for group in tables.get(section, []):
-                found = name_table(release.texts, release.macros, group["table"])
-                value = tuple(dict.fromkeys(found)) if found is not None else None
+                pairs = name_table_pairs(release.texts, release.macros, group["table"])
+                value = tuple(dict.fromkeys(w for w, _ in pairs)) if pairs is not None else None
+                # words whose mask is a literal 0: known, but they set nothing
+                inert = (
+                    tuple(dict.fromkeys(w for w, v in pairs or () if v == "0"))
+                    if "none_set" in group
+                    else ()
+                )
                 for name in group["parameters"]:
                     seen_words = words.setdefault((section, name), [])
-                    if (seen_words and seen_words[-1][1] != value) or (
+                    if (seen_words and seen_words[-1][1:] != (value, inert)) or (
                         not seen_words and value is not None
                     ):
-                        seen_words.append((version, value))
+                        seen_words.append((version, value, inert))
         for name in release_lists:
             match_lists.setdefault(name, (version, tag))
         for name, kind in table_kinds.items():
@@ -691,8 +709,12 @@ def main() -> int:
                 if param is None or not history_words:
                     continue
                 steps = [
-                    {"since": version, **({"values": list(value)} if value is not None else {})}
-                    for version, value in history_words
+                    {
+                        "since": version,
+                        **({"values": list(value)} if value is not None else {}),
+                        **({"inert": list(inert)} if inert else {}),
+                    }
+                    for version, value, inert in history_words
                 ]
                 if section == "choices":
                     param["kind"] = "enum"
@@ -711,6 +733,8 @@ def main() -> int:
                     param["read_by"] = group["programs"]
                     if group.get("numbers"):
                         param["numbers"] = True
+                    if "none_set" in group:
+                        param["none_set"] = group["none_set"]
                 if group.get("case") == "exact":
                     param["exact_case"] = True
                 sources_list = param["sources"]

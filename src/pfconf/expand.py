@@ -6,6 +6,8 @@ the value of ``name`` (expanded again, as with MAC_EXP_FLAG_RECURSE), ``${name?t
 text when the value is not empty, ``${name:text}`` the text when it is empty or undefined,
 ``${name?{a}:{b}}`` one or the other, and ``${{x} == {y} ? {a} : {b}}`` compares two texts
 (numbers when both are all digits; ``==level`` and friends compare compatibility levels).
+A number too large for a C long stops Postfix at once ("mac_exp_eval: bad conversion"):
+``fatal`` says so, and the expansion stops there too.
 ``postconf -x`` prints what this module computes, and the tests hold it to that.
 
 The reader is iterative where Postfix recurses, with Postfix's own limit: more than 100
@@ -18,8 +20,15 @@ from collections.abc import Callable
 
 import attrs
 
+from .values import compatibility_level
+
 #: Postfix's limit on nested expansions (mac_expand_callback: ``mc->level++ > 100``).
 MAX_NESTING = 100
+
+#: LONG_MAX of the LP64 systems Postfix runs on: the largest number a comparison's operand
+#: may be (util/mac_expand.c, atol_or_die(): strtol() with ERANGE is fatal, Postfix 3.2 and
+#: later; 3.0 and 3.1 used atol(), whose result then is undefined).
+LONG_MAX = 2**63 - 1
 
 #: CHARS_SPACE in util/stringops.h: what mac_expand skips around ``{text}``.
 _WHITESPACE = " \t\r\n"
@@ -32,11 +41,15 @@ Lookup = Callable[[str], "str | None"]
 class Expansion:
     """The result of expanding a value: the text, the names that were undefined where they
     were used unconditionally (``$name`` of an unknown name: empty, and postconf warns), and
-    the syntax errors Postfix would warn about (the expansion then stops, as Postfix's does)."""
+    the syntax errors Postfix would warn about (the expansion then stops, as Postfix's does).
+    ``fatal`` is the message with which Postfix stops the program doing the expansion
+    (msg_fatal), a comparison's number that does not fit a long; it is the last of
+    ``errors`` too, since the value is not known either way."""
 
     text: str = ""
     undefined: list[str] = attrs.field(factory=list)
     errors: list[str] = attrs.field(factory=list)
+    fatal: str | None = None
 
 
 def expand(pattern: str, lookup: Lookup, *, recurse: bool = True) -> Expansion:
@@ -47,12 +60,16 @@ def expand(pattern: str, lookup: Lookup, *, recurse: bool = True) -> Expansion:
 
 
 def _compat_level(text: str) -> tuple[int, int, int] | None:
-    """compat_level_from_string(): ``3``, ``3.6`` or ``3.6.1``; None when malformed."""
-    parts = text.split(".")
-    if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
-        return None
-    numbers = [int(p) for p in parts]
-    return (numbers + [0, 0])[0], (numbers + [0, 0])[1], (numbers + [0, 0])[2]
+    """compat_level_from_string(): ``3``, ``3.6`` or ``3.6.1`` within its limits (minor and
+    patch at most 1023); None when malformed.  pfconf.values reads it, as strtol() does."""
+    return compatibility_level(text)
+
+
+def _fits_long(digits: str) -> bool:
+    """Whether strtol() reads the ASCII digits ``digits`` without ERANGE (leading zeros
+    are fine).  Compared as text first: int() refuses very long digit strings."""
+    significant = digits.lstrip("0")
+    return len(significant) <= len(str(LONG_MAX)) and int(significant or "0") <= LONG_MAX
 
 
 _OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
@@ -60,6 +77,10 @@ _OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
 
 class _Error(Exception):
     pass
+
+
+class _Fatal(_Error):
+    """What msg_fatal() ends: the program stops, not just the expansion."""
 
 
 class _Expander:
@@ -75,6 +96,8 @@ class _Expander:
             self._parse(value, level)
         except _Error as exc:
             self.result.errors.append(str(exc))
+            if isinstance(exc, _Fatal):
+                self.result.fatal = str(exc)
         self.result.text = "".join(self.out)
 
     def _parse(self, value: str, level: int) -> None:
@@ -259,6 +282,10 @@ class _Expander:
                 raise _Error(f'malformed compatibility level syntax: "{bad}"')
             delta = (la > lb) - (la < lb)
         elif a.isdigit() and b.isdigit() and a.isascii() and b.isascii():
+            # mac_exp_eval(): alldig() on both, then atol_or_die() on the left, the right
+            for number in (a, b):
+                if not _fits_long(number):
+                    raise _Fatal(f"mac_exp_eval: bad conversion: {number}")
             delta = (int(a) > int(b)) - (int(a) < int(b))
         else:
             ea, eb = a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape")

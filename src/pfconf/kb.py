@@ -122,6 +122,13 @@ class KnowledgeBase:
         steps = self._step(name, "words", version)
         return [str(v) for v in steps[0]["values"]] if steps and "values" in steps[0] else None
 
+    def inert_words(self, name: str, version: Version | None = None) -> list[str]:
+        """The words of a set-valued parameter that its name table maps to no bit in Postfix
+        ``version`` (default: the target): accepted, but they change nothing.  Listed only
+        where a value of such words alone has an effect of its own (``none_set``)."""
+        steps = self._step(name, "words", version)
+        return [str(v) for v in steps[0].get("inert", ())] if steps else []
+
     def limits(self, name: str, version: Version | None = None) -> list[dict[str, Any]]:
         """The limits that the programs reading ``name`` put on its value in Postfix
         ``version`` (default: the target): ``{"program", "min", "max"}`` each, a missing

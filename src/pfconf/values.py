@@ -667,7 +667,11 @@ def _strtol(text: str, start: int) -> tuple[int, int] | None:
         i += 1
     if i == digits:
         return None
-    return sign * int(text[digits:i]), i
+    significant = text[digits:i].lstrip("0")
+    if len(significant) > 19:
+        # past LONG_MAX (strtol() clamps, with ERANGE), and beyond what int() converts
+        return sign * 2**63, i
+    return sign * int(significant or "0"), i
 
 
 #: global/compat_level.c: a level is major[.minor[.patch]], minor and patch at most 1023

@@ -99,6 +99,9 @@ START_FAILS = [
      'postfix: fatal: malformed compatibility level syntax: "three"'),
     # postfix-script runs postconf, which expands the parameters it knows
     ("smtpd_banner = ${myhostname ESMTP", "PAR025", "postconf: fatal: macro processing error"),
+    # both operands all digits: strtol() in atol_or_die(), and this one does not fit a long
+    ("smtpd_banner = ${{99999999999999999999} > {1}?{big}:{small}}", "PAR025",
+     "postconf: fatal: mac_exp_eval: bad conversion: 99999999999999999999"),
 ]  # fmt: skip
 
 
@@ -132,3 +135,20 @@ def test_a_client_level_on_the_server_runs_as_encrypt(
         client.ehlo()
     postfix.wait_for_log(r'postfix/smtpd\[\d+\]: warning: smtpd_tls_security_level: '
                          r'unsupported TLS level "verify", using "encrypt"$')  # fmt: skip
+
+
+def test_filter_classes_that_select_nothing_are_bad_input(
+    tmp_path: Path, scratch_postfix: ScratchPostfixFactory
+) -> None:
+    """PAR028's warning: every word known, none mapped to a class by int_filt_flags(), which
+    smtpd calls when it posts a postmaster notice (here for a protocol error)."""
+    text = main_cf("internal_mail_filter_classes = verify\nnotify_classes = protocol")
+    assert " PAR028 warning " in lint(tmp_path, text, "PAR028")
+
+    postfix = scratch_postfix(text)
+    with postfix.client("smtp", timeout=5) as client:
+        client.ehlo()
+        assert client.docmd("NO-SUCH-COMMAND")[0] == 500  # "command not recognized"
+    postfix.wait_for_log(
+        r"postfix/smtpd\[\d+\]: warning: internal_mail_filter_classes: bad input: verify$"
+    )

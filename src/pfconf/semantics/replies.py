@@ -24,11 +24,13 @@ class RblTemplate:
     """A reply template and what rbl_reject_reply() makes of it: ``error`` is why
     mac_expand() fails (a syntax error, or a name smtpd does not define), ``code_error``
     why the expanded reply is not a 4xx/5xx reply (then smtpd sends "450 4.7.1 Service
-    unavailable" instead)."""
+    unavailable" instead); ``stops`` when the error is one that stops smtpd at once (a
+    comparison's number too large for a long, Postfix 3.2 and later)."""
 
     text: str
     error: str | None = None
     code_error: str | None = None
+    stops: bool = False
 
 
 def rbl_macros(version: Version) -> frozenset[str]:
@@ -51,8 +53,11 @@ def rbl_template(text: str, version: Version, rbl_code: str | None) -> RblTempla
 
     # MAC_EXP_FLAG_NONE: the names' values are not expanded again
     expansion = expand(text, lookup, recurse=False)
+    if expansion.fatal is not None and version[:2] < (3, 2):
+        return RblTemplate(text)  # atol() before 3.2: no stop, a result not known here
     if expansion.errors:
-        return RblTemplate(text, error=expansion.errors[0])
+        fatal = expansion.errors[0] == expansion.fatal
+        return RblTemplate(text, error=expansion.errors[0], stops=fatal)
     if expansion.undefined:
         return RblTemplate(text, error=f'unknown macro name "{expansion.undefined[0]}"')
     reply = expansion.text

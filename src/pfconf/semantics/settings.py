@@ -135,11 +135,32 @@ def dane_digests(value: str) -> tuple[Piece, ...]:
 RFC2047_ESPECIALS = '()<>@,;:\\"/[]?.='
 
 
-def charset_problem(name: str) -> str | None:
-    """rfc2047_encode() (global/rfc2047_code.c, Postfix 3.10 and later) on the charset name:
-    printable ASCII, no blank, none of the RFC 2047 especials."""
+#: rfc2047_encode() refuses a charset name longer than ENC_WORD_MAX_LEN / 2, 75 / 2 in C:
+#: 37 characters (global/rfc2047_code.c), from the patch releases that added the check
+#: (postfix-3.12-20260413, backported to 3.10.9 and 3.11.2).
+CHARSET_MAX_LENGTH = 75 // 2
+_CHARSET_LENGTH_SINCE: dict[tuple[int, ...], int] = {(3, 10): 9, (3, 11): 2}
+
+
+def _charset_length_checked(version: tuple[int, ...]) -> bool:
+    """Whether Postfix ``version`` has the length check; a version without a patch number
+    stands for the newest patch release of it, as elsewhere in the knowledge base."""
+    if version[:2] > (3, 11):
+        return True
+    since = _CHARSET_LENGTH_SINCE.get(version[:2])
+    return since is not None and (len(version) < 3 or version[2] >= since)
+
+
+def charset_problem(name: str, version: tuple[int, ...] = (3, 12)) -> str | None:
+    """rfc2047_encode() (global/rfc2047_code.c, Postfix 3.10 and later) on the charset name
+    in Postfix ``version``: not empty, not longer than 37 characters (from 3.10.9 and
+    3.11.2), printable ASCII, no blank, none of the RFC 2047 especials; in that order."""
     if not name:
         return "empty charset name"
+    if len(name.encode("utf-8", "surrogateescape")) > CHARSET_MAX_LENGTH and (
+        _charset_length_checked(version)
+    ):
+        return f"unreasonable charset name (more than {CHARSET_MAX_LENGTH} characters)"
     for ch in name:
         if not ch.isascii() or not ch.isprintable() or ch == " " or ch in RFC2047_ESPECIALS:
             return f"invalid character 0x{ord(ch):x} in charset name"

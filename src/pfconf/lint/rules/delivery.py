@@ -492,13 +492,16 @@ class CommandDirectorySyntax(Rule):
     """
     ## What it finds
     A `command_execution_directory` with a `$` syntax error (an unbalanced `${` or `$(`,
-    an empty `${}`, a bad `${name?...}`), where local(8) runs.
+    an empty `${}`, a bad `${name?...}`), where local(8) runs; also a comparison whose
+    operands are both all digits with one too large for a C long (Postfix 3.2 and later).
 
     ## Why it matters
     local(8) expands the value for each delivery to a command (`mailbox_command`,
     `mailbox_command_maps`, a `|command` in aliases or .forward); when the expansion fails
     it logs "bad parameter value syntax" and defers the message with "4.3.5 mail system
-    configuration error", so no delivery to a command ever happens.
+    configuration error", so no delivery to a command ever happens.  A number too large
+    for a long stops local(8) instead ("mac_exp_eval: bad conversion"), and the delivery
+    is deferred all the same.
 
     ## Postfix source
     - `src/local/command.c`, `deliver_command()`: the directory is expanded with
@@ -507,7 +510,8 @@ class CommandDirectorySyntax(Rule):
     - The value is read without expansion at start-up (a raw parameter):
       `src/local/local.c`, `main()` (its CONFIG_RAW_TABLE).
     - The `$` syntax: `src/util/mac_parse.c`, `mac_parse()`; `src/util/mac_expand.c`,
-      `mac_expand()`.
+      `mac_expand()`; an all-digit operand that strtol() cannot hold is fatal:
+      `src/util/mac_expand.c`, `atol_or_die()`.
 
     ## Example
     ```
@@ -541,19 +545,26 @@ class CommandDirectorySyntax(Rule):
                 continue
             seen.add(id(origin))
             errors: list[str] = []
+            fatal: str | None = None
             for value in ("x", ""):  # a name's value decides which branch of ${name?...} runs
 
                 def lookup(name: str, value: str = value) -> str | None:
                     return value
 
-                errors += expand(raw, lookup, recurse=False).errors
-            if not errors:
+                found = expand(raw, lookup, recurse=False)
+                errors += [e for e in found.errors if e != found.fatal]
+                fatal = fatal or found.fatal
+            if fatal is not None and ctx.target[:2] >= (3, 2):
+                effect = "stops (and the delivery is deferred) at each delivery to a command"
+                errors.insert(0, fatal)
+            elif errors:
+                effect = "logs 'bad parameter value syntax' and defers each delivery to a command"
+            else:
                 continue
             where = at.setting_origin(origin, daemon=daemon)
             if where is not None:
                 self.report(
                     where,
-                    f"command_execution_directory: {errors[0]}: local(8) on {daemon.key} logs "
-                    "'bad parameter value syntax' and defers each delivery to a command "
-                    "(mailbox_command, |command in aliases or .forward)",
+                    f"command_execution_directory: {errors[0]}: local(8) on {daemon.key} "
+                    f"{effect} (mailbox_command, |command in aliases or .forward)",
                 )

@@ -384,20 +384,24 @@ class FullNameCharsetInvalid(Rule):
     ## What it finds
     `full_name_encoding_charset` (Postfix 3.10 and later) that cannot name a character set
     in an RFC 2047 encoded word: a blank, a control or non-ASCII character, or one of
-    `()<>@,;:\\"/[]?.=`.
+    `()<>@,;:\\"/[]?.=`; or, from Postfix 3.10.9, 3.11.2 and 3.12 on, a name longer
+    than 37 characters (half of the 75 an encoded word may have, rounded down).
 
     ## Why it matters
     cleanup(8) uses it to encode a sender's full name that is not ASCII when it adds a
     `From:` header to locally submitted mail; with an invalid name rfc2047_encode() logs
-    "invalid character ... in charset name" and gives up (global/rfc2047_code.c), so such
-    messages go out without the full name.
+    "invalid character ... in charset name" (or "unreasonable charset name" for one too
+    long) and gives up (global/rfc2047_code.c), so such messages go out without the full
+    name.
 
     ## Postfix source
     - cleanup(8) encodes a non-ASCII full name with `full_name_encoding_charset`:
       `src/cleanup/cleanup_message.c`, `get_fullname_hdr_text()` (Postfix 3.10 and later).
     - A charset name with a character RFC 2047 does not allow stops the encoding ("invalid
       character ... in charset name"), and the full name is left out:
-      `src/global/rfc2047_code.c`, `rfc2047_encode()`.
+      `src/global/rfc2047_code.c`, `rfc2047_encode()`.  So does a name longer than
+      `ENC_WORD_MAX_LEN / 2` (75 / 2, so 37 characters; "unreasonable charset name"),
+      checked first, in the same function from postfix-3.12-20260413, 3.10.9 and 3.11.2.
 
     ## Example
     ```
@@ -427,7 +431,8 @@ class FullNameCharsetInvalid(Rule):
         for view in views:
             origin = view.origin("full_name_encoding_charset")
             value = view.value("full_name_encoding_charset") or ""
-            problem = charset_problem(value) if value else None  # empty: a length limit
+            # empty: a length limit
+            problem = charset_problem(value, ctx.target) if value else None
             if origin is None or problem is None:
                 continue
             message = (

@@ -668,8 +668,9 @@ class RblReplyTemplate(Rule):
     `rbl_*` names, `client`, `client_address`, `client_name`, `client_port`,
     `reverse_client_name`, `helo_name`, `sender`, `recipient` with `_name` and `_domain`,
     `server_name` and `localtime`: not main.cf parameters such as `$myhostname`), a
-    syntax error, or a reply that does not start with a 4xx or 5xx code.  Only where a
-    DNS list rejects (`reject_rbl_client`, `reject_rhsbl_*`).
+    syntax error, a comparison whose operands are both all digits with one too large for
+    a C long (Postfix 3.2 and later), or a reply that does not start with a 4xx or 5xx
+    code.  Only where a DNS list rejects (`reject_rbl_client`, `reject_rhsbl_*`).
 
     ## Why it matters
     rbl_reject_reply() (smtpd/smtpd_check.c) expands the template when a listed client is
@@ -678,6 +679,8 @@ class RblReplyTemplate(Rule):
     instead of rejected.  A failed `rbl_reply_maps` template falls back to
     `default_rbl_reply` (warning), and a reply without a valid code becomes "450 4.7.1
     Service unavailable": listed clients are deferred and retry instead of being refused.
+    A number too large for a long stops smtpd with either template ("mac_exp_eval: bad
+    conversion").
 
     ## Postfix source
     - The template is expanded when a listed client is rejected; a failed default template
@@ -687,6 +690,8 @@ class RblReplyTemplate(Rule):
     - The names it can fill in: `rbl_*` in `src/smtpd/smtpd_check.c`, `rbl_expand_lookup()`,
       the rest in `src/smtpd/smtpd_expand.c`, `smtpd_expand_lookup()` (no main.cf
       parameters; `server_name` stands for `$myhostname`).
+    - A comparison of two all-digit operands converts them with strtol(), and a number
+      that does not fit stops the program: `src/util/mac_expand.c`, `atol_or_die()`.
 
     ## Example
     ```
@@ -773,7 +778,13 @@ class RblReplyTemplate(Rule):
             if expanded_early
             else ""
         )
-        if reading.error is not None:
+        if reading.error is not None and reading.stops:
+            message = (
+                f"{parameter}{entry}: {reading.error}: smtpd stops each time a DNS list "
+                "rejects a client: the client is cut off, and master may pause the service"
+            )
+            severity = None
+        elif reading.error is not None:
             if fatal:
                 message = (
                     f'{parameter}: {reading.error}: smtpd stops ("bad default rbl reply '

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import attrs
 
-from ...expand import Expansion, expand
+from ...expand import LONG_MAX, Expansion, expand
 from ...model import Override, Parameter
 from ...semantics import Configuration, Daemon, reading
 from ...semantics.addresses import transport_name
@@ -838,20 +838,28 @@ class MacroSyntaxError(Rule):
     `${name?{...}}`, a comparison `${{a} op {b}?...}` with an unknown operator, an operand
     outside braces, or text where `?` or `:` belongs.  The checks are those of mac_parse()
     and mac_expand() in util/mac_parse.c and util/mac_expand.c, as pfconf.expand repeats
-    them; a value nested too deeply is SYN005's.  Parameters Postfix reads without
-    expansion (`mailbox_command`, `default_rbl_reply`...) and unknown names that nothing
-    refers to are skipped.
+    them; a value nested too deeply is SYN005's.  Also (Postfix 3.2 and later) a
+    comparison whose operands are both all digits where one of them is larger than a C
+    long holds (9223372036854775807; leading zeros do not count):
+    `${{99999999999999999999} > {1}?{big}}`.  Parameters Postfix reads without expansion
+    (`mailbox_command`, `default_rbl_reply`...) and unknown names that nothing refers to
+    are skipped.
 
     ## Why it matters
     Every program that reads the parameter stops with "macro processing error" after the
     warning (util/dict.c, dict_eval()).  For a parameter Postfix knows, postconf stops
     too (it expands them all), and `postfix start`, whose script runs postconf, fails:
-    Postfix does not start at all.
+    Postfix does not start at all.  A number too large stops the same programs at once,
+    with "mac_exp_eval: bad conversion" (postconf 3.7 does, even for `postconf -n`).
 
     ## Postfix source
     - A value with a `$` syntax error stops the program that expands it:
       `src/util/dict.c`, `dict_eval()` ("macro processing error"), after
       `src/util/mac_expand.c`, `mac_expand()` reports the error.
+    - A comparison compares numbers when both operands are all ASCII digits
+      (`src/util/mac_expand.c`, `mac_exp_eval()`, with `alldig()`), converted by
+      `atol_or_die()` in the same file: strtol() in base 10, and ERANGE is fatal ("bad
+      conversion").  Postfix 3.0 and 3.1 used atol() there, without a check.
 
     ## Example
     ```
@@ -864,7 +872,8 @@ class MacroSyntaxError(Rule):
     ```
 
     ## Fix
-    Balance the braces, or write `$$` for a literal dollar sign.
+    Balance the braces, or write `$$` for a literal dollar sign; compare only numbers
+    that fit a long (or put a non-digit in one operand to compare them as text).
     """
 
     code = "PAR025"
@@ -880,22 +889,35 @@ class MacroSyntaxError(Rule):
             if info.get("raw") or "$" not in setting.text:
                 continue
             # the names a value uses are checked where they are set: no recursion here
+            found = expand(setting.text, _view(ctx, setting).raw, recurse=False)
             errors = [
                 e
-                for e in expand(setting.text, _view(ctx, setting).raw, recurse=False).errors
+                for e in found.errors
                 if not e.startswith("unreasonable macro call nesting")  # SYN005
+                and (e != found.fatal or ctx.target[:2] >= (3, 2))  # atol() before 3.2
             ]
-            if errors:
-                if setting.daemon is None and ctx.kb.known(setting.name):
-                    # postconf expands the parameters it knows, and postfix-script runs it
+            if not errors:
+                continue
+            # postconf expands the parameters it knows, and postfix-script runs it
+            by_postconf = setting.daemon is None and ctx.kb.known(setting.name)
+            if errors[0] == found.fatal:
+                number = errors[0].rpartition(": ")[2]
+                who = "postconf, postfix start and " if by_postconf else ""
+                message = (
+                    f"{setting.name}{setting.where()}: {_shorten(number, 40)} in a comparison "
+                    f"does not fit a long (at most {LONG_MAX}): {who}the programs that read "
+                    f'{setting.name} stop ("mac_exp_eval: bad conversion")'
+                )
+            else:
+                if by_postconf:
                     effect = "postconf stops, and with it postfix start"
                 else:
                     effect = f"the programs that read {setting.name} stop"
-                self.report(
-                    _at(setting),
+                message = (
                     f"{setting.name}{setting.where()}: {_shorten(errors[0])}: {effect} "
-                    "(\"macro processing error\")",
-                )  # fmt: skip
+                    '("macro processing error")'
+                )
+            self.report(_at(setting), message)
 
 
 @register
@@ -1070,10 +1092,21 @@ class UnknownWordInSet(Rule):
     is not made, a warning here; for `*_tls_loglevel` an unknown word makes the whole
     value count as no logging, with a warning.
 
+    Also, as a warning, an `internal_mail_filter_classes` whose words are all known but
+    none of them `bounce` or `notify` (Postfix 3.0 and later also know `sendmail`,
+    `smtpd`, `qmqpd`, `forward` and `verify`, which select nothing): int_filt_flags()
+    logs "bad input" each time bounce, smtpd, smtp or verify posts a message, and no
+    internal mail is filtered, as if the value were empty.
+
     ## Postfix source
     - `src/util/name_mask.c`, `name_mask_delim_opt()`: an unknown word stops the program
       (NAME_MASK_FATAL, the default) or is skipped, with a warning for NAME_MASK_WARN and
       silently for NAME_MASK_IGNORE, as each caller asks.
+    - `src/global/int_filt.c`, `int_filt_flags()`: only `notify` and `bounce` map to a
+      class in its table, the other words to 0; a value that is not empty but gives 0
+      logs "bad input" and no class is filtered.  It is called from
+      `src/global/post_mail.c`, `post_mail_init()`, whenever bounce, smtpd, smtp or
+      verify posts a message.
 
     ## Example
     ```
@@ -1086,7 +1119,8 @@ class UnknownWordInSet(Rule):
     ```
 
     ## Fix
-    Use a word from the list the message gives (with its case).
+    Use a word from the list the message gives (with its case).  For
+    `internal_mail_filter_classes`, list `bounce` and/or `notify`, or leave it empty.
     """
 
     code = "PAR028"
@@ -1108,10 +1142,12 @@ class UnknownWordInSet(Rule):
             who = _readers_running(ctx, setting, list(info.get("read_by", ["all"])))
             if not who or not _tls_in_use(ctx, setting):
                 continue
+            unknown = False  # a word outside the table (a hex mask counts too)
             for token in split_list(value, LIST_SEPARATORS, parens="\0\0"):
                 word = token.text
                 if (word if exact else word.lower()) in known:
                     continue
+                unknown = True
                 if info.get("numbers") and _HEX.fullmatch(word):
                     continue
                 close = [w for w in words if w.lower() == word.lower()]
@@ -1133,3 +1169,28 @@ class UnknownWordInSet(Rule):
                 self.report(_at_word(setting, word), message, severity=severity)
                 if mode in ("fatal", "return"):
                     break  # the program stops, or gives up the value, at the first one
+            if not unknown:
+                self._none_set(ctx, setting, value, who)
+
+    def _none_set(self, ctx: Context, setting: _Setting, value: str, who: list[str]) -> None:
+        """A value whose words are all known but together set no bit, where the readers
+        then do something of their own (``none_set``: int_filt_flags() warns)."""
+        info = ctx.kb.parameter(setting.name) or {}
+        effect = info.get("none_set")
+        case = (lambda w: w) if info.get("exact_case") else str.lower
+        inert = {case(w) for w in ctx.kb.inert_words(setting.name)}
+        words = [t.text for t in split_list(value, LIST_SEPARATORS, parens="\0\0")]
+        # int_filt_flags() looks at a value that is not empty (only separators count)
+        if effect is None or not value or not {case(w) for w in words} <= inert:
+            return
+        useful = [w for w in ctx.kb.words(setting.name) or [] if case(w) not in inert]
+        if not words:
+            what = f"{value!r} names none of {', '.join(useful)}"
+        else:
+            verb = "selects" if len(words) == 1 else "select"
+            what = f"{', '.join(words)} {verb} nothing (only {', '.join(useful)} do)"
+        self.report(
+            _at(setting),
+            f"{setting.name}{setting.where()}: {what}: {_who(who, str(effect))}",
+            severity="warning",
+        )
