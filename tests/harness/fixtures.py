@@ -24,6 +24,7 @@ from pfconf.postfix import find_program
 from .dns import FakeDns
 from .dovecot import Dovecot, dovecot_installed
 from .postfix import ScratchPostfix
+from .recipes import PASSWORD, USER, Mail
 from .sandbox import Sandbox
 from .smtp_client import Transcripts
 from .smtp_sink import SmtpSink
@@ -137,6 +138,39 @@ def dovecot(sandbox: Sandbox, tmp_path: Path) -> DovecotFactory:
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     """A CA and a certificate for mail.example.com it signed (files 0600), made once."""
     return make_certificates(tmp_path_factory.mktemp("certificates"))
+
+
+#: The domains the recipe tests' mail uses: each resolves, as reject_unknown_*_domain needs.
+MAIL_DOMAINS = ("example.org", "example.net", "deimos.fr", "example.com")
+
+MailFactory = Callable[..., Mail]
+
+
+@pytest.fixture
+def mail_server(
+    sandbox: Sandbox,
+    scratch_postfix: ScratchPostfixFactory,
+    dovecot: DovecotFactory,
+    fake_dns: FakeDns,
+    smtp_sink: SmtpSink,
+    transcripts: Transcripts,
+    certificates: Certificates,
+) -> MailFactory:
+    """``mail_server(config_dir, sasl=True, outbound=True)``: a scratch Postfix from
+    ``config_dir`` started with Dovecot beside it (``sasl``: the test user may log in) and
+    its outbound mail going to the SMTP sink (``outbound``), as a :class:`Mail` to talk to.
+    The fake DNS resolves :data:`MAIL_DOMAINS`."""
+    for domain in MAIL_DOMAINS:
+        fake_dns.add(domain, "A", "192.0.2.25")
+
+    def run(config: Path, sasl: bool = True, outbound: bool = True) -> Mail:
+        postfix = scratch_postfix(config_dir=config, start=False,
+                                  outbound=smtp_sink.nexthop if outbound else None)  # fmt: skip
+        auth = dovecot(postfix, {USER: PASSWORD}) if sasl else None
+        sandbox.start(postfix)
+        return Mail(postfix, certificates, transcripts, sandbox.foreign_address, smtp_sink, auth)
+
+    return run
 
 
 @pytest.fixture
