@@ -23,6 +23,7 @@ from harness.dovecot import Dovecot
 from harness.fixtures import ScratchPostfixFactory, require_dovecot, require_e2e
 from harness.postfix import SANDBOX_PARAMETERS, stock_master_cf
 from harness.smtp_client import RecordingSMTP, Transcript
+from harness.tls import Certificates
 
 from pfconf import load
 from pfconf.cli.pfedit import cli as pfedit
@@ -234,6 +235,40 @@ def test_the_sink_records_envelopes_and_credentials(sandbox: Sandbox) -> None:
     assert first.rcpt_tos == ["dave@example.net", "erin@example.net"]
     assert first.data == b"Subject: x\r\n\r\n.leading dot\r\n"
     assert sink.auth_attempts[-1][1:] == ("carol", "wrong")
+
+
+def test_the_smarthost_sink_wants_auth_over_starttls(
+    sandbox: Sandbox, certificates: Certificates
+) -> None:
+    sink = sandbox.start(SmtpSink(credentials={"carol": "s3cret"}, certificates=certificates,
+                                  require_auth=True))  # fmt: skip
+    client = RecordingSMTP(Transcript("to the smarthost sink"), certificates.hostname,
+                           source_address=("127.0.0.1", 0))  # fmt: skip
+    client.connect("127.0.0.1", sink.port)
+    client.ehlo("client.test")
+    assert client.has_extn("starttls") and not client.has_extn("auth")
+    assert client.docmd("AUTH", "PLAIN AGNhcm9sAHMzY3JldA==")[0] == 538  # carol, s3cret
+    assert client.docmd("MAIL", "FROM:<carol@example.org>")[0] == 530
+    client.starttls(context=certificates.client_context())
+    client.ehlo("client.test")
+    assert client.has_extn("auth") and not client.has_extn("starttls")
+    assert client.docmd("MAIL", "FROM:<carol@example.org>")[0] == 530
+    client.login("carol", "s3cret")
+    client.sendmail("carol@example.org", ["dave@example.net"], b"Subject: x\r\n\r\nhi\r\n")
+    client.quit()
+    [message] = sink.wait_for_messages(1)
+    assert message.tls is not None and message.tls.startswith("TLSv1.")
+    assert message.auth == ("PLAIN", "carol", "s3cret")
+    # the AUTH refused before TLS had carried the password in clear all the same
+    assert sink.auth_in_clear == [("PLAIN", "carol", "s3cret")]
+    [session] = sink.sessions
+    seen = session.render()
+    assert "s3cret" not in seen and "AGNhcm9s" not in seen
+    assert "C: AUTH PLAIN <credentials, not shown>" in session.lines
+    assert any(line.startswith("-- TLS established: TLSv1.") for line in session.lines)
+    assert session.lines[-5:] == ["C: <message: 3 lines>", "C: .",
+                                  "S: 250 2.0.0 Ok: queued in the sink", "C: quit",
+                                  "S: 221 2.0.0 Bye"]  # fmt: skip
 
 
 def test_transcripts_keep_the_exchange_and_hide_credentials(sandbox: Sandbox) -> None:
