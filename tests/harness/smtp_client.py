@@ -76,8 +76,8 @@ class _Recorder:
         self._secret_next = False
 
     def send(self, s: str | bytes) -> None:
-        self._record_sent(s)
         super().send(s)  # type: ignore[misc]
+        self._record_sent(s)  # only what was sent: not a QUIT after the connection closed
 
     def getreply(self) -> tuple[int, bytes]:
         code, message = super().getreply()  # type: ignore[misc]
