@@ -7,7 +7,8 @@ Everything runs in a private network namespace entered by the test's own thread
 
 - :class:`ScratchPostfix` (:mod:`.postfix`): a Postfix instance from a test's main.cf and
   master.cf, changed for the sandbox by pfconf's own editor (the module says exactly how);
-- :class:`SmtpSink` (:mod:`.smtp_sink`): where outbound mail goes, envelopes recorded;
+- :class:`SmtpSink` (:mod:`.smtp_sink`): where outbound mail goes, envelopes recorded; with
+  ``certificates`` and ``require_auth`` a provider's relay (AUTH only over STARTTLS);
 - :class:`FakeDns` (:mod:`.dns`): the DNS server Postfix asks (blocklists, PTR);
 - :class:`Dovecot` (:mod:`.dovecot`): Dovecot's auth service alone, its socket where smtpd
   looks for it (a scratch Postfix prepared with ``start=False`` tells where:

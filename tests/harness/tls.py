@@ -11,12 +11,15 @@ import datetime
 import os
 import ssl
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+if TYPE_CHECKING:
+    # imported where certificates are made: the harness loads (and the tests that need no
+    # certificate run) without the library
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 #: The name the server certificate is for, and the name a test client expects.
 SERVER_NAME = "mail.example.com"
@@ -47,12 +50,16 @@ class Certificates:
 
 
 def _key() -> rsa.RSAPrivateKey:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     # RSA rather than ECDSA: every TLS version and cipher a test client may be limited to
     # can use it.
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def _key_usage(*uses: str) -> x509.KeyUsage:
+    from cryptography import x509
+
     flags = (
         "digital_signature",
         "content_commitment",
@@ -76,6 +83,10 @@ def _write(path: Path, data: bytes) -> None:
 def make_certificates(directory: Path, hostname: str = SERVER_NAME) -> Certificates:
     """A new CA (``ca.pem``) and a certificate for ``hostname`` (``server.pem``, its key in
     ``server.key``) in ``directory``, which must not hold them yet."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
     start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=2)
