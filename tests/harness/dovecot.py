@@ -1,12 +1,13 @@
-"""Dovecot's authentication service, alone, as the SASL server of a scratch Postfix.
+"""Dovecot as a scratch Postfix's SASL server, and, when asked, as its LMTP mailbox store.
 
 It runs from its own configuration file (``dovecot -c FILE -F``, in the foreground, a child
 of the test) with its own run, state and log files in a fresh directory, never /etc/dovecot
 or the system's instance.  What the configuration says, and why:
 
-- no protocols (no IMAP, POP3, LMTP or submission: Dovecot says "starting up without any
-  protocols"), ``listen = 127.0.0.1`` and ``ssl = no``: nothing but the auth service and
-  Dovecot's internal unix sockets; :meth:`Dovecot.start` checks that no TCP port appeared;
+- no protocols (no IMAP, POP3 or submission: Dovecot says "starting up without any
+  protocols"), or only ``lmtp`` when the test wants mail delivered; ``listen = 127.0.0.1``
+  and ``ssl = no``: nothing but the auth service, the LMTP socket and Dovecot's internal
+  unix sockets; :meth:`Dovecot.start` checks that no TCP port appeared;
 - a passwd-file user database (``scheme=PLAIN``) with the test's users, mode 0640 for the
   ``dovecot`` group (the auth process runs as Dovecot's internal user);
 - the auth socket (``service auth { unix_listener PATH }``) at the path smtpd uses,
@@ -19,7 +20,17 @@ or the system's instance.  What the configuration says, and why:
   the answer, as the seed article's saslauthd would not;
 - ``auth_verbose = yes`` (each failure logged, without the password:
   ``auth_verbose_passwords`` and ``auth_debug_passwords`` keep their default, no), and
-  ``log_path`` a file the test reads.
+  ``log_path`` a file the test reads;
+- with ``lmtp`` (a socket path, such as ``ScratchPostfix.lmtp_socket()``, where
+  virtual_transport points Postfix): ``protocols = lmtp`` and the LMTP service's listener
+  there, owned by Postfix's mail_owner, mode 0600 (Postfix's lmtp client connects as that
+  user).  LMTP looks the RCPT TO address up as the user name (Dovecot's "LMTP Server"
+  documentation), so the users that receive mail are passwd-file entries named by their
+  address (``alice@example.com``); an address the file lacks is refused ("550 5.1.1 User
+  doesn't exist").  The static user database gives every user the uid nobody and a home
+  under :attr:`Dovecot.mail` (``DOMAIN/LOCALPART``), ``mail_location = maildir:~/Maildir``:
+  :meth:`Dovecot.maildir` is where a user's mail lands, and :meth:`Dovecot.messages` reads
+  it.  The mail stays under the test's ``keep`` directory after Dovecot stopped.
 """
 
 from __future__ import annotations
@@ -41,11 +52,11 @@ START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 
 CONFIG = """\
-# Written by the pfconf test harness (tests/harness/dovecot.py): the auth service only.
+# Written by the pfconf test harness (tests/harness/dovecot.py): auth, and LMTP when asked.
 base_dir = {base_dir}
 state_dir = {state_dir}
 instance_name = {instance_name}
-protocols =
+protocols = {protocols}
 listen = 127.0.0.1
 ssl = no
 log_path = {log}
@@ -61,11 +72,22 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid=nobody gid=nogroup home=/nonexistent
+  args = uid=nobody gid=nogroup home={mail}/%d/%n
 }}
+mail_location = maildir:~/Maildir
 service auth {{
   unix_listener {socket} {{
     mode = 0660
+    user = {owner}
+    group = {group}
+  }}
+}}
+"""
+
+#: Added to :data:`CONFIG` when Dovecot is to take mail over LMTP.
+LMTP_CONFIG = """service lmtp {{
+  unix_listener {lmtp} {{
+    mode = 0600
     user = {owner}
     group = {group}
   }}
@@ -93,6 +115,8 @@ def dovecot_installed() -> bool:
 class Dovecot:
     """Dovecot's auth service for a scratch Postfix: ``users`` (name -> password) may log
     in; the socket is at ``socket`` (``postfix.sasl_socket(service)``), owned by ``owner``.
+    With ``lmtp`` (a socket path) it also takes mail over LMTP there, for the ``users``
+    named by an address (see the module docstring).
 
     Start it with ``sandbox.start(dovecot)`` after ``scratch_postfix(..., start=False)``
     and before the instance itself; ``keep`` is where its configuration and log stay after
@@ -107,6 +131,7 @@ class Dovecot:
         socket: Path,
         users: dict[str, str],
         owner: str = "postfix",
+        lmtp: Path | None = None,
     ) -> None:
         for name, password in users.items():
             if ":" in name + password or "\n" in name + password:
@@ -116,6 +141,7 @@ class Dovecot:
         if os.path.lexists(self.keep):
             raise HarnessError(f"{self.keep} exists already")
         self.socket = socket
+        self.lmtp = lmtp
         self.users = dict(users)
         self.owner = owner
         self.directory = Path(tempfile.mkdtemp(prefix="pfconf-dovecot-", dir="/tmp"))
@@ -123,6 +149,8 @@ class Dovecot:
         self.config = self.directory / "dovecot.conf"
         self.logfile = self.directory / "dovecot.log"
         self.output = self.directory / "dovecot.out"
+        #: where the users' homes, and their maildirs, are (``DOMAIN/LOCALPART/Maildir``)
+        self.mail = self.directory / "mail"
         self._process: subprocess.Popen[bytes] | None = None
         self._stopped = False
 
@@ -138,14 +166,25 @@ class Dovecot:
         os.chown(users, 0, internal.gr_gid)
         os.chmod(users, 0o640)
         (self.directory / "state").mkdir()
-        self.config.write_text(CONFIG.format(
-            base_dir=self.directory / "run", state_dir=self.directory / "state",
-            instance_name=f"pfconf-{self.directory.name}", log=self.logfile, users=users,
-            socket=self.socket, owner=self.owner, group=group,
-        ))  # fmt: skip
-        if not self.socket.parent.exists():
-            self.socket.parent.mkdir(mode=0o700)
-            os.chown(self.socket.parent, owner.pw_uid, owner.pw_gid)
+        nobody = pwd.getpwnam("nobody")
+        self.mail.mkdir(mode=0o700)  # the users' homes are made in it as they get mail
+        os.chown(self.mail, nobody.pw_uid, nobody.pw_gid)
+        settings = {
+            "base_dir": self.directory / "run", "state_dir": self.directory / "state",
+            "instance_name": f"pfconf-{self.directory.name}", "log": self.logfile,
+            "users": users, "socket": self.socket, "owner": self.owner, "group": group,
+            "mail": self.mail, "lmtp": self.lmtp,
+            "protocols": "lmtp" if self.lmtp is not None else "",
+        }  # fmt: skip
+        text = CONFIG.format(**settings)
+        if self.lmtp is not None:
+            text += LMTP_CONFIG.format(**settings)
+        self.config.write_text(text)
+        sockets = [self.socket] + ([self.lmtp] if self.lmtp is not None else [])
+        for path in sockets:
+            if not path.parent.exists():
+                path.parent.mkdir(mode=0o700)
+                os.chown(path.parent, owner.pw_uid, owner.pw_gid)
         listening = _tcp_listeners()
         with open(self.output, "wb") as output:
             self._process = subprocess.Popen(
@@ -153,9 +192,12 @@ class Dovecot:
                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + START_TIMEOUT
-        while not self.socket.is_socket():
+        while not all(path.is_socket() for path in sockets):
             if self._process.poll() is not None or time.monotonic() > deadline:
-                raise HarnessError(f"Dovecot: no auth socket at {self.socket}\n--- output ---\n"
+                missing = ", ".join(str(p) for p in sockets if not p.is_socket())
+                if "service(lmtp) access" in self._read(self.output):
+                    missing += " (Dovecot's LMTP server is not installed: dovecot-lmtpd)"
+                raise HarnessError(f"Dovecot: no socket at {missing}\n--- output ---\n"
                                    f"{self._read(self.output)}\n--- log ---\n{self.log()}")  # fmt: skip
             time.sleep(0.05)
         opened = _tcp_listeners() - listening
@@ -206,8 +248,21 @@ class Dovecot:
         for path in (self.config, self.logfile, self.output):
             if path.exists():
                 shutil.copy2(path, self.keep / path.name)
+        if self.mail.is_dir():
+            shutil.copytree(self.mail, self.keep / "mail", symlinks=True)
         shutil.rmtree(self.directory, ignore_errors=True)
         self.logfile = self.keep / self.logfile.name
+        self.mail = self.keep / "mail"  # maildir() and messages() keep working
+
+    def maildir(self, address: str) -> Path:
+        """The maildir of the user named ``address`` (it exists once mail arrived)."""
+        local, _, domain = address.rpartition("@")
+        return self.mail / domain / local / "Maildir"
+
+    def messages(self, address: str) -> list[bytes]:
+        """The messages in the inbox of ``address``, new and seen, oldest first."""
+        found = [p for d in ("new", "cur") for p in (self.maildir(address) / d).glob("*")]
+        return [p.read_bytes() for p in sorted(found, key=lambda p: p.stat().st_mtime_ns)]
 
     @staticmethod
     def _read(path: Path) -> str:

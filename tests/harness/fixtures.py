@@ -121,15 +121,21 @@ DovecotFactory = Callable[..., Dovecot]
 @pytest.fixture
 def dovecot(sandbox: Sandbox, tmp_path: Path) -> DovecotFactory:
     """Start Dovecot's auth service for a prepared scratch Postfix: ``dovecot(postfix,
-    users, service="smtp")`` puts its socket where ``service``'s smtpd looks
-    (``postfix.sasl_socket(service)``); start the instance afterwards."""
+    users, service="smtp", lmtp=None)`` puts its socket where ``service``'s smtpd looks
+    (``postfix.sasl_socket(service)``), and with ``lmtp`` (a path, such as
+    ``postfix.lmtp_socket()``) takes mail over LMTP there; start the instance afterwards."""
     require_dovecot()
     numbers = itertools.count(1)
 
-    def make(postfix: ScratchPostfix, users: dict[str, str], service: str = "smtp") -> Dovecot:
+    def make(
+        postfix: ScratchPostfix,
+        users: dict[str, str],
+        service: str = "smtp",
+        lmtp: Path | None = None,
+    ) -> Dovecot:
         postfix.prepare()
         return sandbox.start(Dovecot(sandbox, tmp_path / f"dovecot-{next(numbers)}",
-                                     postfix.sasl_socket(service), users))  # fmt: skip
+                                     postfix.sasl_socket(service), users, lmtp=lmtp))  # fmt: skip
 
     return make
 

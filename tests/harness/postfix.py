@@ -487,6 +487,15 @@ class ScratchPostfix:
         ).strip()
         return self.queue_directory / path
 
+    def lmtp_socket(self, parameter: str = "virtual_transport") -> Path:
+        """Where Postfix's LMTP client connects for ``parameter`` (``lmtp:unix:PATH``):
+        PATH, relative to the queue directory, where Postfix's daemons run."""
+        value = self.postconf("-h", parameter).strip()
+        nexthop = value.partition(":")[2]
+        if not nexthop.startswith("unix:"):
+            raise HarnessError(f"{parameter} = {value}: no LMTP unix socket")
+        return self.queue_directory / nexthop[len("unix:") :]
+
 
 def _run_on_terminal(command: list[str], timeout: float) -> tuple[int, str]:
     """Run ``command`` with a pseudo-terminal as its stdout and stderr: (exit status, what

@@ -14,16 +14,28 @@ the same recipe reports no change.  Steps:
 ``service``      master.cf ``key`` is there (a commented-out stock entry is re-enabled, else
                  ``entry`` is added) with these ``overrides``; ``alternatives`` names other
                  keys for the same service (``smtps/inet`` for ``submissions/inet``).
+``list_add``     main.cf list ``name`` gets each item of ``value`` (or ``value_from``) that
+                 it lacks, at its end; an unset list starts empty, not from its default.
 ``require``      stop with ``message`` unless one of ``any`` holds (``option:cert``,
                  ``main:smtpd_tls_cert_file``).
+``stop``         stop with ``message`` (``{option}`` replaced, and ``{listed}`` by what
+                 ``when_listed`` found); give it conditions.
 ``file``         a file in the configuration directory holds ``content`` (``{option}``
                  replaced), with ``mode``; ``secret`` keeps it out of reports and diffs;
                  ``postmap`` says to run postmap on it: ``true``, or the table as main.cf
                  names it (``"{password_maps}"``), which postmap then builds.
+                 ``table_from`` names an option holding a table (``hash:/path``) instead:
+                 the file is that path, built with postmap; a table that is no indexed
+                 file (``mysql:``, ``proxy:``...) is left alone.  ``keep_if_exists`` leaves
+                 a file that is already there as it is.
 
 Conditions on any step: ``when = {option = "value"}`` (``true``/``false``: the option was
 given or not), ``when_main = {name = "value"}`` (the value Postfix reads at that point:
-main.cf's, expanded, or the target release's default; pfconf.semantics), and
+main.cf's, expanded, or the target release's default; pfconf.semantics; ``{option}``
+replaced), ``unless_main = {name = "value"}`` (the step is skipped when Postfix reads any
+of these values), ``when_listed = {list = "option"}`` (the domain list, such as
+mydestination, names a domain of the option as trivial-rewrite matches it:
+pfconf.semantics.addresses.domain_listed; the option must hold domain names), and
 ``since``/``before`` a version.  ``keep_if_stricter`` on a protocol setting keeps an
 administrator's value that already allows no more protocols.
 """
@@ -32,17 +44,19 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from .. import _toml
+from .. import _toml, postfix
 from ..errors import PfconfError, ReadError
 from ..kb import Version, parse_version
 from ..resources import rules_dir
 from ..semantics import Configuration
-from ..values import enabled_protocols
+from ..semantics.addresses import Listed, domain_listed
+from ..values import enabled_protocols, split_list
 from .base import EditError
 from .workspace import Workspace
 
@@ -184,8 +198,13 @@ def _applies(
             return False
     if ws is not None:
         for name, wanted in step.get("when_main", {}).items():
-            if _current(ws, name, target) != str(wanted).lower():
+            if _current(ws, name, target) != _fill(str(wanted), values).lower():
                 return False
+        for name, unwanted in step.get("unless_main", {}).items():
+            if _current(ws, name, target) == _fill(str(unwanted), values).lower():
+                return False
+        if "when_listed" in step and not _listed(step, ws, values, target):
+            return False
     if "since" in step and target[:2] < parse_version(step["since"])[:2]:
         return False
     return not ("before" in step and target[:2] >= parse_version(step["before"])[:2])
@@ -197,6 +216,42 @@ def _current(ws: Workspace, name: str, target: Version) -> str:
     master = ws.master.doc if ws.master is not None else None
     value = Configuration(ws.main.doc, master, target).value(name)
     return (value or "").strip().lower()
+
+
+#: A domain name as an option gives it: labels of letters, digits and inner hyphens (no
+#: ``$name``, table, pattern or address literal, and no final dot, which a list item keeps:
+#: Postfix strips it from the address it matches, never from the pattern).
+_DOMAIN = re.compile(r"(?:[^\W_](?:[^\W_]|-)*(?<!-)\.)*[^\W_](?:[^\W_]|-)*(?<!-)")
+
+
+def _domains(values: dict[str, str], option: str) -> list[str]:
+    """The domain names option ``option`` holds (commas or blanks between them)."""
+    domains = [t.text for t in split_list(values.get(option, ""))]
+    for domain in domains:
+        if not _DOMAIN.fullmatch(domain):
+            raise RecipeError(f"--{option}: {domain!r} is not a domain name")
+    return domains
+
+
+def _listed(
+    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version
+) -> list[Listed]:
+    """What ``when_listed`` finds: each domain of the option that the list names, as
+    Postfix on this machine reads main.cf ($myhostname its name when main.cf does not set
+    it, $config_directory the directory edited)."""
+    master = ws.master.doc if ws.master is not None else None
+    config = Configuration(
+        ws.main.doc, master, target,
+        runtime={"config_directory": os.path.abspath(ws.directory)},
+        hostname=socket.gethostname(),
+    )  # fmt: skip
+    found = []
+    for parameter, option in step["when_listed"].items():
+        for domain in _domains(values, option):
+            listed = domain_listed(config, parameter, domain)
+            if listed is not None:
+                found.append(listed)
+    return found
 
 
 def _value(step: dict[str, Any], values: dict[str, str], target: Version) -> str:
@@ -239,6 +294,21 @@ def _set(
         if written not in accepted and current not in accepted:
             return
     ws.main.set(name, _value(step, values, target), _reason(step), bool(step.get("secret")))
+
+
+def _list_add(
+    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version, _: Outcome
+) -> None:
+    for token in split_list(_value(step, values, target)):
+        ws.main.list_add(step["name"], token.text, reason=_reason(step))
+
+
+def _stop(
+    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version, _: Outcome
+) -> None:
+    listed = _listed(step, ws, values, target) if "when_listed" in step else []
+    found = "; ".join(item.describe() for item in listed)
+    raise RecipeError(_fill(step["message"], {**values, "listed": found}))
 
 
 def _unset(
@@ -311,21 +381,38 @@ def _file(
 ) -> None:
     content = _fill(step["content"], values)
     mode = int(str(step.get("mode", "0644")), 8)
-    path = step["path"]
+    postmap = step.get("postmap")
+    if "table_from" in step:
+        spec = values[step["table_from"]]
+        table_type, _, path = spec.partition(":")
+        if table_type not in postfix.INDEX_SUFFIXES:
+            return  # a database or a map of maps: not a file this step writes
+        if not os.path.isabs(path):
+            # Postfix's daemons open it from the queue directory, postmap from elsewhere
+            raise RecipeError(f"--{step['table_from']}: {spec}: give the table's full path")
+        postmap = spec
+    else:
+        path = step["path"]
     directory = os.path.dirname(os.path.join(ws.directory, path))
     if not os.path.isdir(directory):
         raise RecipeError(f"{directory}: no such directory (create it first)")
+    where = os.path.abspath(os.path.join(ws.directory, path))
     table = None
-    postmap = step.get("postmap")
     if postmap:
         # the table as main.cf names it (type:path), so that postmap builds the file that
         # Postfix will open; plain ``true`` takes the directory's default_database_type
         spec = _fill(postmap, values) if isinstance(postmap, str) else ""
         table_type, _, table_path = spec.partition(":")
-        where = os.path.abspath(os.path.join(ws.directory, path))
         if spec and os.path.abspath(table_path) != where:
             raise RecipeError(f"the table {spec} is not the file {where} this recipe writes")
         table = table_type or ""
+    if step.get("keep_if_exists") and os.path.lexists(where):
+        # the administrator's file; without its indexed file Postfix cannot open the table
+        suffixes = postfix.INDEX_SUFFIXES.get(table or "", ())
+        if any(not os.path.exists(where + suffix) for suffix in suffixes):
+            outcome.notes.append(f"{where} is kept as it is, but has no indexed file: run "
+                                 f"postmap -c {ws.directory} {table}:{where}")  # fmt: skip
+        return
     ws.put_file(
         path, content, mode=mode, secret=bool(step.get("secret")), reason=_reason(step),
         table=table,
@@ -334,10 +421,12 @@ def _file(
 
 _ACTIONS = {
     "set": _set,
+    "list_add": _list_add,
     "unset": _unset,
     "replace": _replace,
     "service": _service,
     "require": _require,
+    "stop": _stop,
     "file": _file,
 }
 

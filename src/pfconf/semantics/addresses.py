@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ..expand import expand
 from ..model import Override, Parameter
-from ..values import Token, find_tables
+from ..values import Token, find_tables, split_list
 from .configuration import Configuration, MatchList
 from .restrictions import Written, _span
 from .services import Daemon
@@ -253,3 +254,101 @@ def deliveries(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[Deli
                 daemon = candidate
         result.append(Delivery(address_class, transport, daemon))
     return tuple(result)
+
+
+# -- whether a domain list names a domain -----------------------------------------------------
+
+
+#: The domain lists of CLASSES that trivial-rewrite reads with domain_list_init(), whose items
+#: match_hostname() compares (parent domains may match); it reads the others with
+#: string_list_init(), whose items match_string() compares whole (resolve.c, resolve_init();
+#: global/resolve_local.c, resolve_local_init()).
+HOSTNAME_LISTS = frozenset({"relay_domains"})
+
+
+@attrs.frozen
+class Listed:
+    """A domain that a domain list names: the list, the item that matched (expanded, as
+    Postfix compares it) and the word of the value as written that gave it (``$mydomain``),
+    None when that word is the item itself."""
+
+    parameter: str
+    domain: str
+    item: str
+    written: str | None = None
+
+    def describe(self) -> str:
+        """``mydestination lists example.com (as $mydomain)``."""
+        how = []
+        if self.item.lower() != self.domain:
+            how.append(f"through {self.item}")
+        if self.written:
+            how.append(f"as {self.written}")
+        return f"{self.parameter} lists {self.domain}" + (f" ({', '.join(how)})" if how else "")
+
+
+def domain_listed(config: Configuration, parameter: str, domain: str) -> Listed | None:
+    """Whether the domain list ``parameter`` (mydestination, virtual_alias_domains,
+    virtual_mailbox_domains, relay_domains) names ``domain``, as trivial-rewrite matches it
+    (util/match_list.c, match_list_match(): the first item that matches decides, ``!``
+    negates it; util/match_ops.c: match_string() for string lists, match_hostname() for
+    relay_domains, where a parent domain matches its subdomains when
+    parent_domain_matches_subdomains names the list, and ``.example.com`` does otherwise).
+
+    Items that Postfix looks up in a table (``type:name``) or reads from a file
+    (``/file/name``) are not read here: they never make a domain listed.
+    """
+    found = config.match_list(parameter)
+    if found is None:
+        return None
+    name = domain.strip().lower().removesuffix(".")  # resolve_local(): one trailing dot
+    if not name:
+        return None
+    parent = False
+    if parameter in HOSTNAME_LISTS:
+        style = config.match_list("parent_domain_matches_subdomains")
+        parent = style is not None and parameter in (i.lower() for i in style.items)
+    for item in found.items:
+        pattern = item
+        negated = False
+        while pattern.startswith("!"):
+            negated = not negated
+            pattern = pattern[1:]
+        if not pattern:
+            return None  # "no pattern after '!'": Postfix stops at start-up
+        if pattern.startswith("/") or (pattern[0] != "[" and ":" in pattern):
+            continue  # a file or a table: its contents are not read
+        pattern = pattern.lower()
+        if not _domain_matches(name, pattern, parameter in HOSTNAME_LISTS, parent):
+            continue
+        if negated:
+            return None
+        return Listed(parameter, name, item, _written_as(config, parameter, item))
+    return None
+
+
+def _domain_matches(name: str, pattern: str, hostname: bool, parent: bool) -> bool:
+    """match_string() (``hostname`` False) or match_hostname() on casefolded text."""
+    if name == pattern:
+        return True
+    if not hostname:
+        return False
+    if parent:
+        return name.endswith("." + pattern) and len(name) > len(pattern) + 1
+    return pattern.startswith(".") and name.endswith(pattern) and len(name) > len(pattern)
+
+
+def _written_as(config: Configuration, parameter: str, item: str) -> str | None:
+    """The word of ``parameter``'s value as written (main.cf's, or the default) whose
+    expansion gave ``item``; None when the item is written as it is, or cannot be told."""
+    raw = config.raw(parameter) or ""
+    words = [t.text for t in split_list(raw)]
+    if any(w.lower() == item.lower() for w in words):
+        return None
+    for word in words:
+        if "$" not in word:
+            continue
+        expanded = expand(word, config.raw).text
+        if item.lower() in (t.text.lower() for t in split_list(expanded)):
+            return word
+    return None
