@@ -1412,12 +1412,14 @@ def _recipe_targets(name: str) -> tuple[set[str], set[str], set[str]]:
     params, services, files = set(), set(), set()
     for step in recipe.steps:
         for field in ("name", "old", "new"):
-            if field in step:
-                params.add(step[field])
-        if "key" in step:
-            services |= {step["key"], *step.get("alternatives", ())}
-        if "path" in step:
-            files.add(step["path"])
+            if isinstance(getattr(step, field, None), str):
+                params.add(getattr(step, field))
+        for field in ("key", "source", "target"):
+            if isinstance(getattr(step, field, None), str):
+                services.add(getattr(step, field))
+        services |= set(getattr(step, "alternatives", ()))
+        if isinstance(getattr(step, "path", None), str):
+            files.add(getattr(step, "path"))
     return params, services, files
 
 

@@ -249,7 +249,7 @@ def test_user_recipe_file(tmp_path):
     result = _pfedit(directory, "apply", "--recipe-file", str(recipe), "--postfix-version", "3.7")
     assert "no address probing" in result.output
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[steps]]\naction = "explode"\n')
+    bad.write_text('[recipe]\nsummary = "x"\n[[steps]]\naction = "explode"\n')
     broken = _pfedit(directory, "apply", "--recipe-file", str(bad), expect=2)
     assert "unknown action" in broken.output
 
