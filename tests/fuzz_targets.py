@@ -1418,8 +1418,9 @@ def _recipe_targets(name: str) -> tuple[set[str], set[str], set[str]]:
             if isinstance(getattr(step, field, None), str):
                 services.add(getattr(step, field))
         services |= set(getattr(step, "alternatives", ()))
-        if isinstance(getattr(step, "path", None), str):
-            files.add(getattr(step, "path"))
+        path = getattr(step, "path", None)
+        if isinstance(path, str):
+            files.add(path)
     return params, services, files
 
 

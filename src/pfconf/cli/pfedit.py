@@ -466,7 +466,7 @@ def service_comment(workspace: Workspace, key: str, why: str) -> None:
     """Comment out a service, under a note line (with --why) that pfedit service uncomment
     reads to bring it back exactly."""
     master = _master(workspace)
-    if not master.comment_service(key, why):
+    if not master.comment_service(key, why) and not master.commented_service(key):
         raise EditError(f"{workspace.master_path} has no service {key}")
 
 
@@ -488,6 +488,12 @@ def service_uncomment(workspace: Workspace, key: str) -> None:
 
 
 _RECIPE = "pfedit.recipe"
+_RECIPE_PARAMS = "pfedit.recipe_params"
+
+
+def _recipe_name(ctx: click.Context) -> str:
+    recipe = ctx.meta.get(_RECIPE)
+    return recipe.name if recipe is not None else ""
 
 
 class _Apply(click.Command):
@@ -511,9 +517,24 @@ class _Apply(click.Command):
         recipe = ctx.meta.get(_RECIPE)
         if recipe is None:
             return params
-        # the recipe's options after pfedit's own, before --help
-        at = len(params) - 1 if params and params[-1].name == "help" else len(params)
-        return [*params[:at], *_recipe_params(recipe), *params[at:]]
+        if _RECIPE_PARAMS not in ctx.meta:  # made once: click tells parameters by identity
+            ctx.meta[_RECIPE_PARAMS] = _recipe_params(recipe)
+        return [*params, *ctx.meta[_RECIPE_PARAMS]]
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """pfedit's options, then the recipe's under a heading of their own."""
+        own = ctx.meta.get(_RECIPE_PARAMS, [])
+        for title, wanted in (("Options", False), (f"Options of {_recipe_name(ctx)}", True)):
+            records = [
+                record
+                for param in self.get_params(ctx)
+                if (param in own) == wanted and not isinstance(param, click.Argument)
+                for record in [param.get_help_record(ctx)]
+                if record is not None
+            ]
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         recipe = ctx.meta.get(_RECIPE)
@@ -604,6 +625,7 @@ def _recipe_params(recipe: Recipe) -> list[click.Parameter]:
 @click.pass_context
 def apply(
     ctx: click.Context,
+    /,
     recipe: str | None,
     recipe_file: str | None,
     list_recipes: bool,

@@ -368,11 +368,19 @@ class MasterEditor(Editor[MasterCf]):
         those whose name is in ``overrides`` are uncommented with the new value, the others
         stay comments.  Overrides not found there are added as new ``-o`` lines.  False when
         there is no such comment; an EditError when the service is already active.
+
+        What pfedit commented out (under its marker line) comes back whole instead, its
+        ``-o`` lines included, before the overrides are set.
         """
         name, _, type_ = key.rpartition("/")
         overrides = dict(overrides or {})
         if self.doc.service(name, type_) is not None:
             raise EditError(f"{key} is already defined")
+        with self._atomic():
+            if self._restore_marked(key, reason):
+                for oname, value in overrides.items():
+                    self.set_override(key, oname, value, reason)
+                return True
         head = re.compile(r"^#\s*" + re.escape(name) + r"\s+" + re.escape(type_) + r"\s")
         option = re.compile(r"^#([ \t]+)-o[ \t]+(\{[^}]*\}|\S+)")
         lines = self.lines
@@ -487,8 +495,7 @@ class MasterEditor(Editor[MasterCf]):
         span = service.field_span(7)
         if span.line != span.end_line:
             raise EditError(f"{key}: the command spans lines; change it by hand")
-        options = [w for w in wanted_words if w.startswith("-")] if written != wanted_words else []
-        plain = [w for w in wanted_words if not w.startswith("-")] if written != wanted_words else []
+        options, plain = _split_options(wanted_words) if written != wanted_words else ([], [])
         overrides_left = any(i >= 8 and i not in others for i in range(len(service.arguments)))
         after_command = "".join(" " + w for w in options)
         if plain and not overrides_left:
@@ -620,6 +627,15 @@ class MasterEditor(Editor[MasterCf]):
         self.changes.append(Change(self.file_label, "comment out", key, None, None, reason))
         return True
 
+    def commented_service(self, key: str) -> bool:
+        """Whether a commented-out entry of ``key`` is there (pfedit's, or a stock example
+        like ``#submission inet ...``)."""
+        name, _, type_ = key.rpartition("/")
+        head = re.compile(r"^#\s*" + re.escape(name) + r"\s+" + re.escape(type_) + r"\s")
+        return any(
+            _service_marked_count(line, key) is not None or head.match(line) for line in self.lines
+        )
+
     def uncomment_service(self, key: str, reason: str = "") -> bool:
         """Bring back a service: what :meth:`comment_service` commented out, byte for byte
         (the last time, when there are several), else a stock commented-out entry as
@@ -627,7 +643,7 @@ class MasterEditor(Editor[MasterCf]):
         name, _, type_ = key.rpartition("/")
         if self.doc.service(name, type_) is not None:
             return False
-        return self._restore_marked(key, reason) or self.enable_service(key, None, reason)
+        return self.enable_service(key, None, reason)
 
     def _restore_marked(self, key: str, reason: str) -> bool:
         lines = self.lines
@@ -678,11 +694,22 @@ def _non_override_words(service: Service, line: CommandLine) -> list[int]:
         words = {option.word} | ({option.value_word} if option.value_word is not None else set())
         (override_words if option.letter == "o" else other).update(words)
     if override_words & other:
-        raise EditError(f"{service.key}: an -o shares a word with another option; change it by hand")
+        raise EditError(
+            f"{service.key}: an -o shares a word with another option; change it by hand"
+        )
     other.update(line.plain)
     if line.end < len(service.arguments) and line.words[line.end] == "--":
         other.add(line.end)
     return sorted(other)
+
+
+def _split_options(words: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The options getopt reads (the words up to the first plain one or ``--``) and the
+    words from there on (``--`` first, when there is one: the overrides go before it)."""
+    for index, word in enumerate(words):
+        if not word.startswith("-") or word in ("-", "--"):
+            return list(words[:index]), list(words[index:])
+    return list(words), []
 
 
 def _expected_other_words(
@@ -691,8 +718,7 @@ def _expected_other_words(
     """What the daemon of the changed entry reads besides its overrides: the entry written
     the plain way (its fields, ``command``, the option words, the overrides, the plain
     words), read by the new command's getopt."""
-    options = [w for w in arguments if w.startswith("-")]
-    plain = [w for w in arguments if not w.startswith("-")]
+    options, plain = _split_options(arguments)
     words = [
         *(a.text for a in service.arguments[:7]), command, *options,
         *(f"-o {override_word(o.name, o.value)}" for o in service.override_list), *plain,
@@ -702,7 +728,9 @@ def _expected_other_words(
 
 
 # The key is any text without blanks, as service names and types are.
-_SERVICE_MARKER = re.compile(r"# pfedit: commented out (\S+) \((\d+) lines? below\)(?:: .*)?\r?\n?$")
+_SERVICE_MARKER = re.compile(
+    r"# pfedit: commented out (\S+) \((\d+) lines? below\)(?:: .*)?\r?\n?$"
+)
 
 
 def _service_marker(key: str, count: int, note: str) -> str:

@@ -175,7 +175,8 @@ class _Reader:
         if not isinstance(raw_steps, list) or not raw_steps:
             raise self._error(0, "", "no [[steps]]: a recipe changes something")
         steps = tuple(
-            self._step(number, raw, len(raw_steps), known) for number, raw in enumerate(raw_steps, 1)
+            self._step(number, raw, len(raw_steps), known)
+            for number, raw in enumerate(raw_steps, 1)
         )
         return Recipe(
             name=head.name or Path(self.path).stem,
@@ -223,7 +224,7 @@ class _Reader:
                 )
             line = self._step_line(number, count, None)
             fields = {k: v for k, v in raw.items() if k != "action"}
-            step = build(kind, fields, where, number=number, line=line)
+            step: Step = build(kind, fields, where, number=number, line=line)
             for problem in step.problems(options):
                 raise _Problem(problem, problem.split(":")[0].split("[")[0])
         except _Problem as exc:

@@ -58,7 +58,9 @@ class Run:
 def fill(text: str, values: Mapping[str, str]) -> str:
     """``{option}`` replaced by the option's value (only names of options, so that Postfix's
     own braces and ``${name}`` stay as they are)."""
-    return re.sub(r"(?<!\$)\{([a-z][a-z0-9_]*)\}", lambda m: values.get(m.group(1), m.group(0)), text)
+    return re.sub(
+        r"(?<!\$)\{([a-z][a-z0-9_]*)\}", lambda m: values.get(m.group(1), m.group(0)), text
+    )
 
 
 def current(ws: Workspace, name: str, target: Version) -> str:
@@ -354,7 +356,9 @@ class Set(Step):
             picks = []
             for choice in self.values:
                 words = choice.words()
-                picks.append(f"{_shown(choice.value)}{' if ' + ' and '.join(words) if words else ''}")
+                picks.append(
+                    f"{_shown(choice.value)}{' if ' + ' and '.join(words) if words else ''}"
+                )
             what = f"main.cf: set {self.name} to {', else '.join(picks)}"
         else:
             what = f"main.cf: set {self.name} = {self.value}"
@@ -477,7 +481,7 @@ class Service(Step):
         what = f"master.cf: service {names} runs"
         if self.entry is not None:
             where = f" after {self.after}" if self.after else ""
-            what += f" (a commented-out entry is enabled, else \"{' '.join(self.entry.split())}\""
+            what += f' (a commented-out entry is enabled, else "{" ".join(self.entry.split())}"'
             what += f" is added{where})"
         lines = [what + (", with:" if self.overrides else "")]
         lines += [f"  -o {name}={value}" for name, value in self.overrides.items()]
@@ -647,7 +651,7 @@ class File(Step):
     def problems(self, options: Mapping[str, Option]) -> Iterator[str]:
         yield from super().problems(options)
         if not re.fullmatch(r"0?[0-7]{3,4}", self.mode):
-            yield f"mode: {self.mode!r} is not an octal mode like \"0600\""
+            yield f'mode: {self.mode!r} is not an octal mode like "0600"'
         parts = self.path.split("/")
         if not self.path or os.path.isabs(self.path) or ".." in parts:
             yield f"path: {self.path!r} is not a path inside the configuration directory"
@@ -688,6 +692,15 @@ class File(Step):
 #: Every kind of step, by its TOML action.
 STEP_KINDS: dict[str, type[Step]] = {
     kind.action: kind
-    for kind in (Set, Unset, Replace, Service, ChangeService, MoveOverrides, CommentService,
-                 Require, File)  # fmt: skip
+    for kind in (
+        Set,
+        Unset,
+        Replace,
+        Service,
+        ChangeService,
+        MoveOverrides,
+        CommentService,
+        Require,
+        File,
+    )
 }
