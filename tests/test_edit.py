@@ -281,3 +281,39 @@ def test_list_differences_rebuild_the_new_list():
     old = [f"item{n}" for n in range(10)]
     new = [f"new{n}" if n % 2 else f"item{n}" for n in range(10)]
     assert _differences(old, new) == [(n, n + 1, n, n + 1) for n in range(1, 10, 2)]
+
+
+def test_a_service_pfedit_commented_out_comes_back_whole():
+    """enable_service (a recipe's service step) brings back what comment_service took, its
+    -o lines included, and then sets the overrides asked for; commenting out again and
+    uncommenting gives back the same bytes."""
+    text = (
+        "smtp      inet  n       -       y       -       -       smtpd\n"
+        "submission inet n       -       y       -       -       smtpd\n"
+        "  -o syslog_name=postfix/submission\n"
+        "# a note inside the entry\n"
+        "  -o smtpd_tls_security_level=encrypt\n"
+        "pickup    unix  n       -       y       60      1       pickup\n"
+    )
+    editor = MasterEditor(loads(text, "master"))
+    assert editor.comment_service("submission/inet", "not\nused  here")
+    assert editor.text == text.replace(
+        "submission inet", "# pfedit: commented out submission/inet (4 lines below): not used here\n"
+        "#submission inet"
+    ).replace("  -o", "#  -o").replace("# a note", "## a note")  # fmt: skip
+    assert not editor.comment_service("submission/inet")
+    assert editor.commented_service("submission/inet")
+    assert editor.enable_service("submission/inet", {"smtpd_sasl_auth_enable": "yes"})
+    assert editor.doc.service("submission", "inet").overrides == {
+        "syslog_name": "postfix/submission",
+        "smtpd_tls_security_level": "encrypt",
+        "smtpd_sasl_auth_enable": "yes",
+    }
+    assert editor.text == text.replace(
+        "pickup", "  -o smtpd_sasl_auth_enable=yes\npickup", 1
+    )  # fmt: skip
+    with pytest.raises(EditError, match="no service nosuch/inet"):
+        editor.set_command("nosuch/inet", "postscreen")
+    with pytest.raises(EditError, match="not one master.cf word"):
+        editor.set_command("smtp/inet", "post screen")
+    assert not editor.set_command("smtp/inet", "smtpd")

@@ -605,3 +605,17 @@ def test_relay_password_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("PFEDIT_RELAY_PASSWORD")
     result = _pfedit(directory, *args, expect=2)
     assert "relay-client needs its password: --password-file or $PFEDIT_RELAY_PASSWORD" in result.output
+
+
+def test_a_value_from_an_option_not_given(tmp_path):
+    """A step that takes its value from an option nobody gave (and that has no default)
+    stops the recipe with a message, not a traceback, and nothing is written."""
+    (tmp_path / "main.cf").write_text("myhostname = a\n")
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(
+        '[recipe]\nsummary = "s"\n[options.relay]\nhelp = "the relay"\n'
+        '[[steps]]\naction = "set"\nname = "relayhost"\nvalue_from = "relay"\nreason = "r"\n'
+    )
+    result = _pfedit(tmp_path, "apply", "--recipe-file", recipe, "--postfix-version", "3.7", expect=2)
+    assert result.output == "pfedit: step 1: relayhost needs --relay\n"
+    assert (tmp_path / "main.cf").read_text() == "myhostname = a\n"

@@ -548,7 +548,7 @@ class _Apply(click.Command):
 
 
 #: pfedit apply's own options that take a value (the word after them is not the recipe)
-_VALUE_OPTIONS = ("--recipe-file", "--postfix-version", "-O", "--option", "--backup")
+_VALUE_OPTIONS = ("--recipe-file", "--postfix-version", "-O", "--option")
 
 
 def _recipe_argument(args: list[str]) -> str | None:
@@ -593,7 +593,7 @@ def _recipe_params(recipe: Recipe) -> list[click.Parameter]:
         if option.secret:
             params.append(click.Option(
                 [f"{option.flag}-file", name], type=click.Path(dir_okay=False), metavar="FILE",
-                help=f"{option_help(option)}; read from FILE",
+                help=option_help(option),
             ))  # fmt: skip
         elif option.type == "flag":
             params.append(click.Option([option.flag, name], is_flag=True, default=None,

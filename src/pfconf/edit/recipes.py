@@ -318,7 +318,10 @@ def explain_recipe(recipe: Recipe) -> list[str]:
         lines += ["", *recipe.description.splitlines()]
     lines += ["", "Options:" if recipe.options else "Options: none"]
     for option in recipe.options:
-        lines.append(f"  {option.flag}{' ' + option.metavar if option.metavar else ''}")
+        if option.secret:
+            lines.append(f"  {option.flag}-file FILE")
+        else:
+            lines.append(f"  {option.flag}{' ' + option.metavar if option.metavar else ''}")
         lines.append(f"      {option_help(option)}")
     lines += [
         "",
@@ -345,10 +348,9 @@ def option_help(option: Option) -> str:
     if option.default is not None:
         notes.append(f"default: {option.default}")
     if option.secret:
-        notes.append(f"secret: give it with {option.flag}-file"
-                     + (f" or ${option.env}" if option.env else ""))  # fmt: skip
-    elif option.env:
-        notes.append(f"or ${option.env}")
+        notes.append("secret: read from FILE, never shown")
+    if option.env:
+        notes.append(f"else ${option.env}")
     if option.type == "integer" and (option.min is not None or option.max is not None):
         low = "" if option.min is None else f"{option.min} <= "
         high = "" if option.max is None else f" <= {option.max}"

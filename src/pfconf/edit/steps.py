@@ -321,6 +321,9 @@ class Set(Step):
 
     def _value(self, run: Run) -> str:
         if self.value_from is not None:
+            if self.value_from not in run.values:
+                flag = "--" + self.value_from.replace("_", "-")
+                raise RecipeError(f"step {self.number}: {self.name} needs {flag}")
             return run.values[self.value_from]
         if self.values:
             for choice in self.values:
@@ -518,9 +521,9 @@ class ChangeService(Step):
         if self.command is not None or self.arguments is not None:
             name, _, type_ = self.key.rpartition("/")
             service = master.doc.service(name, type_)
-            command = self.command
-            if command is None:
-                command = service.command if service is not None else ""
+            if service is None:
+                raise RecipeError(f"master.cf has no service {self.key}")
+            command = self.command if self.command is not None else service.command
             arguments = None
             if self.arguments is not None:
                 arguments = tuple(fill(word, run.values) for word in self.arguments)
