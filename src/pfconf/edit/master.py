@@ -518,11 +518,23 @@ class MasterEditor(Editor[MasterCf]):
                 lines.append(f"{self._indent(service)}{' '.join(plain)}{self.eol}")
         expected = _expected_other_words(service, command, wanted_words, self.version)
         problem = f"{key}: {command} would read this entry's options otherwise; change it by hand"
+        tail = [a.text for a in service.arguments[8:]]
 
         def check(doc: MasterCf) -> str | None:
             found = doc.service(*key.rsplit("/", 1))
             if found is None or _other_words(found, self.version) != expected:
                 return problem
+            if arguments is None:  # every word after the command as it was
+                if [a.text for a in found.arguments[8:]] != tail:
+                    return problem
+            else:  # the words but the overrides are the arguments, as written
+                read = command_line(found, self.version)
+                try:
+                    words = None if read is None else _non_override_words(found, read)
+                except EditError:
+                    words = None
+                if words is None or tuple(found.arguments[i].text for i in words) != wanted_words:
+                    return problem
             return self._becomes(before, problem)(doc)
 
         old = " ".join((service.command, *written))
@@ -697,6 +709,8 @@ def _non_override_words(service: Service, line: CommandLine) -> list[int]:
         raise EditError(
             f"{service.key}: an -o shares a word with another option; change it by hand"
         )
+    # a letter the daemon refuses is a word of its own too (and goes with the arguments)
+    other.update(r.word for r in line.refused if r.word not in override_words)
     other.update(line.plain)
     if line.end < len(service.arguments) and line.words[line.end] == "--":
         other.add(line.end)
