@@ -4,6 +4,7 @@ sink, the sandbox's changes to a configuration, and clean-up whatever happens.""
 from __future__ import annotations
 
 import os
+import pwd
 import smtplib
 from pathlib import Path
 
@@ -18,8 +19,11 @@ from harness import (
     reversed_name,
 )
 from harness.dns import NXDOMAIN, lookup
-from harness.fixtures import ScratchPostfixFactory, require_e2e
+from harness.dovecot import Dovecot
+from harness.fixtures import ScratchPostfixFactory, require_dovecot, require_e2e
 from harness.postfix import SANDBOX_PARAMETERS, stock_master_cf
+from harness.smtp_client import RecordingSMTP, Transcript
+from harness.tls import Certificates
 
 from pfconf import load
 from pfconf.cli.pfedit import cli as pfedit
@@ -231,6 +235,107 @@ def test_the_sink_records_envelopes_and_credentials(sandbox: Sandbox) -> None:
     assert first.rcpt_tos == ["dave@example.net", "erin@example.net"]
     assert first.data == b"Subject: x\r\n\r\n.leading dot\r\n"
     assert sink.auth_attempts[-1][1:] == ("carol", "wrong")
+
+
+def test_the_smarthost_sink_wants_auth_over_starttls(
+    sandbox: Sandbox, certificates: Certificates
+) -> None:
+    sink = sandbox.start(SmtpSink(credentials={"carol": "s3cret"}, certificates=certificates,
+                                  require_auth=True))  # fmt: skip
+    client = RecordingSMTP(Transcript("to the smarthost sink"), certificates.hostname,
+                           source_address=("127.0.0.1", 0))  # fmt: skip
+    client.connect("127.0.0.1", sink.port)
+    client.ehlo("client.test")
+    assert client.has_extn("starttls") and not client.has_extn("auth")
+    assert client.docmd("AUTH", "PLAIN AGNhcm9sAHMzY3JldA==")[0] == 538  # carol, s3cret
+    assert client.docmd("MAIL", "FROM:<carol@example.org>")[0] == 530
+    client.starttls(context=certificates.client_context())
+    client.ehlo("client.test")
+    assert client.has_extn("auth") and not client.has_extn("starttls")
+    assert client.docmd("MAIL", "FROM:<carol@example.org>")[0] == 530
+    client.login("carol", "s3cret")
+    client.sendmail("carol@example.org", ["dave@example.net"], b"Subject: x\r\n\r\nhi\r\n")
+    client.quit()
+    [message] = sink.wait_for_messages(1)
+    assert message.tls is not None and message.tls.startswith("TLSv1.")
+    assert message.auth == ("PLAIN", "carol", "s3cret")
+    # the AUTH refused before TLS had carried the password in clear all the same
+    assert sink.auth_in_clear == [("PLAIN", "carol", "s3cret")]
+    [session] = sink.sessions
+    seen = session.render()
+    assert "s3cret" not in seen and "AGNhcm9s" not in seen
+    assert "C: AUTH PLAIN <credentials, not shown>" in session.lines
+    assert any(line.startswith("-- TLS established: TLSv1.") for line in session.lines)
+    assert session.lines[-5:] == ["C: <message: 3 lines>", "C: .",
+                                  "S: 250 2.0.0 Ok: queued in the sink", "C: quit",
+                                  "S: 221 2.0.0 Bye"]  # fmt: skip
+
+
+def test_transcripts_keep_the_exchange_and_hide_credentials(sandbox: Sandbox) -> None:
+    sink = sandbox.start(SmtpSink(credentials={"carol": "s3cret"}))
+    transcript = Transcript("the sink")
+    client = RecordingSMTP(transcript, source_address=("127.0.0.1", 0))
+    client.connect("127.0.0.1", sink.port)
+    client.ehlo("client.test")
+    client.user, client.password = "carol", "s3cret"
+    assert client.auth("LOGIN", client.auth_login, initial_response_ok=False)[0] == 235
+    assert client.docmd("AUTH", "PLAIN AGNhcm9sAHMzY3JldA==")[0] == 235
+    client.sendmail("carol@example.org", ["dave@example.net"],
+                    b"Subject: x\r\n\r\n" + b"".join(b"line %d\r\n" % n for n in range(9)))  # fmt: skip
+    client.quit()
+    text = transcript.render()
+    assert "s3cret" not in text and "czNjcmV0" not in text and "AGNhcm9s" not in text
+    assert "Y2Fyb2w" not in text  # "carol", as LOGIN sends it
+    lines = transcript.lines
+    assert lines[:2] == ["S: 220 sink.test ESMTP sink", "C: ehlo client.test"]
+    assert lines[2:7] == ["S: 250-sink.test", "S: 250-PIPELINING", "S: 250-8BITMIME",
+                          "S: 250-AUTH PLAIN LOGIN", "S: 250 SMTPUTF8"]  # fmt: skip
+    login = lines.index("C: AUTH LOGIN")
+    assert lines[login : login + 6] == [
+        "C: AUTH LOGIN", "S: 334 VXNlcm5hbWU6", "C: <credentials, not shown>",
+        "S: 334 UGFzc3dvcmQ6", "C: <credentials, not shown>",
+        "S: 235 2.7.0 Authentication successful",
+    ]  # fmt: skip
+    assert "C: AUTH PLAIN <credentials, not shown>" in lines
+    body = lines.index("C: Subject: x")
+    assert lines[body : body + 9] == [
+        "C: Subject: x", "C: ", "C: line 0", "C: line 1", "C: line 2", "C: line 3",
+        "C: ... (5 more lines)", "C: .", "S: 250 2.0.0 Ok: queued in the sink",
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_dovecot_checks_passwords_for_smtpd_and_stops_cleanly(tmp_path: Path) -> None:
+    """Dovecot's socket where smtpd looks, usable by smtpd's user; a good password is
+    accepted and a wrong one refused; nothing but Postfix listens on TCP; leaving the
+    sandbox while an smtpd still holds the auth socket kills nothing."""
+    require_e2e()
+    require_dovecot()
+    box = Sandbox()
+    with box:
+        box.start(FakeDns())
+        postfix = box.adopt(ScratchPostfix(box, tmp_path / "postfix", (
+            "compatibility_level = 3.7\nalias_maps =\nsmtpd_sasl_auth_enable = yes\n"
+            "smtpd_sasl_type = dovecot\nsmtpd_sasl_path = private/auth\n"
+        )))  # fmt: skip
+        postfix.prepare()
+        socket_path = postfix.sasl_socket()
+        dovecot = box.start(Dovecot(box, tmp_path / "dovecot", socket_path, {"carol": "s3cret"}))
+        info = socket_path.stat()
+        assert (info.st_uid, oct(info.st_mode & 0o777)) == (pwd.getpwnam("postfix").pw_uid,
+                                                            "0o660")  # fmt: skip
+        box.start(postfix)
+        client = postfix.client(source=box.foreign_address)
+        client.ehlo("client.test")
+        assert client.esmtp_features["auth"].split() == ["PLAIN", "LOGIN"]
+        assert client.docmd("AUTH", "PLAIN AGNhcm9sAHdyb25n")[0] == 535  # carol, "wrong"
+        assert client.docmd("AUTH", "PLAIN AGNhcm9sAHMzY3JldA==")[0] == 235  # carol, "s3cret"
+        # the client stays connected: Dovecot's auth process still serves its smtpd
+    assert box.killed == []
+    assert "passwd-file(carol,198.51.100.10): Password mismatch" in dovecot.log()
+    assert "s3cret" not in dovecot.log() and "wrong" not in dovecot.log()
+    assert (tmp_path / "dovecot" / "dovecot.conf").is_file()
+    assert not dovecot.directory.exists()
 
 
 @pytest.mark.slow

@@ -1,8 +1,11 @@
 """pytest fixtures for end-to-end tests (loaded by tests/conftest.py as a plugin).
 
-``sandbox`` is the private network namespace; ``fake_dns``, ``smtp_sink`` and
-``scratch_postfix`` start their component inside it.  pytest tears fixtures down in
-reverse order, so every component stops before the sandbox is left, whatever the test did.
+``sandbox`` is the private network namespace; ``fake_dns``, ``smtp_sink``,
+``scratch_postfix`` and ``dovecot`` start their component inside it.  pytest tears fixtures
+down in reverse order, so every component stops before the sandbox is left, whatever the
+test did.  ``certificates`` is a CA and a server certificate (one set per session);
+``transcripts`` collects the SMTP sessions a test opened, which the report prints (a
+"SMTP transcripts" section at the end of the run, and beside a failure).
 """
 
 from __future__ import annotations
@@ -12,15 +15,23 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pfconf.postfix import find_program
 
 from .dns import FakeDns
+from .dovecot import Dovecot, dovecot_installed
 from .postfix import ScratchPostfix
+from .recipes import PASSWORD, USER, Mail
 from .sandbox import Sandbox
+from .smtp_client import Transcripts
 from .smtp_sink import SmtpSink
+from .tls import Certificates, make_certificates
+
+#: (test id, its transcripts) for every test that used the ``transcripts`` fixture.
+TRANSCRIPTS = pytest.StashKey[list[tuple[str, Transcripts]]]()
 
 
 def require_e2e() -> None:
@@ -36,6 +47,16 @@ def require_e2e() -> None:
     if not reasons:
         return
     message = "end-to-end tests need: " + "; ".join(reasons)
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def require_dovecot() -> None:
+    """Dovecot, for SASL: a skip without it, a failure under CI=1 (.ci/run installs it)."""
+    if dovecot_installed():
+        return
+    message = "Dovecot is not installed (apt-get install dovecot-core)"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -92,3 +113,94 @@ def scratch_postfix(sandbox: Sandbox, fake_dns: FakeDns, tmp_path: Path) -> Scra
         return sandbox.start(instance)
 
     return make
+
+
+DovecotFactory = Callable[..., Dovecot]
+
+
+@pytest.fixture
+def dovecot(sandbox: Sandbox, tmp_path: Path) -> DovecotFactory:
+    """Start Dovecot's auth service for a prepared scratch Postfix: ``dovecot(postfix,
+    users, service="smtp")`` puts its socket where ``service``'s smtpd looks
+    (``postfix.sasl_socket(service)``); start the instance afterwards."""
+    require_dovecot()
+    numbers = itertools.count(1)
+
+    def make(postfix: ScratchPostfix, users: dict[str, str], service: str = "smtp") -> Dovecot:
+        postfix.prepare()
+        return sandbox.start(Dovecot(sandbox, tmp_path / f"dovecot-{next(numbers)}",
+                                     postfix.sasl_socket(service), users))  # fmt: skip
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A CA and a certificate for mail.example.com it signed (files 0600), made once."""
+    return make_certificates(tmp_path_factory.mktemp("certificates"))
+
+
+#: The domains the recipe tests' mail uses: each resolves, as reject_unknown_*_domain needs.
+MAIL_DOMAINS = ("example.org", "example.net", "deimos.fr", "example.com")
+
+MailFactory = Callable[..., Mail]
+
+
+@pytest.fixture
+def mail_server(
+    sandbox: Sandbox,
+    scratch_postfix: ScratchPostfixFactory,
+    dovecot: DovecotFactory,
+    fake_dns: FakeDns,
+    smtp_sink: SmtpSink,
+    transcripts: Transcripts,
+    certificates: Certificates,
+) -> MailFactory:
+    """``mail_server(config_dir, sasl=True, outbound=True)``: a scratch Postfix from
+    ``config_dir`` started with Dovecot beside it (``sasl``: the test user may log in) and
+    its outbound mail going to the SMTP sink (``outbound``), as a :class:`Mail` to talk to.
+    The fake DNS resolves :data:`MAIL_DOMAINS`."""
+    for domain in MAIL_DOMAINS:
+        fake_dns.add(domain, "A", "192.0.2.25")
+
+    def run(config: Path, sasl: bool = True, outbound: bool = True) -> Mail:
+        postfix = scratch_postfix(config_dir=config, start=False,
+                                  outbound=smtp_sink.nexthop if outbound else None)  # fmt: skip
+        auth = dovecot(postfix, {USER: PASSWORD}) if sasl else None
+        sandbox.start(postfix)
+        return Mail(postfix, certificates, transcripts, sandbox.foreign_address, smtp_sink, auth)
+
+    return run
+
+
+@pytest.fixture
+def transcripts(request: pytest.FixtureRequest) -> Transcripts:
+    """The SMTP sessions of this test: pass ``transcript=transcripts.new(title)`` to
+    ``postfix.client``; they are printed at the end of the run."""
+    found = Transcripts()
+    request.node.stash[TRANSCRIPTS] = [(request.node.nodeid, found)]
+    request.config.stash.setdefault(TRANSCRIPTS, []).append((request.node.nodeid, found))
+    return found
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test's report shows its transcripts beside the error."""
+    outcome = yield
+    report = outcome.get_result()
+    recorded = item.stash.get(TRANSCRIPTS, [])
+    if report.when == "call" and report.failed and recorded:
+        report.sections.append(("SMTP transcripts", recorded[0][1].render()))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Every transcript the run recorded, test by test: what the end-to-end tests checked."""
+    recorded = [(nodeid, found) for nodeid, found in
+                terminalreporter.config.stash.get(TRANSCRIPTS, []) if found.sessions]  # fmt: skip
+    if not recorded:
+        return
+    terminalreporter.section("SMTP transcripts")
+    for nodeid, found in recorded:
+        terminalreporter.write_line(f"### {nodeid}")
+        terminalreporter.write_line(found.render())
+        terminalreporter.write_line("")

@@ -61,6 +61,7 @@ import select
 import shutil
 import signal
 import smtplib
+import ssl
 import subprocess
 import tempfile
 import time
@@ -73,6 +74,7 @@ from pfconf.model import MainCf, MasterCf, Service
 from pfconf.postfix import find_program
 
 from .sandbox import HarnessError, Sandbox, find_tool
+from .smtp_client import RecordingSMTP, RecordingSMTPS, Transcript
 
 #: Where a distribution keeps Postfix's stock master.cf (used when a test gives none).
 STOCK_MASTER_CF = ("/usr/share/postfix/master.cf.dist", "/etc/postfix/master.cf.proto")
@@ -438,11 +440,31 @@ class ScratchPostfix:
                                f"{', '.join(self.ports) or 'none'})") from None  # fmt: skip
 
     def client(
-        self, service: str = "smtp", source: str = "127.0.0.1", timeout: float = 10.0
+        self,
+        service: str = "smtp",
+        source: str = "127.0.0.1",
+        timeout: float = 10.0,
+        *,
+        transcript: Transcript | None = None,
+        server_hostname: str | None = None,
+        implicit_tls: ssl.SSLContext | None = None,
     ) -> smtplib.SMTP:
         """An SMTP client connected to ``service`` from the address ``source`` (such as
-        ``sandbox.foreign_address``); the greeting has been read."""
-        client = smtplib.SMTP(timeout=timeout, source_address=(source, 0))
+        ``sandbox.foreign_address``); the greeting has been read.
+
+        Every line it exchanges lands in ``transcript`` (see :mod:`.smtp_client`).
+        ``server_hostname`` is the name TLS checks the certificate against (``starttls``, or
+        ``implicit_tls``: a context for a service that speaks TLS from the first byte).
+        """
+        address = (source, 0)
+        client: smtplib.SMTP
+        if implicit_tls is not None:
+            client = RecordingSMTPS(implicit_tls, transcript, server_hostname, timeout, address)
+        else:
+            client = RecordingSMTP(transcript, server_hostname, timeout, address)
+        if transcript is not None:
+            transcript.note(f"{service} service (127.0.0.1:{self.port(service)}), client "
+                            f"{source}")  # fmt: skip
         client.connect("127.0.0.1", self.port(service))
         return client
 
