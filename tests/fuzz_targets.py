@@ -527,7 +527,13 @@ def main_edits(draw: st.DrawFn, avoid: frozenset[str] = DEFAULT_AVOID) -> tuple[
 
 _MASTER_VERBS = [
     "set_override", "set_override", "unset_override", "add_service", "remove_service",
-    "enable_service", "set_field",
+    "enable_service", "set_field", "set_command", "move_overrides", "comment_service",
+    "uncomment_service",
+]  # fmt: skip
+_COMMANDS = ["postscreen", "smtpd", "smtp", "pipe", "a b", "-v"]
+_ARGUMENTS: list[tuple[str, ...] | None] = [
+    None, None, (), ("-v",), ("flags=R", "user=nobody", "argv=/bin/cat"), ("-v", "--", "x"),
+    ("-n", "name"), ("-o",), ("{ a b }",),
 ]  # fmt: skip
 _FIELD_VALUES = {
     "private": _FLAGS, "unprivileged": _FLAGS, "chroot": _FLAGS, "wakeup": _WAKEUPS,
@@ -546,7 +552,8 @@ def _master_ops(draw: st.DrawFn, text: str, avoid: frozenset[str]) -> list[Op]:
     ops: list[Op] = []
     for _ in range(_int(draw, 1, 4)):
         verb = _pick(draw, _MASTER_VERBS)
-        key = _aim(draw, commented if verb == "enable_service" else keys, stock)
+        aimed = {"enable_service": commented, "uncomment_service": commented + keys}
+        key = _aim(draw, aimed.get(verb, keys), stock)
         options = services.get(key, [])
         if verb == "set_override":
             value = _pick(draw, OVERRIDE_VALUES) if draw(st.booleans()) else _one_line(draw, avoid)
@@ -567,6 +574,15 @@ def _master_ops(draw: st.DrawFn, text: str, avoid: frozenset[str]) -> list[Op]:
             field = _pick(draw, sorted(_FIELD_VALUES))
             value = _pick(draw, _ANY_FIELD_VALUE if _one_in(draw, 5) else _FIELD_VALUES[field])
             ops.append((verb, key, field, value))
+        elif verb == "set_command":
+            ops.append((verb, key, _pick(draw, _COMMANDS), _pick(draw, _ARGUMENTS)))
+        elif verb == "move_overrides":
+            target = _aim(draw, keys, stock)
+            names = tuple(_pick(draw, options or OVERRIDE_NAMES) for _ in range(_int(draw, 0, 2)))
+            how = _int(draw, 0, 2)  # every one, these names, all but these
+            ops.append((verb, key, target, names if how == 1 else None, names if how == 2 else ()))
+        elif verb == "comment_service":
+            ops.append((verb, key, _pick(draw, ["", "not used", "a\nb  c"])))
         else:
             ops.append((verb, key))
     return ops
@@ -1088,9 +1104,9 @@ def _state(doc: MasterCf) -> State:
 
 
 def _master_must_work(op: Op, doc: MasterCf) -> bool:
-    """Whether nothing but a bug can stop ``op``: removing a service that is there, or giving
-    one of its fields a valid value."""
-    if op[0] not in ("remove_service", "set_field") or _find(doc, op[1]) is None:
+    """Whether nothing but a bug can stop ``op``: removing or commenting out a service that
+    is there, or giving one of its fields a valid value."""
+    if op[0] not in ("remove_service", "set_field", "comment_service") or _find(doc, op[1]) is None:
         return False
     if op[0] == "set_field":
         field, value = op[2], op[3]
@@ -1118,7 +1134,15 @@ def _master_regions(op: Op, doc: MasterCf, text: str) -> list[tuple[int, int]] |
     verb = op[0]
     if verb == "add_service":
         return None
-    if verb == "enable_service":
+    if verb in ("enable_service", "uncomment_service"):
+        marked = [
+            (i, int(m.group(2)))
+            for i, line in enumerate(postfix_lines(text))
+            for m in [re.match(r"# pfedit: commented out (\S+) \((\d+) lines? below\)", line)]
+            if m and m.group(1) == op[1]
+        ]
+        if marked:  # pfedit's marker and the lines it counts (any of them: the last is taken)
+            return [(marked[0][0], marked[-1][0] + 1 + marked[-1][1])]
         name, _, type_ = op[1].rpartition("/")
         head = re.compile(r"^#\s*" + re.escape(name) + r"\s+" + re.escape(type_) + r"\s")
         lines = postfix_lines(text)
@@ -1132,8 +1156,10 @@ def _master_regions(op: Op, doc: MasterCf, text: str) -> list[tuple[int, int]] |
         while end < len(lines) and lines[end][:1] in ("#", " ", "\t", "\n", "\r", "\v", "\f"):
             end += 1
         return [(found, end)]
-    if verb in ("remove_service", "set_field"):
+    if verb in ("remove_service", "set_field", "comment_service"):
         return [_entry_span(s) for s in doc.services if s.key == op[1]]
+    if verb == "move_overrides":
+        return [_entry_span(s) for s in doc.services if s.key in (op[1], op[2])]
     service = _find(doc, op[1])
     return [_entry_span(service)] if service is not None else []
 
@@ -1152,12 +1178,39 @@ def _master_meaning(op: Op, before: MasterCf, after: MasterCf) -> str | None:
     if verb == "remove_service":
         wanted = [s for s in old if s[0] != key]  # every entry of it
         return None if new == wanted else "other services changed"
-    if verb == "enable_service":
+    if verb == "comment_service":
+        wanted = [s for s in old if s[0] != key]  # every entry of it
+        return None if new == wanted else "other services changed"
+    if verb == "move_overrides":
+        # as the daemons read them (the editor's reading: "-ofoo=bar" is foo=bar to getopt)
+        from pfconf.edit.master import daemon_overrides
+        from pfconf.kb import newest_version
+
+        def read(doc: MasterCf, key: str) -> dict[str, str]:
+            return {o.name: o.value for o in daemon_overrides(_find(doc, key), newest_version())}
+
+        source, target = key, op[2]
+        moved = {
+            k: v for k, v in read(before, source).items()
+            if (op[3] is None or k in op[3]) and k not in op[4]
+        }  # fmt: skip
+        for k, f, _, _ in old:
+            now = next((n for n in new if n[0] == k), None)
+            if k in (source, target) and (now is None or now[1] != f):
+                return f"{k}: fields changed"
+        left, got = read(after, source), read(after, target)
+        if any(k in left for k in moved):
+            return f"{source}: overrides left {left}"
+        if any(got.get(k) != v for k, v in moved.items()):
+            return f"{target}: overrides became {got}, not with {moved}"
+        rest = [s for s in new if s[0] not in (source, target)]
+        return None if rest == [s for s in old if s[0] not in (source, target)] else "others changed"
+    if verb in ("enable_service", "uncomment_service"):
         enabled = [s for s in new if s[0] == key]
         rest = [s for s in new if s[0] != key]
         if len(enabled) != 1 or rest != old:
             return "other services changed"
-        for option, value in op[2].items():
+        for option, value in (op[2] if verb == "enable_service" else {}).items():
             if enabled[0][2].get(option) != value:
                 return f"-o {option} is {enabled[0][2].get(option)!r}, not {value!r}"
         return None
@@ -1183,6 +1236,21 @@ def _master_meaning(op: Op, before: MasterCf, after: MasterCf) -> str | None:
         at = FIELD_NAMES.index(op[2])
         wanted_fields = fields[:at] + (op[3],) + fields[at + 1 :]
         return None if new_fields == wanted_fields else f"fields became {new_fields}"
+    if verb == "set_command":
+        if new_fields != (*fields[:7], op[2]):
+            return f"fields became {new_fields}"
+        if new_overrides != overrides:
+            return f"overrides became {new_overrides}"
+        words, rest = [], list(new[index][3])
+        while rest:  # the arguments but the overrides
+            word = rest.pop(0)
+            if word == "-o" and rest:
+                rest.pop(0)
+            else:
+                words.append(word)
+        if op[3] is not None and words != [w.strip("{} ") for w in op[3]]:
+            return f"arguments became {words}"
+        return None
     if new_fields != fields:
         return f"fields became {new_fields}"
     if verb == "set_override":
@@ -1412,12 +1480,15 @@ def _recipe_targets(name: str) -> tuple[set[str], set[str], set[str]]:
     params, services, files = set(), set(), set()
     for step in recipe.steps:
         for field in ("name", "old", "new"):
-            if field in step:
-                params.add(step[field])
-        if "key" in step:
-            services |= {step["key"], *step.get("alternatives", ())}
-        if "path" in step:
-            files.add(step["path"])
+            if isinstance(getattr(step, field, None), str):
+                params.add(getattr(step, field))
+        for field in ("key", "source", "target"):
+            if isinstance(getattr(step, field, None), str):
+                services.add(getattr(step, field))
+        services |= set(getattr(step, "alternatives", ()))
+        path = getattr(step, "path", None)
+        if isinstance(path, str):
+            files.add(path)
     return params, services, files
 
 

@@ -3,6 +3,7 @@ real corpus checked with postconf."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,63 @@ def test_real_master_cf_edits(path):
     assert sorted(unset) == sorted(l for l in before if not l.startswith(f"{key}/smtpd_tls_security_level ="))
 
 
+def _as_dict(lines: list[str]) -> dict[str, str]:
+    return dict(line.split(" = ", 1) if " = " in line else (line.rstrip(" ="), "") for line in lines)
+
+
+@pytest.mark.parametrize("path", _accepted("master"), ids=lambda p: p.name)
+def test_real_master_cf_service_changes(path):
+    """On every real master.cf: a service commented out (pfedit's marker) and uncommented
+    comes back byte for byte; postscreen put in front of smtpd (smtpd/pass added after
+    smtp/inet, the overrides moved there, smtp/inet's command changed) reads in postconf -F
+    and -P exactly as intended.  An edit refused leaves the text as it was."""
+    from oracle import read_master, require_postconf
+
+    require_postconf()
+    data = path.read_bytes()
+    editor = MasterEditor(loads(data, "master"))
+    key = editor.doc.services[-1].key
+    assert editor.comment_service(key, "a test")
+    assert key not in [s.key for s in editor.doc.services]
+    assert editor.uncomment_service(key)
+    assert editor.dumps() == data
+    smtp = editor.doc.service("smtp", "inet")
+    if smtp is None or smtp.command != "smtpd":
+        return
+    _, _, fields_before = read_master(data, "-F")
+    _, _, before = read_master(data, "-P")
+    try:
+        with editor._atomic():
+            editor.add_service("smtpd pass - - n - - smtpd", after="smtp/inet")
+            editor.move_overrides("smtp/inet", "smtpd/pass")
+            editor.set_command("smtp/inet", "postscreen")
+    except EditError as exc:
+        assert "by hand" in str(exc)
+        assert editor.dumps() == data
+        return
+    _, _, after = read_master(editor.dumps(), "-P")  # type: ignore[arg-type]
+    wanted = {}
+    for name, value in _as_dict(before).items():
+        service, _, option = name.rpartition("/")
+        if service == "smtp/inet":
+            wanted[f"smtpd/pass/{option}"] = value
+        elif not (service == "smtpd/pass" and f"smtp/inet/{option}" in _as_dict(before)):
+            wanted[name] = value
+    assert _as_dict(after) == wanted
+    _, _, fields = read_master(editor.dumps(), "-F")  # type: ignore[arg-type]
+    def command(lines: list[str]) -> str:
+        """smtp/inet's command and arguments as postconf -F shows them, -o options left out."""
+        line = next(line for line in lines if line.startswith("smtp/inet/command = "))
+        return re.sub(r" -o (\{[^}]*\}|\S+)", "", line)
+
+    # its other arguments kept
+    assert command(fields) == command(fields_before).replace(" = smtpd", " = postscreen", 1)
+    assert [line for line in fields if not line.startswith(("smtp/inet/command", "smtpd/pass/"))] == [
+        line for line in fields_before
+        if not line.startswith(("smtp/inet/command", "smtpd/pass/"))
+    ]  # fmt: skip
+
+
 STOCK = [
     Path("/usr/share/postfix/main.cf.dist"),
     Path("/usr/share/postfix/master.cf.dist"),
@@ -223,3 +281,39 @@ def test_list_differences_rebuild_the_new_list():
     old = [f"item{n}" for n in range(10)]
     new = [f"new{n}" if n % 2 else f"item{n}" for n in range(10)]
     assert _differences(old, new) == [(n, n + 1, n, n + 1) for n in range(1, 10, 2)]
+
+
+def test_a_service_pfedit_commented_out_comes_back_whole():
+    """enable_service (a recipe's service step) brings back what comment_service took, its
+    -o lines included, and then sets the overrides asked for; commenting out again and
+    uncommenting gives back the same bytes."""
+    text = (
+        "smtp      inet  n       -       y       -       -       smtpd\n"
+        "submission inet n       -       y       -       -       smtpd\n"
+        "  -o syslog_name=postfix/submission\n"
+        "# a note inside the entry\n"
+        "  -o smtpd_tls_security_level=encrypt\n"
+        "pickup    unix  n       -       y       60      1       pickup\n"
+    )
+    editor = MasterEditor(loads(text, "master"))
+    assert editor.comment_service("submission/inet", "not\nused  here")
+    assert editor.text == text.replace(
+        "submission inet", "# pfedit: commented out submission/inet (4 lines below): not used here\n"
+        "#submission inet"
+    ).replace("  -o", "#  -o").replace("# a note", "## a note")  # fmt: skip
+    assert not editor.comment_service("submission/inet")
+    assert editor.commented_service("submission/inet")
+    assert editor.enable_service("submission/inet", {"smtpd_sasl_auth_enable": "yes"})
+    assert editor.doc.service("submission", "inet").overrides == {
+        "syslog_name": "postfix/submission",
+        "smtpd_tls_security_level": "encrypt",
+        "smtpd_sasl_auth_enable": "yes",
+    }
+    assert editor.text == text.replace(
+        "pickup", "  -o smtpd_sasl_auth_enable=yes\npickup", 1
+    )  # fmt: skip
+    with pytest.raises(EditError, match="no service nosuch/inet"):
+        editor.set_command("nosuch/inet", "postscreen")
+    with pytest.raises(EditError, match="not one master.cf word"):
+        editor.set_command("smtp/inet", "post screen")
+    assert not editor.set_command("smtp/inet", "smtpd")

@@ -122,3 +122,56 @@ def test_service_commands(confdir):
     assert "pickup" not in run(confdir, "service", "list").output
     missing = run(confdir, "service", "set", "nosuch/inet", "a=b", expect=2)
     assert "nosuch/inet" in missing.output
+
+
+def test_service_comment_and_uncomment(confdir):
+    """A service commented out under a note with the reason comes back byte for byte; a
+    stock example (#submission inet ...) is enabled the same way."""
+    run(confdir, "service", "comment", "pickup/unix", "--why", "mail only arrives by SMTP")
+    text = (confdir / "master.cf").read_text()
+    assert text == MASTER.replace(
+        "pickup    unix",
+        "# pfedit: commented out pickup/unix (1 line below): mail only arrives by SMTP\n"
+        "#pickup    unix",
+    )
+    assert "pickup" not in run(confdir, "service", "list").output
+    run(confdir, "service", "comment", "pickup/unix", "--check")  # nothing left to do
+    run(confdir, "service", "comment", "nosuch/unix", expect=2)
+    run(confdir, "service", "uncomment", "pickup/unix")
+    assert (confdir / "master.cf").read_text() == MASTER
+    run(confdir, "service", "uncomment", "submission/inet")
+    assert "\nsubmission inet n" in (confdir / "master.cf").read_text()
+    missing = run(confdir, "service", "uncomment", "nosuch/inet", expect=2)
+    assert "no commented-out service nosuch/inet" in missing.output
+
+
+def test_apply_list_and_explain_need_no_configuration(tmp_path):
+    """pfedit -c /nonexistent apply --list (or --explain, or RECIPE --help) reads only the
+    recipes; it failed with "main.cf: no such file" before."""
+    listed = run("/nonexistent", "apply", "--list")
+    assert "sasl-tls: " in listed.output and "tls-hardening: " in listed.output
+    explained = run("/nonexistent", "apply", "submission-only", "--explain")
+    assert explained.output.startswith("submission-only: SASL only on ports 587 and 465")
+    assert "why: port 25 takes mail from other servers, which never log in" in explained.output
+    shown = run("/nonexistent", "apply", "relay-client", "--help")
+    assert "Options of relay-client:" in shown.output and "--relayhost TEXT" in shown.output
+    applied = run("/nonexistent", "apply", "submission-only", expect=2)
+    assert applied.output == "/nonexistent: no such directory\n"
+
+
+def test_apply_refuses_a_bad_recipe_file_in_one_line(tmp_path, confdir):
+    recipe = tmp_path / "mine.toml"
+    recipe.write_text(
+        '[recipe]\nsummary = "s"\n\n[[steps]]\naction = "set"\nname = "biff"\nvalue = "no"\n'
+        'reason = "r"\ncomment = "misplaced"\n'
+    )
+    result = run(confdir, "apply", "--recipe-file", recipe, expect=2)
+    assert result.output == (
+        f"pfedit: {recipe}:9: step 1 (set): unknown key 'comment' (known: when, when_main, "
+        "unless_main, when_listed, since, before, reason, name, value, value_from, values, keep_if_set, keep_if_stricter, "
+        "only_if, secret)\n"
+    )
+    assert (confdir / "main.cf").read_text() == MAIN
+    recipe.write_text(recipe.read_text().replace('comment = "misplaced"\n', ""))
+    both = run(confdir, "apply", "sasl-tls", "--recipe-file", recipe, expect=2)
+    assert both.output == "pfedit apply: name a recipe or give --recipe-file, not both\n"

@@ -27,10 +27,18 @@ def postconf() -> str:
     return str(require_postconf())
 
 
+def _flags(options: tuple[str, ...]) -> list[str]:
+    """``name=value`` as the recipe's generated flag: ``--name=value``."""
+    flags = []
+    for option in options:
+        name, _, value = option.partition("=")
+        flags.append(f"--{name.replace('_', '-')}={value}")
+    return flags
+
+
 def _apply(directory: Path, *options: str, status: int = 0) -> str:
-    args = [a for option in options for a in ("-O", option)]
     return str(_pfedit(directory, "apply", "virtual-mailboxes", "--postfix-version", "3.7",
-                       *args, expect=status).output)  # fmt: skip
+                       *_flags(options), expect=status).output)  # fmt: skip
 
 
 def _files(directory: Path) -> dict[str, bytes]:
@@ -48,8 +56,7 @@ def _append(directory: Path, text: str) -> None:
 def test_hosted_domain(tmp_path: Path, postconf: str, start: str) -> None:
     directory = _setup(tmp_path, start)
     before = _postconf(postconf, directory, "-n")
-    _pfedit(directory, "apply", "virtual-mailboxes", "-O", f"domains={HOSTED}", "--check",
-            expect=1)  # fmt: skip
+    _pfedit(directory, "apply", "virtual-mailboxes", "--domains", HOSTED, "--check", expect=1)
     _apply(directory, f"domains={HOSTED}")
 
     values = _postconf(postconf, directory, "-n")
@@ -66,7 +73,7 @@ def test_hosted_domain(tmp_path: Path, postconf: str, start: str) -> None:
     files = _files(directory)
     assert _apply(directory, f"domains={HOSTED}") == ""
     assert _files(directory) == files
-    _pfedit(directory, "apply", "virtual-mailboxes", "-O", f"domains={HOSTED}", "--check")
+    _pfedit(directory, "apply", "virtual-mailboxes", "--domains", HOSTED, "--check")
 
     # pflint finds the domain in one class only
     run = lint([str(directory / "main.cf")])
@@ -192,7 +199,7 @@ def test_not_listed(tmp_path: Path, setting: str, domain: str) -> None:
         (("domains=-bad.example",), "'-bad.example' is not a domain name"),
         (("domains=example.com.",), "'example.com.' is not a domain name"),
         ((f"domains={HOSTED}", "mailbox_maps=hash:vmailbox"), "give the table's full path"),
-        ((f"domains={HOSTED}", "mailbox_maps="), "--mailbox_maps cannot be empty"),
+        ((f"domains={HOSTED}", "mailbox_maps="), "--mailbox-maps: cannot be empty"),
     ],
 )
 def test_bad_options(tmp_path: Path, options: tuple[str, ...], message: str) -> None:
@@ -243,3 +250,15 @@ def test_the_hosts_own_name_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     output = _apply(directory, "domains=box.example.org", status=2)
     assert "mydestination lists box.example.org (as $myhostname)" in output
     assert sorted(os.listdir(directory)) == ["main.cf", "master.cf"]
+
+
+def test_explained(tmp_path: Path) -> None:
+    """--explain says each new kind of step and condition in words, with the generated flags."""
+    output = _pfedit(tmp_path / "nonexistent", "apply", "virtual-mailboxes", "--explain").output
+    assert "  --domains DOMAINS\n" in output and "  --mailbox-maps TEXT\n" in output
+    assert "1. if mydestination lists a domain of --domains: stop, writing nothing\n" in output
+    assert ("4. if Postfix does not read virtual_mailbox_domains as empty and Postfix does not "
+            "read virtual_transport as the value of --lmtp: stop, writing nothing") in output  # fmt: skip
+    assert "6. write the table --mailbox-maps names (mode 0644), then build it" in output
+    assert "a file already there is kept as it is" in output
+    assert "7. main.cf: add each item of --domains that virtual_mailbox_domains lacks" in output

@@ -249,7 +249,7 @@ def test_user_recipe_file(tmp_path):
     result = _pfedit(directory, "apply", "--recipe-file", str(recipe), "--postfix-version", "3.7")
     assert "no address probing" in result.output
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[steps]]\naction = "explode"\n')
+    bad.write_text('[recipe]\nsummary = "x"\n[[steps]]\naction = "explode"\n')
     broken = _pfedit(directory, "apply", "--recipe-file", str(bad), expect=2)
     assert "unknown action" in broken.output
 
@@ -275,3 +275,374 @@ def test_sasl_tls_switches_off_client_sasl_without_passwords(tmp_path, client, k
     _pfedit(tmp_path, "apply", "sasl-tls", "--postfix-version", "3.7")
     text = (tmp_path / "main.cf").read_text()
     assert ("smtp_sasl_auth_enable" in text) == kept
+
+
+# -- typed steps: a recipe file is checked whole when it loads ----------------------------------
+
+_GOOD_HEAD = '[recipe]\nname = "mine"\nsummary = "a test"\n\n[options.level]\nhelp = "the level"\n\n'
+_GOOD_STEP = '[[steps]]\naction = "set"\nname = "disable_vrfy_command"\nvalue = "yes"\nreason = "r"\n\n'
+
+
+@pytest.mark.parametrize(
+    "steps, line, message",
+    [
+        # an unknown key (a misspelt one was silently ignored before)
+        ('[[steps]]\naction = "set"\nname = "a"\nvaule = "x"\nreason = "r"\n', 'vaule =',
+         "step 2 (set): unknown key 'vaule'"),
+        ('[[steps]]\naction = "set"\nname = "a"\nvalue = "x"\nkeep_if_set = "yes"\nreason = "r"\n',
+         'keep_if_set =', "step 2 (set): keep_if_set: expected true or false, got the string 'yes'"),
+        ('[[steps]]\naction = "set"\nvalue = "x"\nreason = "r"\n', '[[steps]]',
+         "step 2 (set): missing key 'name'"),
+        ('[[steps]]\naction = "unset"\nname = "a"\n', '[[steps]]',
+         "step 2 (unset): missing key 'reason'"),
+        ('[[steps]]\naction = "explode"\n', 'action =', "step 2 (explode): unknown action 'explode'"),
+        ('[[steps]]\nname = "a"\n', '[[steps]]', "step 2: no action"),
+        ('[[steps]]\naction = "set"\nname = "a"\nvalues = [{ since = "3.6", vlaue = "x" }]\nreason = "r"\n',
+         'values =', "step 2 (set): values[1]: unknown key 'vlaue'"),
+        ('[[steps]]\naction = "set"\nname = "a"\nvalue = "x"\nvalue_from = "level"\nreason = "r"\n',
+         '[[steps]]', "step 2 (set): give exactly one of value, value_from, values"),
+        ('[[steps]]\naction = "set"\nname = "a"\nvalue = "x"\nwhen = { levle = true }\nreason = "r"\n',
+         'when =', "step 2 (set): when: no option 'levle' in this recipe"),
+        ('[[steps]]\naction = "set"\nname = "a"\nvalue = "x"\nsince = "three"\nreason = "r"\n',
+         'since =', "step 2 (set): since: 'three' is not a version like 3.6"),
+        (('[[steps]]\naction = "service"\nkey = "submission/inet"\nreason = "r"\n'
+         '[steps.overrides]\nsmtpd_tls_security_level = 1\n'), '[steps.overrides]',
+         "step 2 (service): overrides.smtpd_tls_security_level: expected a string, got the number 1"),
+        (('[[steps]]\naction = "change_service"\nkey = "smtp/inet"\nfields = { maxproc = "1" }\n'
+         'reason = "r"\n'), 'fields =', "step 2 (change_service): fields: 'maxproc' is not one of"),
+        (('[[steps]]\naction = "move_overrides"\nsource = "smtp/inet"\ntarget = "smtp/inet"\n'
+         'reason = "r"\n'), '[[steps]]', "step 2 (move_overrides): source and target are the same service"),
+        ('[[steps]]\naction = "file"\npath = "/etc/passwd"\ncontent = ""\nreason = "r"\n', 'path =',
+         "step 2 (file): path: '/etc/passwd' is not a path inside the configuration directory"),
+        ('[[steps]]\naction = "require"\nany = ["option:nope"]\nmessage = "m"\n', 'any =',
+         "step 2 (require): any: no option 'nope' in this recipe"),
+        # the steps and conditions of virtual-mailboxes
+        ('[[steps]]\naction = "list_add"\nname = "a"\nreason = "r"\n', '[[steps]]',
+         "step 2 (list_add): give exactly one of value, value_from"),
+        ('[[steps]]\naction = "list_add"\nname = "a"\nvalue_from = "nope"\nreason = "r"\n',
+         'value_from =', "step 2 (list_add): value_from: no option 'nope' in this recipe"),
+        ('[[steps]]\naction = "stop"\nmessage = "m"\nreason = "r"\n', '[[steps]]',
+         "step 2 (stop): a stop step needs conditions"),
+        ('[[steps]]\naction = "stop"\nmessage = "{listed}"\nwhen = { level = true }\nreason = "r"\n',
+         'message =', "step 2 (stop): message: {listed} is what when_listed found, and the step has none"),
+        ('[[steps]]\naction = "stop"\nmessage = "m"\nwhen_listed = { mynetworks = "level" }\nreason = "r"\n',
+         'when_listed =', "step 2 (stop): when_listed: 'mynetworks' is not a list of domains"),
+        ('[[steps]]\naction = "stop"\nmessage = "m"\nwhen_listed = { mydestination = "level" }\nreason = "r"\n',
+         'when_listed =', "step 2 (stop): when_listed: the option 'level' must be of type \"domains\""),
+        ('[[steps]]\naction = "stop"\nmessage = "m"\nwhen_listed = { relay_domains = "nope" }\nreason = "r"\n',
+         'when_listed =', "step 2 (stop): when_listed: no option 'nope' in this recipe"),
+        ('[[steps]]\naction = "unset"\nname = "a"\nunless_main = { relayhost = "{nope}" }\nreason = "r"\n',
+         'unless_main =', "step 2 (unset): unless_main: relayhost: no option 'nope' in this recipe"),
+        ('[[steps]]\naction = "set"\nname = "a"\nvalues = [{ unless_main = { b = "" }, value = "x" }]\nreason = "r"\n',
+         'values =', "step 2 (set): values[1]: a value is chosen by options and versions only"),
+        ('[[steps]]\naction = "file"\ncontent = ""\nreason = "r"\n', '[[steps]]',
+         "step 2 (file): give exactly one of path, table_from"),
+        ('[[steps]]\naction = "file"\ntable_from = "nope"\ncontent = ""\nreason = "r"\n', 'table_from =',
+         "step 2 (file): table_from: no option 'nope' in this recipe"),
+        ('[[steps]]\naction = "file"\ntable_from = "level"\npostmap = true\ncontent = ""\nreason = "r"\n',
+         'postmap =', "step 2 (file): postmap: the table table_from names is built with postmap already"),
+        ('steps = 3\n', None, "no [[steps]]"),
+    ],
+)  # fmt: skip
+def test_a_bad_step_is_refused_with_its_place(tmp_path, steps, line, message):
+    """Each problem is refused when the file loads, in one line naming the file, the step's
+    line and the step (its number and action); through pfedit, with exit status 2, before
+    the configuration directory is even looked at."""
+    from pfconf.edit.recipes import RecipeError
+
+    recipe = tmp_path / "mine.toml"
+    if steps.startswith("steps ="):
+        recipe.write_text(steps + _GOOD_HEAD)
+    else:
+        recipe.write_text(_GOOD_HEAD + _GOOD_STEP + steps)
+    text = recipe.read_text().splitlines()
+    if line is None:
+        where = f"{recipe}: "
+    else:  # the last line that starts so
+        number = max(n for n, t in enumerate(text, 1) if t.startswith(line))
+        where = f"{recipe}:{number}: "
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(str(recipe))
+    assert str(caught.value).startswith(where + message), str(caught.value)
+    result = _pfedit(tmp_path / "nonexistent", "apply", "--recipe-file", recipe, expect=2)
+    assert result.output.startswith(f"pfedit: {where}{message}") and result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ('[options.level]\nhelp = "h"\ntype = "number"\n', "type: 'number' is not one of"),
+        ('[options.level]\nhelp = "h"\ncolour = "red"\n', "unknown key 'colour'"),
+        ('[options.level]\ndefault = "x"\n', "missing key 'help'"),
+        ('[options.level]\nhelp = "h"\ntype = "integer"\ndefault = "x"\n',
+         "default: 'x' is not a value of type integer"),
+        ('[options.level]\nhelp = "h"\nrequired = 1\n', "required: expected true or false, got the number 1"),
+        ('[options.check]\nhelp = "h"\n', "--check is pfedit apply's own option"),
+        ('[options.domains]\nhelp = "h"\ntype = "domains"\ndefault = "$mydomain"\n',
+         "default: '$mydomain' is not a domain name"),
+    ],
+)  # fmt: skip
+def test_a_bad_option_is_refused_with_its_place(tmp_path, options, message):
+    recipe = tmp_path / "mine.toml"
+    recipe.write_text('[recipe]\nsummary = "s"\n\n' + options + "\n" + _GOOD_STEP)
+    name = options.split("]")[0].split(".")[1]
+    result = _pfedit(tmp_path, "apply", "--recipe-file", recipe, expect=2)
+    assert f"{recipe}:" in result.output and f"[options.{name}]: {message}" in result.output
+
+
+def test_every_builtin_step_is_typed():
+    """The built-in recipes load into step classes (no dictionaries left), each knowing its
+    number and its line in the file."""
+    from pfconf.edit.steps import Step
+
+    for name in builtin_recipes():
+        recipe = load_recipe(name)
+        text = Path(recipe.path).read_text().splitlines()
+        for number, step in enumerate(recipe.steps, 1):
+            assert isinstance(step, Step) and step.number == number
+            assert text[step.line - 1].strip() == "[[steps]]"
+            assert step.describe() and (step.reason or step.action == "require")
+
+
+# -- the master.cf steps on real master.cf files -------------------------------------------------
+
+_POSTSCREEN = """
+[recipe]
+name = "screen"
+summary = "postscreen in front of smtpd"
+
+[[steps]]
+action = "service"
+key = "smtpd/pass"
+entry = "smtpd     pass  -       -       CHROOT       -       -       smtpd"
+after = "smtp/inet"
+reason = "smtpd takes the connections postscreen passes on"
+
+[[steps]]
+action = "move_overrides"
+source = "smtp/inet"
+target = "smtpd/pass"
+keep = ["syslog_name"]
+reason = "smtpd's settings go with smtpd"
+
+[[steps]]
+action = "change_service"
+key = "smtp/inet"
+command = "postscreen"
+fields = { process_limit = "1" }
+reason = "postscreen answers port 25 and screens clients"
+
+[[steps]]
+action = "service"
+key = "dnsblog/unix"
+entry = "dnsblog   unix  -       -       CHROOT       -       0       dnsblog"
+after = "smtpd/pass"
+reason = "postscreen's DNS blocklist lookups"
+
+[[steps]]
+action = "service"
+key = "tlsproxy/unix"
+entry = "tlsproxy  unix  -       -       CHROOT       -       0       tlsproxy"
+after = "dnsblog/unix"
+reason = "postscreen's STARTTLS"
+
+[[steps]]
+action = "comment_service"
+key = "relay/unix"
+reason = "no relayhost here, and relay is not used"
+"""
+
+
+@pytest.mark.parametrize("master", ["stock", "pfconf-stock"])
+def test_master_steps_on_a_real_master_cf(tmp_path, master, postconf):
+    """postscreen in front of smtpd: smtp/inet's command and process limit change in place,
+    its -o options go to a new smtpd/pass (enabled from the stock comment where there is
+    one, else added after smtp/inet), and relay/unix is commented out with its reason;
+    postconf -M and -P read exactly that, and a second run changes nothing."""
+    from conftest import ROOT
+
+    text = _stock_master() if master == "stock" else (ROOT / "rules" / "stock-master.cf").read_text()
+    (tmp_path / "main.cf").write_text("myhostname = mail.example.com\n")
+    (tmp_path / "master.cf").write_text(text)
+    _pfedit(tmp_path, "service", "set", "smtp/inet", "smtpd_tls_security_level=may",
+            "smtpd_sasl_auth_enable=yes", "syslog_name=postfix/port25")  # fmt: skip
+    before = _postconf_text(tmp_path, "-M").splitlines()
+    recipe = tmp_path / "screen.toml"
+    recipe.write_text(_POSTSCREEN)
+    args = ["apply", "--recipe-file", recipe, "--postfix-version", "3.7"]
+    _pfedit(tmp_path, *args, "--check", expect=1)
+    result = _pfedit(tmp_path, *args)
+    assert "smtp/inet: -o smtpd_tls_security_level moved to smtpd/pass" in result.output
+    assert "smtp/inet: command: smtpd -> postscreen" in result.output
+    assert "relay/unix comment out (no relayhost here, and relay is not used)" in result.output
+
+    services = _postconf_text(tmp_path, "-M").splitlines()
+    names = [line.split()[0] + "/" + line.split()[1] for line in services]
+    assert re.fullmatch(r"smtp +inet +n +- +[yn] +- +1 +postscreen -o syslog_name=postfix/port25",
+                        services[names.index("smtp/inet")])  # fmt: skip
+    # smtpd/pass right after smtp/inet (added there, or the stock comment there enabled)
+    assert names[names.index("smtp/inet") + 1] == "smtpd/pass"
+    assert names[names.index("smtpd/pass") + 1 : names.index("smtpd/pass") + 3] == [
+        "dnsblog/unix", "tlsproxy/unix"
+    ]  # fmt: skip
+    assert "relay/unix" not in names
+    overrides = _postconf(postconf, tmp_path, "-P")
+    assert overrides["smtpd/pass/smtpd_tls_security_level"] == "may"
+    assert overrides["smtpd/pass/smtpd_sasl_auth_enable"] == "yes"
+    assert overrides["smtp/inet/syslog_name"] == "postfix/port25"
+    assert not any(k.startswith("smtp/inet/smtpd_") for k in overrides)
+    # the other services are as they were, in order
+    others = [line for line in before if not line.startswith(("smtp ", "relay "))]
+    assert _subsequence(others, services)
+    written = (tmp_path / "master.cf").read_text()
+    assert re.search(r"^# pfedit: commented out relay/unix \(\d lines? below\): no relayhost here",
+                     written, re.MULTILINE)  # fmt: skip
+
+    _pfedit(tmp_path, *args, "--check")  # idempotent
+    assert _pfedit(tmp_path, *args).output == ""
+    assert (tmp_path / "master.cf").read_text() == written
+
+    # what was commented out comes back byte for byte
+    _pfedit(tmp_path, "service", "uncomment", "relay/unix")
+    relay = re.search(r"^relay .*\n(?:[ \t].*\n)*", text, re.MULTILINE)
+    assert relay is not None and relay.group(0) in (tmp_path / "master.cf").read_text()
+    assert "pfedit: commented out relay/unix" not in (tmp_path / "master.cf").read_text()
+
+
+def test_change_service_arguments(tmp_path, postconf):
+    """A command's arguments change; its -o overrides stay, and postconf -M reads the new
+    command line."""
+    (tmp_path / "main.cf").write_text("")
+    (tmp_path / "master.cf").write_text(_stock_master())
+    recipe = tmp_path / "args.toml"
+    recipe.write_text(
+        '[recipe]\nsummary = "s"\n[options.flags]\nhelp = "pipe flags"\ndefault = "Fq"\n'
+        '[[steps]]\naction = "change_service"\nkey = "uucp/unix"\n'
+        'arguments = ["flags={flags}", "user=uucp", "argv=uux", "-r", "-z", "$nexthop!rmail", '
+        '"($recipient)"]\nreason = "r"\n'
+        '[[steps]]\naction = "change_service"\nkey = "relay/unix"\narguments = ["-v"]\n'
+        'reason = "r"\n'
+    )
+    _pfedit(tmp_path, "apply", "--recipe-file", recipe, "--postfix-version", "3.7")
+    relay, uucp = _postconf_text(tmp_path, "-M", "uucp/unix", "relay/unix").splitlines()
+    assert re.fullmatch(r"uucp +unix +- +n +n +- +- +pipe flags=Fq user=uucp argv=uux -r -z "
+                        r"\$nexthop!rmail \(\$recipient\)", uucp)  # fmt: skip
+    assert re.fullmatch(r"relay +unix .* smtp -v -o syslog_name=postfix/\$service_name", relay)
+    assert _pfedit(tmp_path, "apply", "--recipe-file", recipe, "--postfix-version", "3.7").output == ""
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        'action = "change_service"\nkey = "nosuch/inet"\ncommand = "postscreen"',
+        'action = "move_overrides"\nsource = "relay/unix"\ntarget = "nosuch/unix"',
+        'action = "service"\nkey = "nosuch/unix"',
+        'action = "service"\nkey = "new/unix"\nentry = "new unix - - n - - smtp"\nafter = "nosuch/unix"',
+        'action = "require"\nany = ["main:nosuch_parameter"]\nmessage = "nothing to build on"',
+    ],
+)
+def test_a_failed_step_leaves_nothing_written(tmp_path, step):
+    """A step that cannot be made after others were: exit 2, one line, and neither file
+    changes (the earlier steps are not written either)."""
+    (tmp_path / "main.cf").write_text(_seed_main())
+    (tmp_path / "master.cf").write_text(_stock_master())
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    recipe = tmp_path / "broken.toml"
+    recipe.write_text(
+        '[recipe]\nsummary = "s"\n' + _GOOD_STEP
+        + '[[steps]]\naction = "service"\nkey = "submission/inet"\nreason = "r"\n'
+        + "[steps.overrides]\nsmtpd_tls_security_level = \"encrypt\"\n"
+        + "[[steps]]\n" + step + '\nreason = "r"\n'
+    )  # fmt: skip
+    before["broken.toml"] = recipe.read_bytes()
+    result = _pfedit(tmp_path, "apply", "--recipe-file", recipe, "--postfix-version", "3.7", expect=2)
+    assert result.output.count("\n") == 1 and result.output.startswith("pfedit: ")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+# -- explaining and listing need no configuration ------------------------------------------------
+
+
+def test_explain_and_list_without_a_configuration_directory(tmp_path):
+    """--list and --explain read recipes only: they work where there is no main.cf at all."""
+    missing = tmp_path / "nonexistent"
+    listed = _pfedit(missing, "apply", "--list").output.splitlines()
+    assert [line.split(":")[0] for line in listed] == builtin_recipes()
+    assert "sasl-tls: TLS on every port" in "\n".join(listed)
+    for name in builtin_recipes():
+        recipe = load_recipe(name)
+        shown = _pfedit(missing, "apply", name, "--explain").output
+        assert shown.startswith(f"{name}: {recipe.summary}\n")
+        for option in recipe.options:
+            assert option.flag in shown and option.help in shown
+        for step in recipe.steps:
+            assert f"{step.number:2}. " in shown
+            if step.reason:
+                assert f"why: {step.reason}" in shown
+    explained = _pfedit(missing, "apply", "sasl-tls", "--explain").output
+    assert "  --cert FILE\n" in explained and "  --sasl dovecot|cyrus\n" in explained
+    assert "if --cert is given: main.cf: set smtpd_tls_cert_file to the value of --cert" in explained
+    assert "if the target is Postfix 3.5 or later: master.cf: service submissions/inet" in explained
+    # applying does need the directory
+    result = _pfedit(missing, "apply", "tls-hardening", "--postfix-version", "3.7", expect=2)
+    assert f"{missing}: no such directory" in result.output
+
+
+def test_recipe_options_become_flags(tmp_path):
+    """pfedit apply RECIPE --help lists the options the recipe file declares; flags of other
+    recipes are refused; values are checked against the option's type."""
+    recipe = tmp_path / "limits.toml"
+    recipe.write_text(
+        '[recipe]\nsummary = "message size"\n'
+        '[options.max_size]\nhelp = "the largest message, in bytes"\ntype = "integer"\n'
+        "min = 1024\ndefault = 10240000\n"
+        '[options.strict]\nhelp = "also refuse unknown senders"\ntype = "flag"\n'
+        '[[steps]]\naction = "set"\nname = "message_size_limit"\nvalue_from = "max_size"\n'
+        'reason = "the size limit"\n'
+        '[[steps]]\naction = "set"\nwhen = { strict = true }\nname = "smtpd_reject_unlisted_sender"\n'
+        'value = "yes"\nreason = "strict"\n'
+    )
+    shown = _pfedit(tmp_path, "apply", "--recipe-file", recipe, "--help").output
+    assert re.search(r"--max-size N +the largest message, in bytes \(default: 10240000; 1024 <= N\)", shown)
+    assert re.search(r"--strict +also refuse unknown senders", shown)
+    assert "limits: message size" in shown
+    builtin = _pfedit(tmp_path, "apply", "sasl-tls", "--help").output
+    assert "--cert FILE" in builtin and "--sasl dovecot|cyrus" in builtin
+    assert "--relayhost" not in builtin
+    assert "--password-file FILE" in _pfedit(tmp_path, "apply", "relay-client", "--help").output
+
+    (tmp_path / "main.cf").write_text("")
+    args = ["apply", "--recipe-file", recipe, "--postfix-version", "3.7"]
+    _pfedit(tmp_path, *args, "--max-size", "50000000", "--strict")
+    text = (tmp_path / "main.cf").read_text()
+    assert "message_size_limit = 50000000\n" in text and "smtpd_reject_unlisted_sender = yes\n" in text
+    refused = _pfedit(tmp_path, *args, "--max-size", "big", expect=2)
+    assert "--max-size: 'big' is not a whole number" in refused.output
+    assert "--max-size: 100 is less than 1024" in _pfedit(tmp_path, *args, "--max-size", "100", expect=2).output
+    assert "No such option '--cert'" in _pfedit(tmp_path, "apply", "tls-hardening", "--cert", "/x", expect=2).output
+    relative = _pfedit(tmp_path, "apply", "sasl-tls", "--cert", "mail.pem", "--key", "/k", expect=2)
+    assert "--cert: 'mail.pem': give an absolute path" in relative.output
+
+
+def test_relay_password_from_the_environment(tmp_path, monkeypatch):
+    directory = _setup(tmp_path, "debian-fresh")
+    monkeypatch.setenv("PFEDIT_RELAY_PASSWORD", "from-env")
+    args = ["apply", "relay-client", "--relayhost", "[smtp.example.net]:587", "--user", "me"]
+    _pfedit(directory, *args, "--diff")
+    monkeypatch.delenv("PFEDIT_RELAY_PASSWORD")
+    result = _pfedit(directory, *args, expect=2)
+    assert "relay-client needs its password: --password-file or $PFEDIT_RELAY_PASSWORD" in result.output
+
+
+def test_a_value_from_an_option_not_given(tmp_path):
+    """A step that takes its value from an option nobody gave (and that has no default)
+    stops the recipe with a message, not a traceback, and nothing is written."""
+    (tmp_path / "main.cf").write_text("myhostname = a\n")
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(
+        '[recipe]\nsummary = "s"\n[options.relay]\nhelp = "the relay"\n'
+        '[[steps]]\naction = "set"\nname = "relayhost"\nvalue_from = "relay"\nreason = "r"\n'
+    )
+    result = _pfedit(tmp_path, "apply", "--recipe-file", recipe, "--postfix-version", "3.7", expect=2)
+    assert result.output == "pfedit: step 1: relayhost needs --relay\n"
+    assert (tmp_path / "main.cf").read_text() == "myhostname = a\n"

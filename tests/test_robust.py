@@ -159,7 +159,11 @@ COMMANDS = {
     "pfedit get": (pfedit, ["-c", "{d}", "get", "myhostname"]),
     "pfedit set": (pfedit, ["-c", "{d}", "set", "myhostname=x", "--diff"]),
     "pfedit service list": (pfedit, ["-c", "{d}", "service", "list"]),
-    "pfedit apply --list": (pfedit, ["-c", "{d}", "apply", "--list"]),
+    # (pfedit apply --list and --explain read recipes only: test_pfedit.py)
+    "pfedit apply tls-hardening": (
+        pfedit,
+        ["-c", "{d}", "apply", "tls-hardening", "--diff", "--postfix-version", "3.9"],
+    ),
     "pfedit apply sasl-tls": (pfedit, ["-c", "{d}", "apply", "sasl-tls", "--diff", *SASL_TLS]),
 }
 #: The commands that read master.cf too (get reads main.cf alone, service list master.cf alone).
@@ -236,7 +240,8 @@ def test_main_cf_unreadable(confdir: Path, monkeypatch: pytest.MonkeyPatch, comm
 
 
 @pytest.mark.parametrize(
-    "command", ["pflint DIR", "pfedit show", "pfedit get", "pfedit set", "pfedit apply --list"]
+    "command",
+    ["pflint DIR", "pfedit show", "pfedit get", "pfedit set", "pfedit apply tls-hardening"],
 )
 def test_empty_and_nul_files_are_read(confdir: Path, command: str) -> None:
     """A 0-byte main.cf is an empty configuration; NUL bytes are what Postfix makes of them."""

@@ -32,6 +32,11 @@ def loads(text: str) -> dict[str, Any]:
 def load_file(path: str) -> dict[str, Any]:
     """The TOML file at ``path``; ReadError naming it when it cannot be read, is not UTF-8
     or is not TOML (see pfconf.io.read_config for what cannot be read)."""
+    return load_file_text(path)[1]
+
+
+def load_file_text(path: str) -> tuple[str, dict[str, Any]]:
+    """The text of the TOML file at ``path`` and what it says (see :func:`load_file`)."""
     data = read_config(path)
     try:
         text = data.decode("utf-8")
@@ -39,6 +44,6 @@ def load_file(path: str) -> dict[str, Any]:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ReadError(path, f"not UTF-8 text (line {line}); TOML files must be UTF-8") from None
     try:
-        return loads(text)
+        return text, loads(text)
     except TOMLDecodeError as exc:
         raise ReadError(path, f"not valid TOML: {exc}") from None

@@ -73,8 +73,8 @@ def run(
 
 
 def apply_recipe(config: Path, domains: str, expect: int = 0) -> str:
-    result = invoke(pfedit, ["-c", config, "apply", "virtual-mailboxes", "-O",
-                             f"domains={domains}"], expect)  # fmt: skip
+    result = invoke(pfedit, ["-c", config, "apply", "virtual-mailboxes", "--domains", domains],
+                    expect)  # fmt: skip
     return str(result.output)
 
 
@@ -127,8 +127,8 @@ def test_after_the_recipe(tmp_path: Path, certificates: Certificates, run: Run) 
     config = make_config(DEBIAN, tmp_path / "config", certificates)
     output = apply_recipe(config, HOSTED)
     assert "virtual_mailbox_domains = hosted.example" in output
-    invoke(pfedit, ["-c", config, "apply", "virtual-mailboxes", "-O", f"domains={HOSTED}",
-                    "--check"], 0)  # fmt: skip
+    invoke(pfedit, ["-c", config, "apply", "virtual-mailboxes", "--domains", HOSTED, "--check"],
+           0)  # fmt: skip
     fill_table(config, MAILBOX)
     mail, store = run(config, [MAILBOX])
     assert store.lmtp == mail.postfix.queue_directory / LMTP_SOCKET

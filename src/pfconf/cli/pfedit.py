@@ -12,13 +12,16 @@ import json
 import os
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import MainCf, MasterCf, __version__
 from ..edit import EditError, MasterEditor
 from ..edit.workspace import Workspace
+
+if TYPE_CHECKING:
+    from ..edit.recipes import Recipe
 from ..errors import PfconfError, ReadError
 from ..io import decode, read_config
 from ..kb import KnowledgeBase, Version, parse_version
@@ -188,31 +191,53 @@ def _service(model: Postfix, key: str, master_path: str) -> Daemon:
 # -- writing commands ----------------------------------------------------------------------------
 
 
-def writing(command: Callable[..., None]) -> Callable[..., None]:
-    """Add --diff, --check and --backup to a command that edits a Workspace.
+def writing_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add --diff, --check and --backup to a command (see :func:`edit`)."""
+    for option in reversed(
+        (
+            click.option("--diff", "show_diff", is_flag=True,
+                         help="Print a unified diff; write nothing."),
+            click.option("--check", is_flag=True,
+                         help="Exit 1 if anything would change; write nothing."),
+            click.option("--backup", default=None, metavar="[=SUFFIX]",
+                         help="Keep a copy of each changed file: --backup (.bak) or "
+                              "--backup=SUFFIX."),
+        )
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def edit(
+    change: Callable[[Workspace], None], *, show_diff: bool, check: bool, backup: str | None
+) -> None:
+    """Open the configuration directory, ``change`` it, then report and write (or show the
+    diff, or check).
 
     A command that may write holds Postfix's edit lock on main.cf and master.cf from before
     it reads them until it has written them (see pfconf.edit.workspace).
     """
+    config_dir = click.get_current_context().find_object(_Config)
+    assert config_dir is not None
+    with open_workspace(config_dir.path, lock=not (show_diff or check)) as workspace:
+        try:
+            change(workspace)
+        except (EditError, ReadError) as exc:  # ReadError: a file a recipe compares
+            raise fail(f"pfedit: {exc}") from None
+        finish(workspace, show_diff=show_diff, check=check, backup=backup)
 
-    @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
-    @click.option("--check", is_flag=True, help="Exit 1 if anything would change; write nothing.")
-    @click.option(
-        "--backup",
-        default=None,
-        metavar="[=SUFFIX]",
-        help="Keep a copy of each changed file: --backup (.bak) or --backup=SUFFIX.",
-    )
+
+def writing(command: Callable[..., None]) -> Callable[..., None]:
+    """Add --diff, --check and --backup to a command that edits a Workspace (its first
+    argument)."""
+
+    @writing_options
     @functools.wraps(command)
     def wrapper(*args: Any, show_diff: bool, check: bool, backup: str | None, **kw: Any) -> None:
-        config_dir = click.get_current_context().find_object(_Config)
-        assert config_dir is not None
-        with open_workspace(config_dir.path, lock=not (show_diff or check)) as workspace:
-            try:
-                command(workspace, *args, **kw)
-            except (EditError, ReadError) as exc:  # ReadError: a file a recipe compares
-                raise fail(f"pfedit: {exc}") from None
-            finish(workspace, show_diff=show_diff, check=check, backup=backup)
+        edit(
+            lambda workspace: command(workspace, *args, **kw),
+            show_diff=show_diff, check=check, backup=backup,
+        )  # fmt: skip
 
     return wrapper
 
@@ -433,25 +458,162 @@ def service_remove(workspace: Workspace, key: str) -> None:
         raise EditError(f"{workspace.master_path} has no service {key}")
 
 
+@service.command(name="comment")
+@click.argument("key", metavar="NAME/TYPE")
+@click.option("--why", default="", metavar="TEXT", help="The reason, written on the note line.")
+@writing
+def service_comment(workspace: Workspace, key: str, why: str) -> None:
+    """Comment out a service, under a note line (with --why) that pfedit service uncomment
+    reads to bring it back exactly."""
+    master = _master(workspace)
+    if not master.comment_service(key, why) and not master.commented_service(key):
+        raise EditError(f"{workspace.master_path} has no service {key}")
+
+
+@service.command(name="uncomment")
+@click.argument("key", metavar="NAME/TYPE")
+@writing
+def service_uncomment(workspace: Workspace, key: str) -> None:
+    """Bring back a commented-out service: what pfedit service comment took, exactly, or a
+    stock example (#submission inet ...)."""
+    master = _master(workspace)
+    name, _, type_ = key.rpartition("/")
+    if master.doc.service(name, type_) is not None:
+        return
+    if not master.uncomment_service(key):
+        raise EditError(f"{workspace.master_path} has no commented-out service {key}")
+
+
 # -- recipes ----------------------------------------------------------------------------------
 
 
-@cli.command()
+_RECIPE = "pfedit.recipe"
+_RECIPE_PARAMS = "pfedit.recipe_params"
+
+
+def _recipe_name(ctx: click.Context) -> str:
+    recipe = ctx.meta.get(_RECIPE)
+    return recipe.name if recipe is not None else ""
+
+
+class _Apply(click.Command):
+    """``pfedit apply``, whose flags include the options the recipe declares
+    (``[options.NAME]`` in its file, ``--NAME``): the recipe is found and read before the
+    command line is parsed, so that ``pfedit apply RECIPE --help`` lists them too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from ..edit.recipes import RecipeError, load_recipe
+
+        named = _recipe_argument(args)
+        if named is not None:
+            try:
+                ctx.meta[_RECIPE] = load_recipe(named)
+            except RecipeError as exc:
+                raise fail(f"pfedit: {exc}") from None
+        return super().parse_args(ctx, args)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        recipe = ctx.meta.get(_RECIPE)
+        if recipe is None:
+            return params
+        if _RECIPE_PARAMS not in ctx.meta:  # made once: click tells parameters by identity
+            ctx.meta[_RECIPE_PARAMS] = _recipe_params(recipe)
+        return [*params, *ctx.meta[_RECIPE_PARAMS]]
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """pfedit's options, then the recipe's under a heading of their own."""
+        own = ctx.meta.get(_RECIPE_PARAMS, [])
+        for title, wanted in (("Options", False), (f"Options of {_recipe_name(ctx)}", True)):
+            records = [
+                record
+                for param in self.get_params(ctx)
+                if (param in own) == wanted and not isinstance(param, click.Argument)
+                for record in [param.get_help_record(ctx)]
+                if record is not None
+            ]
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        recipe = ctx.meta.get(_RECIPE)
+        if recipe is not None:
+            formatter.write_paragraph()
+            formatter.write_text(
+                f"{recipe.name}: {recipe.summary}.  pfedit apply {recipe.name} --explain "
+                "describes each change it makes."
+            )
+        super().format_epilog(ctx, formatter)
+
+
+#: pfedit apply's own options that take a value (the word after them is not the recipe)
+_VALUE_OPTIONS = ("--recipe-file", "--postfix-version", "-O", "--option")
+
+
+def _recipe_argument(args: list[str]) -> str | None:
+    """The recipe the command line names, read before it is parsed: --recipe-file's value,
+    else the first plain word that names a built-in recipe or a file, else the first plain
+    word.  (A recipe's own option before the recipe's name takes a value that looks plain.)
+    """
+    from ..edit.recipes import builtin_recipes
+
+    plain: list[str] = []
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word == "--":
+            plain += args[index + 1 :]
+            break
+        if word.startswith("--recipe-file="):
+            return word.partition("=")[2]
+        if word == "--recipe-file":
+            return args[index + 1] if index + 1 < len(args) else None
+        if word in _VALUE_OPTIONS:
+            index += 1
+        elif not word.startswith("-") or word == "-":
+            plain.append(word)
+        index += 1
+    builtin = set(builtin_recipes())
+    for word in plain:
+        if word in builtin or os.path.isfile(word):
+            return word
+    return plain[0] if plain else None
+
+
+def _recipe_params(recipe: Recipe) -> list[click.Parameter]:
+    """A flag for each option of the recipe: ``--NAME VALUE``; a secret one as
+    ``--NAME-file FILE`` (a value on the command line would show in ps); a flag option as a
+    switch."""
+    from ..edit.recipes import option_help
+
+    params: list[click.Parameter] = []
+    for option in recipe.options:
+        name = f"recipe__{option.name}"
+        if option.secret:
+            params.append(click.Option(
+                [f"{option.flag}-file", name], type=click.Path(dir_okay=False), metavar="FILE",
+                help=option_help(option),
+            ))  # fmt: skip
+        elif option.type == "flag":
+            params.append(click.Option([option.flag, name], is_flag=True, default=None,
+                                       help=option_help(option)))  # fmt: skip
+        else:
+            params.append(click.Option([option.flag, name], metavar=option.metavar,
+                                       help=option_help(option)))  # fmt: skip
+    return params
+
+
+@cli.command(cls=_Apply)
 @click.argument("recipe", required=False)
 @click.option(
     "--recipe-file", type=click.Path(dir_okay=False), help="Apply a recipe from this file."
 )
 @click.option("--list", "list_recipes", is_flag=True, help="List the built-in recipes and exit.")
-@click.option("--sasl", help="sasl-tls: dovecot or cyrus.")
-@click.option("--cert", help="sasl-tls: the certificate file.")
-@click.option("--key", help="sasl-tls: the key file.")
-@click.option("--relayhost", help="relay-client: the relay, such as [smtp.example.net]:587.")
-@click.option("--user", help="relay-client: the account name at the relay.")
 @click.option(
-    "--password-file",
-    type=click.Path(dir_okay=False),
-    help="relay-client: read the password from this file (else $PFEDIT_RELAY_PASSWORD, else ask).",
-)
+    "--explain", is_flag=True,
+    help="Describe the recipe: what it is for, its options, each change and why; change nothing.",
+)  # fmt: skip
 @click.option(
     "-O", "--option", "extra", multiple=True, metavar="NAME=VALUE", help="Any recipe option."
 )
@@ -459,36 +621,54 @@ def service_remove(workspace: Workspace, key: str) -> None:
     "--postfix-version", metavar="X.Y|auto", default="auto", show_default=True,
     help="Write settings in the syntax this Postfix understands.",
 )  # fmt: skip
-@writing
+@writing_options
+@click.pass_context
 def apply(
-    workspace: Workspace,
+    ctx: click.Context,
+    /,
     recipe: str | None,
     recipe_file: str | None,
     list_recipes: bool,
+    explain: bool,
     extra: tuple[str, ...],
     postfix_version: str,
-    password_file: str | None,
-    **named: str | None,
+    show_diff: bool,
+    check: bool,
+    backup: str | None,
+    **given: str | bool | None,
 ) -> None:
-    """Apply a recipe (sasl-tls, relay-client, submission-only, tls-hardening) idempotently."""
-    from ..edit.recipes import RecipeError, apply_recipe, builtin_recipes, load_recipe
+    """Apply a recipe idempotently: a reviewed change set with a reason for each change.
+
+    RECIPE is a built-in recipe (--list shows them) or a recipe file.  Its options are
+    flags: pfedit apply RECIPE --help lists them, --explain describes every step.  --list
+    and --explain need no configuration directory.
+    """
+    from ..edit.recipes import RecipeError, apply_recipe, builtin_recipes, explain_recipe
     from ..kb import version_text
 
     if list_recipes:
         for name in builtin_recipes():
-            echo(f"{name}: {load_recipe(name).summary}")
-        raise click.exceptions.Exit(0)
+            echo(f"{name}: {_load(name).summary}")
+        return
+    if recipe and recipe_file:
+        raise fail("pfedit apply: name a recipe or give --recipe-file, not both")
     if not (recipe or recipe_file):
         raise fail("pfedit apply: name a recipe (pfedit apply --list shows them)")
-    try:
-        loaded = load_recipe(recipe_file or recipe or "")
-    except RecipeError as exc:
-        raise fail(f"pfedit: {exc}")
-    options = {k: v for k, v in named.items() if v is not None}
+    loaded: Recipe = ctx.meta.get(_RECIPE) or _load(recipe_file or recipe or "")
+    if (recipe_file and os.path.abspath(loaded.path) != os.path.abspath(recipe_file)) or (
+        recipe and loaded.path != _load(recipe).path
+    ):
+        raise fail(f"pfedit apply: give the recipe's name before its options ({loaded.name}?)")
+    if explain:
+        for line in explain_recipe(loaded):
+            echo(line)
+        return
+    options = _given_options(loaded, given)
     options.update(dict(_assignments(extra)))
-    wanted = {o.name for o in loaded.options}
-    if "password" in wanted and "password" not in options:
-        options["password"] = _password(password_file)
+    for option in loaded.options:
+        if option.secret and option.required and option.name not in options:
+            where = f"{option.flag}-file" + (f" or ${option.env}" if option.env else "")
+            raise fail(f"pfedit: {loaded.name} needs its {option.name}: {where}")
     if postfix_version == "auto":
         try:
             postfix_version = installed_version()
@@ -499,29 +679,52 @@ def apply(
     try:
         target = parse_version(postfix_version)
     except ValueError:
-        raise fail(f"--postfix-version: {postfix_version!r} is not a version like 3.9")
-    try:
-        outcome = apply_recipe(loaded, workspace, options, target)
-    except RecipeError as exc:
-        raise fail(f"pfedit: {exc}")
-    for note in outcome.notes:
-        echo(note, err=True)
+        raise fail(f"--postfix-version: {postfix_version!r} is not a version like 3.9") from None
 
-
-def _password(path: str | None) -> str:
-    if path:
+    def change(workspace: Workspace) -> None:
         try:
-            # surrogateescape: a password that is not UTF-8 reaches the table byte for byte
-            return decode(read_config(path)).rstrip("\r\n")
-        except ReadError as exc:
-            raise fail(str(exc))
-    if "PFEDIT_RELAY_PASSWORD" in os.environ:
-        return os.environ["PFEDIT_RELAY_PASSWORD"]
-    if not os.isatty(0):
-        raise fail(
-            "pfedit: relay-client needs a password: --password-file or $PFEDIT_RELAY_PASSWORD"
-        )
-    return str(click.prompt("Relay password", hide_input=True))
+            outcome = apply_recipe(loaded, workspace, options, target)
+        except RecipeError as exc:
+            raise fail(f"pfedit: {exc}") from None
+        for note in outcome.notes:
+            echo(note, err=True)
+
+    edit(change, show_diff=show_diff, check=check, backup=backup)
+
+
+def _load(name: str) -> Recipe:
+    from ..edit.recipes import RecipeError, load_recipe
+
+    try:
+        return load_recipe(name)
+    except RecipeError as exc:
+        raise fail(f"pfedit: {exc}") from None
+
+
+def _given_options(recipe: Recipe, given: dict[str, str | bool | None]) -> dict[str, str]:
+    """The values of the recipe's flags: given on the command line, read from ``--NAME-file``
+    (a secret), from the option's environment variable, or asked for (a required secret,
+    at a terminal)."""
+    options: dict[str, str] = {}
+    for option in recipe.options:
+        value = given.get(f"recipe__{option.name}")
+        if value is None or value is False:
+            if option.env and option.env in os.environ:
+                options[option.name] = os.environ[option.env]
+            elif option.secret and option.required and os.isatty(0):
+                options[option.name] = str(click.prompt(option.help, hide_input=True))
+            continue
+        if value is True:
+            options[option.name] = "yes"
+        elif option.secret:
+            try:
+                # surrogateescape: a password that is not UTF-8 reaches the table byte for byte
+                options[option.name] = decode(read_config(value)).rstrip("\r\n")
+            except ReadError as exc:
+                raise fail(str(exc)) from None
+        else:
+            options[option.name] = value
+    return options
 
 
 def main() -> None:

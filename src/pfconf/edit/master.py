@@ -18,7 +18,7 @@ from .. import loads
 from ..errors import ParseError
 from ..kb import Version, newest_version
 from ..model import MasterCf, Override, Service
-from ..semantics.programs import command_line
+from ..semantics.programs import CommandLine, command_line
 from .base import Change, EditError, Editor, split_lines
 from .main import _cut_eol
 
@@ -368,11 +368,19 @@ class MasterEditor(Editor[MasterCf]):
         those whose name is in ``overrides`` are uncommented with the new value, the others
         stay comments.  Overrides not found there are added as new ``-o`` lines.  False when
         there is no such comment; an EditError when the service is already active.
+
+        What pfedit commented out (under its marker line) comes back whole instead, its
+        ``-o`` lines included, before the overrides are set.
         """
         name, _, type_ = key.rpartition("/")
         overrides = dict(overrides or {})
         if self.doc.service(name, type_) is not None:
             raise EditError(f"{key} is already defined")
+        with self._atomic():
+            if self._restore_marked(key, reason):
+                for oname, value in overrides.items():
+                    self.set_override(key, oname, value, reason)
+                return True
         head = re.compile(r"^#\s*" + re.escape(name) + r"\s+" + re.escape(type_) + r"\s")
         option = re.compile(r"^#([ \t]+)-o[ \t]+(\{[^}]*\}|\S+)")
         lines = self.lines
@@ -442,3 +450,312 @@ class MasterEditor(Editor[MasterCf]):
                 if oname not in used:
                     self.set_override(key, oname, value, reason)
         return True
+
+    # -- commands, moved overrides, commented-out services ---------------------------------------
+
+    def set_command(
+        self,
+        key: str,
+        command: str,
+        arguments: tuple[str, ...] | None = None,
+        reason: str = "",
+    ) -> bool:
+        """The service ``key`` runs ``command`` (the eighth field, changed in place).
+
+        With ``arguments``, the command's words other than its ``-o`` overrides become
+        these: options (``-v``) right after the command, plain words (``argv=...``) at the
+        end of the entry, where getopt has read every option.  The overrides stay where they
+        are, and must mean the same to the new command's getopt.  False when the service
+        already runs that command with those arguments.
+        """
+        _check_word("command", command)
+        if command.startswith("-"):
+            raise EditError(f"{key}: {command!r} is not a command")
+        for word in arguments or ():
+            _check_word("argument", word)
+        service = self._find(key)
+        line = command_line(service, self.version)
+        if line is None:
+            raise EditError(f"{key}: master would refuse this entry; change it by hand")
+        others = _non_override_words(service, line)
+        written = tuple(service.arguments[i].text for i in others)
+        wanted_words = written if arguments is None else arguments
+        if service.command == command and written == wanted_words:
+            return False
+        before = self._snapshot()
+        position = next(i for i, s in enumerate(self.doc.services) if s is service)
+        name, fields, overrides = before[position]
+        before[position] = (name, (*fields[:7], command), overrides)
+        start, end = self._span(service)
+        lines = self.lines[start:end]
+        # (row, first column, end column, replacement), applied from the end of the entry
+        cuts: list[tuple[int, int, int, str]] = []
+        if written != wanted_words:
+            cuts += self._cuts(service, lines, others)
+        span = service.field_span(7)
+        if span.line != span.end_line:
+            raise EditError(f"{key}: the command spans lines; change it by hand")
+        options, plain = _split_options(wanted_words) if written != wanted_words else ([], [])
+        overrides_left = any(i >= 8 and i not in others for i in range(len(service.arguments)))
+        after_command = "".join(" " + w for w in options)
+        if plain and not overrides_left:
+            after_command += "".join(" " + w for w in plain)
+            plain = []
+        row = span.line - service.line
+        cuts.append((row, span.column, span.end_column, command + after_command))
+        for row_, first, last, text in sorted(cuts, reverse=True):
+            body, eol = _cut_eol(lines[row_])
+            lines[row_] = body[: first - 1] + text + body[last - 1 :] + eol
+        lines = [
+            line_ for number, line_ in enumerate(lines)
+            if number == 0 or _cut_eol(line_)[0].strip() or number not in {c[0] for c in cuts}
+        ]  # fmt: skip
+        if plain:
+            if not lines[-1].endswith("\n"):
+                lines[-1] += self.eol
+                lines.append(f"{self._indent(service)}{' '.join(plain)}")
+            else:
+                lines.append(f"{self._indent(service)}{' '.join(plain)}{self.eol}")
+        expected = _expected_other_words(service, command, wanted_words, self.version)
+        problem = f"{key}: {command} would read this entry's options otherwise; change it by hand"
+        tail = [a.text for a in service.arguments[8:]]
+
+        def check(doc: MasterCf) -> str | None:
+            found = doc.service(*key.rsplit("/", 1))
+            if found is None or _other_words(found, self.version) != expected:
+                return problem
+            if arguments is None:  # every word after the command as it was
+                if [a.text for a in found.arguments[8:]] != tail:
+                    return problem
+            else:  # the words but the overrides are the arguments, as written
+                read = command_line(found, self.version)
+                try:
+                    words = None if read is None else _non_override_words(found, read)
+                except EditError:
+                    words = None
+                if words is None or tuple(found.arguments[i].text for i in words) != wanted_words:
+                    return problem
+            return self._becomes(before, problem)(doc)
+
+        old = " ".join((service.command, *written))
+        new = " ".join((command, *wanted_words))
+        self._commit(
+            start, end, lines, check,
+            Change(self.file_label, "set", f"{key}: command", old, new, reason),
+        )  # fmt: skip
+        return True
+
+    def _cuts(
+        self, service: Service, lines: list[str], indexes: list[int]
+    ) -> list[tuple[int, int, int, str]]:
+        """The cuts that remove the words ``indexes`` of the entry (``lines``) with the blanks
+        between them: a run of them with the blanks after it, or, when nothing follows on
+        its line, with the blanks before it."""
+        rows: dict[int, list[tuple[int, int]]] = {}
+        for index in indexes:
+            span = service.arguments[index].span
+            if span.line != span.end_line:
+                raise EditError(f"{service.key}: an argument spans lines; change it by hand")
+            rows.setdefault(span.line - service.line, []).append((span.column, span.end_column))
+        cuts = []
+        for row, spans in rows.items():
+            body, _ = _cut_eol(lines[row])
+            runs: list[list[int]] = []
+            for first, last in sorted(spans):
+                if runs and not body[runs[-1][1] - 1 : first - 1].strip():
+                    runs[-1][1] = last
+                else:
+                    runs.append([first, last])
+            for first, last in runs:
+                rest = body[last - 1 :]
+                if rest.strip():
+                    last += len(rest) - len(rest.lstrip(" \t"))
+                else:
+                    left = body[: first - 1]
+                    first -= len(left) - len(left.rstrip(" \t"))
+                    last = len(body) + 1
+                cuts.append((row, first, last, ""))
+        return cuts
+
+    def move_overrides(
+        self,
+        source: str,
+        target: str,
+        names: tuple[str, ...] | None = None,
+        keep: tuple[str, ...] = (),
+        reason: str = "",
+    ) -> bool:
+        """Move ``-o`` overrides from the service ``source`` to the service ``target``: those
+        in ``names`` (every one when None) but those in ``keep``.  Each is set on ``target``
+        (its value there replaced) and removed from ``source``; all of them or none.  False
+        when ``source`` has none of them."""
+        if source == target:
+            raise EditError(f"{source}: moving overrides to the same service")
+        self._find(target)
+        current = {o.name: o.value for o in self._overrides(self._find(source))}
+        moving = [n for n in current if (names is None or n in names) and n not in keep]
+        if not moving:
+            return False
+        count = len(self.changes)
+        with self._atomic():
+            for name in moving:
+                self.set_override(target, name, current[name], reason)
+                self.unset_override(source, name, reason)
+        del self.changes[count:]
+        for name in moving:
+            self.changes.append(
+                Change(self.file_label, "moved to", f"{source}: -o {name}", current[name],
+                       target, reason)
+            )  # fmt: skip
+        return True
+
+    def comment_service(self, key: str, reason: str = "") -> bool:
+        """Comment out the service ``key``: a ``#`` before each line of every entry of it,
+        under a line that says so and why (``# pfedit: commented out smtps/inet (3 lines
+        below): replaced by submissions/inet``), which :meth:`uncomment_service` reads to
+        give the lines back exactly.  False when there is no such service."""
+        name, _, type_ = key.rpartition("/")
+        if self.doc.service(name, type_) is None:
+            return False
+        note = " ".join(reason.split())
+        with self._atomic():
+            while True:
+                entries = [s for s in self.doc.services if s.key == key]
+                if not entries:
+                    break
+                last = entries[-1]
+                start, end = self._span(last)
+                block = ["#" + line for line in self.lines[start:end]]
+                if not block[-1].endswith("\n") and end < len(self.lines):
+                    block[-1] += self.eol
+                marker = _service_marker(key, len(block), note)
+                before = self._snapshot()
+                index = next(i for i, s in enumerate(self.doc.services) if s is last)
+                check = self._becomes(
+                    before[:index] + before[index + 1 :],
+                    f"commenting out {key} would change other services",
+                )
+                self._commit(start, end, [marker + self.eol, *block], check, None)
+        self.changes.append(Change(self.file_label, "comment out", key, None, None, reason))
+        return True
+
+    def commented_service(self, key: str) -> bool:
+        """Whether a commented-out entry of ``key`` is there (pfedit's, or a stock example
+        like ``#submission inet ...``)."""
+        name, _, type_ = key.rpartition("/")
+        head = re.compile(r"^#\s*" + re.escape(name) + r"\s+" + re.escape(type_) + r"\s")
+        return any(
+            _service_marked_count(line, key) is not None or head.match(line) for line in self.lines
+        )
+
+    def uncomment_service(self, key: str, reason: str = "") -> bool:
+        """Bring back a service: what :meth:`comment_service` commented out, byte for byte
+        (the last time, when there are several), else a stock commented-out entry as
+        :meth:`enable_service` does.  False when there is none, or ``key`` is defined."""
+        name, _, type_ = key.rpartition("/")
+        if self.doc.service(name, type_) is not None:
+            return False
+        return self.enable_service(key, None, reason)
+
+    def _restore_marked(self, key: str, reason: str) -> bool:
+        lines = self.lines
+        found = None
+        for index, line in enumerate(lines):
+            count = _service_marked_count(line, key)
+            block = lines[index + 1 : index + 1 + count] if count else []
+            if count and len(block) == count and all(b.startswith("#") for b in block):
+                found = index, count
+        if found is None:
+            return False
+        start, count = found
+        restored = [b[1:] for b in lines[start + 1 : start + 1 + count]]
+        try:
+            alone = loads("".join(restored), "master")
+        except ParseError as exc:
+            raise EditError(f"uncommenting {key} would not parse: {exc}") from None
+        if [s.key for s in alone.services] != [key]:
+            raise EditError(f"the lines pfedit commented out as {key} do not define it alone")
+        added = _state(alone, self.version)[0]
+        before = self._snapshot()
+        index = sum(1 for s in self.doc.services if s.line - 1 < start)
+        check = self._becomes(
+            before[:index] + [added] + before[index:],
+            f"uncommenting {key} would change other services",
+        )
+        self._commit(
+            start, start + 1 + count, restored, check,
+            Change(self.file_label, "uncomment", key, None, None, reason),
+        )  # fmt: skip
+        return True
+
+
+def _check_word(what: str, word: str) -> None:
+    """A word master.cf can hold as it is: no blanks unless it is ``{ braced }``."""
+    braced = word.startswith("{") and word.endswith("}")
+    if not word or "\n" in word or "\r" in word or (not braced and any(c.isspace() for c in word)):
+        raise EditError(f"{what}: {word!r} is not one master.cf word")
+
+
+def _non_override_words(service: Service, line: CommandLine) -> list[int]:
+    """The indexes of the command's words that are not ``-o`` overrides: its other options
+    and their values, ``--``, and its plain arguments; an EditError when a word holds both
+    (``-vo name=value``)."""
+    override_words: set[int] = set()
+    other: set[int] = set()
+    for option in line.options:
+        words = {option.word} | ({option.value_word} if option.value_word is not None else set())
+        (override_words if option.letter == "o" else other).update(words)
+    if override_words & other:
+        raise EditError(
+            f"{service.key}: an -o shares a word with another option; change it by hand"
+        )
+    # a letter the daemon refuses is a word of its own too (and goes with the arguments)
+    other.update(r.word for r in line.refused if r.word not in override_words)
+    other.update(line.plain)
+    if line.end < len(service.arguments) and line.words[line.end] == "--":
+        other.add(line.end)
+    return sorted(other)
+
+
+def _split_options(words: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The options getopt reads (the words up to the first plain one or ``--``) and the
+    words from there on (``--`` first, when there is one: the overrides go before it)."""
+    for index, word in enumerate(words):
+        if not word.startswith("-") or word in ("-", "--"):
+            return list(words[:index]), list(words[index:])
+    return list(words), []
+
+
+def _expected_other_words(
+    service: Service, command: str, arguments: tuple[str, ...], version: Version
+) -> tuple[str, ...] | None:
+    """What the daemon of the changed entry reads besides its overrides: the entry written
+    the plain way (its fields, ``command``, the option words, the overrides, the plain
+    words), read by the new command's getopt."""
+    options, plain = _split_options(arguments)
+    words = [
+        *(a.text for a in service.arguments[:7]), command, *options,
+        *(f"-o {override_word(o.name, o.value)}" for o in service.override_list), *plain,
+    ]  # fmt: skip
+    probe = loads(" ".join(words) + "\n", "master").services[0]
+    return _other_words(probe, version)
+
+
+# The key is any text without blanks, as service names and types are.
+_SERVICE_MARKER = re.compile(
+    r"# pfedit: commented out (\S+) \((\d+) lines? below\)(?:: .*)?\r?\n?$"
+)
+
+
+def _service_marker(key: str, count: int, note: str) -> str:
+    text = f"# pfedit: commented out {key} ({count} line{'s' if count != 1 else ''} below)"
+    return f"{text}: {note}" if note else text
+
+
+def _service_marked_count(line: str, key: str) -> int | None:
+    """How many lines pfedit's marker ``line`` says it commented out of the service ``key``,
+    or None when the line is no such marker."""
+    match = _SERVICE_MARKER.match(line)
+    if match is None or match.group(1) != key:
+        return None
+    return int(match.group(2))

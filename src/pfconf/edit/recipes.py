@@ -1,88 +1,68 @@
 """Recipes: reviewed change sets kept as data (rules/recipes/NAME.toml), applied idempotently.
 
-A recipe has options (``--sasl dovecot``) and steps.  Each step is one small change with the
-reason it is made; a step whose result is already there changes nothing, so a second run of
-the same recipe reports no change.  Steps:
-
-``set``          main.cf ``name`` gets ``value`` (or the option ``value_from``); ``values`` picks a
-                 value by target version (``[{since = "3.6", value = ...}, {value = ...}]``);
-                 ``keep_if_set`` leaves a value the administrator chose; ``only_if`` changes
-                 only these current values.
-``unset``        main.cf ``name`` goes.
-``replace``      an obsolete parameter ``old`` becomes ``new`` in place (its value translated
-                 by ``map``), or goes when ``new`` is already set.
-``service``      master.cf ``key`` is there (a commented-out stock entry is re-enabled, else
-                 ``entry`` is added) with these ``overrides``; ``alternatives`` names other
-                 keys for the same service (``smtps/inet`` for ``submissions/inet``).
-``list_add``     main.cf list ``name`` gets each item of ``value`` (or ``value_from``) that
-                 it lacks, at its end; an unset list starts empty, not from its default.
-``require``      stop with ``message`` unless one of ``any`` holds (``option:cert``,
-                 ``main:smtpd_tls_cert_file``).
-``stop``         stop with ``message`` (``{option}`` replaced, and ``{listed}`` by what
-                 ``when_listed`` found); give it conditions.
-``file``         a file in the configuration directory holds ``content`` (``{option}``
-                 replaced), with ``mode``; ``secret`` keeps it out of reports and diffs;
-                 ``postmap`` says to run postmap on it: ``true``, or the table as main.cf
-                 names it (``"{password_maps}"``), which postmap then builds.
-                 ``table_from`` names an option holding a table (``hash:/path``) instead:
-                 the file is that path, built with postmap; a table that is no indexed
-                 file (``mysql:``, ``proxy:``...) is left alone.  ``keep_if_exists`` leaves
-                 a file that is already there as it is.
-
-Conditions on any step: ``when = {option = "value"}`` (``true``/``false``: the option was
-given or not), ``when_main = {name = "value"}`` (the value Postfix reads at that point:
-main.cf's, expanded, or the target release's default; pfconf.semantics; ``{option}``
-replaced), ``unless_main = {name = "value"}`` (the step is skipped when Postfix reads any
-of these values), ``when_listed = {list = "option"}`` (the domain list, such as
-mydestination, names a domain of the option as trivial-rewrite matches it:
-pfconf.semantics.addresses.domain_listed; the option must hold domain names), and
-``since``/``before`` a version.  ``keep_if_stricter`` on a protocol setting keeps an
-administrator's value that already allows no more protocols.
+A recipe file has ``[recipe]`` (name, summary, description), ``[options.NAME]`` (pfedit
+apply's ``--NAME``) and ``[[steps]]``, each one small change with the reason it is made.
+The file is read whole into typed objects (pfconf.edit.steps) before anything is applied:
+an unknown key, a missing one or a value of the wrong type is refused with the file, the
+step and its line.  This module reads, checks, explains and applies; it must not edit
+files except through the steps.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import socket
+import types
+import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from .. import _toml, postfix
-from ..errors import PfconfError, ReadError
-from ..kb import Version, parse_version
+from .. import _toml
+from ..errors import ReadError
+from ..kb import Version
 from ..resources import rules_dir
-from ..semantics import Configuration
-from ..semantics.addresses import Listed, domain_listed
-from ..values import enabled_protocols, split_list
 from .base import EditError
+from .steps import (
+    STEP_KINDS,
+    Option,
+    Outcome,
+    RecipeError,
+    Run,
+    Step,
+)
 from .workspace import Workspace
 
-
-class RecipeError(PfconfError):
-    """A recipe that cannot be read, or cannot be applied to this configuration."""
-
-
-@attrs.frozen
-class Option:
-    name: str
-    help: str = ""
-    default: str | None = None
-    choices: tuple[str, ...] = ()
-    required: bool = False
-    secret: bool = False
+#: Option names pfedit apply takes for itself (and ``config_directory``, which a default
+#: may name): a recipe cannot declare them.
+RESERVED_OPTIONS = frozenset(
+    {"list", "explain", "recipe_file", "option", "postfix_version", "diff", "check", "backup",
+     "help", "config_directory"}
+)  # fmt: skip
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
+class _Head:
+    """``[recipe]``."""
+
+    name: str | None = None
+    summary: str
+    description: str = ""
+
+
+@attrs.frozen(kw_only=True)
 class Recipe:
     name: str
     summary: str
     description: str
     options: tuple[Option, ...]
-    steps: tuple[dict[str, Any], ...]
+    steps: tuple[Step, ...]
     path: str
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
 
 
 def recipes_dir() -> Path:
@@ -93,8 +73,8 @@ def builtin_recipes() -> list[str]:
     return sorted(p.stem for p in recipes_dir().glob("*.toml"))
 
 
-def load_recipe(name_or_path: str) -> Recipe:
-    """A built-in recipe by name, or a recipe file by path."""
+def find_recipe(name_or_path: str) -> Path:
+    """The file of a built-in recipe by name, or a recipe file by path."""
     path = Path(name_or_path)
     # Whatever is at the path but a directory is the recipe file: a FIFO or a dangling link
     # is refused by the reader rather than taken for the name of a built-in recipe.
@@ -103,41 +83,282 @@ def load_recipe(name_or_path: str) -> Recipe:
         if not path.is_file():
             known = ", ".join(builtin_recipes())
             raise RecipeError(f"no recipe {name_or_path!r} (built in: {known})")
+    return path
+
+
+def load_recipe(name_or_path: str) -> Recipe:
+    """A built-in recipe by name, or a recipe file by path, read and checked whole."""
+    path = find_recipe(name_or_path)
     try:
-        data = _toml.load_file(str(path))
+        text, data = _toml.load_file_text(str(path))
     except ReadError as exc:
         raise RecipeError(str(exc)) from None
-    head = data.get("recipe", {})
-    options = tuple(
-        Option(
-            name,
-            spec.get("help", ""),
-            spec.get("default"),
-            tuple(spec.get("choices", ())),
-            bool(spec.get("required", False)),
-            bool(spec.get("secret", False)),
+    return _Reader(str(path), text).recipe(data)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+class _Problem(Exception):
+    """Something wrong in a recipe file: the message, and the TOML key it is about."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+_STEP_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*steps[ \t]*\]\][ \t]*(#.*)?$")
+_HEADER = re.compile(r"^[ \t]*\[")
+
+
+class _Reader:
+    """Builds a Recipe from the TOML of ``path``; ``text`` finds the lines it names (cheaply:
+    the n-th ``[[steps]]`` header line is step n's, when the count agrees)."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines = text.split("\n")
+        headers = [i + 1 for i, line in enumerate(self.lines) if _STEP_HEADER.match(line)]
+        self.step_lines = headers
+
+    def _step_line(self, number: int, count: int, key: str | None) -> int:
+        if len(self.step_lines) != count or not 1 <= number <= count:
+            return 0
+        start = self.step_lines[number - 1]
+        if key is None:
+            return start
+        end = self.step_lines[number] - 1 if number < count else len(self.lines)
+        name = key.split("[")[0].split(".")[0]
+        pattern = re.compile(
+            rf"^[ \t]*(\[[ \t]*steps[ \t]*\.[ \t]*{re.escape(name)}[ \t]*\]|{re.escape(name)}[ \t]*=)"
         )
-        for name, spec in data.get("options", {}).items()
-    )
-    steps = tuple(data.get("steps", ()))
-    for number, step in enumerate(steps, 1):
-        if step.get("action") not in _ACTIONS:
-            raise RecipeError(f"{path}: step {number}: unknown action {step.get('action')!r}")
-    return Recipe(
-        head.get("name", path.stem),
-        head.get("summary", ""),
-        head.get("description", ""),
-        options,
-        steps,
-        str(path),
-    )
+        for index in range(start, end):
+            if pattern.match(self.lines[index]):
+                return index + 1
+        return start
+
+    def _table_line(self, table: str, key: str | None) -> int:
+        """The line of ``[table]`` (``options.cert``), or of ``key =`` under it."""
+        parts = [re.escape(p) for p in table.split(".")]
+        head = re.compile(r"^[ \t]*\[[ \t]*" + r"[ \t]*\.[ \t]*".join(parts) + r"[ \t]*\]")
+        for index, line in enumerate(self.lines):
+            if head.match(line):
+                if key is not None:
+                    for after in range(index + 1, len(self.lines)):
+                        if _HEADER.match(self.lines[after]):
+                            break
+                        if re.match(rf"^[ \t]*{re.escape(key)}[ \t]*=", self.lines[after]):
+                            return after + 1
+                return index + 1
+        return 0
+
+    def _error(self, line: int, where: str, message: str) -> RecipeError:
+        place = f"{self.path}:{line}" if line else self.path
+        return RecipeError(f"{place}: {where}{': ' if where else ''}{message}")
+
+    def recipe(self, data: dict[str, Any]) -> Recipe:
+        for key in data:
+            if key not in ("recipe", "options", "steps"):
+                raise self._error(
+                    self._table_line(key, None), "", f"unknown table {key!r} (a recipe has "
+                    "[recipe], [options.NAME] and [[steps]])",
+                )  # fmt: skip
+        if not isinstance(data.get("recipe"), dict):
+            raise self._error(0, "", "no [recipe] table (its summary, name and description)")
+        try:
+            head = build(_Head, data["recipe"], "[recipe]")
+        except _Problem as exc:
+            raise self._error(self._table_line("recipe", exc.key), "[recipe]", str(exc)) from None
+        options = self._options(data.get("options", {}))
+        known = {o.name: o for o in options}
+        raw_steps = data.get("steps", [])
+        if not isinstance(raw_steps, list) or not raw_steps:
+            raise self._error(0, "", "no [[steps]]: a recipe changes something")
+        steps = tuple(
+            self._step(number, raw, len(raw_steps), known)
+            for number, raw in enumerate(raw_steps, 1)
+        )
+        return Recipe(
+            name=head.name or Path(self.path).stem,
+            summary=head.summary,
+            description=head.description.strip(),
+            options=options,
+            steps=steps,
+            path=self.path,
+        )
+
+    def _options(self, table: Any) -> tuple[Option, ...]:
+        if not isinstance(table, dict):
+            raise self._error(0, "options", "expected [options.NAME] tables")
+        options = []
+        for name, spec in table.items():
+            where = f"[options.{name}]"
+            try:
+                if not isinstance(spec, dict):
+                    raise _Problem(f"expected a table, got {_got(spec)}")
+                option = build(Option, spec, where, name=name)
+                for problem in option.problems():
+                    raise _Problem(problem)
+                if name in RESERVED_OPTIONS:
+                    raise _Problem(f"{option.flag} is pfedit apply's own option")
+                if option.secret and f"{name}_file" in table:
+                    raise _Problem(f"{option.flag}-file reads this secret option")
+            except _Problem as exc:
+                line = self._table_line(f"options.{name}", exc.key)
+                raise self._error(line, where, str(exc)) from None
+            options.append(option)
+        return tuple(options)
+
+    def _step(self, number: int, raw: Any, count: int, options: Mapping[str, Option]) -> Step:
+        action = raw.get("action") if isinstance(raw, dict) else None
+        where = f"step {number}" + (f" ({action})" if isinstance(action, str) else "")
+        try:
+            if not isinstance(raw, dict):
+                raise _Problem(f"expected a table, got {_got(raw)}")
+            if "action" not in raw:
+                raise _Problem(f"no action (one of {', '.join(STEP_KINDS)})")
+            kind = STEP_KINDS.get(action) if isinstance(action, str) else None
+            if kind is None:
+                raise _Problem(
+                    f"unknown action {action!r} (one of {', '.join(STEP_KINDS)})", "action"
+                )
+            line = self._step_line(number, count, None)
+            fields = {k: v for k, v in raw.items() if k != "action"}
+            step: Step = build(kind, fields, where, number=number, line=line)
+            for problem in step.problems(options):
+                raise _Problem(problem, problem.split(":")[0].split("[")[0])
+        except _Problem as exc:
+            raise self._error(self._step_line(number, count, exc.key), where, str(exc)) from None
+        return step
 
 
-@attrs.define
-class Outcome:
-    """What applying a recipe found to do besides editing: commands to run, notes to read."""
+def build(cls: type[Any], table: dict[str, Any], where: str, **given: Any) -> Any:
+    """An instance of the attrs class ``cls`` from a TOML table: every key a field (those
+    with ``metadata={"toml": False}`` excepted, which come from ``given``), every field
+    without a default present, every value of the field's type; else a _Problem."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in attrs.fields(cls) if f.metadata.get("toml", True)}
+    for key in table:
+        if key not in fields:
+            raise _Problem(f"unknown key {key!r} (known: {', '.join(fields)})", key)
+    for name, field in fields.items():
+        if field.default is attrs.NOTHING and name not in table:
+            raise _Problem(f"missing key {name!r}", None)
+    values = {key: _convert(value, hints[key], key) for key, value in table.items()}
+    return cls(**values, **given)
 
-    notes: list[str] = attrs.field(factory=list)
+
+def _convert(value: Any, hint: Any, key: str) -> Any:
+    """``value`` as the type ``hint`` wants (lists become tuples), or a _Problem."""
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        for arm in arguments:
+            if arm is type(None):
+                continue
+            try:
+                return _convert(value, arm, key)
+            except _Problem:
+                continue
+        raise _Problem(f"{key}: expected {_wanted(hint)}, got {_got(value)}", key)
+    if hint in (str, bool, int):
+        if type(value) is not hint:
+            raise _Problem(f"{key}: expected {_wanted(hint)}, got {_got(value)}", key)
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise _Problem(f"{key}: expected {_wanted(hint)}, got {_got(value)}", key)
+        return tuple(_convert(item, arguments[0], f"{key}[{n}]") for n, item in enumerate(value, 1))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _Problem(f"{key}: expected {_wanted(hint)}, got {_got(value)}", key)
+        return {k: _convert(v, arguments[1], f"{key}.{k}") for k, v in value.items()}
+    if attrs.has(hint):
+        if not isinstance(value, dict):
+            raise _Problem(f"{key}: expected a table, got {_got(value)}", key)
+        try:
+            return build(hint, value, key)
+        except _Problem as exc:
+            raise _Problem(f"{key}: {exc}", key) from None
+    raise TypeError(f"no TOML reading of {hint!r}")  # a field type this module lacks
+
+
+def _wanted(hint: Any) -> str:
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_wanted(a) for a in arguments if a is not type(None))
+    if origin is tuple:
+        return f"a list of {_wanted(arguments[0]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict:
+        return f"a table of {_wanted(arguments[1]).removeprefix('a ').removeprefix('an ')}s"
+    return {str: "a string", bool: "true or false", int: "an integer"}.get(hint, "a table")
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+# -- explaining ------------------------------------------------------------------------------
+
+
+def explain_recipe(recipe: Recipe) -> list[str]:
+    """The recipe in words an administrator reads: what it is for, its options, and each
+    step with its conditions and its reason."""
+    lines = [f"{recipe.name}: {recipe.summary}", f"({recipe.path})"]
+    if recipe.description:
+        lines += ["", *recipe.description.splitlines()]
+    lines += ["", "Options:" if recipe.options else "Options: none"]
+    for option in recipe.options:
+        if option.secret:
+            lines.append(f"  {option.flag}-file FILE")
+        else:
+            lines.append(f"  {option.flag}{' ' + option.metavar if option.metavar else ''}")
+        lines.append(f"      {option_help(option)}")
+    lines += [
+        "",
+        "Steps (each compares before it changes: a second run changes nothing):",
+    ]
+    for step in recipe.steps:
+        described = step.describe()
+        conditions = step.words()
+        first = described[0]
+        if conditions:
+            first = f"if {' and '.join(conditions)}: {first}"
+        lines.append(f"  {step.number:2}. {first}")
+        lines += [f"      {more}" for more in described[1:]]
+        if step.reason:
+            lines.append(f"      why: {step.reason}")
+    return lines
+
+
+def option_help(option: Option) -> str:
+    """An option's help with what else there is to know: required, default, secret."""
+    notes = []
+    if option.required:
+        notes.append("required")
+    if option.default is not None:
+        notes.append(f"default: {option.default}")
+    if option.secret:
+        notes.append("secret: read from FILE, never shown")
+    if option.env:
+        notes.append(f"else ${option.env}")
+    if option.type == "integer" and (option.min is not None or option.max is not None):
+        low = "" if option.min is None else f"{option.min} <= "
+        high = "" if option.max is None else f" <= {option.max}"
+        notes.append(f"{low}N{high}")
+    return option.help + (f" ({'; '.join(notes)})" if notes else "")
+
+
+# -- applying --------------------------------------------------------------------------------
 
 
 def apply_recipe(
@@ -145,297 +366,53 @@ def apply_recipe(
 ) -> Outcome:
     """Apply every step that applies; EditError or RecipeError leaves the workspace unusable
     (the caller writes nothing)."""
-    values = _options(recipe, options, os.path.abspath(workspace.directory))
+    values = option_values(recipe, options, os.path.abspath(workspace.directory))
     outcome = Outcome()
     if workspace.master is not None:
         # overrides are found and checked as that release's daemons read their options
         workspace.master.version = target
+    run = Run(workspace, values, target, outcome)
     for step in recipe.steps:
-        if not _applies(step, values, target, workspace):
-            continue
-        action = step["action"]
-        try:
-            _ACTIONS[action](step, workspace, values, target, outcome)
-        except KeyError as exc:
-            raise RecipeError(f"{recipe.name}: step {action} lacks {exc}") from exc
+        if step.holds(run):
+            step.apply(run)
     return outcome
 
 
-def _options(recipe: Recipe, given: dict[str, str], config_directory: str) -> dict[str, str]:
+def option_values(recipe: Recipe, given: dict[str, str], config_directory: str) -> dict[str, str]:
+    """The options' values: those given, checked, and the defaults of the others."""
     known = {o.name: o for o in recipe.options}
     for name in given:
         if name not in known:
-            raise RecipeError(f"{recipe.name}: no option {name!r} (options: {', '.join(known)})")
+            listed = ", ".join(known) or "none"
+            raise RecipeError(f"{recipe.name}: no option {name!r} (options: {listed})")
     values: dict[str, str] = {}
+    context = {"config_directory": config_directory}
     for option in recipe.options:
         value = given.get(option.name)
         if value is None and option.default is not None:
-            value = _fill(option.default, {"config_directory": config_directory})
+            value = str(option.default)
         if value is None:
             if option.required:
-                raise RecipeError(f"{recipe.name}: --{option.name} is required ({option.help})")
+                raise RecipeError(f"{recipe.name}: {option.flag} is required ({option.help})")
             continue
-        if not value.strip():
-            # an empty path or name would be written into main.cf as "nothing": refuse it
-            # rather than switch a working setting off
-            raise RecipeError(f"{recipe.name}: --{option.name} cannot be empty ({option.help})")
-        if option.choices and value not in option.choices:
-            raise RecipeError(
-                f"{recipe.name}: --{option.name} must be one of {', '.join(option.choices)}"
-            )
-        values[option.name] = value
+        try:
+            values[option.name] = option.check(value, context)
+        except ValueError as exc:
+            raise RecipeError(f"{recipe.name}: {option.flag}: {exc}") from None
     return values
 
 
-def _applies(
-    step: dict[str, Any], values: dict[str, str], target: Version, ws: Workspace | None = None
-) -> bool:
-    for name, wanted in step.get("when", {}).items():
-        if isinstance(wanted, bool):
-            if (name in values) != wanted:
-                return False
-        elif values.get(name) != wanted:
-            return False
-    if ws is not None:
-        for name, wanted in step.get("when_main", {}).items():
-            if _current(ws, name, target) != _fill(str(wanted), values).lower():
-                return False
-        for name, unwanted in step.get("unless_main", {}).items():
-            if _current(ws, name, target) == _fill(str(unwanted), values).lower():
-                return False
-        if "when_listed" in step and not _listed(step, ws, values, target):
-            return False
-    if "since" in step and target[:2] < parse_version(step["since"])[:2]:
-        return False
-    return not ("before" in step and target[:2] >= parse_version(step["before"])[:2])
-
-
-def _current(ws: Workspace, name: str, target: Version) -> str:
-    """The value Postfix ``target`` reads for ``name`` from the files as they stand at this
-    step (the model: main.cf's value expanded, or the release's default), lowercased."""
-    master = ws.master.doc if ws.master is not None else None
-    value = Configuration(ws.main.doc, master, target).value(name)
-    return (value or "").strip().lower()
-
-
-#: A domain name as an option gives it: labels of letters, digits and inner hyphens (no
-#: ``$name``, table, pattern or address literal, and no final dot, which a list item keeps:
-#: Postfix strips it from the address it matches, never from the pattern).
-_DOMAIN = re.compile(r"(?:[^\W_](?:[^\W_]|-)*(?<!-)\.)*[^\W_](?:[^\W_]|-)*(?<!-)")
-
-
-def _domains(values: dict[str, str], option: str) -> list[str]:
-    """The domain names option ``option`` holds (commas or blanks between them)."""
-    domains = [t.text for t in split_list(values.get(option, ""))]
-    for domain in domains:
-        if not _DOMAIN.fullmatch(domain):
-            raise RecipeError(f"--{option}: {domain!r} is not a domain name")
-    return domains
-
-
-def _listed(
-    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version
-) -> list[Listed]:
-    """What ``when_listed`` finds: each domain of the option that the list names, as
-    Postfix on this machine reads main.cf ($myhostname its name when main.cf does not set
-    it, $config_directory the directory edited)."""
-    master = ws.master.doc if ws.master is not None else None
-    config = Configuration(
-        ws.main.doc, master, target,
-        runtime={"config_directory": os.path.abspath(ws.directory)},
-        hostname=socket.gethostname(),
-    )  # fmt: skip
-    found = []
-    for parameter, option in step["when_listed"].items():
-        for domain in _domains(values, option):
-            listed = domain_listed(config, parameter, domain)
-            if listed is not None:
-                found.append(listed)
-    return found
-
-
-def _value(step: dict[str, Any], values: dict[str, str], target: Version) -> str:
-    if "value_from" in step:
-        return values[step["value_from"]]
-    if "values" in step:
-        for choice in step["values"]:
-            if _applies(choice, values, target):
-                return str(choice["value"])
-        raise RecipeError(f"no value of {step.get('name')} fits Postfix {target}")
-    return _fill(str(step["value"]), values)
-
-
-def _fill(text: str, values: dict[str, str]) -> str:
-    """``{option}`` replaced by the option's value (only names of options, so that Postfix's
-    own braces and ``${name}`` stay as they are)."""
-    return re.sub(r"(?<!\$)\{([a-z_]+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
-
-
-def _reason(step: dict[str, Any]) -> str:
-    return str(step.get("reason", ""))
-
-
-def _set(
-    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version, _: Outcome
-) -> None:
-    name = step["name"]
-    if step.get("keep_if_set") and ws.main.get(name):
-        return
-    if step.get("keep_if_stricter") and ws.main.get(name):
-        allowed = enabled_protocols(ws.main.get(name) or "")
-        wanted = enabled_protocols(_value(step, values, target))
-        if allowed is not None and wanted is not None and allowed <= wanted:
-            return  # the administrator's setting already allows no more than this
-    if "only_if" in step:
-        # what Postfix reads now: main.cf's value, or the release's default when unset
-        written = (ws.main.get(name) or "").strip().lower()
-        current = _current(ws, name, target)
-        accepted = [str(v).lower() for v in step["only_if"]]
-        if written not in accepted and current not in accepted:
-            return
-    ws.main.set(name, _value(step, values, target), _reason(step), bool(step.get("secret")))
-
-
-def _list_add(
-    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version, _: Outcome
-) -> None:
-    for token in split_list(_value(step, values, target)):
-        ws.main.list_add(step["name"], token.text, reason=_reason(step))
-
-
-def _stop(
-    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version, _: Outcome
-) -> None:
-    listed = _listed(step, ws, values, target) if "when_listed" in step else []
-    found = "; ".join(item.describe() for item in listed)
-    raise RecipeError(_fill(step["message"], {**values, "listed": found}))
-
-
-def _unset(
-    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version, _: Outcome
-) -> None:
-    ws.main.unset(step["name"], _reason(step))
-
-
-def _replace(
-    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version, _: Outcome
-) -> None:
-    old, new = step["old"], step["new"]
-    current = ws.main.get(old)
-    if current is None:
-        return
-    if ws.main.get(new) is not None:
-        ws.main.unset(old, _reason(step))
-        return
-    mapping = {k.lower(): v for k, v in step.get("map", {}).items()}
-    translated = mapping.get(current.strip().lower(), current) if mapping else current
-    ws.main.rename(
-        old, new, value=translated if translated != current else None, reason=_reason(step)
-    )
-    if ws.main.get(old) is not None:
-        # an earlier copy, overridden until now, would take effect: it goes too, so that
-        # one run does the whole change
-        ws.main.unset(old, _reason(step))
-
-
-def _service(
-    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version, _: Outcome
-) -> None:
-    if ws.master is None:
-        raise RecipeError(f"{ws.master_path}: no such file; this recipe changes master.cf")
-    master = ws.master
-    overrides = {k: _fill(str(v), values) for k, v in step.get("overrides", {}).items()}
-    keys = [step["key"], *step.get("alternatives", ())]
-    for key in keys:  # already there, under one of its names
-        name, _, type_ = key.rpartition("/")
-        if master.doc.service(name, type_) is not None:
-            for option, value in overrides.items():
-                master.set_override(key, option, value, _reason(step))
-            return
-    for key in keys:  # commented out in the stock file: enable it where it is
-        if master.enable_service(key, overrides, _reason(step)):
-            return
-    entry = _fill(step["entry"], values)
-    if "CHROOT" in entry:  # the chroot of the public smtp service, for consistency
-        smtp = master.doc.service("smtp", "inet")
-        entry = entry.replace("CHROOT", smtp.chroot if smtp else "n")
-    master.add_service(entry, _reason(step))
-    for option, value in overrides.items():
-        master.set_override(step["key"], option, value, _reason(step))
-
-
-def _require(
-    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version, _: Outcome
-) -> None:
-    for condition in step["any"]:
-        kind, _, name = condition.partition(":")
-        if kind == "option" and name in values:
-            return
-        if kind == "main" and ws.main.get(name):
-            return
-    raise RecipeError(step["message"])
-
-
-def _file(
-    step: dict[str, Any], ws: Workspace, values: dict[str, str], target: Version, outcome: Outcome
-) -> None:
-    content = _fill(step["content"], values)
-    mode = int(str(step.get("mode", "0644")), 8)
-    postmap = step.get("postmap")
-    if "table_from" in step:
-        spec = values[step["table_from"]]
-        table_type, _, path = spec.partition(":")
-        if table_type not in postfix.INDEX_SUFFIXES:
-            return  # a database or a map of maps: not a file this step writes
-        if not os.path.isabs(path):
-            # Postfix's daemons open it from the queue directory, postmap from elsewhere
-            raise RecipeError(f"--{step['table_from']}: {spec}: give the table's full path")
-        postmap = spec
-    else:
-        path = step["path"]
-    directory = os.path.dirname(os.path.join(ws.directory, path))
-    if not os.path.isdir(directory):
-        raise RecipeError(f"{directory}: no such directory (create it first)")
-    where = os.path.abspath(os.path.join(ws.directory, path))
-    table = None
-    if postmap:
-        # the table as main.cf names it (type:path), so that postmap builds the file that
-        # Postfix will open; plain ``true`` takes the directory's default_database_type
-        spec = _fill(postmap, values) if isinstance(postmap, str) else ""
-        table_type, _, table_path = spec.partition(":")
-        if spec and os.path.abspath(table_path) != where:
-            raise RecipeError(f"the table {spec} is not the file {where} this recipe writes")
-        table = table_type or ""
-    if step.get("keep_if_exists") and os.path.lexists(where):
-        # the administrator's file; without its indexed file Postfix cannot open the table
-        suffixes = postfix.INDEX_SUFFIXES.get(table or "", ())
-        if any(not os.path.exists(where + suffix) for suffix in suffixes):
-            outcome.notes.append(f"{where} is kept as it is, but has no indexed file: run "
-                                 f"postmap -c {ws.directory} {table}:{where}")  # fmt: skip
-        return
-    ws.put_file(
-        path, content, mode=mode, secret=bool(step.get("secret")), reason=_reason(step),
-        table=table,
-    )  # fmt: skip
-
-
-_ACTIONS = {
-    "set": _set,
-    "list_add": _list_add,
-    "unset": _unset,
-    "replace": _replace,
-    "service": _service,
-    "require": _require,
-    "stop": _stop,
-    "file": _file,
-}
-
 __all__ = [
     "EditError",
+    "Option",
     "Outcome",
     "Recipe",
     "RecipeError",
     "apply_recipe",
     "builtin_recipes",
+    "explain_recipe",
+    "find_recipe",
     "load_recipe",
+    "option_help",
+    "option_values",
 ]
