@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test quick e2e check test-lowest bench fuzz clean
+.PHONY: demo test quick e2e transcripts recipe-docs check test-lowest bench fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ quick: $(BIN)/.installed
 # Only the end-to-end tests: real Postfix instances in a private network namespace (as root).
 e2e: $(BIN)/.installed
 	$(BIN)/python -m pytest -m e2e -v
+
+# The recipes' end-to-end tests again, keeping their SMTP transcripts in docs/transcripts/,
+# then docs/editing.md's examples regenerated from them (as root, like make e2e).
+transcripts: $(BIN)/.installed
+	rm -rf docs/transcripts
+	PFCONF_TRANSCRIPTS_DIR=docs/transcripts $(BIN)/python -m pytest -q -m e2e tests/e2e/test_recipe_*.py
+	$(BIN)/python tools/gen_recipe_docs.py
+
+recipe-docs: $(BIN)/.installed
+	$(BIN)/python tools/gen_recipe_docs.py
 
 # Every dependency at the lowest version pyproject.toml allows, on the lowest supported
 # Python, in its own .venv-lowest; the suite without the tests marked slow.

@@ -239,3 +239,31 @@ def test_sasl_tls_removes_every_copy_of_an_obsolete_switch(tmp_path: Path) -> No
     values = read_main((tmp_path / "main.cf").read_bytes()).values
     assert "smtpd_use_tls" not in values
     assert values["smtpd_tls_security_level"] == "may"
+
+
+def test_set_keeps_an_unspaced_entry_unspaced() -> None:
+    """Debian writes ``smtp_tls_security_level=may``: the new value goes in the same style,
+    not as ``= dane`` with a blank that no other entry there has."""
+    editor = MainEditor(loads("smtp_tls_security_level=may\nrelayhost =\nempty=\n", "main"))
+    editor.set("smtp_tls_security_level", "dane")
+    editor.set("relayhost", "[smtp.example.net]:587")
+    editor.set("empty", "x")
+    assert editor.text == (
+        "smtp_tls_security_level=dane\nrelayhost = [smtp.example.net]:587\nempty=x\n"
+    )
+
+
+def test_set_override_leaves_a_list_with_the_same_items_alone() -> None:
+    """``-o { smtpd_client_restrictions = a, b }`` already says ``a,b``: rewriting it would
+    change bytes, not what smtpd reads."""
+    text = (
+        "submission inet n - y - - smtpd\n"
+        "  -o { smtpd_client_restrictions = permit_sasl_authenticated, reject }\n"
+    )
+    editor = MasterEditor(loads(text, "master"))
+    assert not editor.set_override(
+        "submission/inet", "smtpd_client_restrictions", "permit_sasl_authenticated,reject"
+    )
+    assert editor.text == text
+    # other items are a change
+    assert editor.set_override("submission/inet", "smtpd_client_restrictions", "reject")

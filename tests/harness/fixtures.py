@@ -199,12 +199,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.sections.append(("SMTP transcripts", recorded[0][1].render()))
 
 
+#: A directory to write each test's transcripts to, one file per test (``make transcripts``
+#: fills docs/transcripts/, which docs/editing.md shows).
+TRANSCRIPTS_DIR = "PFCONF_TRANSCRIPTS_DIR"
+
+
+def transcript_file_name(nodeid: str) -> str:
+    """``tests/e2e/test_recipe_x.py::test_y[seed]`` as ``test_recipe_x--test_y[seed].txt``."""
+    path, _, name = nodeid.partition("::")
+    return f"{Path(path).stem}--{name.replace('::', '--')}.txt"
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Every transcript the run recorded, test by test: what the end-to-end tests checked."""
     recorded = [(nodeid, found) for nodeid, found in
                 terminalreporter.config.stash.get(TRANSCRIPTS, []) if found.sessions]  # fmt: skip
     if not recorded:
         return
+    directory = os.environ.get(TRANSCRIPTS_DIR)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for nodeid, found in recorded:
+            with open(os.path.join(directory, transcript_file_name(nodeid)), "w") as handle:
+                handle.write(f"# {nodeid}\n{found.render()}\n")
     terminalreporter.section("SMTP transcripts")
     for nodeid, found in recorded:
         terminalreporter.write_line(f"### {nodeid}")

@@ -131,7 +131,9 @@ class MainEditor(Editor[MainCf]):
         if not node.equals:
             before_eq, after_eq = self._style()
         else:
-            before_eq, after_eq = node.before_eq, node.after_eq or " "
+            # "name=value" stays unspaced; "name =" with no value gets a blank to match
+            before_eq = node.before_eq
+            after_eq = node.after_eq or (" " if before_eq else "")
         head = node.name + before_eq + "=" + (after_eq + value if value else "")
         eol = node.eol if node.eol else ("" if end == len(self.lines) else self.eol)
         kept = [n.dump() for n in node.inner if isinstance(n, (CommentLine, BlankLine))]

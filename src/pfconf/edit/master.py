@@ -20,7 +20,7 @@ from ..kb import Version, newest_version
 from ..model import MasterCf, Override, Service
 from ..semantics.programs import CommandLine, command_line
 from .base import Change, EditError, Editor, split_lines
-from .main import _cut_eol
+from .main import _cut_eol, _is_list, _items
 
 _PLAIN = re.compile(r"^[^\s{}]*$")
 
@@ -137,7 +137,9 @@ class MasterEditor(Editor[MasterCf]):
         service = self._find(key)
         current = {o.name: o.value for o in self._overrides(service)}
         old = current.get(name)
-        if old == value:
+        if old == value or (old is not None and _is_list(name) and _items(old) == _items(value)):
+            # a list that already holds these items in this order reads the same, however
+            # it is spaced or braced: rewriting it would change bytes, not meaning
             return False
         wanted = {**current, name: value}
         word = override_word(name, value)
