@@ -457,7 +457,10 @@ class Set(Step):
 class ListAdd(Step):
     """The main.cf list ``name`` gets each item of ``value`` (``{option}`` filled in) or of the
     option ``value_from`` that it lacks, at its end (MainEditor.list_add, which compares
-    case-insensitively); an unset list starts empty, not from its default."""
+    case-insensitively).  An item the list already yields once expanded (through
+    ``$smtpd_milters`` in ``non_smtpd_milters``, say) is not added again.  An unset list
+    starts empty, not from its default: a recipe adds to lists whose default it means to
+    replace (virtual_mailbox_domains' ``$virtual_mailbox_maps``) or that are empty."""
 
     action = "list_add"
     one_of = ("value", "value_from")
@@ -473,8 +476,14 @@ class ListAdd(Step):
 
     def apply(self, run: Run) -> None:
         items = _option_value(run, self.value, self.value_from, f"step {self.number}: {self.name}")
+        main = run.workspace.main
         for item in split_list(items):
-            run.workspace.main.list_add(self.name, item.text, reason=self.reason)
+            master = run.workspace.master.doc if run.workspace.master is not None else None
+            config = Configuration(main.doc, master, run.target)
+            present = {t.text.lower() for t in split_list(config.value(self.name) or "")}
+            if main.get(self.name) is not None and item.text.lower() in present:
+                continue  # Postfix reads it there already
+            main.list_add(self.name, item.text, reason=self.reason)
 
     def describe(self) -> list[str]:
         what = _flag(self.value_from) if self.value_from else f'"{self.value}"'
