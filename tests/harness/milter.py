@@ -11,7 +11,6 @@ letters, SMFIF_/SMFIP_ bits), as src/milter/milter8.c uses them.
 
 from __future__ import annotations
 
-import socket
 import socketserver
 import struct
 import threading
