@@ -168,8 +168,8 @@ def test_apply_refuses_a_bad_recipe_file_in_one_line(tmp_path, confdir):
     result = run(confdir, "apply", "--recipe-file", recipe, expect=2)
     assert result.output == (
         f"pfedit: {recipe}:9: step 1 (set): unknown key 'comment' (known: when, when_main, "
-        "unless_main, when_listed, since, before, reason, name, value, value_from, values, keep_if_set, keep_if_stricter, "
-        "only_if, secret)\n"
+        "unless_main, when_listed, when_service, since, before, reason, name, value, value_from, "
+        "values, keep_if_set, keep_if_stricter, only_if, secret)\n"
     )
     assert (confdir / "main.cf").read_text() == MAIN
     recipe.write_text(recipe.read_text().replace('comment = "misplaced"\n', ""))

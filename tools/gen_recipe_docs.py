@@ -60,6 +60,7 @@ EXAMPLES: dict[str, Example] = {
     ),
     "tls-hardening": Example(*DEBIAN, "Debian's default main.cf and master.cf"),
     "dane-outbound": Example(*DEBIAN, "Debian's default main.cf and master.cf"),
+    "postscreen": Example(*DEBIAN, "Debian's default main.cf and master.cf"),
     "milter": Example(
         *DEBIAN, "Debian's default main.cf and master.cf", args=("--milter", "inet:127.0.0.1:8891")
     ),

@@ -24,6 +24,7 @@ from ..model import FIELD_NAMES
 from ..postfix import INDEX_SUFFIXES
 from ..semantics import Configuration
 from ..semantics.addresses import CLASSES, Listed, domain_listed
+from ..semantics.services import daemons
 from ..values import enabled_protocols, split_list
 from .master import MasterEditor
 from .workspace import Workspace
@@ -90,6 +91,20 @@ def _option_value(run: Run, value: str | None, value_from: str | None, needed_by
     return fill(value or "", run.values)
 
 
+def running(ws: Workspace, key: str, target: Version) -> str:
+    """The program master(8) of Postfix ``target`` runs for the service ``key`` as the files
+    stand at this step (``smtpd`` for ``/usr/libexec/postfix/smtpd``): "" when master.cf has
+    no such service, or master_service_disable (or an inet_protocols without a protocol)
+    keeps it from running.  Of several entries with the key, the last counts."""
+    if ws.master is None:
+        return ""
+    found = ""
+    for daemon in daemons(Configuration(ws.main.doc, ws.master.doc, target)):
+        if daemon.key == key:
+            found = "" if daemon.disabled else daemon.program
+    return found
+
+
 def _is_key(key: str) -> bool:
     """``name/type``, as master.cf names a service."""
     name, _, type_ = key.rpartition("/")
@@ -124,6 +139,8 @@ class Conditions:
     ``when_main``: the value Postfix reads for a main.cf parameter at this point (main.cf's,
     expanded, or the target release's default; compared in lower case, ``{option}`` filled
     in); ``unless_main``: the step is skipped when Postfix reads any of these values;
+    ``when_service``: the program master runs for a master.cf service at this point (""
+    when it runs none: no such service, or disabled);
     ``when_listed = {mydestination = "domains"}``: the domain list names a domain of the
     option (of type ``domains``), as trivial-rewrite matches it
     (pfconf.semantics.addresses.domain_listed); ``since`` and ``before``: the target
@@ -134,6 +151,7 @@ class Conditions:
     when_main: dict[str, str] = attrs.field(factory=dict)
     unless_main: dict[str, str] = attrs.field(factory=dict)
     when_listed: dict[str, str] = attrs.field(factory=dict)
+    when_service: dict[str, str] = attrs.field(factory=dict)
     since: str | None = None
     before: str | None = None
 
@@ -153,6 +171,9 @@ class Conditions:
                     return False
             if self.when_listed and not self.listed(run):
                 return False
+            for key, program in self.when_service.items():
+                if running(run.workspace, key, run.target) != program:
+                    return False
         if self.since is not None and run.target[:2] < parse_version(self.since)[:2]:
             return False
         return not (self.before is not None and run.target[:2] >= parse_version(self.before)[:2])
@@ -192,6 +213,9 @@ class Conditions:
                 yield f"when_listed: no option {name!r} in this recipe"
             elif options[name].type != "domains":
                 yield f'when_listed: the option {name!r} must be of type "domains"'
+        for key in self.when_service:
+            if not _is_key(key):
+                yield f"when_service: {key!r} is not a service name/type (such as smtp/inet)"
         for field, text in (("since", self.since), ("before", self.before)):
             problem = _version_problem(field, text)
             if problem:
@@ -215,6 +239,8 @@ class Conditions:
             said.append(f"Postfix does not read {name} as {_shown(text)}")
         for parameter, name in self.when_listed.items():
             said.append(f"{parameter} lists a domain of {_flag(name)}")
+        for key, program in self.when_service.items():
+            said.append(f"{key} runs {program}" if program else f"{key} does not run")
         if self.since is not None:
             said.append(f"the target is Postfix {self.since} or later")
         if self.before is not None:
@@ -400,7 +426,7 @@ class Set(Step):
         for index, choice in enumerate(self.values, 1):
             for problem in choice.problems(options):
                 yield f"values[{index}]: {problem}"
-            if choice.when_main or choice.unless_main or choice.when_listed:
+            if choice.when_main or choice.unless_main or choice.when_listed or choice.when_service:
                 yield f"values[{index}]: a value is chosen by options and versions only"
 
     def _value(self, run: Run) -> str:
@@ -660,7 +686,8 @@ class ChangeService(Step):
 @attrs.frozen(kw_only=True)
 class MoveOverrides(Step):
     """The ``-o`` overrides of the service ``source`` move to the service ``target``: those
-    in ``names`` (every one when not given), but those in ``keep``."""
+    in ``names`` (every one when not given), but those in ``keep``, which stay; those in
+    ``copy`` stay and are set on ``target`` too (settings both daemons read)."""
 
     action = "move_overrides"
 
@@ -668,6 +695,7 @@ class MoveOverrides(Step):
     target: str
     names: tuple[str, ...] | None = None
     keep: tuple[str, ...] = ()
+    copy: tuple[str, ...] = ()
 
     def problems(self, options: Mapping[str, Option]) -> Iterator[str]:
         yield from super().problems(options)
@@ -680,7 +708,22 @@ class MoveOverrides(Step):
             yield "give names (what moves) or keep (what stays), not both"
 
     def apply(self, run: Run) -> None:
-        run.master().move_overrides(self.source, self.target, self.names, self.keep, self.reason)
+        master = run.master()
+        if not self.copy:
+            master.move_overrides(self.source, self.target, self.names, self.keep, self.reason)
+            return
+        name, _, type_ = self.source.rpartition("/")
+        service = master.doc.service(name, type_)
+        if service is None:
+            raise RecipeError(f"master.cf has no service {self.source}")
+        # one by one in the source's order, so that the target lists them in that order too
+        for option in list(service.overrides):
+            if option in self.copy:
+                value = master.get_override(self.source, option)
+                if value is not None:
+                    master.set_override(self.target, option, value, self.reason)
+            elif (self.names is None or option in self.names) and option not in self.keep:
+                master.move_overrides(self.source, self.target, (option,), (), self.reason)
 
     def describe(self) -> list[str]:
         if self.names is not None:
@@ -688,7 +731,11 @@ class MoveOverrides(Step):
         else:
             what = "every -o of"
         keep = f" (but {', '.join(self.keep)})" if self.keep else ""
-        return [f"master.cf: move {what} {self.source}{keep} to {self.target}"]
+        lines = [f"master.cf: move {what} {self.source}{keep} to {self.target}"]
+        if self.copy:
+            lines[0] += f"; copy these, which stay on {self.source} too:"
+            lines.append("  " + ", ".join(self.copy))
+        return lines
 
 
 @attrs.frozen(kw_only=True)
@@ -715,7 +762,9 @@ class CommentService(Step):
 @attrs.frozen(kw_only=True)
 class Require(Step):
     """Stop with ``message`` unless one of ``any`` holds: ``option:NAME`` (the option is
-    given) or ``main:NAME`` (main.cf sets it)."""
+    given), ``main:NAME`` (main.cf sets it), ``service:KEY`` (master runs the master.cf
+    service KEY, such as ``smtp/inet``: it is there and not disabled) or
+    ``service:KEY=PROGRAM`` (and runs PROGRAM)."""
 
     action = "require"
     needs_reason = False
@@ -730,10 +779,13 @@ class Require(Step):
             yield "any: name at least one condition"
         for condition in self.any:
             kind, _, name = condition.partition(":")
-            if kind not in ("option", "main") or not name:
-                yield f"any: {condition!r} is neither option:NAME nor main:NAME"
+            if kind not in ("option", "main", "service") or not name:
+                yield (f"any: {condition!r} is none of option:NAME, main:NAME, service:KEY "
+                       "and service:KEY=PROGRAM")  # fmt: skip
             elif kind == "option" and name not in options:
                 yield f"any: no option {name!r} in this recipe"
+            elif kind == "service" and not _is_key(name.partition("=")[0]):
+                yield f"any: {condition!r}: not a service name/type (such as smtp/inet)"
 
     def apply(self, run: Run) -> None:
         for condition in self.any:
@@ -742,13 +794,25 @@ class Require(Step):
                 return
             if kind == "main" and run.workspace.main.get(name):
                 return
+            if kind == "service":
+                key, equals, program = name.partition("=")
+                now = running(run.workspace, key, run.target)
+                if now and (not equals or now == program):
+                    return
         raise RecipeError(self.message)
 
     def describe(self) -> list[str]:
         said = []
         for condition in self.any:
             kind, _, name = condition.partition(":")
-            said.append(f"--{name.replace('_', '-')}" if kind == "option" else f"main.cf's {name}")
+            if kind == "option":
+                said.append(f"--{name.replace('_', '-')}")
+            elif kind == "main":
+                said.append(f"main.cf's {name}")
+            else:
+                key, equals, program = name.partition("=")
+                said.append(f"master.cf's {key} running {program}" if equals
+                            else f"master.cf's {key} running")  # fmt: skip
         return [f"stop unless one of these is there: {', '.join(said)}",
                 f"  (else: {self.message})"]  # fmt: skip
 
