@@ -372,6 +372,10 @@ class ScratchPostfix:
                 subprocess.run([_program("postfix"), "-c", str(self.config_dir), "stop"],
                                stdin=subprocess.DEVNULL, capture_output=True,
                                timeout=STOP_TIMEOUT, check=False)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            # a loaded machine can keep master from winding down its children in time; the
+            # SIGKILL below ends what is left, which is all a test needs of its teardown
+            pass
         finally:
             try:
                 pid = self.master_pid()
