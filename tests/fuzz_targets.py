@@ -1181,14 +1181,8 @@ def _master_meaning(op: Op, before: MasterCf, after: MasterCf) -> str | None:
     if verb == "comment_service":
         wanted = [s for s in old if s[0] != key]  # every entry of it
         return None if new == wanted else "other services changed"
+    read = _daemon_reads
     if verb == "move_overrides":
-        # as the daemons read them (the editor's reading: "-ofoo=bar" is foo=bar to getopt)
-        from pfconf.edit.master import daemon_overrides
-        from pfconf.kb import newest_version
-
-        def read(doc: MasterCf, key: str) -> dict[str, str]:
-            return {o.name: o.value for o in daemon_overrides(_find(doc, key), newest_version())}
-
         source, target = key, op[2]
         moved = {
             k: v for k, v in read(before, source).items()
@@ -1239,8 +1233,10 @@ def _master_meaning(op: Op, before: MasterCf, after: MasterCf) -> str | None:
     if verb == "set_command":
         if new_fields != (*fields[:7], op[2]):
             return f"fields became {new_fields}"
-        if new_overrides != overrides:
-            return f"overrides became {new_overrides}"
+        # the overrides mean the same to the new command's getopt (postconf -P may show more
+        # of them once words it stopped at are gone: "-n name -o a=b" without "-n name")
+        if read(after, key) != read(before, key):
+            return f"the daemon's overrides became {read(after, key)}, not {read(before, key)}"
         words, rest = [], list(new[index][3])
         while rest:  # the arguments but the overrides
             word = rest.pop(0)
@@ -1253,13 +1249,30 @@ def _master_meaning(op: Op, before: MasterCf, after: MasterCf) -> str | None:
         return None
     if new_fields != fields:
         return f"fields became {new_fields}"
+    # the daemon reads exactly what was asked; postconf -P shows the same value for the name
+    # (or, where it stops before the daemon does, at "-n name", none), and the others as before
+    name = op[2]
+    daemon, shown = read(before, key), {k: v for k, v in overrides.items() if k != name}
     if verb == "set_override":
-        wanted_overrides = {**overrides, op[2]: op[3]}
+        daemon[name] = op[3]
+        if name in new_overrides or name in overrides:
+            shown[name] = op[3]
     else:
-        wanted_overrides = {k: v for k, v in overrides.items() if k != op[2]}
-    if new_overrides != wanted_overrides:
-        return f"overrides became {new_overrides}, not {wanted_overrides}"
+        daemon.pop(name, None)
+    if read(after, key) != daemon:
+        return f"the daemon's overrides became {read(after, key)}, not {daemon}"
+    if new_overrides != shown:
+        return f"postconf -P's overrides became {new_overrides}, not {shown}"
     return None
+
+
+def _daemon_reads(doc: MasterCf, key: str) -> dict[str, str]:
+    """The overrides of ``key`` as its daemon reads them (the editor's reading: after ``-n
+    name`` too, not after a lone ``-``; "-ofoo=bar" is foo=bar)."""
+    from pfconf.edit.master import daemon_overrides
+    from pfconf.kb import newest_version
+
+    return {o.name: o.value for o in daemon_overrides(_find(doc, key), newest_version())}
 
 
 def edit_master(data: bytes, ops: list[Op]) -> MasterEditor | None:
@@ -1526,11 +1539,20 @@ def _only_targets(old_text: str, new_text: str, old_own: set[int], new_own: set[
     by targets may go (old) or come (new); None if so.  Old and new lines are paired as
     difflib pairs them; the last line of a file without a final newline may gain one."""
     old, new = postfix_lines(old_text), postfix_lines(new_text)
+    readings = [old]
     if old and not old_text.endswith("\n"):
-        for eol in ("\n", "\r\n"):
-            # anywhere in the new text: lines removed above it move it up
-            if old[-1] + eol in new:
-                old = [*old[:-1], old[-1] + eol]
+        # the last line as it is, or with the line ending it gained (which may land anywhere
+        # in the new text: lines removed above it move it up).  Each reading is tried: the
+        # same line may stand elsewhere in the file with its newline, and then finding it
+        # in the new text does not show that the last line gained one
+        readings += [[*old[:-1], old[-1] + eol] for eol in ("\n", "\r\n")]
+    problems = [_only_targets_in(lines, new, old_own, new_own) for lines in readings]
+    return None if None in problems else problems[0]
+
+
+def _only_targets_in(
+    old: list[str], new: list[str], old_own: set[int], new_own: set[int]
+) -> str | None:
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

@@ -210,6 +210,26 @@ REPRODUCERS = [
         (b"smtp unix n n n - - smtpd\n", [("set_override", "smtp/unix", "smtpd_sasl_auth_enable", "$($(a))")]),
         id="override-postconf-cannot-expand",
     ),
+    pytest.param(
+        # the check took the last line (" ", no newline) for one that gained a newline
+        # because a " \n" stood earlier in the new text; the recipe left master.cf alone
+        "recipe",
+        ("tls-hardening", {}, (3, 10), b"smtpd_tls_cert_file = /etc/ssl/certs/mail.pem\n",
+         b"\xef\xbb\xbfsmtp inet n - n - - smtpd\n \n ", False),
+        id="last-line-stands-earlier-with-its-newline",
+    ),
+    pytest.param(
+        "edit-master",
+        (b"smtp unix n n n - - smtpd - -ofoo=bar\n -o syslog_name=postfix/submission\n",
+         [("set_override", "smtp/unix", "syslog_name", "encrypt")]),
+        id="set-override-postconf-reads-past-a-lone-dash",
+    ),
+    pytest.param(
+        "edit-master",
+        (b"127.0.0.1:10026 inet n - n - - smtpd -n reinject\n  -o syslog_name=postfix/reinject\n",
+         [("set_command", "127.0.0.1:10026/inet", "postscreen", ())]),
+        id="set-command-drops-the-word-postconf-stopped-at",
+    ),
 ]  # fmt: skip
 
 

@@ -11,6 +11,7 @@ the value) and at a lone ``-`` (postconf takes the next word as its value and re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import attrs
@@ -20,7 +21,7 @@ from oracle import fold, read_master
 
 from pfconf import loads
 from pfconf.cli.pfedit import cli as pfedit
-from pfconf.edit import MasterEditor
+from pfconf.edit import EditError, MasterEditor
 from pfconf.kb import parse_version
 from pfconf.lint.engine import lint
 from pfconf.lint.rule import rule_for
@@ -166,6 +167,66 @@ def test_editor_changes_the_override_the_daemon_reads(case: Case) -> None:
         editor = MasterEditor(loads(text, "master"))
         assert not editor.unset_override("smtp/inet", name)
         assert editor.text == text
+
+
+#: Entries where postconf -P shows a ``-o syslog_name=...`` that smtpd's getopt never reads:
+#: past a lone ``-`` (postconf takes the next word as its value and reads on, getopt stops),
+#: or after ``-n`` (getopt takes ``-o`` for -n's value, postconf gives -n no value).
+POSTCONF_ONLY = [
+    pytest.param("- x -o syslog_name=a", id="after a lone - and a word"),
+    # found by the fuzzer (edit-master): "-ofoo=bar" is the lone -'s value to postconf
+    pytest.param("- -ofoo=bar\n -o syslog_name=a", id="after a lone - and an option"),
+    pytest.param("-o syslog_name=d - x -o syslog_name=a", id="the daemon reads another"),
+    pytest.param("-n -o syslog_name=a", id="after -n, which takes -o for its value"),
+]
+
+
+@pytest.mark.parametrize("args", POSTCONF_ONLY)
+def test_editor_refuses_a_name_postconf_reads_where_the_daemon_does_not(args: str) -> None:
+    """postconf -P shows the last ``-o syslog_name`` it reads, one the daemon does not: a new
+    ``-o`` the daemon reads has to come before it (getopt stops earlier), where postconf -P
+    would go on showing the old value over it, and removing what the daemon reads would leave
+    that one shown.  No place reads alike in both, so set and unset are refused, the text
+    kept; other names go before the ``-`` (or ``-n``), where both read them."""
+    text = HEAD + args + "\n"
+    assert dict(_postconf_overrides_of(text))["syslog_name"] == "a"
+    refusal = re.escape("postconf -P reads -o syslog_name=a where the daemon's getopt does not")
+    editor = MasterEditor(loads(text, "master"))
+    with pytest.raises(EditError, match=refusal):
+        editor.set_override("smtp/inet", "syslog_name", "b")
+    assert editor.text == text
+    editor = MasterEditor(loads(text, "master"))
+    if "syslog_name" in _daemon_reads(text):
+        with pytest.raises(EditError, match=refusal):
+            editor.unset_override("smtp/inet", "syslog_name")
+    else:  # nothing the daemon reads: nothing to remove
+        assert not editor.unset_override("smtp/inet", "syslog_name")
+    assert editor.text == text
+    editor = MasterEditor(loads(text, "master"))
+    assert editor.set_override("smtp/inet", "smtpd_tls_security_level", "encrypt")
+    assert dict(_postconf_overrides_of(editor.text))["smtpd_tls_security_level"] == "encrypt"
+    assert _daemon_reads(editor.text)["smtpd_tls_security_level"] == "encrypt"
+
+
+def test_editor_sets_both_overrides_when_postconf_shows_another_the_daemon_reads() -> None:
+    """``-o syslog_name=a -s 2 -o syslog_name=b``: smtpd reads both (b wins), postconf -P
+    stops at ``2`` and shows a.  Setting the name rewrites both words, so that postconf -P
+    shows the value the daemon uses."""
+    text = HEAD + "-o syslog_name=a -s 2 -o syslog_name=b\n"
+    editor = MasterEditor(loads(text, "master"))
+    assert editor.set_override("smtp/inet", "syslog_name", "c")
+    assert editor.text == HEAD + "-o syslog_name=c -s 2 -o syslog_name=c\n"
+    assert _postconf_overrides_of(editor.text) == [("syslog_name", "c")]
+    assert _daemon_reads(editor.text) == {"syslog_name": "c"}
+
+
+def _postconf_overrides_of(text: str) -> list[tuple[str, str]]:
+    """postconf -P's overrides of smtp/inet, as (name, value)."""
+    pairs = []
+    for line in _postconf_overrides(text):
+        key, _, value = line.partition(" = ")
+        pairs.append((key.removeprefix("smtp/inet/"), value))
+    return pairs
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -233,3 +233,39 @@ def test_master_errors(text, line, message):
         pfconf.loads(text, "master", path="master.cf")
     assert info.value.line == line
     assert message in str(info.value)
+
+
+# A line that starts with "\v{": "\v" is a blank to readllines() (isspace), so the line
+# continues the entry above it, joined without a separator; in master.cf "\v" is no word
+# separator (argv_splitq splits at " \t\r\n" only) and a "{" inside a word is text, which
+# master and postconf leave alone (only a word that starts with "{" loses its braces).
+VT_BRACE_MAIN = [
+    b"a = 1\n\x0b{\nb = 2\n",
+    b"a =\n\x0b{ b }\n",
+    b"\x0b{\na = 1\n",  # before any entry: skipped with a warning
+    b"a = 1\r\n\x0b{\r\n",
+    b"# c\n\x0b{ = 1\nb = 2",
+]
+VT_BRACE_MASTER = [
+    b"smtp inet n - n - - smtpd\n\x0b{\n",  # the command is "smtpd\v{"
+    b"smtp inet n - n - - smtpd \n\x0b{ a }\n",  # the first argument is "\v{ a }"
+    b"smtp inet n - n - - smtpd\r\n\x0b{\r\n",  # "\v{\r": a "{" takes the "\r" into the word
+    b"smtp inet n - n - - smtpd -v\n \x0b{ a } {b c}\n",
+    b"smtp inet n - n - - smtpd -o \n\x0b{ a = b }\n",
+    b"smtp inet n - n - - smtpd -o\n\x0b{=\n",  # "-o\v{=": an override named "{"
+    b"smtp inet n - n - - pipe flags=R\n\x0b{ }\n",
+    b"smtp inet n - n - - smtpd -v { a b } { c d }\n",  # shown "smtpd -v a b {c d}"
+]
+
+
+def test_lines_starting_with_vertical_tab_and_brace_read_as_postconf_reads_them():
+    """main.cf values (postconf -n), master.cf fields with the command line (-F) and the
+    overrides (-P) of such lines are postconf's.  postconf prints the first argument after
+    the options without braces even when it holds blanks (``smtpd \\v{ a }``), which
+    pfconf.show.command_line (pfedit show) used to brace."""
+    from oracle import assert_main_reads_like_postconf, assert_master_reads_like_postconf
+
+    in_parallel(assert_main_reads_like_postconf, VT_BRACE_MAIN)
+    in_parallel(assert_master_reads_like_postconf, VT_BRACE_MASTER)
+    (service,) = pfconf.loads(VT_BRACE_MASTER[1], "master").services
+    assert [a.text for a in service.arguments[7:]] == ["smtpd", "\x0b{ a }"]

@@ -37,7 +37,12 @@ def command_line(service: Service) -> str:
     """The command and its arguments as postconf -F prints them (values with blanks in ``{}``).
 
     An option's value and every argument after the options get braces when they hold blanks,
-    as postconf -F prints them; the options themselves never do.
+    as postconf -F prints them; the options themselves never do, and neither does the word
+    that ends them (``--`` or the first plain argument): postconf's printer
+    (postconf_master.c, pcf_print_master_entry and pcf_print_master_field) leaves its
+    "options" state at that word without asking whether it holds blanks, so
+    ``smtpd { a b } { c d }`` and a word such as ``\v{ a }`` (a "{" that does not start
+    the word, which Postfix keeps as text) print without braces.
     """
     reading = service.daemon_arguments
     out = [service.command]
@@ -45,7 +50,8 @@ def command_line(service: Service) -> str:
     for index, arg in enumerate(reading.args):
         is_option = index < reading.option_count and not takes_value
         takes_value = is_option and arg[1:2] == "o"
-        out.append(f"{{{arg}}}" if not is_option and _needs_braces(arg) else arg)
+        braced = not is_option and index != reading.option_count and _needs_braces(arg)
+        out.append(f"{{{arg}}}" if braced else arg)
     return " ".join(out)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from .. import loads
 from ..errors import ParseError
 from ..kb import Version, newest_version
-from ..model import MasterCf, Override, Service
+from ..model import MasterCf, Override, Service, Span
 from ..semantics.programs import CommandLine, command_line
 from .base import Change, EditError, Editor, split_lines
 from .main import _cut_eol, _is_list, _items
@@ -32,6 +32,12 @@ def override_word(name: str, value: str) -> str:
     if "}" in value and value.count("{") != value.count("}"):
         raise EditError(f"{name}: unbalanced braces in {value!r}")
     return "{ " + f"{name} = {value}" + " }"
+
+
+def _end(span: Span) -> tuple[int, int]:
+    """Where a word ends: the same for the ``name=value`` of ``-oname=value`` in postconf's
+    reading and in the daemon's, also when the word spans lines."""
+    return span.end_line, span.end_column
 
 
 #: What a master.cf says, service by service: key, the eight fields, the -o overrides.
@@ -147,18 +153,23 @@ class MasterEditor(Editor[MasterCf]):
         start, end = self._span(service)
         lines = self.lines[start:end]
         override = self._override(service, name)
-        if override is not None:
+        in_place = [override] if override is not None else []
+        shown = self._also_shown(service, name, in_place)
+        if shown is not None:
+            in_place.append(shown)
+        for replaced in sorted(in_place, key=lambda o: _end(o.argument), reverse=True):
             # Replace the name=value word where it is; its "-o" and its neighbours stay.
-            span = override.argument
+            span = replaced.argument
             if span.line != span.end_line:
                 raise EditError(f"{key}: -o {name} spans lines; change it by hand")
             row = span.line - service.line
             body, eol = _cut_eol(lines[row])
+            written = word
             if span.column > 1 and body[span.column - 2] not in " \t" and word.startswith("{"):
                 # "-oname=value": master strips braces only from a whole word
-                word = " " + word
-            lines[row] = body[: span.column - 1] + word + body[span.end_column - 1 :] + eol
-        else:
+                written = " " + word
+            lines[row] = body[: span.column - 1] + written + body[span.end_column - 1 :] + eol
+        if override is None:
             row, column = self._insert_point(service)
             if column is not None:
                 body, eol = _cut_eol(lines[row])
@@ -171,12 +182,33 @@ class MasterEditor(Editor[MasterCf]):
         self._commit(start, end, lines, self._expect(key, wanted), change)
         return True
 
+    def _also_shown(self, service: Service, name: str, replaced: list[Override]) -> Override | None:
+        """The ``-o name=...`` postconf -P shows for the service, when it is not among the
+        ``replaced`` ones the daemon reads: another word the daemon reads too (before a
+        ``-s 2`` that stops postconf), which is then replaced as well so that both readings
+        agree.  An EditError when the daemon does not read it (after a lone ``-``, which
+        postconf takes as an option with a value and reads past, or after ``-n`` whose value
+        the daemon takes it to be): no ``-o`` the daemon reads can come after it, so postconf
+        -P would show a value the daemon does not use."""
+        shown = service.override(name)
+        if shown is None or any(_end(o.argument) == _end(shown.argument) for o in replaced):
+            return None
+        if any(_end(o.argument) == _end(shown.argument) for o in self._overrides(service)):
+            return shown
+        raise EditError(
+            f"{service.key}: postconf -P reads -o {shown.text} where the daemon's getopt does "
+            f"not (past a lone '-' or an option's value, see MST007), and no place for -o "
+            f"{name} reads alike in both; change the command line by hand"
+        )
+
     def unset_override(self, key: str, name: str, reason: str = "") -> bool:
         """Remove every ``-o name=...`` of the service ``key``."""
         service = self._find(key)
         current = {o.name: o.value for o in self._overrides(service)}
         if name not in current:
             return False
+        # every one the daemon reads goes; one that only postconf -P shows would stay
+        self._also_shown(service, name, list(self._overrides(service)))
         old = current[name]
         wanted = {k: v for k, v in current.items() if k != name}
         start, end = self._span(service)
