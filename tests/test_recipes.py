@@ -619,7 +619,9 @@ def test_recipe_options_become_flags(tmp_path):
     refused = _pfedit(tmp_path, *args, "--max-size", "big", expect=2)
     assert "--max-size: 'big' is not a whole number" in refused.output
     assert "--max-size: 100 is less than 1024" in _pfedit(tmp_path, *args, "--max-size", "100", expect=2).output
-    assert "No such option '--cert'" in _pfedit(tmp_path, "apply", "tls-hardening", "--cert", "/x", expect=2).output
+    # click words it "No such option: --cert" or "No such option '--cert'" by release
+    refused = _pfedit(tmp_path, "apply", "tls-hardening", "--cert", "/x", expect=2).output
+    assert "No such option" in refused and "--cert" in refused
     relative = _pfedit(tmp_path, "apply", "sasl-tls", "--cert", "mail.pem", "--key", "/k", expect=2)
     assert "--cert: 'mail.pem': give an absolute path" in relative.output
 
