@@ -8,25 +8,24 @@ import sys
 from conftest import ROOT
 
 
-def test_rule_docs_are_current():
+def _check(tool: str) -> None:
+    """``tools/TOOL --check``: the generated text is what the tool would write now."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "gen_rule_docs.py"), "--check"],
+        [sys.executable, str(ROOT / "tools" / tool), "--check"],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_rule_docs_are_current():
+    _check("gen_rule_docs.py")
 
 
 def test_recipe_examples_are_current():
     """docs/editing.md's diffs are what each recipe does to its example today."""
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "gen_recipe_docs.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    _check("gen_recipe_docs.py")
 
 
 def test_every_recipe_with_an_end_to_end_test_shows_its_transcripts():

@@ -15,6 +15,8 @@ import socketserver
 import struct
 import threading
 
+from .serving import serve_in_thread, stop_serving
+
 #: The header each message gets, and its value.
 HEADER = ("X-Test-Milter", "seen")
 
@@ -43,19 +45,12 @@ class Milter:
     def start(self) -> None:
         self._server = _Server(("127.0.0.1", self.port), _Session, self)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-            name="milter", daemon=True,
-        )  # fmt: skip
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "milter")
 
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._server, self._thread)
         self._server = None
 
     def _marked(self) -> None:

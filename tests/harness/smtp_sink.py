@@ -22,6 +22,7 @@ import time
 
 import attrs
 
+from .serving import serve_in_thread, stop_serving
 from .smtp_client import Transcript
 from .tls import Certificates
 
@@ -93,20 +94,12 @@ class SmtpSink:
     def start(self) -> None:
         self._server = _Server((self.address, self.port), _Session, self)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-            name="smtp-sink", daemon=True,
-        )  # fmt: skip
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "smtp-sink")
 
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.hang_up()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._server, self._thread, self._server.hang_up)
         self._server = None
 
     def wait_for_messages(self, count: int = 1, timeout: float = 10.0) -> list[Envelope]:
