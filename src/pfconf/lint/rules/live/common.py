@@ -12,13 +12,13 @@ from typing import ClassVar
 
 import attrs
 
+from ....live import Host
+from ....semantics import Postfix
+from ....semantics.tables import READ, TableReference
 from ... import location as at
 from ...context import Context
 from ...location import Location
 from ...rule import Rule
-from ....live import Host
-from ....semantics import Postfix
-from ....semantics.tables import READ, TableReference
 
 
 @attrs.frozen

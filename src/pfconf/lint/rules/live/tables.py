@@ -69,7 +69,9 @@ def _stale(source: PathInfo, database: PathInfo, now: float) -> bool:
     """dict_db_open()'s test: the source is newer (in whole seconds) and settled."""
     if source.mtime is None or database.mtime is None:
         return False
-    return int(source.mtime) > int(database.mtime) and int(source.mtime) < now - SOURCE_SETTLE_SECONDS
+    return (
+        int(source.mtime) > int(database.mtime) and int(source.mtime) < now - SOURCE_SETTLE_SECONDS
+    )
 
 
 def _indexed_tables(rule: LiveRule, ctx: Context, aliases: bool) -> Iterator[NamedTable]:
@@ -382,8 +384,7 @@ class TableFileMissing(LiveRule):
             if found.problem is not None:
                 self.report(
                     named.where,
-                    f"{named.text}: {named.path} {found.problem}: every lookup in the table "
-                    "fails",
+                    f"{named.text}: {named.path} {found.problem}: every lookup in the table fails",
                 )
 
 
@@ -399,8 +400,7 @@ def _line_findings(
         effect = "Postfix skips this line" if problem.skipped else warned
         rule.report(
             named.where,
-            f"{named.text}: {named.path}, line {problem.line}: {prefix}{problem.message}: "
-            f"{effect}",
+            f"{named.text}: {named.path}, line {problem.line}: {prefix}{problem.message}: {effect}",
         )
     if len(problems) > MAX_LINE_FINDINGS:
         rule.report(
