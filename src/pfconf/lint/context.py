@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .. import load
-from ..kb import KnowledgeBase, Version
+from ..kb import KnowledgeBase, Version, version_text
 from ..model import MainCf, MasterCf, Override, Parameter
 from ..resources import rules_dir
 from ..semantics import Configuration, Daemon, Postfix
@@ -72,7 +72,14 @@ class Context:
         build defaults when Postfix cannot be asked."""
         if self.host is None:
             raise RuntimeError("host_postfix is for live rules (pflint --live)")
-        version = self.host.postfix_version() or self.target
+        version = self.host.postfix_version()
+        if version is None:
+            version = self.target
+            self.host.note(f"--live: Postfix cannot be asked; judging as {version_text(version)}")
+        else:
+            self.host.note(
+                f"--live: the files as this host's Postfix {version_text(version)} runs them"
+            )
         kb = KnowledgeBase(version)
         runtime = {
             name: value

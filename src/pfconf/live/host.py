@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 
 import attrs
@@ -251,6 +252,10 @@ class Host:
             main = os.path.join(self._scratch, "main.cf")
             with open(main, "w", encoding="utf-8"):
                 pass
+            # Postfix's programs wait for a main.cf changed within the last second to
+            # settle before they read it (a second per run); this one is settled
+            when = time.time() - 60
+            os.utime(main, (when, when))
         return self._scratch
 
     def run(self, program: str, args: Sequence[str], *, with_config: bool = True) -> ToolRun:

@@ -36,6 +36,14 @@ class NamedTable:
         return self.reference.text
 
     @property
+    def shown(self) -> str:
+        """The table for a message: ``type:name``, and the parameter whose default names it
+        when no file does (the finding then stands on main.cf's first line)."""
+        if self.reference.written.origin is None:
+            return f"{self.text} ({self.reference.parameter} by default)"
+        return self.text
+
+    @property
     def type(self) -> str:
         return self.reference.table.type
 
@@ -65,7 +73,7 @@ class LiveRule(Rule):
         at all when the files name the same table somewhere."""
         references = self.model(ctx).table_references
         written = {r.text for r in references if r.written.origin is not None}
-        seen: set[tuple[str, Location]] = set()
+        seen: set[tuple[object, ...]] = set()
         for reference in references:
             if access is not None and reference.access != access:
                 continue
@@ -74,7 +82,8 @@ class LiveRule(Rule):
                 if reference.text in written:
                     continue
                 where = at.unwritten(reference.parameter, reference.daemon)
-            key = (reference.text, where)
+            # the parameter does not count: $alias_maps in local_recipient_maps is one place
+            key = (reference.text, where.file, where.span, where.service)
             if key in seen:
                 continue
             seen.add(key)

@@ -181,7 +181,7 @@ class TableTypeUnsupported(LiveRule):
             if table.type not in types:
                 self.report(
                     table.where,
-                    f"{table.text}: this Postfix has no {table.type!r} table type (postconf "
+                    f"{table.shown}: this Postfix has no {table.type!r} table type (postconf "
                     "-m does not list it): every lookup in the table fails",
                 )
                 continue
@@ -192,7 +192,7 @@ class TableTypeUnsupported(LiveRule):
             if problem is not None:
                 self.report(
                     table.where,
-                    f"{table.text}: the {table.type!r} type comes from the plugin "
+                    f"{table.shown}: the {table.type!r} type comes from the plugin "
                     f"{plugin.library} ({plugin.path}, line {plugin.line}), which {problem}: "
                     "Postfix does not load it and every lookup in the table fails",
                 )
@@ -281,7 +281,7 @@ class TableNotBuilt(LiveRule):
             database, problem = missing
             self.report(
                 named.where,
-                f"{named.text}: the database {database} {problem}"
+                f"{named.shown}: the database {database} {problem}"
                 f"{_source_note(self, ctx, named)}: every lookup fails; run postmap "
                 f"{named.text}",
             )
@@ -331,7 +331,7 @@ class TableOutOfDate(LiveRule):
                 database, source = stale
                 self.report(
                     named.where,
-                    f"{named.text}: the database {database} is older than its source "
+                    f"{named.shown}: the database {database} is older than its source "
                     f"{source}: Postfix still answers from the old contents; run postmap "
                     f"{named.text}",
                 )
@@ -384,7 +384,7 @@ class TableFileMissing(LiveRule):
             if found.problem is not None:
                 self.report(
                     named.where,
-                    f"{named.text}: {named.path} {found.problem}: every lookup in the table fails",
+                    f"{named.shown}: {named.path} {found.problem}: every lookup in the table fails",
                 )
 
 
@@ -400,12 +400,12 @@ def _line_findings(
         effect = "Postfix skips this line" if problem.skipped else warned
         rule.report(
             named.where,
-            f"{named.text}: {named.path}, line {problem.line}: {prefix}{problem.message}: {effect}",
+            f"{named.shown}: {named.path}, line {problem.line}: {prefix}{problem.message}: {effect}",
         )
     if len(problems) > MAX_LINE_FINDINGS:
         rule.report(
             named.where,
-            f"{named.text}: {named.path}: {len(problems) - MAX_LINE_FINDINGS} more lines "
+            f"{named.shown}: {named.path}: {len(problems) - MAX_LINE_FINDINGS} more lines "
             "like these",
         )
 
@@ -583,7 +583,7 @@ class DatabaseConfigMissing(LiveRule):
             if found.problem is not None:
                 self.report(
                     named.where,
-                    f"{named.text}: the client configuration {named.path} {found.problem}: "
+                    f"{named.shown}: the client configuration {named.path} {found.problem}: "
                     "every lookup in the table fails",
                 )
 
@@ -646,7 +646,7 @@ class DatabaseConfigReadable(LiveRule):
                 setting, line = held[0]
                 self.report(
                     named.where,
-                    f"{named.text}: {named.path} holds {setting} (line {line}) and every "
+                    f"{named.shown}: {named.path} holds {setting} (line {line}) and every "
                     f"user of this host can read it (mode {mode:04o}); chmod o-r",
                 )
 
@@ -697,7 +697,7 @@ class AliasesNotBuilt(LiveRule):
                 database, problem = missing
                 self.report(
                     named.where,
-                    f"{named.text}: the alias database {database} {problem}"
+                    f"{named.shown}: the alias database {database} {problem}"
                     f"{_source_note(self, ctx, named)}: local delivery defers mail that "
                     "needs an alias; run newaliases",
                 )
@@ -707,7 +707,7 @@ class AliasesNotBuilt(LiveRule):
                 database, source = stale
                 self.report(
                     named.where,
-                    f"{named.text}: the alias database {database} is older than its source "
+                    f"{named.shown}: the alias database {database} is older than its source "
                     f"{source}: new or changed aliases do not work yet; run newaliases",
                     severity="warning",
                 )
