@@ -248,8 +248,11 @@ def test_every_place_a_table_is_named_is_found():
         "smtp inet n - y - - smtpd\n"
         "submission inet n - y - - smtpd\n"
         "  -o smtpd_recipient_restrictions=check_recipient_access,hash:/etc/sub\n"
+        "  -o smtp_sasl_password_maps=hash:/etc/not_read_by_smtpd\n"
         "cleanup unix n - y - 0 cleanup\n"
-        "  -o header_checks=regexp:/etc/cleanup_checks\n",
+        "  -o header_checks=regexp:/etc/cleanup_checks\n"
+        "relay unix - - y - - smtp\n"
+        "  -o smtp_sasl_password_maps=hash:/etc/relay_passwd\n",
         "master",
     )
     references = Postfix(main, master, (3, 7)).table_references
@@ -266,10 +269,18 @@ def test_every_place_a_table_is_named_is_found():
         ("mynetworks", "cidr:/etc/mynet", None),
         ("smtpd_recipient_restrictions", "hash:/etc/sub", "submission/inet"),
         ("header_checks", "regexp:/etc/cleanup_checks", "cleanup/unix"),
+        ("smtp_sasl_password_maps", "hash:/etc/relay_passwd", "relay/unix"),
     } <= found
     texts = {r.text for r in references}
-    # a policy service, a milter socket, an IPv6 address are no tables; postscreen is not run
-    assert not texts & {"unix:private/policy", "unix:/run/milter", "fe80::1", "cidr:/etc/psc.cidr"}
+    # a policy service, a milter socket, an IPv6 address are no tables; postscreen is not
+    # run; smtpd does not read the smtp client's settings
+    assert not texts & {
+        "unix:private/policy",
+        "unix:/run/milter",
+        "fe80::1",
+        "cidr:/etc/psc.cidr",
+        "hash:/etc/not_read_by_smtpd",
+    }
     proxied = [r for r in references if r.text == "hash:/etc/postfix/virtual"]
     assert proxied and all(r.proxied for r in proxied)
     accesses = {r.text: r.access for r in references}

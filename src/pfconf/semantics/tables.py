@@ -299,11 +299,11 @@ class _Scanner:
             )  # fmt: skip
 
 
-def _read_by(name: str, readers: dict[str, str], running: frozenset[str] | None) -> bool:
-    """Whether a program that reads ``name`` runs (``running`` None: master.cf unknown)."""
-    for prefix, program in readers.items():
+def _read_by(name: str, readers: dict[str, list[str]], running: frozenset[str] | None) -> bool:
+    """Whether a program that reads ``name`` is among ``running`` (None: not known)."""
+    for prefix, programs in readers.items():
         if name.startswith(prefix):
-            return running is None or program in running
+            return running is None or bool(running & set(programs))
     return True
 
 
@@ -338,7 +338,7 @@ def _scan_view(
     config: Configuration,
     names: list[tuple[str, str]],
     daemon: Daemon | None,
-    readers: dict[str, str],
+    readers: dict[str, list[str]],
     running: frozenset[str] | None,
 ) -> None:
     for name, access in names:
@@ -381,10 +381,11 @@ def table_references(
     main.cf's settings (and the defaults) are read as every program reads them; then each
     running daemon with ``-o`` overrides is read with them, adding what its overrides name
     (directly or through ``$name``).  smtpd's restriction lists are read for each running
-    smtpd service (main.cf alone when master.cf is not known); a ``postscreen_*`` or
-    ``tlsproxy_*`` setting only when master.cf runs that program (rules/tables.toml,
-    [references]).  Only types Postfix knows (rules/tables.toml [types]) count, so a
-    milter's ``unix:`` socket or an IPv6 address is never taken for a table.
+    smtpd service (main.cf alone when master.cf is not known); a ``postscreen_*``,
+    ``smtpd_*``, ``smtp_*``... setting only when master.cf runs that program, and as an
+    ``-o`` only on that program's service (rules/tables.toml, [references]).  Only types
+    Postfix knows (rules/tables.toml [types]) count, so a milter's ``unix:`` socket or an
+    IPv6 address is never taken for a table.
     """
     scanner = _Scanner()
     readers = dict(_references_data().get("readers", {}))
