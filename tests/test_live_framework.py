@@ -340,3 +340,32 @@ def test_every_live_rule_names_the_host_file(code):
     from the rule's own tests: each firing test asserts on the message)."""
     text = (ROOT / "tests" / "test_live_tables.py").read_text(encoding="utf-8")
     assert f"def test_{code.lower()}_fires" in text
+
+
+def test_what_pflint_may_not_look_at_is_information_not_an_error(tmp_path, monkeypatch):
+    """Postfix opens tables as root: pflint run by another user that is refused a look says
+    so, as information, instead of claiming the table is broken."""
+    require_postconf()
+    source = tmp_path / "virtual"
+    source.write_text("a@example.com b\n", encoding="utf-8")
+    (tmp_path / "main.cf").write_text(f"virtual_alias_maps = hash:{source}\n", encoding="utf-8")
+    real_lstat = os.lstat
+
+    def refusing_lstat(path, *args, **kwargs):
+        if str(path) == f"{source}.db":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(host_module.os, "lstat", refusing_lstat)
+    monkeypatch.setattr("pfconf.lint.rules.live.common.os.geteuid", lambda: 1000)
+    [finding] = lint([str(tmp_path / "main.cf")], Options(live=True, select=("LIVE002",))).findings
+    assert (finding.code, finding.severity) == ("LIVE002", "info")
+    assert (
+        "pflint may not look at" in finding.message
+        and "run pflint --live as root" in finding.message
+    )
+    # as root, the same refusal would be Postfix's too: an error
+    monkeypatch.setattr("pfconf.lint.rules.live.common.os.geteuid", lambda: 0)
+    [finding] = lint([str(tmp_path / "main.cf")], Options(live=True, select=("LIVE002",))).findings
+    assert (finding.code, finding.severity) == ("LIVE002", "error")
+    assert "cannot be examined: permission denied" in finding.message

@@ -48,11 +48,14 @@ class PathInfo:
     when it is one).  ``problem`` is None when the path exists and could be examined, else
     why not, in words a message can end with: ``does not exist``, ``is a dangling symbolic
     link to X``, ``cannot be examined: permission denied``.  The other fields are the
-    status of what the path leads to (None when there is nothing)."""
+    status of what the path leads to (None when there is nothing).  ``denied``: the problem
+    is that pflint's user may not look (EACCES, EPERM), which says nothing about what
+    Postfix, running as root, finds there."""
 
     path: str
     kind: str | None = None
     problem: str | None = None
+    denied: bool = False
     link: str | None = None
     mode: int | None = None
     uid: int | None = None
@@ -85,6 +88,7 @@ class FileText:
     info: PathInfo
     data: bytes | None = None
     problem: str | None = None
+    denied: bool = False
 
 
 @attrs.frozen
@@ -166,7 +170,7 @@ class Host:
         except FileNotFoundError:
             return PathInfo(path, problem="does not exist")
         except OSError as exc:
-            return PathInfo(path, problem=_unexaminable(exc))
+            return PathInfo(path, problem=_unexaminable(exc), denied=_denied(exc))
         if stat.S_ISLNK(own.st_mode):
             try:
                 link = os.readlink(path)
@@ -179,7 +183,7 @@ class Host:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 return PathInfo(path, problem="is a symbolic link loop", link=link)
-            return PathInfo(path, problem=_unexaminable(exc), link=link)
+            return PathInfo(path, problem=_unexaminable(exc), denied=_denied(exc), link=link)
         return PathInfo(
             path,
             kind=_mode_kind(found.st_mode),
@@ -200,7 +204,7 @@ class Host:
             return self._text[key]
         info = self.inspect(path)
         if info.problem is not None:
-            found = FileText(info, problem=info.problem)
+            found = FileText(info, problem=info.problem, denied=info.denied)
         elif info.kind != "file":
             found = FileText(info, problem=f"is {info.what}, not a regular file")
         else:
@@ -210,7 +214,7 @@ class Host:
             except MissingFile:
                 found = FileText(info, problem="does not exist")
             except ReadError as exc:
-                found = FileText(info, problem=_read_problem(exc))
+                found = FileText(info, problem=_read_problem(exc), denied=_denied(exc))
         self._text[key] = found
         return found
 
@@ -328,6 +332,10 @@ class Host:
 
 def _unexaminable(exc: OSError) -> str:
     return f"cannot be examined: {reason(exc)}"
+
+
+def _denied(exc: OSError) -> bool:
+    return exc.errno in (errno.EACCES, errno.EPERM)
 
 
 def _read_problem(exc: ReadError) -> str:

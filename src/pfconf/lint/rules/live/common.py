@@ -7,6 +7,7 @@ to report and paths on the host; they read nothing themselves but through the Ho
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -88,6 +89,20 @@ class LiveRule(Rule):
                 continue
             seen.add(key)
             yield NamedTable(reference, where, self._path(ctx, reference))
+
+    def cannot_look(self, where: Location, subject: str, path: str, denied: bool) -> bool:
+        """When pflint's own user may not look at ``path`` (``denied``, and not root), say so
+        at ``where`` as information and return True: Postfix's programs open what they
+        read as root, so that is no sign of a problem for them."""
+        if not denied or os.geteuid() == 0:
+            return False
+        self.report(
+            where,
+            f"{subject}: pflint may not look at {path} (permission denied), which Postfix "
+            "opens as root: run pflint --live as root to check it",
+            severity="info",
+        )
+        return True
 
     def _path(self, ctx: Context, reference: TableReference) -> str | None:
         name = reference.table.name

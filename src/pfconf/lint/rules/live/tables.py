@@ -86,15 +86,18 @@ def _indexed_tables(rule: LiveRule, ctx: Context, aliases: bool) -> Iterator[Nam
             yield named
 
 
-def _missing_database(rule: LiveRule, ctx: Context, named: NamedTable) -> tuple[str, str] | None:
-    """(database path, what is wrong) for the first database file that is not there."""
+def _missing_database(
+    rule: LiveRule, ctx: Context, named: NamedTable
+) -> tuple[str, str, bool] | None:
+    """(database path, what is wrong, whether pflint was denied a look) for the first
+    database file that is not there."""
     host = rule.host(ctx)
     for database in _databases(named):
         info = host.inspect(database)
         if info.problem is not None:
-            return database, info.problem
+            return database, info.problem, info.denied
         if info.kind != "file":
-            return database, f"is {info.what}, not a database file"
+            return database, f"is {info.what}, not a database file", False
     return None
 
 
@@ -278,7 +281,9 @@ class TableNotBuilt(LiveRule):
             missing = _missing_database(self, ctx, named)
             if missing is None:
                 continue
-            database, problem = missing
+            database, problem, denied = missing
+            if self.cannot_look(named.where, named.shown, database, denied):
+                continue
             self.report(
                 named.where,
                 f"{named.shown}: the database {database} {problem}"
@@ -382,6 +387,8 @@ class TableFileMissing(LiveRule):
                 continue
             found = host.read(named.path)
             if found.problem is not None:
+                if self.cannot_look(named.where, named.shown, named.path, found.denied):
+                    continue
                 self.report(
                     named.where,
                     f"{named.shown}: {named.path} {found.problem}: every lookup in the table fails",
@@ -581,6 +588,8 @@ class DatabaseConfigMissing(LiveRule):
                 continue
             found = host.read(named.path)
             if found.problem is not None:
+                if self.cannot_look(named.where, named.shown, named.path, found.denied):
+                    continue
                 self.report(
                     named.where,
                     f"{named.shown}: the client configuration {named.path} {found.problem}: "
@@ -694,7 +703,9 @@ class AliasesNotBuilt(LiveRule):
         for named in _indexed_tables(self, ctx, aliases=True):
             missing = _missing_database(self, ctx, named)
             if missing is not None:
-                database, problem = missing
+                database, problem, denied = missing
+                if self.cannot_look(named.where, named.shown, database, denied):
+                    continue
                 self.report(
                     named.where,
                     f"{named.shown}: the alias database {database} {problem}"
