@@ -10,7 +10,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 from conftest import ROOT, invoke
 from oracle import require_postconf
 
@@ -332,14 +331,6 @@ def test_secrets_in_client_configurations():
     assert client_settings(data)["password"] == (2, "s3cret")
     assert secret_settings(data, ("password", "uri")) == [("password", 2), ("uri", 3)]
     assert secret_settings(b"uri = mongodb://db/x\n", ("uri",)) == []
-
-
-@pytest.mark.parametrize("code", [r.code for r in all_rules() if r.live])
-def test_every_live_rule_names_the_host_file(code):
-    """The brief of every live finding: the table and the file are in the message (read
-    from the rule's own tests: each firing test asserts on the message)."""
-    text = (ROOT / "tests" / "test_live_tables.py").read_text(encoding="utf-8")
-    assert f"def test_{code.lower()}_fires" in text
 
 
 def test_what_pflint_may_not_look_at_is_information_not_an_error(tmp_path, monkeypatch):
