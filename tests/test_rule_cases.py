@@ -11,6 +11,10 @@ case names: each one must be expected exactly as often as it is reported, so a f
 reported twice needs its annotation written twice.  Every rule needs a case whose name
 starts with ``fire`` (it expects the rule's code) and one starting with ``quiet`` (it does
 not).  ``#! version: X.Y`` sets the target Postfix version.
+
+A live rule (``Rule.live``, pflint --live) judges files on the host, which a corpus case
+cannot hold: its cases are test functions of tests/test_live*.py that build those files,
+named ``test_<code>_fires...`` and ``test_<code>_quiet...`` (``test_live002_fires_...``).
 """
 
 from __future__ import annotations
@@ -97,8 +101,31 @@ def _differences(expected: Counter[Key], found: Counter[Key], messages: dict[Key
     return "\n".join(lines)
 
 
+#: test functions of the live rules' test files
+_LIVE_TEST = re.compile(r"^def (test_[a-z]+\d{3}_(?:fires|quiet)\w*)\(", re.MULTILINE)
+
+
+def _live_tests() -> set[str]:
+    tests = Path(__file__).resolve().parent
+    return {
+        name
+        for path in tests.glob("test_live*.py")
+        for name in _LIVE_TEST.findall(path.read_text(encoding="utf-8"))
+    }
+
+
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
 def test_every_rule_has_firing_and_quiet_cases(rule: type[Rule]) -> None:
+    if rule.live:
+        names = _live_tests()
+        code = rule.code.lower()
+        assert any(n.startswith(f"test_{code}_fires") for n in names), (
+            f"{rule.code} (live) has no test_{code}_fires... in tests/test_live*.py"
+        )
+        assert any(n.startswith(f"test_{code}_quiet") for n in names), (
+            f"{rule.code} (live) has no test_{code}_quiet... in tests/test_live*.py"
+        )
+        return
     folder = CASES / rule.code
     names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
     assert any(n.startswith("fire") for n in names), f"{rule.code} has no firing case"

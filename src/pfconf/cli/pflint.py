@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
+import attrs
 import click
 
 from .. import __version__
@@ -129,6 +130,12 @@ def _explain(code: str) -> None:
 @click.option(
     "--diff", "show_diff", is_flag=True, help="With --fix: print the diff, write nothing."
 )
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Also check what the files name on this host: lookup tables and the files behind "
+    "them (read-only; never the network).",
+)
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Explain one rule and exit.")
 @click.option(
@@ -150,6 +157,7 @@ def cli(
     apply_fixes: bool,
     unsafe_fixes: bool,
     show_diff: bool,
+    live: bool,
     list_rules: bool,
     explain: str | None,
     verbose: bool,
@@ -188,13 +196,15 @@ def cli(
         severities=settings.severities,
         per_file_ignores=settings.per_file_ignores,
         target=target,
+        live=live,
     )
     for code in (*options.select, *options.ignore, *options.severities):
         if code != "ALL" and not any(c.startswith(code) for c in _all_codes()):
             raise fail(f"unknown rule code or prefix {code!r} (see pflint --list-rules)")
 
     if apply_fixes or show_diff:
-        _fix(files, options, unsafe=unsafe_fixes, show_diff=show_diff)
+        # fixes are edits of main.cf: what the host holds has none to offer
+        _fix(files, attrs.evolve(options, live=False), unsafe=unsafe_fixes, show_diff=show_diff)
         if show_diff:
             raise click.exceptions.Exit(EXIT_CLEAN)
     try:

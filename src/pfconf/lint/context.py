@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .. import load
-from ..kb import KnowledgeBase, Version
+from ..kb import KnowledgeBase, Version, version_text
 from ..model import MainCf, MasterCf, Override, Parameter
 from ..resources import rules_dir
 from ..semantics import Configuration, Daemon, Postfix
@@ -22,6 +22,7 @@ from .finding import Finding, Fix
 from .location import File, Location
 
 if TYPE_CHECKING:
+    from ..live import Host
     from .rule import Rule
 
 
@@ -41,6 +42,8 @@ class Context:
 
     ``main_path``/``master_path`` name the files; ``master_is_stock`` says that no master.cf
     was found and Postfix's stock one stands in.  ``kb`` answers for the target version.
+    ``host`` is the machine under ``pflint --live`` (pfconf.live), None otherwise: only live
+    rules use it.
     """
 
     main: MainCf | None
@@ -49,6 +52,7 @@ class Context:
     master_path: str | None
     kb: KnowledgeBase
     master_is_stock: bool = False
+    host: Host | None = None
 
     @property
     def target(self) -> Version:
@@ -59,6 +63,30 @@ class Context:
         """The model of what the running Postfix makes of these files (pfconf.semantics):
         its daemons, SMTP servers and clients, address classes."""
         return Postfix(self.main or MainCf(()), self.master, self.target)
+
+    @functools.cached_property
+    def host_postfix(self) -> Postfix:
+        """The model as this host's Postfix runs the files (``pflint --live``): the installed
+        release, and its build's defaults where the release leaves them to the build
+        (``postconf -d``: alias_maps, default_database_type...); the target release and no
+        build defaults when Postfix cannot be asked."""
+        if self.host is None:
+            raise RuntimeError("host_postfix is for live rules (pflint --live)")
+        version = self.host.postfix_version()
+        if version is None:
+            version = self.target
+            self.host.note(f"--live: Postfix cannot be asked; judging as {version_text(version)}")
+        else:
+            self.host.note(
+                f"--live: the files as this host's Postfix {version_text(version)} runs them"
+            )
+        kb = KnowledgeBase(version)
+        runtime = {
+            name: value
+            for name, value in self.host.compiled_defaults().items()
+            if kb.known(name, version) and kb.compiled_default(name, version) is None
+        }
+        return Postfix(self.main or MainCf(()), self.master, version, runtime)
 
     @property
     def configuration(self) -> Configuration:

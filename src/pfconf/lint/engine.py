@@ -10,6 +10,7 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -23,6 +24,9 @@ from .context import Context, stock_master
 from .finding import Finding, severity_rank
 from .reporter import Reporter
 from .rule import Rule, all_rules, rule_for
+
+if TYPE_CHECKING:
+    from ..live import Host
 
 #: A file Postfix refuses to read.
 SYNTAX_ERROR = "SYN001"
@@ -41,6 +45,9 @@ class Options:
     severities: dict[str, str] = attrs.Factory(dict)
     per_file_ignores: dict[str, tuple[str, ...]] = attrs.Factory(dict)
     target: Version | None = None
+    #: Also run the live rules, which look at what the files name on this host (pfconf.live);
+    #: off, nothing beyond the configuration files is read.
+    live: bool = False
 
 
 @attrs.define
@@ -236,16 +243,24 @@ def _check(
         master_path if not stock else "<stock master.cf>",
         kb,
         master_is_stock=stock,
+        host=_host(main_path) if options.live else None,
     )
     skipped = []
     reporter = Reporter(ctx)
-    for cls in rule_classes:
-        if not enabled(cls.code, options):
-            continue
-        if cls.needs_main and ctx.main is None and ctx.master is not None:
-            skipped.append(cls.code)
-            continue
-        cls(reporter).check(ctx)
+    try:
+        for cls in rule_classes:
+            if not enabled(cls.code, options):
+                continue
+            if cls.live and ctx.host is None:
+                continue
+            if cls.needs_main and ctx.main is None and ctx.master is not None:
+                skipped.append(cls.code)
+                continue
+            cls(reporter).check(ctx)
+    finally:
+        if ctx.host is not None:
+            ctx.host.close()
+            notes.extend(ctx.host.notes)
     if skipped:
         notes.append(
             f"{master_path}: no main.cf beside it; skipped the rules that need its "
@@ -257,6 +272,17 @@ def _check(
         if doc is not None and path in named:
             findings = _suppress(findings, doc, path, options)
     return findings
+
+
+def _host(main_path: str | None) -> Host:
+    """The host under --live; Postfix's tools are pointed at the main.cf's directory when it
+    is named main.cf (a main.cf by another name is not what they would read)."""
+    from ..live import Host
+
+    config_dir = None
+    if main_path is not None and os.path.basename(main_path) == "main.cf":
+        config_dir = os.path.dirname(os.path.abspath(main_path))
+    return Host(config_dir)
 
 
 def _reported(findings: list[Finding], notes: list[str], files: list[str], options: Options) -> Run:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..semantics import Restriction as Listed
     from ..semantics.addresses import NamedTransport
     from ..semantics.client import SmtpClient
+    from ..semantics.tables import TableReference
 
 
 class File(enum.Enum):
@@ -220,3 +221,30 @@ def _once(text: str, word: str | None) -> int | None:
     if at < 0 or text.find(word, at + 1) >= 0:
         return None
     return at
+
+
+# -- what pflint --live looks at: lookup tables, and settings left at their default -----------
+
+
+def reference(ref: TableReference) -> Location | None:
+    """Where a lookup table is named (semantics.tables.TableReference): the table's own text
+    (``hash:/etc/postfix/virtual`` inside ``proxy:hash:/etc/postfix/virtual``) when its word
+    is written as read, else the word, else the entry or ``-o``; None for a default."""
+    key = ref.daemon.key if ref.daemon is not None else None
+    where = written(ref.written, service=key)
+    span = ref.written.span
+    if where is None or span is None:
+        return where
+    if span.line == span.end_line and span.end_column - span.column == len(ref.word):
+        start = span.column + ref.table.start
+        narrowed = Span(span.line, start, span.line, start + (ref.table.end - ref.table.start))
+        return attrs.evolve(where, span=narrowed)
+    return where
+
+
+def unwritten(parameter: str, daemon: Daemon | None = None) -> Location:
+    """A setting nobody wrote (a default): the service line of ``daemon``, else main.cf's
+    first line, the only place a finding about main.cf as a whole can stand."""
+    if daemon is not None:
+        return attrs.evolve(service(daemon.service), parameter=parameter)
+    return Location(File.MAIN, Span(1, 1, 1, 1), parameter, None)

@@ -50,6 +50,9 @@ class Rule:
     #: the first service's finding stands for all of them even where the words differ (the
     #: engine drops identical findings for every rule).
     one_finding_per_place: ClassVar[bool] = False
+    #: The rule looks at the host (pflint --live, pfconf.live): the engine runs it only when
+    #: asked, with ``ctx.host`` set; its tests build the files it reads (tests/test_live*.py).
+    live: ClassVar[bool] = False
 
     def __init__(self, reporter: Reporter | None = None) -> None:
         self._reporter = reporter

@@ -33,7 +33,14 @@ from .postscreen import Postscreen, postscreens
 from .restrictions import Written
 from .services import Daemon, daemons
 from .smtpd import SmtpServer, read_milters, smtp_servers
-from .tables import ProxiedTable, ProxyApproval, proxied_tables, proxy_approval
+from .tables import (
+    ProxiedTable,
+    ProxyApproval,
+    TableReference,
+    proxied_tables,
+    proxy_approval,
+    table_references,
+)
 
 
 class Postfix:
@@ -151,6 +158,12 @@ class Postfix:
     def proxied_tables(self) -> tuple[ProxiedTable, ...]:
         """The proxy: tables the configuration reads or writes."""
         return proxied_tables(self.config, self.daemons)
+
+    @functools.cached_property
+    def table_references(self) -> tuple[TableReference, ...]:
+        """Every lookup table a program opens, with where the configuration names it
+        (semantics.tables.table_references)."""
+        return table_references(self.config, self.daemons)
 
     def proxy_approval(self, write: bool) -> ProxyApproval:
         """What proxymap (``write``: proxywrite) serves, as its service reads main.cf."""

@@ -1,4 +1,5 @@
-"""Tables read or written through proxymap(8), and the tables proxymap agrees to serve.
+"""Lookup tables: every table the configuration makes a program open (table_references), the
+tables read or written through proxymap(8), and the tables proxymap agrees to serve.
 
 A ``proxy:type:name`` table is opened by proxymap (read) or proxywrite (update) on the
 program's behalf; proxymap serves only the tables listed, with ``proxy:``, in the values
@@ -10,11 +11,23 @@ the daemon that asks.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from ..kb import Version, load_table
+from ..model import Override
 from ..values import LookupTable, find_tables, parse_table, split_list, strip_braces
 from .configuration import Configuration, Origin
+from .restrictions import (
+    ETRN_LIST,
+    LISTS,
+    Written,
+    read_classes,
+    read_list,
+    restriction_classes,
+    words,
+)
 from .services import Daemon
 
 #: The tables Postfix opens for update (through proxywrite when they are proxy:):
@@ -169,3 +182,224 @@ def read_only_cache(value: str) -> LookupTable | None:
     if info is None or info.get("cache"):
         return None
     return table
+
+
+# -- every lookup table the configuration names (pflint --live looks at their files) -------
+
+#: How a program uses a table it names: opens it to read, updates it as a cache it creates
+#: (a missing file is normal), or is the table newaliases builds (alias_database).
+READ = "read"
+UPDATE = "update"
+BUILD = "build"
+
+
+@attrs.frozen
+class TableReference:
+    """A lookup table a program opens, and where the configuration names it.
+
+    ``table`` is the table opened: ``proxy:`` looked through (``proxied`` says there was
+    one), each member of ``pipemap:{...}`` and ``unionmap:{...}`` on its own; ``word`` the
+    word of the value that holds it, as read (expanded), with ``table.start``/``table.end``
+    its offsets there; ``written`` where that word is written (origin None: a default).
+    ``parameter`` is the parameter or restriction class whose value holds the word,
+    ``restriction`` the restriction that takes it as its argument, if any; ``daemon`` the
+    service whose ``-o`` overrides make the reference (None: main.cf's settings, or a
+    default, as every program reads them).  ``access`` is READ, UPDATE or BUILD.
+    """
+
+    parameter: str
+    table: LookupTable
+    word: str
+    written: Written
+    access: str = READ
+    daemon: Daemon | None = None
+    restriction: str | None = None
+    proxied: bool = False
+
+    @property
+    def text(self) -> str:
+        """The table as ``type:name``."""
+        return self.table.text
+
+
+def _opened(table: LookupTable, proxied: bool = False) -> list[tuple[LookupTable, bool]]:
+    """The tables a reference opens: itself, and the tables inside ``proxy:``, ``pipemap:``
+    and ``unionmap:`` (whose members are tables; randmap's are plain results)."""
+    found = [(table, proxied)]
+    if table.type == "proxy" or table.type in ("pipemap", "unionmap"):
+        inner_proxied = proxied or table.type == "proxy"
+        for inner in table.tables:
+            found.extend(_opened(inner, inner_proxied))
+    return found
+
+
+def _word_tables(word: str) -> LookupTable | None:
+    """The table a word names: ``type:name``, ``!type:name`` in a match list, or the first
+    word of ``{ type:name option=value ... }`` (Postfix 3.7's map_search_create())."""
+    if word.startswith("{"):
+        inside = strip_braces(word)
+        members = split_list(inside or "")
+        if not members:
+            return None
+        table = parse_table(members[0].text)
+        if table is None:
+            return None
+        offset = word.index(members[0].text)
+        return attrs.evolve(table, start=table.start + offset, end=table.end + offset)
+    stripped = word.lstrip("!")
+    table = parse_table(stripped)
+    if table is None:
+        return None
+    offset = len(word) - len(stripped)
+    return attrs.evolve(table, start=table.start + offset, end=table.end + offset)
+
+
+def _references_data() -> dict[str, Any]:
+    return dict(load_table("tables").get("references", {}))
+
+
+def _known_types() -> frozenset[str]:
+    return frozenset(load_table("tables").get("types", {}))
+
+
+class _Scanner:
+    """Collects the references of one view (main.cf's, or a daemon's), keeping each
+    (parameter, word, place) once over all views."""
+
+    def __init__(self) -> None:
+        self.found: list[TableReference] = []
+        self._seen: set[tuple[object, ...]] = set()
+        self._types = _known_types()
+
+    def add(
+        self,
+        parameter: str,
+        word: str,
+        written: Written,
+        access: str,
+        daemon: Daemon | None,
+        restriction: str | None = None,
+    ) -> None:
+        outer = _word_tables(word)
+        if outer is None or outer.type not in self._types:
+            return
+        origin = written.origin
+        key = (parameter, word, id(origin), written.span)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        # a reference main.cf (or a default) makes is main.cf's, whichever view found it
+        owner = daemon if isinstance(origin, Override) else None
+        for table, proxied in _opened(outer):
+            if table.type not in self._types:
+                continue
+            self.found.append(
+                TableReference(parameter, table, word, written, access, owner, restriction,
+                               proxied)
+            )  # fmt: skip
+
+
+def _read_by(name: str, readers: dict[str, list[str]], running: frozenset[str] | None) -> bool:
+    """Whether a program that reads ``name`` is among ``running`` (None: not known)."""
+    for prefix, programs in readers.items():
+        if name.startswith(prefix):
+            return running is None or bool(running & set(programs))
+    return True
+
+
+def _parameter_lists(config: Configuration) -> list[tuple[str, str]]:
+    """(name, access) of every parameter outside smtpd's restriction lists whose value
+    names tables, for the configuration's release."""
+    data = _references_data()
+    caches = set(data.get("caches", ()))
+    build = set(data.get("build", ()))
+    names: list[tuple[str, str]] = []
+    for name in config.kb.names(config.version):
+        info = config.kb.parameter(name) or {}
+        if name in ("proxy_read_maps", "proxy_write_maps"):
+            continue  # lists of what proxymap serves: it opens them when asked
+        if name in caches:
+            names.append((name, UPDATE))
+        elif name in build:
+            names.append((name, BUILD))
+        elif (
+            info.get("kind") == "table_list"
+            or info.get("reading") == "match_list"
+            or name in data.get("single", ())
+            or name in data.get("user_lists", ())
+            or name in data.get("lists", ())
+        ):
+            names.append((name, READ))
+    return names
+
+
+def _scan_view(
+    scanner: _Scanner,
+    config: Configuration,
+    names: list[tuple[str, str]],
+    daemon: Daemon | None,
+    readers: dict[str, list[str]],
+    running: frozenset[str] | None,
+) -> None:
+    for name, access in names:
+        if not _read_by(name, readers, running):
+            continue
+        if daemon is not None and not _read_by(name, readers, frozenset({daemon.program})):
+            continue
+        if not (config.value(name) or "").strip():
+            continue
+        for word, written in words(config, name):
+            scanner.add(name, word, written, access, daemon)
+
+
+def _scan_restrictions(scanner: _Scanner, config: Configuration, daemon: Daemon | None) -> None:
+    """smtpd_check_parse(): every word with a ``:`` of every list smtpd parses when it
+    starts (the lists, smtpd_etrn_restrictions, each class's own list), except the argument
+    of check_policy_service."""
+    classes = restriction_classes(config)
+    lists = [read_list(config, name, classes) for name in (*LISTS, ETRN_LIST)]
+    lists += [c.definition for c in read_classes(config) if c.definition is not None]
+    for listed in lists:
+        for item in listed.items:
+            if ":" in item.name:
+                scanner.add(listed.name, item.name, item.written, READ, daemon)
+            if (
+                item.argument is not None
+                and item.argument_written is not None
+                and ":" in item.argument
+                and item.lowered != "check_policy_service"
+            ):
+                scanner.add(listed.name, item.argument, item.argument_written, READ, daemon,
+                            item.name)  # fmt: skip
+
+
+def table_references(
+    config: Configuration, daemons: tuple[Daemon, ...]
+) -> tuple[TableReference, ...]:
+    """Every lookup table the configuration makes a program open, with where it is named.
+
+    main.cf's settings (and the defaults) are read as every program reads them; then each
+    running daemon with ``-o`` overrides is read with them, adding what its overrides name
+    (directly or through ``$name``).  smtpd's restriction lists are read for each running
+    smtpd service (main.cf alone when master.cf is not known); a ``postscreen_*``,
+    ``smtpd_*``, ``smtp_*``... setting only when master.cf runs that program, and as an
+    ``-o`` only on that program's service (rules/tables.toml, [references]).  Only types
+    Postfix knows (rules/tables.toml [types]) count, so a milter's ``unix:`` socket or an
+    IPv6 address is never taken for a table.
+    """
+    scanner = _Scanner()
+    readers = dict(_references_data().get("readers", {}))
+    known = config.master is not None
+    started = tuple(d for d in daemons if d.started)
+    running = frozenset(d.program for d in started) if known else None
+    names = _parameter_lists(config)
+    _scan_view(scanner, config, names, None, readers, running)
+    smtpds = [d for d in started if d.program == "smtpd"]
+    if not known:
+        _scan_restrictions(scanner, config, None)
+    for daemon in smtpds:
+        _scan_restrictions(scanner, daemon.config, daemon)
+    for daemon in started:
+        if daemon.overrides:
+            _scan_view(scanner, daemon.config, names, daemon, readers, running)
+    return tuple(scanner.found)

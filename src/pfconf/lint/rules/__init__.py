@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     delivery,
     dnsbl,
     ignored,
+    live,
     parameters,
     relay,
     sasl,

@@ -1,0 +1,8 @@
+"""The live rules (``LIVE`` codes): what the configuration names on this host, read through
+pfconf.live's Host; the engine runs them only under ``pflint --live``.
+
+One module per family, each importing LiveRule from .common: tables (lookup tables and the
+files behind them).  A new family adds its module here.
+"""
+
+from . import tables  # noqa: F401
