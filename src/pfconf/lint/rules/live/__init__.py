@@ -2,7 +2,8 @@
 pfconf.live's Host; the engine runs them only under ``pflint --live``.
 
 One module per family, each importing LiveRule from .common: tables (lookup tables and the
-files behind them).  A new family adds its module here.
+files behind them), tls (certificates, keys, chains and CA files).  A new family adds its
+module here.
 """
 
-from . import tables  # noqa: F401
+from . import tables, tls  # noqa: F401
