@@ -16,12 +16,12 @@ from oracle import require_postconf
 
 pytest.importorskip("cryptography")
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
-from pfconf.lint import Finding, Options, lint  # noqa: E402
+from pfconf.lint import Finding, Options, lint
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 

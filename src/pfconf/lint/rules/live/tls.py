@@ -490,9 +490,8 @@ class TlsHostnameMissing(TlsRule):
     certificate for another name fails their verification.
 
     ## Postfix source
-    - `src/tls/tls_verify.c`, `tls_dns_name()` and `src/tls/tls_client.c`,
-      `tls_client_start()`: how a Postfix client matches the server's names;
-      `src/global/mail_params.c` sets `myhostname`.
+    - `src/tls/tls_client.c`, `add_namechecks()` and `verify_x509()`: how a Postfix client
+      sets the names it expects and checks the server's certificate against them.
 
     ## Example
     ```
