@@ -214,7 +214,7 @@ def _parse_problem(file: TlsFile, loaded: Loaded, role: str) -> str | None:
         return "holds no PEM certificate"
     if role == "key" and not loaded.keys:
         return "holds no PEM private key"
-    if role in ("certificate", "CAfile") and role == "CAfile" and not loaded.certificates:
+    if role == "CAfile" and not loaded.certificates:
         return "holds no PEM certificate"
     return None
 
