@@ -23,7 +23,9 @@ from ..values import split_list
 from .base import Change, EditError, Editor, split_lines
 
 
-def _items(value: str) -> list[str]:
+def list_items(value: str) -> list[str]:
+    """A list value's items as Postfix splits them (commas and blanks; ``{...}`` whole): two
+    values with the same items read the same, however they are laid out."""
     return [token.text for token in split_list(value)]
 
 
@@ -85,7 +87,7 @@ class MainEditor(Editor[MainCf]):
         change = Change(self.file_label, "set", name, old, value, reason, secret)
         if entry is None:
             self._add(name, value, change)
-        elif entry.node.continuations and _is_list(name):
+        elif entry.node.continuations and is_list(name):
             self._set_list(entry, value, change)
         else:
             self._set_inline(entry, value, change)
@@ -100,7 +102,7 @@ class MainEditor(Editor[MainCf]):
             if after == value:
                 return None
             # a list may be laid out anew (one item per line): the same items are the same value
-            if after is not None and _is_list(name) and _items(after) == _items(value):
+            if after is not None and is_list(name) and list_items(after) == list_items(value):
                 return None
             return f"the edit would change {name} in an unintended way"
 
@@ -153,7 +155,7 @@ class MainEditor(Editor[MainCf]):
         rows = list(self.lines[start:end])
         tokens = split_list(entry.value)
         old_groups = _groups([t.text for t in tokens])
-        new_texts = [text for _, text in _groups(_items(value))]
+        new_texts = [text for _, text in _groups(list_items(value))]
         # Token k of the value: (first row, column, last row, end column), 0-based, in rows.
         where = []
         for token in tokens:
@@ -514,7 +516,7 @@ class MainEditor(Editor[MainCf]):
         entry = self.doc.get(name)
         if entry is None:
             return None
-        words = [w.lower() for w in _items(item)]
+        words = [w.lower() for w in list_items(item)]
         tokens = split_list(entry.value)
         items = [t.text.lower() for t in tokens]
         for index in range(len(items) - len(words) + 1):
@@ -589,8 +591,8 @@ class MainEditor(Editor[MainCf]):
         if entry is None:
             self.set(name, item, reason)
             return True
-        items = _items(entry.value)
-        words = _items(item)
+        items = list_items(entry.value)
+        words = list_items(item)
         lowered = [w.lower() for w in items]
         for index in range(len(items) - len(words) + 1):
             if lowered[index : index + len(words)] == [w.lower() for w in words]:
@@ -648,7 +650,7 @@ class MainEditor(Editor[MainCf]):
         def check(doc: MainCf) -> str | None:
             found = doc.get(name)
             value = found.value if found else ""
-            if _items(value) != expected:
+            if list_items(value) != expected:
                 return f"{name}: removing {token.text} would not leave the intended list"
             return None
 
@@ -662,7 +664,7 @@ class MainEditor(Editor[MainCf]):
         start, end = self._span(entry)
         lines = self.lines[start:end]
         node = entry.node
-        expected = items[:index] + _items(item) + items[index:]
+        expected = items[:index] + list_items(item) + items[index:]
         comma = "," in entry.value
         per_line = len(node.continuations) > 0
         new_lines = list(lines)
@@ -711,7 +713,7 @@ class MainEditor(Editor[MainCf]):
 
         def intended(doc: MainCf) -> str | None:
             entry = doc.get(name)
-            if entry is not None and _items(entry.value) == expected:
+            if entry is not None and list_items(entry.value) == expected:
                 return None
             return f"{name}: adding {item} would not give the intended list"
 
@@ -731,7 +733,7 @@ def _item_cut(body: str, column: int, end_column: int) -> tuple[int, int]:
     return before, after
 
 
-def _is_list(name: str) -> bool:
+def is_list(name: str) -> bool:
     """Whether ``name`` holds a list (so a multi-line value is laid out item by item).
 
     Only the knowledge base says so.  A parameter it does not know (one of the

@@ -20,7 +20,7 @@ from ..kb import Version, newest_version
 from ..model import MasterCf, Override, Service, Span
 from ..semantics.programs import CommandLine, command_line
 from .base import Change, EditError, Editor, split_lines
-from .main import _cut_eol, _is_list, _items
+from .main import _cut_eol, is_list, list_items
 
 _PLAIN = re.compile(r"^[^\s{}]*$")
 
@@ -143,7 +143,7 @@ class MasterEditor(Editor[MasterCf]):
         service = self._find(key)
         current = {o.name: o.value for o in self._overrides(service)}
         old = current.get(name)
-        if old == value or (old is not None and _is_list(name) and _items(old) == _items(value)):
+        if old == value or (old is not None and is_list(name) and list_items(old) == list_items(value)):
             # a list that already holds these items in this order reads the same, however
             # it is spaced or braced: rewriting it would change bytes, not meaning
             return False
