@@ -268,7 +268,7 @@ def test_the_cidr_reader_agrees_with_postmap(site):
     assert said and ours == said
 
 
-# -- LIVE006: regexp and pcre lines, as postmap reads them ---------------------------------------
+# -- LIVE006: regexp, pcre and texthash lines, as postmap reads them ----------------------------
 
 
 def test_live006_fires_on_what_postmap_warns_about(site):
@@ -287,6 +287,53 @@ def test_live006_quiet_on_a_table_postmap_reads_without_a_word(site):
     checks = site.write("header_checks", "/^Subject: \\(win/ REJECT\nIF /^X-/\n/y/ OK\nENDIF\n")
     site.main(f"header_checks = regexp:{checks}\n")
     assert site.lint("LIVE006") == []
+
+
+def test_live006_fires_on_texthash_lines_postmap_ignores(site):
+    table = site.write(
+        "client_access", '192.0.2.1 REJECT\nnovalue\n"192.0.2.2 OK\nuser: REJECT\n'
+    )
+    site.main(f"smtpd_client_restrictions = check_client_access texthash:{table}\n")
+    findings = site.lint("LIVE006")
+    assert _at(findings) == [("LIVE006", 1, 49, "warning")] * 3
+    lines = [f.message.split(", line ")[1].split(":")[0] for f in findings]
+    assert lines == ["2", "3", "4"]
+    assert "expected format: key whitespace value: Postfix skips this line" in findings[0].message
+    assert "unbalanced" in findings[1].message
+    # a "key: value" line is used as it is: Postfix only warns
+    assert findings[2].message.endswith("Postfix logs this each time it opens the table")
+
+
+def test_live006_quiet_on_a_texthash_table_with_quoted_keys_and_continuations(site):
+    table = site.write(
+        "client_access", '# clients\n192.0.2.1 REJECT\n"a b" OK\nexample.com\n  REJECT\n'
+    )
+    site.main(f"smtpd_client_restrictions = check_client_access texthash:{table}\n")
+    assert site.lint("LIVE006", "LIVE024") == []
+
+
+# -- LIVE024: a texthash key given twice --------------------------------------------------------
+
+
+def test_live024_fires_on_a_repeated_texthash_key(site):
+    table = site.write(
+        "client_access", "192.0.2.1 REJECT\n192.0.2.9 OK\n192.0.2.1 OK\n192.0.2.9 DUNNO\n"
+    )
+    site.main(f"smtpd_client_restrictions = check_client_access texthash:{table}\n")
+    findings = site.lint("LIVE024", "LIVE006")
+    assert _at(findings) == [("LIVE024", 1, 49, "error")]
+    assert f"{table}, line 3: the key \"192.0.2.1\" was given before (and 1 more)" in (
+        findings[0].message
+    )
+
+
+def test_live024_quiet_when_the_same_file_is_a_hash_table(site):
+    # postmap builds a hash table from the file with a warning, and the daemons read the
+    # database, where the key is once
+    table = site.write("client_access", "192.0.2.1 REJECT\n192.0.2.1 OK\n")
+    site.main(f"smtpd_client_restrictions = check_client_access hash:{table}\n")
+    site.postmap(f"hash:{table}")
+    assert site.lint("LIVE024", "LIVE006") == []
 
 
 # -- LIVE007 and LIVE008: database client configurations ----------------------------------------

@@ -245,22 +245,35 @@ def dynamic_maps(data: bytes, path: str, shlib_directory: str) -> list[Plugin]:
 
 
 def postmap_warnings(stderr: str, table_type: str, name: str) -> list[LineProblem]:
-    """The ``TYPE map NAME, line N: text`` warnings postmap printed about the table (util/
-    dict_regexp.c and dict_pcre.c, each warning through msg_warn()): ``skipped`` when the
-    text says "skipping this rule" (other warnings may skip the line too, in other words:
-    "ignoring unrecognized request")."""
-    pattern = re.compile(
-        rf"(?:warning|fatal): {re.escape(table_type)} (?:map|file) {re.escape(name)}, "
-        rf"line (\d+): (.*)$"
-    )
+    """The warnings postmap printed about the table's lines, each through msg_warn():
+    ``TYPE map NAME, line N: text`` for regexp and pcre (util/dict_regexp.c, dict_pcre.c),
+    ``NAME, line N: text`` for texthash (util/dict_thash.c).  ``skipped`` when the text
+    says the line is dropped ("skipping this rule", "-- ignoring this line"; other warnings
+    may drop the line too, in other words: "ignoring unrecognized request")."""
+    if table_type == "texthash":
+        prefix = re.escape(name)
+    else:
+        prefix = rf"{re.escape(table_type)} (?:map|file) {re.escape(name)}"
+    pattern = re.compile(rf"(?:warning|fatal): {prefix}, line (\d+): (.*)$")
     found = []
     for line in stderr.splitlines():
         match = pattern.search(line)
         if match is None:
             continue
         text = match.group(2).strip()
-        skipped = text.endswith("skipping this rule")
-        if skipped:
-            text = text[: -len("skipping this rule")].rstrip(" :")
-        found.append(LineProblem(int(match.group(1)), text, skipped))
+        skipped = False
+        for ending in ("skipping this rule", "-- ignoring this line"):
+            if text.endswith(ending):
+                text = text[: -len(ending)].rstrip(" :-")
+                skipped = True
+        problem = LineProblem(int(match.group(1)), text, skipped)
+        # postmap -q may open a table more than once (once per lookup it tries)
+        if problem not in found:
+            found.append(problem)
     return found
+
+
+def duplicate_key(problem: LineProblem) -> str | None:
+    """The key of a texthash ``duplicate entry: "KEY"`` warning, else None."""
+    match = re.fullmatch(r'duplicate entry: "(.*)"', problem.message)
+    return match.group(1) if match else None

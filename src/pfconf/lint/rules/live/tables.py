@@ -19,6 +19,7 @@ from ....live.tablefiles import (
     LineProblem,
     Plugin,
     cidr_problems,
+    duplicate_key,
     dynamic_maps,
     postmap_warnings,
     secret_settings,
@@ -138,7 +139,7 @@ class TableTypeUnsupported(LiveRule):
     ## Why it matters
     Postfix does not stop: the program opens a stand-in table whose every lookup fails
     with "unsupported dictionary type", so mail that needs the table is deferred (for
-    smtpd restrictions, clients get "451 4.3.0 Server configuration error").  On
+    smtpd restrictions, clients get "451 4.3.5 Server configuration error").  On
     distributions that split Postfix into packages, `pcre`, `lmdb`, `cdb`, `mysql`,
     `pgsql`, `ldap`, `sqlite`... come in packages of their own, and removing one leaves
     its dynamicmaps.cf entry behind.
@@ -353,7 +354,7 @@ class TableFileMissing(LiveRule):
     ## Why it matters
     The program reads the whole file when it opens the table; when it cannot, it opens a
     stand-in table whose every lookup fails, and the mail that needs the table is
-    deferred (smtpd answers "451 4.3.0 Server configuration error").
+    deferred (smtpd answers "451 4.3.5 Server configuration error").
 
     ## Postfix source
     - `src/util/dict_regexp.c`, `dict_regexp_open()`; `src/util/dict_pcre.c`,
@@ -472,16 +473,41 @@ class CidrLineSkipped(LiveRule):
             _line_findings(self, named, cidr_problems(found.data, version))
 
 
+def _postmap_line_problems(
+    rule: LiveRule, ctx: Context, types: tuple[str, ...]
+) -> Iterator[tuple[NamedTable, list[LineProblem]]]:
+    """Each table of one of ``types`` with the line warnings the installed postmap prints
+    when it opens the table (``postmap -q``).  Types this Postfix lacks are LIVE001's,
+    files that cannot be read LIVE004's."""
+    host = rule.host(ctx)
+    named = [n for n in rule.tables(ctx) if n.type in types and n.path]
+    if not named:
+        return
+    supported = host.table_types()
+    for table in named:
+        assert table.path is not None
+        if supported is None or table.type not in supported:
+            continue  # LIVE001
+        if host.read(table.path).data is None:
+            continue  # LIVE004
+        run = host.postmap_query(f"{table.type}:{table.path}")
+        if run.problem is not None:
+            continue  # noted by the Host
+        yield table, postmap_warnings(run.stderr, table.type, table.path)
+
+
 @register
-class RegexpLineRejected(LiveRule):
+class TableLineRejected(LiveRule):
     """
     ## What it finds
-    A line of a `regexp` or `pcre` table that the installed Postfix complains about when it
-    opens the table: a pattern that does not compile, a missing delimiter, an unknown
-    flag, a bad `$number` in the result, `IF` without `ENDIF`, text it does not recognise.
-    pflint does not reimplement the regular expression dialects: it has the installed
-    `postmap` open the table (`postmap -q KEY type:FILE`) and reports the warnings it
-    prints about the file's lines.  Types this Postfix lacks are LIVE001's.
+    A line of a `regexp`, `pcre` or `texthash` table that the installed Postfix complains
+    about when it opens the table.  For regexp and pcre: a pattern that does not compile,
+    a missing delimiter, an unknown flag, a bad `$number` in the result, `IF` without
+    `ENDIF`, text it does not recognise.  For texthash: a key without a value, an
+    unbalanced quote, a `key: value` line (an aliases file used as a table).  pflint does
+    not reimplement these parsers: it has the installed `postmap` open the table
+    (`postmap -q KEY type:FILE`) and reports the warnings it prints about the file's
+    lines.  A texthash key given twice is LIVE024's; types this Postfix lacks are LIVE001's.
 
     ## Why it matters
     Postfix skips the line (or ignores part of it) and carries on: the check the line was
@@ -493,6 +519,8 @@ class RegexpLineRejected(LiveRule):
       "regexp map %s, line %d: ..." warnings, most ending "skipping this rule".
     - `src/util/dict_pcre.c`, `dict_pcre_open()` and `dict_pcre_parse_rule()`: the same
       for pcre.
+    - `src/util/dict_thash.c`, `dict_thash_open()`: "%s, line %d: ... -- ignoring this
+      line" for texthash.
     - postmap(1): `-q` opens the table as the daemons open it.
 
     ## Example
@@ -511,33 +539,77 @@ class RegexpLineRejected(LiveRule):
     """
 
     code = "LIVE006"
-    name = "regexp-line-rejected"
+    name = "table-line-rejected"
     severity = "warning"
-    summary = "postmap warns about a line of a regexp or pcre table"
+    summary = "postmap warns about a line of a regexp, pcre or texthash table"
 
     def check(self, ctx: Context) -> None:
-        host = self.host(ctx)
-        named = [n for n in self.tables(ctx) if n.type in ("regexp", "pcre") and n.path]
-        if not named:
-            return
-        types = host.table_types()
-        for table in named:
-            assert table.path is not None
-            if types is None or table.type not in types:
-                continue  # LIVE001
-            if host.read(table.path).data is None:
-                continue  # LIVE004
-            run = host.postmap_query(f"{table.type}:{table.path}")
-            if run.problem is not None:
-                continue  # noted by the Host
-            problems = postmap_warnings(run.stderr, table.type, table.path)
+        types = ("regexp", "pcre", "texthash")
+        for table, problems in _postmap_line_problems(self, ctx, types):
             _line_findings(
                 self,
                 table,
-                problems,
+                [p for p in problems if duplicate_key(p) is None],
                 "postmap warns: ",
                 "Postfix logs this each time it opens the table",
             )
+
+
+@register
+class TexthashDuplicateKey(LiveRule):
+    """
+    ## What it finds
+    A `texthash` table that gives the same key on two lines.  The installed `postmap`
+    opens the table (`postmap -q KEY texthash:FILE`) and names each line whose key came
+    before; the finding points at the place in main.cf or master.cf that names the table.
+
+    ## Why it matters
+    postmap only warns about the duplicate, but the daemons open their tables without
+    postmap's "warn about duplicates" flag, and dict_thash_open() then gives up on the
+    whole file: the program gets a stand-in table whose every lookup fails, and mail
+    that needs the table is deferred (smtpd answers "451 4.3.5 Server configuration
+    error").  A `hash` table built by postmap from the same file would work, which is why
+    this goes unnoticed when a table is switched to texthash.
+
+    ## Postfix source
+    - `src/util/dict_thash.c`, `dict_thash_open()`: a key seen before is a warning with
+      DICT_FLAG_DUP_WARN, else the table becomes a dict_surrogate() ("duplicate entry").
+    - `src/postmap/postmap.c`, `main()`: postmap sets DICT_FLAG_DUP_WARN;
+      `src/global/maps.c`, `maps_create()`, and its callers such as
+      `src/smtpd/smtpd_check.c`, `smtpd_check_init()`, pass no duplicate flag.
+
+    ## Example
+    ```
+    # /etc/postfix/client_access (texthash:/etc/postfix/client_access)
+    192.0.2.1   REJECT
+    192.0.2.1   OK
+    ```
+
+    ## Use instead
+    One line per key.
+
+    ## Fix
+    None: pflint does not edit table files.
+    """
+
+    code = "LIVE024"
+    name = "texthash-duplicate-key"
+    severity = "error"
+    summary = "a texthash table repeats a key, which makes every lookup in it fail"
+
+    def check(self, ctx: Context) -> None:
+        for table, problems in _postmap_line_problems(self, ctx, ("texthash",)):
+            assert table.path is not None
+            duplicates = [p for p in problems if duplicate_key(p) is not None]
+            if duplicates:
+                first = duplicates[0]
+                more = f" (and {len(duplicates) - 1} more)" if len(duplicates) > 1 else ""
+                self.report(
+                    table.where,
+                    f"{table.shown}: {table.path}, line {first.line}: the key "
+                    f'"{duplicate_key(first)}" was given before{more}: the daemons then '
+                    "refuse the whole file and every lookup in the table fails",
+                )
 
 
 @register
