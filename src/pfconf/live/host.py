@@ -9,7 +9,9 @@ once.  It judges nothing and knows no rule; it must not write, connect or resolv
 from __future__ import annotations
 
 import errno
+import grp
 import os
+import pwd
 import shutil
 import stat
 import subprocess
@@ -227,6 +229,22 @@ class Host:
             return Listing(path, problem="does not exist")
         except OSError as exc:
             return Listing(path, problem=f"cannot be listed: {reason(exc)}")
+
+    @staticmethod
+    def user_name(uid: int | None) -> str:
+        """The name of user ``uid`` (the number when it has none)."""
+        try:
+            return pwd.getpwuid(uid).pw_name if uid is not None else "?"
+        except KeyError:
+            return f"uid {uid}"
+
+    @staticmethod
+    def group_name(gid: int | None) -> str:
+        """The name of group ``gid`` (the number when it has none)."""
+        try:
+            return grp.getgrgid(gid).gr_name if gid is not None else "?"
+        except KeyError:
+            return f"gid {gid}"
 
     @staticmethod
     def resolve(path: str, *, queue_directory: str, chroot: bool = False) -> str:
