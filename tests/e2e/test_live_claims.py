@@ -2,11 +2,16 @@
 
 postmap and the daemons open a texthash table with different flags: postmap warns about a
 key given twice, smtpd gives up on the whole file (util/dict_thash.c, dict_thash_open()).
-pflint --live asks postmap, so the claim LIVE024 makes about smtpd is proved here.
+pflint --live asks postmap, so the claim LIVE024 makes about smtpd is proved here; so are
+LIVE004's (a missing table file) and LIVE026's (proxymap reads as mail_owner).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +20,7 @@ from harness.fixtures import ScratchPostfixFactory
 from harness.postfix import stock_master_cf
 
 from pfconf.cli.pflint import cli as pflint
+from pfconf.postfix import run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -85,3 +91,42 @@ def test_smtpd_defers_when_a_table_file_is_missing(
     postfix = scratch_postfix(text)
     code, message = rcpt_reply(postfix)
     assert (code, message[:5]) == (451, b"4.3.5"), message
+
+
+@pytest.mark.parametrize("private", [True, False], ids=["root-only", "group-postfix"])
+def test_proxymap_cannot_read_a_table_only_root_may_read(
+    tmp_path: Path, scratch_postfix: ScratchPostfixFactory, private: bool
+) -> None:
+    """LIVE026's claim: proxymap opens a proxy: table as mail_owner, so a database only
+    root may read fails every lookup, and smtpd defers."""
+    directory = Path(tempfile.mkdtemp(prefix="pflint-proxy-"))
+    try:
+        directory.chmod(0o755)
+        table = directory / "client_access"
+        table.write_text("127.0.0.1 REJECT listed\n")
+        text = main_cf(f"proxy:hash:{table}")
+        # local_recipient_maps (proxy:unix:passwd.byname) is proxied too
+        text += f"proxy_read_maps = proxy:unix:passwd.byname proxy:hash:{table}\n"
+        config = tmp_path / "linted"
+        config.mkdir()
+        (config / "main.cf").write_text(text)
+        (config / "master.cf").write_text(stock_master_cf())
+        for name in ("main.cf", "master.cf"):
+            os.utime(config / name, (time.time() - 60, time.time() - 60))
+        done = run("postmap", [f"hash:{table}"], config_dir=str(config))
+        assert done.returncode == 0, done.stderr
+        database = Path(f"{table}.db")
+        database.chmod(0o600 if private else 0o640)
+        shutil.chown(database, "root", "root" if private else "postfix")
+        report = invoke(pflint, ["--live", "--select", "LIVE026", str(config)], 1 if private else 0)
+
+        postfix = scratch_postfix(text)
+        code, message = rcpt_reply(postfix)
+        if private:
+            assert " LIVE026 error " in report.output
+            assert code == 451, message
+        else:
+            assert report.output == ""
+            assert code == 554, message
+    finally:
+        shutil.rmtree(directory)

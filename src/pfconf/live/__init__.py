@@ -31,6 +31,6 @@ How the parts fit, for whoever adds a live rule:
   asks for them instead of corpus cases).
 """
 
-from .host import FileText, Host, Listing, PathInfo, ToolRun
+from .host import Account, FileText, Host, Listing, PathInfo, ToolRun
 
-__all__ = ["FileText", "Host", "Listing", "PathInfo", "ToolRun"]
+__all__ = ["Account", "FileText", "Host", "Listing", "PathInfo", "ToolRun"]

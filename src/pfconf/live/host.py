@@ -84,6 +84,15 @@ class PathInfo:
 
 
 @attrs.frozen
+class Account:
+    """A user as the kernel checks access for it: its ids and its groups."""
+
+    name: str
+    uid: int
+    groups: frozenset[int]
+
+
+@attrs.frozen
 class FileText:
     """A regular file's bytes (``data``), or why they could not be read (``problem``)."""
 
@@ -245,6 +254,25 @@ class Host:
             return grp.getgrgid(gid).gr_name if gid is not None else "?"
         except KeyError:
             return f"gid {gid}"
+
+    @staticmethod
+    def account(name: str) -> Account | None:
+        """The user ``name`` with its groups (its own and those that list it), or None
+        when this host has no such user."""
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            return None
+        groups = {entry.pw_gid}
+        try:
+            groups.update(os.getgrouplist(name, entry.pw_gid))
+        except OSError:  # pragma: no cover - a broken group database
+            pass
+        return Account(name, entry.pw_uid, frozenset(groups))
+
+    def owners(self, info: PathInfo) -> str:
+        """``owner:group`` of what ``info`` describes, by name."""
+        return f"{self.user_name(info.uid)}:{self.group_name(info.gid)}"
 
     @staticmethod
     def resolve(path: str, *, queue_directory: str, chroot: bool = False) -> str:

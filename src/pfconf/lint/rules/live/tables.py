@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ....kb import load_table
+from ....live.access import denied
 from ....live.host import PathInfo
 from ....live.tablefiles import (
     LineProblem,
@@ -794,3 +795,99 @@ class AliasesNotBuilt(LiveRule):
                     f"{source}: new or changed aliases do not work yet; run newaliases",
                     severity="warning",
                 )
+
+
+def _opened_files(named: NamedTable, path: str) -> tuple[str, ...]:
+    """The files a program opens for the table whose name leads to ``path``: the database
+    of an indexed type, the file of a text type or of a database client's configuration;
+    none for the other types."""
+    if named.type in _indexed():
+        return tuple(path + suffix for suffix in INDEX_SUFFIXES.get(named.type, ()))
+    if named.type in _text_types():
+        return (path,)
+    if named.type in _clients() and named.reference.table.name[:1] in "/.":
+        return (path,)
+    return ()
+
+
+@register
+class ProxiedTableUnreadable(LiveRule):
+    """
+    ## What it finds
+    A table read through `proxy:` whose file proxymap cannot open: proxymap runs as
+    `mail_owner` (`postfix`), so the file (the database of a `hash` table, the file of a
+    `cidr` or `texthash` table, a `mysql` or `ldap` client configuration...) must let that
+    user read it, and every directory above it must let that user pass.  When master.cf
+    runs proxymap chrooted, the file is looked for below `queue_directory`, and a missing
+    one is reported too.  A proxymap service that runs as root (`n` in the unprivileged
+    column) can read anything and is not judged.
+
+    ## Why it matters
+    A file that only root may read is the usual advice for secrets, and right for the
+    programs that open their tables as root; behind `proxy:` it breaks the table: every
+    lookup fails, and the mail that needs it is deferred.  The typical case is a
+    `mysql:` configuration made `chmod 600` to protect its password.
+
+    ## Postfix source
+    - `src/proxymap/proxymap.c`, `proxy_map_find()`: the table is opened when a client
+      first asks for it, after `pre_jail_init()` ("initialization after privilege
+      drop") and after any chroot; `src/master/master_ent.c`, `get_master_ent()`: the
+      unprivileged and chroot columns.
+    - `src/util/dict_db.c`, `dict_db_open()` (and the other types' open functions): a
+      file that cannot be opened gives a stand-in table whose lookups fail.
+
+    ## Example
+    ```
+    virtual_mailbox_maps = proxy:mysql:/etc/postfix/mysql-mailboxes.cf
+    ```
+    with `-rw------- root root /etc/postfix/mysql-mailboxes.cf`.
+
+    ## Use instead
+    ```
+    chgrp postfix /etc/postfix/mysql-mailboxes.cf
+    chmod 640 /etc/postfix/mysql-mailboxes.cf
+    ```
+
+    ## Fix
+    None: pflint does not change owners or permissions.
+    """
+
+    code = "LIVE026"
+    name = "proxied-table-unreadable"
+    severity = "error"
+    summary = "proxymap, which runs as mail_owner, cannot read a proxy: table's file"
+
+    def check(self, ctx: Context) -> None:
+        proxymap = self.model(ctx).daemon("proxymap", "unix")
+        if proxymap is None or not proxymap.unprivileged:
+            return
+        host = self.host(ctx)
+        owner = proxymap.config.value("mail_owner") or "postfix"
+        account = host.account(owner)
+        if account is None:
+            host.note(f"--live: mail_owner {owner} is no user of this host")
+            return
+        queue = proxymap.config.value("queue_directory") or "/"
+        for named in self.tables(ctx):
+            name = named.reference.table.name
+            if not named.reference.proxied or not name or name.startswith("{"):
+                continue
+            path = host.resolve(name, queue_directory=queue, chroot=proxymap.chroot)
+            for opened in _opened_files(named, path):
+                info = host.inspect(opened)
+                if info.problem is not None:
+                    if proxymap.chroot and not info.denied:
+                        self.report(
+                            named.where,
+                            f"{named.shown}: proxymap runs chrooted and opens {opened}, "
+                            f"which {info.problem}: every lookup in the table fails",
+                        )
+                    continue  # LIVE002, LIVE004, LIVE007
+                why = denied(opened, account, host.inspect, host.owners)
+                if why is not None:
+                    self.report(
+                        named.where,
+                        f"{named.shown}: proxymap opens it as {owner}, and {why}: every "
+                        "lookup in the table fails",
+                    )
+                    break
