@@ -34,9 +34,11 @@ from .restrictions import Written
 from .services import Daemon, daemons
 from .smtpd import SmtpServer, read_milters, smtp_servers
 from .tables import (
+    ListFile,
     ProxiedTable,
     ProxyApproval,
     TableReference,
+    list_files,
     proxied_tables,
     proxy_approval,
     table_references,
@@ -164,6 +166,12 @@ class Postfix:
         """Every lookup table a program opens, with where the configuration names it
         (semantics.tables.table_references)."""
         return table_references(self.config, self.daemons)
+
+    @functools.cached_property
+    def list_files(self) -> tuple[ListFile, ...]:
+        """Every ``/file/name`` item of a match list a program builds
+        (semantics.tables.list_files)."""
+        return list_files(self.config, self.daemons)
 
     def proxy_approval(self, write: bool) -> ProxyApproval:
         """What proxymap (``write``: proxywrite) serves, as its service reads main.cf."""
