@@ -2,8 +2,8 @@
 pfconf.live's Host; the engine runs them only under ``pflint --live``.
 
 One module per family, each importing LiveRule from .common: tables (lookup tables and the
-files behind them), tls (certificates, keys, chains and CA files).  A new family adds its
-module here.
+files behind them), tls (certificates, keys, chains and CA files), sockets (the SASL, Milter
+and LMTP sockets daemons connect to).  A new family adds its module here.
 """
 
-from . import tables, tls  # noqa: F401
+from . import sockets, tables, tls  # noqa: F401
