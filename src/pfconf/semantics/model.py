@@ -26,6 +26,7 @@ from .delivery import (
     Route,
     class_reachable,
     own_addresses,
+    reader_routes,
     routes,
 )
 from .endpoints import ExternalService
@@ -155,6 +156,19 @@ class Postfix:
         """The next hops main.cf and the overrides name, with the service delivering there."""
         clients = tuple(c.daemon for c in self.smtp_clients)
         return routes(self.config, self.daemons, clients)
+
+    @functools.cached_property
+    def routes_as_read(self) -> tuple[Route, ...]:
+        """:attr:`routes` as the daemons that read the transport settings see them: the
+        ``-o`` overrides of trivial-rewrite and local(8) services count, and main.cf's
+        mailbox_transport and fallback_transport only while a local(8) service that mail
+        reaches takes them (semantics.delivery.reader_routes)."""
+        return reader_routes(
+            self.config,
+            self.daemons,
+            self.routes,
+            lambda daemon: self.delivers_with(daemon.name),
+        )
 
     @functools.cached_property
     def proxied_tables(self) -> tuple[ProxiedTable, ...]:
