@@ -2,8 +2,9 @@
 pfconf.live's Host; the engine runs them only under ``pflint --live``.
 
 One module per family, each importing LiveRule from .common: tables (lookup tables and the
-files behind them), tls (certificates, keys, chains and CA files).  A new family adds its
+files behind them), tls (certificates, keys, chains and CA files), programs (the programs
+master.cf, pipe(8) and local(8) run, and the mailbox directories).  A new family adds its
 module here.
 """
 
-from . import tables, tls  # noqa: F401
+from . import programs, tables, tls  # noqa: F401
