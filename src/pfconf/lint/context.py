@@ -35,6 +35,10 @@ def stock_master() -> MasterCf:
 
 Origin = Parameter | Override | None
 
+#: How many days before a certificate expires LIVE013 starts to warn, unless the command
+#: line (--certificate-expiry-days) or the settings (certificate-expiry-days) say otherwise.
+CERTIFICATE_EXPIRY_DAYS = 30
+
 #: The parameters whose default the builder of Postfix chooses ("make makefiles
 #: name=value"; makedefs, the list in its comment and its *_macro settings): the install
 #: paths, whose compiled-in default (daemon_directory = /usr/libexec/postfix) a
@@ -65,6 +69,8 @@ class Context:
     kb: KnowledgeBase
     master_is_stock: bool = False
     host: Host | None = None
+    #: LIVE013 warns about a certificate that expires within this many days
+    certificate_expiry_days: int = CERTIFICATE_EXPIRY_DAYS
 
     @property
     def target(self) -> Version:
