@@ -238,13 +238,13 @@ def test_live022_fires_on_missing_unexecutable_and_directory_programs(site):
     findings = site.lint("LIVE022")
     assert _at(findings) == [("LIVE022", "main.cf", FIRST, 19, "error")]
     assert "hands the command to /bin/sh -c" in findings[0].message
-    assert f"{script} is not executable (mode 0644)" in findings[0].message
+    assert f"{script}, which is not executable (mode 0644)" in findings[0].message
 
     site.main(f"mailbox_command = {folder}\n", LOCAL)
     findings = site.lint("LIVE022")
     assert _at(findings) == [("LIVE022", "main.cf", FIRST, 19, "error")]
     assert "local(8) runs the program" in findings[0].message
-    assert f"{folder} is a directory, not a program" in findings[0].message
+    assert f"runs the program {folder}, which is a directory, not a program" in findings[0].message
 
     # a service's -o is what its local(8) reads, and the finding stands on it
     site.main(
@@ -253,7 +253,7 @@ def test_live022_fires_on_missing_unexecutable_and_directory_programs(site):
     )
     findings = site.lint("LIVE022")
     assert _at(findings) == [("LIVE022", "master.cf", 2, 6, "error")]
-    assert f"{site.path('bin/none')} does not exist" in findings[0].message
+    assert f"{site.path('bin/none')}, which does not exist" in findings[0].message
 
 
 def test_live022_fires_on_a_bare_name_not_in_path_and_a_missing_shell(site):
@@ -262,7 +262,7 @@ def test_live022_fires_on_a_bare_name_not_in_path_and_a_missing_shell(site):
     site.main('mailbox_command = pflint-no-such-program -a "$EXTENSION"\n', LOCAL)
     findings = site.lint("LIVE022")
     assert _at(findings) == [("LIVE022", "main.cf", FIRST, 19, "error")]
-    assert "pflint-no-such-program is in none of " + ", ".join(search) in findings[0].message
+    assert "pflint-no-such-program, which is in none of " + ", ".join(search) in findings[0].message
     assert f"PATH {':'.join(search)}" in findings[0].message
 
     site.main(
@@ -270,7 +270,7 @@ def test_live022_fires_on_a_bare_name_not_in_path_and_a_missing_shell(site):
     )
     findings = site.lint("LIVE022")
     assert _at(findings) == [("LIVE022", "main.cf", FIRST + 1, 23, "error")]
-    assert f"through this shell, whose program {site.path('smrsh')} does not exist" in (
+    assert f"through this shell, {site.path('smrsh')}, which does not exist" in (
         findings[0].message
     )
 

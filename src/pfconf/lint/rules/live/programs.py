@@ -431,7 +431,7 @@ class MailboxCommandMissing(ProgramRule):
             shell = (config.value("local_command_shell") or "").strip()
             if shell:
                 parameter, word = "local_command_shell", shell.split()[0]
-                how = "local(8) runs mailbox_command through this shell, whose program"
+                how = "local(8) runs mailbox_command through this shell,"
             else:
                 program = command_program(command)
                 if program.word is None:
@@ -439,7 +439,7 @@ class MailboxCommandMissing(ProgramRule):
                 parameter, word = "mailbox_command", program.word
                 how = (
                     "local(8) hands the command to /bin/sh -c (it has shell "
-                    "metacharacters), and its program"
+                    "metacharacters), which runs"
                     if program.shell
                     else "local(8) runs the program"
                 )
@@ -473,7 +473,7 @@ class MailboxCommandMissing(ProgramRule):
             return
         self.once(
             where,
-            f"{parameter}: {how} {found.shown}{_jail_words(jail)} {found.problem}{note}: "
+            f"{parameter}: {how} {found.shown}{_jail_words(jail)}, which {found.problem}{note}: "
             "every delivery to a local mailbox fails",
         )
 
