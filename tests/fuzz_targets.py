@@ -1519,6 +1519,24 @@ def _recipe_targets(name: str) -> tuple[set[str], set[str], set[str]]:
     return params, services, files
 
 
+def _option_tables(recipe: Any, options: dict[str, str], directory: str) -> set[str]:
+    """The files (relative to ``directory``) of the tables a recipe's file steps take from
+    its options (``table_from``): the option as given, else its default."""
+    found = set()
+    for step in recipe.steps:
+        option = getattr(step, "table_from", None)
+        if not isinstance(option, str):
+            continue
+        default = {o.name: o.default for o in recipe.options}.get(option)
+        spec = options.get(option, default)
+        if not isinstance(spec, str):
+            continue
+        table_type, _, name = spec.replace("{config_directory}", directory).partition(":")
+        if table_type in postfix.INDEX_SUFFIXES and os.path.isabs(name):
+            found.add(os.path.relpath(name, directory))
+    return found
+
+
 def _owned(doc: MainCf | MasterCf, wanted: set[str]) -> set[int]:
     """0-based lines of the entries (or services) whose name (or key) is in ``wanted``."""
     lines: set[int] = set()
@@ -1635,7 +1653,9 @@ def check_recipe(
             # files this machine lacks): then nothing may have changed, all or nothing
             expect(_snapshot_directory(path) == on_disk, 7, where, "a failed write left changes")
             return
-        # a table comes with its index (sasl_passwd.db), which postmap builds
+        # the tables options name (table_from), and each with its index (sasl_passwd.db),
+        # which postmap builds
+        files = files | _option_tables(recipe, options, path)
         indexes = {f + s for f in files for ss in postfix.INDEX_SUFFIXES.values() for s in ss}
         allowed = {"main.cf", "master.cf", *files, *indexes}
         stray = [p for p in written if os.path.relpath(p, path) not in allowed]

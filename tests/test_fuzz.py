@@ -145,6 +145,14 @@ REPRODUCERS = [
         id="sasl-tls-with-empty-cert",
     ),
     pytest.param(
+        # the harness did not know the table a recipe writes where its option's default
+        # ({config_directory}/vmailbox) says
+        "recipe",
+        ("virtual-mailboxes", {"domains": "example.com"}, (3, 6),
+         b"smtpd_tls_cert_file = /etc/ssl/certs/mail.pem\nmydestination =\n", None, False),
+        id="virtual-mailboxes-default-table",
+    ),
+    pytest.param(
         "recipe",
         ("sasl-tls", {"cert": "/c.pem", "key": "/k.pem"}, (3, 10),
          b"smtp_enforce_tls = yes\nsmtp_enforce_tls = yes\n", b"", False),
