@@ -17,7 +17,8 @@ snapshot at HEAD, the script works out what each program reads the way its build
   ``CONFIG_NBOOL_TABLE``, ``CONFIG_RAW_TABLE``, ``CONFIG_LONG_TABLE`` and the ``_FN``
   ones) it declares, whether it passes them to its server skeleton (main()) or to
   get_mail_conf_*_table() itself, and of its direct get_mail_conf_*(VAR_...) and
-  mail_conf_lookup*(VAR_...) calls.  A table declared outside any function counts for
+  mail_conf_lookup_eval(VAR_...) calls (mail_params_init()'s mail_conf_lookup(VAR_...)
+  only asks whether a name is set, for a compatibility warning the name's readers log).  A table declared outside any function counts for
   the functions that name it.
 - A program reads what every function it reaches reads: all functions of its own objects,
   and, transitively, every library function whose name one of them mentions (a call, or a
@@ -79,9 +80,10 @@ OPEN = {
 }
 
 _SKELETON = re.compile(r"\b(?:single|multi|trigger|event|dgram)_server_main\s*\(")
-_DIRECT = re.compile(
-    r"\b(?:get_mail_conf_[a-z_]+|mail_conf_lookup(?:_eval)?)\(\s*(VAR_[A-Z0-9_]+)\b"
-)
+#: A direct read.  Not mail_conf_lookup(VAR_X): mail_params_init() asks it only whether X
+#: is set, to log a compatibility-level warning in the programs that read X (smtp.c,
+#: tlsproxy_client.c...), which read X through their tables.
+_DIRECT = re.compile(r"\b(?:get_mail_conf_[a-z_]+|mail_conf_lookup_eval)\(\s*(VAR_[A-Z0-9_]+)\b")
 _DYNAMIC = re.compile(
     r"\b(?:get_mail_conf_[a-z]+2|qmgr_feedback_init)\((?:[^;]*?,)?\s*(\w+)\s*,\s*"
     r"(_[A-Z][A-Z0-9_]*)\s*,"
@@ -386,7 +388,7 @@ HEADER = """\
 # HEAD {head}): a program reads the parameters of the configuration tables of every
 # function its objects (its directory's Makefile.in OBJS) reach, its own and the libraries'
 # (src/global, util, tls, dns, milter, xsasl and the skeletons of src/master), and of
-# their get_mail_conf_*(VAR_...) and mail_conf_lookup*(VAR_...) calls.  smtp(8) is two
+# their get_mail_conf_*(VAR_...) and mail_conf_lookup_eval(VAR_...) calls.  smtp(8) is two
 # programs: smtp with smtp_params.c's tables, lmtp with lmtp_params.c's (smtp.c, main()).
 #
 # [programs]   program -> "daemon" (master(8) runs it: a *_server_main() skeleton),
