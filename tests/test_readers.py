@@ -52,6 +52,13 @@ def test_smtp_and_lmtp_read_their_own_names():
     assert data.reads("smtp", "lmtp_sasl_password_maps", V37) is False
 
 
+def test_a_compatibility_warnings_check_is_no_read():
+    # mail_params_init() asks whether smtp_tls_security_level is set (3.11's new default);
+    # only smtp and tlsproxy read it
+    assert data.readers("smtp_tls_security_level", (3, 12)) == {"smtp", "tlsproxy"}
+    assert data.reads("smtpd", "smtp_tls_security_level", (3, 12)) is False
+
+
 def test_every_daemon_reads_what_mail_params_init_reads():
     assert data.readers("myhostname", V37) == {data.EVERY}
     for program in ("smtpd", "cleanup", "qmgr", "tlsproxy", "postscreen"):
@@ -197,6 +204,27 @@ def test_affected_by_follows_dollar_names_in_what_the_daemon_reads():
     assert tlsproxy.affected_by("smtpd_client_restrictions") is False
 
 
+# -- MST014 ------------------------------------------------------------------------------
+
+
+def test_mst014_names_the_reader_and_where_to_set_it():
+    from pfconf.lint.engine import Options, lint_documents
+    from pfconf.lint.rule import rule_for
+
+    run = lint_documents(
+        loads("compatibility_level = 3.7\n", "main"),
+        loads(BRIEF, "master"),
+        options=Options(target=V37),
+        rules=[rule_for("MST014")],
+    )
+    [finding] = run.findings
+    assert (finding.line, finding.column) == (3, 6)
+    assert finding.message == (
+        "header_checks has no effect on smtpd: cleanup reads it; set it on the cleanup "
+        "service or in main.cf"
+    )
+
+
 # -- the generator's reading of C -------------------------------------------------------------
 
 SOURCE = """\
@@ -210,6 +238,8 @@ static const CONFIG_STR_TABLE file_table[] = {
 static void helper(void)
 {
     var_x = get_mail_conf_str(VAR_DIRECT, "", 0, 0);
+    if (mail_conf_lookup(VAR_ASKED) == 0)
+	warn_compat = 1;
 }
 
 int     main(int argc, char **argv)
@@ -226,9 +256,15 @@ int     main(int argc, char **argv)
 
 
 def test_the_generator_reads_tables_and_calls_per_function():
-    macros = {"VAR_FILE_PARAM": "file_param", "VAR_DIRECT": "direct", "VAR_IN_MAIN": "in_main"}
+    macros = {
+        "VAR_FILE_PARAM": "file_param",
+        "VAR_DIRECT": "direct",
+        "VAR_IN_MAIN": "in_main",
+        "VAR_ASKED": "asked",
+    }
     functions = {f.name: f for f in gen_readers.functions("x/y.c", SOURCE, macros, False)}
     assert functions["main"].reads == {"in_main"}
+    # mail_conf_lookup(VAR_ASKED) == 0 only asks whether it is set (a compatibility warning)
     assert functions["helper"].reads == {"direct"} and functions["helper"].static
     assert functions["file_table"].reads == {"file_param"}
     assert "helper" in functions["main"].tokens

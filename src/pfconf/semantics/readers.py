@@ -51,7 +51,9 @@ def _parameters() -> dict[str, tuple[Reader, ...]]:
     return {name: tuple(_reader(w) for w in words) for name, words in table.items()}
 
 
+@functools.cache
 def _table(section: str) -> dict[str, object]:
+    """One section of rules/readers.toml (read once; callers do not change it)."""
     return dict(load_table("readers").get(section, {}))
 
 
