@@ -243,9 +243,11 @@ class OverrideNotRead(Rule):
 
     Not reported: a name the data does not know (a name of your own, a `<service>_...`
     name, an unknown one: MST002 looks at those); a name every program reads
-    (`myhostname`, `syslog_name`...); a service whose program pfconf does not know; and
-    a name that another value the program reads expands as `$name` (in that service's
-    view, restriction classes included), since the program then uses it.
+    (`myhostname`, `syslog_name`...); a service whose program pfconf does not know; a
+    name that another value the program reads expands as `$name` (in that service's
+    view, restriction classes included), since the program then uses it; and a name
+    that starts like the settings of a database table named in the configuration
+    (`ldap:prefix` makes `prefix_...` names its settings).
 
     ## Why it matters
     An `-o` changes the settings of that service's processes only.  A program that does
@@ -266,6 +268,8 @@ class OverrideNotRead(Rule):
       (`src/smtpd/smtpd.c`, `main()`).
     - A `$name` in a value is expanded from the program's own settings, -o overrides
       included: `src/global/mail_conf.c`, `mail_conf_eval()`.
+    - A database table's client reads `<prefix>_<setting>` from the settings of the
+      program that opens it: `src/global/cfg_parser.c`, `cfg_parser_alloc()`.
 
     ## Example
     ```
@@ -297,12 +301,17 @@ class OverrideNotRead(Rule):
         if not _real(ctx):
             return
         version = ctx.target
+        # a database table's settings are <prefix>_<setting> names (ldap:prefix), which its
+        # client reads whatever program opens the table (global/cfg_parser.c)
+        prefixes = NameSpace(ctx).dbms_prefixes
         for daemon in ctx.postfix.daemons:
             if readers.kind(daemon.program) != "daemon" or not daemon.started:
                 continue
             for override in daemon.overrides:
                 name = override.name
                 if not ctx.kb.known(name, version) or daemon.affected_by(name) is not False:
+                    continue
+                if any(name.startswith(prefix) for prefix in prefixes):
                     continue
                 who = readers.who(name, version)
                 if not who:
