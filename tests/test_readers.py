@@ -144,6 +144,18 @@ def test_a_table_reached_through_a_name_the_service_reads_counts():
     assert ("smtpd_sender_restrictions", "hash:/etc/postfix/mine", "smtp/inet") in found
 
 
+def test_a_proxied_table_in_an_override_the_daemon_does_not_read_is_not_asked_for():
+    # CFG002 judges these: proxymap is asked only for what a program opens
+    postfix = _postfix(
+        "smtp inet n - n - - smtpd\n"
+        "  -o header_checks=proxy:hash:/etc/postfix/x\n"
+        "cleanup unix n - n - 0 cleanup\n"
+        "  -o header_checks=proxy:hash:/etc/postfix/y\n"
+    )
+    found = [(t.parameter, t.table, t.daemon and t.daemon.key) for t in postfix.proxied_tables]
+    assert found == [("header_checks", "hash:/etc/postfix/y", "cleanup/unix")]
+
+
 def test_main_cf_settings_count_when_a_reader_runs():
     main = "smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n"
     without = _references(_postfix("smtp inet n - n - - smtpd\n", main))

@@ -82,7 +82,8 @@ def _in_value(value: str) -> list[LookupTable]:
 def proxied_tables(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[ProxiedTable, ...]:
     """Every proxy: table in main.cf's parameters (those the release knows, and the classes
     of smtpd_restriction_classes) and in the daemons' overrides, expanded in the view of
-    whoever reads them; a table main.cf gives every daemon is listed once."""
+    whoever reads them; a table main.cf gives every daemon is listed once.  An override
+    counts unless its daemon neither reads the name nor expands it (Daemon.affected_by)."""
     classes = {t.text for t in split_list(config.value("smtpd_restriction_classes") or "")}
     result: list[ProxiedTable] = []
     seen: set[tuple[str, str]] = set()
@@ -109,6 +110,8 @@ def proxied_tables(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[
         scan(config, name, None)
     for daemon in daemons:
         for name in daemon.service.overrides:
+            if daemon.affected_by(name) is False:
+                continue  # -o header_checks=proxy:... on smtpd: smtpd never opens it
             scan(daemon.config, name, daemon)
     return tuple(result)
 
