@@ -631,7 +631,16 @@ OPTION_VALUES: dict[str, list[str]] = {
     "relayhost": ["[smtp.example.net]:587", "relay.example.com", "[::1]:25", "a b"],
     "user": ["alice", "alice@example.com", "a:b"],
     "password": ["s3cret", "p a#s$s{}", "\xe9t\xe9"],
-    "password_maps": ["hash:/etc/postfix/sasl_passwd", "lmdb:{config_directory}/p"],
+    # tables inside the scratch directory only: a recipe writes the file its option names,
+    # and an absolute path would be this machine's /etc/postfix
+    "password_maps": ["hash:{config_directory}/sasl_passwd", "lmdb:{config_directory}/p"],
+    "milter": ["inet:127.0.0.1:8891", "unix:/run/opendkim/opendkim.sock", "{ inet:[::1]:1 }", ""],
+    "default_action": ["accept", "tempfail", "quarantine", "bogus"],
+    "dnsbl_sites": ["zen.spamhaus.org*3", "a=127.0.0.[2..11]*2, b*1", "x=127.0.0.2*"],
+    "dnsbl_threshold": ["3", "1", "0", "x"],
+    "domains": ["example.com", "example.com, example.net", "a b,c", ""],
+    "mailbox_maps": ["hash:{config_directory}/vmailbox", "lmdb:{config_directory}/v", "/rel"],
+    "lmtp": ["lmtp:unix:private/dovecot-lmtp", "lmtp:inet:127.0.0.1:24", "lmtp:"],
 }
 #: Option values that trigger known bugs, by trigger.
 OPTION_TRIGGERS: dict[str, dict[str, set[str]]] = {"empty-cert": {"cert": {""}, "key": {""}}}
@@ -640,6 +649,10 @@ RECIPES = {
     "relay-client": ["relayhost", "user", "password", "password_maps"],
     "submission-only": [],
     "tls-hardening": [],
+    "dane-outbound": [],
+    "milter": ["milter", "default_action"],
+    "postscreen": ["dnsbl_sites", "dnsbl_threshold"],
+    "virtual-mailboxes": ["domains", "mailbox_maps", "lmtp"],
 }
 
 
@@ -652,7 +665,8 @@ def recipe_case(
     options: dict[str, str] = {}
     for option in RECIPES[name]:
         # the required ones (and a certificate) mostly given, the others now and then
-        if _int(draw, 0, 19) < (19 if option in ("relayhost", "user", "password") else 16
+        if _int(draw, 0, 19) < (19 if option in ("relayhost", "user", "password", "milter",
+                                                   "domains") else 16
                                 if option in ("cert", "key") else 8):  # fmt: skip
             banned = {v for t in avoid for v in OPTION_TRIGGERS.get(t, {}).get(option, ())}
             value = _pick(draw, [v for v in OPTION_VALUES[option] if v not in banned])

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import invoke
 from oracle import require_postconf
 
 if not os.environ.get("CI"):  # the test extras bring cryptography: under CI=1 it must be there
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from pfconf.cli.pflint import cli as pflint
 from pfconf.lint import Finding, Options, lint
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
@@ -93,8 +95,9 @@ class Site:
             encoding="utf-8",
         )
 
-    def lint(self, *codes: str) -> list[Finding]:
-        return lint([str(self.conf / "main.cf")], Options(select=codes, live=True)).findings
+    def lint(self, *codes: str, **options: int) -> list[Finding]:
+        chosen = Options(select=codes, live=True, **options)  # type: ignore[arg-type]
+        return lint([str(self.conf / "main.cf")], chosen).findings
 
 
 @pytest.fixture
@@ -210,6 +213,31 @@ def test_live013_fires_on_expired_and_expiring(site):
 def test_live013_quiet_on_a_certificate_valid_for_long(site):
     site.main(_uses(*site.pair(days=90)))
     assert site.lint("LIVE013") == []
+
+
+def test_live013_warns_within_the_days_chosen(site):
+    site.main(_uses(*site.pair(days=90)))
+    findings = site.lint("LIVE013", certificate_expiry_days=100)
+    assert [f.severity for f in findings] == ["warning"]
+    assert "within 100 days" in findings[0].message
+    site.main(_uses(*site.pair(days=10)))
+    assert site.lint("LIVE013", certificate_expiry_days=0) == []
+
+
+def test_live013_days_from_the_command_line_and_the_settings_file(site):
+    site.main(_uses(*site.pair(days=50)))
+    conf = str(site.conf)
+    args = ["--live", "--isolated", "--select", "LIVE013", conf]
+    assert invoke(pflint, args, 0).output == ""
+    out = invoke(pflint, ["--certificate-expiry-days", "60", *args], 1).output
+    assert "LIVE013 warning" in out and "within 60 days" in out
+    (site.conf / ".pflint.toml").write_text("certificate-expiry-days = 60\n")
+    args.remove("--isolated")
+    assert "within 60 days" in invoke(pflint, args, 1).output
+    # the command line wins over the settings file
+    assert invoke(pflint, ["--certificate-expiry-days", "5", *args], 0).output == ""
+    (site.conf / ".pflint.toml").write_text("certificate-expiry-days = -1\n")
+    assert "certificate-expiry-days must be a whole number >= 0" in (invoke(pflint, args, 2).output)
 
 
 # -- LIVE014 ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..errors import PfconfError, ReadError, WriteError
 from ..kb import KnowledgeBase, parse_version, version_text
 from ..lint.baseline import BaselineError, filter_new, write_baseline
 from ..lint.config import ConfigError, Settings, load_settings, read_settings
+from ..lint.context import CERTIFICATE_EXPIRY_DAYS
 from ..lint.engine import Options, exit_status, lint
 from ..lint.finding import SEVERITIES
 from ..lint.rule import all_rules, rule_for
@@ -133,8 +134,14 @@ def _explain(code: str) -> None:
 @click.option(
     "--live",
     is_flag=True,
-    help="Also check what the files name on this host: lookup tables and the files behind "
-    "them (read-only; never the network).",
+    help="Also check what the files name on this host: lookup tables, certificates and keys, "
+    "sockets, programs and permissions (read-only; never the network).",
+)
+@click.option(
+    "--certificate-expiry-days",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="With --live: warn about a certificate that expires within N days (default 30).",
 )
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Explain one rule and exit.")
@@ -158,6 +165,7 @@ def cli(
     unsafe_fixes: bool,
     show_diff: bool,
     live: bool,
+    certificate_expiry_days: int | None,
     list_rules: bool,
     explain: str | None,
     verbose: bool,
@@ -197,6 +205,9 @@ def cli(
         per_file_ignores=settings.per_file_ignores,
         target=target,
         live=live,
+        certificate_expiry_days=_first_set(
+            certificate_expiry_days, settings.certificate_expiry_days, CERTIFICATE_EXPIRY_DAYS
+        ),
     )
     for code in (*options.select, *options.ignore, *options.severities):
         if code != "ALL" and not any(c.startswith(code) for c in _all_codes()):
@@ -253,6 +264,11 @@ def cli(
         click.echo(output.encode("utf-8", "surrogateescape"), nl=False)
     threshold = severity_threshold or settings.severity_threshold or "info"
     raise click.exceptions.Exit(exit_status(findings, threshold))
+
+
+def _first_set(*values: int | None) -> int:
+    """The first value given (command line, then settings file, then default)."""
+    return next(v for v in values if v is not None)
 
 
 def _fix(files: list[str], options: Options, *, unsafe: bool, show_diff: bool) -> None:

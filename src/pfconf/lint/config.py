@@ -31,6 +31,7 @@ class Settings:
     per_file_ignores: dict[str, tuple[str, ...]] = attrs.Factory(dict)
     postfix_version: str | None = None
     severity_threshold: str | None = None
+    certificate_expiry_days: int | None = None
 
 
 def find_config(start: str) -> tuple[str, dict[str, Any]] | None:
@@ -115,6 +116,7 @@ def _settings(path: str, table: dict[str, Any]) -> Settings:
         "per-file-ignores",
         "postfix-version",
         "severity-threshold",
+        "certificate-expiry-days",
     }
     for key, value in table.items():
         normalized = key.replace("_", "-")
@@ -154,6 +156,10 @@ def _settings(path: str, table: dict[str, Any]) -> Settings:
                         f'{path}: postfix-version must look like 3.9 or be "auto"'
                     ) from None
             settings.postfix_version = str(value)
+        elif normalized == "certificate-expiry-days":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{path}: certificate-expiry-days must be a whole number >= 0")
+            settings.certificate_expiry_days = value
         elif normalized == "severity-threshold":
             if value not in SEVERITIES:
                 raise ConfigError(

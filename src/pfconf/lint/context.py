@@ -35,6 +35,22 @@ def stock_master() -> MasterCf:
 
 Origin = Parameter | Override | None
 
+#: How many days before a certificate expires LIVE013 starts to warn, unless the command
+#: line (--certificate-expiry-days) or the settings (certificate-expiry-days) say otherwise.
+CERTIFICATE_EXPIRY_DAYS = 30
+
+#: The parameters whose default the builder of Postfix chooses ("make makefiles
+#: name=value"; makedefs, the list in its comment and its *_macro settings): the install
+#: paths, whose compiled-in default (daemon_directory = /usr/libexec/postfix) a
+#: distribution changes (Debian: /usr/lib/postfix/sbin).  config_directory is left out:
+#: ``-c`` gives it.
+BUILD_CHOSEN = frozenset({
+    "command_directory", "daemon_directory", "data_directory", "html_directory",
+    "mail_spool_directory", "mailq_path", "manpage_directory", "meta_directory",
+    "newaliases_path", "queue_directory", "readme_directory", "sendmail_path",
+    "shlib_directory", "openssl_path", "default_database_type", "default_cache_db_type",
+})  # fmt: skip
+
 
 @attrs.define
 class Context:
@@ -53,6 +69,8 @@ class Context:
     kb: KnowledgeBase
     master_is_stock: bool = False
     host: Host | None = None
+    #: LIVE013 warns about a certificate that expires within this many days
+    certificate_expiry_days: int = CERTIFICATE_EXPIRY_DAYS
 
     @property
     def target(self) -> Version:
@@ -68,7 +86,8 @@ class Context:
     def host_postfix(self) -> Postfix:
         """The model as this host's Postfix runs the files (``pflint --live``): the installed
         release, and its build's defaults where the release leaves them to the build
-        (``postconf -d``: alias_maps, default_database_type...); the target release and no
+        (``postconf -d``: alias_maps, default_database_type, the install paths of
+        BUILD_CHOSEN...); the target release and no
         build defaults when Postfix cannot be asked."""
         if self.host is None:
             raise RuntimeError("host_postfix is for live rules (pflint --live)")
@@ -84,7 +103,8 @@ class Context:
         runtime = {
             name: value
             for name, value in self.host.compiled_defaults().items()
-            if kb.known(name, version) and kb.compiled_default(name, version) is None
+            if kb.known(name, version)
+            and (kb.compiled_default(name, version) is None or name in BUILD_CHOSEN)
         }
         return Postfix(self.main or MainCf(()), self.master, version, runtime)
 

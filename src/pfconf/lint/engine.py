@@ -20,7 +20,7 @@ from ..io import kind_of, read_config
 from ..kb import KnowledgeBase, Version
 from ..model import MainCf, MasterCf
 from ..syntax.nodes import CommentLine, Entry, ServiceEntry
-from .context import Context, stock_master
+from .context import CERTIFICATE_EXPIRY_DAYS, Context, stock_master
 from .finding import Finding, severity_rank
 from .reporter import Reporter
 from .rule import Rule, all_rules, rule_for
@@ -48,6 +48,8 @@ class Options:
     #: Also run the live rules, which look at what the files name on this host (pfconf.live);
     #: off, nothing beyond the configuration files is read.
     live: bool = False
+    #: Live: a certificate that expires within this many days is a warning (LIVE013).
+    certificate_expiry_days: int = CERTIFICATE_EXPIRY_DAYS
 
 
 @attrs.define
@@ -244,6 +246,7 @@ def _check(
         kb,
         master_is_stock=stock,
         host=_host(main_path) if options.live else None,
+        certificate_expiry_days=options.certificate_expiry_days,
     )
     skipped = []
     reporter = Reporter(ctx)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..semantics import Restriction as Listed
     from ..semantics.addresses import NamedTransport
     from ..semantics.client import SmtpClient
-    from ..semantics.tables import TableReference
+    from ..semantics.tables import ListFile, TableReference
 
 
 class File(enum.Enum):
@@ -239,6 +239,21 @@ def reference(ref: TableReference) -> Location | None:
         start = span.column + ref.table.start
         narrowed = Span(span.line, start, span.line, start + (ref.table.end - ref.table.start))
         return attrs.evolve(where, span=narrowed)
+    return where
+
+
+def list_file(item: ListFile) -> Location | None:
+    """Where a match list's ``/file/name`` item is written (semantics.tables.ListFile): the
+    path itself when the word is written as read, else the word or the entry; None for a
+    default."""
+    key = item.daemon.key if item.daemon is not None else None
+    where = written(item.written, service=key)
+    span = item.written.span
+    if where is None or span is None:
+        return where
+    if span.line == span.end_line and span.end_column - span.column == len(item.word):
+        start = span.column + len(item.word) - len(item.path)
+        return attrs.evolve(where, span=Span(span.line, start, span.line, start + len(item.path)))
     return where
 
 

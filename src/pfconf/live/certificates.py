@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import warnings
 from typing import Any
 
 import attrs
@@ -50,9 +51,6 @@ class PemObject:
 
 def read_pem(data: bytes) -> tuple[PemObject, ...]:
     """Every PEM object in ``data``, parsed."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
     objects = []
     for number, match in enumerate(_PEM.finditer(data), start=1):
         label = match.group(1).decode("ascii")
@@ -65,21 +63,31 @@ def read_pem(data: bytes) -> tuple[PemObject, ...]:
             continue
         block = match.group(0)
         try:
-            if label == "ENCRYPTED PRIVATE KEY":
-                raise ValueError("the key is encrypted, and Postfix has no passphrase for it")
-            if kind == "certificate":
-                if label != "CERTIFICATE":
-                    body = base64.b64decode(match.group(2), validate=False)
-                    value: Any = x509.load_der_x509_certificate(body)
-                else:
-                    value = x509.load_pem_x509_certificate(block)
-            else:
-                value = serialization.load_pem_private_key(block, password=None)
+            # cryptography warns about certificates it will refuse one day (a root of the
+            # system's CA bundle with a negative serial number): OpenSSL, which Postfix uses,
+            # loads them, and a warning on pflint's standard error helps nobody
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                value = _load(label, kind, block, match.group(2))
         except (ValueError, TypeError, binascii.Error) as exc:
             objects.append(PemObject(number, label, kind, problem=_words(exc)))
             continue
         objects.append(PemObject(number, label, kind, value))
     return tuple(objects)
+
+
+def _load(label: str, kind: str, block: bytes, body: bytes) -> Any:
+    """The certificate or key of one PEM block (``body``: its base64 text)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    if label == "ENCRYPTED PRIVATE KEY":
+        raise ValueError("the key is encrypted, and Postfix has no passphrase for it")
+    if kind == "certificate":
+        if label != "CERTIFICATE":
+            return x509.load_der_x509_certificate(base64.b64decode(body, validate=False))
+        return x509.load_pem_x509_certificate(block)
+    return serialization.load_pem_private_key(block, password=None)
 
 
 def _words(exc: Exception) -> str:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import errno
 import grp
 import os
+import platform
 import pwd
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -291,6 +293,19 @@ class Host:
                 return os.path.join(queue_directory, path.lstrip("/"))
             return path
         return os.path.join(queue_directory, path)
+
+    @staticmethod
+    def command_search_path() -> tuple[str, ...] | None:
+        """The PATH Postfix gives the commands it runs: _PATH_DEFPATH of the C library it
+        was built with (global/pipe_command.c, pipe_command(), sets it after
+        export_environment has cleaned the environment, so nothing else counts).  Known
+        for glibc, FreeBSD and macOS (``/usr/bin:/bin`` in each one's <paths.h>); None
+        elsewhere (musl's, for one, starts with /usr/local/bin)."""
+        if sys.platform.startswith("linux"):
+            return ("/usr/bin", "/bin") if platform.libc_ver()[0] == "glibc" else None
+        if sys.platform.startswith(("freebsd", "darwin")):
+            return ("/usr/bin", "/bin")
+        return None
 
     # -- Postfix's tools --------------------------------------------------------------------
 

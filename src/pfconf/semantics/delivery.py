@@ -11,9 +11,11 @@ routes here.  Nothing in this module looks anything up in DNS or on the machine.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 import attrs
 
+from ..model import Override
 from ..values import alldig, host_port, split_list
 from .configuration import Configuration, Origin
 from .services import WELL_KNOWN_PORTS, Daemon
@@ -194,6 +196,16 @@ class Route:
         return (config.value(name) or "").strip() or ("24" if self.lmtp else "25")
 
     @property
+    def unix_socket(self) -> str | None:
+        """The socket path of an LMTP ``unix:`` next hop: smtp_connect() takes all that
+        follows ``unix:`` as one path (lists of destinations are for TCP only); None for
+        another next hop, or a service that does not run lmtp(8)."""
+        nexthop = self.nexthop.strip()
+        if not self.lmtp or not nexthop.startswith("unix:"):
+            return None
+        return nexthop[5:]
+
+    @property
     def destinations(self) -> tuple[Destination, ...]:
         """The destinations smtp(8) tries, in order (argv_split at commas and blanks)."""
         return tuple(
@@ -294,3 +306,54 @@ def routes(
                                 view.origin(name) or view.origin("fallback_relay"), client,
                                 view, fallback=True))  # fmt: skip
     return tuple(result)
+
+
+#: The program that reads each transport setting of TRANSPORT_ROUTES: trivial-rewrite
+#: resolves the address classes (trivial-rewrite.c, resolve.c), local(8) hands mail on
+#: through deliver_pass() (mailbox.c, deliver_mailbox(); unknown.c, deliver_unknown()).
+ROUTE_READERS = {
+    "default_transport": "trivial-rewrite",
+    "relay_transport": "trivial-rewrite",
+    "virtual_transport": "trivial-rewrite",
+    "local_transport": "trivial-rewrite",
+    "mailbox_transport": "local",
+    "fallback_transport": "local",
+}
+
+
+def reader_routes(
+    config: Configuration,
+    daemons: tuple[Daemon, ...],
+    main_routes: tuple[Route, ...],
+    reached: Callable[[Daemon], bool],
+) -> tuple[Route, ...]:
+    """``main_routes`` (:func:`routes`) as the daemons that read each transport setting see
+    it: each running reader's ``-o`` of a setting of ROUTE_READERS adds the route it gives
+    (read in that reader's configuration), and main.cf's route of such a setting is kept
+    only while some running reader takes main.cf's value.  A local(8) service counts only
+    when mail ``reached`` it.  Without master.cf, ``main_routes`` as they are."""
+    if config.master is None:
+        return main_routes
+
+    def readers(parameter: str) -> list[Daemon]:
+        program = ROUTE_READERS[parameter]
+        return [
+            d for d in daemons
+            if d.program == program and d.started and (program != "local" or reached(d))
+        ]  # fmt: skip
+
+    found: list[Route] = []
+    for route in main_routes:
+        if route.parameter in ROUTE_READERS and all(
+            isinstance(d.config.origin(route.parameter), Override) for d in readers(route.parameter)
+        ):
+            continue  # no running reader takes main.cf's value
+        found.append(route)
+    for parameter in ROUTE_READERS:
+        for reader in readers(parameter):
+            if not isinstance(reader.config.origin(parameter), Override):
+                continue
+            for route in routes(reader.config, daemons, ()):
+                if route.parameter == parameter:
+                    found.append(route)
+    return tuple(found)

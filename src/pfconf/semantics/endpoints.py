@@ -43,6 +43,20 @@ class ExternalService:
     fatal: str | None = None
     endpoint_error: str | None = None
 
+    @property
+    def unix_socket(self) -> str | None:
+        """The path of a Milter's UNIX-domain socket, as milter8_connect() splits the
+        endpoint at its first ``:``: ``unix:`` (unix_connect()) and ``local:``
+        (LOCAL_CONNECT, unix_connect() but on systems built with STREAM_CONNECTIONS); a
+        relative path is taken from the daemon's working directory, queue_directory.
+        None for ``inet:``, and for an entry the program refuses or cannot connect to."""
+        if self.kind != "milter" or self.endpoint is None:
+            return None
+        if self.fatal is not None or self.endpoint_error is not None:
+            return None
+        transport, _, path = self.endpoint.partition(":")
+        return path if transport in ("unix", "local") else None
+
     def setting(self, name: str) -> str | None:
         """The value this entry gives ``name`` (the last one, as attr_override() keeps)."""
         found = None

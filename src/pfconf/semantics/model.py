@@ -26,6 +26,7 @@ from .delivery import (
     Route,
     class_reachable,
     own_addresses,
+    reader_routes,
     routes,
 )
 from .endpoints import ExternalService
@@ -34,9 +35,11 @@ from .restrictions import Written
 from .services import Daemon, daemons
 from .smtpd import SmtpServer, read_milters, smtp_servers
 from .tables import (
+    ListFile,
     ProxiedTable,
     ProxyApproval,
     TableReference,
+    list_files,
     proxied_tables,
     proxy_approval,
     table_references,
@@ -155,6 +158,19 @@ class Postfix:
         return routes(self.config, self.daemons, clients)
 
     @functools.cached_property
+    def routes_as_read(self) -> tuple[Route, ...]:
+        """:attr:`routes` as the daemons that read the transport settings see them: the
+        ``-o`` overrides of trivial-rewrite and local(8) services count, and main.cf's
+        mailbox_transport and fallback_transport only while a local(8) service that mail
+        reaches takes them (semantics.delivery.reader_routes)."""
+        return reader_routes(
+            self.config,
+            self.daemons,
+            self.routes,
+            lambda daemon: self.delivers_with(daemon.name),
+        )
+
+    @functools.cached_property
     def proxied_tables(self) -> tuple[ProxiedTable, ...]:
         """The proxy: tables the configuration reads or writes."""
         return proxied_tables(self.config, self.daemons)
@@ -164,6 +180,12 @@ class Postfix:
         """Every lookup table a program opens, with where the configuration names it
         (semantics.tables.table_references)."""
         return table_references(self.config, self.daemons)
+
+    @functools.cached_property
+    def list_files(self) -> tuple[ListFile, ...]:
+        """Every ``/file/name`` item of a match list a program builds
+        (semantics.tables.list_files)."""
+        return list_files(self.config, self.daemons)
 
     def proxy_approval(self, write: bool) -> ProxyApproval:
         """What proxymap (``write``: proxywrite) serves, as its service reads main.cf."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import attrs
 
+from ..kb import Version
 from ..values import split_list
 from .configuration import Configuration, MatchList
 
@@ -17,6 +18,20 @@ def sasl_options(value: str | None) -> frozenset[str]:
     """A ``*_sasl_*security_options`` value as name_mask_opt() reads it (xsasl_cyrus_security.c,
     xsasl_dovecot_server.c): words separated by commas and blanks, compared in lower case."""
     return frozenset(token.text.lower() for token in split_list(value or ""))
+
+
+def dovecot_socket(path: str, version: Version) -> str | None:
+    """smtpd_sasl_path as the Dovecot client connects to it (xsasl_dovecot_server.c,
+    xsasl_dovecot_server_connect()): from Postfix 2.6 on, ``inet:host:port`` is a TCP
+    endpoint (None) and a leading ``unix:`` is dropped; before, the whole value is the
+    socket's path.  A relative path is taken from the daemon's working directory,
+    queue_directory."""
+    path = path.strip()
+    if version[:2] < (2, 6):
+        return path
+    if path.startswith("inet:"):
+        return None
+    return path.removeprefix("unix:")
 
 
 def mechanism_filter(config: Configuration, name: str) -> MatchList | None:

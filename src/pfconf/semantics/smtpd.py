@@ -26,6 +26,7 @@ from .restrictions import (
     restriction_classes,
     words,
 )
+from .sasl import dovecot_socket
 from .services import Daemon
 
 #: Where smtpd finds a server certificate, in the order smtpd.c (pre_jail_init) looks: with
@@ -234,6 +235,19 @@ class SmtpServer:
     @functools.cached_property
     def auth(self) -> Auth:
         return server_auth(self.config.value, self.tls)
+
+    @functools.cached_property
+    def dovecot_socket(self) -> str | None:
+        """The UNIX-domain socket this smtpd connects to for AUTH, smtpd_sasl_path as
+        sasl.dovecot_socket() reads it: only when some session offers AUTH (smtpd.c runs
+        smtpd_sasl_activate() for it, which connects) and smtpd_sasl_type is ``dovecot``
+        (xsasl_server_init() compares the name exactly).  None otherwise: Cyrus's
+        smtpd_sasl_path names an application, not a socket."""
+        if self.auth.state == "none":
+            return None
+        if (self.config.value("smtpd_sasl_type") or "").strip() != "dovecot":
+            return None
+        return dovecot_socket(self.config.value("smtpd_sasl_path") or "", self.config.version)
 
     @functools.cached_property
     def restriction_classes(self) -> frozenset[str]:

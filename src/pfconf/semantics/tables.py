@@ -226,6 +226,21 @@ class TableReference:
         return self.table.text
 
 
+@attrs.frozen
+class ListFile:
+    """A ``/file/name`` item of a match list (``mynetworks = /etc/postfix/networks``): the
+    program reads the file's lines as more items of the list when it builds the list, and
+    takes a file it cannot open as an item whose every match fails (util/match_list.c,
+    match_list_parse(): a "nofile" surrogate table).  ``path`` is the item without its
+    ``!`` negations; the other fields as in TableReference."""
+
+    parameter: str
+    path: str
+    word: str
+    written: Written
+    daemon: Daemon | None = None
+
+
 def _opened(table: LookupTable, proxied: bool = False) -> list[tuple[LookupTable, bool]]:
     """The tables a reference opens: itself, and the tables inside ``proxy:``, ``pipemap:``
     and ``unionmap:`` (whose members are tables; randmap's are plain results)."""
@@ -272,8 +287,21 @@ class _Scanner:
 
     def __init__(self) -> None:
         self.found: list[TableReference] = []
+        self.files: list[ListFile] = []
         self._seen: set[tuple[object, ...]] = set()
         self._types = _known_types()
+
+    def add_file(self, parameter: str, word: str, written: Written, daemon: Daemon | None) -> None:
+        """A match list's word, when it is a ``/file/name`` item."""
+        path = word.lstrip("!")
+        if not path.startswith("/"):
+            return
+        key = ("file", parameter, word, id(written.origin), written.span)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        owner = daemon if isinstance(written.origin, Override) else None
+        self.files.append(ListFile(parameter, path, word, written, owner))
 
     def add(
         self,
@@ -374,8 +402,11 @@ def _scan_view(
             continue
         if not (config.value(name) or "").strip():
             continue
+        match_list = config.reads_as_match_list(name)
         for word, written in words(config, name):
             scanner.add(name, word, written, access, daemon)
+            if match_list:
+                scanner.add_file(name, word, written, daemon)
 
 
 def _scan_restrictions(scanner: _Scanner, config: Configuration, daemon: Daemon | None) -> None:
@@ -409,7 +440,19 @@ _OPEN_ON_REQUEST = frozenset({"proxymap"})
 def table_references(
     config: Configuration, daemons: tuple[Daemon, ...]
 ) -> tuple[TableReference, ...]:
-    """Every lookup table the configuration makes a program open, with where it is named.
+    """Every lookup table the configuration makes a program open (see :func:`_scan`)."""
+    return tuple(_scan(config, daemons).found)
+
+
+def list_files(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[ListFile, ...]:
+    """Every ``/file/name`` item of the match lists a program builds, found as the tables
+    are (see :func:`_scan`)."""
+    return tuple(_scan(config, daemons).files)
+
+
+def _scan(config: Configuration, daemons: tuple[Daemon, ...]) -> _Scanner:
+    """Every lookup table the configuration makes a program open, with where it is named,
+    and the ``/file/name`` items of the match lists among them.
 
     main.cf's settings (and the defaults) are read as every program reads them; then each
     running daemon with ``-o`` overrides is read with them, adding what its overrides name
@@ -439,4 +482,4 @@ def table_references(
     for daemon in started:
         if daemon.overrides and daemon.program not in _OPEN_ON_REQUEST:
             _scan_view(scanner, daemon.config, names, daemon, readers, running)
-    return tuple(scanner.found)
+    return scanner

@@ -28,10 +28,6 @@ from ...location import Location
 from ...rule import register
 from .common import LiveRule
 
-#: Days before a certificate's end from which LIVE013 warns.  A constant: pflint's settings
-#: carry no per-rule values yet; the issue asks for it to become configurable.
-EXPIRY_WARNING_DAYS = 30
-
 #: The smallest RSA key LIVE015 leaves alone (NIST SP 800-57 part 1: 2048 bits).
 MIN_RSA_BITS = 2048
 
@@ -423,7 +419,8 @@ class TlsCertificateExpiry(TlsRule):
     ## What it finds
     A certificate in a file a running service presents (certificate and chain files,
     intermediates included) that has expired (an error), or expires within 30 days (a
-    warning).  The 30 days are a constant of pflint for now (`EXPIRY_WARNING_DAYS`).
+    warning).  The 30 days are pflint's default: `--certificate-expiry-days N` or
+    `certificate-expiry-days = N` in the settings file chooses another number.
 
     ## Why it matters
     Postfix loads an expired certificate without a word; the clients that verify it then
@@ -466,11 +463,11 @@ class TlsCertificateExpiry(TlsRule):
                         f"{file.parameter}: the certificate {subject} in {file.path} "
                         f"expired on {day}",
                     )
-                elif end - now < EXPIRY_WARNING_DAYS * 86400:
+                elif end - now < ctx.certificate_expiry_days * 86400:
                     self.once(
                         file.where,
                         f"{file.parameter}: the certificate {subject} in {file.path} "
-                        f"expires on {day}, within {EXPIRY_WARNING_DAYS} days",
+                        f"expires on {day}, within {ctx.certificate_expiry_days} days",
                         severity="warning",
                     )
 
