@@ -250,6 +250,8 @@ def test_every_place_a_table_is_named_is_found():
         "  -o smtp_sasl_password_maps=hash:/etc/not_read_by_smtpd\n"
         "cleanup unix n - y - 0 cleanup\n"
         "  -o header_checks=regexp:/etc/cleanup_checks\n"
+        "rewrite unix - - y - - trivial-rewrite\n"
+        "verify unix - - y - 1 verify\n"
         "relay unix - - y - - smtp\n"
         "  -o smtp_sasl_password_maps=hash:/etc/relay_passwd\n",
         "master",

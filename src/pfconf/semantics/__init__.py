@@ -7,6 +7,8 @@ Layers, each built on the one before:
 - :mod:`.services`: the daemons master(8) runs, with their columns and ports, and
   :mod:`.programs`: each command line as its daemon's getopt reads it, and what the
   program demands of its service;
+- :mod:`.readers`: which program reads which parameter, by release (Daemon.reads and
+  Daemon.affected_by ask it for a service);
 - :mod:`.restrictions`: smtpd's restriction lists, classes and arguments bound;
 - :mod:`.smtpd`: per SMTP server, TLS and AUTH offered;
 - :mod:`.model`: the whole: :class:`Postfix` ties them together.

@@ -14,7 +14,8 @@ import posixpath
 import attrs
 
 from ..model import Override, Service
-from ..values import alldig, host_port, split_list
+from ..values import alldig, find_references, host_port, split_list
+from . import readers
 from .configuration import Configuration
 from .programs import CommandLine, Program, command_line, program
 
@@ -151,6 +152,52 @@ class Daemon:
         """Whether master ever starts the daemon (not disabled; postlogd only when programs
         log through it)."""
         return _started(self)
+
+    def reads(self, name: str) -> bool | None:
+        """Whether the daemon's program reads parameter ``name`` by name, in the
+        configuration's release (semantics.readers: its configuration tables and calls, or
+        a name it builds from its service's, like pipe's ``<service>_time_limit``).  None
+        when pfconf does not know the program or the name."""
+        return readers.reads(self.program, name, self.config.version, self.name)
+
+    def affected_by(self, name: str) -> bool | None:
+        """Whether a setting of ``name`` can change what this daemon does: it reads the name
+        (reads()), or ``$name`` is in the value, as this service sees it, of something it
+        reads (a parameter, or for smtpd a restriction class), at any depth: the daemon
+        expands such values with its own settings, -o overrides included.  None when
+        reads() does not know."""
+        direct = self.reads(name)
+        if direct or name in self._referenced:
+            return True
+        return direct
+
+    @functools.cached_property
+    def _referenced(self) -> frozenset[str]:
+        """The names ``$name`` brings into the values this daemon reads (see affected_by).
+        Both branches of ``${x?y}`` and ``${x:y}`` count: more names, never fewer."""
+        config = self.config
+        version = config.version
+        if not readers.known_program(self.program):
+            return frozenset()
+        pending = [n for n in config.kb.names(version) if self.reads(n)]
+        if "smtpd_restriction_classes" in pending:
+            # smtpd (and proxymap from 3.11) looks up each class's value by its name
+            classes = config.value("smtpd_restriction_classes") or ""
+            pending += [token.text for token in split_list(classes)]
+        seen: set[str] = set()
+        found: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            raw = config.raw(name)
+            if not raw or "$" not in raw:
+                continue
+            for reference in find_references(raw):
+                found.add(reference.name)
+                pending.append(reference.name)
+        return frozenset(found)
 
 
 def daemons(config: Configuration) -> tuple[Daemon, ...]:

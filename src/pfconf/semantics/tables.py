@@ -19,6 +19,7 @@ from ..kb import Version, load_table
 from ..model import Override
 from ..values import LookupTable, find_tables, parse_table, split_list, strip_braces
 from .configuration import Configuration, Origin
+from .readers import read_by_any
 from .restrictions import (
     ETRN_LIST,
     LISTS,
@@ -81,7 +82,8 @@ def _in_value(value: str) -> list[LookupTable]:
 def proxied_tables(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[ProxiedTable, ...]:
     """Every proxy: table in main.cf's parameters (those the release knows, and the classes
     of smtpd_restriction_classes) and in the daemons' overrides, expanded in the view of
-    whoever reads them; a table main.cf gives every daemon is listed once."""
+    whoever reads them; a table main.cf gives every daemon is listed once.  An override
+    counts unless its daemon neither reads the name nor expands it (Daemon.affected_by)."""
     classes = {t.text for t in split_list(config.value("smtpd_restriction_classes") or "")}
     result: list[ProxiedTable] = []
     seen: set[tuple[str, str]] = set()
@@ -108,6 +110,8 @@ def proxied_tables(config: Configuration, daemons: tuple[Daemon, ...]) -> tuple[
         scan(config, name, None)
     for daemon in daemons:
         for name in daemon.service.overrides:
+            if daemon.affected_by(name) is False:
+                continue  # -o header_checks=proxy:... on smtpd: smtpd never opens it
             scan(daemon.config, name, daemon)
     return tuple(result)
 
@@ -328,11 +332,32 @@ class _Scanner:
 
 
 def _read_by(name: str, readers: dict[str, list[str]], running: frozenset[str] | None) -> bool:
-    """Whether a program that reads ``name`` is among ``running`` (None: not known)."""
+    """The fallback for names rules/readers.toml does not know: whether a program that
+    reads ``name`` by its prefix (rules/tables.toml [references.readers]; an unprefixed
+    name is taken to be read by every program) is among ``running`` (None: not known)."""
     for prefix, programs in readers.items():
         if name.startswith(prefix):
             return running is None or bool(running & set(programs))
     return True
+
+
+def _read_in_main(
+    config: Configuration, name: str, prefixes: dict[str, list[str]], running: frozenset[str] | None
+) -> bool:
+    """Whether main.cf's setting of ``name`` is read: by a running daemon or a program that
+    may always run (semantics.readers), else by the prefix rule; all when master.cf is not
+    known."""
+    if running is None:
+        return True
+    found = read_by_any(name, config.version, running)
+    return _read_by(name, prefixes, running) if found is None else found
+
+
+def _read_by_daemon(daemon: Daemon, name: str, prefixes: dict[str, list[str]]) -> bool:
+    """Whether ``daemon``'s program reads ``name`` (semantics.readers), else the prefix
+    rule for that program."""
+    found = daemon.reads(name)
+    return _read_by(name, prefixes, frozenset({daemon.program})) if found is None else found
 
 
 def _parameter_lists(config: Configuration) -> list[tuple[str, str]]:
@@ -370,9 +395,10 @@ def _scan_view(
     running: frozenset[str] | None,
 ) -> None:
     for name, access in names:
-        if not _read_by(name, readers, running):
-            continue
-        if daemon is not None and not _read_by(name, readers, frozenset({daemon.program})):
+        if daemon is None:
+            if not _read_in_main(config, name, readers, running):
+                continue
+        elif not _read_by_daemon(daemon, name, readers):
             continue
         if not (config.value(name) or "").strip():
             continue
@@ -404,6 +430,13 @@ def _scan_restrictions(scanner: _Scanner, config: Configuration, daemon: Daemon 
                             item.name)  # fmt: skip
 
 
+#: Programs that open tables only when a client asks for one (proxymap.c, proxy_map_find()):
+#: what their own overrides name is not opened on that account, and proxied_tables() covers
+#: what they are asked for.  proxymap reads alias_maps, virtual_alias_maps... only to expand
+#: proxy_read_maps (proxymap.c, main()).
+_OPEN_ON_REQUEST = frozenset({"proxymap"})
+
+
 def table_references(
     config: Configuration, daemons: tuple[Daemon, ...]
 ) -> tuple[TableReference, ...]:
@@ -424,9 +457,13 @@ def _scan(config: Configuration, daemons: tuple[Daemon, ...]) -> _Scanner:
     main.cf's settings (and the defaults) are read as every program reads them; then each
     running daemon with ``-o`` overrides is read with them, adding what its overrides name
     (directly or through ``$name``).  smtpd's restriction lists are read for each running
-    smtpd service (main.cf alone when master.cf is not known); a ``postscreen_*``,
-    ``smtpd_*``, ``smtp_*``... setting only when master.cf runs that program, and as an
-    ``-o`` only on that program's service (rules/tables.toml, [references]).  Only types
+    smtpd service (main.cf alone when master.cf is not known).  A main.cf setting counts
+    when a program that reads it runs (master.cf runs it, or it is master or a command
+    such as sendmail), and an ``-o`` only when the service's own program reads it
+    (semantics.readers, from the Postfix source: ``-o header_checks`` on an smtpd service
+    is not read, cleanup reads it); for names that data does not know, the name's prefix
+    decides (rules/tables.toml, [references.readers]).  proxymap's own overrides are not
+    scanned: it opens tables when asked (proxied_tables()).  Only types
     Postfix knows (rules/tables.toml [types]) count, so a milter's ``unix:`` socket or an
     IPv6 address is never taken for a table.
     """
@@ -443,6 +480,6 @@ def _scan(config: Configuration, daemons: tuple[Daemon, ...]) -> _Scanner:
     for daemon in smtpds:
         _scan_restrictions(scanner, daemon.config, daemon)
     for daemon in started:
-        if daemon.overrides:
+        if daemon.overrides and daemon.program not in _OPEN_ON_REQUEST:
             _scan_view(scanner, daemon.config, names, daemon, readers, running)
     return scanner

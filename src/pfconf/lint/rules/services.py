@@ -16,7 +16,7 @@ from typing import Any
 from ...expand import Expansion
 from ...kb import version_text
 from ...model import Override, split_nameval
-from ...semantics import Daemon, SmtpServer, yes
+from ...semantics import Daemon, SmtpServer, readers, yes
 from ...semantics.programs import Option
 from ...semantics.restrictions import LISTS, Restriction
 from ...values import split_list
@@ -225,6 +225,107 @@ class UnknownOverrideParameter(Rule):
             return f"; {name} is a value of {owner}: write -o {owner}={wanted}"
         close = ctx.kb.close_parameter(name)
         return f"; did you mean {close}?" if close else ""
+
+
+def _programs(names: list[str]) -> str:
+    """``cleanup``, ``cleanup and smtpd``, ``cleanup, smtpd and trivial-rewrite``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+@register
+class OverrideNotRead(Rule):
+    """
+    ## What it finds
+    An `-o name=value` on a master.cf service whose program never reads `name` in the
+    target release: `-o header_checks=...` on an smtpd service, say, where cleanup(8) is the
+    program that reads `header_checks`.  Which program reads which parameter comes from
+    the Postfix source (`rules/readers.toml`).
+
+    Not reported: a name the data does not know (a name of your own, a `<service>_...`
+    name, an unknown one: MST002 looks at those); a name every program reads
+    (`myhostname`, `syslog_name`...); a service whose program pfconf does not know; a
+    name that another value the program reads expands as `$name` (in that service's
+    view, restriction classes included), since the program then uses it; and a name
+    that starts like the settings of a database table named in the configuration
+    (`ldap:prefix` makes `prefix_...` names its settings).
+
+    ## Why it matters
+    An `-o` changes the settings of that service's processes only.  A program that does
+    not read the name goes on as before, and the program that does read it (cleanup, for
+    header_checks) runs as its own service with main.cf's value.  The line looks like it
+    does something, say turning off header checks for mail from a content filter, while
+    it does nothing.
+
+    ## Postfix source
+    - An `-o name=value` goes into the daemon's own copy of the configuration:
+      `src/master/single_server.c`, `single_server_main()` (`mail_conf_update()`), and
+      the other skeletons in `src/master/`.
+    - A daemon reads the parameters of the configuration tables its code reaches, and
+      every daemon those of `src/global/mail_params.c`, `mail_params_init()`; per program
+      and release in `rules/readers.toml` (made by tools/gen_readers.py).
+    - header_checks, for one, is in cleanup's table: `src/cleanup/cleanup_init.c`,
+      `cleanup_pre_jail()` opens it; smtpd's tables do not name it
+      (`src/smtpd/smtpd.c`, `main()`).
+    - A `$name` in a value is expanded from the program's own settings, -o overrides
+      included: `src/global/mail_conf.c`, `mail_conf_eval()`.
+    - A database table's client reads `<prefix>_<setting>` from the settings of the
+      program that opens it: `src/global/cfg_parser.c`, `cfg_parser_alloc()`.
+
+    ## Example
+    ```
+    127.0.0.1:10025 inet n - n - - smtpd
+      -o content_filter=
+      -o header_checks=
+    ```
+
+    ## Use instead
+    ```
+    127.0.0.1:10025 inet n - n - - smtpd
+      -o content_filter=
+      -o receive_override_options=no_header_body_checks
+    ```
+    (smtpd reads receive_override_options and tells cleanup to skip the checks for that
+    mail), or set the parameter on the service of the program that reads it, or in
+    main.cf.
+
+    ## Fix
+    Remove the line, or move the setting where its program reads it.
+    """
+
+    code = "MST014"
+    name = "override-not-read"
+    severity = "warning"
+    summary = "-o override of a parameter the service's program does not read"
+
+    def check(self, ctx: Context) -> None:
+        if not _real(ctx):
+            return
+        version = ctx.target
+        # a database table's settings are <prefix>_<setting> names (ldap:prefix), which its
+        # client reads whatever program opens the table (global/cfg_parser.c)
+        prefixes = NameSpace(ctx).dbms_prefixes
+        for daemon in ctx.postfix.daemons:
+            if readers.kind(daemon.program) != "daemon" or not daemon.started:
+                continue
+            for override in daemon.overrides:
+                name = override.name
+                if not ctx.kb.known(name, version) or daemon.affected_by(name) is not False:
+                    continue
+                if any(name.startswith(prefix) for prefix in prefixes):
+                    continue
+                who = readers.who(name, version)
+                if not who:
+                    continue
+                # proxymap reads alias_maps, local_recipient_maps... only to expand the
+                # default of proxy_read_maps (proxymap.c, main()): no place to set them
+                who = [p for p in who if p != "proxymap"] or who
+                where = f"the {who[0]} service" if len(who) == 1 else "their services"
+                verb = "reads" if len(who) == 1 else "read"
+                self.report(
+                    at.option(daemon, override),
+                    f"{name} has no effect on {daemon.program}: {_programs(who)} {verb} it; "
+                    f"set it on {where} or in main.cf",
+                )
 
 
 @register
