@@ -773,6 +773,13 @@ class AliasesNotBuilt(LiveRule):
     summary = "an alias database is missing or older than its source: run newaliases"
 
     def check(self, ctx: Context) -> None:
+        # without a local(8) service the readers are smtpd and proxymap (local_recipient_maps)
+        local = bool(self.model(ctx).running("local"))
+        effect = (
+            "local delivery defers mail that needs an alias"
+            if local
+            else "every lookup in it fails"
+        )
         for named in _indexed_tables(self, ctx, aliases=True):
             missing = _missing_database(self, ctx, named)
             if missing is not None:
@@ -782,8 +789,7 @@ class AliasesNotBuilt(LiveRule):
                 self.report(
                     named.where,
                     f"{named.shown}: the alias database {database} {problem}"
-                    f"{_source_note(self, ctx, named)}: local delivery defers mail that "
-                    "needs an alias; run newaliases",
+                    f"{_source_note(self, ctx, named)}: {effect}; run newaliases",
                 )
                 continue
             stale = _out_of_date(self, ctx, named)
