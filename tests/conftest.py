@@ -16,6 +16,16 @@ CORPUS = ROOT / "corpus"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# The knowledge base's cache (pfconf.cache) goes to a directory of this run, for the tests'
+# own processes and the pflint and pfedit they start: never into the user's home.
+if "PFCONF_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["PFCONF_CACHE_DIR"] = tempfile.mkdtemp(prefix="pfconf-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["PFCONF_CACHE_DIR"], True)
+
 # The end-to-end harness's fixtures (sandbox, fake_dns, smtp_sink, scratch_postfix).
 pytest_plugins = ["harness.fixtures"]
 

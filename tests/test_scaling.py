@@ -9,6 +9,7 @@ stays the same.  benchmarks/scaling.py prints the times.
 from __future__ import annotations
 
 import difflib
+import itertools
 from pathlib import Path
 
 import pytest
@@ -88,31 +89,30 @@ def test_known_names_are_listed_once_per_run(tmp_path, monkeypatch):
 
 
 class _Reads:
-    """Counts what is handed to Lark (calls and characters) and how many entries are read."""
+    """Counts what is handed to the parser (calls and characters) and how many entries are read."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        import lark
-
         import pfconf.model
+        from pfconf.syntax import parser
 
         self.parses = 0
         self.characters = 0
         self.longest = 0
         self.entries = 0
-        parse = lark.Lark.parse
+        parse = parser._parse
         split_nameval = pfconf.model.split_nameval
 
-        def counting_parse(parser, text, *args, **kw):  # type: ignore[no-untyped-def]
+        def counting_parse(source, *args, **kw):  # type: ignore[no-untyped-def]
             self.parses += 1
-            self.characters += len(text)
-            self.longest = max(self.longest, len(text))
-            return parse(parser, text, *args, **kw)
+            self.characters += len(source)
+            self.longest = max(self.longest, len(source))
+            return parse(source, *args, **kw)
 
         def counting_split(logical):  # type: ignore[no-untyped-def]
             self.entries += 1
             return split_nameval(logical)
 
-        monkeypatch.setattr(lark.Lark, "parse", counting_parse)
+        monkeypatch.setattr(parser, "_parse", counting_parse)
         monkeypatch.setattr(pfconf.model, "split_nameval", counting_split)
 
     def reset(self) -> None:
@@ -178,40 +178,50 @@ def test_an_edit_reads_again_only_the_lines_around_it(monkeypatch, count):
     assert fresh.nodes == editor.doc.nodes and _lines(fresh.nodes) == _lines(editor.doc.nodes)
 
 
-def test_a_large_file_is_parsed_in_pieces(monkeypatch):
-    """Lark builds its tree a piece of the file at a time: that tree is what took gigabytes
-    for a 50 MB main.cf."""
+def test_a_large_file_is_read_in_one_pass(monkeypatch):
+    """The parser makes nodes as it goes (no tree of the whole file first, which once took
+    gigabytes for a 50 MB main.cf): one call, and every line in its place."""
     from pfconf import loads
 
     text = "".join(f"relay_class_{n}_limit = {n}\n    , {n}\n" for n in range(40_000))
     reads = _Reads(monkeypatch)
     doc = loads(text)
-    assert reads.parses > 1 and reads.longest < len(text) / 2
+    assert reads.parses == 1
     assert doc.dumps() == text and doc.nodes[-1].line == 80_000 - 1
 
 
-def test_pieces_read_like_the_whole(monkeypatch):
+def test_pieces_read_like_the_whole():
     """Cut before every entry, every file of the corpus reads as in one piece, line numbers
-    and errors included."""
+    and errors included: the editor re-reads a window of lines that starts with an entry."""
     from conftest import CORPUS
 
     from pfconf import ParseError, loads
-    from pfconf.syntax import parser
+    from pfconf.syntax.parser import parse_lines
 
     paths = sorted(CORPUS.rglob("*.cf"))
     assert paths
     for path in paths:
         kind = "master" if "master" in path.name else "main"
         text = path.read_bytes().decode("utf-8", "surrogateescape")
-        results = []
-        for chunk in (parser.CHUNK, 1):
-            monkeypatch.setattr(parser, "CHUNK", chunk)
-            try:
-                nodes = loads(text, kind).nodes
-                results.append((nodes, _lines(nodes)))
-            except ParseError as exc:
-                results.append((str(exc), exc.line, exc.column))
-        assert results[0] == results[1], path
+        lines = text.splitlines(keepends=True)
+        try:
+            whole: object = (loads(text, kind).nodes, _lines(loads(text, kind).nodes))
+        except ParseError as exc:
+            whole = (str(exc), exc.line, exc.column)
+        cuts = [n for n, line in enumerate(lines) if line[:1] not in tuple(" \t\v\f\r\n#")]
+        cuts = sorted({0, *cuts, len(lines)})
+        nodes: list[object] = []
+        pieces: object
+        try:
+            for start, end in itertools.pairwise(cuts):
+                nodes += parse_lines("".join(lines[start:end]), kind, None, start + 1)
+            doc = loads("", kind)
+            doc = type(doc)(tuple(nodes))
+            doc.validate()
+            pieces = (doc.nodes, _lines(doc.nodes))
+        except ParseError as exc:
+            pieces = (str(exc), exc.line, exc.column)
+        assert pieces == whole, path
 
 
 def _lines(nodes):  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ returned MainCf or MasterCf answers what Postfix would make of it.
 
 from __future__ import annotations
 
-import gc
 import os
 from typing import Literal, overload
 
@@ -72,22 +71,13 @@ def loads(data: bytes | str, kind: str = "main", *, path: str | None = None) -> 
         raise ValueError(f'kind must be "main" or "master", not {kind!r}')
     binary = isinstance(data, (bytes, bytearray))
     text = decode(bytes(data)) if isinstance(data, (bytes, bytearray)) else data
-    # Reading allocates many small objects that all stay alive; the cyclic garbage collector
-    # would rescan them again and again (its passes grow with the live heap), so large files
-    # would cost more per line.  Nothing here creates reference cycles.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        nodes = tuple(parse_lines(text, kind, path))
-        doc: Document
-        if kind == "main":
-            doc = MainCf(nodes, path=path, binary=binary)
-        else:
-            doc = MasterCf(nodes, path=path, binary=binary)
-        doc.validate()
-    finally:
-        if collecting:
-            gc.enable()
+    nodes = tuple(parse_lines(text, kind, path))
+    doc: Document
+    if kind == "main":
+        doc = MainCf(nodes, path=path, binary=binary)
+    else:
+        doc = MasterCf(nodes, path=path, binary=binary)
+    doc.validate()
     return doc
 
 

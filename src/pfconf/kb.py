@@ -10,6 +10,7 @@ import functools
 from typing import Any
 
 from . import _toml as tomllib
+from .cache import cached
 from .resources import rules_dir
 from .spelling import NameIndex, closest
 
@@ -30,12 +31,15 @@ def version_text(version: Version) -> str:
 
 @functools.cache
 def load_table(name: str) -> dict[str, Any]:
-    """One TOML file of rules/ (``parameters``, ``restrictions``, ``dnsbl``...), or {} if absent."""
+    """One TOML file of rules/ (``parameters``, ``restrictions``, ``dnsbl``...), or {} if absent.
+
+    Read when first asked for, and from pfconf.cache when that holds these very bytes."""
     path = rules_dir() / f"{name}.toml"
-    if not path.is_file():
+    try:
+        source = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
         return {}
-    with open(path, "rb") as handle:
-        return tomllib.load(handle)
+    return cached(f"kb-{name}", source, lambda: tomllib.loads(source.decode("utf-8")))
 
 
 @functools.cache

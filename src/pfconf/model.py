@@ -117,7 +117,7 @@ def split_nameval(logical: str) -> tuple[str | None, int, int, int, int]:
     return None, name_start, name_end, value_start, j
 
 
-@attrs.frozen(slots=False)
+@attrs.frozen
 class Parameter:
     """What Postfix reads from one main.cf entry: name, value and where each part is.
 
@@ -150,6 +150,13 @@ class Parameter:
     @property
     def value(self) -> str:
         """The value Postfix uses: the joined logical line after ``=``, trimmed, ``$name`` unexpanded."""
+        node = self.node
+        if node.equals and not node.inner:
+            # One physical line with its "=": the value is the head line's value text, which
+            # starts with no blank, up to a NUL, trailing blanks trimmed (split_nameval()
+            # would find the same, without the logical line and its map of offsets, which
+            # cost more than the rest of reading the entry).
+            return _cut_nul(node.head_value).rstrip(ISSPACE)
         _, logical, _, _, vs, ve = self._reading
         return logical[vs:ve]
 
@@ -253,6 +260,10 @@ class MainCf:
     def validate(self) -> None:
         """Raise ParseError for the first entry Postfix would refuse (needs the logical line)."""
         for entry in self.entries:
+            if entry.node.equals:
+                # "=" on the head line, after a name the grammar read: split_nameval() cannot
+                # fail, whatever the continuation lines hold.
+                continue
             try:
                 _ = entry._reading  # reading a bad entry raises its ParseError
             except ParseError as exc:

@@ -1,202 +1,151 @@
-"""Turn main.cf and master.cf text into syntax nodes with the Lark grammars in grammar/.
+"""Turn main.cf and master.cf text into syntax nodes with the grammars in grammar/.
 
-This is the one module that sees Lark: its trees and exceptions stop here, and callers get
+Lark compiles grammar/*.lark into LALR(1) tables at development time (tools/gen_parser.py
+writes them to _tables.py); this module drives those tables.  Importing Lark and analysing
+the grammars took longer than linting a small file, and Lark's tree, built and then turned
+into nodes, cost more than the nodes themselves.  Here the nodes are made as the parser goes:
+a comment, blank or continuation line becomes its node when it is shifted, and an entry when
+its rule is reduced.
+
+Every terminal is a whole physical line (see grammar/common.lark), so the lexer is one
+regular expression over the text and a line's number is its token's position.  Callers get
 pfconf.syntax.nodes objects or a pfconf.errors.ParseError.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from pathlib import Path
-from typing import Any, cast
-
-import lark
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import ParseError
-from ..resources import grammar_dir
+from ._tables import MAIN_HEAD_PARTS, TABLES
 from .nodes import (
     BlankLine,
     CommentLine,
     ContinuationLine,
     Entry,
     Inner,
-    MainNode,
-    MasterNode,
     Orphan,
     ServiceEntry,
 )
 
+_BLANKS = " \t\v\f\r"
 
-@functools.cache
-def _parser(kind: str) -> lark.Lark:
-    # Built once per process: LALR tables for these small grammars take a few milliseconds, but
-    # lint and edit runs parse many files.
-    path = Path(grammar_dir()) / f"{kind}.lark"
-    return lark.Lark.open(
-        str(path),
-        parser="lalr",
-        lexer="contextual",
-        strict=True,
-        maybe_placeholders=False,
-        propagate_positions=False,
-    )
+#: A line no terminal matches: the syntax error (only main.cf has lines that can be one).
+_ERROR = "ERROR"
 
 
-class _Lines:
-    """Per-parse state shared by the tree builders: where the text ends, its line ending, and
-    the line number of its first line in the file."""
+class _Grammar:
+    """One grammar's tables and lexer, made ready for the driver once per process."""
 
-    def __init__(self, text: str, appended_eol: bool, first_line: int = 1) -> None:
-        self.end = len(text)
-        self.appended_eol = appended_eol
-        self.offset = first_line - 1
-
-    def eol(self, token: lark.Token) -> str:
-        # The loader appended the final "\n" when the file had none; it is not the user's.
-        if self.appended_eol and token.end_pos == self.end:
-            return ""
-        return "\n"
-
-    def number(self, token: lark.Token) -> int:
-        return (token.line or 0) + self.offset
-
-
-def _split_cr(parts: list[str], eol: str) -> tuple[list[str], str]:
-    """Move the ``\\r`` of a CRLF line ending from the line's last text into its ending."""
-    if eol == "\n" and parts and parts[-1].endswith("\r"):
-        parts[-1] = parts[-1][:-1]
-        return parts, "\r\n"
-    return parts, eol
+    def __init__(self, kind: str) -> None:
+        table = TABLES[kind]
+        self.kind = kind
+        self.states: tuple[dict[str, int], ...] = table["states"]
+        self.rules: tuple[tuple[str, int], ...] = table["rules"]
+        self.start: int = table["start"]
+        self.accept: int = table["accept"]
+        patterns = dict(table["terminals"])
+        if kind == "main":
+            # The same language as HEAD, with a group for each part of the line.
+            patterns["HEAD"] = MAIN_HEAD_PARTS
+        # The commonest lines first; the kinds never overlap, so the order changes nothing
+        # else.  A line that fits none is caught whole, to be reported.
+        order = ["HEAD", "CONT", "COMMENT", "BLANK"]
+        assert sorted(order) == sorted(patterns), "a terminal the driver does not know"
+        alternatives = [f"(?P<{name}>{patterns[name]})" for name in order]
+        alternatives.append(f"(?P<{_ERROR}>[^\\n]*\\n)")
+        self.lexer = re.compile("|".join(alternatives))
+        self.head_group = self.lexer.groupindex["HEAD"]
 
 
-Gap = CommentLine | BlankLine
+_GRAMMARS: dict[str, _Grammar] = {}
 
 
-def _inner_line(lines: _Lines, tree: lark.Tree[Any]) -> Inner:
-    kind = tree.data
-    tokens = cast(list[lark.Token], tree.children)  # an inner line's children are all tokens
-    first = tokens[0]
-    parts, eol = _split_cr([str(t) for t in tokens[:-1]], lines.eol(tokens[-1]))
-    if kind == "comment_line":
-        return CommentLine(parts[0], eol, line=lines.number(first))
-    if kind == "blank_line":
-        return BlankLine(parts[0] if parts else "", eol, line=lines.number(first))
-    # value_line / arg_line: INDENT, then the text (one VALUE, or words and blanks)
-    return ContinuationLine(parts[0], "".join(parts[1:]), eol, line=lines.number(first))
+def _grammar(kind: str) -> _Grammar:
+    grammar = _GRAMMARS.get(kind)
+    if grammar is None:
+        grammar = _GRAMMARS[kind] = _Grammar(kind)
+    return grammar
 
 
-def _gap_line(lines: _Lines, tree: lark.Tree[Any]) -> Gap:
-    node = _inner_line(lines, tree)
-    assert not isinstance(node, ContinuationLine)
-    return node
+def _text_eol(line: str, last: bool) -> tuple[str, str]:
+    """A line's text and its ending: ``"\\n"``, ``"\\r\\n"``, or ``""`` for a last line the
+    loader completed (the ``"\\n"`` it appended is not the user's, nor is a ``"\\r"`` before
+    it an ending)."""
+    text = line[:-1]
+    if last:
+        return text, ""
+    if text.endswith("\r"):
+        return text[:-1], "\r\n"
+    return text, "\n"
 
 
-def _gather(lines: _Lines, children: list[Any]) -> tuple[list[Inner], list[Gap]]:
+def _split_indent(text: str) -> tuple[str, str]:
+    rest = text.lstrip(_BLANKS)
+    return text[: len(text) - len(rest)], rest
+
+
+Head = tuple[re.Match[str], int, bool]
+
+
+def _gather(inner: list[Any]) -> tuple[tuple[Inner, ...], list[Any]]:
     """Split an entry's following lines into its own and the stand-alone ones after it.
 
     Postfix's reader consumes comment and blank lines after a value too, but they belong to no
     value; giving them to the document keeps one owner per byte that an editor can move.
     """
-    inner = [_inner_line(lines, child) for child in children]
     last = len(inner)
     while last and not isinstance(inner[last - 1], ContinuationLine):
         last -= 1
-    after = [node for node in inner[last:] if not isinstance(node, ContinuationLine)]
-    return inner[:last], after
+    return tuple(inner[:last]), inner[last:]
 
 
-def _build_main(lines: _Lines, tree: lark.Tree[Any]) -> list[MainNode]:
-    nodes: list[MainNode] = []
-    for child in tree.children:
-        kind = child.data
-        if kind in ("comment_line", "blank_line"):
-            nodes.append(_gap_line(lines, child))
-        elif kind == "orphan":
-            nodes.extend(_orphan(lines, child))
-        else:
-            tokens: list[lark.Token] = []
-            rest: list[Any] = []
-            for item in child.children:
-                if isinstance(item, lark.Token):
-                    tokens.append(item)
-                else:
-                    rest.append(item)
-            nodes.extend(_entry(lines, tokens, rest))
-    return nodes
-
-
-def _orphan(lines: _Lines, tree: lark.Tree[Any]) -> list[Orphan | Gap]:
-    own, after = _gather(lines, tree.children)
-    return [Orphan(tuple(own), line=own[0].line), *after]
-
-
-def _entry(lines: _Lines, tokens: list[lark.Token], rest: list[Any]) -> list[MainNode]:
-    name = str(tokens[0])
-    before_eq = equals = after_eq = value = ""
-    seen_eq = False
-    for token in tokens[1:-1]:
-        if token.type == "EQUAL":
-            equals = "="
-            seen_eq = True
-        elif token.type == "SP":
-            if seen_eq:
-                after_eq = str(token)
-            else:
-                before_eq = str(token)
-        else:
-            value = str(token)
-    parts = [before_eq, equals, after_eq, value]
-    # The "\r" of a CRLF ending sits in the last non-empty part of the head line.
-    last = max((i for i, p in enumerate(parts) if p), default=-1)
-    if last >= 0:
-        tail, eol = _split_cr([parts[last]], lines.eol(tokens[-1]))
-        parts[last] = tail[0]
-    else:
-        name_parts, eol = _split_cr([name], lines.eol(tokens[-1]))
-        name = name_parts[0]
-    own, after = _gather(lines, rest)
-    entry = Entry(
-        name, parts[0], parts[1], parts[2], parts[3], eol, tuple(own), line=lines.number(tokens[0])
+def _build_entry(children: list[Any], head_group: int) -> list[Any]:
+    match, line, last = children[0]
+    name, before_eq, equals, after_eq, value = match.group(
+        head_group + 1, head_group + 2, head_group + 3, head_group + 4, head_group + 5
     )
-    result: list[MainNode] = [entry]
-    result.extend(after)
-    return result
+    # "=" and what follows it are an optional group: None when the line has no "="
+    parts = [before_eq, equals or "", after_eq or "", value or ""]
+    eol = ""
+    if not last:
+        eol = "\n"
+        # The "\r" of a CRLF ending sits at the end of the last part that has text.
+        for index in (3, 2, 1, 0):
+            if parts[index]:
+                if parts[index].endswith("\r"):
+                    parts[index] = parts[index][:-1]
+                    eol = "\r\n"
+                break
+    own, after = _gather(children[1:])
+    entry = Entry(name, parts[0], parts[1], parts[2], parts[3], eol, own, line)
+    return [entry, *after]
 
 
-def _build_master(lines: _Lines, tree: lark.Tree[Any]) -> list[MasterNode]:
-    nodes: list[MasterNode] = []
-    for child in tree.children:
-        kind = child.data
-        if kind in ("comment_line", "blank_line"):
-            nodes.append(_gap_line(lines, child))
-        elif kind == "orphan":
-            nodes.extend(_orphan(lines, child))
-        else:
-            head_tokens = []
-            rest = []
-            for item in child.children:
-                if isinstance(item, lark.Token):
-                    head_tokens.append(item)
-                else:
-                    rest.append(item)
-            parts, eol = _split_cr([str(t) for t in head_tokens[:-1]], lines.eol(head_tokens[-1]))
-            own, after = _gather(lines, rest)
-            nodes.append(
-                ServiceEntry("".join(parts), eol, tuple(own), line=lines.number(head_tokens[0]))
-            )
-            nodes.extend(after)
-    return nodes
+def _build_service(children: list[Any], head_group: int) -> list[Any]:
+    match, line, last = children[0]
+    head, eol = _text_eol(match.group(), last)
+    own, after = _gather(children[1:])
+    return [ServiceEntry(head, eol, own, line), *after]
 
 
-#: Text is handed to Lark in pieces of about this many characters: Lark's tree for a piece is
-#: much larger than the nodes built from it, and building it for a whole 50 MB file at once
-#: took gigabytes.
-CHUNK = 1 << 18
+def _build_orphan(children: list[Any], head_group: int) -> list[Any]:
+    own, after = _gather(children)
+    return [Orphan(own, own[0].line), *after]
 
-# Where a piece may end: before a line that starts a new entry (or service).  Whatever comes
-# before such a line cannot change how it and the lines after it are read.
-_HEAD_LINE = re.compile(r"\n(?=[^ \t\v\f\r\n#])")
+
+def _build_start(children: list[Any], head_group: int) -> list[Any]:
+    return children
+
+
+_BUILDERS: dict[str, Callable[[list[Any], int], list[Any]]] = {
+    "entry": _build_entry,
+    "service": _build_service,
+    "orphan": _build_orphan,
+    "start": _build_start,
+}
 
 
 def parse_lines(text: str, kind: str, path: str | None = None, first_line: int = 1) -> list[Any]:
@@ -209,54 +158,98 @@ def parse_lines(text: str, kind: str, path: str | None = None, first_line: int =
     ``first_line`` is the line number of the text's first line: the editor re-reads a part of
     a file that starts with an entry, and the nodes then carry their lines in the file.
     """
-    if len(text) <= CHUNK:
-        return _parse_piece(text, kind, path, first_line)
-    nodes: list[Any] = []
-    start = 0
-    while start < len(text):
-        found = _HEAD_LINE.search(text, start + CHUNK)
-        end = found.end() if found else len(text)
-        nodes += _parse_piece(text[start:end], kind, path, first_line)
-        first_line += text.count("\n", start, end)
-        start = end
-    return nodes
-
-
-def _parse_piece(text: str, kind: str, path: str | None, first_line: int) -> list[Any]:
     appended = not text.endswith("\n")
     source = text + "\n" if appended else text
-    try:
-        tree = _parser(kind).parse(source)
-    except lark.exceptions.UnexpectedInput as exc:
-        raise _error(source, kind, path, exc, first_line) from None
-    lines = _Lines(source, appended, first_line)
-    if kind == "main":
-        return _build_main(lines, tree)
-    return _build_master(lines, tree)
+    return _parse(source, appended, kind, path, first_line)
+
+
+def _parse(source: str, appended: bool, kind: str, path: str | None, line: int) -> list[Any]:
+    grammar = _grammar(kind)
+    states = grammar.states
+    rules = grammar.rules
+    head_group = grammar.head_group
+    end = len(source)
+    stack = [grammar.start]
+    values: list[Any] = []
+
+    def reduce(rule: int) -> None:
+        origin, size = rules[rule]
+        if size:
+            popped = values[-size:]
+            del values[-size:]
+            del stack[-size:]
+        else:
+            popped = []
+        # Lark's tree semantics: rules named with "_" (and the lists Lark makes for "*")
+        # are spliced into the rule above them; named rules build nodes.
+        first = popped[0] if popped else None
+        if type(first) is list:
+            result = first
+            rest = popped[1:]
+        else:
+            result = []
+            rest = popped
+        for value in rest:
+            if type(value) is list:
+                result.extend(value)
+            else:
+                result.append(value)
+        if origin[0] != "_":
+            result = _BUILDERS[origin](result, head_group)
+        values.append(result)
+        stack.append(states[stack[-1]][origin])
+
+    for match in grammar.lexer.finditer(source):
+        symbol = match.lastgroup
+        last = appended and match.end() == end
+        value: Any
+        if symbol == "HEAD":
+            value = (match, line, last)
+        elif symbol == "CONT":
+            text, eol = _text_eol(match.group(), last)
+            indent, rest = _split_indent(text)
+            value = ContinuationLine(indent, rest, eol, line)
+        elif symbol == "COMMENT":
+            text, eol = _text_eol(match.group(), last)
+            value = CommentLine(text, eol, line)
+        elif symbol == "BLANK":
+            text, eol = _text_eol(match.group(), last)
+            value = BlankLine(text, eol, line)
+        else:
+            raise _error(match.group()[:-1], kind, path, line)
+        while True:
+            action = states[stack[-1]][symbol]
+            if action >= 0:
+                stack.append(action)
+                values.append(value)
+                break
+            reduce(~action)
+        line += 1
+    while stack[-1] != grammar.accept:
+        reduce(~states[stack[-1]]["$END"])
+    result: list[Any] = values[-1]
+    return result
 
 
 _NAME_AT = re.compile(r"[^ \t\v\f\r\n=\x00]*")
+_BLANKS_AT = re.compile(r"[ \t\v\f\r]*")
 
 
-def _error(
-    source: str, kind: str, path: str | None, exc: lark.exceptions.UnexpectedInput, first_line: int
-) -> ParseError:
-    """Name the situation Postfix itself would report, in an administrator's words."""
-    line_no = (exc.line if exc.line > 0 else 1) + first_line - 1
-    column = exc.column if exc.column > 0 else 1
-    start = (
-        source.rfind("\n", 0, exc.pos_in_stream or 0) + 1 if exc.pos_in_stream is not None else 0
-    )
-    end = source.find("\n", start)
-    physical = source[start : end if end >= 0 else len(source)].rstrip("\r")
-    offset = column - 1
-    if kind == "main":
-        if offset == 0:
-            message = "missing parameter name"
-        else:
-            match = _NAME_AT.match(physical)
-            name = match.group(0) if match else physical[:offset].strip()
-            message = f"missing '=' after parameter name \"{name}\""
-    else:
-        message = "unexpected text"
-    return ParseError(message, path=path, line=line_no, column=column, text=physical)
+def _error(physical: str, kind: str, path: str | None, line: int) -> ParseError:
+    """Name the situation Postfix itself would report, in an administrator's words.
+
+    Only a main.cf line that starts with neither a blank nor ``#`` can fit no terminal: one
+    that starts with ``=`` (or a NUL), or a name followed by something other than ``=``.
+    The column is where the head line stops fitting, after the name and its blanks.
+    """
+    physical = physical.removesuffix("\r")
+    name = _NAME_AT.match(physical)
+    name_end = name.end() if name else 0
+    if kind != "main":  # pragma: no cover - every line fits a master.cf terminal
+        return ParseError("unexpected text", path=path, line=line, column=1, text=physical)
+    if name_end == 0:
+        return ParseError("missing parameter name", path=path, line=line, column=1, text=physical)
+    blanks = _BLANKS_AT.match(physical, name_end)
+    column = (blanks.end() if blanks else name_end) + 1
+    message = f"missing '=' after parameter name \"{physical[:name_end]}\""
+    return ParseError(message, path=path, line=line, column=column, text=physical)
