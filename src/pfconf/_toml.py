@@ -8,24 +8,25 @@ from typing import Any, BinaryIO
 from .errors import ReadError
 from .io import read_config
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    # tomli is installed only on Python 3.10 (see pyproject), so mypy may not find it
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
-TOMLDecodeError = tomllib.TOMLDecodeError
+def _tomllib() -> Any:
+    # Imported when a TOML text is read: the knowledge base usually comes from pfconf.cache,
+    # and most lint runs have no settings file.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        # tomli is installed only on Python 3.10 (see pyproject), so mypy may not find it
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    return tomllib
 
 
-# Annotated assignments rather than cast(): tomli is typed where mypy finds it installed (a
-# cast would be redundant) and Any where it does not (Python 3.10 checked from a newer Python).
 def load(handle: BinaryIO) -> dict[str, Any]:
-    data: dict[str, Any] = tomllib.load(handle)
+    data: dict[str, Any] = _tomllib().load(handle)
     return data
 
 
 def loads(text: str) -> dict[str, Any]:
-    data: dict[str, Any] = tomllib.loads(text)
+    data: dict[str, Any] = _tomllib().loads(text)
     return data
 
 
@@ -45,5 +46,5 @@ def load_file_text(path: str) -> tuple[str, dict[str, Any]]:
         raise ReadError(path, f"not UTF-8 text (line {line}); TOML files must be UTF-8") from None
     try:
         return text, loads(text)
-    except TOMLDecodeError as exc:
+    except _tomllib().TOMLDecodeError as exc:
         raise ReadError(path, f"not valid TOML: {exc}") from None

@@ -22,7 +22,6 @@ import marshal
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +80,8 @@ def _write(directory: str, path: str, data: bytes) -> None:
         return
     # mkstemp creates the file 0600; the rename makes it appear whole or not at all, and two
     # processes writing the same entry write the same bytes.
+    import tempfile  # only a miss writes
+
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:

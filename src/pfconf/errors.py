@@ -38,6 +38,10 @@ class ParseError(PfconfError, ValueError):
             where += f":{self.line}"
         return f"{where}: {self.message}"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole (pflint -j hands errors back from its worker processes).
+        return (_parse_error, (self.message, self.path, self.line, self.column, self.text))
+
     def with_path(self, path: str) -> ParseError:
         return ParseError(
             self.message, path=path, line=self.line, column=self.column, text=self.text
@@ -59,6 +63,9 @@ class FileError(PfconfError, OSError):
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path, self.reason, self.errno or 0))
+
 
 class ReadError(FileError):
     """A configuration file pfconf will not read: not a regular file, too large, unreadable."""
@@ -73,3 +80,7 @@ class MissingFile(ReadError, FileNotFoundError):
 
 class WriteError(FileError):
     """A file that could not be replaced; the file on disk is unchanged."""
+
+
+def _parse_error(message: str, path: str | None, line: int, column: int, text: str) -> ParseError:
+    return ParseError(message, path=path, line=line, column=column, text=text)

@@ -54,9 +54,52 @@ class Expansion:
 
 def expand(pattern: str, lookup: Lookup, *, recurse: bool = True) -> Expansion:
     """Expand ``pattern`` with the parameter values ``lookup`` gives, like mac_expand()."""
+    if "$" not in pattern:
+        return Expansion(pattern)
+    key = (pattern, recurse)
+    known = _MEMO.get(key)
+    if known is not None:
+        for asked, found in known:
+            if all(lookup(name) == value for name, value in asked):
+                return _copy(found)
+    asked_now: dict[str, str | None] = {}
+
+    def recording(name: str) -> str | None:
+        value = lookup(name)
+        asked_now.setdefault(name, value)
+        return value
+
     result = Expansion()
-    _Expander(lookup, recurse, result).parse(pattern, 0)
-    return result
+    _Expander(recording, recurse, result).parse(pattern, 0)
+    _remember(key, tuple(asked_now.items()), result)
+    return _copy(result)
+
+
+# Expansions already made, with the values their lookups answered.  A lint expands the same
+# defaults for every service of master.cf, and for every host directory of a run: hundreds of
+# times the same few patterns over the same values.  The expansion of a pattern depends on
+# nothing but the answers to its lookups (which lookups it makes depends on the earlier
+# answers, so when every recorded lookup answers the same, the same lookups are made), so a
+# result is reused when asking its recorded names again gives the same values.
+_MEMO: dict[tuple[str, bool], list[tuple[tuple[tuple[str, str | None], ...], Expansion]]] = {}
+_MEMO_PATTERNS = 8192  # bounds for a long-running process (a language server)
+_MEMO_PER_PATTERN = 16
+
+
+def _remember(
+    key: tuple[str, bool], asked: tuple[tuple[str, str | None], ...], result: Expansion
+) -> None:
+    if len(_MEMO) >= _MEMO_PATTERNS:
+        _MEMO.clear()
+    known = _MEMO.setdefault(key, [])
+    if len(known) >= _MEMO_PER_PATTERN:
+        del known[0]
+    known.append((asked, _copy(result)))
+
+
+def _copy(result: Expansion) -> Expansion:
+    # callers own what they get: the remembered one is never handed out
+    return Expansion(result.text, list(result.undefined), list(result.errors), result.fatal)
 
 
 def _compat_level(text: str) -> tuple[int, int, int] | None:
@@ -108,10 +151,12 @@ class _Expander:
             text, i, depth = stack.pop()
             literal: list[str] = []
             while i < len(text):
-                ch = text[i]
-                if ch != "$":
-                    literal.append(ch)
-                    i += 1
+                if text[i] != "$":
+                    # literal text runs to the next "$" (a lint expands hundreds of values)
+                    dollar = text.find("$", i)
+                    end = len(text) if dollar < 0 else dollar
+                    literal.append(text[i:end])
+                    i = end
                     continue
                 if text[i + 1 : i + 2] == "$":
                     literal.append("$")

@@ -13,7 +13,6 @@ import errno
 import fcntl
 import os
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Union
@@ -179,6 +178,17 @@ LINE_BREAK_LOOKALIKES = frozenset("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 _SERVICE_TYPES = ("unix", "fifo", "inet", "pass", "unix-dgram")
 
 
+def kind_by_name(path: PathLike) -> str | None:
+    """``"master"`` or ``"main"`` when the file's name says which (``master.cf``,
+    ``main.cf.proto``), else None: see :func:`kind_of`."""
+    name = Path(path).name.lower()
+    if "master" in name:
+        return "master"
+    if "main" in name:
+        return "main"
+    return None
+
+
 def kind_of(path: PathLike, data: bytes | None = None) -> str:
     """Which file ``path`` is: ``"master"`` or ``"main"``.
 
@@ -186,10 +196,10 @@ def kind_of(path: PathLike, data: bytes | None = None) -> str:
     does: a first entry like ``smtp inet n - y - - smtpd`` (a service type as second word, no
     ``=`` in the first word) is a master.cf.
     """
-    name = Path(path).name.lower()
-    if "master" in name:
-        return "master"
-    if "main" in name or data is None:
+    by_name = kind_by_name(path)
+    if by_name is not None:
+        return by_name
+    if data is None:
         return "main"
     looked = 0
     for line in decode(data).split("\n"):
@@ -238,6 +248,8 @@ def _write_atomic(name: str, data: bytes) -> None:
         raise WriteError(name, "cannot write: not a regular file")
     if not directory.is_dir():
         raise WriteError(name, f"cannot write: no such directory {directory}", errno.ENOENT)
+    import tempfile  # only writing needs it: kept out of a lint's start-up
+
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -398,6 +410,8 @@ def write_private(path: PathLike, data: bytes, mode: int, owner: tuple[int, int]
     """Replace ``path`` atomically with a file that has ``mode`` and ``owner``, its content
     never readable with a wider mode (a backup of a password table, a built table)."""
     target = os.path.realpath(path)
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", dir=os.path.dirname(target))
     try:
         view = memoryview(data)

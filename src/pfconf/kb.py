@@ -17,8 +17,12 @@ from .spelling import NameIndex, closest
 Version = tuple[int, ...]
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_version(text: str) -> Version:
-    """``"3.9"`` -> (3, 9); ``"3.7.11"`` -> (3, 7, 11).  ValueError for anything else."""
+    """``"3.9"`` -> (3, 9); ``"3.7.11"`` -> (3, 7, 11).  ValueError for anything else.
+
+    Remembered: the knowledge base's versions are a few dozen strings, asked thousands of
+    times a lint."""
     parts = text.strip().split(".")
     if not parts or not all(p.isdigit() for p in parts):
         raise ValueError(f"not a Postfix version: {text!r}")
@@ -50,6 +54,29 @@ def newest_version() -> Version:
     return max((parse_version(v) for v in versions), default=(3, 12))
 
 
+class _Answers:
+    """Answers worked out from one parameters table, for every KnowledgeBase over it: a lint
+    asks thousands of times (every default of every service's view, and each view makes its
+    own KnowledgeBase)."""
+
+    def __init__(self, parameters: dict[str, Any]) -> None:
+        self.parameters = parameters  # held, so that its id is not reused while this lives
+        self.known: dict[tuple[str, Version], bool] = {}
+        self.defaults: dict[tuple[str, Version], str | None] = {}
+        self.names: dict[Version, tuple[str, ...]] = {}
+        self.mentioning: dict[tuple[str, Version], tuple[str, ...]] = {}
+
+
+_ANSWERS: dict[int, _Answers] = {}
+
+
+def _answers(parameters: dict[str, Any]) -> _Answers:
+    found = _ANSWERS.get(id(parameters))
+    if found is None or found.parameters is not parameters:
+        found = _ANSWERS[id(parameters)] = _Answers(parameters)
+    return found
+
+
 class KnowledgeBase:
     """Questions about parameters and restrictions, answered for a target Postfix version."""
 
@@ -61,9 +88,11 @@ class KnowledgeBase:
         self.target = target or self.newest
         # Built on first use and kept: pflint asks for a hint once per unknown name, and
         # rebuilding them each time made a lint run cost (unknown names) x (known names).
-        self._names: dict[Version, tuple[str, ...]] = {}
         self._name_index: dict[Version, NameIndex] = {}
         self._restriction_index: NameIndex | None = None
+        self._answers = _answers(self.parameters)
+        self._known = self._answers.known
+        self._defaults = self._answers.defaults
 
     @property
     def newest(self) -> Version:
@@ -74,6 +103,13 @@ class KnowledgeBase:
 
     def known(self, name: str, version: Version | None = None) -> bool:
         """Whether Postfix ``version`` (default: the target) knows the parameter ``name``."""
+        key = (name, (version or self.target)[:2])
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = self._knows(name, version)
+        return found
+
+    def _knows(self, name: str, version: Version | None) -> bool:
         info = self.parameters.get(name)
         if info is None:
             return False
@@ -88,6 +124,12 @@ class KnowledgeBase:
         """The default that Postfix ``version`` (default: the target) compiles in for
         ``name``, from the newest patch release of that x.y; None when the release computes
         it at run time (``myhostname``, ``mynetworks``) or does not know the parameter."""
+        key = (name, (version or self.target)[:2])
+        if key not in self._defaults:
+            self._defaults[key] = self._compiled_default(name, version)
+        return self._defaults[key]
+
+    def _compiled_default(self, name: str, version: Version | None) -> str | None:
         info = self.parameters.get(name)
         if info is None:
             return None
@@ -142,9 +184,24 @@ class KnowledgeBase:
     def names(self, version: Version | None = None) -> list[str]:
         """Every parameter name Postfix ``version`` (default: the target) knows."""
         version = version or self.target
-        if version not in self._names:
-            self._names[version] = tuple(n for n in self.parameters if self.known(n, version))
-        return list(self._names[version])
+        names = self._answers.names
+        if version not in names:
+            names[version] = tuple(n for n in self.parameters if self.known(n, version))
+        return list(names[version])
+
+    def defaults_mentioning(self, word: str, version: Version | None = None) -> tuple[str, ...]:
+        """The parameters whose default in Postfix ``version`` (default: the target) has
+        ``word`` in it (``compatibility_level``: the defaults that depend on it)."""
+        key = (word, version or self.target)
+        found = self._answers.mentioning.get(key)
+        if found is None:
+            found = tuple(
+                name
+                for name in self.names(key[1])
+                if word in (self.compiled_default(name, key[1]) or "")
+            )
+            self._answers.mentioning[key] = found
+        return found
 
     def name_index(self, version: Version | None = None) -> NameIndex:
         """:meth:`names` indexed for close-spelling lookups (pfconf.spelling)."""

@@ -233,6 +233,11 @@ class MainCf:
 
     def effective(self) -> dict[str, str]:
         """Every parameter the file defines with the value Postfix uses (the last one wins)."""
+        return dict(self._effective)
+
+    @functools.cached_property
+    def _effective(self) -> dict[str, str]:
+        # every view of every service asks: worked out once, each caller gets its own copy
         result: dict[str, str] = {}
         for entry in self.entries:
             result[entry.name] = entry.value
@@ -341,7 +346,7 @@ class Service:
         _check_fields([w.text for w in words], entry, segments, words)
         return segments, words
 
-    @property
+    @functools.cached_property
     def arguments(self) -> tuple[Argument, ...]:
         """Every word of the entry (fields, command, arguments) as split from the logical line."""
         segments, words = self._reading

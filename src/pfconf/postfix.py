@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
-import subprocess
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .errors import PfconfError
 from .kb import parse_version
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: Where Debian, Red Hat and the BSDs put Postfix's administrative programs when they are
 #: not on PATH (root's PATH has /usr/sbin; a user's often does not).
@@ -34,6 +36,8 @@ class PostfixError(PfconfError):
 
 def find_program(name: str) -> str | None:
     """The path of Postfix's program ``name`` (``postconf``, ``postmap``), or None."""
+    import shutil  # this module is imported by every lint; most never run a program
+
     found = shutil.which(name)
     if found:
         return found
@@ -54,6 +58,8 @@ def run(
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``name -c config_dir args...`` (no ``-c`` when ``config_dir`` is None) and return
     what it did, whatever its exit status.  PostfixError when it cannot be started or hangs."""
+    import subprocess
+
     path = find_program(name)
     if path is None:
         raise PostfixError(f"{name} is not installed here (it comes with Postfix)")

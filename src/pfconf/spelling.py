@@ -8,7 +8,6 @@ change which name difflib picks, except when more than LIMIT names could (see ca
 from __future__ import annotations
 
 import bisect
-import difflib
 import functools
 import itertools
 from collections import Counter, defaultdict
@@ -163,6 +162,8 @@ def closest(word: str, indexes: Iterable[NameIndex], cutoff: float) -> str | Non
     names: dict[str, None] = {}
     for index in indexes:
         names.update(dict.fromkeys(index.candidates(word, cutoff)))
+    import difflib  # only a name that is not known needs a hint
+
     matcher = difflib.SequenceMatcher()
     matcher.set_seq2(word)
     bounded = []

@@ -143,6 +143,14 @@ def _explain(code: str) -> None:
     metavar="N",
     help="With --live: warn about a certificate that expires within N days (default 30).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Lint the configurations named in N worker processes "
+    "[default: the number of CPUs]; the output is the same for any N.",
+)
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Explain one rule and exit.")
 @click.option(
@@ -166,6 +174,7 @@ def cli(
     show_diff: bool,
     live: bool,
     certificate_expiry_days: int | None,
+    jobs: int | None,
     list_rules: bool,
     explain: str | None,
     verbose: bool,
@@ -219,7 +228,7 @@ def cli(
         if show_diff:
             raise click.exceptions.Exit(EXIT_CLEAN)
     try:
-        run = lint(files, options)
+        run = lint(files, options, jobs=jobs or _cpus())
     except ReadError as exc:
         raise fail(str(exc))
     except OSError as exc:
@@ -264,6 +273,14 @@ def cli(
         click.echo(output.encode("utf-8", "surrogateescape"), nl=False)
     threshold = severity_threshold or settings.severity_threshold or "info"
     raise click.exceptions.Exit(exit_status(findings, threshold))
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (a container or taskset may allow fewer than the
+    machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _first_set(*values: int | None) -> int:

@@ -10,8 +10,6 @@ import os
 from collections import Counter
 from typing import Any
 
-import tomli_w
-
 from .. import _toml as tomllib
 from ..errors import ReadError
 from ..io import write_atomic
@@ -47,6 +45,8 @@ def write_baseline(path: str, findings: list[Finding]) -> int:
         "# pflint baseline: findings accepted when it was written.  `pflint --baseline FILE`\n"
         "# reports only findings beyond these.  Keyed by file, rule and parameter or service.\n"
     )
+    import tomli_w  # only --write-baseline writes TOML
+
     write_atomic(path, (header + tomli_w.dumps(document)).encode())
     return len(findings)
 

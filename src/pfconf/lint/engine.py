@@ -16,7 +16,7 @@ import attrs
 
 from .. import load
 from ..errors import ParseError
-from ..io import kind_of, read_config
+from ..io import kind_by_name, kind_of, read_config
 from ..kb import KnowledgeBase, Version
 from ..model import MainCf, MasterCf
 from ..syntax.nodes import CommentLine, Entry, ServiceEntry
@@ -114,7 +114,8 @@ def _read(path: str, kind: str) -> FileResult:
 
 
 def _kind(path: str) -> str:
-    return kind_of(path, read_config(path)[:65536])
+    # The name decides when it says (main.cf, master.cf): no need to read the file twice.
+    return kind_by_name(path) or kind_of(path, read_config(path)[:65536])
 
 
 def _beside(path: str) -> bool:
@@ -153,41 +154,120 @@ def _pairs(paths: list[str]) -> list[tuple[str | None, str | None]]:
 
 
 def lint(
-    paths: list[str], options: Options | None = None, rules: list[type[Rule]] | None = None
+    paths: list[str],
+    options: Options | None = None,
+    rules: list[type[Rule]] | None = None,
+    *,
+    jobs: int = 1,
 ) -> Run:
     """Lint the named files; the partner file beside each is read as context only.
 
-    Raises ReadError (see pfconf.io.read_config) for a file that cannot be read at all.
+    With ``jobs`` above 1 and more than one configuration (directory) to lint, they are
+    spread over that many worker processes; the findings and notes are the same, in the
+    same order, as with one.  Raises ReadError (see pfconf.io.read_config) for a file that
+    cannot be read at all.
     """
     options = options or Options()
-    kb = KnowledgeBase(options.target)
-    rule_classes = rules if rules is not None else all_rules()
     named = {os.path.abspath(p) for p in paths}
+    pairs = _pairs(paths)
+    workers = min(jobs, len(pairs))
+    if workers > 1 and rules is None:
+        results = _in_workers(pairs, named, options, workers)
+    else:
+        kb = KnowledgeBase(options.target)
+        rule_classes = rules if rules is not None else all_rules(live=options.live)
+        results = [_lint_pair(pair, named, kb, rule_classes, options) for pair in pairs]
     findings: list[Finding] = []
     notes: list[str] = []
-
-    for main_path, master_path in _pairs(paths):
-        main_result = _read(main_path, "main") if main_path else None
-        master_result = _read(master_path, "master") if master_path else None
-        for result in (main_result, master_result):
-            if result is None or result.error is None:
-                continue
-            if os.path.abspath(result.path) in named:
-                findings.append(_syntax_finding(result.error))
-        main = main_result.doc if main_result else None
-        master = master_result.doc if master_result else None
-        findings += _check(
-            main if isinstance(main, MainCf) else None,
-            master if isinstance(master, MasterCf) else None,
-            main_path,
-            master_path,
-            {p for p in (main_path, master_path) if p and os.path.abspath(p) in named},
-            kb,
-            rule_classes,
-            options,
-            notes,
-        )
+    for pair_findings, pair_notes in results:
+        findings += pair_findings
+        notes += pair_notes
     return _reported(findings, notes, sorted(named), options)
+
+
+def _lint_pair(
+    pair: tuple[str | None, str | None],
+    named: set[str],
+    kb: KnowledgeBase,
+    rule_classes: list[type[Rule]],
+    options: Options,
+) -> tuple[list[Finding], list[str]]:
+    """The findings and notes of one configuration: a main.cf, its master.cf, or both."""
+    main_path, master_path = pair
+    findings: list[Finding] = []
+    notes: list[str] = []
+    main_result = _read(main_path, "main") if main_path else None
+    master_result = _read(master_path, "master") if master_path else None
+    for result in (main_result, master_result):
+        if result is None or result.error is None:
+            continue
+        if os.path.abspath(result.path) in named:
+            findings.append(_syntax_finding(result.error))
+    main = main_result.doc if main_result else None
+    master = master_result.doc if master_result else None
+    findings += _check(
+        main if isinstance(main, MainCf) else None,
+        master if isinstance(master, MasterCf) else None,
+        main_path,
+        master_path,
+        {p for p in (main_path, master_path) if p and os.path.abspath(p) in named},
+        kb,
+        rule_classes,
+        options,
+        notes,
+    )
+    return findings, notes
+
+
+# -- pflint -j: configurations spread over worker processes ----------------------------------
+
+
+def _in_workers(
+    pairs: list[tuple[str | None, str | None]], named: set[str], options: Options, workers: int
+) -> list[tuple[list[Finding], list[str]]]:
+    """Each pair linted in a worker process; the results in the pairs' order.
+
+    Pairs go out in consecutive chunks, a few per worker so that a slow one does not hold
+    the others up, and come back in order (Executor.map), so the run reads the same as one
+    made in this process.  A ReadError in a worker is raised here, as it would have been.
+    """
+    import concurrent.futures
+    import multiprocessing
+
+    size = max(1, -(-len(pairs) // (workers * 4)))
+    chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context(_start_method())
+    ) as pool:
+        done = pool.map(_lint_chunk, [(chunk, named, options) for chunk in chunks])
+        return [result for chunk_results in done for result in chunk_results]
+
+
+def _start_method() -> str:
+    """fork where it is safe: workers then start with pfconf already imported, which is
+    most of a small lint's cost.  A process with other threads (pflint as a library in a
+    threaded program) gets spawn, since a fork copies locks other threads may hold."""
+    import multiprocessing
+    import threading
+
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+_WORKER: dict[str, tuple[KnowledgeBase, list[type[Rule]]]] = {}
+
+
+def _lint_chunk(
+    job: tuple[list[tuple[str | None, str | None]], set[str], Options],
+) -> list[tuple[list[Finding], list[str]]]:
+    chunk, named, options = job
+    # the knowledge base and the rules once per worker, not once per chunk
+    key = repr((options.target, options.live))
+    if key not in _WORKER:
+        _WORKER[key] = (KnowledgeBase(options.target), all_rules(live=options.live))
+    kb, rule_classes = _WORKER[key]
+    return [_lint_pair(pair, named, kb, rule_classes, options) for pair in chunk]
 
 
 def lint_documents(
@@ -203,7 +283,7 @@ def lint_documents(
     paths are only what findings show.  Findings in both documents are reported; without a
     master.cf, Postfix's stock one stands in, as it does for a main.cf with none beside it."""
     options = options or Options()
-    rule_classes = rules if rules is not None else all_rules()
+    rule_classes = rules if rules is not None else all_rules(live=options.live)
     notes: list[str] = []
     paths = {p for p, doc in ((main_path, main), (master_path, master)) if doc is not None}
     findings = _check(

@@ -110,11 +110,16 @@ def register(cls: type[Rule]) -> type[Rule]:
     return cls
 
 
-def all_rules() -> list[type[Rule]]:
-    """Every registered rule once, in code order."""
+def all_rules(*, live: bool = True) -> list[type[Rule]]:
+    """Every registered rule once, in code order.  With ``live=False``, without the LIVE
+    rules, which are then not even imported: they bring pfconf.live and its modules, which
+    only ``pflint --live`` uses."""
     from . import rules  # noqa: F401  (importing the package registers the rules)
 
-    unique = {cls.code: cls for cls in _REGISTRY.values()}
+    if live:
+        from .rules import live as live_rules  # noqa: F401
+
+    unique = {cls.code: cls for cls in _REGISTRY.values() if live or not cls.live}
     return [unique[code] for code in sorted(unique)]
 
 

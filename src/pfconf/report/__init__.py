@@ -6,7 +6,6 @@ status or reads files other than the sources it quotes.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 
@@ -106,6 +105,8 @@ def _fix(fix: Fix) -> dict[str, object]:
 
 
 def as_json(findings: list[Finding]) -> str:
+    import json  # only the JSON and SARIF formats need it
+
     return _clean(json.dumps(as_dicts(findings), indent=2, ensure_ascii=False)) + "\n"
 
 
@@ -180,6 +181,8 @@ def sarif(findings: list[Finding], version: str) -> str:
             {"tool": {"driver": driver}, "results": results, "columnKind": "unicodeCodePoints"}
         ],
     }
+    import json
+
     return _clean(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 

@@ -37,12 +37,7 @@ def with_level(config: Configuration, value: str) -> Configuration:
 
 def level_dependent(config: Configuration) -> tuple[str, ...]:
     """The parameters whose default in the target release depends on compatibility_level."""
-    names = []
-    for name in config.kb.names(config.version):
-        default = config.kb.compiled_default(name, config.version)
-        if default is not None and "compatibility_level" in default:
-            names.append(name)
-    return tuple(names)
+    return config.kb.defaults_mentioning("compatibility_level", config.version)
 
 
 def changes(config: Configuration, value: str) -> tuple[str, ...]:

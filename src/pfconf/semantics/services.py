@@ -85,7 +85,7 @@ class Daemon:
     def key(self) -> str:
         return self.service.key
 
-    @property
+    @functools.cached_property
     def program(self) -> str:
         """The daemon's program name (``smtpd`` for ``/usr/lib/postfix/sbin/smtpd``)."""
         return posixpath.basename(self.service.command)

@@ -1,4 +1,6 @@
-"""Every pflint rule, one module per rule family; importing this package registers them all."""
+"""Every pflint rule, one module per rule family; importing this package registers them all
+but the LIVE rules of .live, which pfconf.lint.rule.all_rules imports when they are asked
+for (the engine asks only under ``pflint --live``)."""
 
 from . import (  # noqa: F401
     client,
@@ -7,7 +9,6 @@ from . import (  # noqa: F401
     delivery,
     dnsbl,
     ignored,
-    live,
     parameters,
     relay,
     sasl,

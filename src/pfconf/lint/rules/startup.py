@@ -11,7 +11,7 @@ import re
 from ...model import Override
 from ...semantics import Configuration, Daemon, Postfix, yes
 from ...semantics.services import disabled_by_setting, no_network, protocol_families
-from ...semantics.tables import read_only_cache
+from ...semantics.tables import ProxyApproval, read_only_cache
 from ...values import split_list
 from .. import location as at
 from ..context import Context
@@ -129,8 +129,10 @@ class ProxiedTableNotApproved(Rule):
 
     def check(self, ctx: Context) -> None:
         postfix = ctx.postfix
-        approvals = {write: postfix.proxy_approval(write) for write in (False, True)}
+        approvals: dict[bool, ProxyApproval] = {}  # worked out only for a proxied table
         for table in postfix.proxied_tables:
+            if table.write not in approvals:
+                approvals[table.write] = postfix.proxy_approval(table.write)
             approval = approvals[table.write]
             if not approval.complete or table.table in approval.tables:
                 continue
