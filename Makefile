@@ -57,7 +57,9 @@ check: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict
 
+# Every comparison with postconf, in one run (benchmarks/README.md says what each shows).
 bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/commands.py
 	$(BIN)/python benchmarks/parse_throughput.py
 	$(BIN)/python benchmarks/edit_cost.py
 	$(BIN)/python benchmarks/scaling.py

@@ -31,15 +31,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
 from parse_throughput import generate
 
+import pfconf
+
 BIN = Path(sys.executable).parent
 STOCK = Path("/usr/share/postfix")
-PACKAGE = Path(__file__).resolve().parent.parent / "src" / "pfconf"
+PACKAGE = Path(pfconf.__file__).parent
 
 
 def median_time(command: list[str], runs: int, env: dict[str, str] | None = None) -> float:
@@ -91,7 +93,7 @@ def backdate(directory: Path) -> None:
 
 def stock_dir(root: Path) -> Path:
     directory = root / "stock"
-    directory.mkdir()
+    directory.mkdir(parents=True)
     shutil.copy(STOCK / "main.cf.dist", directory / "main.cf")
     shutil.copy(STOCK / "master.cf.dist", directory / "master.cf")
     backdate(directory)
@@ -139,14 +141,14 @@ def pfedit(postconf: str, root: Path, runs: int) -> None:
         backdate(directory)
         counter = iter(range(10**6))
 
-        def ours() -> None:
+        def ours(directory: Path = directory, counter: Iterator[int] = counter) -> None:
             subprocess.run(
                 [str(BIN / "pfedit"), "-c", str(directory), "set",
                  f"relay_class_7_limit={100 + next(counter)}"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
             )  # fmt: skip
 
-        def theirs() -> None:
+        def theirs(directory: Path = directory, counter: Iterator[int] = counter) -> None:
             subprocess.run(
                 [postconf, "-c", str(directory), "-e",
                  f"relay_class_7_limit={100 + next(counter)}"],
@@ -225,7 +227,7 @@ def main() -> int:
     import attrs
     import click
 
-    for package in (PACKAGE, *(Path(m.__file__).parent for m in (attr, attrs, click))):
+    for package in (PACKAGE, *(Path(str(m.__file__)).parent for m in (attr, attrs, click))):
         compileall.compile_dir(str(package), quiet=1)
     runs = 5 if args.quick else 15
     only = set(args.only.split(","))

@@ -88,6 +88,38 @@ def time_postconf(postconf: str, data: bytes, repeat: int) -> tuple[float, int]:
     return best, rss_kib * 1024
 
 
+def _verdict(holds: bool) -> str:
+    return "holds" if holds else "MISSED"
+
+
+_CHILD = """
+import sys
+import pfconf
+
+def status(field):
+    # VmHWM is this process's own peak (ru_maxrss may carry the parent's across fork+exec)
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+data = sys.stdin.buffer.read()
+before = status("VmRSS")
+doc = pfconf.loads(data, "main")
+doc.effective()
+print(status("VmHWM") - before)
+"""
+
+
+def _rss_growth(data: bytes) -> int:
+    """How much a fresh process's resident set grows reading ``data`` (the text included),
+    after pfconf is imported: what tracemalloc does not see (the allocator's own overhead)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD], input=data, capture_output=True, check=True
+    )
+    return int(done.stdout)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=10_000)
@@ -126,7 +158,16 @@ def main() -> int:
     per_line_ratio = (large["seconds"] / large["lines"]) / (small["seconds"] / small["lines"])
     print(
         f"per-line cost, {large['lines']:,} lines vs {small['lines']:,}: {per_line_ratio:.2f} "
-        f"(target: at most 1.5)"
+        f"(target: at most 1.5): {_verdict(per_line_ratio <= 1.5)}"
+    )
+    slowest = min(row["rate"] for row in rows)
+    print(f"slowest rate {slowest:,.0f} lines/s (target: at least 150,000): "
+          f"{_verdict(slowest >= 150_000)}")  # fmt: skip
+    grown = _rss_growth(generate(args.large))
+    print(
+        f"memory at {large['lines']:,} lines: {large['peak'] / 2**20:.1f} MiB traced, the "
+        f"process grew {grown / 2**20:.1f} MiB (target: at most 100 MiB): "
+        f"{_verdict(max(large['peak'], grown) <= 100 * 2**20)}"
     )
     if not have_postconf:
         print("postconf not found: ratios against Postfix not measured", file=sys.stderr)

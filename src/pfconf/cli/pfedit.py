@@ -22,20 +22,11 @@ from ..edit.workspace import Workspace
 
 if TYPE_CHECKING:
     from ..edit.recipes import Recipe
+    from ..semantics import Daemon, Postfix
 from ..errors import PfconfError, ReadError
 from ..io import decode, read_config
 from ..kb import KnowledgeBase, Version, parse_version
 from ..postfix import PostfixError, installed_version
-from ..semantics import Daemon, Postfix
-from ..show import (
-    as_json,
-    fold,
-    main_lines,
-    master_lines,
-    parameter_lines,
-    service_line,
-    summary_lines,
-)
 from .common import DEFAULT_DIR, EXIT_ERROR, EXIT_FINDINGS, config_paths, echo, fail, read
 
 
@@ -111,6 +102,10 @@ def show(
     With NAMES, print those parameters as Postfix reads them, defaults included (postconf
     NAME); --summary prints what the configuration adds up to.
     """
+    # The model and the display are imported here: the editing commands need neither.
+    from ..semantics import Postfix
+    from ..show import as_json, main_lines, master_lines, parameter_lines, summary_lines
+
     config_dir = config.path
     if not os.path.isdir(config_dir):
         raise fail(f"{config_dir}: no such directory")
@@ -303,6 +298,8 @@ def _assignments(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
 @click.pass_obj
 def get(config_dir: _Config, names: tuple[str, ...]) -> None:
     """Print the value main.cf gives each NAME (like postconf -n NAME...)."""
+    from ..show import fold
+
     main_path, _ = config_paths(config_dir.path)
     main = read(main_path, "main")
     assert isinstance(main, MainCf)
@@ -378,6 +375,8 @@ def _master(workspace: Workspace) -> MasterEditor:
 @click.pass_obj
 def service_list(config_dir: _Config) -> None:
     """Print every service, one line each (like postconf -M)."""
+    from ..show import service_line
+
     _, master_path = config_paths(config_dir.path)
     master = read(master_path, "master")
     assert isinstance(master, MasterCf)
@@ -390,6 +389,8 @@ def service_list(config_dir: _Config) -> None:
 @click.pass_obj
 def service_show(config_dir: _Config, key: str) -> None:
     """Print one service and its -o overrides (like postconf -M and -P)."""
+    from ..show import fold, service_line
+
     _, master_path = config_paths(config_dir.path)
     master = read(master_path, "master")
     assert isinstance(master, MasterCf)

@@ -14,11 +14,49 @@ Layers, each built on the one before:
 - :mod:`.model`: the whole: :class:`Postfix` ties them together.
 """
 
-from .configuration import Configuration, MatchList, Origin, yes
-from .model import Postfix
-from .restrictions import LISTS, Restriction, RestrictionList, Written
-from .services import Daemon, Endpoint
-from .smtpd import SERVER_CERTIFICATES, Auth, ServerTls, SmtpServer, server_auth, server_tls
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .configuration import Configuration, MatchList, Origin, yes
+    from .model import Postfix
+    from .restrictions import LISTS, Restriction, RestrictionList, Written
+    from .services import Daemon, Endpoint
+    from .smtpd import SERVER_CERTIFICATES, Auth, ServerTls, SmtpServer, server_auth, server_tls
+
+# Each name is imported from its module when first asked for: a command that needs one
+# layer (pfedit needs .programs to read a command line) does not pay for all of them.
+_HOME = {
+    "Configuration": "configuration",
+    "MatchList": "configuration",
+    "Origin": "configuration",
+    "yes": "configuration",
+    "Postfix": "model",
+    "LISTS": "restrictions",
+    "Restriction": "restrictions",
+    "RestrictionList": "restrictions",
+    "Written": "restrictions",
+    "Daemon": "services",
+    "Endpoint": "services",
+    "SERVER_CERTIFICATES": "smtpd",
+    "Auth": "smtpd",
+    "ServerTls": "smtpd",
+    "SmtpServer": "smtpd",
+    "server_auth": "smtpd",
+    "server_tls": "smtpd",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "LISTS",
