@@ -78,3 +78,12 @@ def test_an_unreadable_file_is_the_same_error_for_any_number_of_jobs(tmp_path):
 def test_jobs_must_be_a_positive_number():
     status, _, err = _pflint(["-j", "0", str(CORPUS / "demo")])
     assert status == 2 and "-j" in err
+
+
+def test_spawned_workers_give_the_same_run(monkeypatch):
+    """A process with other threads gets spawned workers, which import pfconf afresh."""
+    from pfconf.lint import engine
+
+    monkeypatch.setattr(engine, "_start_method", lambda: "spawn")
+    paths = [str(p) for p in sorted((CORPUS / "main").glob("*.cf"))[:4]]
+    assert engine.lint(paths, jobs=2) == engine.lint(paths, jobs=1)

@@ -51,6 +51,10 @@ class Expansion:
     errors: list[str] = attrs.field(factory=list)
     fatal: str | None = None
 
+    def copy(self) -> Expansion:
+        """A copy with lists of its own (what is remembered is never handed out)."""
+        return Expansion(self.text, list(self.undefined), list(self.errors), self.fatal)
+
 
 def expand(pattern: str, lookup: Lookup, *, recurse: bool = True) -> Expansion:
     """Expand ``pattern`` with the parameter values ``lookup`` gives, like mac_expand()."""
@@ -61,7 +65,7 @@ def expand(pattern: str, lookup: Lookup, *, recurse: bool = True) -> Expansion:
     if known is not None:
         for asked, found in known:
             if all(lookup(name) == value for name, value in asked):
-                return _copy(found)
+                return found.copy()
     asked_now: dict[str, str | None] = {}
 
     def recording(name: str) -> str | None:
@@ -72,7 +76,7 @@ def expand(pattern: str, lookup: Lookup, *, recurse: bool = True) -> Expansion:
     result = Expansion()
     _Expander(recording, recurse, result).parse(pattern, 0)
     _remember(key, tuple(asked_now.items()), result)
-    return _copy(result)
+    return result.copy()
 
 
 # Expansions already made, with the values their lookups answered.  A lint expands the same
@@ -94,12 +98,9 @@ def _remember(
     known = _MEMO.setdefault(key, [])
     if len(known) >= _MEMO_PER_PATTERN:
         del known[0]
-    known.append((asked, _copy(result)))
+    known.append((asked, result.copy()))
 
 
-def _copy(result: Expansion) -> Expansion:
-    # callers own what they get: the remembered one is never handed out
-    return Expansion(result.text, list(result.undefined), list(result.errors), result.fatal)
 
 
 def _compat_level(text: str) -> tuple[int, int, int] | None:

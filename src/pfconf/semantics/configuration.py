@@ -84,6 +84,10 @@ class Configuration:
                 "process_name": service.command.rsplit("/", 1)[-1],
             }
         self._computing: set[str] = set()
+        # Each name's expansion, worked out once per view: rules ask the same view for the
+        # same names many times.  Not kept while myhostname or mydomain is being worked out
+        # (an answer given then is not the final one).
+        self._expansions: dict[str, Expansion | None] = {}
 
     def for_service(
         self, service: Service, overrides: Sequence[Override] | None = None
@@ -159,6 +163,15 @@ class Configuration:
     def expansion(self, name: str) -> Expansion | None:
         """The value of ``name`` expanded as ``postconf -x`` shows it, with the undefined
         names it used and Postfix's syntax warnings; None when the name has no value."""
+        if name in self._expansions:
+            found = self._expansions[name]
+            return None if found is None else found.copy()
+        found = self._expand(name)
+        if not self._computing:
+            self._expansions[name] = found
+        return None if found is None else found.copy()
+
+    def _expand(self, name: str) -> Expansion | None:
         raw = self.raw(name)
         if raw is None:
             return None
