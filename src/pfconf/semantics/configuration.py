@@ -163,13 +163,17 @@ class Configuration:
     def expansion(self, name: str) -> Expansion | None:
         """The value of ``name`` expanded as ``postconf -x`` shows it, with the undefined
         names it used and Postfix's syntax warnings; None when the name has no value."""
+        found = self._expansion(name)
+        return None if found is None else found.copy()
+
+    def _expansion(self, name: str) -> Expansion | None:
+        # the one kept for this view: callers that only read it need no copy
         if name in self._expansions:
-            found = self._expansions[name]
-            return None if found is None else found.copy()
+            return self._expansions[name]
         found = self._expand(name)
         if not self._computing:
             self._expansions[name] = found
-        return None if found is None else found.copy()
+        return found
 
     def _expand(self, name: str) -> Expansion | None:
         raw = self.raw(name)
@@ -184,7 +188,7 @@ class Configuration:
 
     def value(self, name: str) -> str | None:
         """The expanded value of ``name`` (None when it has none)."""
-        found = self.expansion(name)
+        found = self._expansion(name)
         return None if found is None else found.text
 
     def match_list(self, name: str) -> MatchList | None:
