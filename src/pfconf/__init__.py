@@ -7,8 +7,9 @@ returned MainCf or MasterCf answers what Postfix would make of it.
 from __future__ import annotations
 
 import os
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
+from ._shared import Memory
 from .errors import MissingFile, ParseError, PfconfError, ReadError, WriteError
 from .io import decode, encode, kind_of, read_config, write_atomic
 from .model import (
@@ -71,14 +72,25 @@ def loads(data: bytes | str, kind: str = "main", *, path: str | None = None) -> 
         raise ValueError(f'kind must be "main" or "master", not {kind!r}')
     binary = isinstance(data, (bytes, bytearray))
     text = decode(bytes(data)) if isinstance(data, (bytes, bytearray)) else data
-    nodes = tuple(parse_lines(text, kind, path))
+    key = (kind, text)
+    shareable = len(text) <= _SHARED_TEXT
+    known = _PARSED.get(key) if shareable else None
+    nodes = known if known is not None else tuple(parse_lines(text, kind, path))
     doc: Document
     if kind == "main":
         doc = MainCf(nodes, path=path, binary=binary)
     else:
         doc = MasterCf(nodes, path=path, binary=binary)
     doc.validate()
+    if shareable and known is None:
+        _PARSED.put(key, nodes)  # only text that reads without error
     return doc
+
+
+# The nodes of texts read before: the same text gives the same (immutable) nodes, so that what
+# is worked out from them is shared too (pfconf._shared).  Small files only, and a few dozen.
+_SHARED_TEXT = 1 << 18
+_PARSED: Memory[tuple[str, str], tuple[Any, ...]] = Memory(64)
 
 
 def dumps(doc: Document) -> bytes | str:

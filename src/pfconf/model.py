@@ -12,6 +12,7 @@ import functools
 
 import attrs
 
+from ._shared import ByIdentity
 from .errors import ParseError
 from .syntax.nodes import (
     ContinuationLine,
@@ -605,6 +606,13 @@ def _normalize_nameval(text: str) -> str:
     return f"{text[ns:ne]}={text[vs:ve]}"
 
 
+def _services(nodes: tuple[MasterNode, ...]) -> tuple[Service, ...]:
+    return tuple(Service(node) for node in nodes if isinstance(node, ServiceEntry))
+
+
+_SERVICES: ByIdentity[tuple[MasterNode, ...], tuple[Service, ...]] = ByIdentity(64)
+
+
 @attrs.define(eq=False)
 class MasterCf:
     """A parsed master.cf: ``nodes`` is the syntax tree, ``services`` what Postfix runs."""
@@ -620,7 +628,9 @@ class MasterCf:
 
     @functools.cached_property
     def services(self) -> tuple[Service, ...]:
-        return tuple(Service(node) for node in self.nodes if isinstance(node, ServiceEntry))
+        # Shared by every document over the same nodes (pfconf.loads hands out one node
+        # tuple per text): a Service holds its node alone, and works out its reading once.
+        return _SERVICES.get(self.nodes, None, lambda: _services(self.nodes))
 
     def service(self, name: str, type: str) -> Service | None:
         """The service ``name/type`` (the first one, as postconf -M shows), or None."""

@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from .._shared import ByIdentity
 from ..kb import Version, load_table, parse_version
 from ..model import Override, Service, Span, split_nameval
 from ..values import strip_braces
@@ -153,6 +154,14 @@ def _sub(span: Span, start: int, end: int) -> Span:
 def command_line(service: Service, version: Version) -> CommandLine | None:
     """How the daemon of ``service`` reads its arguments in release ``version``; None when
     master itself refuses a word (a ``{`` without its ``}``, or text after it: MST011)."""
+    # worked out once per service and release (services are shared: pfconf._shared)
+    return _COMMAND_LINES.get(service, version, lambda: _command_line(service, version))
+
+
+_COMMAND_LINES: ByIdentity[Service, CommandLine | None] = ByIdentity(4096)
+
+
+def _command_line(service: Service, version: Version) -> CommandLine | None:
     facts = program(posixpath.basename(service.command), version)
     letters = facts.letters if facts is not None else POSTCONF_LETTERS
     arguments = service.arguments
