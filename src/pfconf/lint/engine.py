@@ -416,14 +416,16 @@ def _pragmas(doc: MainCf | MasterCf) -> list[_Pragma]:
     for index, node in enumerate(nodes):
         if not isinstance(node, (Entry, ServiceEntry)):
             continue
-        text = node.dump()
-        last = node.line + text.count("\n") - (1 if text.endswith("\n") else 0)
+        last: int | None = None  # the entry's last line, counted only when a pragma needs it
         j = index - 1
         while j >= 0 and isinstance(nodes[j], CommentLine):
             comment = nodes[j]
             assert isinstance(comment, CommentLine)
             match = _PRAGMA.match(comment.text)
             if match:
+                if last is None:
+                    text = node.dump()
+                    last = node.line + text.count("\n") - (1 if text.endswith("\n") else 0)
                 codes = tuple(c.strip().upper() for c in match.group(1).split(",") if c.strip())
                 found.append(
                     _Pragma(codes, match.group(2), comment.line, node.line, last, comment.text)

@@ -88,6 +88,9 @@ class Configuration:
         # same names many times.  Not kept while myhostname or mydomain is being worked out
         # (an answer given then is not the final one).
         self._expansions: dict[str, Expansion | None] = {}
+        # the last -o of each name (the one that counts), and main.cf's view, made once
+        self._last_override = {o.name: o for o in self.overrides}
+        self._main_view: Configuration | None = None
 
     def for_service(
         self, service: Service, overrides: Sequence[Override] | None = None
@@ -103,15 +106,17 @@ class Configuration:
         """main.cf alone, as master(8) and programs without overrides read it."""
         if self.service is None:
             return self
-        return Configuration(self.main, self.master, self.version, self.runtime, self.hostname)
+        if self._main_view is None:
+            self._main_view = Configuration(
+                self.main, self.master, self.version, self.runtime, self.hostname
+            )
+        return self._main_view
 
     def origin(self, name: str) -> Origin:
         """Where the value of ``name`` is written: the service's override, main.cf's last
         definition, or None (a default)."""
-        for override in reversed(self.overrides):
-            if override.name == name:
-                return override
-        return self.main.get(name)
+        override = self._last_override.get(name)
+        return override if override is not None else self.main.get(name)
 
     def is_set(self, name: str) -> bool:
         """Whether ``name`` is written in main.cf or an override of this view's service."""
