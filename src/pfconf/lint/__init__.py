@@ -1,12 +1,13 @@
 """pflint's engine: rules, findings, suppressions, baselines and configuration.
 
 ``pfconf.lint.lint(paths)`` is the library entry point (``lint_documents`` for documents in
-memory); the CLI in pfconf.cli.pflint is a thin layer over it.
+memory, ``lint_texts`` for unsaved text); the CLI in pfconf.cli.pflint and the language
+server in pfconf.lsp are thin layers over it.
 """
 
 from __future__ import annotations
 
-from .engine import Options, Run, lint, lint_documents
+from .engine import Options, Run, lint, lint_documents, lint_texts
 from .finding import SEVERITIES, Applicability, Finding, Fix
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "Run",
     "lint",
     "lint_documents",
+    "lint_texts",
 ]

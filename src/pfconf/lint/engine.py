@@ -10,11 +10,11 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .. import load
+from .. import load, loads
 from ..errors import ParseError
 from ..io import kind_by_name, kind_of, read_config
 from ..kb import KnowledgeBase, Version
@@ -298,6 +298,37 @@ def lint_documents(
         notes,
     )
     return _reported(findings, notes, sorted(paths), options)
+
+
+def lint_texts(
+    main_text: str | None,
+    master_text: str | None,
+    *,
+    main_path: str = "main.cf",
+    master_path: str = "master.cf",
+    options: Options | None = None,
+) -> Run:
+    """Lint the text of a main.cf and a master.cf (either may be None: not there), as
+    :func:`lint` lints the files: a text Postfix would refuse gives its syntax finding, and
+    the other is still read as context.  What an editor lints: its buffers, unsaved."""
+    options = options or Options()
+    docs: dict[str, Any] = {}
+    syntax: list[Finding] = []
+    for kind, text, path in (("main", main_text, main_path), ("master", master_text, master_path)):
+        if text is None:
+            continue
+        try:
+            docs[kind] = loads(text, kind, path=path)
+        except ParseError as exc:
+            syntax.append(_syntax_finding(exc))
+    run = lint_documents(
+        docs.get("main"),
+        docs.get("master"),
+        main_path=main_path,
+        master_path=master_path,
+        options=options,
+    )
+    return _reported([*syntax, *run.findings], run.notes, run.files, options)
 
 
 def _check(

@@ -1,0 +1,214 @@
+"""pfconf-lsp: main.cf and master.cf in the editor, over the Language Server Protocol (stdio).
+
+The protocol lives here; what is answered comes from pfconf.lsp.analysis (and through it the
+same engine, rules, settings and suppressions as pflint).  Documents are recognised by their
+file name (pfconf.lsp.analysis.kind_of_path), whatever language id the editor sends; other
+documents get no answers.
+
+Diagnostics: on open at once, on change after a short pause that coalesces a burst of
+keystrokes (DEBOUNCE), for the document and for its open partner, whose context it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from .. import __version__
+from ..io import read_config
+from ..lint.finding import Finding
+from ..model import Span
+from . import analysis
+
+#: Seconds to wait after a change before linting: changes that come faster are linted once.
+DEBOUNCE = 0.03
+
+_SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "info": types.DiagnosticSeverity.Information,
+}
+
+
+class PfconfServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("pfconf-lsp", __version__)
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+
+    # -- documents -----------------------------------------------------------------------
+
+    def kind(self, uri: str) -> tuple[str, str] | None:
+        """(path, kind) of a document this server answers for; None for any other."""
+        path = to_fs_path(uri)
+        if path is None:
+            return None
+        kind = analysis.kind_of_path(path)
+        return (path, kind) if kind else None
+
+    def document(self, uri: str) -> TextDocument:
+        return self.workspace.get_text_document(uri)
+
+    def sibling_text(self, path: str) -> tuple[str | None, str | None]:
+        """The partner file's text and URI: the open buffer if there is one, else the file on
+        disk (None when there is none or it cannot be read)."""
+        partner = analysis.sibling_path(path)
+        if partner is None:
+            return None, None
+        uri = _uri(partner)
+        if uri in self.workspace.text_documents:
+            return self.document(uri).source, uri
+        if not os.path.lexists(partner):
+            return None, None
+        try:
+            return read_config(partner).decode("utf-8", "surrogateescape"), None
+        except OSError:
+            return None, None
+
+    # -- diagnostics ---------------------------------------------------------------------
+
+    def schedule(self, uri: str, delay: float) -> None:
+        """Lint ``uri`` after ``delay`` seconds, replacing a lint already waiting for it."""
+        waiting = self._pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        loop = asyncio.get_running_loop()
+        self._pending[uri] = loop.call_later(delay, self.publish, uri)
+
+    def publish(self, uri: str) -> None:
+        self._pending.pop(uri, None)
+        known = self.kind(uri)
+        if known is None or uri not in self.workspace.text_documents:
+            return
+        path, kind = known
+        document = self.document(uri)
+        sibling, _ = self.sibling_text(path)
+        options, notes = analysis.options_for(path)
+        for note in notes:
+            self.window_log_message(
+                types.LogMessageParams(type=types.MessageType.Warning, message=note)
+            )
+        findings = analysis.diagnose(path, kind, document.source, sibling, options)
+        diagnostics = [_diagnostic(document, finding) for finding in findings]
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=diagnostics, version=document.version
+            )
+        )
+
+    def partner_changed(self, uri: str) -> None:
+        """Lint the open partner of ``uri`` again: its context changed."""
+        known = self.kind(uri)
+        if known is None:
+            return
+        partner = analysis.sibling_path(known[0])
+        if partner is not None and _uri(partner) in self.workspace.text_documents:
+            self.schedule(_uri(partner), DEBOUNCE)
+
+
+def _uri(path: str) -> str:
+    from pygls.uris import from_fs_path
+
+    return from_fs_path(path) or path
+
+
+def _range(document: TextDocument, span: Span) -> types.Range:
+    """A pfconf span (1-based, characters) as an LSP range (0-based, in the client's units)."""
+    lines = document.lines
+    start = types.Position(line=max(span.line - 1, 0), character=max(span.column - 1, 0))
+    end = types.Position(line=max(span.end_line - 1, 0), character=max(span.end_column - 1, 0))
+    codec = document.position_codec
+    return types.Range(
+        start=codec.position_to_client_units(lines, start),
+        end=codec.position_to_client_units(lines, end),
+    )
+
+
+def _diagnostic(document: TextDocument, finding: Finding) -> types.Diagnostic:
+    span = Span(finding.line, finding.column, finding.end_line, finding.end_column)
+    return types.Diagnostic(
+        range=_range(document, span),
+        message=finding.message,
+        severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning),
+        code=finding.code,
+        code_description=types.CodeDescription(href=_rule_url(finding.code)),
+        source="pflint",
+        data={"code": finding.code},
+    )
+
+
+def _rule_url(code: str) -> str:
+    # docs/rules.md has an anchor per rule, its code in lower case
+    return f"https://github.com/pfconf/pfconf/blob/main/docs/rules.md#{code.lower()}"
+
+
+server = PfconfServer()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: PfconfServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri, 0)
+    ls.partner_changed(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: PfconfServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri, DEBOUNCE)
+    ls.partner_changed(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: PfconfServer, params: types.DidSaveTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri, 0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: PfconfServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    waiting = ls._pending.pop(uri, None)
+    if waiting is not None:
+        waiting.cancel()
+    if ls.kind(uri) is not None:
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+    # the partner now reads this file from disk, not from the closed buffer
+    ls.partner_changed(uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def document_symbol(
+    ls: PfconfServer, params: types.DocumentSymbolParams
+) -> list[types.DocumentSymbol] | None:
+    known = ls.kind(params.text_document.uri)
+    if known is None:
+        return None
+    path, kind = known
+    document = ls.document(params.text_document.uri)
+    doc = analysis.read(document.source, kind, path)
+    if doc is None:
+        return []
+    result = []
+    for symbol in analysis.symbols(doc):
+        result.append(
+            types.DocumentSymbol(
+                name=symbol.name,
+                detail=symbol.detail,
+                kind=types.SymbolKind.Property
+                if symbol.kind == "parameter"
+                else types.SymbolKind.Module,
+                range=_range(document, symbol.span),
+                selection_range=_range(document, symbol.selection),
+            )
+        )
+    return result
+
+
+def main(argv: Any = None) -> None:
+    """The pfconf-lsp command: serve one client over stdin and stdout."""
+    server.start_io()

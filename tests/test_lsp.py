@@ -1,0 +1,166 @@
+"""pfconf-lsp end to end: a real client (pytest-lsp) talks to the server over stdio.
+
+Each test opens documents under tmp_path (the server recognises them by name) and checks
+what an editor would show.  The server is started by the fixture, once per test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+SERVER = [sys.executable, "-m", "pfconf.lsp"]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    params = types.InitializeParams(
+        capabilities=pytest_lsp.client_capabilities("neovim"),
+    )
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _uri(path: Path) -> str:
+    return path.as_uri()
+
+
+async def _open(client: LanguageClient, path: Path, text: str, language: str = "plaintext") -> str:
+    uri = _uri(path)
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id=language, version=1, text=text
+            )
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    return uri
+
+
+def _codes(client: LanguageClient, uri: str) -> list[str]:
+    return sorted(str(d.code) for d in client.diagnostics.get(uri, []))
+
+
+SASL_PLAIN = """\
+smtpd_sasl_auth_enable = yes
+smtpd_tls_auth_only = no
+smtpd_use_tls = yes
+"""
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_on_open_match_pflint(client: LanguageClient, tmp_path: Path):
+    from pfconf.lint import lint
+
+    path = tmp_path / "main.cf"
+    path.write_text(SASL_PLAIN)
+    expected = lint([str(path)]).findings
+    uri = await _open(client, path, SASL_PLAIN)
+    got = client.diagnostics[uri]
+    assert sorted(str(d.code) for d in got) == sorted(f.code for f in expected)
+    assert expected, "the example must have findings"
+    first = min(expected, key=lambda f: (f.line, f.column))
+    shown = min(got, key=lambda d: (d.range.start.line, d.range.start.character))
+    assert shown.range.start.line == first.line - 1
+    assert shown.range.start.character == first.column - 1
+    assert shown.source == "pflint"
+    assert shown.code_description is not None
+    assert shown.code_description.href.endswith(f"#{first.code.lower()}")
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_follow_changes(client: LanguageClient, tmp_path: Path):
+    path = tmp_path / "main.cf"
+    uri = await _open(client, path, "smtpd_tls_auth_only = yes\n")
+    before = _codes(client, uri)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangeWholeDocument(text="smtpd_tls_auth_onyl = yes\n")
+            ],
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    after = _codes(client, uri)
+    assert after != before and after  # the misspelt name is reported
+
+
+@pytest.mark.asyncio
+async def test_a_syntax_error_is_a_diagnostic(client: LanguageClient, tmp_path: Path):
+    uri = await _open(client, tmp_path / "main.cf", "myhostname mail.example.com\n")
+    (diagnostic,) = client.diagnostics[uri]
+    assert diagnostic.severity == types.DiagnosticSeverity.Error
+    assert "missing '='" in diagnostic.message and diagnostic.range.start.line == 0
+
+
+async def _until(check, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    """Wait for the server's notifications to make ``check()`` true."""
+    for _ in range(int(seconds / 0.02)):
+        if check():
+            return True
+        await asyncio.sleep(0.02)
+    return bool(check())
+
+
+@pytest.mark.asyncio
+async def test_the_partner_buffer_is_the_context(client: LanguageClient, tmp_path: Path):
+    """A main.cf is judged with the master.cf beside it: the file on disk, or its open
+    buffer, unsaved; a change there lints main.cf again, and closing it goes back to disk."""
+    (tmp_path / "master.cf").write_text("smtp inet n - y - - smtpd\n")
+    main_uri = await _open(client, tmp_path / "main.cf", "default_transport = myrelay\n")
+    assert "XF001" in _codes(client, main_uri)  # master.cf on disk has no myrelay service
+    master_uri = await _open(
+        client, tmp_path / "master.cf", "smtp inet n - y - - smtpd\nmyrelay unix - - y - - smtp\n"
+    )
+    assert await _until(lambda: "XF001" not in _codes(client, main_uri))
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=master_uri))
+    )
+    assert await _until(lambda: "XF001" in _codes(client, main_uri))
+
+
+@pytest.mark.asyncio
+async def test_files_are_recognised_by_name_not_language(client: LanguageClient, tmp_path: Path):
+    uri = await _open(client, tmp_path / "main.cf.proto", "smtpd_use_tls = yes\n", "ini")
+    assert client.diagnostics[uri]
+    other = _uri(tmp_path / "notes.txt")
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=other, language_id="plaintext", version=1, text="smtpd_use_tls = yes\n"
+            )
+        )
+    )
+    result = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=other))
+    )
+    assert not result and other not in client.diagnostics
+
+
+@pytest.mark.asyncio
+async def test_document_symbols(client: LanguageClient, tmp_path: Path):
+    uri = await _open(
+        client,
+        tmp_path / "main.cf",
+        "# mail\nmyhostname = mx.example.com\nrelayhost =\n  [smarthost]:587\n",
+    )
+    result = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert result is not None
+    names = [(s.name, s.range.start.line, s.range.end.line) for s in result]  # type: ignore[union-attr]
+    assert names == [("myhostname", 1, 1), ("relayhost", 2, 3)]
+    master = await _open(client, tmp_path / "master.cf", "smtp inet n - y - - smtpd\n")
+    result = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=master))
+    )
+    assert [s.name for s in result or []] == ["smtp/inet"]
