@@ -164,3 +164,51 @@ async def test_document_symbols(client: LanguageClient, tmp_path: Path):
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=master))
     )
     assert [s.name for s in result or []] == ["smtp/inet"]
+
+
+async def _hover(client: LanguageClient, uri: str, line: int, character: int) -> str | None:
+    result = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=character),
+        )
+    )
+    if result is None:
+        return None
+    assert isinstance(result.contents, types.MarkupContent)
+    return result.contents.value
+
+
+@pytest.mark.asyncio
+async def test_hover_on_a_parameter_its_facts_and_value(client: LanguageClient, tmp_path: Path):
+    text = "smtpd_use_tls = yes\nrelayhost = [$myorigin]:587\nmyorigin = example.org\n"
+    uri = await _open(client, tmp_path / "main.cf", text)
+    shown = await _hover(client, uri, 0, 3)
+    assert shown is not None
+    assert "**smtpd_use_tls** (boolean)" in shown
+    assert "deprecated in 3.9" in shown and "`smtpd_tls_security_level`" in shown
+    assert "Value here: `yes`" in shown
+    # a $name inside a value: the referenced parameter, expanded
+    shown = await _hover(client, uri, 1, 16)
+    assert shown is not None and "**myorigin**" in shown and "`example.org`" in shown
+    assert await _hover(client, uri, 1, 24) is None  # ":587" is no name
+
+
+@pytest.mark.asyncio
+async def test_hover_on_a_restriction_and_on_master_cf(client: LanguageClient, tmp_path: Path):
+    main = "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination\n"
+    main_uri = await _open(client, tmp_path / "main.cf", main)
+    shown = await _hover(client, main_uri, 0, 55)
+    assert shown is not None and "**reject_unauth_destination** (smtpd restriction)" in shown
+    assert "recipient" in shown
+    master = (
+        "smtp inet n - y - - smtpd\n"
+        "submission inet n - y - - smtpd\n"
+        "  -o smtpd_tls_security_level=encrypt\n"
+    )
+    master_uri = await _open(client, tmp_path / "master.cf", master)
+    shown = await _hover(client, master_uri, 0, 12)
+    assert shown is not None and "**unprivileged** (master.cf column 4)" in shown
+    shown = await _hover(client, master_uri, 2, 10)
+    assert shown is not None and "**smtpd_tls_security_level**" in shown
+    assert "Value here for submission/inet: `encrypt`" in shown

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 
 import attrs
 
 from .. import loads
 from ..errors import ParseError, PfconfError
-from ..kb import parse_version
+from ..kb import KnowledgeBase, parse_version
 from ..lint.config import load_settings
 from ..lint.engine import Options, lint_texts
 from ..lint.finding import Finding
-from ..model import MainCf, MasterCf, Span
+from ..model import MainCf, MasterCf, Override, Service, Span
 
 #: The names editors open these files under: main.cf and master.cf, with a prefix
 #: (``postfix-main.cf``) or a suffix (``main.cf.proto``, ``master.cf.dist``, ``main.cf.bak``).
@@ -131,3 +132,244 @@ def _whole(node: object) -> Span:
         lines.pop()
     last = lines[-1].removesuffix("\r") if lines else ""
     return Span(line, 1, line + max(len(lines) - 1, 0), len(last) + 1)
+
+
+# -- hover ---------------------------------------------------------------------------------
+
+#: What each master.cf column says, in our words (master(5) describes them in full).
+FIELDS = {
+    "service": "the service's name: a TCP port or host:port for inet, else the name other "
+    "Postfix programs use to reach it (under the queue directory's private/ or public/)",
+    "type": "how it is reached: inet (TCP), unix or unix-dgram (local socket), fifo, or pass "
+    "(connections handed over by another process)",
+    "private": "y (the default): only Postfix may reach the socket (private/); n: anyone "
+    "(public/).  inet services are never private",
+    "unprivileged": "y (the default): runs as mail_owner; n: runs as root (local, pipe, "
+    "virtual need it to deliver)",
+    "chroot": "whether the daemon runs in a chroot jail at the queue directory: n is the "
+    "default from Postfix 3.0, y before",
+    "wakeup": "every N seconds master wakes the daemon (N? : only once it is in use); 0 or - "
+    "for never",
+    "process_limit": "the most processes of this service at once; - means "
+    "default_process_limit, 0 no limit",
+    "command": "the program run from daemon_directory, then its arguments; -o name=value "
+    "overrides a main.cf parameter for this service only",
+}
+
+
+@attrs.frozen
+class Hover:
+    markdown: str
+    span: Span
+
+
+def _covers(span: Span, line: int, column: int) -> bool:
+    after_start = (line, column) >= (span.line, span.column)
+    before_end = (line, column) <= (span.end_line, span.end_column)
+    return after_start and before_end
+
+
+_REFERENCE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)[^}]*\}|\(([A-Za-z0-9_]+)[^)]*\)|([A-Za-z0-9_]+))")
+
+
+def _reference_at(text: str, offset: int) -> tuple[str, int, int] | None:
+    """The ``$name``, ``${name...}`` or ``$(name...)`` around ``offset`` in ``text``."""
+    for found in _REFERENCE.finditer(text):
+        if found.start() <= offset <= found.end():
+            name = found.group(1) or found.group(2) or found.group(3)
+            return name, found.start(), found.end()
+    return None
+
+
+def hover(
+    text: str,
+    kind: str,
+    path: str,
+    line: int,
+    column: int,
+    sibling: str | None = None,
+    options: Options | None = None,
+) -> Hover | None:
+    """What to show for the position (1-based line and column) of the document ``text``."""
+    doc = read(text, kind, path)
+    if doc is None:
+        return None
+    kb = KnowledgeBase((options or Options()).target)
+    main, master = _pair(doc, kind, sibling, path)
+    if isinstance(doc, MainCf):
+        for entry in doc.entries:
+            if not entry.line <= line <= entry.end_line:
+                continue
+            if _covers(entry.name_span, line, column):
+                return Hover(_parameter(kb, entry.name, main, master, None), entry.name_span)
+            for item in entry.items:
+                if not _covers(item.span, line, column):
+                    continue
+                found = _in_word(kb, item.text, item.span, column, main, master, None)
+                if found is not None:
+                    return found
+                if _restriction_list(entry.name) and kb.restriction(item.text):
+                    return Hover(_restriction(kb, item.text), item.span)
+            return None
+        return None
+    for service in doc.services:
+        if service.line > line or line > _whole(service.node).end_line:
+            continue
+        arguments = service.arguments
+        for index, argument in enumerate(arguments):
+            if not _covers(argument.span, line, column):
+                continue
+            if index < 8:
+                name = ("service", "type", "private", "unprivileged", "chroot", "wakeup",
+                        "process_limit", "command")[index]  # fmt: skip
+                return Hover(
+                    f"**{name}** (master.cf column {index + 1}): {FIELDS[name]}", argument.span
+                )
+            for override in service.override_list:
+                if override.argument != argument.span:
+                    continue
+                found = _override_name(
+                    kb, override, argument.text, line, column, main, master, service
+                )
+                if found is not None:
+                    return found
+            return _in_word(kb, argument.text, argument.span, column, main, master, service)
+    return None
+
+
+def _override_name(
+    kb: KnowledgeBase,
+    override: Override,
+    word: str,
+    line: int,
+    column: int,
+    main: MainCf | None,
+    master: MasterCf | None,
+    service: Service,
+) -> Hover | None:
+    """The name of a ``-o name=value`` under the cursor (the word on one line)."""
+    span = override.argument
+    if span.line != span.end_line or line != span.line:
+        return None
+    start = word.find(override.name)
+    if start < 0:
+        return None
+    name_span = Span(line, span.column + start, line, span.column + start + len(override.name))
+    if not _covers(name_span, line, column):
+        return None
+    return Hover(_parameter(kb, override.name, main, master, service), name_span)
+
+
+def _in_word(
+    kb: KnowledgeBase,
+    word: str,
+    span: Span,
+    column: int,
+    main: MainCf | None,
+    master: MasterCf | None,
+    service: Service | None,
+) -> Hover | None:
+    """A ``$name`` under the cursor, in a word on one line."""
+    if span.line != span.end_line:
+        return None
+    found = _reference_at(word, column - span.column)
+    if found is None:
+        return None
+    name, start, end = found
+    where = Span(span.line, span.column + start, span.line, span.column + end)
+    return Hover(_parameter(kb, name, main, master, service), where)
+
+
+def _pair(
+    doc: MainCf | MasterCf, kind: str, sibling: str | None, path: str
+) -> tuple[MainCf | None, MasterCf | None]:
+    """The main.cf and master.cf documents the hovered one is read with."""
+    other_kind = "master" if kind == "main" else "main"
+    other = read(sibling, other_kind) if sibling is not None else None
+    if isinstance(doc, MainCf):
+        return doc, other if isinstance(other, MasterCf) else None
+    return (other if isinstance(other, MainCf) else None), doc
+
+
+def _restriction_list(name: str) -> bool:
+    from ..semantics.restrictions import LISTS
+
+    return name in LISTS or name.endswith("_restrictions")
+
+
+def _parameter(
+    kb: KnowledgeBase,
+    name: str,
+    main: MainCf | None,
+    master: MasterCf | None,
+    service: Service | None,
+) -> str:
+    from ..kb import version_text
+
+    info = kb.parameter(name)
+    target = version_text(kb.target[:2])
+    lines = []
+    if info is None:
+        lines.append(f"**{name}**: not a parameter of any Postfix release pflint knows")
+        close = kb.close_parameter(name)
+        if close:
+            lines.append(f"Did you mean `{close}`?")
+        return "\n\n".join(lines)
+    lines.append(f"**{name}** ({info.get('kind', 'text')})")
+    default = kb.compiled_default(name, kb.target)
+    if default is not None:
+        lines.append(f"Default in Postfix {target}: `{default}`" if default else
+                     f"Default in Postfix {target}: empty")  # fmt: skip
+    history = [f"added in {info.get('introduced', '2.0')}"]
+    if info.get("deprecated"):
+        history.append(f"deprecated in {info['deprecated']}")
+    if info.get("removed"):
+        history.append(f"removed in {info['removed']}")
+    if info.get("replacement"):
+        history.append(f"use `{info['replacement']}` instead")
+    lines.append("; ".join(history).capitalize())
+    value = _effective(main, master, service, name, kb)
+    if value is not None:
+        where = f" for {service.key}" if service is not None else ""
+        lines.append(f"Value here{where}: `{value}`" if value else f"Value here{where}: empty")
+    lines.append(f"postconf(5): `{name}`")
+    return "\n\n".join(lines)
+
+
+def _effective(
+    main: MainCf | None,
+    master: MasterCf | None,
+    service: Service | None,
+    name: str,
+    kb: KnowledgeBase,
+) -> str | None:
+    from ..semantics import Configuration
+
+    if main is None:
+        main = MainCf(())
+    # as pfedit show reads values: this machine's name for $myhostname and what follows
+    config = Configuration(main, master, kb.target, hostname=socket.gethostname())
+    if service is not None:
+        config = config.for_service(service)
+    return config.value(name)
+
+
+def _restriction(kb: KnowledgeBase, name: str) -> str:
+    info = kb.restriction(name) or {}
+    lines = [f"**{name.lower()}** (smtpd restriction)"]
+    lists = info.get("lists") or []
+    if lists:
+        lines.append("Works in the " + ", ".join(lists) + " restriction lists")
+    argument = info.get("argument")
+    if argument and argument != "none":
+        lines.append(f"Takes an argument: {argument}")
+    history = [f"added in {info.get('introduced', '2.0')}"]
+    if info.get("deprecated"):
+        history.append(f"deprecated in {info['deprecated']}")
+    if info.get("removed"):
+        history.append(f"removed in {info['removed']}")
+    if info.get("replacement"):
+        history.append(f"use `{info['replacement']}` instead")
+    lines.append("; ".join(history).capitalize())
+    lines.append(f"postconf(5): `{name.lower()}`")
+    return "\n\n".join(lines)

@@ -209,6 +209,39 @@ def document_symbol(
     return result
 
 
+def _position(document: TextDocument, position: types.Position) -> tuple[int, int]:
+    """An LSP position (0-based, the client's units) as pfconf's 1-based line and column."""
+    server_position = document.position_codec.position_from_client_units(document.lines, position)
+    return server_position.line + 1, server_position.character + 1
+
+
+def _context(ls: PfconfServer, uri: str) -> tuple[TextDocument, str, str, str | None] | None:
+    """The document, its path and kind, and its partner's text; None for other files."""
+    known = ls.kind(uri)
+    if known is None:
+        return None
+    path, kind = known
+    sibling, _ = ls.sibling_text(path)
+    return ls.document(uri), path, kind, sibling
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: PfconfServer, params: types.HoverParams) -> types.Hover | None:
+    context = _context(ls, params.text_document.uri)
+    if context is None:
+        return None
+    document, path, kind, sibling = context
+    line, column = _position(document, params.position)
+    options, _ = analysis.options_for(path)
+    found = analysis.hover(document.source, kind, path, line, column, sibling, options)
+    if found is None:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found.markdown),
+        range=_range(document, found.span),
+    )
+
+
 def main(argv: Any = None) -> None:
     """The pfconf-lsp command: serve one client over stdin and stdout."""
     server.start_io()
