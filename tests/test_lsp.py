@@ -212,3 +212,53 @@ async def test_hover_on_a_restriction_and_on_master_cf(client: LanguageClient, t
     shown = await _hover(client, master_uri, 2, 10)
     assert shown is not None and "**smtpd_tls_security_level**" in shown
     assert "Value here for submission/inet: `encrypt`" in shown
+
+
+async def _complete(
+    client: LanguageClient, uri: str, line: int, character: int
+) -> list[types.CompletionItem]:
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=character),
+        )
+    )
+    if result is None:
+        return []
+    return list(result.items if isinstance(result, types.CompletionList) else result)
+
+
+@pytest.mark.asyncio
+async def test_completion_of_names_values_restrictions_and_tables(
+    client: LanguageClient, tmp_path: Path
+):
+    text = (
+        "smtpd_tls_\n"
+        "smtpd_tls_auth_only = \n"
+        "smtpd_tls_security_level = \n"
+        "smtpd_recipient_restrictions = permit_mynetworks,\n"
+        "    \n"
+        "transport_maps = \n"
+    )
+    uri = await _open(client, tmp_path / "main.cf", text)
+    names = {item.label: item for item in await _complete(client, uri, 0, 10)}
+    assert "smtpd_tls_security_level" in names
+    assert names["smtpd_tls_security_level"].insert_text == "smtpd_tls_security_level = "
+    assert list(names["smtpd_use_tls"].tags or []) == [types.CompletionItemTag.Deprecated]
+    assert not names["smtpd_tls_security_level"].tags
+    assert [i.label for i in await _complete(client, uri, 1, 22)] == ["yes", "no"]
+    levels = [i.label for i in await _complete(client, uri, 2, 27)]
+    assert "encrypt" in levels and "may" in levels
+    restrictions = {i.label for i in await _complete(client, uri, 4, 4)}
+    assert "reject_unauth_destination" in restrictions and "hash:" in restrictions
+    tables = {i.label for i in await _complete(client, uri, 5, 17)}
+    assert {"hash:", "lmdb:", "regexp:"} <= tables and "reject_unauth_destination" not in tables
+
+
+@pytest.mark.asyncio
+async def test_completion_of_override_names_in_master_cf(client: LanguageClient, tmp_path: Path):
+    text = "submission inet n - y - - smtpd\n  -o \n  -o smtpd_sasl_auth_enable=yes\n"
+    uri = await _open(client, tmp_path / "master.cf", text)
+    items = {i.label: i for i in await _complete(client, uri, 1, 5)}
+    assert items["smtpd_tls_security_level"].insert_text == "smtpd_tls_security_level="
+    assert await _complete(client, uri, 2, 30) == []  # a value: nothing offered

@@ -373,3 +373,109 @@ def _restriction(kb: KnowledgeBase, name: str) -> str:
     lines.append("; ".join(history).capitalize())
     lines.append(f"postconf(5): `{name.lower()}`")
     return "\n\n".join(lines)
+
+
+# -- completion ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Completion:
+    label: str
+    kind: str  # "parameter", "value", "restriction", "table type"
+    detail: str = ""
+    insert: str | None = None
+    deprecated: bool = False
+
+
+_WORD_BEFORE = re.compile(r"[A-Za-z0-9_.:-]*$")
+
+
+def completions(
+    text: str, kind: str, line: int, column: int, options: Options | None = None
+) -> list[Completion]:
+    """What may be typed at the position (1-based line and column) of ``text``, which need
+    not read as a whole (it is being typed)."""
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return []
+    physical = lines[line - 1].removesuffix("\r")
+    before = physical[: column - 1]
+    kb = KnowledgeBase((options or Options()).target)
+    if kind == "master":
+        # the name of a -o: right after "-o ", or while it is being typed
+        words = before.split()
+        typing = bool(before) and not before[-1].isspace()
+        if typing and len(words) >= 2 and words[-2] == "-o" and "=" not in words[-1]:
+            return _parameter_names(kb, "=")
+        if not typing and words and words[-1] == "-o":
+            return _parameter_names(kb, "=")
+        return []
+    starts_entry = bool(physical) and physical[0] not in " \t\v\f\r#"
+    if starts_entry and "=" not in before:
+        return _parameter_names(kb, " = ")
+    if physical.lstrip(" \t\v\f\r").startswith("#"):
+        return []
+    name = _entry_name(lines, line)
+    if name is None:
+        return []
+    return _values(kb, name)
+
+
+def _entry_name(lines: list[str], line: int) -> str | None:
+    """The name of the entry a physical line belongs to (its head line or a continuation)."""
+    for index in range(line - 1, -1, -1):
+        text = lines[index]
+        if not text.strip(" \t\v\f\r") or text.lstrip(" \t\v\f\r").startswith("#"):
+            continue
+        if text[0] not in " \t\v\f\r":
+            found = re.match(r"[^ \t\v\f\r=]+", text)
+            return found.group(0) if found else None
+    return None
+
+
+def _parameter_names(kb: KnowledgeBase, suffix: str) -> list[Completion]:
+    found = []
+    for name in sorted(kb.parameters):
+        status = kb.status(name)
+        if status in ("unknown", "future"):
+            continue
+        info = kb.parameters[name]
+        detail = str(info.get("kind", "text"))
+        if status in ("deprecated", "removed", "ignored"):
+            detail += f", {status}"
+            if info.get("replacement"):
+                detail += f": use {info['replacement']}"
+        found.append(
+            Completion(
+                name,
+                "parameter",
+                detail,
+                insert=name + suffix,
+                deprecated=status in ("deprecated", "removed", "ignored"),
+            )
+        )
+    return found
+
+
+def _values(kb: KnowledgeBase, name: str) -> list[Completion]:
+    info = kb.parameter(name) or {}
+    kind = info.get("kind")
+    if kind == "boolean":
+        return [Completion("yes", "value", name), Completion("no", "value", name)]
+    choices = kb.choices(name)
+    if choices:
+        return [Completion(choice, "value", name) for choice in choices]
+    found: list[Completion] = []
+    if kind == "restriction_list" or _restriction_list(name):
+        for restriction, facts in sorted(kb.restrictions.items()):
+            retired = bool(facts.get("removed") or facts.get("deprecated"))
+            found.append(
+                Completion(restriction, "restriction", str(facts.get("stage", "")),
+                           deprecated=retired)
+            )  # fmt: skip
+    if kind in ("table_list", "restriction_list") or _restriction_list(name):
+        from ..kb import load_table
+
+        for table_type, facts in sorted(load_table("tables").get("types", {}).items()):
+            found.append(Completion(f"{table_type}:", "table type", str(facts.get("note", ""))))
+    return found

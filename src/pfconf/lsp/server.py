@@ -242,6 +242,38 @@ def hover(ls: PfconfServer, params: types.HoverParams) -> types.Hover | None:
     )
 
 
+_COMPLETION_KIND = {
+    "parameter": types.CompletionItemKind.Property,
+    "value": types.CompletionItemKind.Value,
+    "restriction": types.CompletionItemKind.Function,
+    "table type": types.CompletionItemKind.Module,
+}
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION,
+    types.CompletionOptions(trigger_characters=["=", ",", " "]),
+)
+def completion(ls: PfconfServer, params: types.CompletionParams) -> types.CompletionList | None:
+    context = _context(ls, params.text_document.uri)
+    if context is None:
+        return None
+    document, path, kind, _ = context
+    line, column = _position(document, params.position)
+    options, _ = analysis.options_for(path)
+    items = [
+        types.CompletionItem(
+            label=item.label,
+            kind=_COMPLETION_KIND.get(item.kind),
+            detail=item.detail or None,
+            insert_text=item.insert,
+            tags=[types.CompletionItemTag.Deprecated] if item.deprecated else None,
+        )
+        for item in analysis.completions(document.source, kind, line, column, options)
+    ]
+    return types.CompletionList(is_incomplete=False, items=items)
+
+
 def main(argv: Any = None) -> None:
     """The pfconf-lsp command: serve one client over stdin and stdout."""
     server.start_io()
