@@ -262,3 +262,72 @@ async def test_completion_of_override_names_in_master_cf(client: LanguageClient,
     items = {i.label: i for i in await _complete(client, uri, 1, 5)}
     assert items["smtpd_tls_security_level"].insert_text == "smtpd_tls_security_level="
     assert await _complete(client, uri, 2, 30) == []  # a value: nothing offered
+
+
+def _apply(text: str, edits: list[types.TextEdit]) -> str:
+    lines = text.splitlines(keepends=True)
+    for edit in sorted(edits, key=lambda e: e.range.start.line, reverse=True):
+        assert edit.range.start.character == 0 and edit.range.end.character == 0
+        lines[edit.range.start.line : edit.range.end.line] = [edit.new_text]
+    return "".join(lines)
+
+
+@pytest.mark.asyncio
+async def test_quick_fixes_safe_and_unsafe_apart(client: LanguageClient, tmp_path: Path):
+    text = "myhostname = a.example\nmyhostname = b.example\nsmtpd_use_tls = yes\nbiff = no\n"
+    uri = await _open(client, tmp_path / "main.cf", text)
+
+    async def actions(line: int) -> list[types.CodeAction]:
+        result = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(
+                    start=types.Position(line=line, character=0),
+                    end=types.Position(line=line, character=3),
+                ),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
+        return [a for a in result or [] if isinstance(a, types.CodeAction)]
+
+    (safe,) = [a for a in await actions(2) if "PAR005" in a.title]
+    assert safe.kind == types.CodeActionKind.QuickFix and safe.is_preferred
+    assert safe.edit is not None and safe.edit.changes is not None
+    fixed = _apply(text, list(safe.edit.changes[uri]))
+    assert "smtpd_use_tls" not in fixed and "smtpd_tls_security_level = may" in fixed
+    assert fixed.startswith("myhostname = a.example\nmyhostname = b.example\n")
+    assert fixed.endswith("biff = no\n")
+    (unsafe,) = [a for a in await actions(0) if "PAR003" in a.title]
+    assert unsafe.kind == "quickfix.pflint.unsafe" and not unsafe.is_preferred
+    assert unsafe.edit is not None and unsafe.edit.changes is not None
+    assert "a.example" not in _apply(text, list(unsafe.edit.changes[uri]))
+
+
+@pytest.mark.asyncio
+async def test_go_to_the_definition_of_a_name(client: LanguageClient, tmp_path: Path):
+    main = "myorigin = example.org\nmydestination = $myorigin, localhost\n"
+    main_uri = await _open(client, tmp_path / "main.cf", main)
+
+    async def where(uri: str, line: int, character: int) -> tuple[str, int] | None:
+        result = await client.text_document_definition_async(
+            types.DefinitionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=character),
+            )
+        )
+        if result is None:
+            return None
+        assert isinstance(result, types.Location)
+        return result.uri, result.range.start.line
+
+    assert await where(main_uri, 1, 19) == (main_uri, 0)
+    assert await where(main_uri, 1, 30) is None  # localhost is no $name
+    master = (
+        "submission inet n - y - - smtpd\n"
+        "  -o syslog_name=postfix/submission\n"
+        "  -o milter_macro_daemon_name=$syslog_name\n"
+        "  -o smtpd_banner=$myorigin\n"
+    )
+    master_uri = await _open(client, tmp_path / "master.cf", master)
+    assert await where(master_uri, 2, 35) == (master_uri, 1)  # the service's own -o
+    assert await where(master_uri, 3, 22) == (main_uri, 0)  # else main.cf

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import attrs
 
-from ..edit import EditError
+from ..edit import EditError, MainEditor
 from ..edit.workspace import Workspace
 from .engine import Options, lint_documents
 from .finding import (
@@ -97,7 +97,12 @@ def _lint(workspace: Workspace, options: Options | None) -> list[Finding]:
 
 def _apply(workspace: Workspace, edit: Edit, reason: str) -> bool:
     """Make one edit of main.cf; False when there was nothing (left) to change."""
-    editor = workspace.main
+    return apply_edit(workspace.main, edit, reason)
+
+
+def apply_edit(editor: MainEditor, edit: Edit, reason: str) -> bool:
+    """Make one fix's edit with a main.cf editor (pflint --fix's, or the language server's
+    on a buffer); False when there was nothing (left) to change."""
     if isinstance(edit, SetParameter):
         return editor.set(edit.parameter, edit.value, reason)
     if isinstance(edit, UnsetParameter):

@@ -479,3 +479,124 @@ def _values(kb: KnowledgeBase, name: str) -> list[Completion]:
         for table_type, facts in sorted(load_table("tables").get("types", {}).items()):
             found.append(Completion(f"{table_type}:", "table type", str(facts.get("note", ""))))
     return found
+
+
+# -- go to definition ------------------------------------------------------------------------
+
+
+def definition(
+    text: str, kind: str, path: str, line: int, column: int, sibling: str | None = None
+) -> tuple[str, Span] | None:
+    """Where the ``$name`` at the position gets its value: the ``-o`` of the same service
+    that sets it (master.cf), else main.cf's definition that counts (the last one); None
+    for a name left to its default, or no ``$name`` there."""
+    doc = read(text, kind, path)
+    if doc is None:
+        return None
+    main, _ = _pair(doc, kind, sibling, path)
+    main_path = path if kind == "main" else (sibling_path(path) or path)
+    if isinstance(doc, MainCf):
+        for entry in doc.entries:
+            if not entry.line <= line <= entry.end_line:
+                continue
+            for item in entry.items:
+                name = _reference_name(item.text, item.span, line, column)
+                if name is not None:
+                    return _main_definition(doc, main_path, name)
+        return None
+    for service in doc.services:
+        for argument in service.arguments[8:]:
+            name = _reference_name(argument.text, argument.span, line, column)
+            if name is None:
+                continue
+            for override in reversed(service.override_list):
+                if override.name == name:
+                    return path, override.argument
+            return _main_definition(main, main_path, name) if main is not None else None
+    return None
+
+
+def _reference_name(word: str, span: Span, line: int, column: int) -> str | None:
+    if span.line != span.end_line or line != span.line or not _covers(span, line, column):
+        return None
+    found = _reference_at(word, column - span.column)
+    return found[0] if found else None
+
+
+def _main_definition(main: MainCf, main_path: str, name: str) -> tuple[str, Span] | None:
+    entry = main.get(name)
+    return (main_path, entry.name_span) if entry is not None else None
+
+
+# -- quick fixes -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class QuickFix:
+    """A fix a finding carries, as the text it changes: lines ``first`` to ``last``
+    (1-based, ``last`` excluded; past the end appends) become ``text``."""
+
+    title: str
+    code: str
+    safe: bool
+    first: int
+    last: int
+    text: str
+    finding: Finding
+
+
+def quick_fixes(
+    text: str,
+    path: str,
+    findings: list[Finding],
+    line: int,
+    end_line: int,
+) -> list[QuickFix]:
+    """The fixes of the findings on lines ``line`` to ``end_line`` of a main.cf, each made
+    alone on the buffer by the editor pflint --fix uses (fixes are edits of main.cf)."""
+    from ..edit import EditError, MainEditor
+    from ..lint.fixer import apply_edit
+
+    doc = read(text, "main", path)
+    if not isinstance(doc, MainCf):
+        return []
+    found = []
+    for finding in findings:
+        fix = finding.fix
+        if fix is None or fix.edit is None or not fix.applies(unsafe=True):
+            continue
+        if finding.end_line < line or finding.line > end_line:
+            continue
+        editor = MainEditor(doc)
+        try:
+            if not apply_edit(editor, fix.edit, f"{finding.code}: {fix.description}"):
+                continue
+        except EditError:
+            continue
+        first, last, new = _changed_lines(text, editor.text)
+        found.append(
+            QuickFix(
+                f"{fix.description} ({finding.code})",
+                finding.code,
+                fix.applies(unsafe=False),
+                first,
+                last,
+                new,
+                finding,
+            )
+        )
+    return found
+
+
+def _changed_lines(old: str, new: str) -> tuple[int, int, str]:
+    """The smallest run of whole lines of ``old`` that, replaced, gives ``new``."""
+    before = old.splitlines(keepends=True)
+    after = new.splitlines(keepends=True)
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end_old, end_new = len(before), len(after)
+    while end_old > start and end_new > start and before[end_old - 1] == after[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    return start + 1, end_old + 1, "".join(after[start:end_new])

@@ -274,6 +274,69 @@ def completion(ls: PfconfServer, params: types.CompletionParams) -> types.Comple
     return types.CompletionList(is_incomplete=False, items=items)
 
 
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: PfconfServer, params: types.DefinitionParams) -> types.Location | None:
+    context = _context(ls, params.text_document.uri)
+    if context is None:
+        return None
+    document, path, kind, sibling = context
+    line, column = _position(document, params.position)
+    found = analysis.definition(document.source, kind, path, line, column, sibling)
+    if found is None:
+        return None
+    target_path, span = found
+    uri = _uri(target_path)
+    if uri == params.text_document.uri:
+        target = document
+    elif uri in ls.workspace.text_documents:
+        target = ls.document(uri)
+    else:
+        target = TextDocument(uri, sibling or "")
+    return types.Location(uri=uri, range=_range(target, span))
+
+
+#: Safe fixes are quick fixes; fixes that change what Postfix does are a kind of their own,
+#: so that an editor can offer them apart (or not at all).
+UNSAFE_FIX = "quickfix.pflint.unsafe"
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, UNSAFE_FIX]),
+)
+def code_action(ls: PfconfServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    context = _context(ls, params.text_document.uri)
+    if context is None:
+        return None
+    document, path, kind, sibling = context
+    if kind != "main":
+        return []  # fixes are edits of main.cf
+    options, _ = analysis.options_for(path)
+    findings = analysis.diagnose(path, kind, document.source, sibling, options)
+    first_line, _ = _position(document, params.range.start)
+    last_line, _ = _position(document, params.range.end)
+    actions = []
+    for fix in analysis.quick_fixes(document.source, path, findings, first_line, last_line):
+        kind_ = types.CodeActionKind.QuickFix if fix.safe else UNSAFE_FIX
+        edit = types.TextEdit(
+            range=types.Range(
+                start=types.Position(line=fix.first - 1, character=0),
+                end=types.Position(line=fix.last - 1, character=0),
+            ),
+            new_text=fix.text,
+        )
+        actions.append(
+            types.CodeAction(
+                title=fix.title if fix.safe else f"{fix.title} (changes what Postfix does)",
+                kind=kind_,
+                diagnostics=[_diagnostic(document, fix.finding)],
+                is_preferred=fix.safe,
+                edit=types.WorkspaceEdit(changes={params.text_document.uri: [edit]}),
+            )
+        )
+    return actions
+
+
 def main(argv: Any = None) -> None:
     """The pfconf-lsp command: serve one client over stdin and stdout."""
     server.start_io()
