@@ -65,6 +65,8 @@ class _Answers:
         self.defaults: dict[tuple[str, Version], str | None] = {}
         self.names: dict[Version, tuple[str, ...]] = {}
         self.mentioning: dict[tuple[str, Version], tuple[str, ...]] = {}
+        self.name_indexes: dict[Version, NameIndex] = {}
+        self.hints: dict[tuple[str, Version, float], str | None] = {}
 
 
 _ANSWERS: dict[int, _Answers] = {}
@@ -88,7 +90,6 @@ class KnowledgeBase:
         self.target = target or self.newest
         # Built on first use and kept: pflint asks for a hint once per unknown name, and
         # rebuilding them each time made a lint run cost (unknown names) x (known names).
-        self._name_index: dict[Version, NameIndex] = {}
         self._restriction_index: NameIndex | None = None
         self._answers = _answers(self.parameters)
         self._known = self._answers.known
@@ -206,13 +207,22 @@ class KnowledgeBase:
     def name_index(self, version: Version | None = None) -> NameIndex:
         """:meth:`names` indexed for close-spelling lookups (pfconf.spelling)."""
         version = version or self.target
-        if version not in self._name_index:
-            self._name_index[version] = NameIndex(self.names(version))
-        return self._name_index[version]
+        indexes = self._answers.name_indexes
+        if version not in indexes:
+            indexes[version] = NameIndex(self.names(version))
+        return indexes[version]
 
     def close_parameter(self, name: str, cutoff: float = 0.88) -> str | None:
         """The known parameter name that ``name`` most likely misspells, or None."""
-        return closest(name, [self.name_index()], cutoff)
+        # remembered: a lint asks for every unknown name, and an editor lints again on
+        # every change, asking for the same names
+        key = (name, self.target, cutoff)
+        hints = self._answers.hints
+        if key not in hints:
+            if len(hints) >= 65536:
+                hints.clear()
+            hints[key] = closest(name, [self.name_index()], cutoff)
+        return hints[key]
 
     def close_restriction(self, name: str, cutoff: float = 0.8) -> str | None:
         """The known restriction that ``name`` (compared in lower case) most likely misspells."""

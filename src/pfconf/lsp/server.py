@@ -27,7 +27,7 @@ from ..model import Span
 from . import analysis
 
 #: Seconds to wait after a change before linting: changes that come faster are linted once.
-DEBOUNCE = 0.03
+DEBOUNCE = 0.01
 
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
