@@ -78,7 +78,7 @@ async def measure(lines: int, runs: int) -> list[float]:
                     ],
                 )
             )
-            await _until(lambda: version in published)
+            await _until(lambda version=version: version in published)
             times.append(published[version] - started)
         await client.shutdown_session()
         return times
