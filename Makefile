@@ -63,6 +63,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/parse_throughput.py
 	$(BIN)/python benchmarks/edit_cost.py
 	$(BIN)/python benchmarks/scaling.py
+	$(BIN)/python benchmarks/lsp_latency.py
 
 # Every fuzz target of tests/fuzz_targets.py at scale, with a random seed (tools/fuzz.py --help).
 fuzz: $(BIN)/.installed

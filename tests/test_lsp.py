@@ -331,3 +331,18 @@ async def test_go_to_the_definition_of_a_name(client: LanguageClient, tmp_path: 
     master_uri = await _open(client, tmp_path / "master.cf", master)
     assert await where(master_uri, 2, 35) == (master_uri, 1)  # the service's own -o
     assert await where(master_uri, 3, 22) == (main_uri, 0)  # else main.cf
+
+
+@pytest.mark.asyncio
+async def test_settings_and_suppressions_are_pflints(client: LanguageClient, tmp_path: Path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert "PAR013" in _codes(client, await _open(client, plain / "main.cf", "biff = no\n"))
+    configured = tmp_path / "configured"
+    configured.mkdir()
+    (configured / ".pflint.toml").write_text('ignore = ["PAR013"]\n')
+    uri = await _open(client, configured / "main.cf", "biff = no\n")
+    assert "PAR013" not in _codes(client, uri)
+    silenced = "# pflint: disable=PAR005 -- being migrated\nsmtpd_use_tls = yes\n"
+    uri = await _open(client, plain / "sub" / "main.cf", silenced)
+    assert "PAR005" not in _codes(client, uri)
