@@ -18,12 +18,18 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 SERVER = [sys.executable, "-m", "pfconf.lsp"]
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
-async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+#: The clients whose recorded capabilities (pytest-lsp's) each test runs with: what the
+#: server sends must suit Neovim's, VS Code's and Emacs's (eglot) alike.
+CLIENTS = ["neovim", "visual-studio-code", "emacs"]
+
+
+@pytest_lsp.fixture(params=CLIENTS, config=ClientServerConfig(server_command=SERVER))
+async def client(request, lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     params = types.InitializeParams(
-        capabilities=pytest_lsp.client_capabilities("neovim"),
+        capabilities=pytest_lsp.client_capabilities(request.param),
     )
-    await lsp_client.initialize_session(params)
+    result = await lsp_client.initialize_session(params)
+    lsp_client.encoding = result.capabilities.position_encoding  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
@@ -346,3 +352,17 @@ async def test_settings_and_suppressions_are_pflints(client: LanguageClient, tmp
     silenced = "# pflint: disable=PAR005 -- being migrated\nsmtpd_use_tls = yes\n"
     uri = await _open(client, plain / "sub" / "main.cf", silenced)
     assert "PAR005" not in _codes(client, uri)
+
+
+@pytest.mark.asyncio
+async def test_positions_are_in_the_clients_units(client: LanguageClient, tmp_path: Path):
+    """pflint counts characters; a character outside the BMP is two UTF-16 units (the
+    protocol's default) and four UTF-8 ones, whichever the client asked for."""
+    text = "smtpd_banner = \U0001d11e $myhostnme ESMTP\n"
+    uri = await _open(client, tmp_path / "main.cf", text)
+    (found,) = [d for d in client.diagnostics[uri] if d.code == "PAR004"]
+    chosen = client.encoding  # type: ignore[attr-defined]
+    units = {None: 2, types.PositionEncodingKind.Utf16: 2, types.PositionEncodingKind.Utf8: 4,
+             types.PositionEncodingKind.Utf32: 1}[chosen]  # fmt: skip
+    assert found.range.start.character == 16 + units
+    assert found.range.end.character == 16 + units + len("$myhostnme")
