@@ -366,3 +366,21 @@ async def test_positions_are_in_the_clients_units(client: LanguageClient, tmp_pa
              types.PositionEncodingKind.Utf32: 1}[chosen]  # fmt: skip
     assert found.range.start.character == 16 + units
     assert found.range.end.character == 16 + units + len("$myhostnme")
+
+
+def test_a_failing_lint_is_logged_not_fatal(monkeypatch):
+    """A bug in a rule must not end the server: the client's log says what failed."""
+    from pfconf.lsp import server as module
+
+    logged: list[types.LogMessageParams] = []
+    instance = module.PfconfServer()
+
+    def broken(uri: str) -> None:
+        raise RuntimeError("a rule broke")
+
+    monkeypatch.setattr(instance, "publish", broken)
+    monkeypatch.setattr(instance, "window_log_message", logged.append)
+    instance.publish_safely("file:///etc/postfix/main.cf")
+    (message,) = logged
+    assert message.type == types.MessageType.Error
+    assert "RuntimeError: a rule broke" in message.message

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -21,7 +20,7 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from .. import __version__
-from ..io import read_config
+from ..io import decode, read_config
 from ..lint.finding import Finding
 from ..model import Span
 from . import analysis
@@ -66,19 +65,35 @@ class PfconfServer(LanguageServer):
         if not os.path.lexists(partner):
             return None, None
         try:
-            return read_config(partner).decode("utf-8", "surrogateescape"), None
-        except OSError:
+            return decode(read_config(partner)), None
+        except OSError:  # unreadable, a FIFO, too large: linted as if absent
             return None, None
 
     # -- diagnostics ---------------------------------------------------------------------
 
     def schedule(self, uri: str, delay: float) -> None:
         """Lint ``uri`` after ``delay`` seconds, replacing a lint already waiting for it."""
+        self.cancel(uri)
+        loop = asyncio.get_running_loop()
+        self._pending[uri] = loop.call_later(delay, self.publish_safely, uri)
+
+    def cancel(self, uri: str) -> None:
         waiting = self._pending.pop(uri, None)
         if waiting is not None:
             waiting.cancel()
-        loop = asyncio.get_running_loop()
-        self._pending[uri] = loop.call_later(delay, self.publish, uri)
+
+    def publish_safely(self, uri: str) -> None:
+        """:meth:`publish`, and a failure in pfconf is a message in the client's log, not the
+        end of the server (the editing goes on, and so do the other documents)."""
+        try:
+            self.publish(uri)
+        except Exception as exc:  # noqa: BLE001 - any bug in a rule must not stop the server
+            self.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Error,
+                    message=f"pfconf-lsp: linting {uri} failed: {type(exc).__name__}: {exc}",
+                )
+            )
 
     def publish(self, uri: str) -> None:
         self._pending.pop(uri, None)
@@ -170,9 +185,7 @@ def did_save(ls: PfconfServer, params: types.DidSaveTextDocumentParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: PfconfServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
-    waiting = ls._pending.pop(uri, None)
-    if waiting is not None:
-        waiting.cancel()
+    ls.cancel(uri)
     if ls.kind(uri) is not None:
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
@@ -337,6 +350,6 @@ def code_action(ls: PfconfServer, params: types.CodeActionParams) -> list[types.
     return actions
 
 
-def main(argv: Any = None) -> None:
-    """The pfconf-lsp command: serve one client over stdin and stdout."""
+def main() -> None:
+    """Serve one client over stdin and stdout (the pfconf-lsp command, pfconf.lsp.main)."""
     server.start_io()
