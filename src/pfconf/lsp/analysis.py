@@ -164,9 +164,8 @@ class Hover:
 
 
 def _covers(span: Span, line: int, column: int) -> bool:
-    after_start = (line, column) >= (span.line, span.column)
-    before_end = (line, column) <= (span.end_line, span.end_column)
-    return after_start and before_end
+    """Whether the character at ``line``, ``column`` is in ``span`` (whose end is past it)."""
+    return (span.line, span.column) <= (line, column) < (span.end_line, span.end_column)
 
 
 _REFERENCE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)[^}]*\}|\(([A-Za-z0-9_]+)[^)]*\)|([A-Za-z0-9_]+))")
