@@ -384,3 +384,23 @@ def test_a_failing_lint_is_logged_not_fatal(monkeypatch):
     (message,) = logged
     assert message.type == types.MessageType.Error
     assert "RuntimeError: a rule broke" in message.message
+
+
+@pytest.mark.asyncio
+async def test_a_burst_of_changes_ends_with_the_last_ones_diagnostics(
+    client: LanguageClient, tmp_path: Path
+):
+    uri = await _open(client, tmp_path / "main.cf", "biff = no\n")
+    texts = ["biff = no\nsmtpd_use_tls = yes\n", "biff = no\n"] * 3 + ["smtpd_use_tls = yes\n"]
+    for version, text in enumerate(texts, start=2):
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+    assert await _until(lambda: "PAR005" in _codes(client, uri))
+    await asyncio.sleep(0.2)  # nothing later may replace them
+    assert "PAR005" in _codes(client, uri)
+    (found,) = [d for d in client.diagnostics[uri] if d.code == "PAR005"]
+    assert found.range.start.line == 0  # the last text's line, not an earlier one's
