@@ -206,7 +206,7 @@ async def test_hover_on_a_restriction_and_on_master_cf(client: LanguageClient, t
     main_uri = await _open(client, tmp_path / "main.cf", main)
     shown = await _hover(client, main_uri, 0, 55)
     assert shown is not None and "**reject_unauth_destination** (smtpd restriction)" in shown
-    assert "recipient" in shown
+    assert "recipient" in shown and "Rejects the request when its condition holds" in shown
     master = (
         "smtp inet n - y - - smtpd\n"
         "submission inet n - y - - smtpd\n"

@@ -353,9 +353,46 @@ def _effective(
     return config.value(name)
 
 
+def _what_it_does(name: str) -> str | None:
+    """What a restriction does, from the family its name belongs to (our words; each
+    restriction's own conditions are in postconf(5))."""
+    if name == "warn_if_reject":
+        return "Makes the restriction after it log what it would reject, instead of rejecting"
+    if re.fullmatch(r"check_\w+_access", name):
+        return "Looks the request up in the table it names and does what the table answers"
+    exact = {
+        "check_policy_service": "Asks a policy server and does what it answers",
+        "check_recipient_maps": "Rejects a recipient that the recipient tables do not list",
+        "check_relay_domains": "Accepts mail for this host's and the relay domains, and from "
+        "the clients they name; rejects the rest (the old form of relay control)",
+        "permit": "Always accepts the request; the list stops there",
+        "reject": "Always rejects the request",
+        "defer": "Always answers with a temporary error",
+        "defer_if_permit": "A temporary error, given only if the rest of the lists would "
+        "accept the request",
+        "defer_if_reject": "A temporary error, given only if the rest of the lists would "
+        "reject the request",
+        "sleep": "Waits the seconds it is given, then goes on to the next restriction",
+    }
+    if name in exact:
+        return exact[name]
+    for prefix, effect in (
+        ("permit", "Accepts the request when its condition holds; the list stops there"),
+        ("reject", "Rejects the request when its condition holds (with the reply code its "
+         "own parameter sets)"),
+        ("defer", "Answers with a temporary error when its condition holds"),
+    ):  # fmt: skip
+        if name.startswith(prefix + "_"):
+            return effect
+    return None
+
+
 def _restriction(kb: KnowledgeBase, name: str) -> str:
     info = kb.restriction(name) or {}
     lines = [f"**{name.lower()}** (smtpd restriction)"]
+    does = _what_it_does(name.lower())
+    if does:
+        lines.append(does)
     lists = info.get("lists") or []
     if lists:
         lines.append("Works in the " + ", ".join(lists) + " restriction lists")
