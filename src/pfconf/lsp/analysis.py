@@ -378,8 +378,8 @@ def _what_it_does(name: str) -> str | None:
         return exact[name]
     for prefix, effect in (
         ("permit", "Accepts the request when its condition holds; the list stops there"),
-        ("reject", "Rejects the request when its condition holds (with the reply code its "
-         "own parameter sets)"),
+        ("reject", ("Rejects the request when its condition holds (with the reply code "
+                    "its own parameter sets)")),
         ("defer", "Answers with a temporary error when its condition holds"),
     ):  # fmt: skip
         if name.startswith(prefix + "_"):
