@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -109,7 +110,8 @@ class PfconfServer(LanguageServer):
                 types.LogMessageParams(type=types.MessageType.Warning, message=note)
             )
         findings = analysis.diagnose(path, kind, document.source, sibling, options)
-        diagnostics = [_diagnostic(document, finding) for finding in findings]
+        lines = document.lines
+        diagnostics = [_diagnostic(document, finding, lines) for finding in findings]
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri, diagnostics=diagnostics, version=document.version
@@ -132,9 +134,13 @@ def _uri(path: str) -> str:
     return from_fs_path(path) or path
 
 
-def _range(document: TextDocument, span: Span) -> types.Range:
-    """A pfconf span (1-based, characters) as an LSP range (0-based, in the client's units)."""
-    lines = document.lines
+def _range(document: TextDocument, span: Span, lines: Sequence[str] | None = None) -> types.Range:
+    """A pfconf span (1-based, characters) as an LSP range (0-based, in the client's units).
+
+    ``lines``: the document's lines, when many ranges are made at once (TextDocument.lines
+    splits the whole text again at each use)."""
+    if lines is None:
+        lines = document.lines
     start = types.Position(line=max(span.line - 1, 0), character=max(span.column - 1, 0))
     end = types.Position(line=max(span.end_line - 1, 0), character=max(span.end_column - 1, 0))
     codec = document.position_codec
@@ -144,10 +150,12 @@ def _range(document: TextDocument, span: Span) -> types.Range:
     )
 
 
-def _diagnostic(document: TextDocument, finding: Finding) -> types.Diagnostic:
+def _diagnostic(
+    document: TextDocument, finding: Finding, lines: Sequence[str] | None = None
+) -> types.Diagnostic:
     span = Span(finding.line, finding.column, finding.end_line, finding.end_column)
     return types.Diagnostic(
-        range=_range(document, span),
+        range=_range(document, span, lines),
         message=finding.message,
         severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning),
         code=finding.code,
@@ -207,6 +215,7 @@ def document_symbol(
     if doc is None:
         return []
     result = []
+    lines = document.lines
     for symbol in analysis.symbols(doc):
         result.append(
             types.DocumentSymbol(
@@ -215,8 +224,8 @@ def document_symbol(
                 kind=types.SymbolKind.Property
                 if symbol.kind == "parameter"
                 else types.SymbolKind.Module,
-                range=_range(document, symbol.span),
-                selection_range=_range(document, symbol.selection),
+                range=_range(document, symbol.span, lines),
+                selection_range=_range(document, symbol.selection, lines),
             )
         )
     return result
