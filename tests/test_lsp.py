@@ -404,3 +404,14 @@ async def test_a_burst_of_changes_ends_with_the_last_ones_diagnostics(
     assert "PAR005" in _codes(client, uri)
     (found,) = [d for d in client.diagnostics[uri] if d.code == "PAR005"]
     assert found.range.start.line == 0  # the last text's line, not an earlier one's
+
+
+def test_hover_keeps_the_case_of_names():
+    """'flags=X' and 'smtpd_tls_CAfile' must not come out as 'flags=x' or 'cafile'."""
+    from pfconf.lsp.analysis import hover
+
+    shown = hover("lmtp_assume_final = yes\nsmtpd_tls_CAfile = /etc/ssl/ca.pem\n", "main",
+                  "/tmp/h/main.cf", 1, 2)  # fmt: skip
+    assert shown is not None and "flags=X in the lmtp service" in shown.markdown
+    shown = hover("smtpd_tls_CAfile = /etc/ssl/ca.pem\n", "main", "/tmp/h/main.cf", 1, 2)
+    assert shown is not None and "**smtpd_tls_CAfile**" in shown.markdown

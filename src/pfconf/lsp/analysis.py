@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+from typing import Any
 
 import attrs
 
@@ -319,6 +320,17 @@ def _parameter(
     if default is not None:
         lines.append(f"Default in Postfix {target}: `{default}`" if default else
                      f"Default in Postfix {target}: empty")  # fmt: skip
+    lines.append(_history(info))
+    value = _effective(main, master, service, name, kb)
+    if value is not None:
+        where = f" for {service.key}" if service is not None else ""
+        lines.append(f"Value here{where}: `{value}`" if value else f"Value here{where}: empty")
+    lines.append(f"postconf(5): `{name}`")
+    return "\n\n".join(lines)
+
+
+def _history(info: dict[str, Any]) -> str:
+    """When a parameter or restriction came, was deprecated or went, and what replaces it."""
     history = [f"added in {info.get('introduced', '2.0')}"]
     if info.get("deprecated"):
         history.append(f"deprecated in {info['deprecated']}")
@@ -326,13 +338,8 @@ def _parameter(
         history.append(f"removed in {info['removed']}")
     if info.get("replacement"):
         history.append(f"use `{info['replacement']}` instead")
-    lines.append("; ".join(history).capitalize())
-    value = _effective(main, master, service, name, kb)
-    if value is not None:
-        where = f" for {service.key}" if service is not None else ""
-        lines.append(f"Value here{where}: `{value}`" if value else f"Value here{where}: empty")
-    lines.append(f"postconf(5): `{name}`")
-    return "\n\n".join(lines)
+    text = "; ".join(history)
+    return text[:1].upper() + text[1:]  # not str.capitalize(): names keep their case
 
 
 def _effective(
@@ -399,14 +406,7 @@ def _restriction(kb: KnowledgeBase, name: str) -> str:
     argument = info.get("argument")
     if argument and argument != "none":
         lines.append(f"Takes an argument: {argument}")
-    history = [f"added in {info.get('introduced', '2.0')}"]
-    if info.get("deprecated"):
-        history.append(f"deprecated in {info['deprecated']}")
-    if info.get("removed"):
-        history.append(f"removed in {info['removed']}")
-    if info.get("replacement"):
-        history.append(f"use `{info['replacement']}` instead")
-    lines.append("; ".join(history).capitalize())
+    lines.append(_history(info))
     lines.append(f"postconf(5): `{name.lower()}`")
     return "\n\n".join(lines)
 
