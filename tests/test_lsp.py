@@ -415,3 +415,16 @@ def test_hover_keeps_the_case_of_names():
     assert shown is not None and "flags=X in the lmtp service" in shown.markdown
     shown = hover("smtpd_tls_CAfile = /etc/ssl/ca.pem\n", "main", "/tmp/h/main.cf", 1, 2)
     assert shown is not None and "**smtpd_tls_CAfile**" in shown.markdown
+
+
+def test_settings_postfix_version_auto_is_the_installed_release(tmp_path):
+    """As pflint reads it: ``postfix-version = "auto"`` judges for the Postfix installed."""
+    from pfconf.kb import parse_version
+    from pfconf.lsp.analysis import options_for
+    from pfconf.postfix import installed_version
+
+    (tmp_path / ".pflint.toml").write_text('postfix-version = "auto"\n')
+    options, notes = options_for(str(tmp_path / "main.cf"))
+    assert notes == [] and options.target == parse_version(installed_version())
+    (tmp_path / ".pflint.toml").write_text('postfix-version = "3.4"\n')
+    assert options_for(str(tmp_path / "main.cf"))[0].target == (3, 4)

@@ -1,5 +1,5 @@
 """What the language server answers, worked out from text alone: which file a document is,
-its diagnostics and its symbols.
+its diagnostics, symbols, hover, completions, definitions and quick fixes.
 
 No protocol here (pfconf.lsp.server speaks it, and converts positions): lines and columns
 are pfconf's, 1-based, columns counted in characters.  Each answer reads the buffer as
@@ -56,11 +56,20 @@ def options_for(path: str) -> tuple[Options, list[str]]:
     except PfconfError as exc:
         return Options(), [str(exc)]
     target = None
-    if settings.postfix_version and settings.postfix_version != "auto":
+    wanted = settings.postfix_version
+    if wanted == "auto":  # as pflint: the Postfix installed here (asked once per process)
+        from ..postfix import PostfixError, installed_version
+
         try:
-            target = parse_version(settings.postfix_version)
+            wanted = installed_version()
+        except PostfixError as exc:
+            wanted = None
+            notes.append(f"{settings.path}: postfix-version auto: {exc}; judging for the newest")
+    if wanted:
+        try:
+            target = parse_version(wanted)
         except ValueError:
-            notes.append(f"{settings.path}: postfix-version {settings.postfix_version!r} ignored")
+            notes.append(f"{settings.path}: postfix-version {wanted!r} ignored")
     options = Options(
         select=settings.select,
         ignore=settings.ignore,
