@@ -40,6 +40,7 @@ class PfconfServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("pfconf-lsp", __version__)
         self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._noted: set[str] = set()
 
     # -- documents -----------------------------------------------------------------------
 
@@ -106,9 +107,11 @@ class PfconfServer(LanguageServer):
         sibling, _ = self.sibling_text(path)
         options, notes = analysis.options_for(path)
         for note in notes:
-            self.window_log_message(
-                types.LogMessageParams(type=types.MessageType.Warning, message=note)
-            )
+            if note not in self._noted:  # once, not at every keystroke
+                self._noted.add(note)
+                self.window_log_message(
+                    types.LogMessageParams(type=types.MessageType.Warning, message=note)
+                )
         findings = analysis.diagnose(path, kind, document.source, sibling, options)
         lines = document.lines
         diagnostics = [_diagnostic(document, finding, lines) for finding in findings]
