@@ -15,6 +15,7 @@ import asyncio
 import os
 from collections.abc import Sequence
 
+import attrs
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
@@ -250,20 +251,41 @@ def _context(ls: PfconfServer, uri: str) -> tuple[TextDocument, str, str, str | 
     return ls.document(uri), path, kind, sibling
 
 
-@server.feature(types.TEXT_DOCUMENT_HOVER)
-def hover(ls: PfconfServer, params: types.HoverParams) -> types.Hover | None:
-    context = _context(ls, params.text_document.uri)
+@attrs.frozen
+class _At:
+    """A request at a position of a document the server answers for."""
+
+    document: TextDocument
+    path: str
+    kind: str
+    sibling: str | None
+    line: int  # pfconf's: 1-based, characters
+    column: int
+
+
+def _at(ls: PfconfServer, uri: str, position: types.Position) -> _At | None:
+    context = _context(ls, uri)
     if context is None:
         return None
     document, path, kind, sibling = context
-    line, column = _position(document, params.position)
-    options, _ = analysis.options_for(path)
-    found = analysis.hover(document.source, kind, path, line, column, sibling, options)
+    line, column = _position(document, position)
+    return _At(document, path, kind, sibling, line, column)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: PfconfServer, params: types.HoverParams) -> types.Hover | None:
+    at = _at(ls, params.text_document.uri, params.position)
+    if at is None:
+        return None
+    options, _ = analysis.options_for(at.path)
+    found = analysis.hover(
+        at.document.source, at.kind, at.path, at.line, at.column, at.sibling, options
+    )
     if found is None:
         return None
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found.markdown),
-        range=_range(document, found.span),
+        range=_range(at.document, found.span),
     )
 
 
@@ -280,12 +302,10 @@ _COMPLETION_KIND = {
     types.CompletionOptions(trigger_characters=["=", ",", " "]),
 )
 def completion(ls: PfconfServer, params: types.CompletionParams) -> types.CompletionList | None:
-    context = _context(ls, params.text_document.uri)
-    if context is None:
+    at = _at(ls, params.text_document.uri, params.position)
+    if at is None:
         return None
-    document, path, kind, _ = context
-    line, column = _position(document, params.position)
-    options, _ = analysis.options_for(path)
+    options, _ = analysis.options_for(at.path)
     items = [
         types.CompletionItem(
             label=item.label,
@@ -294,19 +314,18 @@ def completion(ls: PfconfServer, params: types.CompletionParams) -> types.Comple
             insert_text=item.insert,
             tags=[types.CompletionItemTag.Deprecated] if item.deprecated else None,
         )
-        for item in analysis.completions(document.source, kind, line, column, options)
+        for item in analysis.completions(at.document.source, at.kind, at.line, at.column, options)
     ]
     return types.CompletionList(is_incomplete=False, items=items)
 
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: PfconfServer, params: types.DefinitionParams) -> types.Location | None:
-    context = _context(ls, params.text_document.uri)
-    if context is None:
+    at = _at(ls, params.text_document.uri, params.position)
+    if at is None:
         return None
-    document, path, kind, sibling = context
-    line, column = _position(document, params.position)
-    found = analysis.definition(document.source, kind, path, line, column, sibling)
+    document, sibling = at.document, at.sibling
+    found = analysis.definition(document.source, at.kind, at.path, at.line, at.column, sibling)
     if found is None:
         return None
     target_path, span = found
