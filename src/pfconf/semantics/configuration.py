@@ -98,9 +98,12 @@ class Configuration:
         """The configuration a daemon of ``service`` runs with: main.cf with the service's
         ``-o`` overrides (``overrides`` as the daemon reads them; by default as postconf
         reads them)."""
-        return Configuration(
+        view = Configuration(
             self.main, self.master, self.version, self.runtime, self.hostname, service, overrides
         )
+        # every service's view shares main.cf's (master and the daemons' own settings read it)
+        view._main_view = self.main_view()
+        return view
 
     def main_view(self) -> Configuration:
         """main.cf alone, as master(8) and programs without overrides read it."""
