@@ -92,8 +92,6 @@ class KnowledgeBase:
         # rebuilding them each time made a lint run cost (unknown names) x (known names).
         self._restriction_index: NameIndex | None = None
         self._answers = _answers(self.parameters)
-        self._known = self._answers.known
-        self._defaults = self._answers.defaults
 
     @property
     def newest(self) -> Version:
@@ -105,9 +103,10 @@ class KnowledgeBase:
     def known(self, name: str, version: Version | None = None) -> bool:
         """Whether Postfix ``version`` (default: the target) knows the parameter ``name``."""
         key = (name, (version or self.target)[:2])
-        found = self._known.get(key)
+        known = self._answers.known
+        found = known.get(key)
         if found is None:
-            found = self._known[key] = self._knows(name, version)
+            found = known[key] = self._knows(name, version)
         return found
 
     def _knows(self, name: str, version: Version | None) -> bool:
@@ -126,9 +125,10 @@ class KnowledgeBase:
         ``name``, from the newest patch release of that x.y; None when the release computes
         it at run time (``myhostname``, ``mynetworks``) or does not know the parameter."""
         key = (name, (version or self.target)[:2])
-        if key not in self._defaults:
-            self._defaults[key] = self._compiled_default(name, version)
-        return self._defaults[key]
+        defaults = self._answers.defaults
+        if key not in defaults:
+            defaults[key] = self._compiled_default(name, version)
+        return defaults[key]
 
     def _compiled_default(self, name: str, version: Version | None) -> str | None:
         info = self.parameters.get(name)

@@ -14,14 +14,13 @@ import click
 
 from .. import __version__
 from ..errors import PfconfError, ReadError, WriteError
-from ..kb import KnowledgeBase, parse_version, version_text
+from ..kb import KnowledgeBase, version_text
 from ..lint.baseline import BaselineError, filter_new, write_baseline
-from ..lint.config import ConfigError, Settings, load_settings, read_settings
-from ..lint.context import CERTIFICATE_EXPIRY_DAYS
+from ..lint.config import ConfigError, Settings, load_settings, read_settings, target_release
 from ..lint.engine import Options, exit_status, lint
 from ..lint.finding import SEVERITIES
 from ..lint.rule import all_rules, rule_for
-from ..postfix import PostfixError, installed_version
+from ..postfix import PostfixError
 from ..report import FORMATS, as_json, github, sarif, text
 from .common import DEFAULT_DIR, EXIT_CLEAN, echo, fail
 
@@ -56,14 +55,6 @@ def _files(paths: tuple[str, ...]) -> list[str]:
             raise fail(f"{path}: no such file or directory")
         files.extend(found)
     return files
-
-
-def _local_version() -> str:
-    """The installed Postfix's version, for --postfix-version auto."""
-    try:
-        return installed_version()
-    except PostfixError as exc:
-        raise fail(f"--postfix-version auto: {exc}; name a version like 3.9") from None
 
 
 def _list_rules() -> None:
@@ -199,24 +190,19 @@ def cli(
         raise fail(str(exc))
 
     version_text_ = postfix_version or settings.postfix_version
-    if version_text_ == "auto":
-        version_text_ = _local_version()
-    target = None
-    if version_text_:
-        try:
-            target = parse_version(version_text_)
-        except ValueError:
-            raise fail(f"--postfix-version: {version_text_!r} is not a version like 3.9")
-    options = Options(
-        select=_split(select) or settings.select,
-        ignore=_split(ignore) + settings.ignore,
-        severities=settings.severities,
-        per_file_ignores=settings.per_file_ignores,
+    try:
+        target = target_release(version_text_)
+    except PostfixError as exc:
+        raise fail(f"--postfix-version auto: {exc}; name a version like 3.9") from None
+    except ValueError:
+        raise fail(f"--postfix-version: {version_text_!r} is not a version like 3.9") from None
+    options = Options.from_settings(
+        settings,
         target=target,
+        select=_split(select),
+        ignore=_split(ignore),
         live=live,
-        certificate_expiry_days=_first_set(
-            certificate_expiry_days, settings.certificate_expiry_days, CERTIFICATE_EXPIRY_DAYS
-        ),
+        certificate_expiry_days=certificate_expiry_days,
     )
     for code in (*options.select, *options.ignore, *options.severities):
         if code != "ALL" and not any(c.startswith(code) for c in _all_codes()):
@@ -281,11 +267,6 @@ def _cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
-
-
-def _first_set(*values: int | None) -> int:
-    """The first value given (command line, then settings file, then default)."""
-    return next(v for v in values if v is not None)
 
 
 def _fix(files: list[str], options: Options, *, unsafe: bool, show_diff: bool) -> None:

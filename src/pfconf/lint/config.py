@@ -14,7 +14,7 @@ import attrs
 
 from .. import _toml as tomllib
 from ..errors import ReadError
-from ..kb import parse_version
+from ..kb import Version, parse_version
 from .finding import SEVERITIES
 
 
@@ -85,6 +85,17 @@ def _codes(path: str, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{path}: {key} must be a list of rule codes")
     return tuple(v.upper() for v in value)
+
+
+def target_release(text: str | None) -> Version | None:
+    """The Postfix release ``postfix-version`` (or ``--postfix-version``) names: None for
+    none (the newest pflint knows), the installed one for ``auto``.  ValueError for a text
+    that is not a version; pfconf.postfix.PostfixError when ``auto`` cannot ask Postfix."""
+    if text == "auto":
+        from ..postfix import installed_version
+
+        text = installed_version()
+    return parse_version(text) if text else None
 
 
 def load_settings(start: str) -> Settings:

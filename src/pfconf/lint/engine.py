@@ -27,6 +27,7 @@ from .rule import Rule, all_rules, rule_for
 
 if TYPE_CHECKING:
     from ..live import Host
+    from .config import Settings
 
 #: A file Postfix refuses to read.
 SYNTAX_ERROR = "SYN001"
@@ -50,6 +51,32 @@ class Options:
     live: bool = False
     #: Live: a certificate that expires within this many days is a warning (LIVE013).
     certificate_expiry_days: int = CERTIFICATE_EXPIRY_DAYS
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        target: Version | None = None,
+        select: tuple[str, ...] = (),
+        ignore: tuple[str, ...] = (),
+        live: bool = False,
+        certificate_expiry_days: int | None = None,
+    ) -> Options:
+        """The options a settings file gives, the command line's flags first (``select``
+        replaces the file's, ``ignore`` adds to it): pflint's and the language server's."""
+        days = (certificate_expiry_days, settings.certificate_expiry_days)
+        return cls(
+            select=select or settings.select,
+            ignore=ignore + settings.ignore,
+            severities=settings.severities,
+            per_file_ignores=settings.per_file_ignores,
+            target=target,
+            live=live,
+            certificate_expiry_days=next(
+                (d for d in days if d is not None), CERTIFICATE_EXPIRY_DAYS
+            ),
+        )
 
 
 @attrs.define

@@ -17,8 +17,8 @@ import attrs
 
 from .. import loads
 from ..errors import ParseError, PfconfError
-from ..kb import KnowledgeBase, parse_version
-from ..lint.config import load_settings
+from ..kb import KnowledgeBase
+from ..lint.config import load_settings, target_release
 from ..lint.engine import Options, lint_texts
 from ..lint.finding import Finding
 from ..model import MainCf, MasterCf, Override, Service, Span
@@ -48,36 +48,23 @@ def sibling_path(path: str) -> str | None:
 
 def options_for(path: str) -> tuple[Options, list[str]]:
     """pflint's options for a file at ``path``: from the settings file above it
-    (``.pflint.toml``, ``[tool.pflint]``), as pflint without flags would read them; and what
+    (``.pflint.toml``, ``[tool.pflint]``), as pflint without flags reads them; and what
     could not be used, for the client's log."""
-    notes: list[str] = []
+    from ..postfix import PostfixError
+
     try:
         settings = load_settings(path)
     except PfconfError as exc:
         return Options(), [str(exc)]
+    notes: list[str] = []
     target = None
-    wanted = settings.postfix_version
-    if wanted == "auto":  # as pflint: the Postfix installed here (asked once per process)
-        from ..postfix import PostfixError, installed_version
-
-        try:
-            wanted = installed_version()
-        except PostfixError as exc:
-            wanted = None
-            notes.append(f"{settings.path}: postfix-version auto: {exc}; judging for the newest")
-    if wanted:
-        try:
-            target = parse_version(wanted)
-        except ValueError:
-            notes.append(f"{settings.path}: postfix-version {wanted!r} ignored")
-    options = Options(
-        select=settings.select,
-        ignore=settings.ignore,
-        severities=settings.severities,
-        per_file_ignores=settings.per_file_ignores,
-        target=target,
-    )
-    return options, notes
+    try:
+        target = target_release(settings.postfix_version)
+    except PostfixError as exc:  # a PfconfError: check it first
+        notes.append(f"{settings.path}: postfix-version auto: {exc}; judging for the newest")
+    except ValueError:
+        notes.append(f"{settings.path}: postfix-version {settings.postfix_version!r} ignored")
+    return Options.from_settings(settings, target=target), notes
 
 
 def diagnose(
@@ -217,7 +204,7 @@ def hover(
                 found = _in_word(kb, item.text, item.span, column, main, master, None)
                 if found is not None:
                     return found
-                if _restriction_list(entry.name) and kb.restriction(item.text):
+                if _restriction_list(kb, entry.name, main) and kb.restriction(item.text):
                     return Hover(_restriction(kb, item.text), item.span)
             return None
         return None
@@ -300,10 +287,17 @@ def _pair(
     return (other if isinstance(other, MainCf) else None), doc
 
 
-def _restriction_list(name: str) -> bool:
-    from ..semantics.restrictions import LISTS
+def _restriction_list(kb: KnowledgeBase, name: str, main: MainCf | None) -> bool:
+    """Whether smtpd reads ``name`` as a restriction list: one of its own (the knowledge
+    base's kind) or a class that main.cf's smtpd_restriction_classes names."""
+    if (kb.parameter(name) or {}).get("kind") == "restriction_list":
+        return True
+    if main is None or main.get("smtpd_restriction_classes") is None:
+        return False
+    from ..semantics import Configuration
+    from ..semantics.restrictions import restriction_classes
 
-    return name in LISTS or name.endswith("_restrictions")
+    return name in restriction_classes(Configuration(main, None, kb.target))
 
 
 def _parameter(
@@ -463,7 +457,8 @@ def completions(
     name = _entry_name(lines, line)
     if name is None:
         return []
-    return _values(kb, name)
+    doc = read(text, "main")
+    return _values(kb, name, _restriction_list(kb, name, doc if isinstance(doc, MainCf) else None))
 
 
 def _entry_name(lines: list[str], line: int) -> str | None:
@@ -502,7 +497,7 @@ def _parameter_names(kb: KnowledgeBase, suffix: str) -> list[Completion]:
     return found
 
 
-def _values(kb: KnowledgeBase, name: str) -> list[Completion]:
+def _values(kb: KnowledgeBase, name: str, restrictions: bool) -> list[Completion]:
     info = kb.parameter(name) or {}
     kind = info.get("kind")
     if kind == "boolean":
@@ -511,14 +506,14 @@ def _values(kb: KnowledgeBase, name: str) -> list[Completion]:
     if choices:
         return [Completion(choice, "value", name) for choice in choices]
     found: list[Completion] = []
-    if kind == "restriction_list" or _restriction_list(name):
+    if restrictions:
         for restriction, facts in sorted(kb.restrictions.items()):
             retired = bool(facts.get("removed") or facts.get("deprecated"))
             found.append(
                 Completion(restriction, "restriction", str(facts.get("stage", "")),
                            deprecated=retired)
             )  # fmt: skip
-    if kind in ("table_list", "restriction_list") or _restriction_list(name):
+    if restrictions or kind == "table_list":
         from ..kb import load_table
 
         for table_type, facts in sorted(load_table("tables").get("types", {}).items()):

@@ -18,11 +18,12 @@ from collections.abc import Sequence
 import attrs
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from .. import __version__
 from ..io import decode, read_config
+from ..lint.engine import Options
 from ..lint.finding import Finding
 from ..model import Span
 from . import analysis
@@ -42,6 +43,7 @@ class PfconfServer(LanguageServer):
         super().__init__("pfconf-lsp", __version__)
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._noted: set[str] = set()
+        self._linted: dict[str, tuple[tuple[str, str | None, Options], list[Finding]]] = {}
 
     # -- documents -----------------------------------------------------------------------
 
@@ -80,6 +82,9 @@ class PfconfServer(LanguageServer):
         loop = asyncio.get_running_loop()
         self._pending[uri] = loop.call_later(delay, self.publish_safely, uri)
 
+    def forget(self, uri: str) -> None:
+        self._linted.pop(uri, None)
+
     def cancel(self, uri: str) -> None:
         waiting = self._pending.pop(uri, None)
         if waiting is not None:
@@ -113,7 +118,7 @@ class PfconfServer(LanguageServer):
                 self.window_log_message(
                     types.LogMessageParams(type=types.MessageType.Warning, message=note)
                 )
-        findings = analysis.diagnose(path, kind, document.source, sibling, options)
+        findings = self.findings(uri, path, kind, document, sibling, options)
         lines = document.lines
         diagnostics = [_diagnostic(document, finding, lines) for finding in findings]
         self.text_document_publish_diagnostics(
@@ -121,6 +126,25 @@ class PfconfServer(LanguageServer):
                 uri=uri, diagnostics=diagnostics, version=document.version
             )
         )
+
+    def findings(
+        self,
+        uri: str,
+        path: str,
+        kind: str,
+        document: TextDocument,
+        sibling: str | None,
+        options: Options,
+    ) -> list[Finding]:
+        """pflint's findings in the document, linted once per text: the code actions an
+        editor asks for at each move of the cursor reuse the lint its diagnostics came from."""
+        key = (document.source, sibling, options)
+        kept = self._linted.get(uri)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        found = analysis.diagnose(path, kind, document.source, sibling, options)
+        self._linted[uri] = (key, found)
+        return found
 
     def partner_changed(self, uri: str) -> None:
         """Lint the open partner of ``uri`` again: its context changed."""
@@ -133,8 +157,6 @@ class PfconfServer(LanguageServer):
 
 
 def _uri(path: str) -> str:
-    from pygls.uris import from_fs_path
-
     return from_fs_path(path) or path
 
 
@@ -198,6 +220,7 @@ def did_save(ls: PfconfServer, params: types.DidSaveTextDocumentParams) -> None:
 def did_close(ls: PfconfServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.cancel(uri)
+    ls.forget(uri)
     if ls.kind(uri) is not None:
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
@@ -356,7 +379,7 @@ def code_action(ls: PfconfServer, params: types.CodeActionParams) -> list[types.
     if kind != "main":
         return []  # fixes are edits of main.cf
     options, _ = analysis.options_for(path)
-    findings = analysis.diagnose(path, kind, document.source, sibling, options)
+    findings = ls.findings(params.text_document.uri, path, kind, document, sibling, options)
     first_line, _ = _position(document, params.range.start)
     last_line, _ = _position(document, params.range.end)
     actions = []
