@@ -428,3 +428,14 @@ def test_settings_postfix_version_auto_is_the_installed_release(tmp_path):
     assert notes == [] and options.target == parse_version(installed_version())
     (tmp_path / ".pflint.toml").write_text('postfix-version = "3.4"\n')
     assert options_for(str(tmp_path / "main.cf"))[0].target == (3, 4)
+
+
+def test_a_doubled_dollar_is_no_reference():
+    """``$$`` is a literal dollar for Postfix: no hover, no definition there."""
+    from pfconf.lsp.analysis import definition, hover
+
+    text = "myorigin = example.org\nsmtpd_banner = $$b $myorigin\n"
+    assert hover(text, "main", "/tmp/d/main.cf", 2, 17) is None
+    assert definition(text, "main", "/tmp/d/main.cf", 2, 17) is None
+    found = definition(text, "main", "/tmp/d/main.cf", 2, 21)
+    assert found is not None and found[1].line == 1

@@ -165,16 +165,17 @@ def _covers(span: Span, line: int, column: int) -> bool:
     return (span.line, span.column) <= (line, column) < (span.end_line, span.end_column)
 
 
-_REFERENCE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)[^}]*\}|\(([A-Za-z0-9_]+)[^)]*\)|([A-Za-z0-9_]+))")
-
-
 def _reference_at(text: str, offset: int) -> tuple[str, int, int] | None:
-    """The ``$name``, ``${name...}`` or ``$(name...)`` around ``offset`` in ``text``."""
-    for found in _REFERENCE.finditer(text):
-        if found.start() <= offset <= found.end():
-            name = found.group(1) or found.group(2) or found.group(3)
-            return name, found.start(), found.end()
-    return None
+    """The ``$name`` (``${name...}``, ``$(name)``) around ``offset`` in ``text``, as Postfix
+    reads references (pfconf.values.find_references: ``$$`` is none); the innermost when
+    they nest."""
+    from ..values import find_references
+
+    around = [r for r in find_references(text) if r.start <= offset <= r.end]
+    if not around:
+        return None
+    found = min(around, key=lambda r: r.end - r.start)
+    return found.name, found.start, found.end
 
 
 def hover(
@@ -424,9 +425,6 @@ class Completion:
     detail: str = ""
     insert: str | None = None
     deprecated: bool = False
-
-
-_WORD_BEFORE = re.compile(r"[A-Za-z0-9_.:-]*$")
 
 
 def completions(

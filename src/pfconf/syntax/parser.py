@@ -87,9 +87,6 @@ def _split_indent(text: str) -> tuple[str, str]:
     return text[: len(text) - len(rest)], rest
 
 
-Head = tuple[re.Match[str], int, bool]
-
-
 def _gather(inner: list[Any]) -> tuple[tuple[Inner, ...], list[Any]]:
     """Split an entry's following lines into its own and the stand-alone ones after it.
 
