@@ -22,6 +22,7 @@ from ..lint.config import load_settings, target_release
 from ..lint.engine import Options, lint_texts
 from ..lint.finding import Finding
 from ..model import MainCf, MasterCf, Override, Service, Span
+from ..syntax.nodes import Entry, ServiceEntry
 
 #: The names editors open these files under: main.cf and master.cf, with a prefix
 #: (``postfix-main.cf``) or a suffix (``main.cf.proto``, ``master.cf.dist``, ``main.cf.bak``).
@@ -120,11 +121,10 @@ def symbols(doc: MainCf | MasterCf) -> list[Symbol]:
     return found
 
 
-def _whole(node: object) -> Span:
+def _whole(node: Entry | ServiceEntry) -> Span:
     """The span of all of a node's lines."""
-    text: str = node.dump()  # type: ignore[attr-defined]
-    line: int = node.line  # type: ignore[attr-defined]
-    lines = text.split("\n")
+    line = node.line
+    lines = node.dump().split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     last = lines[-1].removesuffix("\r") if lines else ""
